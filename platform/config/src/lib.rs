@@ -1,0 +1,376 @@
+//! Weft's one typed [`Settings`], layered as compiled defaults → `weft.toml` (or the file
+//! named by `--config` / `WEFT_CONFIG`) → `WEFT_*` environment → command-line flags, and
+//! validated before anything binds. The defaults alone run the embedded profile: SQLite
+//! under `./data`, in-process everything, listening on 127.0.0.1:8000.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a `weft` process. Keys are the TOML keys; the environment variable is
+/// `WEFT_` + the upper-cased key, with `__` between nested keys
+/// (`WEFT_GATEWAY__UPSTREAMS__CATALOG=http://catalog:8002`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Where the embedded profile keeps its SQLite file, search index and keys.
+    pub data_dir: PathBuf,
+    /// Seed the demo catalog on first start.
+    pub demo: bool,
+    /// Run only this service (cluster topology); all services when unset.
+    pub service: Option<String>,
+    /// `postgres://…` for PostgreSQL; unset means SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Connections per process in the database pool.
+    pub database_pool_size: u32,
+    /// Requests per minute per client IP; 0 turns rate limiting off.
+    pub rate_limit_per_minute: u32,
+    /// Use the first `X-Forwarded-For` address as the client IP (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Origins allowed by CORS, e.g. `["https://shop.example.com"]`; empty disables CORS.
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// `json` (default) or `pretty` log lines.
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_seconds: u64,
+    pub graphql: GraphqlSettings,
+    pub gateway: GatewaySettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// First path segment under `/v1` → base URL of the process serving it.
+    pub upstreams: BTreeMap<String, String>,
+    /// Seconds before an upstream answer is given up on (504).
+    pub timeout_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            data_dir: PathBuf::from("./data"),
+            demo: false,
+            service: None,
+            database_url: None,
+            database_pool_size: 10,
+            rate_limit_per_minute: 100,
+            trust_forwarded_for: false,
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            log_format: LogFormat::Json,
+            shutdown_grace_seconds: 30,
+            graphql: GraphqlSettings::default(),
+            gateway: GatewaySettings::default(),
+        }
+    }
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 1000,
+        }
+    }
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            upstreams: BTreeMap::new(),
+            timeout_seconds: 30,
+        }
+    }
+}
+
+/// Values given on the command line; `None` means "not given", so lower layers show through.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+/// A configuration problem, worded for one line of output that names the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Top-level keys read from the environment; other `WEFT_*` variables (test harness
+/// settings, `WEFT_CONFIG`) are not settings and are ignored here.
+const ENV_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "data_dir",
+    "demo",
+    "service",
+    "database_url",
+    "database_pool_size",
+    "rate_limit_per_minute",
+    "trust_forwarded_for",
+    "cors_origins",
+    "body_limit_bytes",
+    "log_format",
+    "shutdown_grace_seconds",
+    "graphql",
+    "gateway",
+];
+
+impl Settings {
+    /// Layers defaults, the config file, the environment and `overrides`, then validates.
+    /// `file` is the explicit `--config`/`WEFT_CONFIG` path (it must exist); without it
+    /// `./weft.toml` is read when present.
+    pub fn load(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        known_services: &[&str],
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError(format!(
+                    "config: file `{}` does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            // Only the working directory's file: figment's `Toml::file` would also search
+            // parent directories, which surprises more than it helps.
+            None if Path::new("weft.toml").is_file() => {
+                figment = figment.merge(Toml::file_exact("weft.toml"));
+            }
+            None => {}
+        }
+        let env = Env::prefixed("WEFT_").split("__").filter(|key| {
+            let top = key.as_str().split("__").next().unwrap_or_default();
+            ENV_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+        });
+        let settings: Settings = figment
+            .merge(env)
+            .merge(Serialized::globals(overrides))
+            .extract()
+            .map_err(|err| ConfigError(describe(&err)))?;
+        settings.validate(known_services)?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot; reports every problem at once.
+    pub fn validate(&self, known_services: &[&str]) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if let Some(service) = &self.service
+            && !known_services.contains(&service.as_str())
+        {
+            problems.push(format!(
+                "service: `{service}` is not a Weft service (one of: {})",
+                known_services.join(", ")
+            ));
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            problems.push(
+                "database_url: must be a postgres:// URL (leave it unset for SQLite)".to_owned(),
+            );
+        }
+        if self.database_pool_size == 0 {
+            problems.push("database_pool_size: must be at least 1".to_owned());
+        }
+        if self.body_limit_bytes < 1024 {
+            problems.push("body_limit_bytes: must be at least 1024".to_owned());
+        }
+        for origin in &self.cors_origins {
+            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                problems.push(format!(
+                    "cors_origins: `{origin}` is not an http(s) origin or `*`"
+                ));
+            }
+        }
+        for (prefix, url) in &self.gateway.upstreams {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!(
+                    "gateway.upstreams.{prefix}: `{url}` is not an http(s) URL"
+                ));
+            }
+        }
+        if self.graphql.max_depth == 0 || self.graphql.max_complexity == 0 {
+            problems.push("graphql: max_depth and max_complexity must be at least 1".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems.join("; ")))
+        }
+    }
+
+    /// The SQLite file of the embedded profile.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("weft.db")
+    }
+}
+
+/// One line naming the setting and where its bad value came from.
+fn describe(err: &figment::Error) -> String {
+    let mut parts = Vec::new();
+    for e in err.clone() {
+        let key = if e.path.is_empty() {
+            "config".to_owned()
+        } else {
+            e.path.join(".")
+        };
+        let source = e
+            .metadata
+            .as_ref()
+            .map(|m| {
+                if m.name.contains("environment") {
+                    format!(
+                        " (from environment WEFT_{})",
+                        key.to_uppercase().replace('.', "__")
+                    )
+                } else {
+                    m.source
+                        .as_ref()
+                        .map(|s| format!(" (from {s})"))
+                        .unwrap_or_default()
+                }
+            })
+            .unwrap_or_default();
+        parts.push(format!("{key}: {}{source}", e.kind));
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICES: &[&str] = &["gateway", "catalog"];
+
+    fn load_in(
+        dir: &Path,
+        file: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
+        // figment reads ./weft.toml relative to the cwd; the jail isolates cwd and env.
+        let _ = dir;
+        Settings::load(file, overrides, SERVICES)
+    }
+
+    #[test]
+    fn layers_apply_in_order_flag_over_env_over_file_over_default() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "weft.toml",
+                "port = 7000\nrate_limit_per_minute = 5\nhost = \"0.0.0.0\"",
+            )?;
+            jail.set_env("WEFT_PORT", "7100");
+            jail.set_env("WEFT_GATEWAY__UPSTREAMS__CATALOG", "http://127.0.0.1:8002");
+            jail.set_env("WEFT_TEST_DATABASE_URL", "ignored: not a setting");
+            let overrides = Overrides {
+                rate_limit_per_minute: Some(9),
+                ..Overrides::default()
+            };
+            let s = load_in(jail.directory(), None, &overrides).map_err(|e| e.0)?;
+            assert_eq!(s.port, 7100, "env beats file");
+            assert_eq!(s.rate_limit_per_minute, 9, "flag beats file");
+            assert_eq!(s.host.to_string(), "0.0.0.0", "file beats default");
+            assert_eq!(s.body_limit_bytes, 1024 * 1024, "default shows through");
+            assert_eq!(s.gateway.upstreams["catalog"], "http://127.0.0.1:8002");
+            let s = load_in(
+                jail.directory(),
+                None,
+                &Overrides {
+                    port: Some(1),
+                    ..Overrides::default()
+                },
+            )
+            .map_err(|e| e.0)?;
+            assert_eq!(s.port, 1, "flag beats env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_reported_naming_the_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_PORT", "eighty");
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            assert!(err.0.contains("port"), "{err}");
+            assert!(err.0.contains("WEFT_PORT"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("weft.toml", "prot = 1")?;
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            assert!(err.0.contains("prot"), "a typo in the file is named: {err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_DATABASE_URL", "mysql://x");
+            jail.set_env("WEFT_SERVICE", "warehouse");
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            assert!(err.0.contains("database_url"), "{err}");
+            assert!(
+                err.0.contains("service: `warehouse`"),
+                "both problems at once: {err}"
+            );
+            assert!(!err.0.contains('\n'), "one line: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_explicit_config_file_must_exist() {
+        figment::Jail::expect_with(|jail| {
+            let missing = jail.directory().join("nope.toml");
+            let err = load_in(jail.directory(), Some(&missing), &Overrides::default()).unwrap_err();
+            assert!(err.0.starts_with("config: file"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        figment::Jail::expect_with(|jail| {
+            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(s, Settings::default());
+            assert_eq!(s.host.to_string(), "127.0.0.1");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,31 @@
+//! The HTTP platform every Weft endpoint stands behind (poem middleware and helpers).
+//!
+//! - [`error::ApiError`]: a service error on its way out; every failure — unknown route,
+//!   405, 413, 415, 422, 429, panic — leaves as RFC 9457 `application/problem+json`.
+//! - [`json::JsonBody`]: strict JSON bodies (unknown fields rejected, per-field errors).
+//! - [`stack`]: request id, tracing span and RED metrics, security headers, CORS, rate
+//!   limit and body limit, composed once in [`stack::HttpStack`].
+//! - [`ServiceInfo`]: how a service crate describes itself to the composition root.
+
+pub mod error;
+pub mod json;
+pub mod rate_limit;
+pub mod stack;
+
+pub use error::{ApiError, ApiResult};
+pub use json::JsonBody;
+pub use stack::{ClientIp, HttpStack, RequestId};
+
+use weft_storage::migrate::MigrationSet;
+
+/// What a service crate tells the composition root about itself. Its REST `Api` and
+/// GraphQL parts are typed values the root merges next to this.
+#[derive(Debug)]
+pub struct ServiceInfo {
+    /// The `--service` name, e.g. `catalog`.
+    pub name: &'static str,
+    /// One line for `weft --help` and `/v1/meta`.
+    pub description: &'static str,
+    /// Tables it owns.
+    pub migrations: &'static [&'static MigrationSet],
+}

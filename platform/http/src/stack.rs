@@ -1,0 +1,317 @@
+//! The middleware stack around every route, outermost first:
+//!
+//! 1. request id — `X-Request-Id` propagated when sane, generated otherwise, echoed back;
+//! 2. observe — a tracing span per request, one access-log line, RED metrics labelled by
+//!    route template (never the raw path, so ids do not explode label cardinality);
+//! 3. security headers;
+//! 4. problems — any error or panic below becomes problem+json carrying the request id;
+//! 5. CORS (only when origins are configured);
+//! 6. rate limit per client IP (health and metrics exempt, so probes never get 429);
+//! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it.
+
+use std::net::IpAddr;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use poem::PathPattern;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::middleware::Cors;
+use poem::{Body, Endpoint, EndpointExt, Request, Response};
+use tracing::Instrument;
+use weft_kernel::{ErrorKind, Problem};
+
+use crate::error::{problem_for, problem_response};
+use crate::rate_limit::IpRateLimiter;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The id of the current request, in request extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The client address the rate limiter and logs use, in request extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+/// Settings of the stack, taken from `weft_config::Settings` by the server.
+#[derive(Debug, Clone)]
+pub struct HttpStack {
+    pub body_limit_bytes: usize,
+    pub rate_limiter: Option<IpRateLimiter>,
+    pub trust_forwarded_for: bool,
+    pub cors_origins: Vec<String>,
+}
+
+impl HttpStack {
+    /// Wraps `routes` in the whole stack.
+    pub fn wrap(&self, routes: impl Endpoint + 'static) -> Edge {
+        let inner = match self.cors() {
+            Some(cors) => routes.with(cors).map_to_response().boxed(),
+            None => routes.map_to_response().boxed(),
+        };
+        Edge {
+            inner,
+            stack: self.clone(),
+        }
+    }
+
+    fn cors(&self) -> Option<Cors> {
+        if self.cors_origins.is_empty() {
+            return None;
+        }
+        let mut cors = Cors::new()
+            .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+            .allow_headers([
+                "authorization",
+                "content-type",
+                "idempotency-key",
+                "x-api-key",
+                REQUEST_ID,
+            ])
+            .expose_headers([REQUEST_ID, "retry-after", "idempotent-replayed", "etag"])
+            .max_age(600);
+        if !self.cors_origins.iter().any(|o| o == "*") {
+            cors = cors.allow_origins(self.cors_origins.iter().map(String::as_str));
+        }
+        Some(cors)
+    }
+}
+
+/// The routes inside the stack; see the module docs for the order of layers.
+pub struct Edge {
+    inner: poem::endpoint::BoxEndpoint<'static, Response>,
+    stack: HttpStack,
+}
+
+impl Endpoint for Edge {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let id = assign_request_id(&mut req);
+        let ip = client_ip(&req, self.stack.trust_forwarded_for);
+        req.set_data(ClientIp(ip));
+
+        let method = req.method().clone();
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            method = %method,
+            path = %req.uri().path(),
+            status = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let mut resp = self.guarded(req, &id).instrument(span.clone()).await;
+        security_headers(&mut resp);
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert(REQUEST_ID, value);
+        }
+        observe(&span, &method, &resp, started.elapsed());
+        Ok(resp)
+    }
+}
+
+impl Edge {
+    /// Problems and panics: whatever happens below becomes a response.
+    async fn guarded(&self, req: Request, id: &str) -> Response {
+        let outcome = AssertUnwindSafe(self.limited(req)).catch_unwind().await;
+        let (mut problem, pattern) = match outcome {
+            Ok(Ok(resp)) => return resp,
+            Ok(Err(err)) => {
+                let problem = problem_for(&err);
+                if problem.status >= 500 {
+                    tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
+                }
+                (problem, err.data::<PathPattern>().cloned())
+            }
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic payload".to_owned());
+                tracing::error!(panic = %message, "handler panicked");
+                let problem = Problem::new(
+                    ErrorKind::Internal,
+                    "internal_error",
+                    "The server could not complete the request. Quote the request id when reporting it.",
+                );
+                (problem, None)
+            }
+        };
+        problem.request_id = Some(id.to_owned());
+        let mut resp = problem_response(&problem);
+        if let Some(pattern) = pattern {
+            resp.set_data(pattern);
+        }
+        resp
+    }
+
+    /// Rate limit, then body limit, then the routes.
+    async fn limited(&self, mut req: Request) -> poem::Result<Response> {
+        if let Some(limiter) = &self.stack.rate_limiter
+            && !exempt_from_rate_limit(req.uri().path())
+            && let Some(ClientIp(Some(ip))) = req.data::<ClientIp>().copied()
+            && let Err(wait) = limiter.check(ip)
+        {
+            let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let mut problem = Problem::new(
+                ErrorKind::TooManyRequests,
+                "rate_limited",
+                format!("Too many requests from this client; retry in {retry_after} s."),
+            );
+            problem.request_id = req.data::<RequestId>().map(|r| r.0.clone());
+            let mut resp = problem_response(&problem);
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return Ok(resp);
+        }
+        limit_body(&mut req, self.stack.body_limit_bytes).await?;
+        self.inner.call(req).await
+    }
+}
+
+/// Takes a sane incoming `X-Request-Id` or makes one, and puts it where handlers, logs
+/// and the gateway (which forwards headers as they stand) will find it.
+fn assign_request_id(req: &mut Request) -> String {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, value);
+    }
+    req.set_data(RequestId(id.clone()));
+    id
+}
+
+fn valid_request_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn client_ip(req: &Request, trust_xff: bool) -> Option<IpAddr> {
+    if trust_xff
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    req.remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip)
+}
+
+fn observe(span: &tracing::Span, method: &poem::http::Method, resp: &Response, elapsed: Duration) {
+    let status = resp.status().as_u16();
+    let route = resp
+        .data::<PathPattern>()
+        .map(|p| p.0.to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    span.record("status", status);
+    span.in_scope(|| {
+        tracing::info!(route = %route, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
+    });
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2])
+        .record(elapsed.as_secs_f64());
+}
+
+fn security_headers(resp: &mut Response) {
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = resp.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    // The API answers JSON and must never render; the two HTML pages (API reference and
+    // GraphiQL) load only their own, locally served assets.
+    let csp = if is_html {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    headers.insert("content-security-policy", HeaderValue::from_static(csp));
+}
+
+fn exempt_from_rate_limit(path: &str) -> bool {
+    path.starts_with("/health/") || path == "/metrics"
+}
+
+/// Buffers the body, refusing it (413) past `limit` bytes: at once on `Content-Length`,
+/// or after reading `limit + 1` bytes of a body that did not declare its length.
+async fn limit_body(req: &mut Request, limit: usize) -> poem::Result<()> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiErrorTooLarge(limit).into());
+    }
+    let mut reader = req.take_body().into_async_read();
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));
+    if let Err(err) = (&mut reader)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .await
+    {
+        return Err(poem::Error::from_string(
+            format!("could not read the request body: {err}"),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if buf.len() > limit {
+        return Err(ApiErrorTooLarge(limit).into());
+    }
+    req.set_body(Body::from(buf));
+    Ok(())
+}
+
+/// 413 as an [`crate::ApiError`], carrying the limit in its detail.
+struct ApiErrorTooLarge(usize);
+
+impl From<ApiErrorTooLarge> for poem::Error {
+    fn from(e: ApiErrorTooLarge) -> Self {
+        crate::ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            "payload_too_large",
+            format!("The request body is larger than the {} byte limit.", e.0),
+        )
+        .into()
+    }
+}
+
+/// How often idle rate-limit entries are forgotten.
+pub const RATE_LIMIT_SWEEP: Duration = Duration::from_secs(60);
+
+use tokio::io::AsyncReadExt as _;

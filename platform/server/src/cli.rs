@@ -1,0 +1,83 @@
+//! The `weft` command line. Subcommands are thin over the same builders the tests use.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use weft_config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "weft",
+    version,
+    about = "Headless commerce for clothing brands."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (every service, or the one --service names).
+    Serve(ServeArgs),
+    /// Apply every pending database migration and exit.
+    Migrate(CommonArgs),
+    /// Print the OpenAPI 3 document of the REST API.
+    Openapi,
+    /// Print the GraphQL schema (SDL).
+    GraphqlSchema,
+}
+
+/// Flags every command that touches storage accepts.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Settings file (TOML); `./weft.toml` is read when present and this is unset.
+    #[arg(long, env = "WEFT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the embedded profile keeps its data [env: WEFT_DATA_DIR] [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Run as this one service of a cluster [env: WEFT_SERVICE]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Port to listen on; 0 picks a free one [env: WEFT_PORT] [default: 8000]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on [env: WEFT_HOST] [default: 127.0.0.1]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Seed the demo clothing catalog on first start [env: WEFT_DEMO]
+    #[arg(long)]
+    pub demo: bool,
+    /// Requests per minute per client IP, 0 for no limit [env: WEFT_RATE_LIMIT_PER_MINUTE] [default: 100]
+    #[arg(long, value_name = "N")]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl CommonArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            data_dir: self.data_dir.clone(),
+            service: self.service.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            host: self.host.clone(),
+            port: self.port,
+            demo: self.demo.then_some(true),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            ..self.common.overrides()
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The GraphQL API: one schema merged from every service's parts, over the same use cases
+//! as REST. Depth and complexity are limited from settings so one query cannot ask for
+//! the whole database. GraphiQL at `GET /graphql` loads its assets from this binary, so
+//! the playground works offline.
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Object, Schema};
+use poem::http::header;
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+
+use crate::system::{Meta, SystemState};
+
+/// Queries about this process.
+#[derive(Debug, Default)]
+pub struct SystemQuery;
+
+#[Object]
+impl SystemQuery {
+    /// Version, topology and hosted services of this process (as `GET /v1/meta`).
+    async fn meta(&self, ctx: &Context<'_>) -> async_graphql::Result<Meta> {
+        Ok(ctx.data::<SystemState>()?.meta.as_ref().clone())
+    }
+}
+
+/// The root query: every service's query part, merged.
+#[derive(MergedObject, Default)]
+pub struct Query(SystemQuery);
+
+pub type WeftSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema; `state` is `None` only when exporting the SDL.
+pub fn schema(state: Option<SystemState>, max_depth: usize, max_complexity: usize) -> WeftSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(max_depth)
+        .limit_complexity(max_complexity);
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    builder.finish()
+}
+
+/// The SDL committed as `openapi/schema.graphql`.
+pub fn graphql_sdl() -> String {
+    schema(None, usize::MAX, usize::MAX).sdl()
+}
+
+/// `GET /graphql` (GraphiQL), `POST /graphql` (queries), and GraphiQL's assets.
+pub fn routes(schema: WeftSchema) -> Route {
+    Route::new()
+        .at(
+            "/",
+            get(graphiql).post(async_graphql_poem::GraphQL::new(schema)),
+        )
+        .at("/assets/:file", get(asset))
+}
+
+#[handler]
+fn graphiql() -> Html<&'static str> {
+    Html(GRAPHIQL_HTML)
+}
+
+#[handler]
+fn asset(poem::web::Path(file): poem::web::Path<String>) -> poem::Result<Response> {
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (
+            include_bytes!("../assets/graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../assets/graphiql/graphiql.min.css"),
+            "text/css",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../assets/graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
+        _ => return Err(poem::error::NotFoundError.into()),
+    };
+    Ok(body
+        .with_header(header::CONTENT_TYPE, content_type)
+        .with_header(header::CACHE_CONTROL, "public, max-age=86400")
+        .into_response())
+}
+
+/// Lets the composition root mount GraphQL with `Route::nest`.
+pub fn endpoint(schema: WeftSchema) -> impl Endpoint {
+    routes(schema).map_to_response()
+}
+
+const GRAPHIQL_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Weft GraphQL</title>
+  <link rel="stylesheet" href="/graphql/assets/graphiql.min.css">
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading the playground…</div>
+  <script src="/graphql/assets/react.production.min.js"></script>
+  <script src="/graphql/assets/react-dom.production.min.js"></script>
+  <script src="/graphql/assets/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: "/graphql" });
+    const root = ReactDOM.createRoot(document.getElementById("graphiql"));
+    root.render(React.createElement(GraphiQL, {
+      fetcher,
+      defaultEditorToolbarOpen: true,
+      defaultQuery: "{\n  meta {\n    name\n    version\n    topology\n    services { name }\n  }\n}\n",
+    }));
+  </script>
+</body>
+</html>
+"#;

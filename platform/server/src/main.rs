@@ -1,0 +1,99 @@
+//! `weft`: parse the command line, load settings, set up telemetry, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use weft::cli::{Cli, Command};
+use weft::{Application, services};
+use weft_config::{ConfigError, Settings};
+
+/// Exit status for invalid configuration (as `sysexits` EX_USAGE-like tools use 2).
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", weft::openapi_json());
+            ExitCode::SUCCESS
+        }
+        Command::GraphqlSchema => {
+            print!("{}", weft::graphql_sdl());
+            ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            let Some(settings) = load(args.common.config.as_deref(), &args.overrides()) else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            run(settings, serve)
+        }
+        Command::Migrate(args) => {
+            let Some(settings) = load(args.config.as_deref(), &args.overrides()) else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            run(settings, migrate)
+        }
+    }
+}
+
+fn load(file: Option<&std::path::Path>, overrides: &weft_config::Overrides) -> Option<Settings> {
+    match Settings::load(file, overrides, &services::names()) {
+        Ok(settings) => Some(settings),
+        Err(ConfigError(message)) => {
+            eprintln!("weft: invalid configuration: {message}");
+            None
+        }
+    }
+}
+
+fn run<F, Fut>(settings: Settings, f: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    // One TLS provider for the process (ring), before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let format = match settings.log_format {
+        weft_config::LogFormat::Json => weft_telemetry::LogFormat::Json,
+        weft_config::LogFormat::Pretty => weft_telemetry::LogFormat::Pretty,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("weft: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let _telemetry = weft_telemetry::init(format, settings.service.as_deref().unwrap_or("all"));
+        f(settings).await
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "weft failed");
+            eprintln!("weft: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = weft::app::open_database(&settings).await?;
+    let hosted = services::hosted(settings.service.as_deref());
+    let applied = weft_storage::migrate::run(&db, &services::migrations(&hosted)).await?;
+    println!(
+        "applied {applied} migration(s) on {}",
+        db.backend().as_str()
+    );
+    Ok(())
+}

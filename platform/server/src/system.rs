@@ -1,0 +1,154 @@
+//! Endpoints every process serves about itself: `/v1/meta`, `/health/live`,
+//! `/health/ready`. State reaches handlers as poem data ([`SystemState`]), so the API
+//! value itself is a unit struct the spec exporter can build without a database.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use weft_storage::Db;
+
+#[derive(Tags)]
+enum Tag {
+    /// What this process is and whether it can serve.
+    System,
+}
+
+/// Facts fixed at start-up, shared by REST and GraphQL.
+#[derive(Debug, Clone, Object, async_graphql::SimpleObject)]
+#[graphql(name = "Meta")]
+pub struct Meta {
+    /// Always `weft`.
+    pub name: String,
+    /// Version of the running binary.
+    pub version: String,
+    /// The REST API version served under `/v1`.
+    pub api_version: String,
+    /// `embedded` (every service in this process) or `cluster` (one service per process).
+    pub topology: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// Stable id of this installation, kept in its database.
+    pub instance_id: String,
+    /// Whether this process was started with `--demo`.
+    pub demo: bool,
+    /// The services this process hosts.
+    pub services: Vec<ServiceMeta>,
+}
+
+#[derive(Debug, Clone, Object, async_graphql::SimpleObject)]
+#[graphql(name = "ServiceMeta")]
+pub struct ServiceMeta {
+    pub name: String,
+    pub description: String,
+}
+
+/// What handlers need: the meta facts and the database to probe.
+#[derive(Debug, Clone)]
+pub struct SystemState {
+    pub meta: Arc<Meta>,
+    pub db: Db,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Check {
+    /// The dependency, e.g. `database`.
+    pub name: String,
+    pub status: CheckStatus,
+    /// Round-trip time of the probe.
+    pub latency_ms: f64,
+    /// Why it is down; absent when up.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Readiness {
+    /// `up` when every dependency is up.
+    pub status: CheckStatus,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Liveness {
+    pub status: CheckStatus,
+}
+
+#[derive(ApiResponse)]
+pub enum ReadyResponse {
+    /// Every dependency answered.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// At least one dependency is down; the body says which.
+    #[oai(status = 503)]
+    NotReady(Json<Readiness>),
+}
+
+/// `/v1/meta` and the health probes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemApi;
+
+#[OpenApi(tag = "Tag::System")]
+impl SystemApi {
+    /// Version, topology and hosted services of this process.
+    #[oai(path = "/v1/meta", method = "get", operation_id = "get_meta")]
+    async fn meta(&self, state: Data<&SystemState>) -> Json<Meta> {
+        Json(state.meta.as_ref().clone())
+    }
+
+    /// Liveness: the process is up and serving HTTP.
+    #[oai(
+        path = "/health/live",
+        method = "get",
+        operation_id = "get_health_live"
+    )]
+    async fn live(&self) -> Json<Liveness> {
+        Json(Liveness {
+            status: CheckStatus::Up,
+        })
+    }
+
+    /// Readiness: every dependency this process needs answers (503 otherwise).
+    #[oai(
+        path = "/health/ready",
+        method = "get",
+        operation_id = "get_health_ready"
+    )]
+    async fn ready(&self, state: Data<&SystemState>) -> ReadyResponse {
+        let started = Instant::now();
+        let probe = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (status, detail) = match probe {
+            Ok(Ok(())) => (CheckStatus::Up, None),
+            Ok(Err(err)) => {
+                // The cause is for operators' logs; the probe answer stays generic.
+                tracing::warn!(dependency = "database", error = %err, "readiness check failed");
+                (CheckStatus::Down, Some("not answering".to_owned()))
+            }
+            Err(_) => {
+                tracing::warn!(dependency = "database", "readiness check timed out");
+                (CheckStatus::Down, Some("no answer within 2 s".to_owned()))
+            }
+        };
+        let checks = vec![Check {
+            name: "database".to_owned(),
+            status,
+            latency_ms,
+            detail,
+        }];
+        let readiness = Readiness { status, checks };
+        match status {
+            CheckStatus::Up => ReadyResponse::Ready(Json(readiness)),
+            CheckStatus::Down => ReadyResponse::NotReady(Json(readiness)),
+        }
+    }
+}

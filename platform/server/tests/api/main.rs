@@ -1,0 +1,1 @@
+//! API tests (filled in below).

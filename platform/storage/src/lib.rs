@@ -1,0 +1,299 @@
+//! Relational storage for every Weft service: one [`Db`] handle over PostgreSQL
+//! (diesel-async) or SQLite (diesel behind diesel-async's `SyncConnectionWrapper`), chosen
+//! at run time, with the same diesel query body compiled for both through [`db_run!`].
+//!
+//! Owns only cross-cutting tables (`platform_*`); every service owns its own tables and
+//! migrations and hands them to [`migrate::run`] as a [`migrate::MigrationSet`].
+//!
+//! Invariants: a transaction on SQLite starts with `BEGIN IMMEDIATE`, so two writers
+//! serialize at the start instead of failing at commit; a connection returned to the pool
+//! mid-transaction (a dropped future) is discarded, never reused.
+
+pub mod migrate;
+pub mod system;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager as _};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncPgConnection, TransactionManager};
+use futures::FutureExt;
+use weft_kernel::{ErrorKind, ServiceError};
+
+/// SQLite behind the async interface; queries run on tokio's blocking pool.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl ServiceError for StorageError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Query(_) | Self::Migration(_) => ErrorKind::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "database_unavailable",
+            Self::Query(_) | Self::Migration(_) => "internal_error",
+        }
+    }
+}
+
+/// A pooled database: PostgreSQL or SQLite.
+#[derive(Clone)]
+pub enum Db {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Db({})", self.backend().as_str())
+    }
+}
+
+/// One connection taken from a [`Db`]'s pool. Use [`db_run!`] to run a diesel query on it.
+pub enum DbConn {
+    Postgres(Box<Object<AsyncPgConnection>>),
+    Sqlite(Object<SqliteConn>),
+}
+
+/// Runs the same diesel body on whichever backend `conn` is:
+/// `db_run!(conn, c => users::table.find(id).first::<UserRow>(c).await)`.
+/// Inside the body `c` is `&mut AsyncPgConnection` or `&mut SqliteConn`; import
+/// `diesel_async::RunQueryDsl` (not `diesel::prelude::*`) where it is used.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::DbConn::Postgres($c) => {
+                let $c: &mut ::diesel_async::AsyncPgConnection = &mut *$c;
+                $body
+            }
+            $crate::DbConn::Sqlite($c) => {
+                let $c: &mut $crate::SqliteConn = &mut *$c;
+                $body
+            }
+        }
+    };
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+impl Db {
+    /// Opens (creating if needed) the SQLite file at `path` in WAL mode.
+    pub async fn sqlite(path: &Path, pool_size: u32) -> Result<Self, StorageError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StorageError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let url = path.to_string_lossy().into_owned();
+        let mut config = ManagerConfig::<SqliteConn>::default();
+        config.custom_setup = Box::new(|url| {
+            let url = url.to_owned();
+            async move {
+                let conn = tokio::task::spawn_blocking(move || {
+                    use diesel::Connection as _;
+                    let mut conn = SqliteConnection::establish(&url)?;
+                    conn.batch_execute(SQLITE_PRAGMAS)
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    Ok::<_, diesel::ConnectionError>(conn)
+                })
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
+                Ok(SyncConnectionWrapper::new(conn))
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+        let pool = Pool::builder(manager)
+            .max_size(pool_size as usize)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .runtime(deadpool_runtime())
+            .build()
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let db = Self::Sqlite(pool);
+        db.ping().await?;
+        Ok(db)
+    }
+
+    /// Connects to PostgreSQL at `url`.
+    pub async fn postgres(url: &str, pool_size: u32) -> Result<Self, StorageError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(pool_size as usize)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_runtime())
+            .build()
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let db = Self::Postgres(pool);
+        db.ping().await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Takes a connection from the pool.
+    pub async fn conn(&self) -> Result<DbConn, StorageError> {
+        match self {
+            Self::Postgres(pool) => pool
+                .get()
+                .await
+                .map(|c| DbConn::Postgres(Box::new(c)))
+                .map_err(|e| StorageError::Unavailable(e.to_string())),
+            Self::Sqlite(pool) => pool
+                .get()
+                .await
+                .map(DbConn::Sqlite)
+                .map_err(|e| StorageError::Unavailable(e.to_string())),
+        }
+    }
+
+    /// Round-trips `SELECT 1`; used by `/health/ready`.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        use diesel_async::SimpleAsyncConnection as _;
+        let mut conn = self.conn().await?;
+        db_run!(&mut conn, c => c.batch_execute("SELECT 1").await)
+            .map_err(|e| StorageError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back on `Err`.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`, so it holds the write lock from
+    /// the start; on PostgreSQL lock rows with `FOR UPDATE` inside `f`.
+    ///
+    /// ```ignore
+    /// db.transaction(async |conn| {
+    ///     insert_cart(conn, &cart).await?;
+    ///     Ok::<_, CartError>(cart)
+    /// }).await
+    /// ```
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        for<'r> F: AsyncFnOnce(&'r mut DbConn) -> Result<T, E>
+            + TxFn<&'r mut DbConn, Result<T, E>, Fut: Send>
+            + Send,
+        T: Send,
+        E: From<StorageError> + Send,
+    {
+        let mut conn = self.conn().await?;
+        conn.begin().await?;
+        match f(&mut conn).await {
+            Ok(value) => {
+                conn.commit().await?;
+                Ok(value)
+            }
+            Err(err) => {
+                if let Err(rollback) = conn.rollback().await {
+                    // The pool discards a connection whose transaction state is broken.
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Names the future of an async closure so [`Db::transaction`] can require it be `Send`
+/// (the same device diesel-async uses for its own `transaction`).
+pub trait TxFn<A, R>: AsyncFnOnce(A) -> R + FnOnce(A) -> <Self as TxFn<A, R>>::Fut {
+    type Fut: std::future::Future<Output = R>;
+}
+
+impl<F, A, Fut, R> TxFn<A, R> for F
+where
+    F: AsyncFnOnce(A) -> R + FnOnce(A) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    async fn begin(&mut self) -> Result<(), StorageError> {
+        match self {
+            Self::Postgres(c) => {
+                diesel_async::AnsiTransactionManager::begin_transaction(&mut ***c).await?;
+            }
+            Self::Sqlite(c) => {
+                c.spawn_blocking(|inner| {
+                    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), StorageError> {
+        match self {
+            Self::Postgres(c) => {
+                diesel_async::AnsiTransactionManager::commit_transaction(&mut ***c).await?;
+            }
+            Self::Sqlite(c) => {
+                c.spawn_blocking(AnsiTransactionManager::commit_transaction)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn rollback(&mut self) -> Result<(), StorageError> {
+        match self {
+            Self::Postgres(c) => {
+                diesel_async::AnsiTransactionManager::rollback_transaction(&mut ***c).await?;
+            }
+            Self::Sqlite(c) => {
+                c.spawn_blocking(AnsiTransactionManager::rollback_transaction)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn deadpool_runtime() -> deadpool::Runtime {
+    deadpool::Runtime::Tokio1
+}
