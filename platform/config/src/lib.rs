@@ -177,10 +177,12 @@ impl Settings {
             }
             None => {}
         }
-        let env = Env::prefixed("WEFT_").split("__").filter(|key| {
-            let top = key.as_str().split("__").next().unwrap_or_default();
-            ENV_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
-        });
+        let env = Env::prefixed("WEFT_")
+            .filter(|key| {
+                let top = key.as_str().split("__").next().unwrap_or_default();
+                ENV_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+            })
+            .split("__");
         let settings: Settings = figment
             .merge(env)
             .merge(Serialized::globals(overrides))

@@ -101,21 +101,35 @@ impl ResponseError for ApiError {
 impl ApiResponse for ApiError {
     fn meta() -> MetaResponses {
         MetaResponses {
-            responses: vec![MetaResponse {
-                description: "An RFC 9457 problem: `status` and the stable `code` say what went wrong.",
-                status: None,
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: PROBLEM_CONTENT_TYPE,
-                    schema: Problem::schema_ref(),
-                }],
-                headers: vec![],
-            }],
+            responses: vec![problem_meta("4XX"), problem_meta("5XX")],
         }
     }
 
     fn register(registry: &mut Registry) {
         Problem::register(registry);
+    }
+}
+
+/// One response range whose body is a [`Problem`]. Ranges rather than `default`: the
+/// generated Rust client treats `default` as a success type.
+fn problem_meta(range: &str) -> MetaResponse {
+    MetaResponse {
+        description: "An RFC 9457 problem: `status` and the stable `code` say what went wrong.",
+        status: None,
+        status_range: Some(range.to_owned()),
+        // The server sends `application/problem+json`; the same body is listed as
+        // `application/json` too so generated clients (progenitor) type it.
+        content: vec![
+            MetaMediaType {
+                content_type: PROBLEM_CONTENT_TYPE,
+                schema: Problem::schema_ref(),
+            },
+            MetaMediaType {
+                content_type: "application/json",
+                schema: Problem::schema_ref(),
+            },
+        ],
+        headers: vec![],
     }
 }
 

@@ -45,6 +45,47 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     }
 }
 
+impl<'a, T: Type + DeserializeOwned + Send> poem_openapi::ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        use poem_openapi::error::ContentTypeError;
+        match request.content_type() {
+            Some(ct) if <Self as Payload>::check_content_type(ct) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(ct) => Err(ContentTypeError::NotSupported {
+                content_type: ct.to_owned(),
+            }
+            .into()),
+            None => Err(ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
 /// Parses `bytes` as `T`, naming the offending field on failure.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -80,17 +121,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     let message = strip_position(&err.to_string());
-    // serde reports an unknown field at its parent's path; name the field itself.
-    if let Some(name) = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        let field = if path == "." {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        };
-        return FieldError::new(field, "unknown field");
+    // serde_path_to_error's path already ends at the unknown field itself.
+    if message.starts_with("unknown field `") {
+        return FieldError::new(path, "unknown field");
     }
     let field = if path == "." {
         "body".to_owned()
@@ -186,11 +219,11 @@ mod tests {
                 Some("body"),
             ),
             (
-                "not an object",
+                "array for an object",
                 "[1,2]",
                 ErrorKind::Invalid,
                 "validation_failed",
-                Some("body"),
+                Some("[0]"),
             ),
         ];
         for (case, body, kind, code, field) in cases {

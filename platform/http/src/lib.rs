@@ -11,6 +11,8 @@ pub mod error;
 pub mod json;
 pub mod rate_limit;
 pub mod stack;
+#[cfg(test)]
+mod tests;
 
 pub use error::{ApiError, ApiResult};
 pub use json::JsonBody;

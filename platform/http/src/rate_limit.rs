@@ -20,7 +20,7 @@ impl std::fmt::Debug for IpRateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IpRateLimiter")
             .field("tracked", &self.limiter.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

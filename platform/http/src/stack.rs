@@ -291,6 +291,15 @@ async fn limit_body(req: &mut Request, limit: usize) -> poem::Result<()> {
         ));
     }
     if buf.len() > limit {
+        // Read a little more, briefly, so a client that is nearly done sending sees our
+        // 413 rather than a reset connection; a large body is cut off regardless.
+        let mut rest = (&mut reader).take(DRAIN_BYTES);
+        let mut sink = tokio::io::sink();
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::io::copy(&mut rest, &mut sink),
+        )
+        .await;
         return Err(ApiErrorTooLarge(limit).into());
     }
     req.set_body(Body::from(buf));
@@ -311,7 +320,10 @@ impl From<ApiErrorTooLarge> for poem::Error {
     }
 }
 
+/// How much of an oversized body is read and discarded before answering 413.
+const DRAIN_BYTES: u64 = 256 * 1024;
+
 /// How often idle rate-limit entries are forgotten.
-pub const RATE_LIMIT_SWEEP: Duration = Duration::from_secs(60);
+pub const RATE_LIMIT_SWEEP: Duration = Duration::from_mins(1);
 
 use tokio::io::AsyncReadExt as _;

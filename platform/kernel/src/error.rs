@@ -142,6 +142,7 @@ impl Problem {
         }
     }
 
+    #[must_use]
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
         self.errors = errors;
         self

@@ -50,6 +50,7 @@ pub trait PrefixedId: Sized + fmt::Display {
 }
 
 /// Declares an id type: `define_id!(ProductId, "prod", "A product.");`
+/// The calling crate needs `diesel` (its derives name it directly).
 #[macro_export]
 macro_rules! define_id {
     ($name:ident, $prefix:literal, $doc:literal) => {
@@ -70,7 +71,7 @@ macro_rules! define_id {
         impl $crate::id::PrefixedId for $name {
             const PREFIX: &'static str = $prefix;
             fn generate() -> Self {
-                Self($crate::id::format_prefixed($prefix, ::uuid::Uuid::now_v7()))
+                Self($crate::id::format_prefixed($prefix, $crate::__private::uuid::Uuid::now_v7()))
             }
             fn as_str(&self) -> &str {
                 &self.0
@@ -79,7 +80,7 @@ macro_rules! define_id {
 
         impl $name {
             /// The UUIDv7 inside the id.
-            pub fn uuid(&self) -> ::uuid::Uuid {
+            pub fn uuid(&self) -> $crate::__private::uuid::Uuid {
                 // The string was validated on construction, so this cannot fail.
                 $crate::id::parse_prefixed($prefix, &self.0).unwrap_or_default()
             }
@@ -104,16 +105,16 @@ macro_rules! define_id {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
-                s.parse().map_err(::serde::de::Error::custom)
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err($crate::__private::serde::de::Error::custom)
             }
         }
 
@@ -141,7 +142,7 @@ macro_rules! define_id {
             }
         }
 
-        impl ::poem_openapi::types::Type for $name {
+        impl $crate::__private::poem_openapi::types::Type for $name {
             const IS_REQUIRED: bool = true;
             type RawValueType = Self;
             type RawElementValueType = Self;
@@ -150,14 +151,14 @@ macro_rules! define_id {
                 "string(id)".into()
             }
 
-            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
-                ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
-                    ::poem_openapi::registry::MetaSchema {
+            fn schema_ref() -> $crate::__private::poem_openapi::registry::MetaSchemaRef {
+                $crate::__private::poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+                    $crate::__private::poem_openapi::registry::MetaSchema {
                         pattern: Some(concat!("^", $prefix, "_[0-9a-f]{32}$").to_owned()),
-                        example: Some(::serde_json::Value::String(
+                        example: Some($crate::__private::serde_json::Value::String(
                             concat!($prefix, "_01936f0e8c8a7b1c9d2e3f4a5b6c7d8e").to_owned(),
                         )),
-                        ..::poem_openapi::registry::MetaSchema::new("string")
+                        ..$crate::__private::poem_openapi::registry::MetaSchema::new("string")
                     },
                 ))
             }
@@ -173,28 +174,28 @@ macro_rules! define_id {
             }
         }
 
-        impl ::poem_openapi::types::ParseFromJSON for $name {
+        impl $crate::__private::poem_openapi::types::ParseFromJSON for $name {
             fn parse_from_json(
-                value: Option<::serde_json::Value>,
-            ) -> ::poem_openapi::types::ParseResult<Self> {
+                value: Option<$crate::__private::serde_json::Value>,
+            ) -> $crate::__private::poem_openapi::types::ParseResult<Self> {
                 match value {
-                    Some(::serde_json::Value::String(s)) => Ok(s.parse()?),
-                    other => Err(::poem_openapi::types::ParseError::expected_type(
+                    Some($crate::__private::serde_json::Value::String(s)) => Ok(s.parse()?),
+                    other => Err($crate::__private::poem_openapi::types::ParseError::expected_type(
                         other.unwrap_or_default(),
                     )),
                 }
             }
         }
 
-        impl ::poem_openapi::types::ParseFromParameter for $name {
-            fn parse_from_parameter(value: &str) -> ::poem_openapi::types::ParseResult<Self> {
+        impl $crate::__private::poem_openapi::types::ParseFromParameter for $name {
+            fn parse_from_parameter(value: &str) -> $crate::__private::poem_openapi::types::ParseResult<Self> {
                 Ok(value.parse()?)
             }
         }
 
-        impl ::poem_openapi::types::ToJSON for $name {
-            fn to_json(&self) -> Option<::serde_json::Value> {
-                Some(::serde_json::Value::String(self.0.clone()))
+        impl $crate::__private::poem_openapi::types::ToJSON for $name {
+            fn to_json(&self) -> Option<$crate::__private::serde_json::Value> {
+                Some($crate::__private::serde_json::Value::String(self.0.clone()))
             }
         }
     };

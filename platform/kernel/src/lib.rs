@@ -15,3 +15,12 @@ pub use clock::Clock;
 pub use error::{ErrorKind, FieldError, Problem, ServiceError};
 pub use money::{Currency, Money, MoneyError};
 pub use page::{Cursor, Page, PageRequest};
+
+/// Crates the `define_id!` expansion names, so callers need not depend on them.
+#[doc(hidden)]
+pub mod __private {
+    pub use poem_openapi;
+    pub use serde;
+    pub use serde_json;
+    pub use uuid;
+}

@@ -53,23 +53,22 @@ impl std::fmt::Debug for Application {
         f.debug_struct("Application")
             .field("port", &self.port)
             .field("db", &self.db)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 /// Opens the configured database: PostgreSQL when `database_url` is set, else SQLite
 /// under the data dir.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    match &settings.database_url {
-        Some(url) => Db::postgres(url, settings.database_pool_size)
+    if let Some(url) = &settings.database_url {
+        Db::postgres(url, settings.database_pool_size)
             .await
-            .context("database_url: cannot connect to PostgreSQL"),
-        None => {
-            let path = settings.sqlite_path();
-            Db::sqlite(&path, settings.database_pool_size)
-                .await
-                .with_context(|| format!("data_dir: cannot open {}", path.display()))
-        }
+            .context("database_url: cannot connect to PostgreSQL")
+    } else {
+        let path = settings.sqlite_path();
+        Db::sqlite(&path, settings.database_pool_size)
+            .await
+            .with_context(|| format!("data_dir: cannot open {}", path.display()))
     }
 }
 

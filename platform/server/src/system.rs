@@ -8,6 +8,7 @@ use std::time::Instant;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use weft_http::ApiResult;
 use weft_storage::Db;
 
 #[derive(Tags)]
@@ -101,8 +102,8 @@ pub struct SystemApi;
 impl SystemApi {
     /// Version, topology and hosted services of this process.
     #[oai(path = "/v1/meta", method = "get", operation_id = "get_meta")]
-    async fn meta(&self, state: Data<&SystemState>) -> Json<Meta> {
-        Json(state.meta.as_ref().clone())
+    async fn meta(&self, state: Data<&SystemState>) -> ApiResult<Json<Meta>> {
+        Ok(Json(state.meta.as_ref().clone()))
     }
 
     /// Liveness: the process is up and serving HTTP.

@@ -194,6 +194,35 @@ impl Db {
             .map_err(|e| StorageError::Unavailable(e.to_string()))
     }
 
+    /// SQLite's `PRAGMA integrity_check` (`"ok"` when the file is sound); PostgreSQL
+    /// guards its own pages, so it answers `"ok"` there.
+    pub async fn integrity_check(&self) -> Result<String, StorageError> {
+        use diesel_async::RunQueryDsl as _;
+
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        match self {
+            Self::Postgres(_) => Ok("ok".to_owned()),
+            Self::Sqlite(_) => {
+                let mut conn = self.conn().await?;
+                let DbConn::Sqlite(c) = &mut conn else {
+                    unreachable!("sqlite pool")
+                };
+                let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check")
+                    .load(&mut **c)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| r.integrity_check)
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+        }
+    }
+
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back on `Err`.
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so it holds the write lock from
     /// the start; on PostgreSQL lock rows with `FOR UPDATE` inside `f`.

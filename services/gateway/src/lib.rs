@@ -67,12 +67,12 @@ impl Gateway {
             table.push(Upstream { segments, base });
         }
         // Longest prefix first, so the most specific route wins.
-        table.sort_by(|a, b| b.segments.len().cmp(&a.segments.len()));
+        table.sort_by_key(|u| std::cmp::Reverse(u.segments.len()));
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_mins(1))
             .build()?;
         Ok(Self {
             upstreams: Arc::new(table),
@@ -221,6 +221,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn gateway(routes: &[(&str, &str)]) -> Gateway {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let map: BTreeMap<String, String> = routes
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -259,6 +260,7 @@ mod tests {
 
     #[test]
     fn an_invalid_upstream_url_is_refused() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let map = BTreeMap::from([("products".to_owned(), "not a url".to_owned())]);
         assert!(matches!(
             Gateway::new(&map, Duration::from_secs(1)),

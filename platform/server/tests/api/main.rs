@@ -1,1 +1,13 @@
-//! API tests (filled in below).
+//! Black-box tests of the `weft` binary's platform: every test talks HTTP to a real
+//! application (through weft-sdk where the SDK can express the request) on SQLite and,
+//! when `WEFT_TEST_DATABASE_URL` is set, on PostgreSQL.
+
+// Tests assert by unwrapping: a failure should stop the test where it happened.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod cli;
+mod contracts;
+mod processes;
+mod rate_limit;
+mod system;

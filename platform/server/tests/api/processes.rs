@@ -1,0 +1,172 @@
+//! Tests about processes: the cluster topology's gateway in front of a service, recovery
+//! after SIGKILL, and an orderly stop on SIGTERM. These run the real `weft` binary.
+
+use std::path::Path;
+use std::time::Duration;
+
+use weft_testkit::WeftProcess;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_weft"))
+}
+
+fn migrate(data_dir: &Path, service: Option<&str>) {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("migrate")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn");
+    if let Some(service) = service {
+        cmd.args(["--service", service]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn meta(base: &str) -> weft_sdk::types::Meta {
+    weft_sdk::Client::new(base)
+        .get_meta()
+        .send()
+        .await
+        .expect("meta")
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_forwards_to_a_service_process_and_propagates_the_request_id() {
+    let service_dir = tempfile::tempdir().unwrap();
+    let gateway_dir = tempfile::tempdir().unwrap();
+    let service = WeftProcess::serve(
+        bin(),
+        &["--data-dir", service_dir.path().to_str().unwrap()],
+        &[],
+    );
+    migrate(gateway_dir.path(), Some("gateway"));
+    let upstream = service.address();
+    let gateway = WeftProcess::serve(
+        bin(),
+        &[
+            "--service",
+            "gateway",
+            "--data-dir",
+            gateway_dir.path().to_str().unwrap(),
+        ],
+        &[("WEFT_GATEWAY__UPSTREAMS__META", upstream.as_str())],
+    );
+
+    // The answer comes from the service process: it is the embedded one with its own id.
+    let direct = meta(&service.address()).await;
+    let via_gateway = meta(&gateway.address()).await;
+    assert_eq!(via_gateway.instance_id, direct.instance_id);
+    assert_eq!(via_gateway.topology, "embedded");
+
+    // A client's request id reaches the service and comes back.
+    let http = reqwest::Client::new();
+    let resp = http
+        .get(format!("{}/v1/meta", gateway.address()))
+        .header("x-request-id", "gw-propagation-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-request-id"], "gw-propagation-1");
+    let line = service
+        .wait_for_log("gw-propagation-1", Duration::from_secs(5))
+        .expect("service logged the id");
+    assert!(line.contains("/v1/meta"), "{line}");
+
+    // Without one, the gateway's generated id is the one the service logs.
+    let resp = http
+        .get(format!("{}/v1/meta", gateway.address()))
+        .send()
+        .await
+        .unwrap();
+    let generated = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(
+        service
+            .wait_for_log(&generated, Duration::from_secs(5))
+            .is_some(),
+        "{generated} reached the service"
+    );
+
+    // Paths without an upstream are the gateway's own: its meta says cluster.
+    let own = http
+        .get(format!("{}/health/ready", gateway.address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let missing = http
+        .get(format!("{}/v1/nothing", gateway.address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // A dead upstream is a 502 problem, not a hang or a plain-text error.
+    drop(service);
+    let resp = http
+        .get(format!("{}/v1/meta", gateway.address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "upstream_unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_with_sigkill_restarts_on_the_same_data_with_nothing_corrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let mut first = WeftProcess::serve(bin(), &["--data-dir", &data_dir], &[]);
+    let before = meta(&first.address()).await;
+    // Traffic in flight when the process dies.
+    let http = reqwest::Client::new();
+    let address = first.address();
+    let load = tokio::spawn(async move {
+        for _ in 0..200 {
+            let _ = http.get(format!("{address}/health/ready")).send().await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    first.kill();
+    let _ = load.await;
+    assert!(dir.path().join("weft.db").exists());
+
+    let second = WeftProcess::serve(bin(), &["--data-dir", &data_dir], &[]);
+    let ready = reqwest::get(format!("{}/health/ready", second.address()))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let after = meta(&second.address()).await;
+    assert_eq!(
+        after.instance_id, before.instance_id,
+        "the installation survived"
+    );
+    drop(second);
+
+    let db = weft_storage::Db::sqlite(&dir.path().join("weft.db"), 1)
+        .await
+        .unwrap();
+    assert_eq!(db.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = WeftProcess::serve(bin(), &["--data-dir", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(meta(&process.address()).await.name, "weft");
+    let status = process.signal_and_wait(15);
+    assert!(status.success(), "{status:?}");
+    assert!(
+        process
+            .wait_for_log("weft stopped", Duration::from_secs(2))
+            .is_some()
+    );
+}

@@ -1,0 +1,159 @@
+use weft_sdk::types::CheckStatus;
+use weft_testkit::{Backend, TestApp, backend_tests};
+
+backend_tests!(
+    meta_reports_version_topology_and_hosted_services,
+    ready_reports_each_dependency_as_up,
+    graphql_meta_answers_the_same_as_rest,
+    every_answer_carries_security_headers_and_a_request_id,
+    metrics_count_requests_by_route_template,
+);
+
+async fn meta_reports_version_topology_and_hosted_services(app: TestApp) {
+    let meta = app
+        .client
+        .get_meta()
+        .send()
+        .await
+        .expect("meta")
+        .into_inner();
+    assert_eq!(meta.name, "weft");
+    assert_eq!(meta.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(meta.api_version, "v1");
+    assert_eq!(meta.topology, "embedded");
+    let expected_db = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(meta.database, expected_db);
+    assert!(
+        meta.services.iter().any(|s| s.name == "gateway"),
+        "{:?}",
+        meta.services
+    );
+    assert_eq!(meta.instance_id.len(), 32, "{}", meta.instance_id);
+}
+
+async fn ready_reports_each_dependency_as_up(app: TestApp) {
+    let live = app
+        .client
+        .get_health_live()
+        .send()
+        .await
+        .expect("live")
+        .into_inner();
+    assert_eq!(live.status, CheckStatus::Up);
+    let ready = app
+        .client
+        .get_health_ready()
+        .send()
+        .await
+        .expect("ready")
+        .into_inner();
+    assert_eq!(ready.status, CheckStatus::Up);
+    let db = ready
+        .checks
+        .iter()
+        .find(|c| c.name == "database")
+        .expect("database check");
+    assert_eq!(db.status, CheckStatus::Up);
+    assert!(db.detail.is_none());
+}
+
+async fn graphql_meta_answers_the_same_as_rest(app: TestApp) {
+    let rest = app
+        .client
+        .get_meta()
+        .send()
+        .await
+        .expect("meta")
+        .into_inner();
+    let answer: serde_json::Value = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&serde_json::json!({ "query": "{ meta { name version topology instanceId services { name } } }" }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    let meta = &answer["data"]["meta"];
+    assert_eq!(meta["version"], rest.version, "{answer}");
+    assert_eq!(meta["instanceId"], rest.instance_id, "{answer}");
+    assert_eq!(meta["topology"], "embedded");
+}
+
+async fn every_answer_carries_security_headers_and_a_request_id(app: TestApp) {
+    for path in ["/v1/meta", "/health/ready", "/no/such/route"] {
+        let resp = app.http.get(app.url(path)).send().await.expect("request");
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert!(h.contains_key("content-security-policy"), "{path}");
+        assert_eq!(h["x-request-id"].len(), 32, "{path}: a generated id");
+    }
+    // A client's own id comes back, so it can correlate its logs with ours.
+    let resp = app
+        .http
+        .get(app.url("/v1/meta"))
+        .header("x-request-id", "storefront-42.a")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.headers()["x-request-id"], "storefront-42.a");
+    // An id that could inject into logs or headers is replaced, not echoed.
+    let hostile = "x".repeat(129);
+    let resp = app
+        .http
+        .get(app.url("/v1/meta"))
+        .header("x-request-id", &hostile)
+        .send()
+        .await
+        .expect("request");
+    assert_ne!(resp.headers()["x-request-id"], hostile.as_str());
+    let resp = app
+        .http
+        .get(app.url("/v1/meta"))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.headers()["x-request-id"].len(), 32);
+}
+
+async fn metrics_count_requests_by_route_template(app: TestApp) {
+    app.client.get_meta().send().await.expect("meta");
+    let _ = app
+        .http
+        .get(app.url("/v1/products/prod_does_not_exist"))
+        .send()
+        .await;
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total{")
+            && l.contains("route=\"/v1/meta\"")
+            && l.contains("status=\"200\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{"),
+        "latency histogram: {text}"
+    );
+    assert!(
+        text.contains("route=\"unmatched\""),
+        "unknown paths share one label: {text}"
+    );
+    assert!(
+        !text.contains("prod_does_not_exist"),
+        "raw paths never become labels"
+    );
+}

@@ -1,0 +1,108 @@
+//! The real `weft` binary as a child process, for tests about processes: the gateway in
+//! front of a service, and recovery after SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A `weft serve` child with its JSON log lines captured.
+pub struct WeftProcess {
+    child: Child,
+    pub port: u16,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for WeftProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeftProcess")
+            .field("pid", &self.child.id())
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WeftProcess {
+    /// Runs `bin serve --port 0 <args>` with `envs` and waits until it reports its port.
+    pub fn serve(bin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(bin)
+            .arg("serve")
+            .args(["--port", "0"])
+            .args(args)
+            .envs(envs.iter().copied())
+            .env("WEFT_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn weft");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let sink = Arc::clone(&logs);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && v["message"] == "weft is serving"
+                    && let Some(port) = v["port"].as_u64()
+                {
+                    let _ = port_tx.send(u16::try_from(port).unwrap_or_default());
+                }
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let Ok(port) = port_rx.recv_timeout(Duration::from_mins(1)) else {
+            let _ = child.kill();
+            panic!("weft did not start: {:?}", logs.lock().map(|l| l.clone()));
+        };
+        Self { child, port, logs }
+    }
+
+    pub fn address(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Log lines so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Waits up to `timeout` for a log line containing `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(line) = self.logs().into_iter().find(|l| l.contains(needle)) {
+                return Some(line);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Sends SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends `signal` and waits for the exit status.
+    pub fn signal_and_wait(&mut self, signal: i32) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("wait for weft")
+    }
+}
+
+impl Drop for WeftProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
