@@ -278,6 +278,8 @@ fn describe(err: &figment::Error) -> String {
 }
 
 #[cfg(test)]
+// figment's Jail dictates the closures' (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
