@@ -170,3 +170,47 @@ async fn sigterm_stops_the_server_cleanly() {
             .is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_at_shutdown_still_gets_its_answer() {
+    let app = weft_testkit::spawn_app(weft_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
+    let url = app.url("/graphql");
+    let http = app.http.clone();
+    // A client still uploading its body when shutdown begins.
+    let parts = [r#"{"query": "#, r#""{ meta { name } }""#, "}"];
+    let slow_body = futures::stream::unfold(0usize, move |i| async move {
+        if i >= parts.len() {
+            return None;
+        }
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        Some((Ok::<_, std::io::Error>(parts[i].as_bytes().to_vec()), i + 1))
+    });
+    let in_flight = tokio::spawn(async move {
+        http.post(url)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(slow_body))
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let address = app.address.clone();
+    app.stop().await.unwrap();
+
+    let resp = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request was answered");
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["meta"]["name"], "weft");
+    assert!(
+        reqwest::get(format!("{address}/health/live"))
+            .await
+            .is_err(),
+        "no new connections after shutdown"
+    );
+}
