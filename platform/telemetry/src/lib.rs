@@ -78,7 +78,8 @@ pub fn init(format: LogFormat, service_name: &str) -> TelemetryGuard {
 }
 
 fn otlp_provider(service_name: &str) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
-    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (and _HEADERS, _TIMEOUT) itself.
+    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (and _HEADERS, _TIMEOUT) itself. The
+    // batch processor exports from its own thread, outside tokio, hence the blocking client.
     let exporter = match opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .build()

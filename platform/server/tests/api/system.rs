@@ -157,3 +157,53 @@ async fn metrics_count_requests_by_route_template(app: TestApp) {
         "raw paths never become labels"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_answers_503_naming_the_database_when_it_goes_away() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let Some(admin_url) = weft_testkit::postgres_admin_url() else {
+        return;
+    };
+    let app = weft_testkit::spawn_app(Backend::Postgres).await.unwrap();
+    assert_eq!(
+        app.client.get_health_ready().send().await.unwrap().status(),
+        200
+    );
+
+    // Take the database away under the running app: its connections die, new ones fail.
+    let name = app
+        .settings
+        .database_url
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut admin = AsyncPgConnection::establish(&admin_url).await.unwrap();
+    diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let resp = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "down");
+    assert_eq!(body["checks"][0]["name"], "database");
+    assert_eq!(body["checks"][0]["status"], "down");
+    assert!(
+        !body.to_string().contains(&name),
+        "no connection details leak: {body}"
+    );
+    // Liveness is about the process, which is fine.
+    assert_eq!(
+        app.http
+            .get(app.url("/health/live"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
