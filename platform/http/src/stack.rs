@@ -103,6 +103,12 @@ impl Endpoint for Edge {
         let started = Instant::now();
         let mut resp = self.guarded(req, &id).instrument(span.clone()).await;
         security_headers(&mut resp);
+        if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            // The body was not read to its end, so this connection cannot carry another
+            // request; say so, or a client's pool reuses it and fails its next request.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Ok(value) = HeaderValue::from_str(&id) {
             resp.headers_mut().insert(REQUEST_ID, value);
         }

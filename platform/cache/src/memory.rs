@@ -1,0 +1,190 @@
+//! The embedded store: moka (bounded, per-entry TTL) for values and counters, governor
+//! (GCRA) for rate limits. Everything lives in this process.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
+use moka::Expiry;
+use moka::future::Cache as Moka;
+
+use crate::{CacheError, CacheStore, Quota, RateDecision};
+
+#[derive(Clone)]
+struct Entry {
+    value: Value,
+    ttl: Duration,
+}
+
+#[derive(Clone)]
+enum Value {
+    Bytes(Arc<[u8]>),
+    Counter(i64),
+}
+
+/// Each entry lives for its own TTL; incrementing a counter keeps its window.
+struct PerEntryTtl;
+
+impl Expiry<String, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &String, entry: &Entry, _now: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &Entry,
+        _now: Instant,
+        remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        match entry.value {
+            Value::Counter(_) => remaining,
+            Value::Bytes(_) => Some(entry.ttl),
+        }
+    }
+}
+
+/// In-process store.
+pub struct MemoryStore {
+    entries: Moka<String, Entry>,
+    limiters: Mutex<HashMap<Quota, Arc<DefaultKeyedRateLimiter<String>>>>,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("entries", &self.entries.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// A store holding at most `max_entries` values (least recently used go first).
+    pub fn new(max_entries: u64) -> Self {
+        let entries = Moka::builder()
+            .max_capacity(max_entries)
+            .expire_after(PerEntryTtl)
+            .support_invalidation_closures()
+            .build();
+        Self {
+            entries,
+            limiters: Mutex::new(HashMap::new()),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn limiter(&self, quota: Quota) -> Option<Arc<DefaultKeyedRateLimiter<String>>> {
+        let limit = NonZeroU32::new(quota.limit)?;
+        let mut limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limiter = limiters.entry(quota).or_insert_with(|| {
+            let period = quota.period / quota.limit;
+            let q = governor::Quota::with_period(period)
+                .unwrap_or_else(|| governor::Quota::per_second(limit))
+                .allow_burst(limit);
+            Arc::new(RateLimiter::keyed(q))
+        });
+        Some(Arc::clone(limiter))
+    }
+
+    /// Drops rate-limit state of clients whose budget has refilled (bounds memory).
+    pub fn forget_idle_clients(&self) {
+        let limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for limiter in limiters.values() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CacheStore for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        Ok(self.entries.get(key).await.map(|e| match e.value {
+            Value::Bytes(b) => b.to_vec(),
+            Value::Counter(n) => n.to_string().into_bytes(),
+        }))
+    }
+
+    async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
+        self.entries
+            .insert(
+                key.to_owned(),
+                Entry {
+                    value: Value::Bytes(value.into()),
+                    ttl,
+                },
+            )
+            .await;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.entries.invalidate(key).await;
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<(), CacheError> {
+        let prefix = prefix.to_owned();
+        self.entries
+            .invalidate_entries_if(move |k, _| k.starts_with(&prefix))
+            .map(|_| ())
+            .map_err(|e| CacheError::Unavailable(e.to_string()))
+    }
+
+    async fn increment(&self, key: &str, by: i64, ttl: Duration) -> Result<i64, CacheError> {
+        // Upserts are atomic per key in moka: concurrent increments never lose a count.
+        let entry = self
+            .entries
+            .entry(key.to_owned())
+            .and_upsert_with(|current| {
+                let n = match current.map(moka::Entry::into_value) {
+                    Some(Entry {
+                        value: Value::Counter(n),
+                        ..
+                    }) => n.saturating_add(by),
+                    _ => by,
+                };
+                std::future::ready(Entry {
+                    value: Value::Counter(n),
+                    ttl,
+                })
+            })
+            .await;
+        match entry.into_value().value {
+            Value::Counter(n) => Ok(n),
+            Value::Bytes(_) => Err(CacheError::Unavailable("not a counter".to_owned())),
+        }
+    }
+
+    async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, CacheError> {
+        let Some(limiter) = self.limiter(quota) else {
+            return Ok(RateDecision::Limited {
+                retry_after: quota.period,
+            });
+        };
+        Ok(match limiter.check_key(&key.to_owned()) {
+            Ok(()) => RateDecision::Allowed,
+            Err(not_until) => RateDecision::Limited {
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            },
+        })
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+}
