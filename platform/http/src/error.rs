@@ -142,6 +142,21 @@ pub fn problem_response(problem: &Problem) -> Response {
         .body(body)
 }
 
+/// The response for an error that reached the edge: its problem, quoting the request id,
+/// with the matched route kept for metrics. Server-side failures are logged here, once.
+pub fn render_error(err: &poem::Error, request_id: Option<&str>) -> Response {
+    let mut problem = problem_for(err);
+    if problem.status >= 500 {
+        tracing::error!(error = %err, source = ?std::error::Error::source(err), "request failed");
+    }
+    problem.request_id = request_id.map(str::to_owned);
+    let mut resp = problem_response(&problem);
+    if let Some(pattern) = err.data::<poem::PathPattern>() {
+        resp.set_data(pattern.clone());
+    }
+    resp
+}
+
 /// Translates any error that reached the edge into the problem a client receives.
 pub fn problem_for(err: &poem::Error) -> Problem {
     use poem::error::{MethodNotAllowedError, NotFoundError};

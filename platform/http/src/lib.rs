@@ -3,11 +3,13 @@
 //! - [`error::ApiError`]: a service error on its way out; every failure — unknown route,
 //!   405, 413, 415, 422, 429, panic — leaves as RFC 9457 `application/problem+json`.
 //! - [`json::JsonBody`]: strict JSON bodies (unknown fields rejected, per-field errors).
+//! - [`idempotency`]: `Idempotency-Key` on mutating POSTs, stored in the database.
 //! - [`stack`]: request id, tracing span and RED metrics, security headers, CORS, rate
 //!   limit and body limit, composed once in [`stack::HttpStack`].
 //! - [`ServiceInfo`]: how a service crate describes itself to the composition root.
 
 pub mod error;
+pub mod idempotency;
 pub mod json;
 pub mod rate_limit;
 pub mod stack;
@@ -15,6 +17,7 @@ pub mod stack;
 mod tests;
 
 pub use error::{ApiError, ApiResult};
+pub use idempotency::{Idempotency, Principal};
 pub use json::JsonBody;
 pub use stack::{ClientIp, HttpStack, RequestId};
 

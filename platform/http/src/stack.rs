@@ -11,6 +11,7 @@
 
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -21,7 +22,8 @@ use poem::{Body, Endpoint, EndpointExt, Request, Response};
 use tracing::Instrument;
 use weft_kernel::{ErrorKind, Problem};
 
-use crate::error::{problem_for, problem_response};
+use crate::error::{problem_response, render_error};
+use crate::idempotency::Idempotency;
 use crate::rate_limit::IpRateLimiter;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -41,6 +43,8 @@ pub struct HttpStack {
     pub rate_limiter: Option<IpRateLimiter>,
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
+    /// `Idempotency-Key` handling for POSTs under `/v1` (off when `None`).
+    pub idempotency: Option<Idempotency>,
 }
 
 impl HttpStack {
@@ -51,7 +55,7 @@ impl HttpStack {
             None => routes.map_to_response().boxed(),
         };
         Edge {
-            inner,
+            inner: Arc::new(inner),
             stack: self.clone(),
         }
     }
@@ -80,7 +84,7 @@ impl HttpStack {
 
 /// The routes inside the stack; see the module docs for the order of layers.
 pub struct Edge {
-    inner: poem::endpoint::BoxEndpoint<'static, Response>,
+    inner: Arc<poem::endpoint::BoxEndpoint<'static, Response>>,
     stack: HttpStack,
 }
 
@@ -120,16 +124,9 @@ impl Endpoint for Edge {
 impl Edge {
     /// Problems and panics: whatever happens below becomes a response.
     async fn guarded(&self, req: Request, id: &str) -> Response {
-        let outcome = AssertUnwindSafe(self.limited(req)).catch_unwind().await;
-        let (mut problem, pattern) = match outcome {
-            Ok(Ok(resp)) => return resp,
-            Ok(Err(err)) => {
-                let problem = problem_for(&err);
-                if problem.status >= 500 {
-                    tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
-                }
-                (problem, err.data::<PathPattern>().cloned())
-            }
+        match AssertUnwindSafe(self.limited(req)).catch_unwind().await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(err)) => render_error(&err, Some(id)),
             Err(panic) => {
                 let message = panic
                     .downcast_ref::<&str>()
@@ -137,20 +134,15 @@ impl Edge {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "non-string panic payload".to_owned());
                 tracing::error!(panic = %message, "handler panicked");
-                let problem = Problem::new(
+                let mut problem = Problem::new(
                     ErrorKind::Internal,
                     "internal_error",
                     "The server could not complete the request. Quote the request id when reporting it.",
                 );
-                (problem, None)
+                problem.request_id = Some(id.to_owned());
+                problem_response(&problem)
             }
-        };
-        problem.request_id = Some(id.to_owned());
-        let mut resp = problem_response(&problem);
-        if let Some(pattern) = pattern {
-            resp.set_data(pattern);
         }
-        resp
     }
 
     /// Rate limit, then body limit, then the routes.
@@ -173,7 +165,12 @@ impl Edge {
             return Ok(resp);
         }
         limit_body(&mut req, self.stack.body_limit_bytes).await?;
-        self.inner.call(req).await
+        match &self.stack.idempotency {
+            Some(idempotency) if Idempotency::applies(&req) => {
+                idempotency.run(req, Arc::clone(&self.inner)).await
+            }
+            _ => self.inner.call(req).await,
+        }
     }
 }
 

@@ -154,6 +154,7 @@ impl Application {
             rate_limiter: rate_limiter.clone(),
             trust_forwarded_for: settings.trust_forwarded_for,
             cors_origins: settings.cors_origins.clone(),
+            idempotency: Some(weft_http::Idempotency::new(db.clone())),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 

@@ -9,8 +9,11 @@
 //! serialize at the start instead of failing at commit; a connection returned to the pool
 //! mid-transaction (a dropped future) is discarded, never reused.
 
+pub mod events;
+pub mod idempotency;
 pub mod migrate;
 pub mod system;
+pub mod testing;
 
 use std::path::Path;
 use std::time::Duration;

@@ -76,25 +76,8 @@ fn init_process() {
     });
 }
 
-/// Whether this run must exercise every required backend (`CI=true`).
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// The admin URL of the test PostgreSQL, or why the PostgreSQL variant cannot run.
-pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("WEFT_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                !in_ci(),
-                "WEFT_TEST_DATABASE_URL is unset under CI=true: PostgreSQL tests must run in CI"
-            );
-            eprintln!("skipped: WEFT_TEST_DATABASE_URL unset (PostgreSQL variant not run)");
-            None
-        }
-    }
-}
+use weft_storage::testing::TestDatabase;
+pub use weft_storage::testing::postgres_admin_url;
 
 /// Starts the application on `backend` with test defaults (rate limiting off, port 0).
 /// `None` means the backend is not configured here and the test is skipped (never in CI).
@@ -120,8 +103,10 @@ pub async fn spawn_app_with(
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {
-            let db = TestDatabase::create(&postgres_admin_url()?).await;
-            settings.database_url = Some(db.url.clone());
+            let db = TestDatabase::postgres(&postgres_admin_url()?)
+                .await
+                .expect("test database");
+            settings.database_url = db.url().map(str::to_owned);
             Some(db)
         }
     };
@@ -152,61 +137,6 @@ pub async fn spawn_app_with(
         _data_dir: data_dir,
         _database: database,
     })
-}
-
-/// A PostgreSQL database made for one test and dropped after it.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> Self {
-        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-        let name = format!("weft_test_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = AsyncPgConnection::establish(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot reach WEFT_TEST_DATABASE_URL: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-        let mut url = reqwest::Url::parse(admin_url).expect("WEFT_TEST_DATABASE_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.to_string(),
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Drop runs outside async context guarantees, so use a private runtime on a thread.
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
-                    let _ = diesel::sql_query(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    ))
-                    .execute(&mut conn)
-                    .await;
-                }
-            });
-        });
-        let _ = dropped.join();
-    }
 }
 
 /// Declares `#[tokio::test]`s running each listed `async fn(TestApp)` on SQLite and on

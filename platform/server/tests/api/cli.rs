@@ -108,6 +108,14 @@ fn migrate_applies_once_then_finds_nothing_to_do() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    assert!(run().contains("applied 1 migration(s) on sqlite"));
-    assert!(run().contains("applied 0 migration(s) on sqlite"));
+    let first = run();
+    assert!(
+        first.starts_with("applied ") && !first.starts_with("applied 0 "),
+        "{first}"
+    );
+    assert!(
+        first.trim_end().ends_with("migration(s) on sqlite"),
+        "{first}"
+    );
+    assert_eq!(run().trim_end(), "applied 0 migration(s) on sqlite");
 }

@@ -1,0 +1,93 @@
+//! The events services publish to each other. This is a published contract: add fields
+//! with `#[serde(default)]`, never rename; an incompatible change is a new `VERSION`.
+
+use serde::{Deserialize, Serialize};
+use weft_kernel::Money;
+
+use crate::Event;
+
+macro_rules! event {
+    ($name:ident, $wire:literal, $aggregate:ident) => {
+        impl Event for $name {
+            const TYPE: &'static str = $wire;
+            fn aggregate_id(&self) -> String {
+                self.$aggregate.clone()
+            }
+        }
+    };
+}
+
+/// A customer account was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRegistered {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+}
+event!(UserRegistered, "user.registered", user_id);
+
+/// An order was placed (and its payment authorized).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCreated {
+    pub order_id: String,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub total: Money,
+    pub item_count: u32,
+}
+event!(OrderCreated, "order.created", order_id);
+
+/// An order was delivered and is complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCompleted {
+    pub order_id: String,
+}
+event!(OrderCompleted, "order.completed", order_id);
+
+/// An order was cancelled before fulfilment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub order_id: String,
+    pub reason: String,
+}
+event!(OrderCancelled, "order.cancelled", order_id);
+
+/// A payment was captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSucceeded {
+    pub payment_id: String,
+    pub order_id: String,
+    pub amount: Money,
+    pub provider: String,
+}
+event!(PaymentSucceeded, "payment.succeeded", payment_id);
+
+/// A payment was declined or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFailed {
+    pub payment_id: String,
+    pub checkout_id: String,
+    pub amount: Money,
+    pub provider: String,
+    /// The decline code, e.g. `card_declined`.
+    pub code: String,
+}
+event!(PaymentFailed, "payment.failed", payment_id);
+
+/// A variant's available stock fell to or below its low-stock threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryLow {
+    pub variant_id: String,
+    pub available: i64,
+    pub threshold: i64,
+}
+event!(InventoryLow, "inventory.low", variant_id);
+
+/// A product (or one of its variants) was created, changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductUpdated {
+    pub product_id: String,
+    /// `created`, `updated` or `deleted`.
+    pub change: String,
+}
+event!(ProductUpdated, "product.updated", product_id);
