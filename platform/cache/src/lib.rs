@@ -74,6 +74,8 @@ pub trait CacheStore: Send + Sync + 'static {
     async fn rate_limit(&self, key: &str, quota: Quota) -> Result<RateDecision, CacheError>;
     /// Round-trips to the store; used by `/health/ready`.
     async fn ping(&self) -> Result<(), CacheError>;
+    /// Periodic upkeep the store needs (forgetting idle rate-limit state in-process).
+    fn housekeeping(&self) {}
 }
 
 /// Time-to-live of each kind of cached value (from settings).

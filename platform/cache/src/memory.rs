@@ -94,7 +94,7 @@ impl MemoryStore {
     }
 
     /// Drops rate-limit state of clients whose budget has refilled (bounds memory).
-    pub fn forget_idle_clients(&self) {
+    fn forget_idle_clients(&self) {
         let limiters = self
             .limiters
             .lock()
@@ -186,5 +186,9 @@ impl CacheStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), CacheError> {
         Ok(())
+    }
+
+    fn housekeeping(&self) {
+        self.forget_idle_clients();
     }
 }

@@ -31,6 +31,14 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Connections per process in the database pool.
     pub database_pool_size: u32,
+    /// `redis://…` for the shared cache and rate limits; unset means in-process.
+    pub redis_url: Option<String>,
+    /// `amqp://…` for events between processes; unset means in-process delivery.
+    pub amqp_url: Option<String>,
+    /// Start even when Redis or RabbitMQ cannot be reached (reported as degraded).
+    pub start_degraded: bool,
+    /// Prefix of Redis keys and RabbitMQ exchange/queue names, so installations can share them.
+    pub namespace: String,
     /// Requests per minute per client IP; 0 turns rate limiting off.
     pub rate_limit_per_minute: u32,
     /// Use the first `X-Forwarded-For` address as the client IP (only behind a trusted proxy).
@@ -45,6 +53,33 @@ pub struct Settings {
     pub shutdown_grace_seconds: u64,
     pub graphql: GraphqlSettings,
     pub gateway: GatewaySettings,
+    pub cache: CacheSettings,
+}
+
+/// How long each kind of cached value lives, and how much the in-process cache holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    pub product_ttl_seconds: u64,
+    pub search_ttl_seconds: u64,
+    pub session_ttl_seconds: u64,
+    pub cart_ttl_seconds: u64,
+    pub api_response_ttl_seconds: u64,
+    /// Entries the in-process cache keeps before evicting the least recently used.
+    pub max_entries: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            product_ttl_seconds: 3600,
+            search_ttl_seconds: 1800,
+            session_ttl_seconds: 86_400,
+            cart_ttl_seconds: 604_800,
+            api_response_ttl_seconds: 300,
+            max_entries: 100_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +115,10 @@ impl Default for Settings {
             service: None,
             database_url: None,
             database_pool_size: 10,
+            redis_url: None,
+            amqp_url: None,
+            start_degraded: false,
+            namespace: "weft".to_owned(),
             rate_limit_per_minute: 100,
             trust_forwarded_for: false,
             cors_origins: Vec::new(),
@@ -88,6 +127,7 @@ impl Default for Settings {
             shutdown_grace_seconds: 30,
             graphql: GraphqlSettings::default(),
             gateway: GatewaySettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -142,6 +182,11 @@ const ENV_KEYS: &[&str] = &[
     "service",
     "database_url",
     "database_pool_size",
+    "redis_url",
+    "amqp_url",
+    "start_degraded",
+    "namespace",
+    "cache",
     "rate_limit_per_minute",
     "trust_forwarded_for",
     "cors_origins",
@@ -209,6 +254,24 @@ impl Settings {
             problems.push(
                 "database_url: must be a postgres:// URL (leave it unset for SQLite)".to_owned(),
             );
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            problems.push("redis_url: must be a redis:// or rediss:// URL".to_owned());
+        }
+        if let Some(url) = &self.amqp_url
+            && !(url.starts_with("amqp://") || url.starts_with("amqps://"))
+        {
+            problems.push("amqp_url: must be an amqp:// or amqps:// URL".to_owned());
+        }
+        if self.namespace.is_empty()
+            || !self
+                .namespace
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            problems.push("namespace: letters, digits, `-` and `_` only".to_owned());
         }
         if self.database_pool_size == 0 {
             problems.push("database_pool_size: must be at least 1".to_owned());

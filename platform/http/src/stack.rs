@@ -20,11 +20,12 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::middleware::Cors;
 use poem::{Body, Endpoint, EndpointExt, Request, Response};
 use tracing::Instrument;
+use weft_cache::RateDecision;
 use weft_kernel::{ErrorKind, Problem};
 
 use crate::error::{problem_response, render_error};
 use crate::idempotency::Idempotency;
-use crate::rate_limit::IpRateLimiter;
+use crate::rate_limit::RateLimits;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -40,7 +41,7 @@ pub struct ClientIp(pub Option<IpAddr>);
 #[derive(Debug, Clone)]
 pub struct HttpStack {
     pub body_limit_bytes: usize,
-    pub rate_limiter: Option<IpRateLimiter>,
+    pub rate_limits: Option<RateLimits>,
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
     /// `Idempotency-Key` handling for POSTs under `/v1` (off when `None`).
@@ -147,10 +148,10 @@ impl Edge {
 
     /// Rate limit, then body limit, then the routes.
     async fn limited(&self, mut req: Request) -> poem::Result<Response> {
-        if let Some(limiter) = &self.stack.rate_limiter
+        if let Some(limits) = &self.stack.rate_limits
             && !exempt_from_rate_limit(req.uri().path())
             && let Some(ClientIp(Some(ip))) = req.data::<ClientIp>().copied()
-            && let Err(wait) = limiter.check(ip)
+            && let RateDecision::Limited { retry_after: wait } = limits.check_ip(ip).await
         {
             let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             let mut problem = Problem::new(
@@ -325,8 +326,5 @@ impl From<ApiErrorTooLarge> for poem::Error {
 
 /// How much of an oversized body is read and discarded before answering 413.
 const DRAIN_BYTES: u64 = 256 * 1024;
-
-/// How often idle rate-limit entries are forgotten.
-pub const RATE_LIMIT_SWEEP: Duration = Duration::from_mins(1);
 
 use tokio::io::AsyncReadExt as _;

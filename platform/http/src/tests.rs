@@ -71,7 +71,7 @@ impl TestApi {
 fn client() -> TestClient<crate::stack::Edge> {
     let stack = HttpStack {
         body_limit_bytes: 1024,
-        rate_limiter: None,
+        rate_limits: None,
         trust_forwarded_for: false,
         cors_origins: vec!["https://shop.example.com".to_owned()],
         idempotency: None,
@@ -355,7 +355,7 @@ mod idempotency {
     fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
         let stack = HttpStack {
             body_limit_bytes: 64 * 1024,
-            rate_limiter: None,
+            rate_limits: None,
             trust_forwarded_for: false,
             cors_origins: vec![],
             idempotency: Some(idempotency.clone()),

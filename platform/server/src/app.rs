@@ -8,10 +8,17 @@ use poem::http::header;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, IntoResponse, Route, Server, get, handler};
 use poem_openapi::OpenApiService;
+use weft_bus::amqp::AmqpTransport;
+use weft_bus::memory::MemoryTransport;
+use weft_bus::{Bus, BusSettings, Transport};
+use weft_cache::memory::MemoryStore;
+use weft_cache::redis_store::RedisStore;
+use weft_cache::{Cache, CacheStore, Ttls};
 use weft_config::Settings;
 use weft_gateway::Gateway;
 use weft_http::HttpStack;
-use weft_http::rate_limit::IpRateLimiter;
+use weft_http::Idempotency;
+use weft_http::rate_limit::RateLimits;
 use weft_storage::Db;
 
 use crate::graphql;
@@ -44,7 +51,9 @@ pub struct Application {
     port: u16,
     app: poem::endpoint::BoxEndpoint<'static, poem::Response>,
     db: Db,
-    rate_limiter: Option<IpRateLimiter>,
+    cache: Cache,
+    bus: Bus,
+    idempotency: Idempotency,
     shutdown_grace: Duration,
 }
 
@@ -55,6 +64,58 @@ impl std::fmt::Debug for Application {
             .field("db", &self.db)
             .finish_non_exhaustive()
     }
+}
+
+/// The cache: Redis when `redis_url` is set (it must answer unless `start_degraded`),
+/// else in-process.
+pub async fn open_cache(settings: &Settings) -> anyhow::Result<Cache> {
+    let secs = Duration::from_secs;
+    let c = &settings.cache;
+    let ttls = Ttls {
+        product: secs(c.product_ttl_seconds),
+        search: secs(c.search_ttl_seconds),
+        session: secs(c.session_ttl_seconds),
+        cart: secs(c.cart_ttl_seconds),
+        api_response: secs(c.api_response_ttl_seconds),
+    };
+    let store: Arc<dyn CacheStore> = match &settings.redis_url {
+        Some(url) => {
+            let store = RedisStore::new(url, &format!("{}:", settings.namespace), 16)
+                .context("redis_url: invalid")?;
+            if let Err(err) = store.ping().await {
+                anyhow::ensure!(
+                    settings.start_degraded,
+                    "redis_url: cannot reach Redis ({err}); set start_degraded = true \
+                     (WEFT_START_DEGRADED=true) to start without it"
+                );
+                tracing::warn!(error = %err, "starting degraded: Redis unreachable, reads go to the database");
+            }
+            Arc::new(store)
+        }
+        None => Arc::new(MemoryStore::new(c.max_entries)),
+    };
+    Ok(Cache::new(store, ttls))
+}
+
+/// The event bus: RabbitMQ when `amqp_url` is set (it must answer unless
+/// `start_degraded`), else in-process delivery.
+pub async fn open_bus(settings: &Settings, db: &Db) -> anyhow::Result<Bus> {
+    let transport: Arc<dyn Transport> = match &settings.amqp_url {
+        Some(url) => match AmqpTransport::connect(url, &settings.namespace).await {
+            Ok(transport) => Arc::new(transport),
+            Err(err) => {
+                anyhow::ensure!(
+                    settings.start_degraded,
+                    "amqp_url: cannot reach RabbitMQ ({err}); set start_degraded = true \
+                     (WEFT_START_DEGRADED=true) to start without it"
+                );
+                tracing::warn!(error = %err, "starting degraded: RabbitMQ unreachable, events wait in the outbox");
+                Arc::new(AmqpTransport::lazy(url, &settings.namespace))
+            }
+        },
+        None => Arc::new(MemoryTransport::new()),
+    };
+    Ok(Bus::new(db.clone(), transport, BusSettings::default()))
 }
 
 /// Opens the configured database: PostgreSQL when `database_url` is set, else SQLite
@@ -80,6 +141,8 @@ impl Application {
         weft_telemetry::prometheus();
         let hosted = services::hosted(settings.service.as_deref());
         let db = open_database(&settings).await?;
+        let cache = open_cache(&settings).await?;
+        let bus = open_bus(&settings, &db).await?;
         if settings.service.is_none() {
             let applied = weft_storage::migrate::run(&db, &services::migrations(&hosted)).await?;
             tracing::info!(
@@ -107,6 +170,8 @@ impl Application {
             }
             .to_owned(),
             database: db.backend().as_str().to_owned(),
+            cache: cache.backend().to_owned(),
+            events: bus.transport().name().to_owned(),
             instance_id,
             demo: settings.demo,
             services: hosted
@@ -120,6 +185,8 @@ impl Application {
         let state = SystemState {
             meta,
             db: db.clone(),
+            cache: cache.clone(),
+            bus: bus.clone(),
         };
 
         let api = api_service();
@@ -148,13 +215,16 @@ impl Application {
                 "gateway routes configured"
             );
         }
-        let rate_limiter = IpRateLimiter::per_minute(settings.rate_limit_per_minute);
+        let idempotency = Idempotency::new(db.clone());
         let stack = HttpStack {
             body_limit_bytes: settings.body_limit_bytes,
-            rate_limiter: rate_limiter.clone(),
+            rate_limits: RateLimits::per_ip_per_minute(
+                cache.clone(),
+                settings.rate_limit_per_minute,
+            ),
             trust_forwarded_for: settings.trust_forwarded_for,
             cors_origins: settings.cors_origins.clone(),
-            idempotency: Some(weft_http::Idempotency::new(db.clone())),
+            idempotency: Some(idempotency.clone()),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 
@@ -176,7 +246,9 @@ impl Application {
             port,
             app,
             db,
-            rate_limiter,
+            cache,
+            bus,
+            idempotency,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
         })
     }
@@ -187,6 +259,14 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
@@ -200,24 +280,46 @@ impl Application {
         self,
         signal: impl std::future::Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
-        let sweeper = self.rate_limiter.clone().map(|limiter| {
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(weft_http::stack::RATE_LIMIT_SWEEP);
-                loop {
-                    every.tick().await;
-                    limiter.forget_idle();
-                }
-            })
-        });
+        let relay = self.bus.spawn_relay();
+        let upkeep = tokio::spawn(upkeep(
+            self.cache.clone(),
+            self.idempotency.clone(),
+            self.db.clone(),
+        ));
         tracing::info!(port = self.port, "weft is serving");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_grace))
             .await;
-        if let Some(sweeper) = sweeper {
-            sweeper.abort();
-        }
+        // In-flight requests are done; events they committed stay in the outbox for the
+        // next start if the relay has not published them yet.
+        relay.abort();
+        upkeep.abort();
         tracing::info!("weft stopped");
         result
+    }
+}
+
+/// Background upkeep: rate-limit state every minute; expired idempotency records and
+/// events published over a week ago every ten minutes.
+async fn upkeep(cache: Cache, idempotency: Idempotency, db: Db) {
+    let mut minute = tokio::time::interval(Duration::from_mins(1));
+    let mut tick: u64 = 0;
+    loop {
+        minute.tick().await;
+        cache.store().housekeeping();
+        tick += 1;
+        if tick % 10 != 1 {
+            continue;
+        }
+        match idempotency.sweep().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired idempotency records removed"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
+        }
+        let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).naive_utc();
+        if let Err(err) = weft_storage::events::delete_published_before(&db, week_ago).await {
+            tracing::warn!(error = %err, "outbox cleanup failed");
+        }
     }
 }
 

@@ -8,6 +8,8 @@ use std::time::Instant;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use weft_bus::Bus;
+use weft_cache::Cache;
 use weft_http::ApiResult;
 use weft_storage::Db;
 
@@ -31,6 +33,10 @@ pub struct Meta {
     pub topology: String,
     /// `sqlite` or `postgres`.
     pub database: String,
+    /// `memory` (in-process) or `redis`.
+    pub cache: String,
+    /// How events travel: `memory` (in-process) or `amqp` (RabbitMQ).
+    pub events: String,
     /// Stable id of this installation, kept in its database.
     pub instance_id: String,
     /// Whether this process was started with `--demo`.
@@ -46,11 +52,13 @@ pub struct ServiceMeta {
     pub description: String,
 }
 
-/// What handlers need: the meta facts and the database to probe.
+/// What handlers need: the meta facts and the dependencies to probe.
 #[derive(Debug, Clone)]
 pub struct SystemState {
     pub meta: Arc<Meta>,
     pub db: Db,
+    pub cache: Cache,
+    pub bus: Bus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -60,11 +68,25 @@ pub enum CheckStatus {
     Down,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ReadinessStatus {
+    /// Every dependency answers.
+    Up,
+    /// An optional dependency (cache, message broker) is down; the process still serves,
+    /// reading through to the database and keeping events in the outbox.
+    Degraded,
+    /// A required dependency (the database) is down.
+    Down,
+}
+
 #[derive(Debug, Clone, Object)]
 pub struct Check {
-    /// The dependency, e.g. `database`.
+    /// The dependency: `database`, `cache` or `events`.
     pub name: String,
     pub status: CheckStatus,
+    /// Whether the process can serve without it.
+    pub required: bool,
     /// Round-trip time of the probe.
     pub latency_ms: f64,
     /// Why it is down; absent when up.
@@ -74,8 +96,7 @@ pub struct Check {
 
 #[derive(Debug, Clone, Object)]
 pub struct Readiness {
-    /// `up` when every dependency is up.
-    pub status: CheckStatus,
+    pub status: ReadinessStatus,
     pub checks: Vec<Check>,
 }
 
@@ -118,38 +139,66 @@ impl SystemApi {
         })
     }
 
-    /// Readiness: every dependency this process needs answers (503 otherwise).
+    /// Readiness: 200 while the database answers (`degraded` if the cache or the message
+    /// broker does not), 503 when the database does not.
     #[oai(
         path = "/health/ready",
         method = "get",
         operation_id = "get_health_ready"
     )]
     async fn ready(&self, state: Data<&SystemState>) -> ReadyResponse {
-        let started = Instant::now();
-        let probe = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (status, detail) = match probe {
-            Ok(Ok(())) => (CheckStatus::Up, None),
-            Ok(Err(err)) => {
-                // The cause is for operators' logs; the probe answer stays generic.
-                tracing::warn!(dependency = "database", error = %err, "readiness check failed");
-                (CheckStatus::Down, Some("not answering".to_owned()))
-            }
-            Err(_) => {
-                tracing::warn!(dependency = "database", "readiness check timed out");
-                (CheckStatus::Down, Some("no answer within 2 s".to_owned()))
-            }
+        let (database, cache, events) = tokio::join!(
+            probe("database", true, state.db.ping()),
+            probe("cache", false, state.cache.ping()),
+            probe("events", false, state.bus.transport().health()),
+        );
+        let checks = vec![database, cache, events];
+        let status = if checks
+            .iter()
+            .any(|c| c.required && c.status == CheckStatus::Down)
+        {
+            ReadinessStatus::Down
+        } else if checks.iter().any(|c| c.status == CheckStatus::Down) {
+            ReadinessStatus::Degraded
+        } else {
+            ReadinessStatus::Up
         };
-        let checks = vec![Check {
-            name: "database".to_owned(),
-            status,
-            latency_ms,
-            detail,
-        }];
         let readiness = Readiness { status, checks };
         match status {
-            CheckStatus::Up => ReadyResponse::Ready(Json(readiness)),
-            CheckStatus::Down => ReadyResponse::NotReady(Json(readiness)),
+            ReadinessStatus::Down => ReadyResponse::NotReady(Json(readiness)),
+            ReadinessStatus::Up | ReadinessStatus::Degraded => {
+                ReadyResponse::Ready(Json(readiness))
+            }
         }
+    }
+}
+
+/// Probes one dependency with a 2 s bound. The cause of a failure goes to the log; the
+/// answer stays generic so no connection detail reaches a client.
+async fn probe<E: std::fmt::Display>(
+    name: &str,
+    required: bool,
+    check: impl std::future::Future<Output = Result<(), E>>,
+) -> Check {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), check).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (status, detail) = match outcome {
+        Ok(Ok(())) => (CheckStatus::Up, None),
+        Ok(Err(err)) => {
+            tracing::warn!(dependency = name, error = %err, "readiness check failed");
+            (CheckStatus::Down, Some("not answering".to_owned()))
+        }
+        Err(_) => {
+            tracing::warn!(dependency = name, "readiness check timed out");
+            (CheckStatus::Down, Some("no answer within 2 s".to_owned()))
+        }
+    };
+    Check {
+        name: name.to_owned(),
+        status,
+        required,
+        latency_ms,
+        detail,
     }
 }

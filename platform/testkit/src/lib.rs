@@ -79,6 +79,11 @@ fn init_process() {
 use weft_storage::testing::TestDatabase;
 pub use weft_storage::testing::postgres_admin_url;
 
+/// Whether this run must exercise every required backend (`CI=true`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 /// Starts the application on `backend` with test defaults (rate limiting off, port 0).
 /// `None` means the backend is not configured here and the test is skipped (never in CI).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {

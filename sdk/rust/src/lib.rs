@@ -12,6 +12,8 @@
 //! # Ok(()) }
 //! ```
 
+// Formatted by prettyplease when generated; rustfmt would only create drift.
+#[rustfmt::skip]
 mod generated;
 
 pub use generated::*;

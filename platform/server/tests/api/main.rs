@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod contracts;
 mod processes;
 mod rate_limit;

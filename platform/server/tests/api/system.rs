@@ -1,4 +1,4 @@
-use weft_sdk::types::CheckStatus;
+use weft_sdk::types::{CheckStatus, ReadinessStatus};
 use weft_testkit::{Backend, TestApp, backend_tests};
 
 backend_tests!(
@@ -32,6 +32,11 @@ async fn meta_reports_version_topology_and_hosted_services(app: TestApp) {
         meta.services
     );
     assert_eq!(meta.instance_id.len(), 32, "{}", meta.instance_id);
+    assert_eq!(
+        (meta.cache.as_str(), meta.events.as_str()),
+        ("memory", "memory"),
+        "embedded defaults"
+    );
 }
 
 async fn ready_reports_each_dependency_as_up(app: TestApp) {
@@ -50,14 +55,22 @@ async fn ready_reports_each_dependency_as_up(app: TestApp) {
         .await
         .expect("ready")
         .into_inner();
-    assert_eq!(ready.status, CheckStatus::Up);
-    let db = ready
+    assert_eq!(ready.status, ReadinessStatus::Up);
+    let names: Vec<(&str, bool)> = ready
         .checks
         .iter()
-        .find(|c| c.name == "database")
-        .expect("database check");
-    assert_eq!(db.status, CheckStatus::Up);
-    assert!(db.detail.is_none());
+        .map(|c| (c.name.as_str(), c.required))
+        .collect();
+    assert_eq!(
+        names,
+        [("database", true), ("cache", false), ("events", false)]
+    );
+    assert!(
+        ready
+            .checks
+            .iter()
+            .all(|c| c.status == CheckStatus::Up && c.detail.is_none())
+    );
 }
 
 async fn graphql_meta_answers_the_same_as_rest(app: TestApp) {
@@ -191,6 +204,7 @@ async fn ready_answers_503_naming_the_database_when_it_goes_away() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "down");
     assert_eq!(body["checks"][0]["name"], "database");
+    assert_eq!(body["checks"][0]["required"], true);
     assert_eq!(body["checks"][0]["status"], "down");
     assert!(
         !body.to_string().contains(&name),

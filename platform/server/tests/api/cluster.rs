@@ -1,0 +1,234 @@
+//! The cluster backends from the outside: Redis shared by processes, and what a process
+//! does when Redis or RabbitMQ is missing.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use weft_testkit::{WeftProcess, in_ci};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_weft"))
+}
+
+fn redis_url() -> Option<String> {
+    match std::env::var("WEFT_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(!in_ci(), "WEFT_TEST_REDIS_URL is unset under CI=true");
+            eprintln!("skipped: WEFT_TEST_REDIS_URL unset (Redis scenario not run)");
+            None
+        }
+    }
+}
+
+fn namespace() -> String {
+    format!("t{}", uuid::Uuid::now_v7().simple())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_redis_share_one_rate_limit_budget() {
+    let Some(redis) = redis_url() else { return };
+    let ns = namespace();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let envs = [
+        ("WEFT_REDIS_URL", redis.as_str()),
+        ("WEFT_NAMESPACE", ns.as_str()),
+        ("WEFT_RATE_LIMIT_PER_MINUTE", "5"),
+    ];
+    let a = WeftProcess::serve(
+        bin(),
+        &["--data-dir", a_dir.path().to_str().unwrap()],
+        &envs,
+    );
+    let b = WeftProcess::serve(
+        bin(),
+        &["--data-dir", b_dir.path().to_str().unwrap()],
+        &envs,
+    );
+    let http = reqwest::Client::new();
+    let get = |base: String| {
+        let http = http.clone();
+        async move { http.get(format!("{base}/v1/meta")).send().await.unwrap() }
+    };
+    for base in [
+        a.address(),
+        b.address(),
+        a.address(),
+        b.address(),
+        a.address(),
+    ] {
+        assert_eq!(get(base).await.status(), 200);
+    }
+    // The sixth request within the minute is refused, whichever process gets it.
+    for base in [b.address(), a.address()] {
+        let resp = get(base).await;
+        assert_eq!(resp.status(), 429);
+        assert!(resp.headers().contains_key("retry-after"));
+    }
+}
+
+/// A redis-server of this test's own, so it can be killed.
+struct OwnRedis(Child);
+
+impl OwnRedis {
+    fn start(port: u16) -> Option<Self> {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Self(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(redis);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_dies_the_shop_keeps_serving_and_reports_itself_degraded() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(redis) = OwnRedis::start(port) else {
+        assert!(!in_ci(), "redis-server must be installed in CI");
+        eprintln!("skipped: redis-server not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let weft = WeftProcess::serve(
+        bin(),
+        &["--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("WEFT_REDIS_URL", url.as_str()),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "1000"),
+        ],
+    );
+    let client = weft_sdk::Client::new(&weft.address());
+    let ready = client.get_health_ready().send().await.unwrap().into_inner();
+    assert_eq!(ready.status, weft_sdk::types::ReadinessStatus::Up);
+    assert_eq!(client.get_meta().send().await.unwrap().cache, "redis");
+
+    drop(redis);
+
+    // Rate limiting and caching fall through; requests keep succeeding.
+    for _ in 0..5 {
+        client
+            .get_meta()
+            .send()
+            .await
+            .expect("served without Redis");
+    }
+    let resp = reqwest::get(format!("{}/health/ready", weft.address()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "degraded is still ready");
+    let ready: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(ready["status"], "degraded");
+    let cache = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "cache")
+        .unwrap();
+    assert_eq!(cache["status"], "down");
+    let metrics = reqwest::get(format!("{}/metrics", weft.address()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("cache_errors_total{")),
+        "counted in /metrics"
+    );
+}
+
+#[test]
+fn an_unreachable_redis_or_rabbitmq_stops_start_up_unless_starting_degraded_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, url, setting) in [
+        ("WEFT_REDIS_URL", "redis://127.0.0.1:1", "redis_url"),
+        (
+            "WEFT_AMQP_URL",
+            "amqp://guest:guest@127.0.0.1:1/%2f",
+            "amqp_url",
+        ),
+    ] {
+        let out = Command::new(bin())
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+            ])
+            .env(var, url)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{setting}: refused to start");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(setting) && stderr.contains("start_degraded"),
+            "{setting}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("guest:guest"),
+            "no credentials in the message: {stderr}"
+        );
+    }
+
+    let weft = WeftProcess::serve(
+        bin(),
+        &["--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("WEFT_REDIS_URL", "redis://127.0.0.1:1"),
+            ("WEFT_AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f"),
+            ("WEFT_START_DEGRADED", "true"),
+        ],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ready: serde_json::Value = rt.block_on(async {
+        reqwest::get(format!("{}/health/ready", weft.address()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(ready["status"], "degraded");
+    let down: Vec<&str> = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "down")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(down, ["cache", "events"]);
+}
