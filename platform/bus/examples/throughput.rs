@@ -87,7 +87,7 @@ async fn main() {
     let bus = Bus::new(db.clone(), transport, settings);
     let timing = Arc::new(Timing {
         lags: Mutex::new(Vec::new()),
-        committed: Mutex::new(Default::default()),
+        committed: Mutex::new(std::collections::HashMap::new()),
     });
     bus.subscribe(Arc::new(Sink(Arc::clone(&timing))))
         .await
