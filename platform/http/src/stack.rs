@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use poem::PathPattern;
-use poem::http::{HeaderValue, StatusCode, header};
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::middleware::Cors;
 use poem::{Body, Endpoint, EndpointExt, Request, Response};
 use tracing::Instrument;
@@ -281,6 +281,14 @@ async fn limit_body(req: &mut Request, limit: usize) -> poem::Result<()> {
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiErrorTooLarge(limit).into());
+    }
+    // Reads without a declared body skip the buffering (the hot path). Writes are always
+    // read through the limit: an HTTP/2 body need not declare its length.
+    let bodyless_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && declared.is_none()
+        && !req.headers().contains_key(header::TRANSFER_ENCODING);
+    if declared == Some(0) || bodyless_read {
+        return Ok(());
     }
     let mut reader = req.take_body().into_async_read();
     let mut buf = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));

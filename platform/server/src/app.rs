@@ -299,8 +299,8 @@ impl Application {
     }
 }
 
-/// Background upkeep: rate-limit state every minute; expired idempotency records and
-/// events published over a week ago every ten minutes.
+/// Background upkeep: rate-limit state every minute; every ten minutes, expired
+/// idempotency records, events published over a week ago and inbox rows over a month old.
 async fn upkeep(cache: Cache, idempotency: Idempotency, db: Db) {
     let mut minute = tokio::time::interval(Duration::from_mins(1));
     let mut tick: u64 = 0;
@@ -316,9 +316,15 @@ async fn upkeep(cache: Cache, idempotency: Idempotency, db: Db) {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
         }
-        let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).naive_utc();
+        let now = chrono::Utc::now();
+        let week_ago = (now - chrono::Duration::days(7)).naive_utc();
         if let Err(err) = weft_storage::events::delete_published_before(&db, week_ago).await {
             tracing::warn!(error = %err, "outbox cleanup failed");
+        }
+        // Redeliveries come within minutes; a month of inbox is ample to deduplicate them.
+        let month_ago = (now - chrono::Duration::days(30)).naive_utc();
+        if let Err(err) = weft_storage::events::delete_inbox_before(&db, month_ago).await {
+            tracing::warn!(error = %err, "inbox cleanup failed");
         }
     }
 }

@@ -196,6 +196,14 @@ pub async fn record_in_inbox(
     Ok(inserted == 1)
 }
 
+/// Forgets inbox records older than `before` (far older than any redelivery).
+pub async fn delete_inbox_before(db: &Db, before: NaiveDateTime) -> Result<usize, StorageError> {
+    let mut conn = db.conn().await?;
+    Ok(
+        db_run!(&mut conn, c => diesel::delete(inbox::table.filter(inbox::handled_at.lt(before))).execute(c).await)?,
+    )
+}
+
 /// How many events `consumer` has handled.
 pub async fn count_inbox(db: &Db, consumer: &str) -> Result<i64, StorageError> {
     let mut conn = db.conn().await?;
