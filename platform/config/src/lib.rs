@@ -39,8 +39,12 @@ pub struct Settings {
     pub start_degraded: bool,
     /// Prefix of Redis keys and RabbitMQ exchange/queue names, so installations can share them.
     pub namespace: String,
-    /// Requests per minute per client IP; 0 turns rate limiting off.
+    /// Requests per minute per client IP; 0 turns the per-IP limit off.
     pub rate_limit_per_minute: u32,
+    /// Requests per minute per signed-in user; 0 turns it off.
+    pub rate_limit_per_user_per_minute: u32,
+    /// Requests per minute per third-party app (OAuth client or API key); 0 turns it off.
+    pub rate_limit_per_app_per_minute: u32,
     /// Use the first `X-Forwarded-For` address as the client IP (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Origins allowed by CORS, e.g. `["https://shop.example.com"]`; empty disables CORS.
@@ -120,6 +124,8 @@ impl Default for Settings {
             start_degraded: false,
             namespace: "weft".to_owned(),
             rate_limit_per_minute: 100,
+            rate_limit_per_user_per_minute: 300,
+            rate_limit_per_app_per_minute: 600,
             trust_forwarded_for: false,
             cors_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
@@ -188,6 +194,8 @@ const ENV_KEYS: &[&str] = &[
     "namespace",
     "cache",
     "rate_limit_per_minute",
+    "rate_limit_per_user_per_minute",
+    "rate_limit_per_app_per_minute",
     "trust_forwarded_for",
     "cors_origins",
     "body_limit_bytes",

@@ -24,14 +24,10 @@ use weft_storage::Db;
 use weft_storage::idempotency::{self, Claim, KeyedRequest, StoredResponse};
 
 use crate::ApiError;
+use crate::principal::Principal;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
-
-/// Who a request acts for, set in request data by authentication. Idempotency keys are
-/// scoped to it; requests without one share the `anonymous` scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal(pub String);
 
 /// The idempotency layer's storage and timings.
 #[derive(Debug, Clone)]
@@ -72,7 +68,7 @@ impl Idempotency {
         let keyed = KeyedRequest {
             principal: req
                 .data::<Principal>()
-                .map_or_else(|| "anonymous".to_owned(), |p| p.0.clone()),
+                .map_or_else(|| "anonymous".to_owned(), |p| p.id.clone()),
             key,
             method: req.method().to_string(),
             path: req

@@ -11,14 +11,16 @@
 pub mod error;
 pub mod idempotency;
 pub mod json;
+pub mod principal;
 pub mod rate_limit;
 pub mod stack;
 #[cfg(test)]
 mod tests;
 
 pub use error::{ApiError, ApiResult};
-pub use idempotency::{Idempotency, Principal};
+pub use idempotency::Idempotency;
 pub use json::JsonBody;
+pub use principal::{Authenticator, Principal, PrincipalKind};
 pub use stack::{ClientIp, HttpStack, RequestId};
 
 use weft_storage::migrate::MigrationSet;

@@ -1,32 +1,69 @@
 //! Per-client request budgets (GCRA), counted in the platform cache: in this process when
-//! embedded, in Redis — and so shared by every process — in a cluster. A refusal is a 429
-//! problem with `Retry-After` in whole seconds. If the cache cannot answer, requests are
-//! allowed (see `weft_cache::Cache::rate_limit`).
+//! embedded, in Redis — and so shared by every process — in a cluster. Every request
+//! counts against its client IP's budget, and an authenticated one also against its user's
+//! or app's. A refusal is a 429 problem with `Retry-After` in whole seconds. If the cache
+//! cannot answer, requests are allowed (see `weft_cache::Cache::rate_limit`).
 
 use std::net::IpAddr;
 
 use weft_cache::{Cache, Quota, RateDecision};
 
+use crate::principal::{Principal, PrincipalKind};
+
+/// Requests per minute per kind of client; 0 means no limit for that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    pub per_ip: u32,
+    pub per_user: u32,
+    pub per_app: u32,
+}
+
 /// The budgets the stack enforces.
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     cache: Cache,
-    per_ip: Quota,
+    budgets: Budgets,
 }
 
 impl RateLimits {
-    /// `None` when `per_ip_per_minute` is 0 (rate limiting off).
-    pub fn per_ip_per_minute(cache: Cache, per_ip_per_minute: u32) -> Option<Self> {
-        (per_ip_per_minute > 0).then(|| Self {
-            cache,
-            per_ip: Quota::per_minute(per_ip_per_minute),
-        })
+    /// `None` when every budget is 0 (rate limiting off).
+    pub fn new(cache: Cache, budgets: Budgets) -> Option<Self> {
+        (budgets.per_ip > 0 || budgets.per_user > 0 || budgets.per_app > 0)
+            .then_some(Self { cache, budgets })
     }
 
-    /// Counts one request from `ip`.
-    pub async fn check_ip(&self, ip: IpAddr) -> RateDecision {
-        self.cache
-            .rate_limit(&format!("rl:ip:{ip}"), self.per_ip)
-            .await
+    /// Counts one request from `ip`, acting for `principal` if authenticated. Refused as
+    /// soon as either budget is spent.
+    pub async fn check(&self, ip: Option<IpAddr>, principal: Option<&Principal>) -> RateDecision {
+        if let Some(ip) = ip
+            && self.budgets.per_ip > 0
+        {
+            let decision = self
+                .cache
+                .rate_limit(
+                    &format!("rl:ip:{ip}"),
+                    Quota::per_minute(self.budgets.per_ip),
+                )
+                .await;
+            if decision != RateDecision::Allowed {
+                return decision;
+            }
+        }
+        if let Some(principal) = principal {
+            let (kind, per_minute) = match principal.kind {
+                PrincipalKind::User => ("user", self.budgets.per_user),
+                PrincipalKind::App => ("app", self.budgets.per_app),
+            };
+            if per_minute > 0 {
+                return self
+                    .cache
+                    .rate_limit(
+                        &format!("rl:{kind}:{}", principal.id),
+                        Quota::per_minute(per_minute),
+                    )
+                    .await;
+            }
+        }
+        RateDecision::Allowed
     }
 }

@@ -25,6 +25,7 @@ use weft_kernel::{ErrorKind, Problem};
 
 use crate::error::{problem_response, render_error};
 use crate::idempotency::Idempotency;
+use crate::principal::{Authenticator, Principal};
 use crate::rate_limit::RateLimits;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -38,7 +39,7 @@ pub struct RequestId(pub String);
 pub struct ClientIp(pub Option<IpAddr>);
 
 /// Settings of the stack, taken from `weft_config::Settings` by the server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpStack {
     pub body_limit_bytes: usize,
     pub rate_limits: Option<RateLimits>,
@@ -46,6 +47,18 @@ pub struct HttpStack {
     pub cors_origins: Vec<String>,
     /// `Idempotency-Key` handling for POSTs under `/v1` (off when `None`).
     pub idempotency: Option<Idempotency>,
+    /// Resolves the caller before rate limiting (guests only when `None`).
+    pub authenticator: Option<Arc<dyn Authenticator>>,
+}
+
+impl std::fmt::Debug for HttpStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpStack")
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("rate_limits", &self.rate_limits)
+            .field("authenticates", &self.authenticator.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpStack {
@@ -148,10 +161,19 @@ impl Edge {
 
     /// Rate limit, then body limit, then the routes.
     async fn limited(&self, mut req: Request) -> poem::Result<Response> {
+        if let Some(authenticator) = &self.stack.authenticator
+            && let Some(principal) = authenticator.principal(&req).await
+        {
+            req.set_data(principal);
+        }
         if let Some(limits) = &self.stack.rate_limits
             && !exempt_from_rate_limit(req.uri().path())
-            && let Some(ClientIp(Some(ip))) = req.data::<ClientIp>().copied()
-            && let RateDecision::Limited { retry_after: wait } = limits.check_ip(ip).await
+            && let RateDecision::Limited { retry_after: wait } = limits
+                .check(
+                    req.data::<ClientIp>().and_then(|c| c.0),
+                    req.data::<Principal>(),
+                )
+                .await
         {
             let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             let mut problem = Problem::new(

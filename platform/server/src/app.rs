@@ -18,7 +18,7 @@ use weft_config::Settings;
 use weft_gateway::Gateway;
 use weft_http::HttpStack;
 use weft_http::Idempotency;
-use weft_http::rate_limit::RateLimits;
+use weft_http::rate_limit::{Budgets, RateLimits};
 use weft_storage::Db;
 
 use crate::graphql;
@@ -218,13 +218,19 @@ impl Application {
         let idempotency = Idempotency::new(db.clone());
         let stack = HttpStack {
             body_limit_bytes: settings.body_limit_bytes,
-            rate_limits: RateLimits::per_ip_per_minute(
+            rate_limits: RateLimits::new(
                 cache.clone(),
-                settings.rate_limit_per_minute,
+                Budgets {
+                    per_ip: settings.rate_limit_per_minute,
+                    per_user: settings.rate_limit_per_user_per_minute,
+                    per_app: settings.rate_limit_per_app_per_minute,
+                },
             ),
             trust_forwarded_for: settings.trust_forwarded_for,
             cors_origins: settings.cors_origins.clone(),
             idempotency: Some(idempotency.clone()),
+            // Identity plugs in here once it exists; until then every caller is a guest.
+            authenticator: None,
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 
