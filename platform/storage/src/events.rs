@@ -143,22 +143,26 @@ pub async fn mark_published(
     ids: &[String],
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    let mut conn = db.conn().await?;
-    db_run!(&mut conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-        .set((outbox::published_at.eq(Some(at)), outbox::claimed_by.eq(None::<String>), outbox::claimed_until.eq(None::<NaiveDateTime>)))
-        .execute(c)
-        .await)?;
-    Ok(())
+    db.transaction(async |conn: &mut DbConn| {
+        db_run!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+            .set((outbox::published_at.eq(Some(at)), outbox::claimed_by.eq(None::<String>), outbox::claimed_until.eq(None::<NaiveDateTime>)))
+            .execute(c)
+            .await)?;
+        Ok::<_, StorageError>(())
+    })
+    .await
 }
 
 /// Gives back a lease without publishing (the broker was unreachable).
 pub async fn release_claim(db: &Db, ids: &[String]) -> Result<(), StorageError> {
-    let mut conn = db.conn().await?;
-    db_run!(&mut conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::published_at.is_null()))
-        .set((outbox::claimed_by.eq(None::<String>), outbox::claimed_until.eq(None::<NaiveDateTime>)))
-        .execute(c)
-        .await)?;
-    Ok(())
+    db.transaction(async |conn: &mut DbConn| {
+        db_run!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::published_at.is_null()))
+            .set((outbox::claimed_by.eq(None::<String>), outbox::claimed_until.eq(None::<NaiveDateTime>)))
+            .execute(c)
+            .await)?;
+        Ok::<_, StorageError>(())
+    })
+    .await
 }
 
 /// How many events still wait to be published.
@@ -174,10 +178,12 @@ pub async fn delete_published_before(
     db: &Db,
     before: NaiveDateTime,
 ) -> Result<usize, StorageError> {
-    let mut conn = db.conn().await?;
-    Ok(
-        db_run!(&mut conn, c => diesel::delete(outbox::table.filter(outbox::published_at.lt(before))).execute(c).await)?,
-    )
+    db.transaction(async |conn: &mut DbConn| {
+        Ok(
+            db_run!(conn, c => diesel::delete(outbox::table.filter(outbox::published_at.lt(before))).execute(c).await)?,
+        )
+    })
+    .await
 }
 
 /// Records that `consumer` handled `event_id`, on `conn` inside the consumer's own
@@ -198,10 +204,12 @@ pub async fn record_in_inbox(
 
 /// Forgets inbox records older than `before` (far older than any redelivery).
 pub async fn delete_inbox_before(db: &Db, before: NaiveDateTime) -> Result<usize, StorageError> {
-    let mut conn = db.conn().await?;
-    Ok(
-        db_run!(&mut conn, c => diesel::delete(inbox::table.filter(inbox::handled_at.lt(before))).execute(c).await)?,
-    )
+    db.transaction(async |conn: &mut DbConn| {
+        Ok(
+            db_run!(conn, c => diesel::delete(inbox::table.filter(inbox::handled_at.lt(before))).execute(c).await)?,
+        )
+    })
+    .await
 }
 
 /// How many events `consumer` has handled.
@@ -227,9 +235,11 @@ pub struct DeadLetter {
 }
 
 pub async fn insert_dead_letter(db: &Db, letter: &DeadLetter) -> Result<(), StorageError> {
-    let mut conn = db.conn().await?;
-    db_run!(&mut conn, c => diesel::insert_into(dead::table).values(letter).on_conflict_do_nothing().execute(c).await)?;
-    Ok(())
+    db.transaction(async |conn: &mut DbConn| {
+        db_run!(conn, c => diesel::insert_into(dead::table).values(letter).on_conflict_do_nothing().execute(c).await)?;
+        Ok::<_, StorageError>(())
+    })
+    .await
 }
 
 /// Dead letters of `consumer`, newest first.

@@ -164,37 +164,43 @@ pub async fn complete(
     req: &KeyedRequest,
     response: &StoredResponse,
 ) -> Result<(), StorageError> {
-    let mut conn = db.conn().await?;
-    db_run!(&mut conn, c => diesel::update(keys::table
-        .filter(keys::principal.eq(&req.principal))
-        .filter(keys::idempotency_key.eq(&req.key)))
-        .set((
-            keys::locked_until.eq(None::<NaiveDateTime>),
-            keys::response_status.eq(Some(i32::from(response.status))),
-            keys::response_content_type.eq(response.content_type.as_deref()),
-            keys::response_body.eq(Some(response.body.as_slice())),
-        ))
-        .execute(c)
-        .await)?;
-    Ok(())
+    db.transaction(async |conn: &mut DbConn| {
+        db_run!(conn, c => diesel::update(keys::table
+            .filter(keys::principal.eq(&req.principal))
+            .filter(keys::idempotency_key.eq(&req.key)))
+            .set((
+                keys::locked_until.eq(None::<NaiveDateTime>),
+                keys::response_status.eq(Some(i32::from(response.status))),
+                keys::response_content_type.eq(response.content_type.as_deref()),
+                keys::response_body.eq(Some(response.body.as_slice())),
+            ))
+            .execute(c)
+            .await)?;
+        Ok::<_, StorageError>(())
+    })
+    .await
 }
 
 /// Forgets a claimed key whose run failed on the server side, so a retry runs again.
 pub async fn release(db: &Db, req: &KeyedRequest) -> Result<(), StorageError> {
-    let mut conn = db.conn().await?;
-    db_run!(&mut conn, c => diesel::delete(keys::table
-        .filter(keys::principal.eq(&req.principal))
-        .filter(keys::idempotency_key.eq(&req.key))
-        .filter(keys::response_status.is_null()))
-        .execute(c)
-        .await)?;
-    Ok(())
+    db.transaction(async |conn: &mut DbConn| {
+        db_run!(conn, c => diesel::delete(keys::table
+            .filter(keys::principal.eq(&req.principal))
+            .filter(keys::idempotency_key.eq(&req.key))
+            .filter(keys::response_status.is_null()))
+            .execute(c)
+            .await)?;
+        Ok::<_, StorageError>(())
+    })
+    .await
 }
 
 /// Deletes records past their expiry; returns how many.
 pub async fn delete_expired(db: &Db, now: NaiveDateTime) -> Result<usize, StorageError> {
-    let mut conn = db.conn().await?;
-    Ok(
-        db_run!(&mut conn, c => diesel::delete(keys::table.filter(keys::expires_at.le(now))).execute(c).await)?,
-    )
+    db.transaction(async |conn: &mut DbConn| {
+        Ok(
+            db_run!(conn, c => diesel::delete(keys::table.filter(keys::expires_at.le(now))).execute(c).await)?,
+        )
+    })
+    .await
 }

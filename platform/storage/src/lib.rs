@@ -16,6 +16,7 @@ pub mod system;
 pub mod testing;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::SqliteConnection;
@@ -75,7 +76,10 @@ impl ServiceError for StorageError {
 #[derive(Clone)]
 pub enum Db {
     Postgres(Pool<AsyncPgConnection>),
-    Sqlite(Pool<SqliteConn>),
+    /// SQLite admits one writer at a time. Writers queue on the mutex, in order, instead
+    /// of meeting `SQLITE_BUSY` and SQLite's sleeping retry loop, which costs up to 100 ms
+    /// a wait under contention. Readers do not take it (WAL lets them run alongside).
+    Sqlite(Pool<SqliteConn>, Arc<tokio::sync::Mutex<()>>),
 }
 
 impl std::fmt::Debug for Db {
@@ -109,6 +113,9 @@ macro_rules! db_run {
         }
     };
 }
+
+/// How long a SQLite writer waits for its turn before giving up.
+const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(30);
 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
@@ -146,7 +153,7 @@ impl Db {
             .runtime(deadpool_runtime())
             .build()
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = Self::Sqlite(pool);
+        let db = Self::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(())));
         db.ping().await?;
         Ok(db)
     }
@@ -169,7 +176,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Self::Postgres(_) => Backend::Postgres,
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -181,7 +188,7 @@ impl Db {
                 .await
                 .map(|c| DbConn::Postgres(Box::new(c)))
                 .map_err(|e| StorageError::Unavailable(e.to_string())),
-            Self::Sqlite(pool) => pool
+            Self::Sqlite(pool, _) => pool
                 .get()
                 .await
                 .map(DbConn::Sqlite)
@@ -209,7 +216,7 @@ impl Db {
         }
         match self {
             Self::Postgres(_) => Ok("ok".to_owned()),
-            Self::Sqlite(_) => {
+            Self::Sqlite(..) => {
                 let mut conn = self.conn().await?;
                 let DbConn::Sqlite(c) = &mut conn else {
                     unreachable!("sqlite pool")
@@ -227,8 +234,10 @@ impl Db {
     }
 
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back on `Err`.
-    /// On SQLite the transaction is `BEGIN IMMEDIATE`, so it holds the write lock from
-    /// the start; on PostgreSQL lock rows with `FOR UPDATE` inside `f`.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE` taken after this process's writer
+    /// mutex, so it holds the write lock from the start; on PostgreSQL lock rows with
+    /// `FOR UPDATE` inside `f`. Every write goes through here: never open a transaction
+    /// inside `f` (on SQLite it would wait for itself).
     ///
     /// ```ignore
     /// db.transaction(async |conn| {
@@ -244,6 +253,18 @@ impl Db {
         T: Send,
         E: From<StorageError> + Send,
     {
+        let _writer = match self {
+            Self::Sqlite(_, writer) => Some(
+                tokio::time::timeout(SQLITE_WRITER_WAIT, writer.lock())
+                    .await
+                    .map_err(|_| {
+                        StorageError::Unavailable(
+                            "database busy: no write slot within 30 s".to_owned(),
+                        )
+                    })?,
+            ),
+            Self::Postgres(_) => None,
+        };
         let mut conn = self.conn().await?;
         conn.begin().await?;
         match f(&mut conn).await {

@@ -39,7 +39,7 @@ pub async fn run(db: &Db, sets: &[&'static MigrationSet]) -> Result<usize, Stora
             })
             .await
         }
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let conn = pool
                 .get()
                 .await
