@@ -120,7 +120,8 @@ pub async fn claim(
             .await
             .optional())?;
         let Some(row) = row else {
-            // Deleted between our insert and select (expired elsewhere): the retry may run.
+            // Expired and deleted by another claim between our insert and select: tell
+            // the client to retry, which will then claim the key afresh.
             return Ok(Claim::InProgress);
         };
         if row.request_hash != req.hash
