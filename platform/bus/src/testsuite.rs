@@ -38,6 +38,8 @@ pub struct Fixture {
     pub consumer: &'static str,
     /// Whatever must outlive the test (its temporary database).
     pub keep: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    /// Renders the process's Prometheus metrics, when a recorder is installed.
+    pub metrics: Option<fn() -> String>,
 }
 
 impl Fixture {
@@ -56,6 +58,7 @@ impl Fixture {
             make_transport,
             consumer,
             keep: Vec::new(),
+            metrics: None,
         }
     }
 
@@ -333,6 +336,17 @@ pub async fn a_handler_that_keeps_failing_ends_in_the_dead_letters(f: Fixture) {
     assert!(letters[0].last_error.contains("always fails"));
     assert!(letters[0].envelope.contains(&poison[0]));
     assert_eq!(f.applied(&poison).await, vec![0]);
+    if let Some(metrics) = &f.metrics {
+        let text = metrics();
+        let line = format!(
+            "bus_dead_letters_total{{consumer=\"{}\",event_type=\"order.cancelled\"}} 1",
+            f.consumer
+        );
+        assert!(
+            text.contains(&line),
+            "dead letters are counted in /metrics: {line}"
+        );
+    }
 }
 
 /// Instantiates every contract test; `$fixture` is an async expression giving

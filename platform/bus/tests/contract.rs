@@ -52,9 +52,12 @@ fn amqp(url: String) -> MakeTransport {
 }
 
 async fn fixture(database: TestDatabase, make: MakeTransport) -> Fixture {
+    // Installed before anything records, so no count is lost to a missing recorder.
+    weft_telemetry::prometheus();
     let db = database.open(8).await.unwrap();
     let mut f = Fixture::new(db, make).await;
     f.keep.push(Box::new(database));
+    f.metrics = Some(|| weft_telemetry::prometheus().render());
     f
 }
 
