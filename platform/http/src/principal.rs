@@ -18,6 +18,10 @@ pub enum PrincipalKind {
 pub struct Principal {
     pub id: String,
     pub kind: PrincipalKind,
+    /// A user's role (`customer`, `admin`); `None` for apps.
+    pub role: Option<String>,
+    /// An app's granted scopes (`catalog:read`); empty for users.
+    pub scopes: Vec<String>,
 }
 
 /// Resolves the caller of a request from its credentials; `None` for a guest (or

@@ -21,16 +21,17 @@ use weft_http::Idempotency;
 use weft_http::rate_limit::{Budgets, RateLimits};
 use weft_storage::Db;
 
+use weft_identity::{IdentityApi, IdentityService, JwtAuthenticator};
+
 use crate::graphql;
 use crate::services;
 use crate::system::{Meta, ServiceMeta, SystemApi, SystemState};
 
-/// Every REST API of the binary, merged (a tuple once there are several); the spec at
-/// `/v1/openapi.json` is this type's.
-pub type RestApis = SystemApi;
+/// Every REST API of the binary, merged; the spec at `/v1/openapi.json` is this type's.
+pub type RestApis = (SystemApi, IdentityApi);
 
 fn rest_apis() -> RestApis {
-    SystemApi
+    (SystemApi, IdentityApi)
 }
 
 fn api_service() -> OpenApiService<RestApis, ()> {
@@ -188,6 +189,11 @@ impl Application {
             cache: cache.clone(),
             bus: bus.clone(),
         };
+        let keys =
+            weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
+        let identity =
+            IdentityService::new(db.clone(), bus.clone(), keys, weft_kernel::Clock::system())
+                .await?;
 
         let api = api_service();
         let spec = api.spec_endpoint();
@@ -203,7 +209,8 @@ impl Application {
             .nest("/docs", docs)
             .at("/metrics", get(prometheus_metrics))
             .nest("/graphql", graphql::endpoint(schema))
-            .data(state);
+            .data(state)
+            .data(identity.clone());
 
         let gateway = Gateway::new(
             &settings.gateway.upstreams,
@@ -229,8 +236,7 @@ impl Application {
             trust_forwarded_for: settings.trust_forwarded_for,
             cors_origins: settings.cors_origins.clone(),
             idempotency: Some(idempotency.clone()),
-            // Identity plugs in here once it exists; until then every caller is a guest.
-            authenticator: None,
+            authenticator: Some(Arc::new(JwtAuthenticator(identity))),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 

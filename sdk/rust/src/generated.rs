@@ -8,6 +8,23 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///A signed-in session: the user and a fresh token pair.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuthSession {
+        ///Bearer token for `Authorization`, valid for `expires_in` seconds (15 minutes).
+        pub access_token: ::std::string::String,
+        pub expires_in: i64,
+        ///Opaque, single-use: trade it at `/v1/auth/refresh` (valid 7 days).
+        pub refresh_token: ::std::string::String,
+        ///Always `Bearer`.
+        pub token_type: ::std::string::String,
+        pub user: User,
+    }
+    impl AuthSession {
+        pub fn builder() -> builder::AuthSession {
+            Default::default()
+        }
+    }
     ///`Check`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Check {
@@ -94,6 +111,32 @@ pub mod types {
             Default::default()
         }
     }
+    ///One public key: `kty` OKP, `crv` Ed25519, `x` the key (RFC 8037).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Jwk {
+        pub alg: ::std::string::String,
+        pub crv: ::std::string::String,
+        pub kid: ::std::string::String,
+        pub kty: ::std::string::String,
+        #[serde(rename = "use")]
+        pub use_: ::std::string::String,
+        pub x: ::std::string::String,
+    }
+    impl Jwk {
+        pub fn builder() -> builder::Jwk {
+            Default::default()
+        }
+    }
+    ///A JSON Web Key Set (RFC 7517) of the public keys.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Jwks {
+        pub keys: ::std::vec::Vec<Jwk>,
+    }
+    impl Jwks {
+        pub fn builder() -> builder::Jwks {
+            Default::default()
+        }
+    }
     ///`Liveness`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Liveness {
@@ -101,6 +144,17 @@ pub mod types {
     }
     impl Liveness {
         pub fn builder() -> builder::Liveness {
+            Default::default()
+        }
+    }
+    ///`POST /v1/auth/login`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LoginRequest {
+        pub email: ::std::string::String,
+        pub password: ::std::string::String,
+    }
+    impl LoginRequest {
+        pub fn builder() -> builder::LoginRequest {
             Default::default()
         }
     }
@@ -226,6 +280,29 @@ pub mod types {
             value.parse()
         }
     }
+    ///`POST /v1/auth/refresh` and `POST /v1/auth/logout`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RefreshRequest {
+        pub refresh_token: ::std::string::String,
+    }
+    impl RefreshRequest {
+        pub fn builder() -> builder::RefreshRequest {
+            Default::default()
+        }
+    }
+    ///`POST /v1/auth/register`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RegisterRequest {
+        pub email: ::std::string::String,
+        pub name: ::std::string::String,
+        ///At least 10 characters, not a common password.
+        pub password: ::std::string::String,
+    }
+    impl RegisterRequest {
+        pub fn builder() -> builder::RegisterRequest {
+            Default::default()
+        }
+    }
     ///`ServiceMeta`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ServiceMeta {
@@ -237,8 +314,152 @@ pub mod types {
             Default::default()
         }
     }
+    ///`PATCH /v1/me`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateMeRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl UpdateMeRequest {
+        pub fn builder() -> builder::UpdateMeRequest {
+            Default::default()
+        }
+    }
+    ///A customer or an admin.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct User {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub email: ::std::string::String,
+        ///`usr_…`
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        ///`customer` or `admin`.
+        pub role: ::std::string::String,
+    }
+    impl User {
+        pub fn builder() -> builder::User {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AuthSession {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<i64, ::std::string::String>,
+            refresh_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<super::User, ::std::string::String>,
+        }
+        impl ::std::default::Default for AuthSession {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                    expires_in: Err("no value supplied for expires_in".to_string()),
+                    refresh_token: Err(
+                        "no value supplied for refresh_token".to_string(),
+                    ),
+                    token_type: Err("no value supplied for token_type".to_string()),
+                    user: Err("no value supplied for user".to_string()),
+                }
+            }
+        }
+        impl AuthSession {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::User>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuthSession> for super::AuthSession {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthSession,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    expires_in: value.expires_in?,
+                    refresh_token: value.refresh_token?,
+                    token_type: value.token_type?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuthSession> for AuthSession {
+            fn from(value: super::AuthSession) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    expires_in: Ok(value.expires_in),
+                    refresh_token: Ok(value.refresh_token),
+                    token_type: Ok(value.token_type),
+                    user: Ok(value.user),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct Check {
             detail: ::std::result::Result<
@@ -407,6 +628,167 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Jwk {
+            alg: ::std::result::Result<::std::string::String, ::std::string::String>,
+            crv: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kid: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kty: ::std::result::Result<::std::string::String, ::std::string::String>,
+            use_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            x: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Jwk {
+            fn default() -> Self {
+                Self {
+                    alg: Err("no value supplied for alg".to_string()),
+                    crv: Err("no value supplied for crv".to_string()),
+                    kid: Err("no value supplied for kid".to_string()),
+                    kty: Err("no value supplied for kty".to_string()),
+                    use_: Err("no value supplied for use_".to_string()),
+                    x: Err("no value supplied for x".to_string()),
+                }
+            }
+        }
+        impl Jwk {
+            pub fn alg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alg: {e}")
+                    });
+                self
+            }
+            pub fn crv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crv = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for crv: {e}")
+                    });
+                self
+            }
+            pub fn kid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kid: {e}")
+                    });
+                self
+            }
+            pub fn kty<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kty = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kty: {e}")
+                    });
+                self
+            }
+            pub fn use_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.use_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
+                self
+            }
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Jwk> for super::Jwk {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Jwk,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alg: value.alg?,
+                    crv: value.crv?,
+                    kid: value.kid?,
+                    kty: value.kty?,
+                    use_: value.use_?,
+                    x: value.x?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Jwk> for Jwk {
+            fn from(value: super::Jwk) -> Self {
+                Self {
+                    alg: Ok(value.alg),
+                    crv: Ok(value.crv),
+                    kid: Ok(value.kid),
+                    kty: Ok(value.kty),
+                    use_: Ok(value.use_),
+                    x: Ok(value.x),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Jwks {
+            keys: ::std::result::Result<
+                ::std::vec::Vec<super::Jwk>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Jwks {
+            fn default() -> Self {
+                Self {
+                    keys: Err("no value supplied for keys".to_string()),
+                }
+            }
+        }
+        impl Jwks {
+            pub fn keys<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Jwk>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keys = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keys: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Jwks> for super::Jwks {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Jwks,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { keys: value.keys? })
+            }
+        }
+        impl ::std::convert::From<super::Jwks> for Jwks {
+            fn from(value: super::Jwks) -> Self {
+                Self { keys: Ok(value.keys) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Liveness {
             status: ::std::result::Result<super::CheckStatus, ::std::string::String>,
         }
@@ -442,6 +824,67 @@ pub mod types {
         impl ::std::convert::From<super::Liveness> for Liveness {
             fn from(value: super::Liveness) -> Self {
                 Self { status: Ok(value.status) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LoginRequest {
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LoginRequest {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                    password: Err("no value supplied for password".to_string()),
+                }
+            }
+        }
+        impl LoginRequest {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LoginRequest> for super::LoginRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LoginRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    password: value.password?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LoginRequest> for LoginRequest {
+            fn from(value: super::LoginRequest) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    password: Ok(value.password),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -851,6 +1294,128 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RefreshRequest {
+            refresh_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RefreshRequest {
+            fn default() -> Self {
+                Self {
+                    refresh_token: Err("no value supplied for refresh_token".to_string()),
+                }
+            }
+        }
+        impl RefreshRequest {
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RefreshRequest> for super::RefreshRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RefreshRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    refresh_token: value.refresh_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RefreshRequest> for RefreshRequest {
+            fn from(value: super::RefreshRequest) -> Self {
+                Self {
+                    refresh_token: Ok(value.refresh_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RegisterRequest {
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RegisterRequest {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    password: Err("no value supplied for password".to_string()),
+                }
+            }
+        }
+        impl RegisterRequest {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RegisterRequest> for super::RegisterRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RegisterRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    name: value.name?,
+                    password: value.password?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RegisterRequest> for RegisterRequest {
+            fn from(value: super::RegisterRequest) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    name: Ok(value.name),
+                    password: Ok(value.password),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ServiceMeta {
             description: ::std::result::Result<
                 ::std::string::String,
@@ -908,6 +1473,154 @@ pub mod types {
                 Self {
                     description: Ok(value.description),
                     name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateMeRequest {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateMeRequest {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateMeRequest {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateMeRequest> for super::UpdateMeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateMeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { name: value.name? })
+            }
+        }
+        impl ::std::convert::From<super::UpdateMeRequest> for UpdateMeRequest {
+            fn from(value: super::UpdateMeRequest) -> Self {
+                Self { name: Ok(value.name) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct User {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            role: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for User {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    role: Err("no value supplied for role".to_string()),
+                }
+            }
+        }
+        impl User {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<User> for super::User {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: User,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                    role: value.role?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::User> for User {
+            fn from(value: super::User) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    role: Ok(value.role),
                 }
             }
         }
@@ -1036,6 +1749,95 @@ let response = client.get_health_ready()
 ```*/
     pub fn get_health_ready(&self) -> builder::GetHealthReady<'_> {
         builder::GetHealthReady::new(self)
+    }
+    /**Creates a customer account and signs it in
+
+Sends a `POST` request to `/v1/auth/register`
+
+```ignore
+let response = client.register()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn register(&self) -> builder::Register<'_> {
+        builder::Register::new(self)
+    }
+    /**Signs in; wrong email and wrong password get the same 401
+
+Sends a `POST` request to `/v1/auth/login`
+
+```ignore
+let response = client.login()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn login(&self) -> builder::Login<'_> {
+        builder::Login::new(self)
+    }
+    /**Trades a refresh token for a new pair; the old one is dead from then on
+
+Sends a `POST` request to `/v1/auth/refresh`
+
+```ignore
+let response = client.refresh()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn refresh(&self) -> builder::Refresh<'_> {
+        builder::Refresh::new(self)
+    }
+    /**Ends the session the refresh token belongs to
+
+Sends a `POST` request to `/v1/auth/logout`
+
+```ignore
+let response = client.logout()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn logout(&self) -> builder::Logout<'_> {
+        builder::Logout::new(self)
+    }
+    /**The signed-in user
+
+Sends a `GET` request to `/v1/me`
+
+```ignore
+let response = client.get_me()
+    .send()
+    .await;
+```*/
+    pub fn get_me(&self) -> builder::GetMe<'_> {
+        builder::GetMe::new(self)
+    }
+    /**Edits the signed-in user
+
+Sends a `PATCH` request to `/v1/me`
+
+```ignore
+let response = client.update_me()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_me(&self) -> builder::UpdateMe<'_> {
+        builder::UpdateMe::new(self)
+    }
+    /**The public keys that verify access tokens (RFC 7517)
+
+Sends a `GET` request to `/.well-known/jwks.json`
+
+```ignore
+let response = client.get_jwks()
+    .send()
+    .await;
+```*/
+    pub fn get_jwks(&self) -> builder::GetJwks<'_> {
+        builder::GetJwks::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -1200,6 +2002,606 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::register`]
+
+[`Client::register`]: super::Client::register*/
+    #[derive(Debug, Clone)]
+    pub struct Register<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RegisterRequest, String>,
+    }
+    impl<'a> Register<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RegisterRequest>,
+            <V as std::convert::TryInto<
+                types::RegisterRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RegisterRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RegisterRequest,
+            ) -> types::builder::RegisterRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/register`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuthSession>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RegisterRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/register", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "register",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::login`]
+
+[`Client::login`]: super::Client::login*/
+    #[derive(Debug, Clone)]
+    pub struct Login<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::LoginRequest, String>,
+    }
+    impl<'a> Login<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LoginRequest>,
+            <V as std::convert::TryInto<types::LoginRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LoginRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LoginRequest,
+            ) -> types::builder::LoginRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/login`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuthSession>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::LoginRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/login", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "login",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::refresh`]
+
+[`Client::refresh`]: super::Client::refresh*/
+    #[derive(Debug, Clone)]
+    pub struct Refresh<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RefreshRequest, String>,
+    }
+    impl<'a> Refresh<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RefreshRequest>,
+            <V as std::convert::TryInto<
+                types::RefreshRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RefreshRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RefreshRequest,
+            ) -> types::builder::RefreshRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/refresh`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuthSession>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RefreshRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/refresh", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "refresh",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::logout`]
+
+[`Client::logout`]: super::Client::logout*/
+    #[derive(Debug, Clone)]
+    pub struct Logout<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RefreshRequest, String>,
+    }
+    impl<'a> Logout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RefreshRequest>,
+            <V as std::convert::TryInto<
+                types::RefreshRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RefreshRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RefreshRequest,
+            ) -> types::builder::RefreshRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/logout`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RefreshRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/logout", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "logout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_me`]
+
+[`Client::get_me`]: super::Client::get_me*/
+    #[derive(Debug, Clone)]
+    pub struct GetMe<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetMe<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/me`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_me",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_me`]
+
+[`Client::update_me`]: super::Client::update_me*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateMe<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpdateMeRequest, String>,
+    }
+    impl<'a> UpdateMe<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateMeRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateMeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateMeRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateMeRequest,
+            ) -> types::builder::UpdateMeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/me`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateMeRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_me",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_jwks`]
+
+[`Client::get_jwks`]: super::Client::get_jwks*/
+    #[derive(Debug, Clone)]
+    pub struct GetJwks<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetJwks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/.well-known/jwks.json`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Jwks>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/.well-known/jwks.json", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_jwks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

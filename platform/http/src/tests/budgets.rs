@@ -28,7 +28,12 @@ impl Authenticator for HeaderAuthenticator {
         } else {
             PrincipalKind::User
         };
-        Some(Principal { id, kind })
+        Some(Principal {
+            id,
+            kind,
+            role: None,
+            scopes: Vec::new(),
+        })
     }
 }
 

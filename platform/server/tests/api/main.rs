@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod contracts;
+mod identity;
 mod processes;
 mod rate_limit;
 mod system;

@@ -1,0 +1,2 @@
+DROP TABLE identity_refresh_tokens;
+DROP TABLE identity_users;

@@ -1,0 +1,73 @@
+//! Everything identity can refuse, with its status (through `kind`) and stable `code`.
+
+use weft_kernel::{ErrorKind, FieldError, ServiceError};
+use weft_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Same answer whether the email exists or not.
+    #[error("email or password is incorrect")]
+    BadCredentials,
+    #[error("the refresh token is invalid, expired or revoked")]
+    BadRefreshToken,
+    #[error("a valid access token is required")]
+    Unauthenticated,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("identity internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError for IdentityError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::EmailTaken => ErrorKind::Conflict,
+            Self::BadCredentials | Self::BadRefreshToken | Self::Unauthenticated => {
+                ErrorKind::Unauthenticated
+            }
+            Self::Storage(e) => e.kind(),
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::EmailTaken => "email_taken",
+            Self::BadCredentials => "invalid_credentials",
+            Self::BadRefreshToken => "invalid_refresh_token",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Storage(e) => e.code(),
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(errors) => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Collects the fields that failed to parse, or the parsed values.
+pub fn all_valid<T>(results: Vec<Result<T, FieldError>>) -> Result<Vec<T>, IdentityError> {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ok)
+    } else {
+        Err(IdentityError::Invalid(errors))
+    }
+}

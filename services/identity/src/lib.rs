@@ -1,0 +1,38 @@
+//! Identity: customers and admins, their passwords (Argon2id), short-lived access tokens
+//! (EdDSA JWTs, 15 min, verifiable by anyone through the JWKS) and rotating refresh tokens
+//! (7 days, stored as digests; reusing a rotated one revokes the whole session).
+//!
+//! Tables owned: `identity_users`, `identity_refresh_tokens`.
+//! Events emitted: `UserRegistered` (through the outbox, with the registration).
+//!
+//! Not yet here (issue 4): admins' TOTP, social login, third-party apps and API keys with
+//! scopes, addresses, login throttling, PII encryption, export and erasure.
+
+pub mod auth;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod passwords;
+pub mod service;
+mod store;
+
+use weft_http::ServiceInfo;
+use weft_storage::migrate::MigrationSet;
+
+pub use auth::JwtAuthenticator;
+pub use error::IdentityError;
+pub use http::IdentityApi;
+pub use service::IdentityService;
+
+pub static MIGRATIONS: MigrationSet = MigrationSet {
+    owner: "identity",
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    name: "identity",
+    description: "Customers and admins, sign-in, access and refresh tokens.",
+    migrations: &[&MIGRATIONS],
+};

@@ -1,0 +1,348 @@
+//! Identity's use cases: register, log in, refresh, log out, read and edit oneself.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use weft_bus::Bus;
+use weft_bus::events::UserRegistered;
+use weft_kernel::Clock;
+use weft_kernel::id::PrefixedId;
+use weft_storage::{Db, DbConn};
+
+use crate::domain::{Email, Name, Password, Role, UserId};
+use crate::error::{IdentityError, all_valid};
+use crate::keys::SigningKeys;
+use crate::passwords;
+use crate::store::{self, RefreshRow, UserRow};
+
+pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+pub const REFRESH_TOKEN_DAYS: i64 = 7;
+const ISSUER: &str = "weft";
+const AUDIENCE: &str = "weft";
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            role: Role::parse(&row.role).unwrap_or(Role::Customer),
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// A fresh pair of tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub role: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The identity service of this process.
+#[derive(Clone)]
+pub struct IdentityService {
+    db: Db,
+    bus: Bus,
+    keys: Arc<SigningKeys>,
+    clock: Clock,
+    /// A real hash of nothing anyone knows: unknown emails are checked against it so a
+    /// failed login costs the same time whether or not the account exists.
+    dummy_hash: Arc<String>,
+}
+
+impl std::fmt::Debug for IdentityService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityService")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn random_token() -> Result<String, IdentityError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| IdentityError::Internal(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl IdentityService {
+    pub async fn new(
+        db: Db,
+        bus: Bus,
+        keys: SigningKeys,
+        clock: Clock,
+    ) -> Result<Self, IdentityError> {
+        let dummy_hash = passwords::hash(random_token()?).await?;
+        Ok(Self {
+            db,
+            bus,
+            keys: Arc::new(keys),
+            clock,
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    pub fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+
+    /// Creates a customer account and signs it in; publishes `UserRegistered`.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<(User, Tokens), IdentityError> {
+        let email = Email::parse(email);
+        let password = Password::parse(password, email.as_ref().ok());
+        let name = Name::parse(name);
+        let (email, password, name) = match (email, password, name) {
+            (Ok(e), Ok(p), Ok(n)) => (e, p, n),
+            (e, p, n) => {
+                let errors: Vec<_> = [e.err(), p.err(), n.err()]
+                    .into_iter()
+                    .flatten()
+                    .map(Err::<(), _>)
+                    .collect();
+                return Err(all_valid(errors)
+                    .err()
+                    .unwrap_or(IdentityError::Invalid(vec![])));
+            }
+        };
+        let password_hash = passwords::hash(password.expose().to_owned()).await?;
+        let now = self.clock.now().naive_utc();
+        let row = UserRow {
+            id: UserId::generate().to_string(),
+            email: email.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+            password_hash,
+            role: Role::Customer.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        let (user, tokens) = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                if !store::insert_user(conn, &row).await? {
+                    return Err(IdentityError::EmailTaken);
+                }
+                weft_bus::append(
+                    conn,
+                    &UserRegistered {
+                        user_id: row.id.clone(),
+                        email: row.email.clone(),
+                        name: row.name.clone(),
+                    },
+                )
+                .await?;
+                let tokens = self.issue(conn, &row, None).await?;
+                Ok((User::from(row.clone()), tokens))
+            })
+            .await?;
+        self.bus.wake();
+        tracing::info!(user_id = %user.id, "customer registered");
+        Ok((user, tokens))
+    }
+
+    /// Signs in with email and password. Every failure is the same `BadCredentials`.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<(User, Tokens), IdentityError> {
+        let found = match Email::parse(email) {
+            Ok(email) => {
+                let mut conn = self.db.conn().await?;
+                store::find_user_by_email(&mut conn, email.as_str()).await?
+            }
+            Err(_) => None,
+        };
+        let phc = found.as_ref().map_or_else(
+            || self.dummy_hash.as_ref().clone(),
+            |u| u.password_hash.clone(),
+        );
+        let matches = passwords::verify(password.to_owned(), phc).await;
+        let Some(row) = found.filter(|_| matches) else {
+            return Err(IdentityError::BadCredentials);
+        };
+        let tokens = self
+            .db
+            .transaction(async |conn: &mut DbConn| self.issue(conn, &row, None).await)
+            .await?;
+        Ok((User::from(row), tokens))
+    }
+
+    /// Trades a refresh token for a new pair. Reusing a rotated token revokes its family.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<(User, Tokens), IdentityError> {
+        let hash = digest(refresh_token);
+        let now = self.clock.now().naive_utc();
+        let outcome = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                let Some(token) = store::find_refresh_token(conn, &hash).await? else {
+                    return Ok(Err(IdentityError::BadRefreshToken));
+                };
+                if token.revoked_at.is_some() || token.expires_at <= now {
+                    return Ok(Err(IdentityError::BadRefreshToken));
+                }
+                if token.rotated_at.is_some() || !store::mark_refresh_token_rotated(conn, &token.id, now).await? {
+                    // A used token came back: whoever holds it, the session is compromised.
+                    store::revoke_refresh_family(conn, &token.family_id, now).await?;
+                    tracing::warn!(user_id = %token.user_id, family = %token.family_id, "refresh token reused; session revoked");
+                    return Ok(Err(IdentityError::BadRefreshToken));
+                }
+                let Some(user) = store::find_user_by_id(conn, &token.user_id).await? else {
+                    return Ok(Err(IdentityError::BadRefreshToken));
+                };
+                let tokens = self.issue(conn, &user, Some(&token.family_id)).await?;
+                Ok::<_, IdentityError>(Ok((User::from(user), tokens)))
+            })
+            .await?;
+        // The revocation above must commit even though the caller gets an error.
+        outcome
+    }
+
+    /// Ends the session the refresh token belongs to.
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), IdentityError> {
+        let hash = digest(refresh_token);
+        let now = self.clock.now().naive_utc();
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                if let Some(token) = store::find_refresh_token(conn, &hash).await? {
+                    store::revoke_refresh_family(conn, &token.family_id, now).await?;
+                }
+                Ok::<_, IdentityError>(())
+            })
+            .await
+    }
+
+    pub async fn me(&self, user_id: &str) -> Result<User, IdentityError> {
+        let mut conn = self.db.conn().await?;
+        store::find_user_by_id(&mut conn, user_id)
+            .await?
+            .map(User::from)
+            .ok_or(IdentityError::Unauthenticated)
+    }
+
+    pub async fn update_me(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+    ) -> Result<User, IdentityError> {
+        let name = name
+            .map(Name::parse)
+            .transpose()
+            .map_err(|e| IdentityError::Invalid(vec![e]))?;
+        let now = self.clock.now().naive_utc();
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                if let Some(name) = &name {
+                    store::update_user_name(conn, user_id, name.as_str(), now).await?;
+                }
+                store::find_user_by_id(conn, user_id)
+                    .await?
+                    .map(User::from)
+                    .ok_or(IdentityError::Unauthenticated)
+            })
+            .await
+    }
+
+    /// The claims of a valid access token signed by one of our keys, else `None`.
+    pub fn verify_access(&self, token: &str) -> Option<AccessClaims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::EdDSA {
+            return None;
+        }
+        let key = self.keys.verifying(header.kid.as_deref()?)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 5;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    /// Issues an access token and a refresh token (in `family`, or a new one) on `conn`.
+    async fn issue(
+        &self,
+        conn: &mut DbConn,
+        user: &UserRow,
+        family: Option<&str>,
+    ) -> Result<Tokens, IdentityError> {
+        let now = self.clock.now();
+        let claims = AccessClaims {
+            sub: user.id.clone(),
+            role: user.role.clone(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iat: now.timestamp(),
+            exp: (now + Duration::seconds(ACCESS_TOKEN_SECONDS)).timestamp(),
+        };
+        let (kid, key) = self.keys.signing();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        let access_token = jsonwebtoken::encode(&header, &claims, key)
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let refresh_token = random_token()?;
+        let row = RefreshRow {
+            id: format!("rtk_{}", uuid::Uuid::now_v7().simple()),
+            user_id: user.id.clone(),
+            family_id: family.map_or_else(
+                || format!("rtf_{}", uuid::Uuid::now_v7().simple()),
+                str::to_owned,
+            ),
+            token_hash: digest(&refresh_token),
+            expires_at: (now + Duration::days(REFRESH_TOKEN_DAYS)).naive_utc(),
+            rotated_at: None,
+            revoked_at: None,
+            created_at: now.naive_utc(),
+        };
+        store::insert_refresh_token(conn, &row).await?;
+        Ok(Tokens {
+            access_token,
+            refresh_token,
+            expires_in: ACCESS_TOKEN_SECONDS,
+        })
+    }
+}
