@@ -22,10 +22,32 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply every pending database migration and exit.
     Migrate(CommonArgs),
+    /// Administer the shop from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print the OpenAPI 3 document of the REST API.
     Openapi,
     /// Print the GraphQL schema (SDL).
     GraphqlSchema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account (there is no default admin, ever).
+    Create(CreateAdminArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateAdminArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[arg(long)]
+    pub email: String,
+    /// Prefer the environment variable, which stays out of shell history.
+    #[arg(long, env = "WEFT_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    #[arg(long, default_value = "Administrator")]
+    pub name: String,
 }
 
 /// Flags every command that touches storage accepts.

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use weft::cli::{Cli, Command};
+use weft::cli::{AdminCommand, Cli, Command, CreateAdminArgs};
 use weft::{Application, services};
 use weft_config::{ConfigError, Settings};
 
@@ -32,6 +32,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_CONFIG);
             };
             run(settings, migrate)
+        }
+        Command::Admin(AdminCommand::Create(args)) => {
+            let Some(settings) = load(args.common.config.as_deref(), &args.common.overrides())
+            else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            run(settings, move |settings| create_admin(settings, args))
         }
     }
 }
@@ -95,5 +102,20 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
         "applied {applied} migration(s) on {}",
         db.backend().as_str()
     );
+    Ok(())
+}
+
+async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::Result<()> {
+    let db = weft::app::open_database(&settings).await?;
+    // Tables first, so this works on a fresh data dir or database.
+    weft_storage::migrate::run(&db, &services::migrations(&services::hosted(None))).await?;
+    let bus = weft::app::open_bus(&settings, &db).await?;
+    let keys = weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
+    let identity =
+        weft_identity::IdentityService::new(db, bus, keys, weft_kernel::Clock::system()).await?;
+    let admin = identity
+        .create_admin(&args.email, &args.password, &args.name)
+        .await?;
+    println!("created admin {} <{}>", admin.id, admin.email);
     Ok(())
 }

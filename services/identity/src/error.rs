@@ -16,6 +16,8 @@ pub enum IdentityError {
     BadRefreshToken,
     #[error("a valid access token is required")]
     Unauthenticated,
+    #[error("this needs the `{0}` role")]
+    Forbidden(&'static str),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("identity internal error: {0}")]
@@ -30,6 +32,7 @@ impl ServiceError for IdentityError {
             Self::BadCredentials | Self::BadRefreshToken | Self::Unauthenticated => {
                 ErrorKind::Unauthenticated
             }
+            Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Storage(e) => e.kind(),
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -42,6 +45,7 @@ impl ServiceError for IdentityError {
             Self::BadCredentials => "invalid_credentials",
             Self::BadRefreshToken => "invalid_refresh_token",
             Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::Storage(e) => e.code(),
             Self::Internal(_) => "internal_error",
         }
@@ -52,22 +56,5 @@ impl ServiceError for IdentityError {
             Self::Invalid(errors) => errors.clone(),
             _ => Vec::new(),
         }
-    }
-}
-
-/// Collects the fields that failed to parse, or the parsed values.
-pub fn all_valid<T>(results: Vec<Result<T, FieldError>>) -> Result<Vec<T>, IdentityError> {
-    let mut ok = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(v) => ok.push(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(ok)
-    } else {
-        Err(IdentityError::Invalid(errors))
     }
 }

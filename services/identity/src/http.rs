@@ -3,11 +3,15 @@
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
+use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use weft_http::{ApiResult, JsonBody, Principal};
 
+use weft_kernel::PageRequest;
+
+use crate::domain::Role;
 use crate::error::IdentityError;
 use crate::keys::Jwks;
 use crate::service::{IdentityService, Tokens, User};
@@ -120,6 +124,24 @@ fn caller(req: &Request) -> Result<&Principal, IdentityError> {
         .ok_or(IdentityError::Unauthenticated)
 }
 
+/// A signed-in admin: 401 for a guest, 403 for anyone else.
+fn require_admin(req: &Request) -> Result<&Principal, IdentityError> {
+    let principal = caller(req)?;
+    if principal.role.as_deref() == Some(Role::Admin.as_str()) {
+        Ok(principal)
+    } else {
+        Err(IdentityError::Forbidden("admin"))
+    }
+}
+
+/// One page of users.
+#[derive(Debug, Clone, Object)]
+pub struct UserPage {
+    pub data: Vec<UserDto>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
 /// Identity's endpoints.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IdentityApi;
@@ -191,6 +213,32 @@ impl IdentityApi {
             .update_me(&caller(req)?.id, body.0.name.as_deref())
             .await?;
         Ok(Json(user.into()))
+    }
+
+    /// Every user, oldest first (admins only).
+    #[oai(path = "/v1/admin/users", method = "get", operation_id = "list_users")]
+    async fn list_users(
+        &self,
+        svc: Data<&IdentityService>,
+        req: &Request,
+        /// 1–100, default 20.
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<UserPage>> {
+        require_admin(req)?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref()).map_err(|e| {
+            let field = if matches!(e, weft_kernel::page::PageError::Limit) {
+                "limit"
+            } else {
+                "cursor"
+            };
+            IdentityError::Invalid(vec![weft_kernel::FieldError::new(field, e.to_string())])
+        })?;
+        let users = svc.list_users(&page).await?;
+        Ok(Json(UserPage {
+            data: users.data.into_iter().map(Into::into).collect(),
+            next_cursor: users.next_cursor,
+        }))
     }
 
     /// The public keys that verify access tokens (RFC 7517).

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use weft_bus::Bus;
 use weft_bus::events::UserRegistered;
-use weft_kernel::Clock;
 use weft_kernel::id::PrefixedId;
+use weft_kernel::{Clock, FieldError, Page, PageRequest};
 use weft_storage::{Db, DbConn};
 
 use crate::domain::{Email, Name, Password, Role, UserId};
-use crate::error::{IdentityError, all_valid};
+use crate::error::IdentityError;
 use crate::keys::SigningKeys;
 use crate::passwords;
 use crate::store::{self, RefreshRow, UserRow};
@@ -96,6 +96,23 @@ fn digest(token: &str) -> String {
         })
 }
 
+/// Parses the three account fields, reporting every invalid one at once.
+fn parse_account(
+    email: &str,
+    password: &str,
+    name: &str,
+) -> Result<(Email, Password, Name), IdentityError> {
+    let email = Email::parse(email);
+    let password = Password::parse(password, email.as_ref().ok());
+    let name = Name::parse(name);
+    match (email, password, name) {
+        (Ok(e), Ok(p), Ok(n)) => Ok((e, p, n)),
+        (e, p, n) => Err(IdentityError::Invalid(
+            [e.err(), p.err(), n.err()].into_iter().flatten().collect(),
+        )),
+    }
+}
+
 fn random_token() -> Result<String, IdentityError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| IdentityError::Internal(e.to_string()))?;
@@ -131,33 +148,10 @@ impl IdentityService {
         password: &str,
         name: &str,
     ) -> Result<(User, Tokens), IdentityError> {
-        let email = Email::parse(email);
-        let password = Password::parse(password, email.as_ref().ok());
-        let name = Name::parse(name);
-        let (email, password, name) = match (email, password, name) {
-            (Ok(e), Ok(p), Ok(n)) => (e, p, n),
-            (e, p, n) => {
-                let errors: Vec<_> = [e.err(), p.err(), n.err()]
-                    .into_iter()
-                    .flatten()
-                    .map(Err::<(), _>)
-                    .collect();
-                return Err(all_valid(errors)
-                    .err()
-                    .unwrap_or(IdentityError::Invalid(vec![])));
-            }
-        };
-        let password_hash = passwords::hash(password.expose().to_owned()).await?;
-        let now = self.clock.now().naive_utc();
-        let row = UserRow {
-            id: UserId::generate().to_string(),
-            email: email.as_str().to_owned(),
-            name: name.as_str().to_owned(),
-            password_hash,
-            role: Role::Customer.as_str().to_owned(),
-            created_at: now,
-            updated_at: now,
-        };
+        let (email, password, name) = parse_account(email, password, name)?;
+        let row = self
+            .new_row(&email, &password, &name, Role::Customer)
+            .await?;
         let (user, tokens) = self
             .db
             .transaction(async |conn: &mut DbConn| {
@@ -180,6 +174,63 @@ impl IdentityService {
         self.bus.wake();
         tracing::info!(user_id = %user.id, "customer registered");
         Ok((user, tokens))
+    }
+
+    /// Creates an admin (from `weft admin create`); no event, no session.
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<User, IdentityError> {
+        let (email, password, name) = parse_account(email, password, name)?;
+        let row = self.new_row(&email, &password, &name, Role::Admin).await?;
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                if !store::insert_user(conn, &row).await? {
+                    return Err(IdentityError::EmailTaken);
+                }
+                Ok(User::from(row.clone()))
+            })
+            .await
+    }
+
+    /// Users, oldest first, one page at a time (admins only; checked by the caller).
+    pub async fn list_users(&self, page: &PageRequest) -> Result<Page<User>, IdentityError> {
+        let after: Option<String> = page
+            .cursor
+            .as_ref()
+            .map(weft_kernel::Cursor::decode::<String>)
+            .transpose()
+            .map_err(|_| {
+                IdentityError::Invalid(vec![FieldError::new(
+                    "cursor",
+                    "is not a cursor this API issued",
+                )])
+            })?;
+        let mut conn = self.db.conn().await?;
+        let rows = store::list_users(&mut conn, after.as_deref(), page.fetch_size()).await?;
+        Ok(Page::from_rows(rows, page, |u| u.id.clone()).map(User::from))
+    }
+
+    async fn new_row(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<UserRow, IdentityError> {
+        let password_hash = passwords::hash(password.expose().to_owned()).await?;
+        let now = self.clock.now().naive_utc();
+        Ok(UserRow {
+            id: UserId::generate().to_string(),
+            email: email.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+            password_hash,
+            role: role.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     /// Signs in with email and password. Every failure is the same `BadCredentials`.

@@ -133,3 +133,18 @@ pub(crate) async fn revoke_refresh_family(
         .await)?;
     Ok(())
 }
+
+/// Users after `after` (an id), oldest first.
+pub(crate) async fn list_users(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, StorageError> {
+    Ok(db_run!(conn, c => {
+        let mut query = users::table.order(users::id).limit(limit).into_boxed();
+        if let Some(after) = after {
+            query = query.filter(users::id.gt(after));
+        }
+        query.load::<UserRow>(c).await
+    })?)
+}

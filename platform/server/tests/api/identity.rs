@@ -11,7 +11,119 @@ backend_tests!(
     a_refresh_token_works_once_and_its_reuse_revokes_the_session,
     logout_revokes_the_session,
     forged_expired_and_foreign_tokens_are_refused,
+    admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else,
 );
+
+/// `weft admin create` against the test app's own storage.
+fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.args(["admin", "create", "--email", email, "--data-dir"])
+        .arg(&app.settings.data_dir)
+        .env("WEFT_ADMIN_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL");
+    if let Some(url) = &app.settings.database_url {
+        cmd.env("WEFT_DATABASE_URL", url);
+    }
+    cmd.output().unwrap()
+}
+
+async fn admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else(app: TestApp) {
+    let out = create_admin(&app, "boss@example.com", "tailor-made-2026!");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin usr_"));
+    let again = create_admin(&app, "boss@example.com", "tailor-made-2026!");
+    assert!(!again.status.success(), "the email is taken");
+    let weak = create_admin(&app, "other@example.com", "password");
+    assert!(!weak.status.success(), "admins get the password policy too");
+
+    let admin = app
+        .client
+        .login()
+        .body(LoginRequest {
+            email: "boss@example.com".into(),
+            password: "tailor-made-2026!".into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(admin.user.role, "admin");
+    let customer = app
+        .client
+        .register()
+        .body(registration("shopper@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    let page = authed(&app, &admin.access_token)
+        .list_users()
+        .limit(1)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.data.len(), 1);
+    let next = authed(&app, &admin.access_token)
+        .list_users()
+        .limit(1)
+        .cursor(page.next_cursor.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(next.data.len(), 1);
+    assert_ne!(next.data[0].id, page.data[0].id);
+    let everyone: Vec<String> = [page.data, next.data]
+        .concat()
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(everyone, ["boss@example.com", "shopper@example.com"]);
+
+    let p = problem_of(
+        authed(&app, &customer.access_token)
+            .list_users()
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (403, "forbidden"),
+        "a customer"
+    );
+    let p = problem_of(app.client.list_users().send().await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (401, "unauthenticated"),
+        "a guest"
+    );
+    let p = problem_of(
+        authed(&app, &admin.access_token)
+            .list_users()
+            .limit(0)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "limit"));
+    let p = problem_of(
+        authed(&app, &admin.access_token)
+            .list_users()
+            .cursor("forged")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "cursor"));
+}
 
 fn authed(app: &TestApp, token: &str) -> weft_sdk::Client {
     let mut headers = reqwest::header::HeaderMap::new();
