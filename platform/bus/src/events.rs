@@ -26,6 +26,15 @@ pub struct UserRegistered {
 }
 event!(UserRegistered, "user.registered", user_id);
 
+/// Sign-in to an account was blocked after repeated failures (tell its holder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLocked {
+    pub user_id: String,
+    pub email: String,
+    pub locked_until: chrono::DateTime<chrono::Utc>,
+}
+event!(AccountLocked, "user.account_locked", user_id);
+
 /// An order was placed (and its payment authorized).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCreated {

@@ -181,6 +181,12 @@ impl Cache {
         Ok(value)
     }
 
+    /// Adds one to the counter at `key` (a window of `ttl` from its first count); `None`
+    /// when the store cannot answer.
+    pub async fn increment(&self, key: &str, ttl: Duration) -> Option<i64> {
+        self.observe("increment", self.store.increment(key, 1, ttl).await)
+    }
+
     pub async fn invalidate(&self, key: &str) {
         self.observe("delete", self.store.delete(key).await);
     }

@@ -23,6 +23,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Sent as `Retry-After` (whole seconds, rounded up).
+    pub retry_after: Option<std::time::Duration>,
     #[source]
     pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -36,6 +38,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
             cause: None,
         }
     }
@@ -82,6 +85,7 @@ impl<E: ServiceError> From<E> for ApiError {
             code: err.code(),
             detail: err.to_string(),
             errors: err.field_errors(),
+            retry_after: err.retry_after(),
             cause: Some(Box::new(err)),
         }
     }
@@ -153,6 +157,11 @@ pub fn render_error(err: &poem::Error, request_id: Option<&str>) -> Response {
     let mut resp = problem_response(&problem);
     if let Some(pattern) = err.data::<poem::PathPattern>() {
         resp.set_data(pattern.clone());
+    }
+    if let Some(wait) = err.downcast_ref::<ApiError>().and_then(|e| e.retry_after) {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        resp.headers_mut()
+            .insert(poem::http::header::RETRY_AFTER, seconds.into());
     }
     resp
 }

@@ -84,6 +84,10 @@ pub trait ServiceError: std::error::Error + Send + Sync + 'static {
     fn field_errors(&self) -> Vec<FieldError> {
         Vec::new()
     }
+    /// For refusals that end (429, 503): when to try again, sent as `Retry-After`.
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// One invalid field of a request.

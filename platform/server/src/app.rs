@@ -191,9 +191,14 @@ impl Application {
         };
         let keys =
             weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
-        let identity =
-            IdentityService::new(db.clone(), bus.clone(), keys, weft_kernel::Clock::system())
-                .await?;
+        let identity = IdentityService::new(
+            db.clone(),
+            bus.clone(),
+            cache.clone(),
+            keys,
+            weft_kernel::Clock::system(),
+        )
+        .await?;
 
         let api = api_service();
         let spec = api.spec_endpoint();

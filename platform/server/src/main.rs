@@ -111,8 +111,10 @@ async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::Resu
     weft_storage::migrate::run(&db, &services::migrations(&services::hosted(None))).await?;
     let bus = weft::app::open_bus(&settings, &db).await?;
     let keys = weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
+    let cache = weft::app::open_cache(&settings).await?;
     let identity =
-        weft_identity::IdentityService::new(db, bus, keys, weft_kernel::Clock::system()).await?;
+        weft_identity::IdentityService::new(db, bus, cache, keys, weft_kernel::Clock::system())
+            .await?;
     let admin = identity
         .create_admin(&args.email, &args.password, &args.name)
         .await?;

@@ -18,6 +18,8 @@ pub enum IdentityError {
     Unauthenticated,
     #[error("this needs the `{0}` role")]
     Forbidden(&'static str),
+    #[error("too many failed sign-ins; try again later")]
+    Throttled(std::time::Duration),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("identity internal error: {0}")]
@@ -33,6 +35,7 @@ impl ServiceError for IdentityError {
                 ErrorKind::Unauthenticated
             }
             Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::Throttled(_) => ErrorKind::TooManyRequests,
             Self::Storage(e) => e.kind(),
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -46,8 +49,16 @@ impl ServiceError for IdentityError {
             Self::BadRefreshToken => "invalid_refresh_token",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
+            Self::Throttled(_) => "login_throttled",
             Self::Storage(e) => e.code(),
             Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Throttled(wait) => Some(*wait),
+            _ => None,
         }
     }
 

@@ -166,9 +166,11 @@ impl IdentityApi {
     async fn login(
         &self,
         svc: Data<&IdentityService>,
+        req: &Request,
         body: JsonBody<LoginRequest>,
     ) -> ApiResult<Json<AuthSession>> {
-        let (user, tokens) = svc.login(&body.0.email, &body.0.password).await?;
+        let ip = req.data::<weft_http::ClientIp>().and_then(|c| c.0);
+        let (user, tokens) = svc.login(&body.0.email, &body.0.password, ip).await?;
         Ok(Json(session(user, tokens)))
     }
 

@@ -3,10 +3,11 @@
 //! (7 days, stored as digests; reusing a rotated one revokes the whole session).
 //!
 //! Tables owned: `identity_users`, `identity_refresh_tokens`.
-//! Events emitted: `UserRegistered` (through the outbox, with the registration).
+//! Events emitted: `UserRegistered` (with the registration) and `AccountLocked` (when
+//! repeated failed sign-ins block an account), through the outbox.
 //!
 //! Not yet here (issue 4): admins' TOTP, social login, third-party apps and API keys with
-//! scopes, addresses, login throttling, PII encryption, export and erasure.
+//! scopes, addresses, PII encryption, export and erasure.
 
 pub mod auth;
 pub mod domain;
@@ -16,6 +17,7 @@ pub mod keys;
 pub mod passwords;
 pub mod service;
 mod store;
+pub mod throttle;
 
 use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;

@@ -9,7 +9,8 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use weft_bus::Bus;
-use weft_bus::events::UserRegistered;
+use weft_bus::events::{AccountLocked, UserRegistered};
+use weft_cache::Cache;
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, FieldError, Page, PageRequest};
 use weft_storage::{Db, DbConn};
@@ -19,6 +20,7 @@ use crate::error::IdentityError;
 use crate::keys::SigningKeys;
 use crate::passwords;
 use crate::store::{self, RefreshRow, UserRow};
+use crate::throttle::LoginThrottle;
 
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 pub const REFRESH_TOKEN_DAYS: i64 = 7;
@@ -76,6 +78,7 @@ pub struct IdentityService {
     /// A real hash of nothing anyone knows: unknown emails are checked against it so a
     /// failed login costs the same time whether or not the account exists.
     dummy_hash: Arc<String>,
+    throttle: LoginThrottle,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -123,6 +126,7 @@ impl IdentityService {
     pub async fn new(
         db: Db,
         bus: Bus,
+        cache: Cache,
         keys: SigningKeys,
         clock: Clock,
     ) -> Result<Self, IdentityError> {
@@ -133,6 +137,7 @@ impl IdentityService {
             keys: Arc::new(keys),
             clock,
             dummy_hash: Arc::new(dummy_hash),
+            throttle: LoginThrottle::new(cache),
         })
     }
 
@@ -239,7 +244,13 @@ impl IdentityService {
         &self,
         email: &str,
         password: &str,
+        ip: Option<std::net::IpAddr>,
     ) -> Result<(User, Tokens), IdentityError> {
+        let throttle_key = Email::parse(email)
+            .map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
+        if let Some(wait) = self.throttle.blocked(&throttle_key, ip).await {
+            return Err(IdentityError::Throttled(wait));
+        }
         let found = match Email::parse(email) {
             Ok(email) => {
                 let mut conn = self.db.conn().await?;
@@ -252,14 +263,41 @@ impl IdentityService {
             |u| u.password_hash.clone(),
         );
         let matches = passwords::verify(password.to_owned(), phc).await;
-        let Some(row) = found.filter(|_| matches) else {
+        if !matches {
+            if self.throttle.failed(&throttle_key, ip).await
+                && let Some(user) = &found
+            {
+                self.announce_lockout(user).await;
+            }
+            return Err(IdentityError::BadCredentials);
+        }
+        let Some(row) = found else {
             return Err(IdentityError::BadCredentials);
         };
+        self.throttle.succeeded(&throttle_key).await;
         let tokens = self
             .db
             .transaction(async |conn: &mut DbConn| self.issue(conn, &row, None).await)
             .await?;
         Ok((User::from(row), tokens))
+    }
+
+    /// Publishes `AccountLocked` so the holder hears of the attempts.
+    async fn announce_lockout(&self, user: &UserRow) {
+        let event = AccountLocked {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            locked_until: self.clock.now() + Duration::seconds(2),
+        };
+        let written = self
+            .db
+            .transaction(async |conn: &mut DbConn| weft_bus::append(conn, &event).await)
+            .await;
+        match written {
+            Ok(_) => self.bus.wake(),
+            Err(err) => tracing::warn!(error = %err, "could not record an account lockout"),
+        }
+        tracing::warn!(user_id = %user.id, "sign-in blocked after repeated failures");
     }
 
     /// Trades a refresh token for a new pair. Reusing a rotated token revokes its family.

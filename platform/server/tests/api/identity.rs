@@ -12,7 +12,76 @@ backend_tests!(
     logout_revokes_the_session,
     forged_expired_and_foreign_tokens_are_refused,
     admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else,
+    repeated_failed_sign_ins_block_the_account_with_a_growing_wait,
 );
+
+async fn repeated_failed_sign_ins_block_the_account_with_a_growing_wait(app: TestApp) {
+    app.client
+        .register()
+        .body(registration("target@example.com"))
+        .send()
+        .await
+        .unwrap();
+    app.client
+        .register()
+        .body(registration("bystander@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let login = |email: &str, password: &str| {
+        let body = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        let http = app.http.clone();
+        let url = app.url("/v1/auth/login");
+        async move { http.post(url).json(&body).send().await.unwrap() }
+    };
+    for attempt in 1..=5 {
+        assert_eq!(
+            login("target@example.com", "guess-number-x").await.status(),
+            401,
+            "attempt {attempt}"
+        );
+    }
+    // Blocked now, even with the right password.
+    let resp = login("TARGET@example.com", "linen-and-wool-2026").await;
+    assert_eq!(resp.status(), 429);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "login_throttled");
+    // Other accounts are untouched.
+    assert_eq!(
+        login("bystander@example.com", "linen-and-wool-2026")
+            .await
+            .status(),
+        200
+    );
+    // The block lapses, and a success clears the count.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        login("target@example.com", "linen-and-wool-2026")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        login("target@example.com", "guess-number-y").await.status(),
+        401,
+        "counting starts over"
+    );
+    assert_eq!(
+        login("target@example.com", "linen-and-wool-2026")
+            .await
+            .status(),
+        200
+    );
+}
 
 /// `weft admin create` against the test app's own storage.
 fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process::Output {

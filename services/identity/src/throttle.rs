@@ -1,0 +1,103 @@
+//! Brute-force protection for sign-in, counted in the platform cache (so a cluster shares
+//! it through Redis). After `ACCOUNT_FREE_FAILURES` failures within 15 minutes an account
+//! is blocked for 2, 4, 8 … seconds (at most 15 minutes) after each further failure; an IP
+//! gets `IP_FREE_FAILURES` before the same treatment. A success clears the account's count.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use weft_cache::Cache;
+
+const WINDOW: Duration = Duration::from_mins(15);
+const MAX_BLOCK: Duration = Duration::from_mins(15);
+pub const ACCOUNT_FREE_FAILURES: i64 = 5;
+pub const IP_FREE_FAILURES: i64 = 20;
+
+/// Sign-in throttling state.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    cache: Cache,
+}
+
+fn account_key(email: &str) -> String {
+    format!("login:fail:acct:{email}")
+}
+
+fn ip_key(ip: IpAddr) -> String {
+    format!("login:fail:ip:{ip}")
+}
+
+fn block_key(counter: &str) -> String {
+    format!("{counter}:blocked-until")
+}
+
+/// How long to block after `failures` (counting from the first over the free allowance).
+fn block_for(failures: i64, free: i64) -> Option<Duration> {
+    let over = failures - free;
+    (over >= 0).then(|| {
+        Duration::from_secs(2u64.saturating_pow(u32::try_from(over + 1).unwrap_or(u32::MAX)))
+            .min(MAX_BLOCK)
+    })
+}
+
+impl LoginThrottle {
+    pub fn new(cache: Cache) -> Self {
+        Self { cache }
+    }
+
+    /// `Some(wait)` when this email or IP may not try yet.
+    pub async fn blocked(&self, email: &str, ip: Option<IpAddr>) -> Option<Duration> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut keys = vec![block_key(&account_key(email))];
+        keys.extend(ip.map(|ip| block_key(&ip_key(ip))));
+        let mut wait = None;
+        for key in keys {
+            if let Some(until) = self.cache.get_json::<i64>(&key).await
+                && until > now
+            {
+                let remaining = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+                wait = Some(wait.map_or(remaining, |w: Duration| w.max(remaining)));
+            }
+        }
+        wait
+    }
+
+    /// Counts a failure; returns `true` when it put the account under a block for the
+    /// first time in this window (worth telling the account holder).
+    pub async fn failed(&self, email: &str, ip: Option<IpAddr>) -> bool {
+        let mut newly_locked = false;
+        let mut counters = vec![(account_key(email), ACCOUNT_FREE_FAILURES, true)];
+        counters.extend(ip.map(|ip| (ip_key(ip), IP_FREE_FAILURES, false)));
+        for (key, free, is_account) in counters {
+            let Some(failures) = self.cache.increment(&key, WINDOW).await else {
+                continue;
+            };
+            if let Some(block) = block_for(failures, free) {
+                let until = chrono::Utc::now().timestamp_millis()
+                    + i64::try_from(block.as_millis()).unwrap_or(i64::MAX);
+                self.cache.set_json(&block_key(&key), &until, block).await;
+                newly_locked |= is_account && failures == free;
+            }
+        }
+        newly_locked
+    }
+
+    /// Clears the account's failures after a successful sign-in.
+    pub async fn succeeded(&self, email: &str) {
+        self.cache.invalidate(&account_key(email)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_grow_from_the_first_failure_over_the_allowance_and_are_capped() {
+        assert_eq!(block_for(4, 5), None);
+        assert_eq!(block_for(5, 5), Some(Duration::from_secs(2)));
+        assert_eq!(block_for(6, 5), Some(Duration::from_secs(4)));
+        assert_eq!(block_for(9, 5), Some(Duration::from_secs(32)));
+        assert_eq!(block_for(40, 5), Some(MAX_BLOCK));
+    }
+}
