@@ -5,9 +5,12 @@
 //!    route template (never the raw path, so ids do not explode label cardinality);
 //! 3. security headers;
 //! 4. problems — any error or panic below becomes problem+json carrying the request id;
-//! 5. CORS (only when origins are configured);
-//! 6. rate limit per client IP (health and metrics exempt, so probes never get 429);
-//! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it.
+//! 5. authentication — the [`Authenticator`] names the caller, if any;
+//! 6. rate limits per client IP, user and app (health and metrics exempt, so probes never
+//!    get 429);
+//! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it;
+//! 8. `Idempotency-Key` for POSTs under `/v1`;
+//! 9. CORS (only when origins are configured), then the routes.
 
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
