@@ -204,7 +204,10 @@ impl Application {
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let schema = graphql::schema(
-            Some(state.clone()),
+            Some(graphql::Services {
+                system: state.clone(),
+                identity: identity.clone(),
+            }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,
         );

@@ -8,6 +8,9 @@ use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
+use weft_http::Principal;
+use weft_identity::{IdentityQuery, IdentityService};
+
 use crate::system::{Meta, SystemState};
 
 /// Queries about this process.
@@ -24,17 +27,24 @@ impl SystemQuery {
 
 /// The root query: every service's query part, merged.
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery);
+pub struct Query(SystemQuery, IdentityQuery);
 
 pub type WeftSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// Builds the schema; `state` is `None` only when exporting the SDL.
-pub fn schema(state: Option<SystemState>, max_depth: usize, max_complexity: usize) -> WeftSchema {
+/// What resolvers reach through the context.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub system: SystemState,
+    pub identity: IdentityService,
+}
+
+/// Builds the schema; `services` is `None` only when exporting the SDL.
+pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usize) -> WeftSchema {
     let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(max_depth)
         .limit_complexity(max_complexity);
-    if let Some(state) = state {
-        builder = builder.data(state);
+    if let Some(services) = services {
+        builder = builder.data(services.system).data(services.identity);
     }
     builder.finish()
 }
@@ -45,13 +55,26 @@ pub fn graphql_sdl() -> String {
 }
 
 /// `GET /graphql` (GraphiQL), `POST /graphql` (queries), and GraphiQL's assets.
-pub fn routes(schema: WeftSchema) -> Route {
+pub fn routes(schema: WeftSchema) -> impl Endpoint {
     Route::new()
-        .at(
-            "/",
-            get(graphiql).post(async_graphql_poem::GraphQL::new(schema)),
-        )
+        .at("/", get(graphiql).post(execute))
         .at("/assets/:file", get(asset))
+        .data(schema)
+}
+
+/// Runs a query as the caller the HTTP stack authenticated (resolvers read the
+/// `Principal` from the context).
+#[handler]
+async fn execute(
+    schema: poem::web::Data<&WeftSchema>,
+    req: &poem::Request,
+    query: async_graphql_poem::GraphQLRequest,
+) -> async_graphql_poem::GraphQLResponse {
+    let mut request = query.0;
+    if let Some(principal) = req.data::<Principal>() {
+        request = request.data(principal.clone());
+    }
+    schema.execute(request).await.into()
 }
 
 #[handler]

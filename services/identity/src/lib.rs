@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod keys;
 pub mod passwords;
@@ -24,6 +25,7 @@ use weft_storage::migrate::MigrationSet;
 
 pub use auth::JwtAuthenticator;
 pub use error::IdentityError;
+pub use graphql::IdentityQuery;
 pub use http::IdentityApi;
 pub use service::IdentityService;
 

@@ -13,7 +13,48 @@ backend_tests!(
     forged_expired_and_foreign_tokens_are_refused,
     admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else,
     repeated_failed_sign_ins_block_the_account_with_a_growing_wait,
+    graphql_me_is_the_bearer_or_null,
 );
+
+async fn graphql_me_is_the_bearer_or_null(app: TestApp) {
+    let session = app
+        .client
+        .register()
+        .body(registration("gql@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let query = serde_json::json!({ "query": "{ me { id email role } }" });
+    let guest: serde_json::Value = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(guest["data"]["me"], serde_json::Value::Null, "{guest}");
+    let signed_in: serde_json::Value = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&session.access_token)
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_in["data"]["me"]["id"],
+        session.user.id.as_str(),
+        "{signed_in}"
+    );
+    assert_eq!(signed_in["data"]["me"]["role"], "customer");
+}
 
 async fn repeated_failed_sign_ins_block_the_account_with_a_growing_wait(app: TestApp) {
     app.client
