@@ -35,6 +35,15 @@ pub struct AccountLocked {
 }
 event!(AccountLocked, "user.account_locked", user_id);
 
+/// A customer's personal data was erased at their request: every service that holds
+/// some (orders, reviews, notifications) anonymises it, keeping what the law requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserErased {
+    pub user_id: String,
+    pub erased_at: chrono::DateTime<chrono::Utc>,
+}
+event!(UserErased, "user.erased", user_id);
+
 /// An order was placed (and its payment authorized).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCreated {

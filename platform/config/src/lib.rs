@@ -55,9 +55,38 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
+    /// Directory of the token signing keys (`*.ed25519`) and field-encryption keys
+    /// (`*.aes256`); default `<data_dir>/keys`. In a cluster, mount one Kubernetes Secret
+    /// here in every process so they all sign, verify and decrypt alike.
+    pub keys_dir: Option<PathBuf>,
     pub graphql: GraphqlSettings,
     pub gateway: GatewaySettings,
     pub cache: CacheSettings,
+    /// Social sign-in providers; a provider is on when it has a `client_id`.
+    pub social: SocialSettings,
+}
+
+/// Sign-in with Google and Facebook (OAuth 2.0 authorization code with PKCE).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SocialSettings {
+    pub google: Option<ProviderSettings>,
+    pub facebook: Option<ProviderSettings>,
+}
+
+/// One provider. The endpoints default to the provider's real ones; set them to point at
+/// another OpenID Connect provider (tests use a local one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderSettings {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Where the provider sends the browser back: `https://<shop>/v1/auth/oauth/<provider>/callback`.
+    pub redirect_url: String,
+    pub auth_url: Option<String>,
+    pub token_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub scopes: Option<Vec<String>>,
 }
 
 /// How long each kind of cached value lives, and how much the in-process cache holds.
@@ -131,9 +160,11 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             log_format: LogFormat::Json,
             shutdown_grace_seconds: 30,
+            keys_dir: None,
             graphql: GraphqlSettings::default(),
             gateway: GatewaySettings::default(),
             cache: CacheSettings::default(),
+            social: SocialSettings::default(),
         }
     }
 }
@@ -201,11 +232,20 @@ const ENV_KEYS: &[&str] = &[
     "body_limit_bytes",
     "log_format",
     "shutdown_grace_seconds",
+    "keys_dir",
     "graphql",
     "gateway",
+    "social",
 ];
 
 impl Settings {
+    /// Where the key files are: `keys_dir`, or `<data_dir>/keys`.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
     /// Layers defaults, the config file, the environment and `overrides`, then validates.
     /// `file` is the explicit `--config`/`WEFT_CONFIG` path (it must exist); without it
     /// `./weft.toml` is read when present.

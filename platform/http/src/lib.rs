@@ -6,8 +6,10 @@
 //! - [`idempotency`]: `Idempotency-Key` on mutating POSTs, stored in the database.
 //! - [`stack`]: request id, tracing span and RED metrics, security headers, CORS, rate
 //!   limit and body limit, composed once in [`stack::HttpStack`].
+//! - [`authz`]: who may call what — roles, app scopes, MFA enrolment — in one place.
 //! - [`ServiceInfo`]: how a service crate describes itself to the composition root.
 
+pub mod authz;
 pub mod error;
 pub mod idempotency;
 pub mod json;
@@ -17,10 +19,11 @@ pub mod stack;
 #[cfg(test)]
 mod tests;
 
+pub use authz::AuthzError;
 pub use error::{ApiError, ApiResult};
 pub use idempotency::Idempotency;
 pub use json::JsonBody;
-pub use principal::{Authenticator, Principal, PrincipalKind};
+pub use principal::{Authenticator, Principal, PrincipalKind, Role};
 pub use stack::{ClientIp, HttpStack, RequestId};
 
 use weft_storage::migrate::MigrationSet;

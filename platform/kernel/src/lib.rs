@@ -5,12 +5,14 @@
 //! Invariants: an id always carries its own type prefix and a UUIDv7 (so ids sort by
 //! creation time); money is never a float; an error kind alone decides a status code.
 
+pub mod address;
 pub mod clock;
 pub mod error;
 pub mod id;
 pub mod money;
 pub mod page;
 
+pub use address::PostalAddress;
 pub use clock::Clock;
 pub use error::{ErrorKind, FieldError, Problem, ServiceError};
 pub use money::{Currency, Money, MoneyError};

@@ -21,6 +21,7 @@ use weft_http::Idempotency;
 use weft_http::rate_limit::{Budgets, RateLimits};
 use weft_storage::Db;
 
+use weft_identity::social::{ProviderConfig, ProviderOverrides, Providers};
 use weft_identity::{IdentityApi, IdentityService, JwtAuthenticator};
 
 use crate::graphql;
@@ -31,7 +32,7 @@ use crate::system::{Meta, ServiceMeta, SystemApi, SystemState};
 pub type RestApis = (SystemApi, IdentityApi);
 
 fn rest_apis() -> RestApis {
-    (SystemApi, IdentityApi)
+    (SystemApi, weft_identity::api())
 }
 
 fn api_service() -> OpenApiService<RestApis, ()> {
@@ -119,6 +120,61 @@ pub async fn open_bus(settings: &Settings, db: &Db) -> anyhow::Result<Bus> {
     Ok(Bus::new(db.clone(), transport, BusSettings::default()))
 }
 
+/// The identity service over this process's storage, keys (from `keys_dir`) and
+/// social sign-in settings.
+pub async fn identity_service(
+    settings: &Settings,
+    db: &Db,
+    bus: &Bus,
+    cache: &Cache,
+) -> anyhow::Result<IdentityService> {
+    let keys_dir = settings.keys_dir();
+    let keys = weft_identity::keys::SigningKeys::load_or_create(&keys_dir)
+        .with_context(|| format!("keys_dir: {}", keys_dir.display()))?;
+    let sealer = weft_secrets::Sealer::load_or_create(&keys_dir)
+        .with_context(|| format!("keys_dir: {}", keys_dir.display()))?;
+    Ok(IdentityService::new(
+        db.clone(),
+        bus.clone(),
+        cache.clone(),
+        keys,
+        sealer,
+        social_providers(&settings.social),
+        weft_kernel::Clock::system(),
+    )
+    .await?)
+}
+
+/// The social sign-in providers that have a client id.
+fn social_providers(social: &weft_config::SocialSettings) -> Providers {
+    let overrides = |p: &weft_config::ProviderSettings| ProviderOverrides {
+        auth_url: p.auth_url.clone(),
+        token_url: p.token_url.clone(),
+        userinfo_url: p.userinfo_url.clone(),
+        scopes: p.scopes.clone(),
+    };
+    let mut providers = std::collections::HashMap::new();
+    if let Some(p) = social.google.as_ref().filter(|p| !p.client_id.is_empty()) {
+        let config = ProviderConfig::google(
+            p.client_id.clone(),
+            p.client_secret.clone(),
+            p.redirect_url.clone(),
+            overrides(p),
+        );
+        providers.insert("google".to_owned(), config);
+    }
+    if let Some(p) = social.facebook.as_ref().filter(|p| !p.client_id.is_empty()) {
+        let config = ProviderConfig::facebook(
+            p.client_id.clone(),
+            p.client_secret.clone(),
+            p.redirect_url.clone(),
+            overrides(p),
+        );
+        providers.insert("facebook".to_owned(), config);
+    }
+    Providers::new(providers)
+}
+
 /// Opens the configured database: PostgreSQL when `database_url` is set, else SQLite
 /// under the data dir.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
@@ -189,16 +245,7 @@ impl Application {
             cache: cache.clone(),
             bus: bus.clone(),
         };
-        let keys =
-            weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
-        let identity = IdentityService::new(
-            db.clone(),
-            bus.clone(),
-            cache.clone(),
-            keys,
-            weft_kernel::Clock::system(),
-        )
-        .await?;
+        let identity = identity_service(&settings, &db, &bus, &cache).await?;
 
         let api = api_service();
         let spec = api.spec_endpoint();

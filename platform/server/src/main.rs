@@ -110,11 +110,8 @@ async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::Resu
     // Tables first, so this works on a fresh data dir or database.
     weft_storage::migrate::run(&db, &services::migrations(&services::hosted(None))).await?;
     let bus = weft::app::open_bus(&settings, &db).await?;
-    let keys = weft_identity::keys::SigningKeys::load_or_create(&settings.data_dir.join("keys"))?;
     let cache = weft::app::open_cache(&settings).await?;
-    let identity =
-        weft_identity::IdentityService::new(db, bus, cache, keys, weft_kernel::Clock::system())
-            .await?;
+    let identity = weft::app::identity_service(&settings, &db, &bus, &cache).await?;
     let admin = identity
         .create_admin(&args.email, &args.password, &args.name)
         .await?;

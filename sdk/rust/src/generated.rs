@@ -8,6 +8,121 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///A saved address.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Address {
+        pub city: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        pub country: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`adr_…`
+        pub id: ::std::string::String,
+        pub is_default: bool,
+        pub line1: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line2: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Address {
+        pub fn builder() -> builder::Address {
+            Default::default()
+        }
+    }
+    ///The caller's addresses.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddressList {
+        pub data: ::std::vec::Vec<Address>,
+    }
+    impl AddressList {
+        pub fn builder() -> builder::AddressList {
+            Default::default()
+        }
+    }
+    ///An API key (only its first characters).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApiKey {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`key_…`
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_used_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub name: ::std::string::String,
+        ///The key's first characters, to recognise it.
+        pub prefix: ::std::string::String,
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+    }
+    impl ApiKey {
+        pub fn builder() -> builder::ApiKey {
+            Default::default()
+        }
+    }
+    ///A new API key, shown this once: send it as `Authorization: Bearer wk_live_…`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApiKeyCreated {
+        pub api_key: ApiKey,
+        pub key: ::std::string::String,
+    }
+    impl ApiKeyCreated {
+        pub fn builder() -> builder::ApiKeyCreated {
+            Default::default()
+        }
+    }
+    ///`ApiKeyList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApiKeyList {
+        pub data: ::std::vec::Vec<ApiKey>,
+    }
+    impl ApiKeyList {
+        pub fn builder() -> builder::ApiKeyList {
+            Default::default()
+        }
+    }
+    ///A third-party app.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct App {
+        pub client_id: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`app_…`
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+    }
+    impl App {
+        pub fn builder() -> builder::App {
+            Default::default()
+        }
+    }
+    ///A new app with its secret, which is shown this once.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AppCreated {
+        pub app: App,
+        pub client_secret: ::std::string::String,
+    }
+    impl AppCreated {
+        pub fn builder() -> builder::AppCreated {
+            Default::default()
+        }
+    }
+    ///`AppList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AppList {
+        pub data: ::std::vec::Vec<App>,
+    }
+    impl AppList {
+        pub fn builder() -> builder::AppList {
+            Default::default()
+        }
+    }
     ///A signed-in session: the user and a fresh token pair.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuthSession {
@@ -99,6 +214,66 @@ pub mod types {
             value.parse()
         }
     }
+    ///An address, as sent when saving one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateAddressRequest {
+        pub city: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2.
+        pub country: ::std::string::String,
+        ///Make it the default address (the first address always is).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_default: ::std::option::Option<bool>,
+        pub line1: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line2: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Required, in the country's format, for US, CA, GB, DE, FR, IN, AU, JP.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///Required for US, CA, AU (codes: `NY`, `QC`, `NSW`), IN and JP.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateAddressRequest {
+        pub fn builder() -> builder::CreateAddressRequest {
+            Default::default()
+        }
+    }
+    ///`POST /v1/admin/apps` and `POST /v1/admin/api-keys`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateCredentialRequest {
+        pub name: ::std::string::String,
+        ///Scopes granted, e.g. `catalog:read`, `orders:write`.
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+    }
+    impl CreateCredentialRequest {
+        pub fn builder() -> builder::CreateCredentialRequest {
+            Default::default()
+        }
+    }
+    ///Everything identity holds about the caller.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DataExport {
+        pub addresses: ::std::vec::Vec<Address>,
+        pub exported_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub linked_accounts: ::std::vec::Vec<LinkedAccountDto>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mfa_enabled_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub recovery_codes_left: i64,
+        pub sessions: ::std::vec::Vec<SessionDto>,
+        pub user: User,
+    }
+    impl DataExport {
+        pub fn builder() -> builder::DataExport {
+            Default::default()
+        }
+    }
     ///One invalid field of a request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldError {
@@ -137,6 +312,18 @@ pub mod types {
             Default::default()
         }
     }
+    ///A sign-in provider linked to the account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LinkedAccountDto {
+        pub linked_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub provider: ::std::string::String,
+        pub subject: ::std::string::String,
+    }
+    impl LinkedAccountDto {
+        pub fn builder() -> builder::LinkedAccountDto {
+            Default::default()
+        }
+    }
     ///`Liveness`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Liveness {
@@ -152,6 +339,9 @@ pub mod types {
     pub struct LoginRequest {
         pub email: ::std::string::String,
         pub password: ::std::string::String,
+        ///The current TOTP code, or an unused recovery code, for accounts with TOTP.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub totp_code: ::std::option::Option<::std::string::String>,
     }
     impl LoginRequest {
         pub fn builder() -> builder::LoginRequest {
@@ -184,6 +374,18 @@ pub mod types {
     }
     impl Meta {
         pub fn builder() -> builder::Meta {
+            Default::default()
+        }
+    }
+    ///An OAuth error (RFC 6749 §5.2).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OAuthError {
+        ///`invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+        pub error: ::std::string::String,
+        pub error_description: ::std::string::String,
+    }
+    impl OAuthError {
+        pub fn builder() -> builder::OAuthError {
             Default::default()
         }
     }
@@ -314,14 +516,130 @@ pub mod types {
             Default::default()
         }
     }
+    ///A session in the export (never a token).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SessionDto {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub revoked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl SessionDto {
+        pub fn builder() -> builder::SessionDto {
+            Default::default()
+        }
+    }
+    ///An access token for an app (RFC 6749 §5.1).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TokenGrant {
+        pub access_token: ::std::string::String,
+        pub expires_in: i64,
+        pub scope: ::std::string::String,
+        ///Always `Bearer`.
+        pub token_type: ::std::string::String,
+    }
+    impl TokenGrant {
+        pub fn builder() -> builder::TokenGrant {
+            Default::default()
+        }
+    }
+    /**`POST /v1/oauth/token`, form-encoded (RFC 6749 §4.4.2). The client authenticates with
+HTTP Basic or with `client_id` and `client_secret` in the form.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TokenRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret: ::std::option::Option<::std::string::String>,
+        ///`client_credentials`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub grant_type: ::std::option::Option<::std::string::String>,
+        ///Space-separated subset of the app's scopes; all of them when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+    }
+    impl TokenRequest {
+        pub fn builder() -> builder::TokenRequest {
+            Default::default()
+        }
+    }
+    ///TOTP is on: keep the recovery codes somewhere safe (they are shown once).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TotpEnabled {
+        ///Ten single-use codes for when the authenticator is lost.
+        pub recovery_codes: ::std::vec::Vec<::std::string::String>,
+        pub session: AuthSession,
+    }
+    impl TotpEnabled {
+        pub fn builder() -> builder::TotpEnabled {
+            Default::default()
+        }
+    }
+    ///A started TOTP enrolment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TotpEnrolment {
+        ///`otpauth://totp/…`, to show as a QR code.
+        pub otpauth_uri: ::std::string::String,
+        ///Base32 secret, to type into an authenticator app.
+        pub secret: ::std::string::String,
+    }
+    impl TotpEnrolment {
+        pub fn builder() -> builder::TotpEnrolment {
+            Default::default()
+        }
+    }
+    ///Changes to an address: omitted fields stay; `""` clears an optional one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateAddressRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///`true` makes it the default.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_default: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line2: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+    }
+    impl UpdateAddressRequest {
+        pub fn builder() -> builder::UpdateAddressRequest {
+            Default::default()
+        }
+    }
     ///`PATCH /v1/me`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateMeRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///International format (`+44 20 7946 0958`); `""` removes it. Stored encrypted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
     }
     impl UpdateMeRequest {
         pub fn builder() -> builder::UpdateMeRequest {
+            Default::default()
+        }
+    }
+    ///`PATCH /v1/admin/users/{id}`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateUserRequest {
+        ///`customer` or `admin`.
+        pub role: ::std::string::String,
+    }
+    impl UpdateUserRequest {
+        pub fn builder() -> builder::UpdateUserRequest {
             Default::default()
         }
     }
@@ -333,6 +651,8 @@ pub mod types {
         ///`usr_…`
         pub id: ::std::string::String,
         pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
         ///`customer` or `admin`.
         pub role: ::std::string::String,
     }
@@ -354,8 +674,758 @@ pub mod types {
             Default::default()
         }
     }
+    ///`POST /v1/me/mfa/totp/verify`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VerifyTotpRequest {
+        ///The 6-digit code the authenticator app shows now.
+        pub code: ::std::string::String,
+    }
+    impl VerifyTotpRequest {
+        pub fn builder() -> builder::VerifyTotpRequest {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Address {
+            city: ::std::result::Result<::std::string::String, ::std::string::String>,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_default: ::std::result::Result<bool, ::std::string::String>,
+            line1: ::std::result::Result<::std::string::String, ::std::string::String>,
+            line2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Address {
+            fn default() -> Self {
+                Self {
+                    city: Err("no value supplied for city".to_string()),
+                    company: Ok(Default::default()),
+                    country: Err("no value supplied for country".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_default: Err("no value supplied for is_default".to_string()),
+                    line1: Err("no value supplied for line1".to_string()),
+                    line2: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    phone: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Address {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_default: {e}")
+                    });
+                self
+            }
+            pub fn line1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line1: {e}")
+                    });
+                self
+            }
+            pub fn line2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line2: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Address> for super::Address {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Address,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    is_default: value.is_default?,
+                    line1: value.line1?,
+                    line2: value.line2?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    postal_code: value.postal_code?,
+                    region: value.region?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Address> for Address {
+            fn from(value: super::Address) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    is_default: Ok(value.is_default),
+                    line1: Ok(value.line1),
+                    line2: Ok(value.line2),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    postal_code: Ok(value.postal_code),
+                    region: Ok(value.region),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AddressList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Address>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AddressList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl AddressList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Address>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddressList> for super::AddressList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddressList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::AddressList> for AddressList {
+            fn from(value: super::AddressList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ApiKey {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_used_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            prefix: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ApiKey {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_used_at: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    prefix: Err("no value supplied for prefix".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl ApiKey {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_used_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_used_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_used_at: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prefix: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ApiKey> for super::ApiKey {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ApiKey,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    last_used_at: value.last_used_at?,
+                    name: value.name?,
+                    prefix: value.prefix?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ApiKey> for ApiKey {
+            fn from(value: super::ApiKey) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    last_used_at: Ok(value.last_used_at),
+                    name: Ok(value.name),
+                    prefix: Ok(value.prefix),
+                    scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ApiKeyCreated {
+            api_key: ::std::result::Result<super::ApiKey, ::std::string::String>,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ApiKeyCreated {
+            fn default() -> Self {
+                Self {
+                    api_key: Err("no value supplied for api_key".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                }
+            }
+        }
+        impl ApiKeyCreated {
+            pub fn api_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ApiKey>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_key: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ApiKeyCreated> for super::ApiKeyCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ApiKeyCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_key: value.api_key?,
+                    key: value.key?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ApiKeyCreated> for ApiKeyCreated {
+            fn from(value: super::ApiKeyCreated) -> Self {
+                Self {
+                    api_key: Ok(value.api_key),
+                    key: Ok(value.key),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ApiKeyList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ApiKey>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ApiKeyList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ApiKeyList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ApiKey>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ApiKeyList> for super::ApiKeyList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ApiKeyList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ApiKeyList> for ApiKeyList {
+            fn from(value: super::ApiKeyList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct App {
+            client_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for App {
+            fn default() -> Self {
+                Self {
+                    client_id: Err("no value supplied for client_id".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl App {
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<App> for super::App {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: App,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_id: value.client_id?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::App> for App {
+            fn from(value: super::App) -> Self {
+                Self {
+                    client_id: Ok(value.client_id),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppCreated {
+            app: ::std::result::Result<super::App, ::std::string::String>,
+            client_secret: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppCreated {
+            fn default() -> Self {
+                Self {
+                    app: Err("no value supplied for app".to_string()),
+                    client_secret: Err("no value supplied for client_secret".to_string()),
+                }
+            }
+        }
+        impl AppCreated {
+            pub fn app<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::App>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app: {e}")
+                    });
+                self
+            }
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppCreated> for super::AppCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app: value.app?,
+                    client_secret: value.client_secret?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppCreated> for AppCreated {
+            fn from(value: super::AppCreated) -> Self {
+                Self {
+                    app: Ok(value.app),
+                    client_secret: Ok(value.client_secret),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::App>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl AppList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::App>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppList> for super::AppList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::AppList> for AppList {
+            fn from(value: super::AppList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct AuthSession {
             access_token: ::std::result::Result<
@@ -583,6 +1653,439 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateAddressRequest {
+            city: ::std::result::Result<::std::string::String, ::std::string::String>,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_default: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            line1: ::std::result::Result<::std::string::String, ::std::string::String>,
+            line2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateAddressRequest {
+            fn default() -> Self {
+                Self {
+                    city: Err("no value supplied for city".to_string()),
+                    company: Ok(Default::default()),
+                    country: Err("no value supplied for country".to_string()),
+                    is_default: Ok(Default::default()),
+                    line1: Err("no value supplied for line1".to_string()),
+                    line2: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    phone: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateAddressRequest {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn is_default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_default: {e}")
+                    });
+                self
+            }
+            pub fn line1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line1: {e}")
+                    });
+                self
+            }
+            pub fn line2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line2: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateAddressRequest>
+        for super::CreateAddressRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateAddressRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    is_default: value.is_default?,
+                    line1: value.line1?,
+                    line2: value.line2?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    postal_code: value.postal_code?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateAddressRequest> for CreateAddressRequest {
+            fn from(value: super::CreateAddressRequest) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    is_default: Ok(value.is_default),
+                    line1: Ok(value.line1),
+                    line2: Ok(value.line2),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    postal_code: Ok(value.postal_code),
+                    region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCredentialRequest {
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateCredentialRequest {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl CreateCredentialRequest {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCredentialRequest>
+        for super::CreateCredentialRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCredentialRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateCredentialRequest>
+        for CreateCredentialRequest {
+            fn from(value: super::CreateCredentialRequest) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DataExport {
+            addresses: ::std::result::Result<
+                ::std::vec::Vec<super::Address>,
+                ::std::string::String,
+            >,
+            exported_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            linked_accounts: ::std::result::Result<
+                ::std::vec::Vec<super::LinkedAccountDto>,
+                ::std::string::String,
+            >,
+            mfa_enabled_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            recovery_codes_left: ::std::result::Result<i64, ::std::string::String>,
+            sessions: ::std::result::Result<
+                ::std::vec::Vec<super::SessionDto>,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<super::User, ::std::string::String>,
+        }
+        impl ::std::default::Default for DataExport {
+            fn default() -> Self {
+                Self {
+                    addresses: Err("no value supplied for addresses".to_string()),
+                    exported_at: Err("no value supplied for exported_at".to_string()),
+                    linked_accounts: Err(
+                        "no value supplied for linked_accounts".to_string(),
+                    ),
+                    mfa_enabled_at: Ok(Default::default()),
+                    recovery_codes_left: Err(
+                        "no value supplied for recovery_codes_left".to_string(),
+                    ),
+                    sessions: Err("no value supplied for sessions".to_string()),
+                    user: Err("no value supplied for user".to_string()),
+                }
+            }
+        }
+        impl DataExport {
+            pub fn addresses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Address>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.addresses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for addresses: {e}")
+                    });
+                self
+            }
+            pub fn exported_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exported_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exported_at: {e}")
+                    });
+                self
+            }
+            pub fn linked_accounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LinkedAccountDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_accounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for linked_accounts: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mfa_enabled_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mfa_enabled_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mfa_enabled_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn recovery_codes_left<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recovery_codes_left = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recovery_codes_left: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sessions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SessionDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sessions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sessions: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::User>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DataExport> for super::DataExport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DataExport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    addresses: value.addresses?,
+                    exported_at: value.exported_at?,
+                    linked_accounts: value.linked_accounts?,
+                    mfa_enabled_at: value.mfa_enabled_at?,
+                    recovery_codes_left: value.recovery_codes_left?,
+                    sessions: value.sessions?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DataExport> for DataExport {
+            fn from(value: super::DataExport) -> Self {
+                Self {
+                    addresses: Ok(value.addresses),
+                    exported_at: Ok(value.exported_at),
+                    linked_accounts: Ok(value.linked_accounts),
+                    mfa_enabled_at: Ok(value.mfa_enabled_at),
+                    recovery_codes_left: Ok(value.recovery_codes_left),
+                    sessions: Ok(value.sessions),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FieldError {
             field: ::std::result::Result<::std::string::String, ::std::string::String>,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -802,6 +2305,86 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LinkedAccountDto {
+            linked_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LinkedAccountDto {
+            fn default() -> Self {
+                Self {
+                    linked_at: Err("no value supplied for linked_at".to_string()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    subject: Err("no value supplied for subject".to_string()),
+                }
+            }
+        }
+        impl LinkedAccountDto {
+            pub fn linked_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for linked_at: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LinkedAccountDto> for super::LinkedAccountDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LinkedAccountDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    linked_at: value.linked_at?,
+                    provider: value.provider?,
+                    subject: value.subject?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LinkedAccountDto> for LinkedAccountDto {
+            fn from(value: super::LinkedAccountDto) -> Self {
+                Self {
+                    linked_at: Ok(value.linked_at),
+                    provider: Ok(value.provider),
+                    subject: Ok(value.subject),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Liveness {
             status: ::std::result::Result<super::CheckStatus, ::std::string::String>,
         }
@@ -846,12 +2429,17 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            totp_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for LoginRequest {
             fn default() -> Self {
                 Self {
                     email: Err("no value supplied for email".to_string()),
                     password: Err("no value supplied for password".to_string()),
+                    totp_code: Ok(Default::default()),
                 }
             }
         }
@@ -880,6 +2468,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn totp_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.totp_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for totp_code: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<LoginRequest> for super::LoginRequest {
             type Error = super::error::ConversionError;
@@ -889,6 +2489,7 @@ pub mod types {
                 Ok(Self {
                     email: value.email?,
                     password: value.password?,
+                    totp_code: value.totp_code?,
                 })
             }
         }
@@ -897,6 +2498,7 @@ pub mod types {
                 Self {
                     email: Ok(value.email),
                     password: Ok(value.password),
+                    totp_code: Ok(value.totp_code),
                 }
             }
         }
@@ -1098,6 +2700,71 @@ pub mod types {
                     services: Ok(value.services),
                     topology: Ok(value.topology),
                     version: Ok(value.version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OAuthError {
+            error: ::std::result::Result<::std::string::String, ::std::string::String>,
+            error_description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OAuthError {
+            fn default() -> Self {
+                Self {
+                    error: Err("no value supplied for error".to_string()),
+                    error_description: Err(
+                        "no value supplied for error_description".to_string(),
+                    ),
+                }
+            }
+        }
+        impl OAuthError {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn error_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for error_description: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OAuthError> for super::OAuthError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OAuthError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    error_description: value.error_description?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OAuthError> for OAuthError {
+            fn from(value: super::OAuthError) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    error_description: Ok(value.error_description),
                 }
             }
         }
@@ -1490,8 +3157,638 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SessionDto {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            revoked_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SessionDto {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    revoked_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl SessionDto {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn revoked_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.revoked_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for revoked_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SessionDto> for super::SessionDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SessionDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    expires_at: value.expires_at?,
+                    revoked_at: value.revoked_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SessionDto> for SessionDto {
+            fn from(value: super::SessionDto) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    expires_at: Ok(value.expires_at),
+                    revoked_at: Ok(value.revoked_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TokenGrant {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<i64, ::std::string::String>,
+            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
+            token_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TokenGrant {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                    expires_in: Err("no value supplied for expires_in".to_string()),
+                    scope: Err("no value supplied for scope".to_string()),
+                    token_type: Err("no value supplied for token_type".to_string()),
+                }
+            }
+        }
+        impl TokenGrant {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TokenGrant> for super::TokenGrant {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TokenGrant,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    expires_in: value.expires_in?,
+                    scope: value.scope?,
+                    token_type: value.token_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TokenGrant> for TokenGrant {
+            fn from(value: super::TokenGrant) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    expires_in: Ok(value.expires_in),
+                    scope: Ok(value.scope),
+                    token_type: Ok(value.token_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TokenRequest {
+            client_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_secret: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            grant_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TokenRequest {
+            fn default() -> Self {
+                Self {
+                    client_id: Ok(Default::default()),
+                    client_secret: Ok(Default::default()),
+                    grant_type: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                }
+            }
+        }
+        impl TokenRequest {
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn grant_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.grant_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for grant_type: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TokenRequest> for super::TokenRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TokenRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    grant_type: value.grant_type?,
+                    scope: value.scope?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TokenRequest> for TokenRequest {
+            fn from(value: super::TokenRequest) -> Self {
+                Self {
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    grant_type: Ok(value.grant_type),
+                    scope: Ok(value.scope),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TotpEnabled {
+            recovery_codes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            session: ::std::result::Result<super::AuthSession, ::std::string::String>,
+        }
+        impl ::std::default::Default for TotpEnabled {
+            fn default() -> Self {
+                Self {
+                    recovery_codes: Err(
+                        "no value supplied for recovery_codes".to_string(),
+                    ),
+                    session: Err("no value supplied for session".to_string()),
+                }
+            }
+        }
+        impl TotpEnabled {
+            pub fn recovery_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recovery_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recovery_codes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AuthSession>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TotpEnabled> for super::TotpEnabled {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TotpEnabled,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    recovery_codes: value.recovery_codes?,
+                    session: value.session?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TotpEnabled> for TotpEnabled {
+            fn from(value: super::TotpEnabled) -> Self {
+                Self {
+                    recovery_codes: Ok(value.recovery_codes),
+                    session: Ok(value.session),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TotpEnrolment {
+            otpauth_uri: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TotpEnrolment {
+            fn default() -> Self {
+                Self {
+                    otpauth_uri: Err("no value supplied for otpauth_uri".to_string()),
+                    secret: Err("no value supplied for secret".to_string()),
+                }
+            }
+        }
+        impl TotpEnrolment {
+            pub fn otpauth_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.otpauth_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for otpauth_uri: {e}")
+                    });
+                self
+            }
+            pub fn secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for secret: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TotpEnrolment> for super::TotpEnrolment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TotpEnrolment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    otpauth_uri: value.otpauth_uri?,
+                    secret: value.secret?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TotpEnrolment> for TotpEnrolment {
+            fn from(value: super::TotpEnrolment) -> Self {
+                Self {
+                    otpauth_uri: Ok(value.otpauth_uri),
+                    secret: Ok(value.secret),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateAddressRequest {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_default: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            line1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            line2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateAddressRequest {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    is_default: Ok(Default::default()),
+                    line1: Ok(Default::default()),
+                    line2: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateAddressRequest {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn is_default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_default: {e}")
+                    });
+                self
+            }
+            pub fn line1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line1: {e}")
+                    });
+                self
+            }
+            pub fn line2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line2: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateAddressRequest>
+        for super::UpdateAddressRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateAddressRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    is_default: value.is_default?,
+                    line1: value.line1?,
+                    line2: value.line2?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    postal_code: value.postal_code?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateAddressRequest> for UpdateAddressRequest {
+            fn from(value: super::UpdateAddressRequest) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    is_default: Ok(value.is_default),
+                    line1: Ok(value.line1),
+                    line2: Ok(value.line2),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    postal_code: Ok(value.postal_code),
+                    region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateMeRequest {
             name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -1500,6 +3797,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
                 }
             }
         }
@@ -1516,18 +3814,74 @@ pub mod types {
                     });
                 self
             }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateMeRequest> for super::UpdateMeRequest {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: UpdateMeRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { name: value.name? })
+                Ok(Self {
+                    name: value.name?,
+                    phone: value.phone?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateMeRequest> for UpdateMeRequest {
             fn from(value: super::UpdateMeRequest) -> Self {
-                Self { name: Ok(value.name) }
+                Self {
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateUserRequest {
+            role: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for UpdateUserRequest {
+            fn default() -> Self {
+                Self {
+                    role: Err("no value supplied for role".to_string()),
+                }
+            }
+        }
+        impl UpdateUserRequest {
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateUserRequest> for super::UpdateUserRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateUserRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { role: value.role? })
+            }
+        }
+        impl ::std::convert::From<super::UpdateUserRequest> for UpdateUserRequest {
+            fn from(value: super::UpdateUserRequest) -> Self {
+                Self { role: Ok(value.role) }
             }
         }
         #[derive(Clone, Debug)]
@@ -1539,6 +3893,10 @@ pub mod types {
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             role: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for User {
@@ -1548,6 +3906,7 @@ pub mod types {
                     email: Err("no value supplied for email".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    phone: Ok(Default::default()),
                     role: Err("no value supplied for role".to_string()),
                 }
             }
@@ -1599,6 +3958,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
             pub fn role<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1622,6 +3993,7 @@ pub mod types {
                     email: value.email?,
                     id: value.id?,
                     name: value.name?,
+                    phone: value.phone?,
                     role: value.role?,
                 })
             }
@@ -1633,6 +4005,7 @@ pub mod types {
                     email: Ok(value.email),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    phone: Ok(value.phone),
                     role: Ok(value.role),
                 }
             }
@@ -1699,6 +4072,44 @@ pub mod types {
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerifyTotpRequest {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VerifyTotpRequest {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl VerifyTotpRequest {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerifyTotpRequest> for super::VerifyTotpRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerifyTotpRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::VerifyTotpRequest> for VerifyTotpRequest {
+            fn from(value: super::VerifyTotpRequest) -> Self {
+                Self { code: Ok(value.code) }
             }
         }
     }
@@ -1840,7 +4251,8 @@ let response = client.register()
     pub fn register(&self) -> builder::Register<'_> {
         builder::Register::new(self)
     }
-    /**Signs in; wrong email and wrong password get the same 401
+    /**Signs in; wrong email and wrong password get the same 401. Accounts with TOTP also
+need `totp_code` (401 `totp_required` without it)
 
 Sends a `POST` request to `/v1/auth/login`
 
@@ -1879,7 +4291,46 @@ let response = client.logout()
     pub fn logout(&self) -> builder::Logout<'_> {
         builder::Logout::new(self)
     }
-    /**The signed-in user
+    /**Starts social sign-in: redirects to the provider (PKCE and state included)
+
+Sends a `GET` request to `/v1/auth/oauth/{provider}/start`
+
+Arguments:
+- `provider`: `google` or `facebook`.
+- `login_hint`: Pre-fills the provider's account chooser.
+```ignore
+let response = client.oauth_start()
+    .provider(provider)
+    .login_hint(login_hint)
+    .send()
+    .await;
+```*/
+    pub fn oauth_start(&self) -> builder::OauthStart<'_> {
+        builder::OauthStart::new(self)
+    }
+    /**Where the provider sends the browser back: signs in (linking or creating the
+account by verified email) and answers the session
+
+Sends a `GET` request to `/v1/auth/oauth/{provider}/callback`
+
+Arguments:
+- `provider`
+- `code`
+- `error`: Set by the provider when the person declined.
+- `state`
+```ignore
+let response = client.oauth_callback()
+    .provider(provider)
+    .code(code)
+    .error(error)
+    .state(state)
+    .send()
+    .await;
+```*/
+    pub fn oauth_callback(&self) -> builder::OauthCallback<'_> {
+        builder::OauthCallback::new(self)
+    }
+    /**The signed-in user (also for admins who still have to enrol TOTP)
 
 Sends a `GET` request to `/v1/me`
 
@@ -1890,6 +4341,18 @@ let response = client.get_me()
 ```*/
     pub fn get_me(&self) -> builder::GetMe<'_> {
         builder::GetMe::new(self)
+    }
+    /**Erases the signed-in customer's personal data; orders keep what the law requires
+
+Sends a `DELETE` request to `/v1/me`
+
+```ignore
+let response = client.delete_me()
+    .send()
+    .await;
+```*/
+    pub fn delete_me(&self) -> builder::DeleteMe<'_> {
+        builder::DeleteMe::new(self)
     }
     /**Edits the signed-in user
 
@@ -1904,7 +4367,96 @@ let response = client.update_me()
     pub fn update_me(&self) -> builder::UpdateMe<'_> {
         builder::UpdateMe::new(self)
     }
-    /**Every user, oldest first (admins only)
+    /**Everything Weft's identity service holds about the signed-in customer
+
+Sends a `GET` request to `/v1/me/export`
+
+```ignore
+let response = client.export_me()
+    .send()
+    .await;
+```*/
+    pub fn export_me(&self) -> builder::ExportMe<'_> {
+        builder::ExportMe::new(self)
+    }
+    /**Starts TOTP enrolment: a secret and an `otpauth://` URI
+
+Sends a `POST` request to `/v1/me/mfa/totp`
+
+```ignore
+let response = client.start_totp()
+    .send()
+    .await;
+```*/
+    pub fn start_totp(&self) -> builder::StartTotp<'_> {
+        builder::StartTotp::new(self)
+    }
+    /**Confirms enrolment with a current code; answers recovery codes and a new session
+
+Sends a `POST` request to `/v1/me/mfa/totp/verify`
+
+```ignore
+let response = client.verify_totp()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_totp(&self) -> builder::VerifyTotp<'_> {
+        builder::VerifyTotp::new(self)
+    }
+    /**The signed-in customer's addresses
+
+Sends a `GET` request to `/v1/me/addresses`
+
+```ignore
+let response = client.list_addresses()
+    .send()
+    .await;
+```*/
+    pub fn list_addresses(&self) -> builder::ListAddresses<'_> {
+        builder::ListAddresses::new(self)
+    }
+    /**Saves an address (validated: country, postal code format, required lines)
+
+Sends a `POST` request to `/v1/me/addresses`
+
+```ignore
+let response = client.create_address()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_address(&self) -> builder::CreateAddress<'_> {
+        builder::CreateAddress::new(self)
+    }
+    /**Deletes one of the caller's addresses
+
+Sends a `DELETE` request to `/v1/me/addresses/{id}`
+
+```ignore
+let response = client.delete_address()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_address(&self) -> builder::DeleteAddress<'_> {
+        builder::DeleteAddress::new(self)
+    }
+    /**Edits one of the caller's addresses (another customer's id is a 404)
+
+Sends a `PATCH` request to `/v1/me/addresses/{id}`
+
+```ignore
+let response = client.update_address()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_address(&self) -> builder::UpdateAddress<'_> {
+        builder::UpdateAddress::new(self)
+    }
+    /**Every user, oldest first (admins, or apps with `customers:read`)
 
 Sends a `GET` request to `/v1/admin/users`
 
@@ -1920,6 +4472,109 @@ let response = client.list_users()
 ```*/
     pub fn list_users(&self) -> builder::ListUsers<'_> {
         builder::ListUsers::new(self)
+    }
+    /**Changes a user's role; their sessions end (admins only, not their own role)
+
+Sends a `PATCH` request to `/v1/admin/users/{id}`
+
+```ignore
+let response = client.update_user()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_user(&self) -> builder::UpdateUser<'_> {
+        builder::UpdateUser::new(self)
+    }
+    /**Live apps
+
+Sends a `GET` request to `/v1/admin/apps`
+
+```ignore
+let response = client.list_apps()
+    .send()
+    .await;
+```*/
+    pub fn list_apps(&self) -> builder::ListApps<'_> {
+        builder::ListApps::new(self)
+    }
+    /**Registers a third-party app; its client secret is in this answer only
+
+Sends a `POST` request to `/v1/admin/apps`
+
+```ignore
+let response = client.create_app()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_app(&self) -> builder::CreateApp<'_> {
+        builder::CreateApp::new(self)
+    }
+    /**Revokes an app; its tokens stop working at once
+
+Sends a `DELETE` request to `/v1/admin/apps/{id}`
+
+```ignore
+let response = client.revoke_app()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn revoke_app(&self) -> builder::RevokeApp<'_> {
+        builder::RevokeApp::new(self)
+    }
+    /**Live API keys, with when each was last used
+
+Sends a `GET` request to `/v1/admin/api-keys`
+
+```ignore
+let response = client.list_api_keys()
+    .send()
+    .await;
+```*/
+    pub fn list_api_keys(&self) -> builder::ListApiKeys<'_> {
+        builder::ListApiKeys::new(self)
+    }
+    /**Creates an API key; the key is in this answer only
+
+Sends a `POST` request to `/v1/admin/api-keys`
+
+```ignore
+let response = client.create_api_key()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_api_key(&self) -> builder::CreateApiKey<'_> {
+        builder::CreateApiKey::new(self)
+    }
+    /**Revokes an API key at once
+
+Sends a `DELETE` request to `/v1/admin/api-keys/{id}`
+
+```ignore
+let response = client.revoke_api_key()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn revoke_api_key(&self) -> builder::RevokeApiKey<'_> {
+        builder::RevokeApiKey::new(self)
+    }
+    /**OAuth 2.0 client credentials grant (RFC 6749 §4.4); errors per §5.2
+
+Sends a `POST` request to `/v1/oauth/token`
+
+```ignore
+let response = client.oauth_token()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn oauth_token(&self) -> builder::OauthToken<'_> {
+        builder::OauthToken::new(self)
     }
     /**The public keys that verify access tokens (RFC 7517)
 
@@ -2486,6 +5141,234 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::oauth_start`]
+
+[`Client::oauth_start`]: super::Client::oauth_start*/
+    #[derive(Debug, Clone)]
+    pub struct OauthStart<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+        login_hint: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> OauthStart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+                login_hint: Ok(None),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn login_hint<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.login_hint = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for login_hint failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/auth/oauth/{provider}/start`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
+            let Self { client, provider, login_hint } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let login_hint = login_hint.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/auth/oauth/{}/start", client.baseurl, encode_path(& provider
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("login_hint", &login_hint))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "oauth_start",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::oauth_callback`]
+
+[`Client::oauth_callback`]: super::Client::oauth_callback*/
+    #[derive(Debug, Clone)]
+    pub struct OauthCallback<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+        code: Result<Option<::std::string::String>, String>,
+        error: Result<Option<::std::string::String>, String>,
+        state: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> OauthCallback<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+                code: Ok(None),
+                error: Ok(None),
+                state: Ok(None),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.code = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn error<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.error = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for error failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn state<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.state = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for state failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/auth/oauth/{provider}/callback`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuthSession>, Error<types::Problem>> {
+            let Self { client, provider, code, error, state } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let error = error.map_err(Error::InvalidRequest)?;
+            let state = state.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/auth/oauth/{}/callback", client.baseurl, encode_path(& provider
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("code", &code))
+                .query(&progenitor_client::QueryParam::new("error", &error))
+                .query(&progenitor_client::QueryParam::new("state", &state))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "oauth_callback",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_me`]
 
 [`Client::get_me`]: super::Client::get_me*/
@@ -2530,6 +5413,66 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_me`]
+
+[`Client::delete_me`]: super::Client::delete_me*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteMe<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> DeleteMe<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `DELETE` request to `/v1/me`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_me",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -2644,6 +5587,580 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::export_me`]
+
+[`Client::export_me`]: super::Client::export_me*/
+    #[derive(Debug, Clone)]
+    pub struct ExportMe<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ExportMe<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/me/export`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DataExport>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/export", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "export_me",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::start_totp`]
+
+[`Client::start_totp`]: super::Client::start_totp*/
+    #[derive(Debug, Clone)]
+    pub struct StartTotp<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> StartTotp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/v1/me/mfa/totp`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TotpEnrolment>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/mfa/totp", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "start_totp",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_totp`]
+
+[`Client::verify_totp`]: super::Client::verify_totp*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyTotp<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::VerifyTotpRequest, String>,
+    }
+    impl<'a> VerifyTotp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyTotpRequest>,
+            <V as std::convert::TryInto<
+                types::VerifyTotpRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `VerifyTotpRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyTotpRequest,
+            ) -> types::builder::VerifyTotpRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/me/mfa/totp/verify`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TotpEnabled>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyTotpRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me/mfa/totp/verify", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_totp",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_addresses`]
+
+[`Client::list_addresses`]: super::Client::list_addresses*/
+    #[derive(Debug, Clone)]
+    pub struct ListAddresses<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListAddresses<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/me/addresses`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AddressList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/addresses", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_addresses",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_address`]
+
+[`Client::create_address`]: super::Client::create_address*/
+    #[derive(Debug, Clone)]
+    pub struct CreateAddress<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateAddressRequest, String>,
+    }
+    impl<'a> CreateAddress<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateAddressRequest>,
+            <V as std::convert::TryInto<
+                types::CreateAddressRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateAddressRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateAddressRequest,
+            ) -> types::builder::CreateAddressRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/me/addresses`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Address>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateAddressRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me/addresses", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_address",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_address`]
+
+[`Client::delete_address`]: super::Client::delete_address*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteAddress<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteAddress<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/me/addresses/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/me/addresses/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_address",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_address`]
+
+[`Client::update_address`]: super::Client::update_address*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateAddress<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateAddressRequest, String>,
+    }
+    impl<'a> UpdateAddress<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateAddressRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateAddressRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateAddressRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateAddressRequest,
+            ) -> types::builder::UpdateAddressRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/me/addresses/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Address>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateAddressRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/me/addresses/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_address",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_users`]
 
 [`Client::list_users`]: super::Client::list_users*/
@@ -2729,6 +6246,693 @@ pub mod builder {
                     )
                 }
                 500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_user`]
+
+[`Client::update_user`]: super::Client::update_user*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateUser<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateUserRequest, String>,
+    }
+    impl<'a> UpdateUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateUserRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateUserRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateUserRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateUserRequest,
+            ) -> types::builder::UpdateUserRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/users/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_apps`]
+
+[`Client::list_apps`]: super::Client::list_apps*/
+    #[derive(Debug, Clone)]
+    pub struct ListApps<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListApps<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/admin/apps`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/admin/apps", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_apps",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_app`]
+
+[`Client::create_app`]: super::Client::create_app*/
+    #[derive(Debug, Clone)]
+    pub struct CreateApp<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateCredentialRequest, String>,
+    }
+    impl<'a> CreateApp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCredentialRequest>,
+            <V as std::convert::TryInto<
+                types::CreateCredentialRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateCredentialRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCredentialRequest,
+            ) -> types::builder::CreateCredentialRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/apps`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppCreated>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCredentialRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/apps", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_app",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::revoke_app`]
+
+[`Client::revoke_app`]: super::Client::revoke_app*/
+    #[derive(Debug, Clone)]
+    pub struct RevokeApp<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> RevokeApp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/apps/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/apps/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "revoke_app",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_api_keys`]
+
+[`Client::list_api_keys`]: super::Client::list_api_keys*/
+    #[derive(Debug, Clone)]
+    pub struct ListApiKeys<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListApiKeys<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/admin/api-keys`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ApiKeyList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/admin/api-keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_api_keys",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_api_key`]
+
+[`Client::create_api_key`]: super::Client::create_api_key*/
+    #[derive(Debug, Clone)]
+    pub struct CreateApiKey<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateCredentialRequest, String>,
+    }
+    impl<'a> CreateApiKey<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCredentialRequest>,
+            <V as std::convert::TryInto<
+                types::CreateCredentialRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateCredentialRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCredentialRequest,
+            ) -> types::builder::CreateCredentialRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/api-keys`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ApiKeyCreated>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCredentialRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/api-keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_api_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::revoke_api_key`]
+
+[`Client::revoke_api_key`]: super::Client::revoke_api_key*/
+    #[derive(Debug, Clone)]
+    pub struct RevokeApiKey<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> RevokeApiKey<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/api-keys/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/api-keys/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "revoke_api_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::oauth_token`]
+
+[`Client::oauth_token`]: super::Client::oauth_token*/
+    #[derive(Debug, Clone)]
+    pub struct OauthToken<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::TokenRequest, String>,
+    }
+    impl<'a> OauthToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TokenRequest>,
+            <V as std::convert::TryInto<types::TokenRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `TokenRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::TokenRequest,
+            ) -> types::builder::TokenRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/oauth/token`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenGrant>, Error<types::OAuthError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::TokenRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/oauth/token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .form_urlencoded(&body)?
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "oauth_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

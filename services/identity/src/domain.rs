@@ -151,28 +151,17 @@ impl Name {
     }
 }
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Customer,
-    Admin,
-}
+pub use weft_http::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Admin => "admin",
-        }
+/// A phone number in international format, kept as `+` and its digits (E.164); an empty
+/// string means "remove it" (`None`).
+pub fn parse_phone(raw: &str) -> Result<Option<String>, FieldError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "customer" => Some(Self::Customer),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
+    weft_kernel::address::normalise_phone(raw)
+        .map(Some)
+        .ok_or_else(|| FieldError::new("phone", weft_kernel::address::PHONE_RULE))
 }
 
 weft_kernel::define_id!(UserId, "usr", "A customer or an admin.");

@@ -16,26 +16,77 @@ pub enum IdentityError {
     BadRefreshToken,
     #[error("a valid access token is required")]
     Unauthenticated,
-    #[error("this needs the `{0}` role")]
-    Forbidden(&'static str),
     #[error("too many failed sign-ins; try again later")]
     Throttled(std::time::Duration),
+    #[error(transparent)]
+    Authz(#[from] weft_http::AuthzError),
+    #[error("this account signs in with a second factor: send `totp_code`")]
+    TotpRequired,
+    #[error("the TOTP or recovery code is wrong or was already used")]
+    BadTotp,
+    #[error("TOTP is already enabled for this account")]
+    MfaAlreadyEnabled,
+    #[error("start TOTP enrolment first: POST /v1/me/mfa/totp")]
+    MfaNotStarted,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such address")]
+    AddressNotFound,
+    #[error("an address book holds at most {0} addresses")]
+    AddressLimit(i64),
+    #[error("no such app")]
+    AppNotFound,
+    #[error("no such API key")]
+    ApiKeyNotFound,
+    #[error("admins cannot change their own role")]
+    OwnRole,
+    #[error("sign-in with `{0}` is not configured")]
+    UnknownProvider(String),
+    #[error("the sign-in attempt is unknown, expired or already used; start again")]
+    BadOAuthState,
+    #[error("the provider refused the sign-in: {0}")]
+    OAuthDenied(String),
+    #[error("the provider did not confirm the email address")]
+    EmailNotVerified,
+    #[error("the sign-in provider could not be reached or answered wrongly: {0}")]
+    Provider(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("identity internal error: {0}")]
     Internal(String),
 }
 
+impl From<weft_secrets::SecretsError> for IdentityError {
+    fn from(e: weft_secrets::SecretsError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl ServiceError for IdentityError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
-            Self::EmailTaken => ErrorKind::Conflict,
-            Self::BadCredentials | Self::BadRefreshToken | Self::Unauthenticated => {
-                ErrorKind::Unauthenticated
-            }
-            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::EmailTaken
+            | Self::MfaAlreadyEnabled
+            | Self::MfaNotStarted
+            | Self::OwnRole
+            | Self::AddressLimit(_) => ErrorKind::Conflict,
+            Self::BadCredentials
+            | Self::BadRefreshToken
+            | Self::Unauthenticated
+            | Self::TotpRequired
+            | Self::BadTotp
+            | Self::BadOAuthState
+            | Self::OAuthDenied(_) => ErrorKind::Unauthenticated,
             Self::Throttled(_) => ErrorKind::TooManyRequests,
+            Self::Authz(e) => e.kind(),
+            Self::EmailNotVerified => ErrorKind::Forbidden,
+            Self::UserNotFound
+            | Self::AddressNotFound
+            | Self::AppNotFound
+            | Self::ApiKeyNotFound
+            | Self::UnknownProvider(_) => ErrorKind::NotFound,
+            Self::Provider(_) => ErrorKind::BadGateway,
             Self::Storage(e) => e.kind(),
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -48,8 +99,23 @@ impl ServiceError for IdentityError {
             Self::BadCredentials => "invalid_credentials",
             Self::BadRefreshToken => "invalid_refresh_token",
             Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden(_) => "forbidden",
             Self::Throttled(_) => "login_throttled",
+            Self::Authz(e) => e.code(),
+            Self::TotpRequired => "totp_required",
+            Self::BadTotp => "invalid_totp_code",
+            Self::MfaAlreadyEnabled => "mfa_already_enabled",
+            Self::MfaNotStarted => "mfa_not_started",
+            Self::UserNotFound => "user_not_found",
+            Self::AddressNotFound => "address_not_found",
+            Self::AddressLimit(_) => "address_limit_reached",
+            Self::AppNotFound => "app_not_found",
+            Self::ApiKeyNotFound => "api_key_not_found",
+            Self::OwnRole => "cannot_change_own_role",
+            Self::UnknownProvider(_) => "unknown_provider",
+            Self::BadOAuthState => "invalid_oauth_state",
+            Self::OAuthDenied(_) => "oauth_denied",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::Provider(_) => "provider_error",
             Self::Storage(e) => e.code(),
             Self::Internal(_) => "internal_error",
         }

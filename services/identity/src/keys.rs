@@ -73,41 +73,13 @@ fn key_from_seed(seed: [u8; 32]) -> Key {
 }
 
 impl SigningKeys {
-    /// Loads the keys under `dir`, creating a first key when there is none.
+    /// Loads the keys under `dir` (`*.ed25519`), creating a first key when there is none.
     pub fn load_or_create(dir: &Path) -> Result<Self, IdentityError> {
-        let io =
-            |e: std::io::Error| IdentityError::Internal(format!("keys in {}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut keys = HashMap::new();
-        for entry in std::fs::read_dir(dir).map_err(io)? {
-            let path = entry.map_err(io)?.path();
-            let Some(kid) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(SUFFIX))
-            else {
-                continue;
-            };
-            let text = std::fs::read_to_string(&path).map_err(io)?;
-            let seed = decode_hex_seed(text.trim()).ok_or_else(|| {
-                IdentityError::Internal(format!("{} is not a 32-byte hex key", path.display()))
-            })?;
-            keys.insert(kid.to_owned(), key_from_seed(seed));
-        }
-        if keys.is_empty() {
-            let kid = format!("k{}", uuid::Uuid::now_v7().simple());
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| IdentityError::Internal(e.to_string()))?;
-            let path = dir.join(format!("{kid}{SUFFIX}"));
-            let hex: String = seed.iter().fold(String::new(), |mut s, b| {
-                use std::fmt::Write as _;
-                let _ = write!(s, "{b:02x}");
-                s
-            });
-            write_private(&path, &hex).map_err(io)?;
-            tracing::info!(%kid, "generated a token signing key");
-            keys.insert(kid, key_from_seed(seed));
-        }
+        let keys: HashMap<String, Key> = weft_secrets::keyfiles::load_or_create(dir, SUFFIX)
+            .map_err(|e| IdentityError::Internal(e.to_string()))?
+            .into_iter()
+            .map(|(kid, seed)| (kid, key_from_seed(seed)))
+            .collect();
         // Kids are time-ordered, so the greatest is the newest.
         let current = keys.keys().max().cloned().unwrap_or_default();
         Ok(Self { current, keys })
@@ -140,32 +112,4 @@ impl SigningKeys {
         keys.sort_by(|a, b| b.kid.cmp(&a.kid));
         Jwks { keys }
     }
-}
-
-fn decode_hex_seed(hex: &str) -> Option<[u8; 32]> {
-    if hex.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
 }

@@ -9,14 +9,19 @@
 //! Not yet here (issue 4): admins' TOTP, social login, third-party apps and API keys with
 //! scopes, addresses, PII encryption, export and erasure.
 
+pub mod addresses;
+pub mod apps;
 pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod keys;
+pub mod mfa;
 pub mod passwords;
+pub mod privacy;
 pub mod service;
+pub mod social;
 mod store;
 pub mod throttle;
 
@@ -26,7 +31,7 @@ use weft_storage::migrate::MigrationSet;
 pub use auth::JwtAuthenticator;
 pub use error::IdentityError;
 pub use graphql::IdentityQuery;
-pub use http::IdentityApi;
+pub use http::{IdentityApi, api};
 pub use service::IdentityService;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

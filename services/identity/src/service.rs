@@ -11,11 +11,13 @@ use sha2::{Digest, Sha256};
 use weft_bus::Bus;
 use weft_bus::events::{AccountLocked, UserRegistered};
 use weft_cache::Cache;
+use weft_http::{Principal, Role};
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, FieldError, Page, PageRequest};
+use weft_secrets::Sealer;
 use weft_storage::{Db, DbConn};
 
-use crate::domain::{Email, Name, Password, Role, UserId};
+use crate::domain::{Email, Name, Password, UserId};
 use crate::error::IdentityError;
 use crate::keys::SigningKeys;
 use crate::passwords;
@@ -34,19 +36,14 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Decrypted for the owner; `None` when unset.
+    pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        Self {
-            role: Role::parse(&row.role).unwrap_or(Role::Customer),
-            id: row.id,
-            email: row.email,
-            name: row.name,
-            created_at: row.created_at.and_utc(),
-        }
-    }
+/// The associated data a user's phone is sealed under: it only opens in its own row.
+pub(crate) fn phone_aad(user_id: &str) -> String {
+    format!("{user_id}/phone")
 }
 
 /// A fresh pair of tokens.
@@ -57,11 +54,18 @@ pub struct Tokens {
     pub expires_in: i64,
 }
 
-/// The claims of an access token.
+/// The claims of an access token: a user's (`role`) or an app's (`scope`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,
-    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Space-separated scopes (RFC 8693 §4.2), for apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// An admin who must enrol TOTP before anything else.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_pending: bool,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -71,14 +75,17 @@ pub struct AccessClaims {
 /// The identity service of this process.
 #[derive(Clone)]
 pub struct IdentityService {
-    db: Db,
-    bus: Bus,
-    keys: Arc<SigningKeys>,
-    clock: Clock,
+    pub(crate) db: Db,
+    pub(crate) bus: Bus,
+    pub(crate) cache: Cache,
+    pub(crate) keys: Arc<SigningKeys>,
+    pub(crate) sealer: Arc<Sealer>,
+    pub(crate) clock: Clock,
     /// A real hash of nothing anyone knows: unknown emails are checked against it so a
     /// failed login costs the same time whether or not the account exists.
     dummy_hash: Arc<String>,
     throttle: LoginThrottle,
+    pub(crate) social: Arc<crate::social::Providers>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -89,7 +96,7 @@ impl std::fmt::Debug for IdentityService {
     }
 }
 
-fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .fold(String::with_capacity(64), |mut s, b| {
@@ -116,7 +123,7 @@ fn parse_account(
     }
 }
 
-fn random_token() -> Result<String, IdentityError> {
+pub(crate) fn random_token() -> Result<String, IdentityError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| IdentityError::Internal(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
@@ -128,16 +135,38 @@ impl IdentityService {
         bus: Bus,
         cache: Cache,
         keys: SigningKeys,
+        sealer: Sealer,
+        social: crate::social::Providers,
         clock: Clock,
     ) -> Result<Self, IdentityError> {
         let dummy_hash = passwords::hash(random_token()?).await?;
         Ok(Self {
             db,
             bus,
+            throttle: LoginThrottle::new(cache.clone()),
+            cache,
             keys: Arc::new(keys),
+            sealer: Arc::new(sealer),
             clock,
             dummy_hash: Arc::new(dummy_hash),
-            throttle: LoginThrottle::new(cache),
+            social: Arc::new(social),
+        })
+    }
+
+    /// The API view of a row, with its sealed fields opened.
+    pub(crate) fn user(&self, row: UserRow) -> Result<User, IdentityError> {
+        let phone = row
+            .phone_sealed
+            .as_deref()
+            .map(|sealed| self.sealer.open_str(sealed, &phone_aad(&row.id)))
+            .transpose()?;
+        Ok(User {
+            role: Role::parse(&row.role).unwrap_or(Role::Customer),
+            phone,
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            created_at: row.created_at.and_utc(),
         })
     }
 
@@ -173,7 +202,7 @@ impl IdentityService {
                 )
                 .await?;
                 let tokens = self.issue(conn, &row, None).await?;
-                Ok((User::from(row.clone()), tokens))
+                Ok((self.user(row.clone())?, tokens))
             })
             .await?;
         self.bus.wake();
@@ -195,7 +224,7 @@ impl IdentityService {
                 if !store::insert_user(conn, &row).await? {
                     return Err(IdentityError::EmailTaken);
                 }
-                Ok(User::from(row.clone()))
+                self.user(row.clone())
             })
             .await
     }
@@ -215,7 +244,46 @@ impl IdentityService {
             })?;
         let mut conn = self.db.conn().await?;
         let rows = store::list_users(&mut conn, after.as_deref(), page.fetch_size()).await?;
-        Ok(Page::from_rows(rows, page, |u| u.id.clone()).map(User::from))
+        let page = Page::from_rows(rows, page, |u| u.id.clone());
+        Ok(Page {
+            data: page
+                .data
+                .into_iter()
+                .map(|row| self.user(row))
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Changes a user's role (admins only; not their own). Their sessions end, so the
+    /// new role applies from their next sign-in; access tokens already out keep the old
+    /// role until they expire (15 minutes at most).
+    pub async fn set_role(
+        &self,
+        actor: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<User, IdentityError> {
+        if actor == user_id {
+            return Err(IdentityError::OwnRole);
+        }
+        let now = self.clock.now().naive_utc();
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let mut row = store::find_user_by_id(conn, user_id)
+                    .await?
+                    .filter(|u| u.erased_at.is_none())
+                    .ok_or(IdentityError::UserNotFound)?;
+                if row.role != role.as_str() {
+                    role.as_str().clone_into(&mut row.role);
+                    row.updated_at = now;
+                    store::update_user(conn, &row).await?;
+                    store::revoke_user_sessions(conn, user_id, now).await?;
+                    tracing::info!(%actor, %user_id, role = role.as_str(), "role changed");
+                }
+                self.user(row)
+            })
+            .await
     }
 
     async fn new_row(
@@ -235,6 +303,8 @@ impl IdentityService {
             role: role.as_str().to_owned(),
             created_at: now,
             updated_at: now,
+            phone_sealed: None,
+            erased_at: None,
         })
     }
 
@@ -244,6 +314,7 @@ impl IdentityService {
         &self,
         email: &str,
         password: &str,
+        totp_code: Option<&str>,
         ip: Option<std::net::IpAddr>,
     ) -> Result<(User, Tokens), IdentityError> {
         let throttle_key = Email::parse(email)
@@ -274,12 +345,21 @@ impl IdentityService {
         let Some(row) = found else {
             return Err(IdentityError::BadCredentials);
         };
+        // The password was right; a second factor, when enrolled, must be too.
+        if let Err(err) = self.check_second_factor(&row.id, totp_code).await {
+            if matches!(err, IdentityError::BadTotp)
+                && self.throttle.failed(&throttle_key, ip).await
+            {
+                self.announce_lockout(&row).await;
+            }
+            return Err(err);
+        }
         self.throttle.succeeded(&throttle_key).await;
         let tokens = self
             .db
             .transaction(async |conn: &mut DbConn| self.issue(conn, &row, None).await)
             .await?;
-        Ok((User::from(row), tokens))
+        Ok((self.user(row)?, tokens))
     }
 
     /// Publishes `AccountLocked` so the holder hears of the attempts.
@@ -324,7 +404,7 @@ impl IdentityService {
                     return Ok(Err(IdentityError::BadRefreshToken));
                 };
                 let tokens = self.issue(conn, &user, Some(&token.family_id)).await?;
-                Ok::<_, IdentityError>(Ok((User::from(user), tokens)))
+                Ok::<_, IdentityError>(Ok((self.user(user)?, tokens)))
             })
             .await?;
         // The revocation above must commit even though the caller gets an error.
@@ -347,33 +427,76 @@ impl IdentityService {
 
     pub async fn me(&self, user_id: &str) -> Result<User, IdentityError> {
         let mut conn = self.db.conn().await?;
-        store::find_user_by_id(&mut conn, user_id)
+        let row = store::find_user_by_id(&mut conn, user_id)
             .await?
-            .map(User::from)
-            .ok_or(IdentityError::Unauthenticated)
+            .filter(|u| u.erased_at.is_none())
+            .ok_or(IdentityError::Unauthenticated)?;
+        self.user(row)
     }
 
+    /// Edits the caller's name and phone (`Some("")` clears the phone).
     pub async fn update_me(
         &self,
         user_id: &str,
         name: Option<&str>,
+        phone: Option<&str>,
     ) -> Result<User, IdentityError> {
-        let name = name
-            .map(Name::parse)
-            .transpose()
-            .map_err(|e| IdentityError::Invalid(vec![e]))?;
+        let name = name.map(Name::parse).transpose();
+        let phone = phone.map(crate::domain::parse_phone).transpose();
+        let (name, phone) = match (name, phone) {
+            (Ok(n), Ok(p)) => (n, p),
+            (n, p) => {
+                return Err(IdentityError::Invalid(
+                    [n.err(), p.err()].into_iter().flatten().collect(),
+                ));
+            }
+        };
+        let phone_sealed = phone
+            .map(|p| {
+                p.map(|p| self.sealer.seal_str(&p, &phone_aad(user_id)))
+                    .transpose()
+            })
+            .transpose()?;
         let now = self.clock.now().naive_utc();
         self.db
             .transaction(async |conn: &mut DbConn| {
-                if let Some(name) = &name {
-                    store::update_user_name(conn, user_id, name.as_str(), now).await?;
-                }
-                store::find_user_by_id(conn, user_id)
+                let mut row = store::find_user_by_id(conn, user_id)
                     .await?
-                    .map(User::from)
-                    .ok_or(IdentityError::Unauthenticated)
+                    .filter(|u| u.erased_at.is_none())
+                    .ok_or(IdentityError::Unauthenticated)?;
+                if let Some(name) = &name {
+                    name.as_str().clone_into(&mut row.name);
+                }
+                if let Some(sealed) = &phone_sealed {
+                    row.phone_sealed.clone_from(sealed);
+                }
+                row.updated_at = now;
+                store::update_user(conn, &row).await?;
+                self.user(row)
             })
             .await
+    }
+
+    /// The principal a valid access token names, else `None`.
+    pub async fn principal_for_token(&self, token: &str) -> Option<Principal> {
+        let claims = self.verify_access(token)?;
+        if let Some(role) = claims.role.as_deref() {
+            let mut principal = Principal::user(claims.sub, Role::parse(role)?);
+            principal.mfa_enrollment_pending = claims.mfa_pending;
+            return Some(principal);
+        }
+        // An app's token is only as good as the app: revoking it stops its tokens at once.
+        if !self.app_is_active(&claims.sub).await {
+            return None;
+        }
+        let scopes = claims
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        Some(Principal::app(claims.sub, scopes))
     }
 
     /// The claims of a valid access token signed by one of our keys, else `None`.
@@ -392,17 +515,20 @@ impl IdentityService {
             .map(|d| d.claims)
     }
 
-    /// Issues an access token and a refresh token (in `family`, or a new one) on `conn`.
-    async fn issue(
+    /// Signs an access token for `sub`, valid [`ACCESS_TOKEN_SECONDS`].
+    pub(crate) fn sign_access(
         &self,
-        conn: &mut DbConn,
-        user: &UserRow,
-        family: Option<&str>,
-    ) -> Result<Tokens, IdentityError> {
+        sub: &str,
+        role: Option<&str>,
+        scope: Option<&str>,
+        mfa_pending: bool,
+    ) -> Result<String, IdentityError> {
         let now = self.clock.now();
         let claims = AccessClaims {
-            sub: user.id.clone(),
-            role: user.role.clone(),
+            sub: sub.to_owned(),
+            role: role.map(str::to_owned),
+            scope: scope.map(str::to_owned),
+            mfa_pending,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat: now.timestamp(),
@@ -411,8 +537,24 @@ impl IdentityService {
         let (kid, key) = self.keys.signing();
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.to_owned());
-        let access_token = jsonwebtoken::encode(&header, &claims, key)
-            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        jsonwebtoken::encode(&header, &claims, key)
+            .map_err(|e| IdentityError::Internal(e.to_string()))
+    }
+
+    /// Issues an access token and a refresh token (in `family`, or a new one) on `conn`.
+    /// An admin without TOTP gets a token good for enrolment only.
+    pub(crate) async fn issue(
+        &self,
+        conn: &mut DbConn,
+        user: &UserRow,
+        family: Option<&str>,
+    ) -> Result<Tokens, IdentityError> {
+        let now = self.clock.now();
+        let mfa_pending = user.role == Role::Admin.as_str()
+            && store::find_totp(conn, &user.id)
+                .await?
+                .is_none_or(|t| t.enabled_at.is_none());
+        let access_token = self.sign_access(&user.id, Some(&user.role), None, mfa_pending)?;
         let refresh_token = random_token()?;
         let row = RefreshRow {
             id: format!("rtk_{}", uuid::Uuid::now_v7().simple()),

@@ -9,7 +9,7 @@ use weft_cache::memory::MemoryStore;
 use weft_cache::{Cache, Ttls};
 
 use crate::rate_limit::{Budgets, RateLimits};
-use crate::{Authenticator, HttpStack, Principal, PrincipalKind};
+use crate::{Authenticator, HttpStack, Principal, Role};
 
 /// Trusts an `x-test-principal: usr_1` header: a test double for token checking.
 struct HeaderAuthenticator;
@@ -23,16 +23,10 @@ impl Authenticator for HeaderAuthenticator {
             .to_str()
             .ok()?
             .to_owned();
-        let kind = if id.starts_with("app_") {
-            PrincipalKind::App
+        Some(if id.starts_with("app_") {
+            Principal::app(id, Vec::new())
         } else {
-            PrincipalKind::User
-        };
-        Some(Principal {
-            id,
-            kind,
-            role: None,
-            scopes: Vec::new(),
+            Principal::user(id, Role::Customer)
         })
     }
 }

@@ -4,6 +4,8 @@
 use weft_sdk::types::{LoginRequest, RefreshRequest, RegisterRequest, UpdateMeRequest};
 use weft_testkit::{TestApp, backend_tests};
 
+use crate::support::{authed, create_admin, problem_of, registration, totp_now};
+
 backend_tests!(
     a_customer_registers_signs_in_and_reads_themselves,
     bad_registrations_are_422_naming_each_field,
@@ -73,6 +75,7 @@ async fn repeated_failed_sign_ins_block_the_account_with_a_growing_wait(app: Tes
         let body = LoginRequest {
             email: email.to_owned(),
             password: password.to_owned(),
+            totp_code: None,
         };
         let http = app.http.clone();
         let url = app.url("/v1/auth/login");
@@ -125,19 +128,6 @@ async fn repeated_failed_sign_ins_block_the_account_with_a_growing_wait(app: Tes
 }
 
 /// `weft admin create` against the test app's own storage.
-fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.args(["admin", "create", "--email", email, "--data-dir"])
-        .arg(&app.settings.data_dir)
-        .env("WEFT_ADMIN_PASSWORD", password)
-        .env("RUST_LOG", "warn")
-        .env_remove("WEFT_DATABASE_URL");
-    if let Some(url) = &app.settings.database_url {
-        cmd.env("WEFT_DATABASE_URL", url);
-    }
-    cmd.output().unwrap()
-}
-
 async fn admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else(app: TestApp) {
     let out = create_admin(&app, "boss@example.com", "tailor-made-2026!");
     assert!(
@@ -151,18 +141,52 @@ async fn admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else(app: 
     let weak = create_admin(&app, "other@example.com", "password");
     assert!(!weak.status.success(), "admins get the password policy too");
 
-    let admin = app
+    let pending = app
         .client
         .login()
         .body(LoginRequest {
             email: "boss@example.com".into(),
             password: "tailor-made-2026!".into(),
+            totp_code: None,
         })
         .send()
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(admin.user.role, "admin");
+    assert_eq!(pending.user.role, "admin");
+    // Until TOTP is enrolled, an admin's token opens nothing but enrolment (and /v1/me).
+    let p = problem_of(
+        authed(&app, &pending.access_token)
+            .list_users()
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (403, "mfa_enrollment_required")
+    );
+    authed(&app, &pending.access_token)
+        .get_me()
+        .send()
+        .await
+        .unwrap();
+    let enrolment = authed(&app, &pending.access_token)
+        .start_totp()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let admin = authed(&app, &pending.access_token)
+        .verify_totp()
+        .body(weft_sdk::types::VerifyTotpRequest {
+            code: totp_now(&enrolment.secret),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .session;
     let customer = app
         .client
         .register()
@@ -235,33 +259,6 @@ async fn admins_come_from_the_cli_and_admin_endpoints_refuse_everyone_else(app: 
     assert_eq!((p.status, p.errors[0].field.as_str()), (422, "cursor"));
 }
 
-fn authed(app: &TestApp, token: &str) -> weft_sdk::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    weft_sdk::Client::new_with_client(&app.address, http)
-}
-
-fn registration(email: &str) -> RegisterRequest {
-    RegisterRequest {
-        email: email.to_owned(),
-        password: "linen-and-wool-2026".to_owned(),
-        name: "Ada Lovelace".to_owned(),
-    }
-}
-
-async fn problem_of<T: std::fmt::Debug>(
-    result: Result<T, weft_sdk::Error<weft_sdk::types::Problem>>,
-) -> weft_sdk::types::Problem {
-    match result {
-        Err(weft_sdk::Error::ErrorResponse(p)) => p.into_inner(),
-        other => panic!("expected a problem, got {other:?}"),
-    }
-}
-
 async fn a_customer_registers_signs_in_and_reads_themselves(app: TestApp) {
     let resp = app
         .client
@@ -294,6 +291,7 @@ async fn a_customer_registers_signs_in_and_reads_themselves(app: TestApp) {
         .body(LoginRequest {
             email: "ADA@example.com".into(),
             password: "linen-and-wool-2026".into(),
+            totp_code: None,
         })
         .send()
         .await
@@ -305,6 +303,7 @@ async fn a_customer_registers_signs_in_and_reads_themselves(app: TestApp) {
         .update_me()
         .body(UpdateMeRequest {
             name: Some("Ada King".into()),
+            phone: None,
         })
         .send()
         .await
@@ -421,6 +420,7 @@ async fn wrong_email_and_wrong_password_get_the_same_401(app: TestApp) {
         let body = LoginRequest {
             email: email.to_owned(),
             password: password.to_owned(),
+            totp_code: None,
         };
         let client = app.client.clone();
         async move { problem_of(client.login().body(body).send().await).await }
@@ -582,7 +582,7 @@ fn sign_with_server_key(app: &TestApp, claims: &serde_json::Value) -> String {
     let path = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .next()
+        .find(|p| p.extension().is_some_and(|e| e == "ed25519"))
         .unwrap();
     let kid = path
         .file_name()

@@ -5,6 +5,7 @@
 // Tests assert by unwrapping: a failure should stop the test where it happened.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod bad_input;
 mod cli;
 mod cluster;
@@ -12,4 +13,5 @@ mod contracts;
 mod identity;
 mod processes;
 mod rate_limit;
+mod support;
 mod system;

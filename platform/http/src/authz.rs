@@ -1,0 +1,177 @@
+//! Authorization, in one place. Every endpoint states what it needs with one call —
+//! [`signed_in`], [`admin`], [`staff`], [`enrolling`] — on the [`Principal`] the stack
+//! resolved; the answers are the same everywhere: 401 `unauthenticated` for a guest,
+//! 403 `forbidden` for the wrong role, 403 `missing_scope` naming the scope an app lacks,
+//! 403 `mfa_enrollment_required` for an admin who has not enrolled TOTP yet.
+
+use poem::Request;
+use weft_kernel::{ErrorKind, ServiceError};
+
+use crate::principal::{Principal, PrincipalKind};
+
+/// Every scope an app can be granted. Endpoints name one of these in [`staff`].
+pub const SCOPES: &[&str] = &[
+    "catalog:read",
+    "catalog:write",
+    "customers:read",
+    "customers:write",
+    "inventory:read",
+    "inventory:write",
+    "orders:read",
+    "orders:write",
+    "payments:read",
+    "promotions:read",
+    "promotions:write",
+    "reviews:write",
+];
+
+/// Why a request may not proceed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthzError {
+    #[error("a valid access token or API key is required")]
+    Unauthenticated,
+    #[error("this needs the `{0}` role")]
+    Forbidden(&'static str),
+    #[error("this needs the `{0}` scope")]
+    MissingScope(&'static str),
+    #[error("enrol a second factor first: POST /v1/me/mfa/totp, then /v1/me/mfa/totp/verify")]
+    MfaEnrollmentRequired,
+}
+
+impl ServiceError for AuthzError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unauthenticated => ErrorKind::Unauthenticated,
+            _ => ErrorKind::Forbidden,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::MissingScope(_) => "missing_scope",
+            Self::MfaEnrollmentRequired => "mfa_enrollment_required",
+        }
+    }
+}
+
+/// The caller, whoever it is, or 401.
+pub fn principal(req: &Request) -> Result<&Principal, AuthzError> {
+    req.data::<Principal>().ok_or(AuthzError::Unauthenticated)
+}
+
+/// A signed-in person (customer or admin) acting for themselves. Apps are refused: they
+/// act for the shop, not for a customer.
+pub fn signed_in(req: &Request) -> Result<&Principal, AuthzError> {
+    check_signed_in(req.data::<Principal>())
+}
+
+/// A signed-in person, including an admin who still has to enrol TOTP (the enrolment
+/// endpoints and `GET /v1/me` only).
+pub fn enrolling(req: &Request) -> Result<&Principal, AuthzError> {
+    match req.data::<Principal>() {
+        Some(p) if p.kind == PrincipalKind::User => Ok(p),
+        Some(_) => Err(AuthzError::Forbidden("customer")),
+        None => Err(AuthzError::Unauthenticated),
+    }
+}
+
+/// An admin (never an app): managing people, apps and keys.
+pub fn admin(req: &Request) -> Result<&Principal, AuthzError> {
+    check_admin(req.data::<Principal>())
+}
+
+/// An admin, or an app granted `scope`: the shop's back office.
+pub fn staff<'r>(req: &'r Request, scope: &'static str) -> Result<&'r Principal, AuthzError> {
+    check_staff(req.data::<Principal>(), scope)
+}
+
+/// [`signed_in`] for callers that hold an `Option<&Principal>` (GraphQL).
+pub fn check_signed_in(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
+    let p = enrolled(principal)?;
+    if p.kind == PrincipalKind::User {
+        Ok(p)
+    } else {
+        Err(AuthzError::Forbidden("customer"))
+    }
+}
+
+/// [`admin`] for callers that hold an `Option<&Principal>` (GraphQL).
+pub fn check_admin(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
+    let p = enrolled(principal)?;
+    if p.is_admin() {
+        Ok(p)
+    } else {
+        Err(AuthzError::Forbidden("admin"))
+    }
+}
+
+/// [`staff`] for callers that hold an `Option<&Principal>` (GraphQL).
+pub fn check_staff<'p>(
+    principal: Option<&'p Principal>,
+    scope: &'static str,
+) -> Result<&'p Principal, AuthzError> {
+    debug_assert!(SCOPES.contains(&scope), "unknown scope {scope}");
+    let p = enrolled(principal)?;
+    match p.kind {
+        PrincipalKind::User if p.is_admin() => Ok(p),
+        PrincipalKind::User => Err(AuthzError::Forbidden("admin")),
+        PrincipalKind::App if p.has_scope(scope) => Ok(p),
+        PrincipalKind::App => Err(AuthzError::MissingScope(scope)),
+    }
+}
+
+fn enrolled(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
+    match principal {
+        None => Err(AuthzError::Unauthenticated),
+        Some(p) if p.mfa_enrollment_pending => Err(AuthzError::MfaEnrollmentRequired),
+        Some(p) => Ok(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::Role;
+
+    #[test]
+    fn guests_customers_admins_and_apps_get_the_documented_answers() {
+        let customer = Principal::user("usr_1", Role::Customer);
+        let admin = Principal::user("usr_2", Role::Admin);
+        let mut pending = admin.clone();
+        pending.mfa_enrollment_pending = true;
+        let app = Principal::app("app_1", vec!["catalog:read".to_owned()]);
+
+        assert_eq!(check_admin(None), Err(AuthzError::Unauthenticated));
+        assert_eq!(
+            check_admin(Some(&customer)),
+            Err(AuthzError::Forbidden("admin"))
+        );
+        assert_eq!(
+            check_admin(Some(&pending)),
+            Err(AuthzError::MfaEnrollmentRequired)
+        );
+        assert_eq!(check_admin(Some(&admin)), Ok(&admin));
+        assert_eq!(check_admin(Some(&app)), Err(AuthzError::Forbidden("admin")));
+
+        assert_eq!(check_staff(Some(&app), "catalog:read"), Ok(&app));
+        assert_eq!(
+            check_staff(Some(&app), "catalog:write"),
+            Err(AuthzError::MissingScope("catalog:write"))
+        );
+        assert_eq!(check_staff(Some(&admin), "catalog:write"), Ok(&admin));
+        assert_eq!(
+            check_staff(Some(&customer), "catalog:write"),
+            Err(AuthzError::Forbidden("admin"))
+        );
+
+        assert_eq!(check_signed_in(Some(&customer)), Ok(&customer));
+        assert_eq!(
+            check_signed_in(Some(&app)),
+            Err(AuthzError::Forbidden("customer"))
+        );
+        assert_eq!(AuthzError::MissingScope("x").kind().status(), 403);
+        assert_eq!(AuthzError::Unauthenticated.kind().status(), 401);
+    }
+}

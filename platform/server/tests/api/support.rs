@@ -1,0 +1,132 @@
+//! What the API tests share: SDK clients with credentials, sign-ups, admins (created by the
+//! CLI and enrolled in TOTP, as the API requires), TOTP codes and problem bodies.
+
+use weft_sdk::types::{AuthSession, LoginRequest, RegisterRequest, VerifyTotpRequest};
+use weft_testkit::TestApp;
+
+pub fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.args(["admin", "create", "--email", email, "--data-dir"])
+        .arg(&app.settings.data_dir)
+        .env("WEFT_ADMIN_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL");
+    if let Some(url) = &app.settings.database_url {
+        cmd.env("WEFT_DATABASE_URL", url);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn authed(app: &TestApp, token: &str) -> weft_sdk::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    weft_sdk::Client::new_with_client(&app.address, http)
+}
+
+pub fn registration(email: &str) -> RegisterRequest {
+    RegisterRequest {
+        email: email.to_owned(),
+        password: "linen-and-wool-2026".to_owned(),
+        name: "Ada Lovelace".to_owned(),
+    }
+}
+
+pub async fn problem_of<T: std::fmt::Debug>(
+    result: Result<T, weft_sdk::Error<weft_sdk::types::Problem>>,
+) -> weft_sdk::types::Problem {
+    match result {
+        Err(weft_sdk::Error::ErrorResponse(p)) => p.into_inner(),
+        other => panic!("expected a problem, got {other:?}"),
+    }
+}
+
+/// The TOTP code for `secret` (base32) at now + `offset_steps` × 30 s.
+pub fn totp_at(secret: &str, offset_steps: i64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp() + offset_steps * 30).unwrap();
+    totp.generate(now).to_string()
+}
+
+/// Waits, if needed, until at least 10 s of the current 30 s TOTP step remain, so a test
+/// that reasons about "this step" and "the next step" does not straddle a boundary.
+pub async fn wait_for_fresh_totp_step() {
+    let into_step = chrono::Utc::now().timestamp().rem_euclid(30);
+    if into_step > 20 {
+        let wait = u64::try_from(31 - into_step).unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    }
+}
+
+pub fn totp_now(secret: &str) -> String {
+    totp_at(secret, 0)
+}
+
+/// An admin created by the CLI, signed in, and enrolled in TOTP: (session, TOTP secret,
+/// recovery codes). Its session may do everything admins may.
+pub async fn enrolled_admin(app: &TestApp, email: &str) -> (AuthSession, String, Vec<String>) {
+    let password = "tailor-made-2026!";
+    let out = create_admin(app, email, password);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pending = app
+        .client
+        .login()
+        .body(LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            totp_code: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let client = authed(app, &pending.access_token);
+    let enrolment = client.start_totp().send().await.unwrap().into_inner();
+    let enabled = client
+        .verify_totp()
+        .body(VerifyTotpRequest {
+            code: totp_now(&enrolment.secret),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    (enabled.session, enrolment.secret, enabled.recovery_codes)
+}
+
+/// Text values of a one-column query, straight from the app's database (to check what is
+/// stored, e.g. that personal data is encrypted).
+pub async fn stored_strings(app: &TestApp, sql: &str) -> Vec<String> {
+    use diesel_async::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let db = weft::app::open_database(&app.settings).await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    let rows: Vec<Row> =
+        weft_storage::db_run!(&mut conn, c => diesel::sql_query(sql).load::<Row>(c).await).unwrap();
+    rows.into_iter().map(|r| r.v).collect()
+}
+
+/// A signed-up customer's session.
+pub async fn customer(app: &TestApp, email: &str) -> AuthSession {
+    app.client
+        .register()
+        .body(registration(email))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
