@@ -11,6 +11,7 @@ mod cli;
 mod cluster;
 mod contracts;
 mod identity;
+mod me;
 mod processes;
 mod rate_limit;
 mod support;
