@@ -69,7 +69,7 @@ impl TestApp {
     }
 }
 
-fn init_process() {
+pub(crate) fn init_process() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

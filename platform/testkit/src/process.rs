@@ -26,6 +26,8 @@ impl std::fmt::Debug for WeftProcess {
 impl WeftProcess {
     /// Runs `bin serve --port 0 <args>` with `envs` and waits until it reports its port.
     pub fn serve(bin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        // Tests talk to it with reqwest, which needs the process's TLS provider.
+        crate::init_process();
         let mut child = Command::new(bin)
             .arg("serve")
             .args(["--port", "0"])

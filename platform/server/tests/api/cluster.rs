@@ -232,3 +232,102 @@ fn an_unreachable_redis_or_rabbitmq_stops_start_up_unless_starting_degraded_is_a
         .collect();
     assert_eq!(down, ["cache", "events"]);
 }
+
+/// Processes of a cluster share one keys directory (a mounted secret): each verifies the
+/// tokens the others sign and opens the personal data they sealed. A process with other
+/// keys trusts none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_sharing_a_keys_dir_trust_each_others_tokens_and_read_each_others_pii() {
+    let Some(admin_url) = weft_testkit::postgres_admin_url() else {
+        eprintln!("skipped: WEFT_TEST_DATABASE_URL unset (shared-keys scenario not run)");
+        return;
+    };
+    let database = weft_storage::testing::TestDatabase::postgres(&admin_url)
+        .await
+        .unwrap();
+    let url = database.url().unwrap().to_owned();
+    let keys = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir, c_dir) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let shared = [
+        ("WEFT_DATABASE_URL", url.as_str()),
+        ("WEFT_KEYS_DIR", keys.path().to_str().unwrap()),
+    ];
+    let a = WeftProcess::serve(
+        bin(),
+        &["--data-dir", a_dir.path().to_str().unwrap()],
+        &shared,
+    );
+    let b = WeftProcess::serve(
+        bin(),
+        &["--data-dir", b_dir.path().to_str().unwrap()],
+        &shared,
+    );
+    let c = WeftProcess::serve(
+        bin(),
+        &["--data-dir", c_dir.path().to_str().unwrap()],
+        &[("WEFT_DATABASE_URL", url.as_str())],
+    );
+    let http = reqwest::Client::new();
+    let session: serde_json::Value = http
+        .post(format!("{}/v1/auth/register", a.address()))
+        .json(&serde_json::json!({"email": "shared@example.com", "password": "linen-and-wool-2026", "name": "Ada"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["access_token"].as_str().unwrap();
+    let resp = http
+        .patch(format!("{}/v1/me", a.address()))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"phone": "+44 20 7946 0958"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let me: serde_json::Value = http
+        .get(format!("{}/v1/me", b.address()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["phone"], "+442079460958",
+        "B verified A's token and opened A's seal: {me}"
+    );
+    let jwks = |base: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}/.well-known/jwks.json"))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(jwks(a.address()).await, jwks(b.address()).await);
+
+    let foreign = http
+        .get(format!("{}/v1/me", c.address()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        foreign.status(),
+        401,
+        "C has its own keys and does not trust A's"
+    );
+    assert_ne!(jwks(a.address()).await, jwks(c.address()).await);
+}
