@@ -12,6 +12,7 @@
 // A harness fails the test that uses it by panicking, with a message saying why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod oidc;
 mod process;
 
 use std::sync::Once;

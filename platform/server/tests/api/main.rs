@@ -14,5 +14,6 @@ mod identity;
 mod me;
 mod processes;
 mod rate_limit;
+mod social;
 mod support;
 mod system;

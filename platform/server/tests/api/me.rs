@@ -81,7 +81,11 @@ async fn customers_keep_an_address_book_nobody_else_can_touch(app: TestApp) {
         .filter(|a| a.is_default)
         .map(|a| a.id.clone())
         .collect();
-    assert_eq!(defaults, std::slice::from_ref(&work.id), "one default at a time");
+    assert_eq!(
+        defaults,
+        std::slice::from_ref(&work.id),
+        "one default at a time"
+    );
 
     // Invalid addresses name every field at fault and store nothing.
     let mut bad = london();
