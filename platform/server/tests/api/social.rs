@@ -194,10 +194,10 @@ fn url_query(url: &str) -> HashMap<String, String> {
 /// Starts at Weft, walks the provider's redirects like a browser (keeping its cookies),
 /// and returns the URL the provider sends back to Weft's callback.
 async fn provider_round_trip(app: &TestApp, provider: &str, hint: Option<&str>) -> String {
-    let mut start = format!("/v1/auth/oauth/{provider}/start");
-    if let Some(hint) = hint {
-        start.push_str(&format!("?login_hint={hint}"));
-    }
+    let start = match hint {
+        Some(hint) => format!("/v1/auth/oauth/{provider}/start?login_hint={hint}"),
+        None => format!("/v1/auth/oauth/{provider}/start"),
+    };
     let resp = app.http.get(app.url(&start)).send().await.unwrap();
     assert_eq!(resp.status(), 302);
     let mut url = resp.headers()["location"].to_str().unwrap().to_owned();
