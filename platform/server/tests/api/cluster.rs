@@ -331,3 +331,113 @@ async fn processes_sharing_a_keys_dir_trust_each_others_tokens_and_read_each_oth
     );
     assert_ne!(jwks(a.address()).await, jwks(c.address()).await);
 }
+
+/// Rotation: a newer key file takes over signing and sealing, while tokens and data from
+/// the older keys stay good; once the old signing key is removed its tokens are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_without_breaking_live_tokens_or_sealed_data() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = data.path().join("keys");
+    let args = ["--data-dir", data.path().to_str().unwrap()];
+    let mut first = WeftProcess::serve(bin(), &args, &[]);
+    let http = reqwest::Client::new();
+    let get = |base: String, path: &'static str, token: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let kid_of = |token: &str| -> String {
+        use base64::Engine as _;
+        let header = token.split('.').next().unwrap();
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+
+    let session: serde_json::Value = http
+        .post(format!("{}/v1/auth/register", first.address()))
+        .json(&serde_json::json!({"email": "rotate@example.com", "password": "linen-and-wool-2026", "name": "Ada"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let old_token = session["access_token"].as_str().unwrap().to_owned();
+    let resp = http
+        .patch(format!("{}/v1/me", first.address()))
+        .bearer_auth(&old_token)
+        .json(&serde_json::json!({"phone": "+49 30 1234567"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    first.signal_and_wait(15);
+    let old_kid = kid_of(&old_token);
+
+    // An operator adds newer keys (kids sort by time).
+    let new_kid = format!("k{}", uuid::Uuid::now_v7().simple());
+    assert!(new_kid > old_kid);
+    let hex = |byte: u8| format!("{byte:02x}").repeat(32);
+    std::fs::write(keys.join(format!("{new_kid}.ed25519")), hex(7)).unwrap();
+    std::fs::write(keys.join(format!("{new_kid}.aes256")), hex(9)).unwrap();
+
+    let mut second = WeftProcess::serve(bin(), &args, &[]);
+    let me = get(second.address(), "/v1/me", old_token.clone()).await;
+    assert_eq!(me.status(), 200, "a token of the old key still works");
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(
+        me["phone"], "+49301234567",
+        "data sealed with the old key still opens"
+    );
+    let fresh: serde_json::Value = http
+        .post(format!("{}/v1/auth/login", second.address()))
+        .json(
+            &serde_json::json!({"email": "rotate@example.com", "password": "linen-and-wool-2026"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_token = fresh["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(kid_of(&new_token), new_kid, "the newest key signs");
+    let jwks: serde_json::Value = http
+        .get(format!("{}/.well-known/jwks.json", second.address()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
+    second.signal_and_wait(15);
+
+    // After the old tokens' 15 minutes, the old signing key goes.
+    std::fs::remove_file(keys.join(format!("{old_kid}.ed25519"))).unwrap();
+    let third = WeftProcess::serve(bin(), &args, &[]);
+    assert_eq!(
+        get(third.address(), "/v1/me", old_token).await.status(),
+        401
+    );
+    assert_eq!(
+        get(third.address(), "/v1/me", new_token).await.status(),
+        200
+    );
+}

@@ -87,6 +87,29 @@ async fn customers_keep_an_address_book_nobody_else_can_touch(app: TestApp) {
         "one default at a time"
     );
 
+    // GraphQL reads the same book.
+    let gql: serde_json::Value = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(ada_token(&app, "ada@example.com").await)
+        .json(
+            &serde_json::json!({"query": "{ me { email addresses { id postalCode isDefault } } }"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = gql["data"]["me"]["addresses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{gql}"))
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [home.id.as_str(), work.id.as_str()]);
+    assert_eq!(gql["data"]["me"]["addresses"][0]["postalCode"], "SW1Y 4LB");
+
     // Invalid addresses name every field at fault and store nothing.
     let mut bad = london();
     bad.country = "US".into();
@@ -382,6 +405,15 @@ async fn the_export_holds_everything_and_erasure_forgets_it(app: TestApp) {
         )
         .await
         .is_empty()
+    );
+    let registered = stored_strings(
+        &app,
+        "SELECT aggregate_id AS v FROM platform_outbox WHERE event_type = 'user.registered'",
+    )
+    .await;
+    assert!(
+        registered.contains(&session.user.id),
+        "UserRegistered went out through the outbox"
     );
     let events = stored_strings(
         &app,
