@@ -179,6 +179,16 @@ impl IdentityService {
         code: Option<&str>,
     ) -> Result<(), IdentityError> {
         let now = self.clock.now().naive_utc();
+        // Most accounts have no TOTP: find that out without taking the write lock.
+        let enabled = {
+            let mut conn = self.db.conn().await?;
+            store::find_totp(&mut conn, user_id)
+                .await?
+                .is_some_and(|t| t.enabled_at.is_some())
+        };
+        if !enabled {
+            return Ok(());
+        }
         self.db
             .transaction(async |conn: &mut DbConn| {
                 let Some(row) = store::find_totp(conn, user_id)
