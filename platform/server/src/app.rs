@@ -29,10 +29,10 @@ use crate::services;
 use crate::system::{Meta, ServiceMeta, SystemApi, SystemState};
 
 /// Every REST API of the binary, merged; the spec at `/v1/openapi.json` is this type's.
-pub type RestApis = (SystemApi, IdentityApi);
+pub type RestApis = (SystemApi, IdentityApi, weft_catalog::CatalogApi);
 
 fn rest_apis() -> RestApis {
-    (SystemApi, weft_identity::api())
+    (SystemApi, weft_identity::api(), weft_catalog::CatalogApi)
 }
 
 fn api_service() -> OpenApiService<RestApis, ()> {
@@ -246,6 +246,11 @@ impl Application {
             bus: bus.clone(),
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
+        let catalog = weft_catalog::CatalogService::new(
+            db.clone(),
+            bus.clone(),
+            weft_kernel::Clock::system(),
+        );
 
         let api = api_service();
         let spec = api.spec_endpoint();
@@ -265,7 +270,8 @@ impl Application {
             .at("/metrics", get(prometheus_metrics))
             .nest("/graphql", graphql::endpoint(schema))
             .data(state)
-            .data(identity.clone());
+            .data(identity.clone())
+            .data(catalog);
 
         let gateway = Gateway::new(
             &settings.gateway.upstreams,

@@ -5,7 +5,11 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::{self, MigrationSet};
 
 /// Every service, in start-up order.
-pub static ALL: &[&ServiceInfo] = &[&weft_identity::SERVICE, &weft_gateway::SERVICE];
+pub static ALL: &[&ServiceInfo] = &[
+    &weft_identity::SERVICE,
+    &weft_catalog::SERVICE,
+    &weft_gateway::SERVICE,
+];
 
 /// `--service` names accepted on the command line.
 pub fn names() -> Vec<&'static str> {

@@ -140,6 +140,54 @@ pub mod types {
             Default::default()
         }
     }
+    ///A category and its subtree.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Category {
+        pub children: ::std::vec::Vec<Category>,
+        pub description: ::std::string::String,
+        pub handle: ::std::string::String,
+        ///`cat_…`
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        pub position: i32,
+    }
+    impl Category {
+        pub fn builder() -> builder::Category {
+            Default::default()
+        }
+    }
+    ///`CategoryList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CategoryList {
+        pub data: ::std::vec::Vec<Category>,
+    }
+    impl CategoryList {
+        pub fn builder() -> builder::CategoryList {
+            Default::default()
+        }
+    }
+    ///A category to create, or the changes to one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CategoryRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub handle: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///A category id or handle; `""` makes it a root.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i32>,
+    }
+    impl CategoryRequest {
+        pub fn builder() -> builder::CategoryRequest {
+            Default::default()
+        }
+    }
     ///`Check`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Check {
@@ -255,6 +303,74 @@ pub mod types {
             Default::default()
         }
     }
+    ///`POST /v1/admin/products`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateProductRequest {
+        pub brand: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub care: ::std::option::Option<::std::string::String>,
+        ///A category id or handle.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fit: ::std::option::Option<::std::string::String>,
+        ///Made from the title when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub handle: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub images: ::std::vec::Vec<Image>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub material: ::std::option::Option<::std::string::String>,
+        ///Up to 3 options (`size`, `color`, …) with their values.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub options: ::std::vec::Vec<ProductOption>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_chart: ::std::option::Option<::serde_json::Value>,
+        ///`draft` (default), `active` or `archived`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+        pub title: ::std::string::String,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub variants: ::std::vec::Vec<CreateVariantRequest>,
+    }
+    impl CreateProductRequest {
+        pub fn builder() -> builder::CreateProductRequest {
+            Default::default()
+        }
+    }
+    ///A variant as sent when creating one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateVariantRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub barcode: ::std::option::Option<::std::string::String>,
+        ///A value for every option of the product.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub options: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        pub prices: ::std::vec::Vec<Price>,
+        ///Unique across the catalog.
+        pub sku: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub weight_grams: ::std::option::Option<i32>,
+    }
+    impl CreateVariantRequest {
+        pub fn builder() -> builder::CreateVariantRequest {
+            Default::default()
+        }
+    }
     ///Everything identity holds about the caller.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DataExport {
@@ -283,6 +399,18 @@ pub mod types {
     }
     impl FieldError {
         pub fn builder() -> builder::FieldError {
+            Default::default()
+        }
+    }
+    ///A picture with its alt text, in display order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Image {
+        #[serde(default)]
+        pub alt: ::std::string::String,
+        pub url: ::std::string::String,
+    }
+    impl Image {
+        pub fn builder() -> builder::Image {
             Default::default()
         }
     }
@@ -377,6 +505,18 @@ pub mod types {
             Default::default()
         }
     }
+    ///An amount in one currency's minor units.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MoneyDto {
+        pub amount: i64,
+        ///ISO 4217.
+        pub currency: ::std::string::String,
+    }
+    impl MoneyDto {
+        pub fn builder() -> builder::MoneyDto {
+            Default::default()
+        }
+    }
     ///An OAuth error (RFC 6749 §5.2).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OAuthError {
@@ -386,6 +526,34 @@ pub mod types {
     }
     impl OAuthError {
         pub fn builder() -> builder::OAuthError {
+            Default::default()
+        }
+    }
+    ///A variant's price in one currency.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Price {
+        ///Minor units (cents), ≥ 0.
+        pub amount: i64,
+        ///The "was" price, ≥ `amount`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub compare_at_amount: ::std::option::Option<i64>,
+        ///ISO 4217 (`USD`, `EUR`).
+        pub currency: ::std::string::String,
+    }
+    impl Price {
+        pub fn builder() -> builder::Price {
+            Default::default()
+        }
+    }
+    ///A product's lowest and highest price in one currency.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PriceRangeDto {
+        pub currency: ::std::string::String,
+        pub max: MoneyDto,
+        pub min: MoneyDto,
+    }
+    impl PriceRangeDto {
+        pub fn builder() -> builder::PriceRangeDto {
             Default::default()
         }
     }
@@ -409,6 +577,81 @@ pub mod types {
     }
     impl Problem {
         pub fn builder() -> builder::Problem {
+            Default::default()
+        }
+    }
+    ///A product with its variants.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Product {
+        pub brand: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub care: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category_id: ::std::option::Option<::std::string::String>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub description: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fit: ::std::option::Option<::std::string::String>,
+        pub handle: ::std::string::String,
+        ///`prod_…`
+        pub id: ::std::string::String,
+        pub images: ::std::vec::Vec<Image>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub material: ::std::option::Option<::std::string::String>,
+        pub options: ::std::vec::Vec<ProductOption>,
+        ///Lowest and highest variant price, per currency.
+        pub price_ranges: ::std::vec::Vec<PriceRangeDto>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_title: ::std::option::Option<::std::string::String>,
+        ///Free-form size chart (rows of measurements per size).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_chart: ::std::option::Option<::serde_json::Value>,
+        ///`draft`, `active` or `archived`.
+        pub status: ::std::string::String,
+        pub tags: ::std::vec::Vec<::std::string::String>,
+        pub title: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub variants: ::std::vec::Vec<Variant>,
+    }
+    impl Product {
+        pub fn builder() -> builder::Product {
+            Default::default()
+        }
+    }
+    ///An option of a product (`size`) and its values in display order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProductOption {
+        pub name: ::std::string::String,
+        pub values: ::std::vec::Vec<::std::string::String>,
+    }
+    impl ProductOption {
+        pub fn builder() -> builder::ProductOption {
+            Default::default()
+        }
+    }
+    ///One page of products.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProductPage {
+        pub data: ::std::vec::Vec<Product>,
+        ///Pass as `cursor` for the next page; `null` on the last.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl ProductPage {
+        pub fn builder() -> builder::ProductPage {
+            Default::default()
+        }
+    }
+    ///What `DELETE /v1/admin/products/{id}` did.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProductRemoval {
+        ///`deleted`, or `archived` when orders hold the product.
+        pub outcome: ::std::string::String,
+    }
+    impl ProductRemoval {
+        pub fn builder() -> builder::ProductRemoval {
             Default::default()
         }
     }
@@ -632,6 +875,44 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             Default::default()
         }
     }
+    ///`PATCH /v1/admin/products/{id}`: omitted fields stay; `""` clears optional text.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateProductRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub brand: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub care: ::std::option::Option<::std::string::String>,
+        ///A category id or handle; `""` removes the product from its category.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fit: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub handle: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub images: ::std::vec::Vec<Image>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub material: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seo_title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_chart: ::std::option::Option<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl UpdateProductRequest {
+        pub fn builder() -> builder::UpdateProductRequest {
+            Default::default()
+        }
+    }
     ///`PATCH /v1/admin/users/{id}`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateUserRequest {
@@ -640,6 +921,25 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     impl UpdateUserRequest {
         pub fn builder() -> builder::UpdateUserRequest {
+            Default::default()
+        }
+    }
+    ///`PATCH /v1/admin/variants/{id}`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateVariantRequest {
+        ///`""` removes it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub barcode: ::std::option::Option<::std::string::String>,
+        ///Replaces every price of the variant.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub prices: ::std::vec::Vec<Price>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sku: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub weight_grams: ::std::option::Option<i32>,
+    }
+    impl UpdateVariantRequest {
+        pub fn builder() -> builder::UpdateVariantRequest {
             Default::default()
         }
     }
@@ -671,6 +971,29 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     impl UserPage {
         pub fn builder() -> builder::UserPage {
+            Default::default()
+        }
+    }
+    ///One purchasable combination of option values.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Variant {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub barcode: ::std::option::Option<::std::string::String>,
+        ///`var_…`
+        pub id: ::std::string::String,
+        ///Option name → value (`{"size": "M", "color": "Black"}`).
+        pub options: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        pub prices: ::std::vec::Vec<Price>,
+        pub product_id: ::std::string::String,
+        pub sku: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub weight_grams: ::std::option::Option<i32>,
+    }
+    impl Variant {
+        pub fn builder() -> builder::Variant {
             Default::default()
         }
     }
@@ -1544,6 +1867,313 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Category {
+            children: ::std::result::Result<
+                ::std::vec::Vec<super::Category>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for Category {
+            fn default() -> Self {
+                Self {
+                    children: Err("no value supplied for children".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    handle: Err("no value supplied for handle".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    parent_id: Ok(Default::default()),
+                    position: Err("no value supplied for position".to_string()),
+                }
+            }
+        }
+        impl Category {
+            pub fn children<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Category>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.children = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for children: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Category> for super::Category {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Category,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    children: value.children?,
+                    description: value.description?,
+                    handle: value.handle?,
+                    id: value.id?,
+                    name: value.name?,
+                    parent_id: value.parent_id?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Category> for Category {
+            fn from(value: super::Category) -> Self {
+                Self {
+                    children: Ok(value.children),
+                    description: Ok(value.description),
+                    handle: Ok(value.handle),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CategoryList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Category>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CategoryList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl CategoryList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Category>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CategoryList> for super::CategoryList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CategoryList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::CategoryList> for CategoryList {
+            fn from(value: super::CategoryList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CategoryRequest {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CategoryRequest {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    handle: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    parent_id: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                }
+            }
+        }
+        impl CategoryRequest {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CategoryRequest> for super::CategoryRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CategoryRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    handle: value.handle?,
+                    name: value.name?,
+                    parent_id: value.parent_id?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CategoryRequest> for CategoryRequest {
+            fn from(value: super::CategoryRequest) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    handle: Ok(value.handle),
+                    name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Check {
             detail: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1921,6 +2551,460 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateProductRequest {
+            brand: ::std::result::Result<::std::string::String, ::std::string::String>,
+            care: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            category_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            images: ::std::result::Result<
+                ::std::vec::Vec<super::Image>,
+                ::std::string::String,
+            >,
+            material: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::vec::Vec<super::ProductOption>,
+                ::std::string::String,
+            >,
+            seo_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seo_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size_chart: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            variants: ::std::result::Result<
+                ::std::vec::Vec<super::CreateVariantRequest>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateProductRequest {
+            fn default() -> Self {
+                Self {
+                    brand: Err("no value supplied for brand".to_string()),
+                    care: Ok(Default::default()),
+                    category_id: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    fit: Ok(Default::default()),
+                    handle: Ok(Default::default()),
+                    images: Ok(Default::default()),
+                    material: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    seo_description: Ok(Default::default()),
+                    seo_title: Ok(Default::default()),
+                    size_chart: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    tags: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    variants: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateProductRequest {
+            pub fn brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand: {e}")
+                    });
+                self
+            }
+            pub fn care<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.care = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for care: {e}")
+                    });
+                self
+            }
+            pub fn category_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category_id: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fit: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Image>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn material<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.material = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for material: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProductOption>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn seo_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for seo_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seo_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seo_title: {e}")
+                    });
+                self
+            }
+            pub fn size_chart<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_chart = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_chart: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn variants<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CreateVariantRequest>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variants = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variants: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateProductRequest>
+        for super::CreateProductRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateProductRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand: value.brand?,
+                    care: value.care?,
+                    category_id: value.category_id?,
+                    description: value.description?,
+                    fit: value.fit?,
+                    handle: value.handle?,
+                    images: value.images?,
+                    material: value.material?,
+                    options: value.options?,
+                    seo_description: value.seo_description?,
+                    seo_title: value.seo_title?,
+                    size_chart: value.size_chart?,
+                    status: value.status?,
+                    tags: value.tags?,
+                    title: value.title?,
+                    variants: value.variants?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateProductRequest> for CreateProductRequest {
+            fn from(value: super::CreateProductRequest) -> Self {
+                Self {
+                    brand: Ok(value.brand),
+                    care: Ok(value.care),
+                    category_id: Ok(value.category_id),
+                    description: Ok(value.description),
+                    fit: Ok(value.fit),
+                    handle: Ok(value.handle),
+                    images: Ok(value.images),
+                    material: Ok(value.material),
+                    options: Ok(value.options),
+                    seo_description: Ok(value.seo_description),
+                    seo_title: Ok(value.seo_title),
+                    size_chart: Ok(value.size_chart),
+                    status: Ok(value.status),
+                    tags: Ok(value.tags),
+                    title: Ok(value.title),
+                    variants: Ok(value.variants),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateVariantRequest {
+            barcode: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            prices: ::std::result::Result<
+                ::std::vec::Vec<super::Price>,
+                ::std::string::String,
+            >,
+            sku: ::std::result::Result<::std::string::String, ::std::string::String>,
+            weight_grams: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateVariantRequest {
+            fn default() -> Self {
+                Self {
+                    barcode: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    prices: Err("no value supplied for prices".to_string()),
+                    sku: Err("no value supplied for sku".to_string()),
+                    weight_grams: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateVariantRequest {
+            pub fn barcode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.barcode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for barcode: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn prices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prices: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn weight_grams<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.weight_grams = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for weight_grams: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateVariantRequest>
+        for super::CreateVariantRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateVariantRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    barcode: value.barcode?,
+                    options: value.options?,
+                    prices: value.prices?,
+                    sku: value.sku?,
+                    weight_grams: value.weight_grams?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateVariantRequest> for CreateVariantRequest {
+            fn from(value: super::CreateVariantRequest) -> Self {
+                Self {
+                    barcode: Ok(value.barcode),
+                    options: Ok(value.options),
+                    prices: Ok(value.prices),
+                    sku: Ok(value.sku),
+                    weight_grams: Ok(value.weight_grams),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct DataExport {
             addresses: ::std::result::Result<
                 ::std::vec::Vec<super::Address>,
@@ -2140,6 +3224,64 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 Self {
                     field: Ok(value.field),
                     message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Image {
+            alt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Image {
+            fn default() -> Self {
+                Self {
+                    alt: Ok(Default::default()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl Image {
+            pub fn alt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alt: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Image> for super::Image {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Image,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alt: value.alt?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Image> for Image {
+            fn from(value: super::Image) -> Self {
+                Self {
+                    alt: Ok(value.alt),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -2704,6 +3846,67 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MoneyDto {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MoneyDto {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                }
+            }
+        }
+        impl MoneyDto {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MoneyDto> for super::MoneyDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MoneyDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MoneyDto> for MoneyDto {
+            fn from(value: super::MoneyDto) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct OAuthError {
             error: ::std::result::Result<::std::string::String, ::std::string::String>,
             error_description: ::std::result::Result<
@@ -2765,6 +3968,165 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 Self {
                     error: Ok(value.error),
                     error_description: Ok(value.error_description),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Price {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            compare_at_amount: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Price {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    compare_at_amount: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                }
+            }
+        }
+        impl Price {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn compare_at_amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compare_at_amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for compare_at_amount: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Price> for super::Price {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Price,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    compare_at_amount: value.compare_at_amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Price> for Price {
+            fn from(value: super::Price) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    compare_at_amount: Ok(value.compare_at_amount),
+                    currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PriceRangeDto {
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            max: ::std::result::Result<super::MoneyDto, ::std::string::String>,
+            min: ::std::result::Result<super::MoneyDto, ::std::string::String>,
+        }
+        impl ::std::default::Default for PriceRangeDto {
+            fn default() -> Self {
+                Self {
+                    currency: Err("no value supplied for currency".to_string()),
+                    max: Err("no value supplied for max".to_string()),
+                    min: Err("no value supplied for min".to_string()),
+                }
+            }
+        }
+        impl PriceRangeDto {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn max<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MoneyDto>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max: {e}")
+                    });
+                self
+            }
+            pub fn min<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MoneyDto>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for min: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PriceRangeDto> for super::PriceRangeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PriceRangeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    max: value.max?,
+                    min: value.min?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PriceRangeDto> for PriceRangeDto {
+            fn from(value: super::PriceRangeDto) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    max: Ok(value.max),
+                    min: Ok(value.min),
                 }
             }
         }
@@ -2910,6 +4272,560 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     title: Ok(value.title),
                     type_: Ok(value.type_),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Product {
+            brand: ::std::result::Result<::std::string::String, ::std::string::String>,
+            care: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            category_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            images: ::std::result::Result<
+                ::std::vec::Vec<super::Image>,
+                ::std::string::String,
+            >,
+            material: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::vec::Vec<super::ProductOption>,
+                ::std::string::String,
+            >,
+            price_ranges: ::std::result::Result<
+                ::std::vec::Vec<super::PriceRangeDto>,
+                ::std::string::String,
+            >,
+            seo_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seo_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size_chart: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            variants: ::std::result::Result<
+                ::std::vec::Vec<super::Variant>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Product {
+            fn default() -> Self {
+                Self {
+                    brand: Err("no value supplied for brand".to_string()),
+                    care: Ok(Default::default()),
+                    category_id: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    fit: Ok(Default::default()),
+                    handle: Err("no value supplied for handle".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    images: Err("no value supplied for images".to_string()),
+                    material: Ok(Default::default()),
+                    options: Err("no value supplied for options".to_string()),
+                    price_ranges: Err("no value supplied for price_ranges".to_string()),
+                    seo_description: Ok(Default::default()),
+                    seo_title: Ok(Default::default()),
+                    size_chart: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    variants: Err("no value supplied for variants".to_string()),
+                }
+            }
+        }
+        impl Product {
+            pub fn brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand: {e}")
+                    });
+                self
+            }
+            pub fn care<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.care = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for care: {e}")
+                    });
+                self
+            }
+            pub fn category_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fit: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Image>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn material<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.material = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for material: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProductOption>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn price_ranges<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PriceRangeDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_ranges = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price_ranges: {e}")
+                    });
+                self
+            }
+            pub fn seo_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for seo_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seo_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seo_title: {e}")
+                    });
+                self
+            }
+            pub fn size_chart<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_chart = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_chart: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn variants<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Variant>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variants = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variants: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Product> for super::Product {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Product,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand: value.brand?,
+                    care: value.care?,
+                    category_id: value.category_id?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    fit: value.fit?,
+                    handle: value.handle?,
+                    id: value.id?,
+                    images: value.images?,
+                    material: value.material?,
+                    options: value.options?,
+                    price_ranges: value.price_ranges?,
+                    seo_description: value.seo_description?,
+                    seo_title: value.seo_title?,
+                    size_chart: value.size_chart?,
+                    status: value.status?,
+                    tags: value.tags?,
+                    title: value.title?,
+                    updated_at: value.updated_at?,
+                    variants: value.variants?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Product> for Product {
+            fn from(value: super::Product) -> Self {
+                Self {
+                    brand: Ok(value.brand),
+                    care: Ok(value.care),
+                    category_id: Ok(value.category_id),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    fit: Ok(value.fit),
+                    handle: Ok(value.handle),
+                    id: Ok(value.id),
+                    images: Ok(value.images),
+                    material: Ok(value.material),
+                    options: Ok(value.options),
+                    price_ranges: Ok(value.price_ranges),
+                    seo_description: Ok(value.seo_description),
+                    seo_title: Ok(value.seo_title),
+                    size_chart: Ok(value.size_chart),
+                    status: Ok(value.status),
+                    tags: Ok(value.tags),
+                    title: Ok(value.title),
+                    updated_at: Ok(value.updated_at),
+                    variants: Ok(value.variants),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProductOption {
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            values: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProductOption {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    values: Err("no value supplied for values".to_string()),
+                }
+            }
+        }
+        impl ProductOption {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn values<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.values = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for values: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductOption> for super::ProductOption {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductOption,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    values: value.values?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ProductOption> for ProductOption {
+            fn from(value: super::ProductOption) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    values: Ok(value.values),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProductPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Product>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProductPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl ProductPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Product>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductPage> for super::ProductPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ProductPage> for ProductPage {
+            fn from(value: super::ProductPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProductRemoval {
+            outcome: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ProductRemoval {
+            fn default() -> Self {
+                Self {
+                    outcome: Err("no value supplied for outcome".to_string()),
+                }
+            }
+        }
+        impl ProductRemoval {
+            pub fn outcome<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outcome = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for outcome: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductRemoval> for super::ProductRemoval {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductRemoval,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { outcome: value.outcome? })
+            }
+        }
+        impl ::std::convert::From<super::ProductRemoval> for ProductRemoval {
+            fn from(value: super::ProductRemoval) -> Self {
+                Self { outcome: Ok(value.outcome) }
             }
         }
         #[derive(Clone, Debug)]
@@ -3847,6 +5763,301 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateProductRequest {
+            brand: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            care: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            category_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            images: ::std::result::Result<
+                ::std::vec::Vec<super::Image>,
+                ::std::string::String,
+            >,
+            material: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seo_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seo_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size_chart: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateProductRequest {
+            fn default() -> Self {
+                Self {
+                    brand: Ok(Default::default()),
+                    care: Ok(Default::default()),
+                    category_id: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    fit: Ok(Default::default()),
+                    handle: Ok(Default::default()),
+                    images: Ok(Default::default()),
+                    material: Ok(Default::default()),
+                    seo_description: Ok(Default::default()),
+                    seo_title: Ok(Default::default()),
+                    size_chart: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    tags: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateProductRequest {
+            pub fn brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand: {e}")
+                    });
+                self
+            }
+            pub fn care<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.care = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for care: {e}")
+                    });
+                self
+            }
+            pub fn category_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category_id: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fit: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Image>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn material<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.material = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for material: {e}")
+                    });
+                self
+            }
+            pub fn seo_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for seo_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seo_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seo_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seo_title: {e}")
+                    });
+                self
+            }
+            pub fn size_chart<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_chart = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_chart: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateProductRequest>
+        for super::UpdateProductRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateProductRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand: value.brand?,
+                    care: value.care?,
+                    category_id: value.category_id?,
+                    description: value.description?,
+                    fit: value.fit?,
+                    handle: value.handle?,
+                    images: value.images?,
+                    material: value.material?,
+                    seo_description: value.seo_description?,
+                    seo_title: value.seo_title?,
+                    size_chart: value.size_chart?,
+                    status: value.status?,
+                    tags: value.tags?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateProductRequest> for UpdateProductRequest {
+            fn from(value: super::UpdateProductRequest) -> Self {
+                Self {
+                    brand: Ok(value.brand),
+                    care: Ok(value.care),
+                    category_id: Ok(value.category_id),
+                    description: Ok(value.description),
+                    fit: Ok(value.fit),
+                    handle: Ok(value.handle),
+                    images: Ok(value.images),
+                    material: Ok(value.material),
+                    seo_description: Ok(value.seo_description),
+                    seo_title: Ok(value.seo_title),
+                    size_chart: Ok(value.size_chart),
+                    status: Ok(value.status),
+                    tags: Ok(value.tags),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateUserRequest {
             role: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -3882,6 +6093,109 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
         impl ::std::convert::From<super::UpdateUserRequest> for UpdateUserRequest {
             fn from(value: super::UpdateUserRequest) -> Self {
                 Self { role: Ok(value.role) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateVariantRequest {
+            barcode: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            prices: ::std::result::Result<
+                ::std::vec::Vec<super::Price>,
+                ::std::string::String,
+            >,
+            sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            weight_grams: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateVariantRequest {
+            fn default() -> Self {
+                Self {
+                    barcode: Ok(Default::default()),
+                    prices: Ok(Default::default()),
+                    sku: Ok(Default::default()),
+                    weight_grams: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateVariantRequest {
+            pub fn barcode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.barcode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for barcode: {e}")
+                    });
+                self
+            }
+            pub fn prices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prices: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn weight_grams<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.weight_grams = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for weight_grams: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateVariantRequest>
+        for super::UpdateVariantRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateVariantRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    barcode: value.barcode?,
+                    prices: value.prices?,
+                    sku: value.sku?,
+                    weight_grams: value.weight_grams?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateVariantRequest> for UpdateVariantRequest {
+            fn from(value: super::UpdateVariantRequest) -> Self {
+                Self {
+                    barcode: Ok(value.barcode),
+                    prices: Ok(value.prices),
+                    sku: Ok(value.sku),
+                    weight_grams: Ok(value.weight_grams),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -4071,6 +6385,165 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 Self {
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Variant {
+            barcode: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            options: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            prices: ::std::result::Result<
+                ::std::vec::Vec<super::Price>,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sku: ::std::result::Result<::std::string::String, ::std::string::String>,
+            weight_grams: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Variant {
+            fn default() -> Self {
+                Self {
+                    barcode: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    options: Err("no value supplied for options".to_string()),
+                    prices: Err("no value supplied for prices".to_string()),
+                    product_id: Err("no value supplied for product_id".to_string()),
+                    sku: Err("no value supplied for sku".to_string()),
+                    weight_grams: Ok(Default::default()),
+                }
+            }
+        }
+        impl Variant {
+            pub fn barcode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.barcode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for barcode: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn prices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prices: {e}")
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn weight_grams<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.weight_grams = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for weight_grams: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Variant> for super::Variant {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Variant,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    barcode: value.barcode?,
+                    id: value.id?,
+                    options: value.options?,
+                    prices: value.prices?,
+                    product_id: value.product_id?,
+                    sku: value.sku?,
+                    weight_grams: value.weight_grams?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Variant> for Variant {
+            fn from(value: super::Variant) -> Self {
+                Self {
+                    barcode: Ok(value.barcode),
+                    id: Ok(value.id),
+                    options: Ok(value.options),
+                    prices: Ok(value.prices),
+                    product_id: Ok(value.product_id),
+                    sku: Ok(value.sku),
+                    weight_grams: Ok(value.weight_grams),
                 }
             }
         }
@@ -4587,6 +7060,214 @@ let response = client.get_jwks()
 ```*/
     pub fn get_jwks(&self) -> builder::GetJwks<'_> {
         builder::GetJwks::new(self)
+    }
+    /**Products, newest first or by price; guests see active products only
+
+Sends a `GET` request to `/v1/products`
+
+Arguments:
+- `brand`
+- `category`: A category id or handle; its subcategories are included.
+- `color`: Products with a variant in this color.
+- `currency`: Currency of the price filters and sorts (default USD).
+- `cursor`
+- `limit`: 1–100, default 20.
+- `max_price`: Minor units: products with a price at or below it.
+- `min_price`: Minor units: products with a price at or above it.
+- `size`: Products with a variant in this size.
+- `sort`: `newest` (default), `price_asc` or `price_desc`.
+```ignore
+let response = client.list_products()
+    .brand(brand)
+    .category(category)
+    .color(color)
+    .currency(currency)
+    .cursor(cursor)
+    .limit(limit)
+    .max_price(max_price)
+    .min_price(min_price)
+    .size(size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn list_products(&self) -> builder::ListProducts<'_> {
+        builder::ListProducts::new(self)
+    }
+    /**A product by id or handle (drafts only for admins and apps with `catalog:read`)
+
+Sends a `GET` request to `/v1/products/{id}`
+
+Arguments:
+- `id`: `prod_…` or a handle.
+```ignore
+let response = client.get_product()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_product(&self) -> builder::GetProduct<'_> {
+        builder::GetProduct::new(self)
+    }
+    /**The category tree
+
+Sends a `GET` request to `/v1/categories`
+
+```ignore
+let response = client.list_categories()
+    .send()
+    .await;
+```*/
+    pub fn list_categories(&self) -> builder::ListCategories<'_> {
+        builder::ListCategories::new(self)
+    }
+    /**A category by id or handle, with its subtree
+
+Sends a `GET` request to `/v1/categories/{id}`
+
+```ignore
+let response = client.get_category()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_category(&self) -> builder::GetCategory<'_> {
+        builder::GetCategory::new(self)
+    }
+    /**Every product in any status, for the back office
+
+Sends a `GET` request to `/v1/admin/products`
+
+```ignore
+let response = client.admin_list_products()
+    .cursor(cursor)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn admin_list_products(&self) -> builder::AdminListProducts<'_> {
+        builder::AdminListProducts::new(self)
+    }
+    /**Creates a product with its variants
+
+Sends a `POST` request to `/v1/admin/products`
+
+```ignore
+let response = client.create_product()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_product(&self) -> builder::CreateProduct<'_> {
+        builder::CreateProduct::new(self)
+    }
+    /**Deletes a product; one that orders hold is archived instead
+
+Sends a `DELETE` request to `/v1/admin/products/{id}`
+
+```ignore
+let response = client.delete_product()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_product(&self) -> builder::DeleteProduct<'_> {
+        builder::DeleteProduct::new(self)
+    }
+    /**Edits a product
+
+Sends a `PATCH` request to `/v1/admin/products/{id}`
+
+```ignore
+let response = client.update_product()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_product(&self) -> builder::UpdateProduct<'_> {
+        builder::UpdateProduct::new(self)
+    }
+    /**Adds a variant (one combination of option values) to a product
+
+Sends a `POST` request to `/v1/admin/products/{id}/variants`
+
+```ignore
+let response = client.create_variant()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_variant(&self) -> builder::CreateVariant<'_> {
+        builder::CreateVariant::new(self)
+    }
+    /**Deletes a variant
+
+Sends a `DELETE` request to `/v1/admin/variants/{id}`
+
+```ignore
+let response = client.delete_variant()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_variant(&self) -> builder::DeleteVariant<'_> {
+        builder::DeleteVariant::new(self)
+    }
+    /**Edits a variant's sku, prices, weight or barcode
+
+Sends a `PATCH` request to `/v1/admin/variants/{id}`
+
+```ignore
+let response = client.update_variant()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_variant(&self) -> builder::UpdateVariant<'_> {
+        builder::UpdateVariant::new(self)
+    }
+    /**Creates a category (under `parent_id`, or at the root)
+
+Sends a `POST` request to `/v1/admin/categories`
+
+```ignore
+let response = client.create_category()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_category(&self) -> builder::CreateCategory<'_> {
+        builder::CreateCategory::new(self)
+    }
+    /**Deletes an empty category (no products, no subcategories)
+
+Sends a `DELETE` request to `/v1/admin/categories/{id}`
+
+```ignore
+let response = client.delete_category()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_category(&self) -> builder::DeleteCategory<'_> {
+        builder::DeleteCategory::new(self)
+    }
+    /**Renames, moves or reorders a category
+
+Sends a `PATCH` request to `/v1/admin/categories/{id}`
+
+```ignore
+let response = client.update_category()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_category(&self) -> builder::UpdateCategory<'_> {
+        builder::UpdateCategory::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -6980,6 +9661,1456 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_jwks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_products`]
+
+[`Client::list_products`]: super::Client::list_products*/
+    #[derive(Debug, Clone)]
+    pub struct ListProducts<'a> {
+        client: &'a super::Client,
+        brand: Result<Option<::std::string::String>, String>,
+        category: Result<Option<::std::string::String>, String>,
+        color: Result<Option<::std::string::String>, String>,
+        currency: Result<Option<::std::string::String>, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        max_price: Result<Option<i64>, String>,
+        min_price: Result<Option<i64>, String>,
+        size: Result<Option<::std::string::String>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListProducts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                brand: Ok(None),
+                category: Ok(None),
+                color: Ok(None),
+                currency: Ok(None),
+                cursor: Ok(None),
+                limit: Ok(None),
+                max_price: Ok(None),
+                min_price: Ok(None),
+                size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn brand<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.brand = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for brand failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn color<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.color = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for color failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn currency<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.currency = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for currency failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn max_price<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.max_price = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for max_price failed".to_string());
+            self
+        }
+        pub fn min_price<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.min_price = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for min_price failed".to_string());
+            self
+        }
+        pub fn size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for size failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/products`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProductPage>, Error<types::Problem>> {
+            let Self {
+                client,
+                brand,
+                category,
+                color,
+                currency,
+                cursor,
+                limit,
+                max_price,
+                min_price,
+                size,
+                sort,
+            } = self;
+            let brand = brand.map_err(Error::InvalidRequest)?;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let color = color.map_err(Error::InvalidRequest)?;
+            let currency = currency.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let max_price = max_price.map_err(Error::InvalidRequest)?;
+            let min_price = min_price.map_err(Error::InvalidRequest)?;
+            let size = size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/products", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("brand", &brand))
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("color", &color))
+                .query(&progenitor_client::QueryParam::new("currency", &currency))
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("max_price", &max_price))
+                .query(&progenitor_client::QueryParam::new("min_price", &min_price))
+                .query(&progenitor_client::QueryParam::new("size", &size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_products",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_product`]
+
+[`Client::get_product`]: super::Client::get_product*/
+    #[derive(Debug, Clone)]
+    pub struct GetProduct<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetProduct<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/products/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Product>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/products/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_product",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_categories`]
+
+[`Client::list_categories`]: super::Client::list_categories*/
+    #[derive(Debug, Clone)]
+    pub struct ListCategories<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListCategories<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/categories`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CategoryList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/categories", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_categories",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_category`]
+
+[`Client::get_category`]: super::Client::get_category*/
+    #[derive(Debug, Clone)]
+    pub struct GetCategory<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetCategory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/categories/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Category>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/categories/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_category",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::admin_list_products`]
+
+[`Client::admin_list_products`]: super::Client::admin_list_products*/
+    #[derive(Debug, Clone)]
+    pub struct AdminListProducts<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+    }
+    impl<'a> AdminListProducts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/products`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProductPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/products", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "admin_list_products",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_product`]
+
+[`Client::create_product`]: super::Client::create_product*/
+    #[derive(Debug, Clone)]
+    pub struct CreateProduct<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateProductRequest, String>,
+    }
+    impl<'a> CreateProduct<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateProductRequest>,
+            <V as std::convert::TryInto<
+                types::CreateProductRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateProductRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateProductRequest,
+            ) -> types::builder::CreateProductRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/products`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Product>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateProductRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/products", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_product",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_product`]
+
+[`Client::delete_product`]: super::Client::delete_product*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteProduct<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteProduct<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/products/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProductRemoval>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/products/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_product",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_product`]
+
+[`Client::update_product`]: super::Client::update_product*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateProduct<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateProductRequest, String>,
+    }
+    impl<'a> UpdateProduct<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateProductRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateProductRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateProductRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateProductRequest,
+            ) -> types::builder::UpdateProductRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/products/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Product>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateProductRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/products/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_product",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_variant`]
+
+[`Client::create_variant`]: super::Client::create_variant*/
+    #[derive(Debug, Clone)]
+    pub struct CreateVariant<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateVariantRequest, String>,
+    }
+    impl<'a> CreateVariant<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateVariantRequest>,
+            <V as std::convert::TryInto<
+                types::CreateVariantRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateVariantRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateVariantRequest,
+            ) -> types::builder::CreateVariantRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/products/{id}/variants`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Variant>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateVariantRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/products/{}/variants", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_variant",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_variant`]
+
+[`Client::delete_variant`]: super::Client::delete_variant*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteVariant<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteVariant<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/variants/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/variants/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_variant",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_variant`]
+
+[`Client::update_variant`]: super::Client::update_variant*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateVariant<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateVariantRequest, String>,
+    }
+    impl<'a> UpdateVariant<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateVariantRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateVariantRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateVariantRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateVariantRequest,
+            ) -> types::builder::UpdateVariantRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/variants/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Variant>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateVariantRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/variants/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_variant",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_category`]
+
+[`Client::create_category`]: super::Client::create_category*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCategory<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CategoryRequest, String>,
+    }
+    impl<'a> CreateCategory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CategoryRequest>,
+            <V as std::convert::TryInto<
+                types::CategoryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CategoryRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CategoryRequest,
+            ) -> types::builder::CategoryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/categories`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Category>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CategoryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/categories", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_category",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_category`]
+
+[`Client::delete_category`]: super::Client::delete_category*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteCategory<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteCategory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/categories/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/categories/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_category",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_category`]
+
+[`Client::update_category`]: super::Client::update_category*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCategory<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CategoryRequest, String>,
+    }
+    impl<'a> UpdateCategory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CategoryRequest>,
+            <V as std::convert::TryInto<
+                types::CategoryRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CategoryRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CategoryRequest,
+            ) -> types::builder::CategoryRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/categories/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Category>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CategoryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/categories/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_category",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -1,0 +1,747 @@
+//! The catalog through the SDK: admins build it (categories, products, variants, prices),
+//! guests browse it (filters, sorts, pages, detail by id or handle), and every bad input
+//! is refused with nothing half-written.
+
+use serde_json::json;
+use weft_sdk::types::{
+    CategoryRequest, CreateProductRequest, CreateVariantRequest, Product as ProductDto,
+    UpdateProductRequest, UpdateVariantRequest,
+};
+use weft_testkit::{TestApp, backend_tests};
+
+use crate::support::{authed, customer, enrolled_admin, problem_of, stored_strings};
+
+backend_tests!(
+    admins_build_a_catalog_and_guests_browse_it,
+    bad_catalog_input_is_refused_and_nothing_is_half_written,
+    variants_prices_and_products_change_and_go,
+    only_staff_and_scoped_apps_manage_the_catalog,
+);
+
+fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn shirt(handle: &str, sku: &str, category: Option<&str>, usd: [i64; 2]) -> CreateProductRequest {
+    body(json!({
+        "title": "Linen Shirt",
+        "handle": handle,
+        "brand": "Loom & Co",
+        "status": "active",
+        "description": "A breathable linen shirt.",
+        "material": "100% linen",
+        "care": "Machine wash cold",
+        "fit": "Relaxed",
+        "tags": ["Summer", "linen", "summer"],
+        "images": [{"url": "/media/shirt-front.svg", "alt": "Front"}],
+        "options": [{"name": "Size", "values": ["S", "M", "L"]}, {"name": "color", "values": ["White", "Navy"]}],
+        "size_chart": {"chest_cm": {"S": 96, "M": 102, "L": 108}},
+        "category_id": category,
+        "variants": [
+            {"sku": format!("{sku}-S-WHT"), "options": {"size": "S", "color": "White"},
+             "prices": [{"currency": "USD", "amount": usd[0]}, {"currency": "eur", "amount": usd[0] - 500}]},
+            {"sku": format!("{sku}-M-NVY"), "options": {"size": "M", "color": "Navy"},
+             "prices": [{"currency": "USD", "amount": usd[1], "compare_at_amount": usd[1] + 1000}]},
+        ]
+    }))
+}
+
+async fn category(admin: &weft_sdk::Client, name: &str, parent: Option<&str>) -> String {
+    admin
+        .create_category()
+        .body(body::<CategoryRequest>(
+            json!({"name": name, "parent_id": parent}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id
+}
+
+async fn admins_build_a_catalog_and_guests_browse_it(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "merch@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let women = category(&admin, "Women", None).await;
+    let tops = category(&admin, "Women Tops", Some(&women)).await;
+    let men = category(&admin, "Men", None).await;
+
+    let linen = admin
+        .create_product()
+        .body(shirt("linen-shirt", "LS", Some("women-tops"), [4500, 5500]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(linen.id.starts_with("prod_"));
+    assert_eq!(
+        linen.category_id.as_deref(),
+        Some(tops.as_str()),
+        "found by handle"
+    );
+    assert_eq!(linen.tags, ["summer", "linen"], "normalised, deduplicated");
+    assert_eq!(linen.variants.len(), 2);
+    assert!(linen.variants[0].id.starts_with("var_"));
+    let usd = linen
+        .price_ranges
+        .iter()
+        .find(|r| r.currency == "USD")
+        .unwrap();
+    assert_eq!((usd.min.amount, usd.max.amount), (4500, 5500));
+    let eur = linen
+        .price_ranges
+        .iter()
+        .find(|r| r.currency == "EUR")
+        .unwrap();
+    assert_eq!((eur.min.amount, eur.max.amount), (4000, 4000));
+
+    let tee = admin
+        .create_product()
+        .body(body::<CreateProductRequest>(json!({
+            "title": "Cotton Tee", "brand": "Plain", "status": "active", "category_id": women,
+            "options": [{"name": "size", "values": ["S", "M"]}],
+            "variants": [{"sku": "TEE-S", "options": {"size": "S"}, "prices": [{"currency": "USD", "amount": 1500}]}]
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tee.handle, "cotton-tee", "made from the title");
+    let coat = admin
+        .create_product()
+        .body(body::<CreateProductRequest>(json!({
+            "title": "Wool Coat", "brand": "Loom & Co", "category_id": men,
+            "variants": [{"sku": "COAT-1", "prices": [{"currency": "USD", "amount": 25000}]}]
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(coat.status, "draft");
+
+    // Guests: active products only, by id or handle.
+    let guest = &app.client;
+    let by_handle = guest
+        .get_product()
+        .id("linen-shirt")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_handle.id, linen.id);
+    let by_id = guest
+        .get_product()
+        .id(&linen.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_id.handle, "linen-shirt");
+    let p = problem_of(guest.get_product().id("wool-coat").send().await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (404, "product_not_found"),
+        "a draft is hidden"
+    );
+    admin.get_product().id("wool-coat").send().await.unwrap();
+    let everything = admin
+        .admin_list_products()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(everything.data.len(), 3);
+
+    let list = |q: &[(&str, &str)]| {
+        let http = app.http.clone();
+        let url = app.url("/v1/products");
+        let q: Vec<(String, String)> = q
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        async move {
+            let resp = http.get(url).query(&q).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let page: serde_json::Value = resp.json().await.unwrap();
+            let handles: Vec<String> = page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["handle"].as_str().unwrap().to_owned())
+                .collect();
+            (handles, page["next_cursor"].as_str().map(str::to_owned))
+        }
+    };
+    assert_eq!(
+        list(&[]).await.0,
+        ["cotton-tee", "linen-shirt"],
+        "newest first, drafts hidden"
+    );
+    assert_eq!(
+        list(&[("category", "women")]).await.0,
+        ["cotton-tee", "linen-shirt"],
+        "subcategories included"
+    );
+    assert_eq!(list(&[("category", &tops)]).await.0, ["linen-shirt"]);
+    assert!(
+        list(&[("category", "men")]).await.0.is_empty(),
+        "the coat is a draft"
+    );
+    assert_eq!(
+        list(&[("size", "M")]).await.0,
+        ["linen-shirt"],
+        "the tee has no M variant"
+    );
+    // Facets are independent, as on most storefronts: available in S, and available in Navy.
+    assert_eq!(
+        list(&[("color", "Navy"), ("size", "S")]).await.0,
+        ["linen-shirt"]
+    );
+    assert!(list(&[("color", "Red")]).await.0.is_empty());
+    assert_eq!(list(&[("brand", "Plain")]).await.0, ["cotton-tee"]);
+    assert_eq!(list(&[("min_price", "5000")]).await.0, ["linen-shirt"]);
+    assert_eq!(list(&[("max_price", "2000")]).await.0, ["cotton-tee"]);
+    assert_eq!(
+        list(&[("currency", "EUR")]).await.0.len(),
+        2,
+        "currency alone filters nothing"
+    );
+    assert_eq!(
+        list(&[("currency", "EUR"), ("sort", "price_asc")]).await.0,
+        ["linen-shirt"],
+        "only products priced in EUR"
+    );
+    assert_eq!(
+        list(&[("sort", "price_asc")]).await.0,
+        ["cotton-tee", "linen-shirt"]
+    );
+    assert_eq!(
+        list(&[("sort", "price_desc")]).await.0,
+        ["linen-shirt", "cotton-tee"]
+    );
+
+    // Pages: one product each, following the cursor, for each order.
+    for sort in ["newest", "price_asc", "price_desc"] {
+        let (first, cursor) = list(&[("sort", sort), ("limit", "1")]).await;
+        let cursor = cursor.unwrap();
+        let (second, after_second) = list(&[("sort", sort), ("limit", "1"), ("cursor", &cursor)]).await;
+        assert_eq!(first.len() + second.len(), 2, "{sort}");
+        assert_ne!(first, second, "{sort}");
+        assert_eq!(after_second, None, "{sort}");
+    }
+
+    let categories = guest
+        .list_categories()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names.len(), 2);
+    let women_node = categories.iter().find(|c| c.id == women).unwrap();
+    assert_eq!(women_node.children[0].handle, "women-tops");
+    let one = guest
+        .get_category()
+        .id("women-tops")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(one.parent_id.as_deref(), Some(women.as_str()));
+
+    let events = stored_strings(
+        &app,
+        "SELECT aggregate_id AS v FROM platform_outbox WHERE event_type = 'product.updated'",
+    )
+    .await;
+    assert!(
+        events.contains(&linen.id) && events.contains(&coat.id),
+        "ProductUpdated goes out with every write"
+    );
+}
+
+async fn bad_catalog_input_is_refused_and_nothing_is_half_written(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "strict@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    admin
+        .create_product()
+        .body(shirt("linen-shirt", "LS", None, [4500, 5500]))
+        .send()
+        .await
+        .unwrap();
+
+    let p = problem_of(
+        admin
+            .create_product()
+            .body(shirt("linen-shirt", "OTHER", None, [4500, 5500]))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "handle_taken"));
+    let p = problem_of(
+        admin
+            .create_product()
+            .body(shirt("other-shirt", "LS", None, [4500, 5500]))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "sku_taken"));
+
+    let post = |v: serde_json::Value| {
+        let http = app.http.clone();
+        let url = app.url("/v1/admin/products");
+        let token = session.access_token.clone();
+        async move {
+            let resp = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&v)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let problem: serde_json::Value = resp.json().await.unwrap();
+            let fields: Vec<String> = problem["errors"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|e| e["field"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, fields)
+        }
+    };
+    let base =
+        json!({"title": "Tee", "brand": "B", "options": [{"name": "size", "values": ["S", "M"]}]});
+    let with = |extra: serde_json::Value| {
+        let mut v = base.clone();
+        for (k, val) in extra.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
+    for (case, payload, fields) in [
+        (
+            "repeated combination",
+            with(json!({"variants": [
+            {"sku": "A1", "options": {"size": "S"}, "prices": [{"currency": "USD", "amount": 1}]},
+            {"sku": "A2", "options": {"size": "S"}, "prices": [{"currency": "USD", "amount": 1}]}]})),
+            vec!["variants[1].options"],
+        ),
+        (
+            "unknown option and value",
+            with(json!({"variants": [
+            {"sku": "A1", "options": {"size": "XXL", "fabric": "silk"}, "prices": [{"currency": "USD", "amount": 1}]}]})),
+            vec!["variants[0].options.size", "variants[0].options.fabric"],
+        ),
+        (
+            "negative price and bad currency",
+            with(json!({"variants": [
+            {"sku": "A1", "options": {"size": "S"}, "prices": [{"currency": "USD", "amount": -1}, {"currency": "DOLLARS", "amount": 1}]}]})),
+            vec![
+                "variants[0].prices[0].amount",
+                "variants[0].prices[1].currency",
+            ],
+        ),
+        (
+            "no prices, bad sku",
+            with(
+                json!({"variants": [{"sku": "has space", "options": {"size": "S"}, "prices": []}]}),
+            ),
+            vec!["variants[0].sku", "variants[0].prices"],
+        ),
+        (
+            "bad handle, status, image",
+            with(
+                json!({"handle": "Not A Handle", "status": "live", "images": [{"url": "javascript alert"}]}),
+            ),
+            vec!["handle", "status", "images[0].url"],
+        ),
+        (
+            "empty title and brand",
+            json!({"title": " ", "brand": ""}),
+            vec!["title", "brand"],
+        ),
+        ("unknown field", with(json!({"price": 10})), vec!["price"]),
+        ("wrong type", with(json!({"tags": "summer"})), vec!["tags"]),
+    ] {
+        let (status, got) = post(payload).await;
+        assert_eq!(status, 422, "{case}");
+        assert_eq!(got, fields, "{case}");
+    }
+    let (status, _) = post(with(
+        json!({"category_id": "cat_00000000000000000000000000000000"}),
+    ))
+    .await;
+    assert_eq!(status, 422, "unknown category");
+
+    // Listing parameters.
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1000", "limit"),
+        ("cursor=forged", "cursor"),
+        ("sort=cheapest", "sort"),
+        ("min_price=-5", "min_price"),
+        ("min_price=10&max_price=5", "max_price"),
+        ("currency=DOLLARS", "currency"),
+        ("min_price=abc", "min_price"),
+    ] {
+        let resp = app
+            .http
+            .get(app.url(&format!("/v1/products?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{query}");
+        let problem: serde_json::Value = resp.json().await.unwrap();
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+    let resp = app
+        .http
+        .get(app.url("/v1/products?category=nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+
+    // Nothing half-written: only the first product and its two variants exist.
+    assert_eq!(
+        stored_strings(&app, "SELECT id AS v FROM catalog_products")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        stored_strings(&app, "SELECT id AS v FROM catalog_variants")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        stored_strings(&app, "SELECT currency AS v FROM catalog_variant_prices")
+            .await
+            .len(),
+        3
+    );
+}
+
+async fn variants_prices_and_products_change_and_go(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "editor@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let product: ProductDto = admin
+        .create_product()
+        .body(shirt("linen-shirt", "LS", None, [4500, 5500]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    // A new combination; the same one again is a conflict; a wrong one a 422.
+    let added = admin
+        .create_variant()
+        .id(&product.id)
+        .body(body::<CreateVariantRequest>(json!({"sku": "LS-L-WHT", "options": {"size": "L", "color": "White"}, "prices": [{"currency": "USD", "amount": 3900}]})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let p = problem_of(
+        admin
+            .create_variant()
+            .id(&product.id)
+            .body(body::<CreateVariantRequest>(json!({"sku": "LS-L-WHT-2", "options": {"size": "L", "color": "White"}, "prices": [{"currency": "USD", "amount": 3900}]})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "duplicate_variant"));
+    let p = problem_of(
+        admin
+            .create_variant()
+            .id(&product.id)
+            .body(body::<CreateVariantRequest>(json!({"sku": "LS-X", "options": {"size": "L"}, "prices": [{"currency": "USD", "amount": 1}]})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.errors[0].field.as_str()),
+        (422, "variant.options.color")
+    );
+    let range = |p: &ProductDto| {
+        let r = p.price_ranges.iter().find(|r| r.currency == "USD").unwrap();
+        (r.min.amount, r.max.amount)
+    };
+    let now = admin
+        .get_product()
+        .id(&product.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        range(&now),
+        (3900, 5500),
+        "the range follows the new variant"
+    );
+
+    // Re-pricing moves the range; a bad price changes nothing.
+    let p = problem_of(
+        admin
+            .update_variant()
+            .id(&added.id)
+            .body(body::<UpdateVariantRequest>(
+                json!({"prices": [{"currency": "USD", "amount": 100, "compare_at_amount": 50}]}),
+            ))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.errors[0].field.as_str()),
+        (422, "prices[0].compare_at_amount")
+    );
+    let repriced = admin
+        .update_variant()
+        .id(&added.id)
+        .body(body::<UpdateVariantRequest>(
+            json!({"prices": [{"currency": "USD", "amount": 9900}], "barcode": "4006381333931"}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(repriced.prices.len(), 1);
+    assert_eq!(repriced.barcode.as_deref(), Some("4006381333931"));
+    let now = admin
+        .get_product()
+        .id(&product.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(range(&now), (4500, 9900));
+    let p = problem_of(
+        admin
+            .update_variant()
+            .id(&added.id)
+            .body(body::<UpdateVariantRequest>(json!({"sku": "LS-S-WHT"})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "sku_taken"));
+    admin.delete_variant().id(&added.id).send().await.unwrap();
+    let now = admin
+        .get_product()
+        .id(&product.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(range(&now), (4500, 5500));
+    let p = problem_of(admin.delete_variant().id(&added.id).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (404, "variant_not_found"));
+
+    // Edits: renamed, moved to a new handle, archived (then hidden from guests).
+    let edited = admin
+        .update_product()
+        .id(&product.id)
+        .body(body::<UpdateProductRequest>(json!({"title": "Linen Shirt II", "handle": "linen-shirt-ii", "care": "", "tags": ["new"]})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (edited.title.as_str(), edited.handle.as_str()),
+        ("Linen Shirt II", "linen-shirt-ii")
+    );
+    assert_eq!(edited.care, None, "cleared");
+    assert_eq!(edited.material.as_deref(), Some("100% linen"), "kept");
+    app.client
+        .get_product()
+        .id("linen-shirt-ii")
+        .send()
+        .await
+        .unwrap();
+    admin
+        .update_product()
+        .id(&product.id)
+        .body(body::<UpdateProductRequest>(json!({"status": "archived"})))
+        .send()
+        .await
+        .unwrap();
+    let p = problem_of(app.client.get_product().id("linen-shirt-ii").send().await).await;
+    assert_eq!(p.status, 404, "archived products are hidden from guests");
+
+    let removal = admin
+        .delete_product()
+        .id(&product.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(removal.outcome, "deleted");
+    let p = problem_of(admin.get_product().id(&product.id).send().await).await;
+    assert_eq!(p.status, 404);
+    assert!(
+        stored_strings(&app, "SELECT id AS v FROM catalog_variants")
+            .await
+            .is_empty()
+    );
+    assert!(
+        stored_strings(&app, "SELECT product_id AS v FROM catalog_product_prices")
+            .await
+            .is_empty()
+    );
+
+    // Categories: in use → 409, a cycle → 422, empty → gone.
+    let root = category(&admin, "Kids", None).await;
+    let child = category(&admin, "Kids Shoes", Some(&root)).await;
+    let p = problem_of(admin.delete_category().id(&root).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (409, "category_in_use"));
+    let p = problem_of(
+        admin
+            .update_category()
+            .id(&root)
+            .body(body::<CategoryRequest>(json!({"parent_id": child})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "parent_id"));
+    let p = problem_of(
+        admin
+            .create_category()
+            .body(body::<CategoryRequest>(json!({"name": "Kids"})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "handle_taken"));
+    admin.delete_category().id(&child).send().await.unwrap();
+    admin.delete_category().id(&root).send().await.unwrap();
+    assert!(
+        app.client
+            .list_categories()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data
+            .is_empty()
+    );
+}
+
+async fn only_staff_and_scoped_apps_manage_the_catalog(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "owner@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let shopper = customer(&app, "shopper@example.com").await;
+    let payload = serde_json::to_value(shirt("linen-shirt", "LS", None, [4500, 5500])).unwrap();
+    for (who, token, status) in [
+        ("guest", None, 401),
+        ("customer", Some(shopper.access_token.clone()), 403),
+    ] {
+        // Each with a body of the right shape, so only the caller can be at fault.
+        let variant = json!({"sku": "X-1", "prices": [{"currency": "USD", "amount": 1}]});
+        for (method, path, body) in [
+            (reqwest::Method::POST, "/v1/admin/products", payload.clone()),
+            (reqwest::Method::GET, "/v1/admin/products", json!(null)),
+            (
+                reqwest::Method::PATCH,
+                "/v1/admin/products/prod_0",
+                json!({}),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/v1/admin/products/prod_0",
+                json!(null),
+            ),
+            (
+                reqwest::Method::POST,
+                "/v1/admin/products/prod_0/variants",
+                variant.clone(),
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/v1/admin/variants/var_0",
+                json!({}),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/v1/admin/variants/var_0",
+                json!(null),
+            ),
+            (
+                reqwest::Method::POST,
+                "/v1/admin/categories",
+                json!({"name": "X"}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/v1/admin/categories/cat_0",
+                json!({}),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/v1/admin/categories/cat_0",
+                json!(null),
+            ),
+        ] {
+            let mut request = app.http.request(method.clone(), app.url(path));
+            if !body.is_null() {
+                request = request.json(&body);
+            }
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            let resp = request.send().await.unwrap();
+            assert_eq!(resp.status(), status, "{who} {method} {path}");
+        }
+    }
+    let key = |scopes: &[&str]| {
+        let admin = admin.clone();
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        async move {
+            admin
+                .create_api_key()
+                .body(weft_sdk::types::CreateCredentialRequest {
+                    name: "feed".into(),
+                    scopes,
+                })
+                .send()
+                .await
+                .unwrap()
+                .into_inner()
+                .key
+        }
+    };
+    let reader = authed(&app, &key(&["catalog:read"]).await);
+    let p = problem_of(
+        reader
+            .create_product()
+            .body(shirt("linen-shirt", "LS", None, [4500, 5500]))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (403, "missing_scope"));
+    reader.admin_list_products().send().await.unwrap();
+    let writer = authed(&app, &key(&["catalog:write"]).await);
+    let created = writer
+        .create_product()
+        .body(shirt("linen-shirt", "LS", None, [4500, 5500]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.status, "active");
+    assert_eq!(
+        stored_strings(&app, "SELECT id AS v FROM catalog_products").await,
+        [created.id]
+    );
+}

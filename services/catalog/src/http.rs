@@ -1,0 +1,816 @@
+//! The catalog's REST endpoints and their wire types. Reads are public (guests see active
+//! products); writes are `staff("catalog:write")`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+use weft_http::{ApiResult, JsonBody, authz};
+use weft_kernel::PageRequest;
+
+use crate::domain::{Image, Price, ProductOption};
+use crate::error::CatalogError;
+use crate::service::{
+    CatalogService, Category, CategoryInput, NewProduct, NewVariant, PriceRange, Product,
+    ProductPatch, ProductQuery, Variant, VariantPatch,
+};
+
+#[derive(Tags)]
+enum Tag {
+    /// Products, variants and categories.
+    Catalog,
+    /// Managing the catalog (admins, apps with `catalog:write`).
+    #[oai(rename = "Catalog admin")]
+    CatalogAdmin,
+}
+
+// --- wire types ----------------------------------------------------------------------
+
+/// An amount in one currency's minor units.
+#[derive(Debug, Clone, Object)]
+pub struct MoneyDto {
+    pub amount: i64,
+    /// ISO 4217.
+    pub currency: String,
+}
+
+/// A variant's price in one currency.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "Price")]
+#[serde(deny_unknown_fields)]
+pub struct PriceDto {
+    /// ISO 4217 (`USD`, `EUR`).
+    pub currency: String,
+    /// Minor units (cents), ≥ 0.
+    pub amount: i64,
+    /// The "was" price, ≥ `amount`.
+    #[serde(default)]
+    pub compare_at_amount: Option<i64>,
+}
+
+impl From<Price> for PriceDto {
+    fn from(p: Price) -> Self {
+        Self {
+            currency: p.currency.code().to_owned(),
+            amount: p.amount,
+            compare_at_amount: p.compare_at_amount,
+        }
+    }
+}
+
+/// A product's lowest and highest price in one currency.
+#[derive(Debug, Clone, Object)]
+pub struct PriceRangeDto {
+    pub currency: String,
+    pub min: MoneyDto,
+    pub max: MoneyDto,
+}
+
+impl From<PriceRange> for PriceRangeDto {
+    fn from(r: PriceRange) -> Self {
+        let code = r.currency.code().to_owned();
+        Self {
+            min: MoneyDto {
+                amount: r.min,
+                currency: code.clone(),
+            },
+            max: MoneyDto {
+                amount: r.max,
+                currency: code.clone(),
+            },
+            currency: code,
+        }
+    }
+}
+
+/// A picture with its alt text, in display order.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "Image")]
+#[serde(deny_unknown_fields)]
+pub struct ImageDto {
+    pub url: String,
+    #[serde(default)]
+    #[oai(default)]
+    pub alt: String,
+}
+
+/// An option of a product (`size`) and its values in display order.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "ProductOption")]
+#[serde(deny_unknown_fields)]
+pub struct OptionDto {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// One purchasable combination of option values.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Variant")]
+pub struct VariantDto {
+    /// `var_…`
+    pub id: String,
+    pub product_id: String,
+    pub sku: String,
+    /// Option name → value (`{"size": "M", "color": "Black"}`).
+    pub options: BTreeMap<String, String>,
+    pub prices: Vec<PriceDto>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+impl From<Variant> for VariantDto {
+    fn from(v: Variant) -> Self {
+        Self {
+            id: v.id,
+            product_id: v.product_id,
+            sku: v.sku,
+            options: v.options,
+            prices: v.prices.into_iter().map(Into::into).collect(),
+            weight_grams: v.weight_grams,
+            barcode: v.barcode,
+        }
+    }
+}
+
+/// A product with its variants.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Product")]
+pub struct ProductDto {
+    /// `prod_…`
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub brand: String,
+    /// `draft`, `active` or `archived`.
+    pub status: String,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub tags: Vec<String>,
+    pub images: Vec<ImageDto>,
+    pub options: Vec<OptionDto>,
+    /// Free-form size chart (rows of measurements per size).
+    pub size_chart: Option<serde_json::Value>,
+    pub category_id: Option<String>,
+    /// Lowest and highest variant price, per currency.
+    pub price_ranges: Vec<PriceRangeDto>,
+    pub variants: Vec<VariantDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Product> for ProductDto {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id,
+            handle: p.handle,
+            title: p.title,
+            description: p.description,
+            brand: p.brand,
+            status: p.status,
+            material: p.material,
+            care: p.care,
+            fit: p.fit,
+            seo_title: p.seo_title,
+            seo_description: p.seo_description,
+            tags: p.tags,
+            images: p
+                .images
+                .into_iter()
+                .map(|i| ImageDto {
+                    url: i.url,
+                    alt: i.alt,
+                })
+                .collect(),
+            options: p
+                .options
+                .into_iter()
+                .map(|o| OptionDto {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
+            size_chart: p.size_chart,
+            category_id: p.category_id,
+            price_ranges: p.price_ranges.into_iter().map(Into::into).collect(),
+            variants: p.variants.into_iter().map(Into::into).collect(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// One page of products.
+#[derive(Debug, Clone, Object)]
+pub struct ProductPage {
+    pub data: Vec<ProductDto>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A category and its subtree.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Category")]
+pub struct CategoryDto {
+    /// `cat_…`
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub handle: String,
+    pub name: String,
+    pub description: String,
+    pub position: i32,
+    pub children: Vec<CategoryDto>,
+}
+
+impl From<Category> for CategoryDto {
+    fn from(c: Category) -> Self {
+        Self {
+            id: c.id,
+            parent_id: c.parent_id,
+            handle: c.handle,
+            name: c.name,
+            description: c.description,
+            position: c.position,
+            children: c.children.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CategoryList {
+    pub data: Vec<CategoryDto>,
+}
+
+/// A variant as sent when creating one.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVariantRequest {
+    /// Unique across the catalog.
+    pub sku: String,
+    /// A value for every option of the product.
+    #[serde(default)]
+    #[oai(default)]
+    pub options: BTreeMap<String, String>,
+    pub prices: Vec<PriceDto>,
+    #[serde(default)]
+    pub weight_grams: Option<i32>,
+    #[serde(default)]
+    pub barcode: Option<String>,
+}
+
+impl From<CreateVariantRequest> for NewVariant {
+    fn from(v: CreateVariantRequest) -> Self {
+        Self {
+            sku: v.sku,
+            options: v.options,
+            prices: v
+                .prices
+                .into_iter()
+                .map(|p| (p.currency, p.amount, p.compare_at_amount))
+                .collect(),
+            weight_grams: v.weight_grams,
+            barcode: v.barcode,
+        }
+    }
+}
+
+/// `POST /v1/admin/products`
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    pub title: String,
+    /// Made from the title when omitted.
+    #[serde(default)]
+    pub handle: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub brand: String,
+    /// `draft` (default), `active` or `archived`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub material: Option<String>,
+    #[serde(default)]
+    pub care: Option<String>,
+    #[serde(default)]
+    pub fit: Option<String>,
+    #[serde(default)]
+    pub seo_title: Option<String>,
+    #[serde(default)]
+    pub seo_description: Option<String>,
+    #[serde(default)]
+    #[oai(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    #[oai(default)]
+    pub images: Vec<ImageDto>,
+    /// Up to 3 options (`size`, `color`, …) with their values.
+    #[serde(default)]
+    #[oai(default)]
+    pub options: Vec<OptionDto>,
+    #[serde(default)]
+    pub size_chart: Option<serde_json::Value>,
+    /// A category id or handle.
+    #[serde(default)]
+    pub category_id: Option<String>,
+    #[serde(default)]
+    #[oai(default)]
+    pub variants: Vec<CreateVariantRequest>,
+}
+
+/// `PATCH /v1/admin/products/{id}`: omitted fields stay; `""` clears optional text.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProductRequest {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub handle: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub material: Option<String>,
+    #[serde(default)]
+    pub care: Option<String>,
+    #[serde(default)]
+    pub fit: Option<String>,
+    #[serde(default)]
+    pub seo_title: Option<String>,
+    #[serde(default)]
+    pub seo_description: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub images: Option<Vec<ImageDto>>,
+    #[serde(default)]
+    pub size_chart: Option<serde_json::Value>,
+    /// A category id or handle; `""` removes the product from its category.
+    #[serde(default)]
+    pub category_id: Option<String>,
+}
+
+/// `PATCH /v1/admin/variants/{id}`
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVariantRequest {
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// Replaces every price of the variant.
+    #[serde(default)]
+    pub prices: Option<Vec<PriceDto>>,
+    #[serde(default)]
+    pub weight_grams: Option<i32>,
+    /// `""` removes it.
+    #[serde(default)]
+    pub barcode: Option<String>,
+}
+
+/// A category to create, or the changes to one.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub handle: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A category id or handle; `""` makes it a root.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub position: Option<i32>,
+}
+
+impl From<CategoryRequest> for CategoryInput {
+    fn from(c: CategoryRequest) -> Self {
+        Self {
+            name: c.name,
+            handle: c.handle,
+            description: c.description,
+            parent_id: c.parent_id,
+            position: c.position,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ProductCreated {
+    #[oai(status = 201)]
+    Created(Json<ProductDto>),
+}
+
+#[derive(ApiResponse)]
+pub enum VariantCreated {
+    #[oai(status = 201)]
+    Created(Json<VariantDto>),
+}
+
+#[derive(ApiResponse)]
+pub enum CategoryCreated {
+    #[oai(status = 201)]
+    Created(Json<CategoryDto>),
+}
+
+/// What `DELETE /v1/admin/products/{id}` did.
+#[derive(Debug, Clone, Object)]
+pub struct ProductRemoval {
+    /// `deleted`, or `archived` when orders hold the product.
+    pub outcome: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, CatalogError> {
+    PageRequest::parse(limit, cursor).map_err(|e| {
+        let field = if matches!(e, weft_kernel::page::PageError::Limit) {
+            "limit"
+        } else {
+            "cursor"
+        };
+        CatalogError::field(field, e.to_string())
+    })
+}
+
+fn images(list: Vec<ImageDto>) -> Vec<Image> {
+    list.into_iter()
+        .map(|i| Image {
+            url: i.url,
+            alt: i.alt,
+        })
+        .collect()
+}
+
+fn prices(list: Vec<PriceDto>) -> Vec<(String, i64, Option<i64>)> {
+    list.into_iter()
+        .map(|p| (p.currency, p.amount, p.compare_at_amount))
+        .collect()
+}
+
+/// The catalog's endpoints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CatalogApi;
+
+#[OpenApi]
+impl CatalogApi {
+    /// Products, newest first or by price; guests see active products only.
+    #[oai(
+        path = "/v1/products",
+        method = "get",
+        operation_id = "list_products",
+        tag = "Tag::Catalog"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_products(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// A category id or handle; its subcategories are included.
+        category: Query<Option<String>>,
+        brand: Query<Option<String>>,
+        /// Products with a variant in this size.
+        size: Query<Option<String>>,
+        /// Products with a variant in this color.
+        color: Query<Option<String>>,
+        /// Currency of the price filters and sorts (default USD).
+        currency: Query<Option<String>>,
+        /// Minor units: products with a price at or above it.
+        min_price: Query<Option<i64>>,
+        /// Minor units: products with a price at or below it.
+        max_price: Query<Option<i64>>,
+        /// `newest` (default), `price_asc` or `price_desc`.
+        sort: Query<Option<String>>,
+        /// 1–100, default 20.
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ProductPage>> {
+        let page = page_request(limit.0, cursor.0.as_deref())?;
+        let query = ProductQuery {
+            category: category.0,
+            brand: brand.0,
+            size: size.0,
+            color: color.0,
+            currency: currency.0,
+            min_price: min_price.0,
+            max_price: max_price.0,
+            sort: sort.0,
+            include_unpublished: false,
+        };
+        let _ = req;
+        let page = svc.list_products(&query, &page).await?;
+        Ok(Json(ProductPage {
+            data: page.data.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// A product by id or handle (drafts only for admins and apps with `catalog:read`).
+    #[oai(
+        path = "/v1/products/:id",
+        method = "get",
+        operation_id = "get_product",
+        tag = "Tag::Catalog"
+    )]
+    async fn get_product(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// `prod_…` or a handle.
+        id: Path<String>,
+    ) -> ApiResult<Json<ProductDto>> {
+        let staff = authz::staff(req, "catalog:read").is_ok();
+        Ok(Json(svc.product(&id.0, staff).await?.into()))
+    }
+
+    /// The category tree.
+    #[oai(
+        path = "/v1/categories",
+        method = "get",
+        operation_id = "list_categories",
+        tag = "Tag::Catalog"
+    )]
+    async fn list_categories(&self, svc: Data<&CatalogService>) -> ApiResult<Json<CategoryList>> {
+        let data = svc
+            .categories()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(Json(CategoryList { data }))
+    }
+
+    /// A category by id or handle, with its subtree.
+    #[oai(
+        path = "/v1/categories/:id",
+        method = "get",
+        operation_id = "get_category",
+        tag = "Tag::Catalog"
+    )]
+    async fn get_category(
+        &self,
+        svc: Data<&CatalogService>,
+        id: Path<String>,
+    ) -> ApiResult<Json<CategoryDto>> {
+        Ok(Json(svc.category(&id.0).await?.into()))
+    }
+
+    /// Every product in any status, for the back office.
+    #[oai(
+        path = "/v1/admin/products",
+        method = "get",
+        operation_id = "admin_list_products",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn admin_list_products(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ProductPage>> {
+        authz::staff(req, "catalog:read")?;
+        let page = page_request(limit.0, cursor.0.as_deref())?;
+        let query = ProductQuery {
+            include_unpublished: true,
+            ..ProductQuery::default()
+        };
+        let page = svc.list_products(&query, &page).await?;
+        Ok(Json(ProductPage {
+            data: page.data.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// Creates a product with its variants.
+    #[oai(
+        path = "/v1/admin/products",
+        method = "post",
+        operation_id = "create_product",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn create_product(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        body: JsonBody<CreateProductRequest>,
+    ) -> ApiResult<ProductCreated> {
+        authz::staff(req, "catalog:write")?;
+        let b = body.0;
+        let input = NewProduct {
+            title: b.title,
+            handle: b.handle,
+            description: b.description,
+            brand: b.brand,
+            status: b.status,
+            material: b.material,
+            care: b.care,
+            fit: b.fit,
+            seo_title: b.seo_title,
+            seo_description: b.seo_description,
+            tags: b.tags,
+            images: images(b.images),
+            options: b
+                .options
+                .into_iter()
+                .map(|o| ProductOption {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
+            size_chart: b.size_chart,
+            category_id: b.category_id,
+            variants: b.variants.into_iter().map(Into::into).collect(),
+        };
+        let product = svc.create_product(input).await?;
+        Ok(ProductCreated::Created(Json(product.into())))
+    }
+
+    /// Edits a product.
+    #[oai(
+        path = "/v1/admin/products/:id",
+        method = "patch",
+        operation_id = "update_product",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn update_product(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<UpdateProductRequest>,
+    ) -> ApiResult<Json<ProductDto>> {
+        authz::staff(req, "catalog:write")?;
+        let b = body.0;
+        let patch = ProductPatch {
+            title: b.title,
+            handle: b.handle,
+            description: b.description,
+            brand: b.brand,
+            status: b.status,
+            material: b.material,
+            care: b.care,
+            fit: b.fit,
+            seo_title: b.seo_title,
+            seo_description: b.seo_description,
+            tags: b.tags,
+            images: b.images.map(images),
+            size_chart: b.size_chart,
+            category_id: b.category_id,
+        };
+        Ok(Json(svc.update_product(&id.0, patch).await?.into()))
+    }
+
+    /// Deletes a product; one that orders hold is archived instead.
+    #[oai(
+        path = "/v1/admin/products/:id",
+        method = "delete",
+        operation_id = "delete_product",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn delete_product(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<ProductRemoval>> {
+        authz::staff(req, "catalog:write")?;
+        let deleted = svc.delete_product(&id.0).await?;
+        Ok(Json(ProductRemoval {
+            outcome: if deleted { "deleted" } else { "archived" }.to_owned(),
+        }))
+    }
+
+    /// Adds a variant (one combination of option values) to a product.
+    #[oai(
+        path = "/v1/admin/products/:id/variants",
+        method = "post",
+        operation_id = "create_variant",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn create_variant(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<CreateVariantRequest>,
+    ) -> ApiResult<VariantCreated> {
+        authz::staff(req, "catalog:write")?;
+        let variant = svc.add_variant(&id.0, body.0.into()).await?;
+        Ok(VariantCreated::Created(Json(variant.into())))
+    }
+
+    /// Edits a variant's sku, prices, weight or barcode.
+    #[oai(
+        path = "/v1/admin/variants/:id",
+        method = "patch",
+        operation_id = "update_variant",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn update_variant(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<UpdateVariantRequest>,
+    ) -> ApiResult<Json<VariantDto>> {
+        authz::staff(req, "catalog:write")?;
+        let b = body.0;
+        let patch = VariantPatch {
+            sku: b.sku,
+            prices: b.prices.map(prices),
+            weight_grams: b.weight_grams,
+            barcode: b.barcode,
+        };
+        Ok(Json(svc.update_variant(&id.0, patch).await?.into()))
+    }
+
+    /// Deletes a variant.
+    #[oai(
+        path = "/v1/admin/variants/:id",
+        method = "delete",
+        operation_id = "delete_variant",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn delete_variant(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Done> {
+        authz::staff(req, "catalog:write")?;
+        svc.delete_variant(&id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Creates a category (under `parent_id`, or at the root).
+    #[oai(
+        path = "/v1/admin/categories",
+        method = "post",
+        operation_id = "create_category",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn create_category(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        body: JsonBody<CategoryRequest>,
+    ) -> ApiResult<CategoryCreated> {
+        authz::staff(req, "catalog:write")?;
+        let category = svc.create_category(body.0.into()).await?;
+        Ok(CategoryCreated::Created(Json(category.into())))
+    }
+
+    /// Renames, moves or reorders a category.
+    #[oai(
+        path = "/v1/admin/categories/:id",
+        method = "patch",
+        operation_id = "update_category",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn update_category(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<CategoryRequest>,
+    ) -> ApiResult<Json<CategoryDto>> {
+        authz::staff(req, "catalog:write")?;
+        Ok(Json(
+            svc.update_category(&id.0, body.0.into()).await?.into(),
+        ))
+    }
+
+    /// Deletes an empty category (no products, no subcategories).
+    #[oai(
+        path = "/v1/admin/categories/:id",
+        method = "delete",
+        operation_id = "delete_category",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn delete_category(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Done> {
+        authz::staff(req, "catalog:write")?;
+        svc.delete_category(&id.0).await?;
+        Ok(Done::NoContent)
+    }
+}

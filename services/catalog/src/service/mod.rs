@@ -1,0 +1,465 @@
+//! The catalog's use cases: products with their variants and prices, and the category
+//! tree. Every write runs in one transaction with its `ProductUpdated` event.
+
+mod categories;
+mod products;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use weft_bus::Bus;
+use weft_kernel::{Clock, Cursor, FieldError, Page, PageRequest};
+use weft_storage::{Db, DbConn};
+
+use crate::domain::{Image, Price, ProductOption, ProductStatus};
+use crate::error::CatalogError;
+use crate::store::{self, CategoryRow, ListCursor, ListFilter, ListOrder, PriceRow, ProductRow};
+
+/// A product as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub brand: String,
+    pub status: String,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub tags: Vec<String>,
+    pub images: Vec<Image>,
+    pub options: Vec<ProductOption>,
+    pub size_chart: Option<serde_json::Value>,
+    pub category_id: Option<String>,
+    /// Lowest and highest variant price per currency.
+    pub price_ranges: Vec<PriceRange>,
+    pub variants: Vec<Variant>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceRange {
+    pub currency: weft_kernel::Currency,
+    pub min: i64,
+    pub max: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    pub prices: Vec<Price>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+/// A category with its subcategories.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub handle: String,
+    pub name: String,
+    pub description: String,
+    pub position: i32,
+    pub children: Vec<Category>,
+}
+
+/// A new product and its first variants.
+#[derive(Debug, Clone, Default)]
+pub struct NewProduct {
+    pub title: String,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub brand: String,
+    pub status: Option<String>,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub tags: Vec<String>,
+    pub images: Vec<Image>,
+    pub options: Vec<ProductOption>,
+    pub size_chart: Option<serde_json::Value>,
+    pub category_id: Option<String>,
+    pub variants: Vec<NewVariant>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewVariant {
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    /// (currency, amount, compare-at amount)
+    pub prices: Vec<(String, i64, Option<i64>)>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+/// Changes to a product; `None` keeps a field, `Some("")` clears an optional text.
+#[derive(Debug, Clone, Default)]
+pub struct ProductPatch {
+    pub title: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub brand: Option<String>,
+    pub status: Option<String>,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub images: Option<Vec<Image>>,
+    pub size_chart: Option<serde_json::Value>,
+    /// `Some("")` takes the product out of its category.
+    pub category_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VariantPatch {
+    pub sku: Option<String>,
+    pub prices: Option<Vec<(String, i64, Option<i64>)>>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+/// A category to create or the changes to one.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    /// `Some("")` makes it a root.
+    pub parent_id: Option<String>,
+    pub position: Option<i32>,
+}
+
+/// What a listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub size: Option<String>,
+    pub color: Option<String>,
+    pub currency: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub sort: Option<String>,
+    /// Admins and apps with `catalog:read` see drafts and archived products too.
+    pub include_unpublished: bool,
+}
+
+/// The catalog service of this process.
+#[derive(Clone)]
+pub struct CatalogService {
+    db: Db,
+    bus: Bus,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for CatalogService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogService").finish_non_exhaustive()
+    }
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, CatalogError> {
+    serde_json::to_string(v).map_err(|e| CatalogError::Internal(e.to_string()))
+}
+
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, CatalogError> {
+    serde_json::from_str(s).map_err(|e| CatalogError::Internal(format!("stored json: {e}")))
+}
+
+impl CatalogService {
+    pub fn new(db: Db, bus: Bus, clock: Clock) -> Self {
+        Self { db, bus, clock }
+    }
+
+    // --- reading ------------------------------------------------------------------
+
+    /// Assembles products from their rows with a constant number of queries.
+    async fn assemble(
+        &self,
+        conn: &mut DbConn,
+        rows: Vec<ProductRow>,
+    ) -> Result<Vec<Product>, CatalogError> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let variants = store::variants_of(conn, &ids).await?;
+        let prices = store::prices_of(conn, &ids).await?;
+        let ranges = store::ranges_of(conn, &ids).await?;
+        let mut prices_by_variant: HashMap<String, Vec<Price>> = HashMap::new();
+        for p in prices {
+            let currency = weft_kernel::Currency::parse(&p.currency)
+                .map_err(|e| CatalogError::Internal(e.to_string()))?;
+            prices_by_variant
+                .entry(p.variant_id)
+                .or_default()
+                .push(Price {
+                    currency,
+                    amount: p.amount,
+                    compare_at_amount: p.compare_at_amount,
+                });
+        }
+        let mut variants_by_product: HashMap<String, Vec<Variant>> = HashMap::new();
+        for v in variants {
+            variants_by_product
+                .entry(v.product_id.clone())
+                .or_default()
+                .push(Variant {
+                    prices: prices_by_variant.remove(&v.id).unwrap_or_default(),
+                    options: from_json(&v.option_values)?,
+                    id: v.id,
+                    product_id: v.product_id,
+                    sku: v.sku,
+                    weight_grams: v.weight_grams,
+                    barcode: v.barcode,
+                });
+        }
+        let mut ranges_by_product: HashMap<String, Vec<PriceRange>> = HashMap::new();
+        for r in ranges {
+            let currency = weft_kernel::Currency::parse(&r.currency)
+                .map_err(|e| CatalogError::Internal(e.to_string()))?;
+            ranges_by_product
+                .entry(r.product_id)
+                .or_default()
+                .push(PriceRange {
+                    currency,
+                    min: r.min_amount,
+                    max: r.max_amount,
+                });
+        }
+        rows.into_iter()
+            .map(|row| {
+                Ok(Product {
+                    variants: variants_by_product.remove(&row.id).unwrap_or_default(),
+                    price_ranges: ranges_by_product.remove(&row.id).unwrap_or_default(),
+                    tags: from_json(&row.tags)?,
+                    images: from_json(&row.images)?,
+                    options: from_json(&row.options)?,
+                    size_chart: row.size_chart.as_deref().map(from_json).transpose()?,
+                    id: row.id,
+                    handle: row.handle,
+                    title: row.title,
+                    description: row.description,
+                    brand: row.brand,
+                    status: row.status,
+                    material: row.material,
+                    care: row.care,
+                    fit: row.fit,
+                    seo_title: row.seo_title,
+                    seo_description: row.seo_description,
+                    category_id: row.category_id,
+                    created_at: row.created_at.and_utc(),
+                    updated_at: row.updated_at.and_utc(),
+                })
+            })
+            .collect()
+    }
+
+    /// A product by id or handle; guests only see active ones.
+    pub async fn product(
+        &self,
+        id_or_handle: &str,
+        include_unpublished: bool,
+    ) -> Result<Product, CatalogError> {
+        let mut conn = self.db.conn().await?;
+        let row = store::find_product(&mut conn, id_or_handle)
+            .await?
+            .filter(|p| include_unpublished || p.status == ProductStatus::Active.as_str())
+            .ok_or(CatalogError::ProductNotFound)?;
+        let mut products = self.assemble(&mut conn, vec![row]).await?;
+        products.pop().ok_or(CatalogError::ProductNotFound)
+    }
+
+    /// One page of products, filtered and sorted.
+    pub async fn list_products(
+        &self,
+        query: &ProductQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Product>, CatalogError> {
+        let order = match query.sort.as_deref().unwrap_or("newest") {
+            "newest" => ListOrder::Newest,
+            "price_asc" => ListOrder::PriceAsc,
+            "price_desc" => ListOrder::PriceDesc,
+            _ => {
+                return Err(CatalogError::field(
+                    "sort",
+                    "must be `newest`, `price_asc` or `price_desc`",
+                ));
+            }
+        };
+        let currency = weft_kernel::Currency::parse(
+            &query.currency.as_deref().unwrap_or("USD").to_uppercase(),
+        )
+        .map_err(|e| CatalogError::field("currency", e.to_string()))?;
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("min_price", query.min_price),
+            ("max_price", query.max_price),
+        ] {
+            if value.is_some_and(|v| v < 0) {
+                errors.push(FieldError::new(field, "must be ≥ 0"));
+            }
+        }
+        if let (Some(min), Some(max)) = (query.min_price, query.max_price)
+            && min > max
+        {
+            errors.push(FieldError::new("max_price", "must be ≥ min_price"));
+        }
+        let after: Option<ListCursor> = page
+            .cursor
+            .as_ref()
+            .map(Cursor::decode::<ListCursor>)
+            .transpose()
+            .map_err(|_| FieldError::new("cursor", "is not a cursor this API issued"))
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            });
+        if !errors.is_empty() {
+            return Err(CatalogError::Invalid(errors));
+        }
+        let mut conn = self.db.conn().await?;
+        let category_ids = match &query.category {
+            Some(c) => {
+                let tree = store::list_categories(&mut conn).await?;
+                let root = tree
+                    .iter()
+                    .find(|row| &row.id == c || &row.handle == c)
+                    .ok_or(CatalogError::CategoryNotFound)?;
+                Some(descendants(&tree, &root.id))
+            }
+            None => None,
+        };
+        let statuses = if query.include_unpublished {
+            vec![
+                "draft".to_owned(),
+                "active".to_owned(),
+                "archived".to_owned(),
+            ]
+        } else {
+            vec!["active".to_owned()]
+        };
+        let mut option_values = Vec::new();
+        if let Some(size) = &query.size {
+            option_values.push(("size".to_owned(), size.clone()));
+        }
+        if let Some(color) = &query.color {
+            option_values.push(("color".to_owned(), color.clone()));
+        }
+        let filter = ListFilter {
+            statuses,
+            category_ids,
+            brand: query.brand.clone(),
+            option_values,
+            currency: currency.code().to_owned(),
+            min_price: query.min_price,
+            max_price: query.max_price,
+        };
+        let rows =
+            store::list_products(&mut conn, &filter, order, after.as_ref(), page.fetch_size())
+                .await?;
+        let positions: HashMap<String, Option<i64>> =
+            rows.iter().map(|(r, p)| (r.id.clone(), *p)).collect();
+        let page = Page::from_rows(rows.into_iter().map(|(r, _)| r).collect(), page, |r| {
+            ListCursor {
+                price: positions.get(&r.id).copied().flatten(),
+                id: r.id.clone(),
+            }
+        });
+        let data = self.assemble(&mut conn, page.data).await?;
+        Ok(Page {
+            data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The whole category tree, ordered by position.
+    pub async fn categories(&self) -> Result<Vec<Category>, CatalogError> {
+        let mut conn = self.db.conn().await?;
+        let rows = store::list_categories(&mut conn).await?;
+        Ok(tree(&rows, None))
+    }
+
+    /// One category (by id or handle) with its subtree.
+    pub async fn category(&self, id_or_handle: &str) -> Result<Category, CatalogError> {
+        let mut conn = self.db.conn().await?;
+        let rows = store::list_categories(&mut conn).await?;
+        let row = rows
+            .iter()
+            .find(|r| r.id == id_or_handle || r.handle == id_or_handle)
+            .ok_or(CatalogError::CategoryNotFound)?;
+        Ok(Category {
+            children: tree(&rows, Some(&row.id)),
+            id: row.id.clone(),
+            parent_id: row.parent_id.clone(),
+            handle: row.handle.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            position: row.position,
+        })
+    }
+}
+
+pub(super) fn price_rows(variant_id: &str, product_id: &str, prices: &[Price]) -> Vec<PriceRow> {
+    prices
+        .iter()
+        .map(|p| PriceRow {
+            variant_id: variant_id.to_owned(),
+            product_id: product_id.to_owned(),
+            currency: p.currency.code().to_owned(),
+            amount: p.amount,
+            compare_at_amount: p.compare_at_amount,
+        })
+        .collect()
+}
+
+/// A unique constraint that fired despite the pre-checks (two admins at once) is still a
+/// conflict, not a server error.
+pub(super) fn unique_to_conflict(e: CatalogError) -> CatalogError {
+    match &e {
+        CatalogError::Storage(s) if store::is_unique_violation(s) => {
+            CatalogError::HandleTaken("(written concurrently)".to_owned())
+        }
+        _ => e,
+    }
+}
+
+/// `root` and every category under it.
+pub(super) fn descendants(rows: &[CategoryRow], root: &str) -> Vec<String> {
+    let mut out = vec![root.to_owned()];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].clone();
+        out.extend(
+            rows.iter()
+                .filter(|r| r.parent_id.as_deref() == Some(parent.as_str()))
+                .map(|r| r.id.clone()),
+        );
+        i += 1;
+    }
+    out
+}
+
+fn tree(rows: &[CategoryRow], parent: Option<&str>) -> Vec<Category> {
+    rows.iter()
+        .filter(|r| r.parent_id.as_deref() == parent)
+        .map(|r| Category {
+            id: r.id.clone(),
+            parent_id: r.parent_id.clone(),
+            handle: r.handle.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            position: r.position,
+            children: tree(rows, Some(&r.id)),
+        })
+        .collect()
+}

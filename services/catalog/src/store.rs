@@ -1,0 +1,604 @@
+//! The catalog's tables and queries. Every function takes a connection; writes take one
+//! inside the caller's transaction.
+
+use chrono::NaiveDateTime;
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
+    OptionalExtension, QueryDsl,
+};
+use diesel_async::RunQueryDsl;
+use weft_storage::{DbConn, StorageError, db_run};
+
+diesel::table! {
+    catalog_categories (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        handle -> Text,
+        name -> Text,
+        description -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_products (id) {
+        id -> Text,
+        handle -> Text,
+        title -> Text,
+        description -> Text,
+        brand -> Text,
+        status -> Text,
+        material -> Nullable<Text>,
+        care -> Nullable<Text>,
+        fit -> Nullable<Text>,
+        seo_title -> Nullable<Text>,
+        seo_description -> Nullable<Text>,
+        tags -> Text,
+        images -> Text,
+        options -> Text,
+        size_chart -> Nullable<Text>,
+        category_id -> Nullable<Text>,
+        ordered -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_variants (id) {
+        id -> Text,
+        product_id -> Text,
+        sku -> Text,
+        options_key -> Text,
+        option_values -> Text,
+        weight_grams -> Nullable<Integer>,
+        barcode -> Nullable<Text>,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_variant_options (variant_id, name) {
+        variant_id -> Text,
+        product_id -> Text,
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    catalog_variant_prices (variant_id, currency) {
+        variant_id -> Text,
+        product_id -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        compare_at_amount -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    catalog_product_prices (product_id, currency) {
+        product_id -> Text,
+        currency -> Text,
+        min_amount -> BigInt,
+        max_amount -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    catalog_products,
+    catalog_product_prices,
+    catalog_variant_options,
+);
+
+use catalog_categories as categories;
+use catalog_product_prices as ranges;
+use catalog_products as products;
+use catalog_variant_options as options;
+use catalog_variant_prices as prices;
+use catalog_variants as variants;
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_categories)]
+pub(crate) struct CategoryRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub handle: String,
+    pub name: String,
+    pub description: String,
+    pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_products)]
+pub(crate) struct ProductRow {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub brand: String,
+    pub status: String,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub tags: String,
+    pub images: String,
+    pub options: String,
+    pub size_chart: Option<String>,
+    pub category_id: Option<String>,
+    pub ordered: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_variants)]
+pub(crate) struct VariantRow {
+    pub id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub options_key: String,
+    pub option_values: String,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+    pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_variant_options)]
+pub(crate) struct OptionRow {
+    pub variant_id: String,
+    pub product_id: String,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_variant_prices)]
+pub(crate) struct PriceRow {
+    pub variant_id: String,
+    pub product_id: String,
+    pub currency: String,
+    pub amount: i64,
+    pub compare_at_amount: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_product_prices)]
+pub(crate) struct RangeRow {
+    pub product_id: String,
+    pub currency: String,
+    pub min_amount: i64,
+    pub max_amount: i64,
+}
+
+/// Whether a write failed on a unique constraint (a race the pre-checks could not see).
+pub(crate) fn is_unique_violation(e: &StorageError) -> bool {
+    matches!(
+        e,
+        StorageError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
+// --- categories ----------------------------------------------------------------------
+
+pub(crate) async fn list_categories(conn: &mut DbConn) -> Result<Vec<CategoryRow>, StorageError> {
+    Ok(
+        db_run!(conn, c => categories::table.order((categories::position, categories::id)).load::<CategoryRow>(c).await)?,
+    )
+}
+
+pub(crate) async fn find_category(
+    conn: &mut DbConn,
+    id_or_handle: &str,
+) -> Result<Option<CategoryRow>, StorageError> {
+    Ok(db_run!(conn, c => categories::table
+        .filter(categories::id.eq(id_or_handle).or(categories::handle.eq(id_or_handle)))
+        .first::<CategoryRow>(c)
+        .await
+        .optional())?)
+}
+
+pub(crate) async fn category_handle_taken(
+    conn: &mut DbConn,
+    handle: &str,
+    except: Option<&str>,
+) -> Result<bool, StorageError> {
+    let n: i64 = db_run!(conn, c => categories::table
+        .filter(categories::handle.eq(handle))
+        .filter(categories::id.ne(except.unwrap_or("")))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn insert_category(
+    conn: &mut DbConn,
+    row: &CategoryRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(categories::table).values(row).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn update_category(
+    conn: &mut DbConn,
+    row: &CategoryRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::update(categories::table.find(&row.id))
+        .set((
+            categories::parent_id.eq(&row.parent_id),
+            categories::handle.eq(&row.handle),
+            categories::name.eq(&row.name),
+            categories::description.eq(&row.description),
+            categories::position.eq(row.position),
+            categories::updated_at.eq(row.updated_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Whether anything hangs off a category (subcategories or products).
+pub(crate) async fn category_in_use(conn: &mut DbConn, id: &str) -> Result<bool, StorageError> {
+    let children: i64 = db_run!(conn, c => categories::table.filter(categories::parent_id.eq(id)).count().get_result(c).await)?;
+    let members: i64 = db_run!(conn, c => products::table.filter(products::category_id.eq(id)).count().get_result(c).await)?;
+    Ok(children + members > 0)
+}
+
+pub(crate) async fn delete_category(conn: &mut DbConn, id: &str) -> Result<bool, StorageError> {
+    let n = db_run!(conn, c => diesel::delete(categories::table.find(id)).execute(c).await)?;
+    Ok(n == 1)
+}
+
+// --- products ---------------------------------------------------------------------------
+
+pub(crate) async fn find_product(
+    conn: &mut DbConn,
+    id_or_handle: &str,
+) -> Result<Option<ProductRow>, StorageError> {
+    Ok(db_run!(conn, c => products::table
+        .filter(products::id.eq(id_or_handle).or(products::handle.eq(id_or_handle)))
+        .first::<ProductRow>(c)
+        .await
+        .optional())?)
+}
+
+pub(crate) async fn product_handle_taken(
+    conn: &mut DbConn,
+    handle: &str,
+    except: Option<&str>,
+) -> Result<bool, StorageError> {
+    let n: i64 = db_run!(conn, c => products::table
+        .filter(products::handle.eq(handle))
+        .filter(products::id.ne(except.unwrap_or("")))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn insert_product(
+    conn: &mut DbConn,
+    row: &ProductRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(products::table).values(row).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn update_product(
+    conn: &mut DbConn,
+    row: &ProductRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::update(products::table.find(&row.id))
+        .set((
+            products::handle.eq(&row.handle),
+            products::title.eq(&row.title),
+            products::description.eq(&row.description),
+            products::brand.eq(&row.brand),
+            products::status.eq(&row.status),
+            products::material.eq(&row.material),
+            products::care.eq(&row.care),
+            products::fit.eq(&row.fit),
+            products::seo_title.eq(&row.seo_title),
+            products::seo_description.eq(&row.seo_description),
+            products::tags.eq(&row.tags),
+            products::images.eq(&row.images),
+            products::size_chart.eq(&row.size_chart),
+            products::category_id.eq(&row.category_id),
+            products::updated_at.eq(row.updated_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_product(conn: &mut DbConn, id: &str) -> Result<(), StorageError> {
+    // Children first: SQLite only cascades with foreign keys on, and explicit is clearer.
+    db_run!(conn, c => diesel::delete(ranges::table.filter(ranges::product_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(prices::table.filter(prices::product_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(options::table.filter(options::product_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(variants::table.filter(variants::product_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(products::table.find(id)).execute(c).await)?;
+    Ok(())
+}
+
+/// What a product listing asks for. Prices are in `currency`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListFilter {
+    pub statuses: Vec<String>,
+    pub category_ids: Option<Vec<String>>,
+    pub brand: Option<String>,
+    /// (option name, value) pairs every listed product must have a variant with.
+    pub option_values: Vec<(String, String)>,
+    pub currency: String,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+}
+
+/// Where a page starts: after this product in the chosen order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ListCursor {
+    pub price: Option<i64>,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListOrder {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+/// One page of products (`limit` rows), with each one's lowest price in the filter's
+/// currency when sorting by price.
+pub(crate) async fn list_products(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<&ListCursor>,
+    limit: i64,
+) -> Result<Vec<(ProductRow, Option<i64>)>, StorageError> {
+    let rows = db_run!(conn, c => {
+        let mut q = products::table
+            .left_join(
+                ranges::table.on(ranges::product_id
+                    .eq(products::id)
+                    .and(ranges::currency.eq(filter.currency.clone()))),
+            )
+            .select((products::all_columns, ranges::min_amount.nullable()))
+            .into_boxed();
+        q = q.filter(products::status.eq_any(filter.statuses.clone()));
+        if let Some(ids) = &filter.category_ids {
+            q = q.filter(products::category_id.eq_any(ids.clone()));
+        }
+        if let Some(brand) = &filter.brand {
+            q = q.filter(products::brand.eq(brand.clone()));
+        }
+        for (name, value) in &filter.option_values {
+            q = q.filter(
+                products::id.eq_any(
+                    options::table
+                        .filter(options::name.eq(name.clone()))
+                        .filter(options::value.eq(value.clone()))
+                        .select(options::product_id),
+                ),
+            );
+        }
+        if let Some(min) = filter.min_price {
+            q = q.filter(ranges::max_amount.ge(min));
+        }
+        if let Some(max) = filter.max_price {
+            q = q.filter(ranges::min_amount.le(max));
+        }
+        match order {
+            ListOrder::Newest => {
+                if let Some(after) = after {
+                    q = q.filter(products::id.lt(after.id.clone()));
+                }
+                q = q.order(products::id.desc());
+            }
+            ListOrder::PriceAsc => {
+                q = q.filter(ranges::min_amount.is_not_null());
+                if let Some(after) = after {
+                    let price = after.price.unwrap_or_default();
+                    q = q.filter(
+                        ranges::min_amount
+                            .gt(price)
+                            .or(ranges::min_amount.eq(price).and(products::id.gt(after.id.clone()))),
+                    );
+                }
+                q = q.order((ranges::min_amount.asc(), products::id.asc()));
+            }
+            ListOrder::PriceDesc => {
+                q = q.filter(ranges::min_amount.is_not_null());
+                if let Some(after) = after {
+                    let price = after.price.unwrap_or_default();
+                    q = q.filter(
+                        ranges::min_amount
+                            .lt(price)
+                            .or(ranges::min_amount.eq(price).and(products::id.lt(after.id.clone()))),
+                    );
+                }
+                q = q.order((ranges::min_amount.desc(), products::id.desc()));
+            }
+        }
+        q.limit(limit).load::<(ProductRow, Option<i64>)>(c).await
+    })?;
+    Ok(rows)
+}
+
+// --- variants, options, prices -----------------------------------------------------------
+
+pub(crate) async fn variants_of(
+    conn: &mut DbConn,
+    product_ids: &[String],
+) -> Result<Vec<VariantRow>, StorageError> {
+    Ok(db_run!(conn, c => variants::table
+        .filter(variants::product_id.eq_any(product_ids))
+        .order((variants::position, variants::id))
+        .load::<VariantRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn prices_of(
+    conn: &mut DbConn,
+    product_ids: &[String],
+) -> Result<Vec<PriceRow>, StorageError> {
+    Ok(db_run!(conn, c => prices::table
+        .filter(prices::product_id.eq_any(product_ids))
+        .order((prices::variant_id, prices::currency))
+        .load::<PriceRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn ranges_of(
+    conn: &mut DbConn,
+    product_ids: &[String],
+) -> Result<Vec<RangeRow>, StorageError> {
+    Ok(db_run!(conn, c => ranges::table
+        .filter(ranges::product_id.eq_any(product_ids))
+        .order((ranges::product_id, ranges::currency))
+        .load::<RangeRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn find_variant(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<VariantRow>, StorageError> {
+    Ok(db_run!(conn, c => variants::table.find(id).first::<VariantRow>(c).await.optional())?)
+}
+
+pub(crate) async fn sku_taken(
+    conn: &mut DbConn,
+    sku: &str,
+    except: Option<&str>,
+) -> Result<bool, StorageError> {
+    let n: i64 = db_run!(conn, c => variants::table
+        .filter(variants::sku.eq(sku))
+        .filter(variants::id.ne(except.unwrap_or("")))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn combination_taken(
+    conn: &mut DbConn,
+    product_id: &str,
+    options_key: &str,
+) -> Result<bool, StorageError> {
+    let n: i64 = db_run!(conn, c => variants::table
+        .filter(variants::product_id.eq(product_id))
+        .filter(variants::options_key.eq(options_key))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn next_variant_position(
+    conn: &mut DbConn,
+    product_id: &str,
+) -> Result<i32, StorageError> {
+    let max: Option<i32> = db_run!(conn, c => variants::table
+        .filter(variants::product_id.eq(product_id))
+        .select(diesel::dsl::max(variants::position))
+        .first(c)
+        .await)?;
+    Ok(max.map_or(0, |m| m + 1))
+}
+
+/// Writes a variant with its option rows and prices.
+pub(crate) async fn insert_variant(
+    conn: &mut DbConn,
+    row: &VariantRow,
+    option_rows: &[OptionRow],
+    price_rows: &[PriceRow],
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(variants::table).values(row).execute(c).await)?;
+    for o in option_rows {
+        db_run!(conn, c => diesel::insert_into(options::table).values(o).execute(c).await)?;
+    }
+    replace_prices(conn, &row.id, price_rows).await
+}
+
+pub(crate) async fn update_variant(
+    conn: &mut DbConn,
+    row: &VariantRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::update(variants::table.find(&row.id))
+        .set((
+            variants::sku.eq(&row.sku),
+            variants::weight_grams.eq(row.weight_grams),
+            variants::barcode.eq(&row.barcode),
+            variants::updated_at.eq(row.updated_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn replace_prices(
+    conn: &mut DbConn,
+    variant_id: &str,
+    price_rows: &[PriceRow],
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::delete(prices::table.filter(prices::variant_id.eq(variant_id))).execute(c).await)?;
+    for p in price_rows {
+        db_run!(conn, c => diesel::insert_into(prices::table).values(p).execute(c).await)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete_variant(conn: &mut DbConn, id: &str) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::delete(prices::table.filter(prices::variant_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(options::table.filter(options::variant_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(variants::table.find(id)).execute(c).await)?;
+    Ok(())
+}
+
+/// Recomputes a product's price range per currency from its variants' prices.
+pub(crate) async fn refresh_ranges(
+    conn: &mut DbConn,
+    product_id: &str,
+) -> Result<(), StorageError> {
+    let rows: Vec<PriceRow> = db_run!(conn, c => prices::table
+        .filter(prices::product_id.eq(product_id))
+        .load::<PriceRow>(c)
+        .await)?;
+    let mut by_currency: std::collections::BTreeMap<String, (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for p in rows {
+        let entry = by_currency
+            .entry(p.currency)
+            .or_insert((p.amount, p.amount));
+        entry.0 = entry.0.min(p.amount);
+        entry.1 = entry.1.max(p.amount);
+    }
+    db_run!(conn, c => diesel::delete(ranges::table.filter(ranges::product_id.eq(product_id))).execute(c).await)?;
+    for (currency, (min_amount, max_amount)) in by_currency {
+        let row = RangeRow {
+            product_id: product_id.to_owned(),
+            currency,
+            min_amount,
+            max_amount,
+        };
+        db_run!(conn, c => diesel::insert_into(ranges::table).values(&row).execute(c).await)?;
+    }
+    Ok(())
+}
