@@ -57,6 +57,8 @@ pub struct Application {
     bus: Bus,
     idempotency: Idempotency,
     shutdown_grace: Duration,
+    /// Set with `--demo` in a process that hosts the catalog: seeded once, in the background.
+    demo_catalog: Option<weft_catalog::CatalogService>,
 }
 
 impl std::fmt::Debug for Application {
@@ -269,9 +271,10 @@ impl Application {
             .nest("/docs", docs)
             .at("/metrics", get(prometheus_metrics))
             .nest("/graphql", graphql::endpoint(schema))
+            .at("/media/demo/:file", get(demo_picture))
             .data(state)
             .data(identity.clone())
-            .data(catalog);
+            .data(catalog.clone());
 
         let gateway = Gateway::new(
             &settings.gateway.upstreams,
@@ -323,6 +326,8 @@ impl Application {
             bus,
             idempotency,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
+            demo_catalog: (settings.demo && hosted.iter().any(|s| s.name == "catalog"))
+                .then_some(catalog),
         })
     }
 
@@ -359,6 +364,14 @@ impl Application {
             self.idempotency.clone(),
             self.db.clone(),
         ));
+        let seeding = self.demo_catalog.map(|catalog| {
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(err) = weft_catalog::demo::seed(&catalog, &db).await {
+                    tracing::error!(error = %err, "could not seed the demo catalog");
+                }
+            })
+        });
         tracing::info!(port = self.port, "weft is serving");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_grace))
@@ -367,8 +380,24 @@ impl Application {
         // next start if the relay has not published them yet.
         relay.abort();
         upkeep.abort();
+        if let Some(seeding) = seeding {
+            // An unfinished seed resumes at the next start.
+            seeding.abort();
+        }
         tracing::info!("weft stopped");
         result
+    }
+}
+
+/// `GET /media/demo/<handle>--<color>.svg`: the demo catalog's placeholder pictures.
+#[poem::handler]
+fn demo_picture(poem::web::Path(file): poem::web::Path<String>) -> poem::Response {
+    match weft_catalog::demo::placeholder_svg(&file) {
+        Some(svg) => poem::Response::builder()
+            .content_type("image/svg+xml")
+            .header("cache-control", "public, max-age=86400, immutable")
+            .body(svg),
+        None => poem::Error::from_status(poem::http::StatusCode::NOT_FOUND).into_response(),
     }
 }
 

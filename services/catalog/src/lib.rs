@@ -11,6 +11,7 @@
 //! prices are integer minor units ≥ 0 in ISO 4217 currencies; guests only see `active`
 //! products.
 
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -224,7 +224,8 @@ async fn admins_build_a_catalog_and_guests_browse_it(app: TestApp) {
     for sort in ["newest", "price_asc", "price_desc"] {
         let (first, cursor) = list(&[("sort", sort), ("limit", "1")]).await;
         let cursor = cursor.unwrap();
-        let (second, after_second) = list(&[("sort", sort), ("limit", "1"), ("cursor", &cursor)]).await;
+        let (second, after_second) =
+            list(&[("sort", sort), ("limit", "1"), ("cursor", &cursor)]).await;
         assert_eq!(first.len() + second.len(), 2, "{sort}");
         assert_ne!(first, second, "{sort}");
         assert_eq!(after_second, None, "{sort}");
@@ -744,4 +745,98 @@ async fn only_staff_and_scoped_apps_manage_the_catalog(app: TestApp) {
         stored_strings(&app, "SELECT id AS v FROM catalog_products").await,
         [created.id]
     );
+}
+
+/// `--demo` seeds a realistic catalog once, in the background, with pictures Weft serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
+    let app = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| s.demo = true)
+        .await
+        .unwrap();
+    let mut seeded = false;
+    for _ in 0..300 {
+        let flag = stored_strings(
+            &app,
+            "SELECT value AS v FROM platform_system WHERE key = 'catalog.demo_seeded'",
+        )
+        .await;
+        if !flag.is_empty() {
+            seeded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(seeded, "the demo catalog was not seeded within a minute");
+    let count = stored_strings(
+        &app,
+        "SELECT id AS v FROM catalog_products WHERE status = 'active'",
+    )
+    .await
+    .len();
+    assert!(count >= 1000, "{count} products");
+    let brands = stored_strings(&app, "SELECT DISTINCT brand AS v FROM catalog_products").await;
+    assert!(brands.len() >= 5, "{brands:?}");
+
+    let tree = app
+        .client
+        .list_categories()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let departments: Vec<&str> = tree.iter().map(|c| c.handle.as_str()).collect();
+    assert_eq!(departments, ["women", "men", "kids"]);
+    for department in &tree {
+        assert!(department.children.len() >= 5, "{}", department.handle);
+    }
+    let dresses = app
+        .client
+        .list_products()
+        .category("women-dresses")
+        .size("M")
+        .currency("EUR")
+        .sort("price_asc")
+        .limit(5)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dresses.data.len(), 5);
+    assert!(dresses.next_cursor.is_some());
+    let prices: Vec<i64> = dresses
+        .data
+        .iter()
+        .map(|p| {
+            p.price_ranges
+                .iter()
+                .find(|r| r.currency == "EUR")
+                .unwrap()
+                .min
+                .amount
+        })
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+    let picture = app
+        .http
+        .get(app.url(&dresses.data[0].images[0].url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(picture.status(), 200);
+    assert_eq!(picture.headers()["content-type"], "image/svg+xml");
+    assert!(picture.text().await.unwrap().starts_with("<svg"));
+    let missing = app
+        .http
+        .get(app.url("/media/demo/..%2Fetc--black.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Once: a second seed adds nothing.
+    let db = weft::app::open_database(&app.settings).await.unwrap();
+    let bus = weft::app::open_bus(&app.settings, &db).await.unwrap();
+    let catalog = weft_catalog::CatalogService::new(db.clone(), bus, weft_kernel::Clock::system());
+    assert_eq!(weft_catalog::demo::seed(&catalog, &db).await.unwrap(), 0);
 }
