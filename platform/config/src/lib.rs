@@ -94,6 +94,8 @@ pub struct ProviderSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
     pub product_ttl_seconds: u64,
+    /// Product listings.
+    pub listing_ttl_seconds: u64,
     pub search_ttl_seconds: u64,
     pub session_ttl_seconds: u64,
     pub cart_ttl_seconds: u64,
@@ -106,6 +108,7 @@ impl Default for CacheSettings {
     fn default() -> Self {
         Self {
             product_ttl_seconds: 3600,
+            listing_ttl_seconds: 1800,
             search_ttl_seconds: 1800,
             session_ttl_seconds: 86_400,
             cart_ttl_seconds: 604_800,

@@ -10,6 +10,7 @@
 //! - [`ServiceInfo`]: how a service crate describes itself to the composition root.
 
 pub mod authz;
+pub mod conditional;
 pub mod error;
 pub mod idempotency;
 pub mod json;

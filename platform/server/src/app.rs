@@ -251,6 +251,11 @@ impl Application {
         let catalog = weft_catalog::CatalogService::new(
             db.clone(),
             bus.clone(),
+            cache.clone(),
+            weft_catalog::service::CacheTtls {
+                product: Duration::from_secs(settings.cache.product_ttl_seconds),
+                listing: Duration::from_secs(settings.cache.listing_ttl_seconds),
+            },
             weft_kernel::Clock::system(),
         );
 

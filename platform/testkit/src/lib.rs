@@ -113,6 +113,14 @@ pub async fn spawn_app_with(
                 .await
                 .expect("test database");
             settings.database_url = db.url().map(str::to_owned);
+            // The cluster backends travel together: PostgreSQL tests use Redis for the
+            // cache and rate limits when one is configured, in a namespace of their own.
+            if let Ok(url) = std::env::var("WEFT_TEST_REDIS_URL")
+                && !url.is_empty()
+            {
+                settings.redis_url = Some(url);
+                settings.namespace = format!("t{}", uuid::Uuid::now_v7().simple());
+            }
             Some(db)
         }
     };

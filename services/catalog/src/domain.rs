@@ -127,7 +127,7 @@ pub struct Image {
 }
 
 /// A price in one currency, in minor units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {
     pub currency: Currency,
     pub amount: i64,

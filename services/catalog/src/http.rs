@@ -10,6 +10,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
+use weft_http::conditional::{PRIVATE, PUBLIC_REVALIDATE};
 use weft_http::{ApiResult, JsonBody, authz};
 use weft_kernel::PageRequest;
 
@@ -406,6 +407,48 @@ impl From<CategoryRequest> for CategoryInput {
     }
 }
 
+/// Answers for public catalog reads: 200 with an `ETag`, or 304 when `If-None-Match`
+/// already names it.
+macro_rules! conditional_response {
+    ($name:ident, $body:ty) => {
+        // The 200 is the common case; boxing it would cost an allocation per answer.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(ApiResponse)]
+        pub enum $name {
+            /// The answer, with its `ETag`.
+            #[oai(status = 200)]
+            Ok(
+                Json<$body>,
+                #[oai(header = "etag")] String,
+                #[oai(header = "cache-control")] String,
+            ),
+            /// Unchanged since the `ETag` in `If-None-Match`.
+            #[oai(status = 304)]
+            NotModified(
+                #[oai(header = "etag")] String,
+                #[oai(header = "cache-control")] String,
+            ),
+        }
+
+        impl $name {
+            fn answer(req: &Request, body: $body, cache_control: &str) -> Self {
+                use poem_openapi::types::ToJSON as _;
+                let etag = weft_http::conditional::etag(&body.to_json().unwrap_or_default());
+                if weft_http::conditional::not_modified(req, &etag) {
+                    Self::NotModified(etag, cache_control.to_owned())
+                } else {
+                    Self::Ok(Json(body), etag, cache_control.to_owned())
+                }
+            }
+        }
+    };
+}
+
+conditional_response!(ProductAnswer, ProductDto);
+conditional_response!(ProductPageAnswer, ProductPage);
+conditional_response!(CategoryListAnswer, CategoryList);
+conditional_response!(CategoryAnswer, CategoryDto);
+
 #[derive(ApiResponse)]
 pub enum ProductCreated {
     #[oai(status = 201)]
@@ -499,7 +542,7 @@ impl CatalogApi {
         /// 1–100, default 20.
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> ApiResult<Json<ProductPage>> {
+    ) -> ApiResult<ProductPageAnswer> {
         let page = page_request(limit.0, cursor.0.as_deref())?;
         let query = ProductQuery {
             category: category.0,
@@ -512,12 +555,12 @@ impl CatalogApi {
             sort: sort.0,
             include_unpublished: false,
         };
-        let _ = req;
         let page = svc.list_products(&query, &page).await?;
-        Ok(Json(ProductPage {
+        let body = ProductPage {
             data: page.data.into_iter().map(Into::into).collect(),
             next_cursor: page.next_cursor,
-        }))
+        };
+        Ok(ProductPageAnswer::answer(req, body, PUBLIC_REVALIDATE))
     }
 
     /// A product by id or handle (drafts only for admins and apps with `catalog:read`).
@@ -533,9 +576,12 @@ impl CatalogApi {
         req: &Request,
         /// `prod_…` or a handle.
         id: Path<String>,
-    ) -> ApiResult<Json<ProductDto>> {
+    ) -> ApiResult<ProductAnswer> {
         let staff = authz::staff(req, "catalog:read").is_ok();
-        Ok(Json(svc.product(&id.0, staff).await?.into()))
+        let product = svc.product(&id.0, staff).await?;
+        // Staff may see drafts: their answers must not be stored by shared caches.
+        let cache_control = if staff { PRIVATE } else { PUBLIC_REVALIDATE };
+        Ok(ProductAnswer::answer(req, product.into(), cache_control))
     }
 
     /// The category tree.
@@ -545,14 +591,22 @@ impl CatalogApi {
         operation_id = "list_categories",
         tag = "Tag::Catalog"
     )]
-    async fn list_categories(&self, svc: Data<&CatalogService>) -> ApiResult<Json<CategoryList>> {
+    async fn list_categories(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+    ) -> ApiResult<CategoryListAnswer> {
         let data = svc
             .categories()
             .await?
             .into_iter()
             .map(Into::into)
             .collect();
-        Ok(Json(CategoryList { data }))
+        Ok(CategoryListAnswer::answer(
+            req,
+            CategoryList { data },
+            PUBLIC_REVALIDATE,
+        ))
     }
 
     /// A category by id or handle, with its subtree.
@@ -565,9 +619,15 @@ impl CatalogApi {
     async fn get_category(
         &self,
         svc: Data<&CatalogService>,
+        req: &Request,
         id: Path<String>,
-    ) -> ApiResult<Json<CategoryDto>> {
-        Ok(Json(svc.category(&id.0).await?.into()))
+    ) -> ApiResult<CategoryAnswer> {
+        let category = svc.category(&id.0).await?;
+        Ok(CategoryAnswer::answer(
+            req,
+            category.into(),
+            PUBLIC_REVALIDATE,
+        ))
     }
 
     /// Every product in any status, for the back office.

@@ -490,6 +490,37 @@ async fn variants_prices_and_products_change_and_go(app: TestApp) {
         "the range follows the new variant"
     );
 
+    // A guest's answer carries an ETag; asking again with it costs a bodiless 304.
+    let url = app.url("/v1/products/linen-shirt");
+    let first = app.http.get(&url).send().await.unwrap();
+    assert_eq!(first.headers()["cache-control"], "public, no-cache");
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    let listing = app
+        .http
+        .get(app.url("/v1/products?sort=price_desc"))
+        .send()
+        .await
+        .unwrap();
+    let listing_etag = listing.headers()["etag"].to_str().unwrap().to_owned();
+    let staff = app
+        .http
+        .get(&url)
+        .bearer_auth(&session.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.headers()["cache-control"], "private, no-store");
+
     // Re-pricing moves the range; a bad price changes nothing.
     let p = problem_of(
         admin
@@ -837,6 +868,13 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
     // Once: a second seed adds nothing.
     let db = weft::app::open_database(&app.settings).await.unwrap();
     let bus = weft::app::open_bus(&app.settings, &db).await.unwrap();
-    let catalog = weft_catalog::CatalogService::new(db.clone(), bus, weft_kernel::Clock::system());
+    let cache = weft::app::open_cache(&app.settings).await.unwrap();
+    let catalog = weft_catalog::CatalogService::new(
+        db.clone(),
+        bus,
+        cache,
+        weft_catalog::service::CacheTtls::default(),
+        weft_kernel::Clock::system(),
+    );
     assert_eq!(weft_catalog::demo::seed(&catalog, &db).await.unwrap(), 0);
 }

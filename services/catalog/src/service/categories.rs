@@ -71,6 +71,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
+        self.changed().await;
         self.category(&id).await
     }
 
@@ -144,6 +145,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
+        self.changed().await;
         self.category(id).await
     }
 
@@ -162,6 +164,8 @@ impl CatalogService {
                 store::delete_category(conn, id).await?;
                 Ok(())
             })
-            .await
+            .await?;
+        self.changed().await;
+        Ok(())
     }
 }

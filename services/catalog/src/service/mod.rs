@@ -5,6 +5,10 @@ mod categories;
 mod products;
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use weft_cache::Cache;
 
 use chrono::{DateTime, Utc};
 use weft_bus::Bus;
@@ -16,7 +20,7 @@ use crate::error::CatalogError;
 use crate::store::{self, CategoryRow, ListCursor, ListFilter, ListOrder, PriceRow, ProductRow};
 
 /// A product as the API shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Product {
     pub id: String,
     pub handle: String,
@@ -41,14 +45,14 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceRange {
     pub currency: weft_kernel::Currency,
     pub min: i64,
     pub max: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Variant {
     pub id: String,
     pub product_id: String,
@@ -60,7 +64,7 @@ pub struct Variant {
 }
 
 /// A category with its subcategories.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Category {
     pub id: String,
     pub parent_id: Option<String>,
@@ -161,8 +165,33 @@ pub struct ProductQuery {
 pub struct CatalogService {
     db: Db,
     bus: Bus,
+    cache: Cache,
+    ttls: CacheTtls,
     clock: Clock,
 }
+
+/// How long cached answers live (a write makes them unreachable at once anyway).
+#[derive(Debug, Clone, Copy)]
+pub struct CacheTtls {
+    pub product: Duration,
+    pub listing: Duration,
+}
+
+impl Default for CacheTtls {
+    fn default() -> Self {
+        Self {
+            product: Duration::from_hours(1),
+            listing: Duration::from_mins(30),
+        }
+    }
+}
+
+/// Cached answers are keyed under a generation that every write bumps, so a write makes
+/// every earlier answer unreachable at once, and an answer read from the database just
+/// before a write commits can only land under the old generation.
+const GENERATION: &str = "catalog:gen";
+/// Longer than any answer lives, so a generation never comes back while its answers do.
+const GENERATION_TTL: Duration = Duration::from_hours(24 * 30);
 
 impl std::fmt::Debug for CatalogService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -179,8 +208,76 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Ca
 }
 
 impl CatalogService {
-    pub fn new(db: Db, bus: Bus, clock: Clock) -> Self {
-        Self { db, bus, clock }
+    pub fn new(db: Db, bus: Bus, cache: Cache, ttls: CacheTtls, clock: Clock) -> Self {
+        Self {
+            db,
+            bus,
+            cache,
+            ttls,
+            clock,
+        }
+    }
+
+    /// After a committed write: wake the event relay, retire every cached answer.
+    pub(super) async fn changed(&self) {
+        self.bus.wake();
+        self.cache.increment(GENERATION, GENERATION_TTL).await;
+    }
+
+    /// The cache key of an answer, or `None` when the cache cannot say its generation.
+    async fn key(&self, what: &str) -> String {
+        let generation: i64 = self.cache.get_json(GENERATION).await.unwrap_or_default();
+        format!("catalog:{generation}:{what}")
+    }
+
+    /// A product by id or handle, through the cache; guests only see active ones.
+    pub async fn product(
+        &self,
+        id_or_handle: &str,
+        include_unpublished: bool,
+    ) -> Result<Product, CatalogError> {
+        let key = self
+            .key(&format!("product:{include_unpublished}:{id_or_handle}"))
+            .await;
+        self.cache
+            .get_or_load(&key, self.ttls.product, async || {
+                self.load_product(id_or_handle, include_unpublished).await
+            })
+            .await
+    }
+
+    /// One page of products, through the cache.
+    pub async fn list_products(
+        &self,
+        query: &ProductQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Product>, CatalogError> {
+        let what = format!(
+            "list:{:?}:{}:{}",
+            query,
+            page.limit,
+            page.cursor.as_ref().map_or("", Cursor::as_str)
+        );
+        let key = self.key(&what).await;
+        let (data, next_cursor) = self
+            .cache
+            .get_or_load(&key, self.ttls.listing, async || {
+                self.load_products(query, page)
+                    .await
+                    .map(|p| (p.data, p.next_cursor))
+            })
+            .await?;
+        Ok(Page { data, next_cursor })
+    }
+
+    /// The whole category tree, through the cache.
+    pub async fn categories(&self) -> Result<Vec<Category>, CatalogError> {
+        let key = self.key("categories").await;
+        self.cache
+            .get_or_load(&key, self.ttls.product, async || {
+                self.load_categories().await
+            })
+            .await
     }
 
     // --- reading ------------------------------------------------------------------
@@ -264,8 +361,7 @@ impl CatalogService {
             .collect()
     }
 
-    /// A product by id or handle; guests only see active ones.
-    pub async fn product(
+    async fn load_product(
         &self,
         id_or_handle: &str,
         include_unpublished: bool,
@@ -280,7 +376,7 @@ impl CatalogService {
     }
 
     /// One page of products, filtered and sorted.
-    pub async fn list_products(
+    async fn load_products(
         &self,
         query: &ProductQuery,
         page: &PageRequest,
@@ -383,7 +479,7 @@ impl CatalogService {
     }
 
     /// The whole category tree, ordered by position.
-    pub async fn categories(&self) -> Result<Vec<Category>, CatalogError> {
+    async fn load_categories(&self) -> Result<Vec<Category>, CatalogError> {
         let mut conn = self.db.conn().await?;
         let rows = store::list_categories(&mut conn).await?;
         Ok(tree(&rows, None))

@@ -279,7 +279,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
-        self.bus.wake();
+        self.changed().await;
         tracing::info!(product_id = %written.id, "product created");
         Ok(written)
     }
@@ -460,7 +460,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
-        self.bus.wake();
+        self.changed().await;
         Ok(product)
     }
 
@@ -486,7 +486,7 @@ impl CatalogService {
                 Ok::<_, CatalogError>(true)
             })
             .await?;
-        self.bus.wake();
+        self.changed().await;
         Ok(deleted)
     }
 
@@ -527,7 +527,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
-        self.bus.wake();
+        self.changed().await;
         self.variant(&variant_id).await
     }
 
@@ -611,7 +611,7 @@ impl CatalogService {
             })
             .await
             .map_err(unique_to_conflict)?;
-        self.bus.wake();
+        self.changed().await;
         self.variant(id).await
     }
 
@@ -626,7 +626,7 @@ impl CatalogService {
                 self.publish(conn, &row.product_id, "updated").await
             })
             .await?;
-        self.bus.wake();
+        self.changed().await;
         Ok(())
     }
 }

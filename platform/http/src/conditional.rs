@@ -1,0 +1,51 @@
+//! Conditional GETs (RFC 9110 §13): a strong `ETag` computed from the JSON an endpoint
+//! answers, and `If-None-Match` turning an unchanged answer into a bodiless 304.
+
+use base64::Engine as _;
+use poem::Request;
+use poem::http::header;
+use sha2::{Digest, Sha256};
+
+/// `Cache-Control` for public answers that may be stored but must be revalidated, so a
+/// changed price shows at once and an unchanged page costs a 304.
+pub const PUBLIC_REVALIDATE: &str = "public, no-cache";
+/// `Cache-Control` for answers only their caller may see.
+pub const PRIVATE: &str = "private, no-store";
+
+/// The strong ETag of a JSON document: a quoted digest of its bytes.
+pub fn etag(json: &serde_json::Value) -> String {
+    let digest = Sha256::digest(json.to_string().as_bytes());
+    let short = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]);
+    format!("\"{short}\"")
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`).
+pub fn not_modified(req: &Request, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn etags_follow_content_and_if_none_match_compares_weakly() {
+        let a = etag(&serde_json::json!({"price": 1}));
+        assert_eq!(a, etag(&serde_json::json!({"price": 1})));
+        assert_ne!(a, etag(&serde_json::json!({"price": 2})));
+        let req = |v: &str| Request::builder().header(header::IF_NONE_MATCH, v).finish();
+        assert!(not_modified(&req(&a), &a));
+        assert!(not_modified(&req(&format!("\"x\", W/{a}")), &a));
+        assert!(not_modified(&req("*"), &a));
+        assert!(!not_modified(&req("\"other\""), &a));
+        assert!(!not_modified(&Request::default(), &a));
+    }
+}
