@@ -557,6 +557,33 @@ async fn variants_prices_and_products_change_and_go(app: TestApp) {
         .unwrap()
         .into_inner();
     assert_eq!(range(&now), (4500, 9900));
+    // The cached answers moved with the price at once: new content, new ETag.
+    let fresh = app
+        .http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200, "the old ETag no longer matches");
+    assert_ne!(fresh.headers()["etag"].to_str().unwrap(), etag);
+    let fresh: serde_json::Value = fresh.json().await.unwrap();
+    let usd = fresh["price_ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["currency"] == "USD")
+        .unwrap()
+        .clone();
+    assert_eq!(usd["max"]["amount"], 9900);
+    let listing = app
+        .http
+        .get(app.url("/v1/products?sort=price_desc"))
+        .header("if-none-match", &listing_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status(), 200, "the listing changed too");
     let p = problem_of(
         admin
             .update_variant()
