@@ -266,6 +266,7 @@ impl Application {
             Some(graphql::Services {
                 system: state.clone(),
                 identity: identity.clone(),
+                catalog: catalog.clone(),
             }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,

@@ -3,11 +3,14 @@
 //! the whole database. GraphiQL at `GET /graphql` loads its assets from this binary, so
 //! the playground works offline.
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Object, Schema};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, EmptySubscription, MergedObject, Object, Schema};
 use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
+use weft_catalog::CatalogService;
+use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
 use weft_http::Principal;
 use weft_identity::{IdentityQuery, IdentityService};
 
@@ -27,24 +30,32 @@ impl SystemQuery {
 
 /// The root query: every service's query part, merged.
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, IdentityQuery);
+pub struct Query(SystemQuery, IdentityQuery, CatalogQuery);
 
-pub type WeftSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The root mutation: every service's mutation part, merged.
+#[derive(MergedObject, Default)]
+pub struct Mutation(CatalogMutation);
+
+pub type WeftSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// What resolvers reach through the context.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub system: SystemState,
     pub identity: IdentityService,
+    pub catalog: CatalogService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
 pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usize) -> WeftSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(max_depth)
         .limit_complexity(max_complexity);
     if let Some(services) = services {
-        builder = builder.data(services.system).data(services.identity);
+        builder = builder
+            .data(services.system)
+            .data(services.identity)
+            .data(services.catalog);
     }
     builder.finish()
 }
@@ -73,6 +84,13 @@ async fn execute(
     let mut request = query.0;
     if let Some(principal) = req.data::<Principal>() {
         request = request.data(principal.clone());
+    }
+    // Loaders live for one request: they batch within it and never serve another's data.
+    if let Some(catalog) = req.data::<CatalogService>() {
+        request = request.data(DataLoader::new(
+            CategoryLoader(catalog.clone()),
+            tokio::spawn,
+        ));
     }
     schema.execute(request).await.into()
 }

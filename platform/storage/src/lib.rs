@@ -117,6 +117,18 @@ macro_rules! db_run {
 /// How long a SQLite writer waits for its turn before giving up.
 const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(30);
 
+/// Counts every statement a connection runs, as `db_queries_total{backend}`: the number
+/// tests and dashboards use to catch N+1 query patterns.
+struct QueryCounter(&'static str);
+
+impl diesel::connection::Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            metrics::counter!("db_queries_total", "backend" => self.0).increment(1);
+        }
+    }
+}
+
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
@@ -138,6 +150,7 @@ impl Db {
                     let mut conn = SqliteConnection::establish(&url)?;
                     conn.batch_execute(SQLITE_PRAGMAS)
                         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    conn.set_instrumentation(QueryCounter("sqlite"));
                     Ok::<_, diesel::ConnectionError>(conn)
                 })
                 .await
@@ -160,7 +173,19 @@ impl Db {
 
     /// Connects to PostgreSQL at `url`.
     pub async fn postgres(url: &str, pool_size: u32) -> Result<Self, StorageError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.custom_setup = Box::new(|url| {
+            let url = url.to_owned();
+            async move {
+                use diesel_async::AsyncConnection as _;
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.set_instrumentation(QueryCounter("postgres"));
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(pool_size as usize)
             .wait_timeout(Some(Duration::from_secs(30)))

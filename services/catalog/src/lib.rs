@@ -14,6 +14,7 @@
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod service;
 mod store;

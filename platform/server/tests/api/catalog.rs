@@ -16,6 +16,7 @@ backend_tests!(
     bad_catalog_input_is_refused_and_nothing_is_half_written,
     variants_prices_and_products_change_and_go,
     only_staff_and_scoped_apps_manage_the_catalog,
+    graphql_admin_mutations_follow_the_same_rules,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -904,4 +905,134 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
         weft_kernel::Clock::system(),
     );
     assert_eq!(weft_catalog::demo::seed(&catalog, &db).await.unwrap(), 0);
+}
+
+/// GraphQL reads the same catalog; a page of products with their variants, prices and
+/// categories costs the same number of SQL statements for 5 products as for 20.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_pages_cost_a_constant_number_of_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let weft = weft_testkit::WeftProcess::serve(
+        std::path::Path::new(env!("CARGO_BIN_EXE_weft")),
+        &["--data-dir", dir.path().to_str().unwrap(), "--demo"],
+        &[("WEFT_RATE_LIMIT_PER_MINUTE", "0")],
+    );
+    assert!(
+        weft.wait_for_log("demo catalog seeded", std::time::Duration::from_secs(120))
+            .is_some(),
+        "the demo catalog was not seeded"
+    );
+    let http = reqwest::Client::new();
+    let queries = || {
+        let http = http.clone();
+        let url = format!("{}/metrics", weft.address());
+        async move {
+            let text = http.get(url).send().await.unwrap().text().await.unwrap();
+            text.lines()
+                .find(|l| l.starts_with("db_queries_total{backend=\"sqlite\"}"))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or_default()
+        }
+    };
+    let graphql = |query: String| {
+        let http = http.clone();
+        let url = format!("{}/graphql", weft.address());
+        async move {
+            let body: serde_json::Value = http
+                .post(url)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(body["errors"].is_null(), "{body}");
+            body
+        }
+    };
+    let page = |category: &str, first: u32| {
+        format!(
+            "{{ products(category: \"{category}\", first: {first}, sort: \"price_asc\") {{ nodes {{ id title \
+             category {{ name }} priceRanges {{ currency min {{ amount }} }} variants {{ sku options {{ name value }} \
+             prices {{ currency amount }} }} }} nextCursor }} categories {{ handle }} }}"
+        )
+    };
+    // Warm what every page shares (the category tree), so both pages start alike.
+    graphql(page("kids-tops", 1)).await;
+
+    let before = queries().await;
+    let twenty = graphql(page("women-tops", 20)).await;
+    let after_twenty = queries().await;
+    let five = graphql(page("men-tops", 5)).await;
+    let after_five = queries().await;
+
+    let nodes = twenty["data"]["products"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 20);
+    assert!(nodes.iter().all(|n| n["category"]["name"] == "Tops"));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["variants"].as_array().unwrap().len() >= 10)
+    );
+    assert_eq!(
+        five["data"]["products"]["nodes"].as_array().unwrap().len(),
+        5
+    );
+    let cost_twenty = after_twenty - before;
+    let cost_five = after_five - after_twenty;
+    assert!(
+        cost_twenty > 0.0,
+        "the first page was not read from the database"
+    );
+    assert_eq!(cost_twenty, cost_five, "queries grow with the page: N+1");
+    assert!(cost_twenty <= 8.0, "{cost_twenty} statements for one page");
+}
+
+async fn graphql_admin_mutations_follow_the_same_rules(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "gql-admin@example.com").await;
+    let shopper = customer(&app, "gql-shopper@example.com").await;
+    let mutation = json!({"query": "mutation { createProduct(input: { title: \"Silk Scarf\", brand: \"Marlow\", status: \"active\", \
+        variants: [{ sku: \"SCARF-1\", prices: [{ currency: \"USD\", amount: 4900 }] }] }) { id handle priceRanges { currency min { amount } } } }"});
+    let run = |token: Option<String>, body: serde_json::Value| {
+        let http = app.http.clone();
+        let url = app.url("/graphql");
+        async move {
+            let mut request = http.post(url).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let guest = run(None, mutation.clone()).await;
+    assert_eq!(
+        guest["errors"][0]["extensions"]["code"], "unauthenticated",
+        "{guest}"
+    );
+    let refused = run(Some(shopper.access_token.clone()), mutation.clone()).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "forbidden",
+        "{refused}"
+    );
+    let created = run(Some(session.access_token.clone()), mutation.clone()).await;
+    assert_eq!(
+        created["data"]["createProduct"]["handle"], "silk-scarf",
+        "{created}"
+    );
+    let again = run(Some(session.access_token.clone()), mutation).await;
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "handle_taken",
+        "{again}"
+    );
+    let read = run(None, json!({"query": "{ product(id: \"silk-scarf\") { title variants { sku } } missing: product(id: \"nope\") { id } }"})).await;
+    assert_eq!(read["data"]["product"]["variants"][0]["sku"], "SCARF-1");
+    assert!(read["data"]["missing"].is_null());
 }

@@ -1,0 +1,540 @@
+//! The catalog's GraphQL part, over the same use cases as REST. A page of products is
+//! assembled with a constant number of queries whatever its size; a product's `category`
+//! goes through a DataLoader, so asking it of twenty products loads the tree once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, SimpleObject};
+use weft_http::{Principal, authz};
+use weft_kernel::{PageRequest, ServiceError};
+
+use crate::domain::{Image, ProductOption};
+use crate::error::CatalogError;
+use crate::service::{
+    CatalogService, Category, NewProduct, NewVariant, Product, ProductPatch, ProductQuery, Variant,
+};
+
+/// A service error as a GraphQL error with its stable `code` in the extensions.
+// Taken by value so it reads as `.map_err(gql_error)`.
+#[allow(clippy::needless_pass_by_value)]
+fn gql_error(e: impl ServiceError) -> async_graphql::Error {
+    let code = e.code();
+    let message = if e.kind().is_server_error() {
+        "internal error".to_owned()
+    } else {
+        e.to_string()
+    };
+    async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+}
+
+/// Loads categories by id, for every product of an answer at once.
+pub struct CategoryLoader(pub CatalogService);
+
+impl Loader<String> for CategoryLoader {
+    type Value = CategoryObject;
+    type Error = Arc<async_graphql::Error>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, CategoryObject>, Self::Error> {
+        let tree = self
+            .0
+            .categories()
+            .await
+            .map_err(|e| Arc::new(gql_error(e)))?;
+        let mut all = Vec::new();
+        flatten(tree, &mut all);
+        Ok(all
+            .into_iter()
+            .filter(|c| keys.contains(&c.id))
+            .map(|c| (c.id.clone(), c))
+            .collect())
+    }
+}
+
+fn flatten(nodes: Vec<Category>, out: &mut Vec<CategoryObject>) {
+    for node in nodes {
+        let children = node.children.clone();
+        out.push(node.into());
+        flatten(children, out);
+    }
+}
+
+/// A category and its subcategories.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Category")]
+pub struct CategoryObject {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub handle: String,
+    pub name: String,
+    pub description: String,
+    pub position: i32,
+    pub children: Vec<CategoryObject>,
+}
+
+impl From<Category> for CategoryObject {
+    fn from(c: Category) -> Self {
+        Self {
+            id: c.id,
+            parent_id: c.parent_id,
+            handle: c.handle,
+            name: c.name,
+            description: c.description,
+            position: c.position,
+            children: c.children.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// An amount in minor units of `currency`.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Money")]
+pub struct MoneyObject {
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Price")]
+pub struct PriceObject {
+    pub currency: String,
+    pub amount: i64,
+    pub compare_at_amount: Option<i64>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "PriceRange")]
+pub struct PriceRangeObject {
+    pub currency: String,
+    pub min: MoneyObject,
+    pub max: MoneyObject,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "OptionValue")]
+pub struct OptionValueObject {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "ProductOption")]
+pub struct OptionObject {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Image")]
+pub struct ImageObject {
+    pub url: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Variant")]
+pub struct VariantObject {
+    pub id: String,
+    pub sku: String,
+    pub options: Vec<OptionValueObject>,
+    pub prices: Vec<PriceObject>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+impl From<Variant> for VariantObject {
+    fn from(v: Variant) -> Self {
+        Self {
+            id: v.id,
+            sku: v.sku,
+            options: v
+                .options
+                .into_iter()
+                .map(|(name, value)| OptionValueObject { name, value })
+                .collect(),
+            prices: v
+                .prices
+                .into_iter()
+                .map(|p| PriceObject {
+                    currency: p.currency.code().to_owned(),
+                    amount: p.amount,
+                    compare_at_amount: p.compare_at_amount,
+                })
+                .collect(),
+            weight_grams: v.weight_grams,
+            barcode: v.barcode,
+        }
+    }
+}
+
+/// A product with its variants.
+#[derive(Debug, Clone)]
+pub struct ProductObject(Product);
+
+#[Object(name = "Product")]
+impl ProductObject {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn handle(&self) -> &str {
+        &self.0.handle
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn brand(&self) -> &str {
+        &self.0.brand
+    }
+    /// `draft`, `active` or `archived`.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    async fn material(&self) -> Option<&str> {
+        self.0.material.as_deref()
+    }
+    async fn care(&self) -> Option<&str> {
+        self.0.care.as_deref()
+    }
+    async fn fit(&self) -> Option<&str> {
+        self.0.fit.as_deref()
+    }
+    async fn seo_title(&self) -> Option<&str> {
+        self.0.seo_title.as_deref()
+    }
+    async fn seo_description(&self) -> Option<&str> {
+        self.0.seo_description.as_deref()
+    }
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    async fn images(&self) -> Vec<ImageObject> {
+        self.0
+            .images
+            .iter()
+            .map(|i| ImageObject {
+                url: i.url.clone(),
+                alt: i.alt.clone(),
+            })
+            .collect()
+    }
+    async fn options(&self) -> Vec<OptionObject> {
+        self.0
+            .options
+            .iter()
+            .map(|o| OptionObject {
+                name: o.name.clone(),
+                values: o.values.clone(),
+            })
+            .collect()
+    }
+    /// The size chart as JSON text.
+    async fn size_chart(&self) -> Option<String> {
+        self.0.size_chart.as_ref().map(ToString::to_string)
+    }
+    async fn price_ranges(&self) -> Vec<PriceRangeObject> {
+        self.0
+            .price_ranges
+            .iter()
+            .map(|r| {
+                let currency = r.currency.code().to_owned();
+                PriceRangeObject {
+                    min: MoneyObject {
+                        amount: r.min,
+                        currency: currency.clone(),
+                    },
+                    max: MoneyObject {
+                        amount: r.max,
+                        currency: currency.clone(),
+                    },
+                    currency,
+                }
+            })
+            .collect()
+    }
+    async fn variants(&self) -> Vec<VariantObject> {
+        self.0.variants.iter().cloned().map(Into::into).collect()
+    }
+    /// The product's category (batched across the answer).
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryObject>> {
+        let Some(id) = &self.0.category_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<CategoryLoader>>()?;
+        loader
+            .load_one(id.clone())
+            .await
+            .map_err(|e| e.as_ref().clone())
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A page of products.
+#[derive(SimpleObject)]
+pub struct ProductConnection {
+    pub nodes: Vec<ProductObject>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn staff_reader(ctx: &Context<'_>) -> bool {
+    authz::check_staff(ctx.data_opt::<Principal>(), "catalog:read").is_ok()
+}
+
+/// The catalog's queries.
+#[derive(Debug, Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// Products, with the same filters and sorts as `GET /v1/products`.
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<String>,
+        brand: Option<String>,
+        size: Option<String>,
+        color: Option<String>,
+        currency: Option<String>,
+        min_price: Option<i64>,
+        max_price: Option<i64>,
+        #[graphql(desc = "`newest`, `price_asc` or `price_desc`.")] sort: Option<String>,
+        #[graphql(default = 20)] first: u32,
+        after: Option<String>,
+    ) -> async_graphql::Result<ProductConnection> {
+        let page = PageRequest::parse(Some(first), after.as_deref())
+            .map_err(|e| gql_error(CatalogError::field("first", e.to_string())))?;
+        let query = ProductQuery {
+            category,
+            brand,
+            size,
+            color,
+            currency,
+            min_price,
+            max_price,
+            sort,
+            include_unpublished: false,
+        };
+        let page = ctx
+            .data::<CatalogService>()?
+            .list_products(&query, &page)
+            .await
+            .map_err(gql_error)?;
+        Ok(ProductConnection {
+            nodes: page.data.into_iter().map(ProductObject).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// A product by id or handle; null when there is none (or it is a draft, for guests).
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<ProductObject>> {
+        match ctx
+            .data::<CatalogService>()?
+            .product(&id, staff_reader(ctx))
+            .await
+        {
+            Ok(p) => Ok(Some(ProductObject(p))),
+            Err(CatalogError::ProductNotFound) => Ok(None),
+            Err(e) => Err(gql_error(e)),
+        }
+    }
+
+    /// The category tree.
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryObject>> {
+        let tree = ctx
+            .data::<CatalogService>()?
+            .categories()
+            .await
+            .map_err(gql_error)?;
+        Ok(tree.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Debug, InputObject)]
+pub struct PriceInput {
+    pub currency: String,
+    pub amount: i64,
+    pub compare_at_amount: Option<i64>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct OptionValueInput {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct VariantInput {
+    pub sku: String,
+    #[graphql(default)]
+    pub options: Vec<OptionValueInput>,
+    pub prices: Vec<PriceInput>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct OptionInput {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct ImageInput {
+    pub url: String,
+    #[graphql(default)]
+    pub alt: String,
+}
+
+/// As `POST /v1/admin/products`.
+#[derive(Debug, InputObject)]
+pub struct CreateProductInput {
+    pub title: String,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub brand: String,
+    pub status: Option<String>,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    #[graphql(default)]
+    pub images: Vec<ImageInput>,
+    #[graphql(default)]
+    pub options: Vec<OptionInput>,
+    pub category_id: Option<String>,
+    #[graphql(default)]
+    pub variants: Vec<VariantInput>,
+}
+
+/// As `PATCH /v1/admin/products/{id}`.
+#[derive(Debug, InputObject)]
+pub struct UpdateProductInput {
+    pub title: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub brand: Option<String>,
+    pub status: Option<String>,
+    pub material: Option<String>,
+    pub care: Option<String>,
+    pub fit: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub category_id: Option<String>,
+}
+
+/// The catalog's admin mutations (admins; apps with `catalog:write`).
+#[derive(Debug, Default)]
+pub struct CatalogMutation;
+
+fn writer<'c>(ctx: &'c Context<'_>) -> async_graphql::Result<&'c CatalogService> {
+    authz::check_staff(ctx.data_opt::<Principal>(), "catalog:write").map_err(gql_error)?;
+    ctx.data::<CatalogService>()
+}
+
+#[Object]
+impl CatalogMutation {
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> async_graphql::Result<ProductObject> {
+        let svc = writer(ctx)?;
+        let product = NewProduct {
+            title: input.title,
+            handle: input.handle,
+            description: input.description,
+            brand: input.brand,
+            status: input.status,
+            material: input.material,
+            care: input.care,
+            fit: input.fit,
+            seo_title: None,
+            seo_description: None,
+            tags: input.tags,
+            images: input
+                .images
+                .into_iter()
+                .map(|i| Image {
+                    url: i.url,
+                    alt: i.alt,
+                })
+                .collect(),
+            options: input
+                .options
+                .into_iter()
+                .map(|o| ProductOption {
+                    name: o.name,
+                    values: o.values,
+                })
+                .collect(),
+            size_chart: None,
+            category_id: input.category_id,
+            variants: input
+                .variants
+                .into_iter()
+                .map(|v| NewVariant {
+                    sku: v.sku,
+                    options: v.options.into_iter().map(|o| (o.name, o.value)).collect(),
+                    prices: v
+                        .prices
+                        .into_iter()
+                        .map(|p| (p.currency, p.amount, p.compare_at_amount))
+                        .collect(),
+                    weight_grams: v.weight_grams,
+                    barcode: v.barcode,
+                })
+                .collect(),
+        };
+        svc.create_product(product)
+            .await
+            .map(ProductObject)
+            .map_err(gql_error)
+    }
+
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        input: UpdateProductInput,
+    ) -> async_graphql::Result<ProductObject> {
+        let svc = writer(ctx)?;
+        let patch = ProductPatch {
+            title: input.title,
+            handle: input.handle,
+            description: input.description,
+            brand: input.brand,
+            status: input.status,
+            material: input.material,
+            care: input.care,
+            fit: input.fit,
+            tags: input.tags,
+            category_id: input.category_id,
+            ..ProductPatch::default()
+        };
+        svc.update_product(&id, patch)
+            .await
+            .map(ProductObject)
+            .map_err(gql_error)
+    }
+
+    /// `deleted`, or `archived` for a product an order holds.
+    async fn delete_product(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<String> {
+        let svc = writer(ctx)?;
+        let deleted = svc.delete_product(&id).await.map_err(gql_error)?;
+        Ok(if deleted { "deleted" } else { "archived" }.to_owned())
+    }
+}
