@@ -620,6 +620,16 @@ pub mod types {
             Default::default()
         }
     }
+    ///Products, best first.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProductList {
+        pub data: ::std::vec::Vec<Product>,
+    }
+    impl ProductList {
+        pub fn builder() -> builder::ProductList {
+            Default::default()
+        }
+    }
     ///An option of a product (`size`) and its values in display order.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProductOption {
@@ -4666,6 +4676,47 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ProductList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Product>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProductList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ProductList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Product>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductList> for super::ProductList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ProductList> for ProductList {
+            fn from(value: super::ProductList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ProductOption {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             values: ::std::result::Result<
@@ -7108,6 +7159,24 @@ let response = client.get_product()
 ```*/
     pub fn get_product(&self) -> builder::GetProduct<'_> {
         builder::GetProduct::new(self)
+    }
+    /**Products like this one (same department; scored by category, brand, tags and
+price band), best first
+
+Sends a `GET` request to `/v1/products/{id}/recommendations`
+
+Arguments:
+- `id`: `prod_…` or a handle.
+- `limit`: 1–24, default 8.
+```ignore
+let response = client.list_recommendations()
+    .id(id)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn list_recommendations(&self) -> builder::ListRecommendations<'_> {
+        builder::ListRecommendations::new(self)
     }
     /**The category tree
 
@@ -9979,6 +10048,102 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_product",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_recommendations`]
+
+[`Client::list_recommendations`]: super::Client::list_recommendations*/
+    #[derive(Debug, Clone)]
+    pub struct ListRecommendations<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        limit: Result<Option<u32>, String>,
+    }
+    impl<'a> ListRecommendations<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                limit: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/products/{id}/recommendations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProductList>, Error<types::Problem>> {
+            let Self { client, id, limit } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/products/{}/recommendations", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_recommendations",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

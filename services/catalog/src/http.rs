@@ -448,6 +448,13 @@ conditional_response!(ProductAnswer, ProductDto);
 conditional_response!(ProductPageAnswer, ProductPage);
 conditional_response!(CategoryListAnswer, CategoryList);
 conditional_response!(CategoryAnswer, CategoryDto);
+conditional_response!(RecommendationsAnswer, ProductList);
+
+/// Products, best first.
+#[derive(Debug, Clone, Object)]
+pub struct ProductList {
+    pub data: Vec<ProductDto>,
+}
 
 #[derive(ApiResponse)]
 pub enum ProductCreated {
@@ -582,6 +589,34 @@ impl CatalogApi {
         // Staff may see drafts: their answers must not be stored by shared caches.
         let cache_control = if staff { PRIVATE } else { PUBLIC_REVALIDATE };
         Ok(ProductAnswer::answer(req, product.into(), cache_control))
+    }
+
+    /// Products like this one (same department; scored by category, brand, tags and
+    /// price band), best first.
+    #[oai(
+        path = "/v1/products/:id/recommendations",
+        method = "get",
+        operation_id = "list_recommendations",
+        tag = "Tag::Catalog"
+    )]
+    async fn recommendations(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// `prod_…` or a handle.
+        id: Path<String>,
+        /// 1–24, default 8.
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<RecommendationsAnswer> {
+        let limit = limit.0.unwrap_or(8);
+        if !(1..=24).contains(&limit) {
+            return Err(CatalogError::field("limit", "must be 1–24").into());
+        }
+        let products = svc.recommendations(&id.0, limit as usize).await?;
+        let body = ProductList {
+            data: products.into_iter().map(Into::into).collect(),
+        };
+        Ok(RecommendationsAnswer::answer(req, body, PUBLIC_REVALIDATE))
     }
 
     /// The category tree.

@@ -17,6 +17,7 @@ backend_tests!(
     variants_prices_and_products_change_and_go,
     only_staff_and_scoped_apps_manage_the_catalog,
     graphql_admin_mutations_follow_the_same_rules,
+    recommendations_favour_the_closest_products,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -1035,4 +1036,106 @@ async fn graphql_admin_mutations_follow_the_same_rules(app: TestApp) {
     let read = run(None, json!({"query": "{ product(id: \"silk-scarf\") { title variants { sku } } missing: product(id: \"nope\") { id } }"})).await;
     assert_eq!(read["data"]["product"]["variants"][0]["sku"], "SCARF-1");
     assert!(read["data"]["missing"].is_null());
+}
+
+async fn recommendations_favour_the_closest_products(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "recs@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let women = category(&admin, "Women", None).await;
+    category(&admin, "Women Tops", Some(&women)).await;
+    let men = category(&admin, "Men", None).await;
+    category(&admin, "Men Tops", Some(&men)).await;
+    let make = |handle: &str,
+                category: &str,
+                brand: &str,
+                tags: &[&str],
+                usd: i64,
+                status: &str| {
+        let admin = admin.clone();
+        let payload = json!({
+            "title": handle, "handle": handle, "brand": brand, "status": status, "category_id": category,
+            "tags": tags, "variants": [{"sku": format!("SKU-{handle}"), "prices": [{"currency": "USD", "amount": usd}]}]
+        });
+        async move {
+            admin
+                .create_product()
+                .body(body::<CreateProductRequest>(payload))
+                .send()
+                .await
+                .unwrap()
+                .into_inner()
+                .id
+        }
+    };
+    make(
+        "base",
+        "women-tops",
+        "Loom",
+        &["summer", "linen"],
+        4500,
+        "active",
+    )
+    .await;
+    let close = make("close", "women-tops", "Loom", &["summer"], 4900, "active").await;
+    let same_shelf = make("same-shelf", "women-tops", "Other", &[], 9900, "active").await;
+    let same_dept = make("same-dept", "women", "Loom", &["linen"], 4200, "active").await;
+    make(
+        "other-dept",
+        "men-tops",
+        "Loom",
+        &["summer", "linen"],
+        4500,
+        "active",
+    )
+    .await;
+    make(
+        "draft",
+        "women-tops",
+        "Loom",
+        &["summer", "linen"],
+        4500,
+        "draft",
+    )
+    .await;
+
+    let recs = app
+        .http
+        .get(app.url("/v1/products/base/recommendations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recs.status(), 200);
+    assert!(recs.headers().contains_key("etag"));
+    let recs: serde_json::Value = recs.json().await.unwrap();
+    let ids: Vec<&str> = recs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    // close: category 4 + brand 1 + tag 1 + price 2; same-dept: brand + tag + price = 4,
+    // same-shelf: category = 4, and the newer wins the tie.
+    assert_eq!(
+        ids,
+        [close.as_str(), same_dept.as_str(), same_shelf.as_str()]
+    );
+    let one: serde_json::Value = app
+        .http
+        .get(app.url("/v1/products/base/recommendations?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["data"].as_array().unwrap().len(), 1);
+    for (path, status) in [
+        ("/v1/products/base/recommendations?limit=0", 422),
+        ("/v1/products/base/recommendations?limit=25", 422),
+        ("/v1/products/nothing/recommendations", 404),
+        ("/v1/products/draft/recommendations", 404),
+    ] {
+        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), status, "{path}");
+    }
 }

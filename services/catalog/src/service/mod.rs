@@ -3,6 +3,7 @@
 
 mod categories;
 mod products;
+mod recommend;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -225,7 +226,7 @@ impl CatalogService {
     }
 
     /// The cache key of an answer, or `None` when the cache cannot say its generation.
-    async fn key(&self, what: &str) -> String {
+    pub(super) async fn key(&self, what: &str) -> String {
         let generation: i64 = self.cache.get_json(GENERATION).await.unwrap_or_default();
         format!("catalog:{generation}:{what}")
     }
@@ -283,7 +284,7 @@ impl CatalogService {
     // --- reading ------------------------------------------------------------------
 
     /// Assembles products from their rows with a constant number of queries.
-    async fn assemble(
+    pub(super) async fn assemble(
         &self,
         conn: &mut DbConn,
         rows: Vec<ProductRow>,
@@ -361,7 +362,7 @@ impl CatalogService {
             .collect()
     }
 
-    async fn load_product(
+    pub(super) async fn load_product(
         &self,
         id_or_handle: &str,
         include_unpublished: bool,
