@@ -262,6 +262,50 @@ pub mod types {
             value.parse()
         }
     }
+    ///A hand-picked group of products.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Collection {
+        pub description: ::std::string::String,
+        pub handle: ::std::string::String,
+        ///`col_…`
+        pub id: ::std::string::String,
+        ///In the merchant's order; list them with `GET /v1/products?collection=…`.
+        pub product_ids: ::std::vec::Vec<::std::string::String>,
+        pub title: ::std::string::String,
+    }
+    impl Collection {
+        pub fn builder() -> builder::Collection {
+            Default::default()
+        }
+    }
+    ///`CollectionList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CollectionList {
+        pub data: ::std::vec::Vec<Collection>,
+    }
+    impl CollectionList {
+        pub fn builder() -> builder::CollectionList {
+            Default::default()
+        }
+    }
+    ///A collection to create, or the changes to one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CollectionRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub handle: ::std::option::Option<::std::string::String>,
+        ///Replaces the collection's products (in this order).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub product_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl CollectionRequest {
+        pub fn builder() -> builder::CollectionRequest {
+            Default::default()
+        }
+    }
     ///An address, as sent when saving one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateAddressRequest {
@@ -2289,6 +2333,259 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     name: Ok(value.name),
                     required: Ok(value.required),
                     status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Collection {
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            product_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Collection {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    handle: Err("no value supplied for handle".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    product_ids: Err("no value supplied for product_ids".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl Collection {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn product_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_ids: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Collection> for super::Collection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Collection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    handle: value.handle?,
+                    id: value.id?,
+                    product_ids: value.product_ids?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Collection> for Collection {
+            fn from(value: super::Collection) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    handle: Ok(value.handle),
+                    id: Ok(value.id),
+                    product_ids: Ok(value.product_ids),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CollectionList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Collection>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CollectionList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl CollectionList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Collection>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CollectionList> for super::CollectionList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CollectionList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::CollectionList> for CollectionList {
+            fn from(value: super::CollectionList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CollectionRequest {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            product_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CollectionRequest {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    handle: Ok(Default::default()),
+                    product_ids: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl CollectionRequest {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn product_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_ids: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CollectionRequest> for super::CollectionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CollectionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    handle: value.handle?,
+                    product_ids: value.product_ids?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CollectionRequest> for CollectionRequest {
+            fn from(value: super::CollectionRequest) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    handle: Ok(value.handle),
+                    product_ids: Ok(value.product_ids),
+                    title: Ok(value.title),
                 }
             }
         }
@@ -7119,6 +7416,7 @@ Sends a `GET` request to `/v1/products`
 Arguments:
 - `brand`
 - `category`: A category id or handle; its subcategories are included.
+- `collection`: A collection id or handle.
 - `color`: Products with a variant in this color.
 - `currency`: Currency of the price filters and sorts (default USD).
 - `cursor`
@@ -7131,6 +7429,7 @@ Arguments:
 let response = client.list_products()
     .brand(brand)
     .category(category)
+    .collection(collection)
     .color(color)
     .currency(currency)
     .cursor(cursor)
@@ -7202,6 +7501,71 @@ let response = client.get_category()
 ```*/
     pub fn get_category(&self) -> builder::GetCategory<'_> {
         builder::GetCategory::new(self)
+    }
+    /**Every collection
+
+Sends a `GET` request to `/v1/collections`
+
+```ignore
+let response = client.list_collections()
+    .send()
+    .await;
+```*/
+    pub fn list_collections(&self) -> builder::ListCollections<'_> {
+        builder::ListCollections::new(self)
+    }
+    /**A collection by id or handle
+
+Sends a `GET` request to `/v1/collections/{id}`
+
+```ignore
+let response = client.get_collection()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_collection(&self) -> builder::GetCollection<'_> {
+        builder::GetCollection::new(self)
+    }
+    /**Creates a collection
+
+Sends a `POST` request to `/v1/admin/collections`
+
+```ignore
+let response = client.create_collection()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_collection(&self) -> builder::CreateCollection<'_> {
+        builder::CreateCollection::new(self)
+    }
+    /**Deletes a collection (its products stay)
+
+Sends a `DELETE` request to `/v1/admin/collections/{id}`
+
+```ignore
+let response = client.delete_collection()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_collection(&self) -> builder::DeleteCollection<'_> {
+        builder::DeleteCollection::new(self)
+    }
+    /**Renames a collection or replaces its products
+
+Sends a `PATCH` request to `/v1/admin/collections/{id}`
+
+```ignore
+let response = client.update_collection()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_collection(&self) -> builder::UpdateCollection<'_> {
+        builder::UpdateCollection::new(self)
     }
     /**Every product in any status, for the back office
 
@@ -9763,6 +10127,7 @@ pub mod builder {
         client: &'a super::Client,
         brand: Result<Option<::std::string::String>, String>,
         category: Result<Option<::std::string::String>, String>,
+        collection: Result<Option<::std::string::String>, String>,
         color: Result<Option<::std::string::String>, String>,
         currency: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
@@ -9778,6 +10143,7 @@ pub mod builder {
                 client: client,
                 brand: Ok(None),
                 category: Ok(None),
+                collection: Ok(None),
                 color: Ok(None),
                 currency: Ok(None),
                 cursor: Ok(None),
@@ -9810,6 +10176,19 @@ pub mod builder {
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn collection<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.collection = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for collection failed"
                         .to_string()
                 });
             self
@@ -9917,6 +10296,7 @@ pub mod builder {
                 client,
                 brand,
                 category,
+                collection,
                 color,
                 currency,
                 cursor,
@@ -9928,6 +10308,7 @@ pub mod builder {
             } = self;
             let brand = brand.map_err(Error::InvalidRequest)?;
             let category = category.map_err(Error::InvalidRequest)?;
+            let collection = collection.map_err(Error::InvalidRequest)?;
             let color = color.map_err(Error::InvalidRequest)?;
             let currency = currency.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
@@ -9955,6 +10336,7 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("brand", &brand))
                 .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("collection", &collection))
                 .query(&progenitor_client::QueryParam::new("color", &color))
                 .query(&progenitor_client::QueryParam::new("currency", &currency))
                 .query(&progenitor_client::QueryParam::new("cursor", &cursor))
@@ -10287,6 +10669,439 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_category",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_collections`]
+
+[`Client::list_collections`]: super::Client::list_collections*/
+    #[derive(Debug, Clone)]
+    pub struct ListCollections<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListCollections<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/collections`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CollectionList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/collections", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_collections",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_collection`]
+
+[`Client::get_collection`]: super::Client::get_collection*/
+    #[derive(Debug, Clone)]
+    pub struct GetCollection<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetCollection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/collections/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Collection>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/collections/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_collection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_collection`]
+
+[`Client::create_collection`]: super::Client::create_collection*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCollection<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CollectionRequest, String>,
+    }
+    impl<'a> CreateCollection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CollectionRequest>,
+            <V as std::convert::TryInto<
+                types::CollectionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CollectionRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CollectionRequest,
+            ) -> types::builder::CollectionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/collections`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Collection>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CollectionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/collections", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_collection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_collection`]
+
+[`Client::delete_collection`]: super::Client::delete_collection*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteCollection<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteCollection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/collections/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/collections/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_collection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_collection`]
+
+[`Client::update_collection`]: super::Client::update_collection*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCollection<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CollectionRequest, String>,
+    }
+    impl<'a> UpdateCollection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CollectionRequest>,
+            <V as std::convert::TryInto<
+                types::CollectionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CollectionRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CollectionRequest,
+            ) -> types::builder::CollectionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/collections/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Collection>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CollectionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/collections/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_collection",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

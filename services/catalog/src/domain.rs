@@ -13,6 +13,7 @@ weft_kernel::define_id!(
     "A variant of a product (one size and color)."
 );
 weft_kernel::define_id!(CategoryId, "cat", "A category in the catalog tree.");
+weft_kernel::define_id!(CollectionId, "col", "A hand-picked collection of products.");
 
 /// Who can see a product: guests only see `active` ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

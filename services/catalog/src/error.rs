@@ -13,6 +13,8 @@ pub enum CatalogError {
     VariantNotFound,
     #[error("no such category")]
     CategoryNotFound,
+    #[error("no such collection")]
+    CollectionNotFound,
     #[error("the handle `{0}` is taken")]
     HandleTaken(String),
     #[error("the sku `{0}` is taken")]
@@ -33,9 +35,10 @@ impl ServiceError for CatalogError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
-            Self::ProductNotFound | Self::VariantNotFound | Self::CategoryNotFound => {
-                ErrorKind::NotFound
-            }
+            Self::ProductNotFound
+            | Self::VariantNotFound
+            | Self::CategoryNotFound
+            | Self::CollectionNotFound => ErrorKind::NotFound,
             Self::HandleTaken(_)
             | Self::SkuTaken(_)
             | Self::DuplicateVariant
@@ -52,6 +55,7 @@ impl ServiceError for CatalogError {
             Self::ProductNotFound => "product_not_found",
             Self::VariantNotFound => "variant_not_found",
             Self::CategoryNotFound => "category_not_found",
+            Self::CollectionNotFound => "collection_not_found",
             Self::HandleTaken(_) => "handle_taken",
             Self::SkuTaken(_) => "sku_taken",
             Self::DuplicateVariant => "duplicate_variant",

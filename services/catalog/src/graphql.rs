@@ -277,6 +277,17 @@ impl ProductObject {
     }
 }
 
+/// A hand-picked group of products.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Collection")]
+pub struct CollectionObject {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub product_ids: Vec<String>,
+}
+
 /// A page of products.
 #[derive(SimpleObject)]
 pub struct ProductConnection {
@@ -301,6 +312,7 @@ impl CatalogQuery {
         &self,
         ctx: &Context<'_>,
         category: Option<String>,
+        collection: Option<String>,
         brand: Option<String>,
         size: Option<String>,
         color: Option<String>,
@@ -315,6 +327,7 @@ impl CatalogQuery {
             .map_err(|e| gql_error(CatalogError::field("first", e.to_string())))?;
         let query = ProductQuery {
             category,
+            collection,
             brand,
             size,
             color,
@@ -350,6 +363,25 @@ impl CatalogQuery {
             Err(CatalogError::ProductNotFound) => Ok(None),
             Err(e) => Err(gql_error(e)),
         }
+    }
+
+    /// Every collection.
+    async fn collections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CollectionObject>> {
+        let list = ctx
+            .data::<CatalogService>()?
+            .collections()
+            .await
+            .map_err(gql_error)?;
+        Ok(list
+            .into_iter()
+            .map(|c| CollectionObject {
+                id: c.id,
+                handle: c.handle,
+                title: c.title,
+                description: c.description,
+                product_ids: c.product_ids,
+            })
+            .collect())
     }
 
     /// The category tree.

@@ -17,8 +17,8 @@ use weft_kernel::PageRequest;
 use crate::domain::{Image, Price, ProductOption};
 use crate::error::CatalogError;
 use crate::service::{
-    CatalogService, Category, CategoryInput, NewProduct, NewVariant, PriceRange, Product,
-    ProductPatch, ProductQuery, Variant, VariantPatch,
+    CatalogService, Category, CategoryInput, Collection, CollectionInput, NewProduct, NewVariant,
+    PriceRange, Product, ProductPatch, ProductQuery, Variant, VariantPatch,
 };
 
 #[derive(Tags)]
@@ -449,6 +449,70 @@ conditional_response!(ProductPageAnswer, ProductPage);
 conditional_response!(CategoryListAnswer, CategoryList);
 conditional_response!(CategoryAnswer, CategoryDto);
 conditional_response!(RecommendationsAnswer, ProductList);
+conditional_response!(CollectionListAnswer, CollectionList);
+conditional_response!(CollectionAnswer, CollectionDto);
+
+/// A hand-picked group of products.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Collection")]
+pub struct CollectionDto {
+    /// `col_…`
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    /// In the merchant's order; list them with `GET /v1/products?collection=…`.
+    pub product_ids: Vec<String>,
+}
+
+impl From<Collection> for CollectionDto {
+    fn from(c: Collection) -> Self {
+        Self {
+            id: c.id,
+            handle: c.handle,
+            title: c.title,
+            description: c.description,
+            product_ids: c.product_ids,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CollectionList {
+    pub data: Vec<CollectionDto>,
+}
+
+/// A collection to create, or the changes to one.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionRequest {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub handle: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Replaces the collection's products (in this order).
+    #[serde(default)]
+    pub product_ids: Option<Vec<String>>,
+}
+
+impl From<CollectionRequest> for CollectionInput {
+    fn from(c: CollectionRequest) -> Self {
+        Self {
+            title: c.title,
+            handle: c.handle,
+            description: c.description,
+            product_ids: c.product_ids,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum CollectionCreated {
+    #[oai(status = 201)]
+    Created(Json<CollectionDto>),
+}
 
 /// Products, best first.
 #[derive(Debug, Clone, Object)]
@@ -533,6 +597,8 @@ impl CatalogApi {
         req: &Request,
         /// A category id or handle; its subcategories are included.
         category: Query<Option<String>>,
+        /// A collection id or handle.
+        collection: Query<Option<String>>,
         brand: Query<Option<String>>,
         /// Products with a variant in this size.
         size: Query<Option<String>>,
@@ -553,6 +619,7 @@ impl CatalogApi {
         let page = page_request(limit.0, cursor.0.as_deref())?;
         let query = ProductQuery {
             category: category.0,
+            collection: collection.0,
             brand: brand.0,
             size: size.0,
             color: color.0,
@@ -663,6 +730,108 @@ impl CatalogApi {
             category.into(),
             PUBLIC_REVALIDATE,
         ))
+    }
+
+    /// Every collection.
+    #[oai(
+        path = "/v1/collections",
+        method = "get",
+        operation_id = "list_collections",
+        tag = "Tag::Catalog"
+    )]
+    async fn list_collections(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+    ) -> ApiResult<CollectionListAnswer> {
+        let data = svc
+            .collections()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(CollectionListAnswer::answer(
+            req,
+            CollectionList { data },
+            PUBLIC_REVALIDATE,
+        ))
+    }
+
+    /// A collection by id or handle.
+    #[oai(
+        path = "/v1/collections/:id",
+        method = "get",
+        operation_id = "get_collection",
+        tag = "Tag::Catalog"
+    )]
+    async fn get_collection(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<CollectionAnswer> {
+        let collection = svc.collection(&id.0).await?;
+        Ok(CollectionAnswer::answer(
+            req,
+            collection.into(),
+            PUBLIC_REVALIDATE,
+        ))
+    }
+
+    /// Creates a collection.
+    #[oai(
+        path = "/v1/admin/collections",
+        method = "post",
+        operation_id = "create_collection",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn create_collection(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        body: JsonBody<CollectionRequest>,
+    ) -> ApiResult<CollectionCreated> {
+        authz::staff(req, "catalog:write")?;
+        let collection = svc.create_collection(body.0.into()).await?;
+        Ok(CollectionCreated::Created(Json(collection.into())))
+    }
+
+    /// Renames a collection or replaces its products.
+    #[oai(
+        path = "/v1/admin/collections/:id",
+        method = "patch",
+        operation_id = "update_collection",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn update_collection(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<CollectionRequest>,
+    ) -> ApiResult<Json<CollectionDto>> {
+        authz::staff(req, "catalog:write")?;
+        Ok(Json(
+            svc.update_collection(&id.0, body.0.into()).await?.into(),
+        ))
+    }
+
+    /// Deletes a collection (its products stay).
+    #[oai(
+        path = "/v1/admin/collections/:id",
+        method = "delete",
+        operation_id = "delete_collection",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn delete_collection(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Done> {
+        authz::staff(req, "catalog:write")?;
+        svc.delete_collection(&id.0).await?;
+        Ok(Done::NoContent)
     }
 
     /// Every product in any status, for the back office.

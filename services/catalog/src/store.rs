@@ -89,13 +89,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_collections (id) {
+        id -> Text,
+        handle -> Text,
+        title -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_collection_products (collection_id, product_id) {
+        collection_id -> Text,
+        product_id -> Text,
+        position -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     catalog_products,
     catalog_product_prices,
     catalog_variant_options,
+    catalog_collection_products,
 );
 
 use catalog_categories as categories;
+use catalog_collection_products as members;
+use catalog_collections as collections;
 use catalog_product_prices as ranges;
 use catalog_products as products;
 use catalog_variant_options as options;
@@ -332,6 +354,7 @@ pub(crate) async fn delete_product(conn: &mut DbConn, id: &str) -> Result<(), St
     db_run!(conn, c => diesel::delete(prices::table.filter(prices::product_id.eq(id))).execute(c).await)?;
     db_run!(conn, c => diesel::delete(options::table.filter(options::product_id.eq(id))).execute(c).await)?;
     db_run!(conn, c => diesel::delete(variants::table.filter(variants::product_id.eq(id))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(members::table.filter(members::product_id.eq(id))).execute(c).await)?;
     db_run!(conn, c => diesel::delete(products::table.find(id)).execute(c).await)?;
     Ok(())
 }
@@ -341,6 +364,7 @@ pub(crate) async fn delete_product(conn: &mut DbConn, id: &str) -> Result<(), St
 pub(crate) struct ListFilter {
     pub statuses: Vec<String>,
     pub category_ids: Option<Vec<String>>,
+    pub collection_id: Option<String>,
     pub brand: Option<String>,
     /// (option name, value) pairs every listed product must have a variant with.
     pub option_values: Vec<(String, String)>,
@@ -387,6 +411,15 @@ pub(crate) async fn list_products(
         }
         if let Some(brand) = &filter.brand {
             q = q.filter(products::brand.eq(brand.clone()));
+        }
+        if let Some(collection) = &filter.collection_id {
+            q = q.filter(
+                products::id.eq_any(
+                    members::table
+                        .filter(members::collection_id.eq(collection.clone()))
+                        .select(members::product_id),
+                ),
+            );
         }
         for (name, value) in &filter.option_values {
             q = q.filter(
@@ -601,4 +634,125 @@ pub(crate) async fn refresh_ranges(
         db_run!(conn, c => diesel::insert_into(ranges::table).values(&row).execute(c).await)?;
     }
     Ok(())
+}
+
+// --- collections -----------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_collections)]
+pub(crate) struct CollectionRow {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_collection_products)]
+pub(crate) struct MemberRow {
+    pub collection_id: String,
+    pub product_id: String,
+    pub position: i32,
+}
+
+pub(crate) async fn list_collections(
+    conn: &mut DbConn,
+) -> Result<Vec<CollectionRow>, StorageError> {
+    Ok(
+        db_run!(conn, c => collections::table.order(collections::id).load::<CollectionRow>(c).await)?,
+    )
+}
+
+pub(crate) async fn find_collection(
+    conn: &mut DbConn,
+    id_or_handle: &str,
+) -> Result<Option<CollectionRow>, StorageError> {
+    Ok(db_run!(conn, c => collections::table
+        .filter(collections::id.eq(id_or_handle).or(collections::handle.eq(id_or_handle)))
+        .first::<CollectionRow>(c)
+        .await
+        .optional())?)
+}
+
+pub(crate) async fn collection_handle_taken(
+    conn: &mut DbConn,
+    handle: &str,
+    except: Option<&str>,
+) -> Result<bool, StorageError> {
+    let n: i64 = db_run!(conn, c => collections::table
+        .filter(collections::handle.eq(handle))
+        .filter(collections::id.ne(except.unwrap_or("")))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn insert_collection(
+    conn: &mut DbConn,
+    row: &CollectionRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(collections::table).values(row).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn update_collection(
+    conn: &mut DbConn,
+    row: &CollectionRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::update(collections::table.find(&row.id))
+        .set((
+            collections::handle.eq(&row.handle),
+            collections::title.eq(&row.title),
+            collections::description.eq(&row.description),
+            collections::updated_at.eq(row.updated_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_collection(conn: &mut DbConn, id: &str) -> Result<bool, StorageError> {
+    db_run!(conn, c => diesel::delete(members::table.filter(members::collection_id.eq(id))).execute(c).await)?;
+    let n = db_run!(conn, c => diesel::delete(collections::table.find(id)).execute(c).await)?;
+    Ok(n == 1)
+}
+
+/// Product ids of a collection, in order.
+pub(crate) async fn collection_members(
+    conn: &mut DbConn,
+    collection_ids: &[String],
+) -> Result<Vec<MemberRow>, StorageError> {
+    Ok(db_run!(conn, c => members::table
+        .filter(members::collection_id.eq_any(collection_ids))
+        .order((members::collection_id, members::position))
+        .load::<MemberRow>(c)
+        .await)?)
+}
+
+/// Replaces a collection's products.
+pub(crate) async fn set_collection_members(
+    conn: &mut DbConn,
+    collection_id: &str,
+    rows: &[MemberRow],
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::delete(members::table.filter(members::collection_id.eq(collection_id))).execute(c).await)?;
+    for row in rows {
+        db_run!(conn, c => diesel::insert_into(members::table).values(row).execute(c).await)?;
+    }
+    Ok(())
+}
+
+/// Which of `ids` are products.
+pub(crate) async fn existing_products(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<String>, StorageError> {
+    Ok(db_run!(conn, c => products::table
+        .filter(products::id.eq_any(ids))
+        .select(products::id)
+        .load::<String>(c)
+        .await)?)
 }

@@ -18,6 +18,7 @@ backend_tests!(
     only_staff_and_scoped_apps_manage_the_catalog,
     graphql_admin_mutations_follow_the_same_rules,
     recommendations_favour_the_closest_products,
+    collections_group_products_in_order,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -752,6 +753,21 @@ async fn only_staff_and_scoped_apps_manage_the_catalog(app: TestApp) {
                 "/v1/admin/categories/cat_0",
                 json!(null),
             ),
+            (
+                reqwest::Method::POST,
+                "/v1/admin/collections",
+                json!({"title": "X"}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/v1/admin/collections/col_0",
+                json!({}),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/v1/admin/collections/col_0",
+                json!(null),
+            ),
         ] {
             let mut request = app.http.request(method.clone(), app.url(path));
             if !body.is_null() {
@@ -1138,4 +1154,131 @@ async fn recommendations_favour_the_closest_products(app: TestApp) {
         let resp = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), status, "{path}");
     }
+}
+
+async fn collections_group_products_in_order(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "curator@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let mut ids = Vec::new();
+    for handle in ["one", "two", "three"] {
+        let payload = json!({"title": handle, "handle": handle, "brand": "B", "status": "active",
+            "variants": [{"sku": format!("C-{handle}"), "prices": [{"currency": "USD", "amount": 1000}]}]});
+        ids.push(
+            admin
+                .create_product()
+                .body(body::<CreateProductRequest>(payload))
+                .send()
+                .await
+                .unwrap()
+                .into_inner()
+                .id,
+        );
+    }
+    let post = |payload: serde_json::Value| {
+        let http = app.http.clone();
+        let url = app.url("/v1/admin/collections");
+        let token = session.access_token.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&payload)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let created = post(json!({"title": "Summer Linen", "product_ids": [ids[1], ids[0]]})).await;
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(created["handle"], "summer-linen");
+    assert!(created["id"].as_str().unwrap().starts_with("col_"));
+    assert_eq!(
+        created["product_ids"],
+        json!([ids[1], ids[0]]),
+        "the merchant's order"
+    );
+
+    let bad = post(json!({"title": "Bad", "product_ids": [ids[0], "prod_00000000000000000000000000000000", ids[0]]})).await;
+    assert_eq!(bad.status(), 422);
+    let bad: serde_json::Value = bad.json().await.unwrap();
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["product_ids[1]", "product_ids[2]"]);
+    assert_eq!(post(json!({"title": "Summer Linen"})).await.status(), 409);
+    assert_eq!(post(json!({"title": " "})).await.status(), 422);
+
+    let listed = |query: &'static str| {
+        let http = app.http.clone();
+        let url = app.url(&format!("/v1/products?{query}"));
+        async move {
+            let resp = http.get(url).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body: serde_json::Value = resp.json().await.unwrap();
+            let handles: Vec<String> = body["data"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| p["handle"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, handles)
+        }
+    };
+    assert_eq!(
+        listed("collection=summer-linen").await,
+        (200, vec!["two".to_owned(), "one".to_owned()])
+    );
+    let all = app
+        .client
+        .list_collections()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.data.len(), 1);
+    let one = app
+        .client
+        .get_collection()
+        .id("summer-linen")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(one.title, "Summer Linen");
+
+    admin
+        .update_collection()
+        .id(created["id"].as_str().unwrap())
+        .body(body::<weft_sdk::types::CollectionRequest>(
+            json!({"product_ids": [ids[2]]}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed("collection=summer-linen").await,
+        (200, vec!["three".to_owned()])
+    );
+    admin.delete_product().id(&ids[2]).send().await.unwrap();
+    let one = app
+        .client
+        .get_collection()
+        .id("summer-linen")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        one.product_ids.is_empty(),
+        "a deleted product leaves its collections"
+    );
+    admin.delete_collection().id(&one.id).send().await.unwrap();
+    let p = problem_of(app.client.get_collection().id("summer-linen").send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (404, "collection_not_found"));
+    assert_eq!(listed("collection=summer-linen").await.0, 404);
 }

@@ -2,8 +2,11 @@
 //! tree. Every write runs in one transaction with its `ProductUpdated` event.
 
 mod categories;
+mod collections;
 mod products;
 mod recommend;
+
+pub use collections::{Collection, CollectionInput};
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -150,6 +153,8 @@ pub struct CategoryInput {
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     pub category: Option<String>,
+    /// A collection id or handle.
+    pub collection: Option<String>,
     pub brand: Option<String>,
     pub size: Option<String>,
     pub color: Option<String>,
@@ -452,9 +457,19 @@ impl CatalogService {
         if let Some(color) = &query.color {
             option_values.push(("color".to_owned(), color.clone()));
         }
+        let collection_id = match &query.collection {
+            Some(c) => Some(
+                store::find_collection(&mut conn, c)
+                    .await?
+                    .ok_or(CatalogError::CollectionNotFound)?
+                    .id,
+            ),
+            None => None,
+        };
         let filter = ListFilter {
             statuses,
             category_ids,
+            collection_id,
             brand: query.brand.clone(),
             option_values,
             currency: currency.code().to_owned(),
