@@ -147,6 +147,25 @@ pub async fn identity_service(
     .await?)
 }
 
+/// The catalog service over this process's storage, with the configured cache TTLs.
+pub fn catalog_service(
+    settings: &Settings,
+    db: &Db,
+    bus: &Bus,
+    cache: &Cache,
+) -> weft_catalog::CatalogService {
+    weft_catalog::CatalogService::new(
+        db.clone(),
+        bus.clone(),
+        cache.clone(),
+        weft_catalog::service::CacheTtls {
+            product: Duration::from_secs(settings.cache.product_ttl_seconds),
+            listing: Duration::from_secs(settings.cache.listing_ttl_seconds),
+        },
+        weft_kernel::Clock::system(),
+    )
+}
+
 /// The social sign-in providers that have a client id.
 fn social_providers(social: &weft_config::SocialSettings) -> Providers {
     let overrides = |p: &weft_config::ProviderSettings| ProviderOverrides {
@@ -248,16 +267,14 @@ impl Application {
             bus: bus.clone(),
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
-        let catalog = weft_catalog::CatalogService::new(
-            db.clone(),
-            bus.clone(),
-            cache.clone(),
-            weft_catalog::service::CacheTtls {
-                product: Duration::from_secs(settings.cache.product_ttl_seconds),
-                listing: Duration::from_secs(settings.cache.listing_ttl_seconds),
-            },
-            weft_kernel::Clock::system(),
-        );
+        let catalog = catalog_service(&settings, &db, &bus, &cache);
+        if hosted.iter().any(|s| s.name == "catalog") {
+            bus.subscribe(Arc::new(weft_catalog::events::CacheInvalidator(
+                catalog.clone(),
+            )))
+            .await
+            .context("cannot subscribe the catalog's cache to its events")?;
+        }
 
         let api = api_service();
         let spec = api.spec_endpoint();

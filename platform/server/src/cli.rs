@@ -25,6 +25,9 @@ pub enum Command {
     /// Administer the shop from the command line.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Load data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the OpenAPI 3 document of the REST API.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -35,6 +38,23 @@ pub enum Command {
 pub enum AdminCommand {
     /// Create an admin account (there is no default admin, ever).
     Create(CreateAdminArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import products from a CSV or JSON Lines file (columns: docs/catalog.md).
+    Products(ImportProductsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportProductsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The file to read.
+    pub file: PathBuf,
+    /// `csv` or `jsonl`; guessed from the file's extension when omitted.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use weft::cli::{AdminCommand, Cli, Command, CreateAdminArgs};
+use weft::cli::{AdminCommand, Cli, Command, CreateAdminArgs, ImportCommand, ImportProductsArgs};
 use weft::{Application, services};
 use weft_config::{ConfigError, Settings};
 
@@ -32,6 +32,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_CONFIG);
             };
             run(settings, migrate)
+        }
+        Command::Import(ImportCommand::Products(args)) => {
+            let Some(settings) = load(args.common.config.as_deref(), &args.common.overrides())
+            else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            run(settings, move |settings| import_products(settings, args))
         }
         Command::Admin(AdminCommand::Create(args)) => {
             let Some(settings) = load(args.common.config.as_deref(), &args.common.overrides())
@@ -102,6 +109,50 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
         "applied {applied} migration(s) on {}",
         db.backend().as_str()
     );
+    Ok(())
+}
+
+/// `weft import products FILE`: every product in its own transaction, a progress bar on
+/// the terminal, and every refused line reported; fails (exit 1) when any line was refused.
+async fn import_products(settings: Settings, args: ImportProductsArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let format = match args.format.as_deref() {
+        Some("csv") => weft_catalog::import::Format::Csv,
+        Some("jsonl") => weft_catalog::import::Format::JsonLines,
+        Some(other) => anyhow::bail!("--format: `{other}` is not `csv` or `jsonl`"),
+        None => weft_catalog::import::Format::guess(&args.file.to_string_lossy())
+            .context("--format: cannot tell from the file name; give csv or jsonl")?,
+    };
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let (items, problems) = weft_catalog::import::read(format, &text);
+    let db = weft::app::open_database(&settings).await?;
+    weft_storage::migrate::run(&db, &services::migrations(&services::hosted(None))).await?;
+    let bus = weft::app::open_bus(&settings, &db).await?;
+    let cache = weft::app::open_cache(&settings).await?;
+    let catalog = weft::app::catalog_service(&settings, &db, &bus, &cache);
+    let bar = indicatif::ProgressBar::new(items.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} products ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = catalog
+        .import_products(items, problems, |done, _| bar.set_position(u64::from(done)))
+        .await;
+    bar.finish();
+    // The ProductUpdated events stay in the outbox: a shop running on this database
+    // publishes them, and its caches (and later its search index) follow.
+    for problem in &report.problems {
+        eprintln!("line {}: {}", problem.line, problem.reason);
+    }
+    println!(
+        "imported {} product(s); {} line(s) refused",
+        report.created,
+        report.problems.len()
+    );
+    anyhow::ensure!(report.problems.is_empty(), "some lines were refused");
     Ok(())
 }
 

@@ -10,6 +10,9 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
+// stdout carries only the ready line: oidc-provider prints its notices with console.info.
+console.log = console.info = console.error;
+
 const clients = JSON.parse(process.env.OIDC_CLIENTS ?? '[]').map((c) => ({
   grant_types: ['authorization_code'],
   response_types: ['code'],
@@ -92,6 +95,20 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
     cookies: { keys: ['weft-test-oidc-provider-cookie-key'] },
+    // Explicit lifetimes (seconds), so the defaults' notices stay quiet.
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 3600,
+    },
+    renderError: async (ctx, out) => {
+      console.error('error page:', out);
+      ctx.type = 'json';
+      ctx.body = out;
+    },
   });
   provider.on('server_error', (_ctx, err) => console.error('server_error:', err));
   handler = provider.callback();
@@ -99,5 +116,8 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
 });
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections(); // keep-alive clients must not hold the exit up
+  });
 }

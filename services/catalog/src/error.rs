@@ -15,6 +15,8 @@ pub enum CatalogError {
     CategoryNotFound,
     #[error("no such collection")]
     CollectionNotFound,
+    #[error("no such job")]
+    JobNotFound,
     #[error("the handle `{0}` is taken")]
     HandleTaken(String),
     #[error("the sku `{0}` is taken")]
@@ -38,7 +40,8 @@ impl ServiceError for CatalogError {
             Self::ProductNotFound
             | Self::VariantNotFound
             | Self::CategoryNotFound
-            | Self::CollectionNotFound => ErrorKind::NotFound,
+            | Self::CollectionNotFound
+            | Self::JobNotFound => ErrorKind::NotFound,
             Self::HandleTaken(_)
             | Self::SkuTaken(_)
             | Self::DuplicateVariant
@@ -56,6 +59,7 @@ impl ServiceError for CatalogError {
             Self::VariantNotFound => "variant_not_found",
             Self::CategoryNotFound => "category_not_found",
             Self::CollectionNotFound => "collection_not_found",
+            Self::JobNotFound => "job_not_found",
             Self::HandleTaken(_) => "handle_taken",
             Self::SkuTaken(_) => "sku_taken",
             Self::DuplicateVariant => "duplicate_variant",

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use weft_http::conditional::{PRIVATE, PUBLIC_REVALIDATE};
@@ -17,8 +17,8 @@ use weft_kernel::PageRequest;
 use crate::domain::{Image, Price, ProductOption};
 use crate::error::CatalogError;
 use crate::service::{
-    CatalogService, Category, CategoryInput, Collection, CollectionInput, NewProduct, NewVariant,
-    PriceRange, Product, ProductPatch, ProductQuery, Variant, VariantPatch,
+    CatalogService, Category, CategoryInput, Collection, CollectionInput, Job, NewProduct,
+    NewVariant, PriceRange, Product, ProductPatch, ProductQuery, Variant, VariantPatch,
 };
 
 #[derive(Tags)]
@@ -508,6 +508,65 @@ impl From<CollectionRequest> for CollectionInput {
     }
 }
 
+/// A line of an import that did not land, and why.
+#[derive(Debug, Clone, Object)]
+pub struct ImportProblemDto {
+    pub line: u32,
+    pub reason: String,
+}
+
+/// A background job and its progress.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Job")]
+pub struct JobDto {
+    /// `job_…`
+    pub id: String,
+    /// `product_import`
+    pub kind: String,
+    /// `running` or `done`.
+    pub status: String,
+    /// Products (and unreadable lines) in the file.
+    pub total: u32,
+    pub processed: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    /// Every refused line with its reason, once the job is done.
+    pub problems: Vec<ImportProblemDto>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Job> for JobDto {
+    fn from(j: Job) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            total: j.total,
+            processed: j.processed,
+            succeeded: j.succeeded,
+            failed: j.failed,
+            problems: j
+                .problems
+                .into_iter()
+                .map(|p| ImportProblemDto {
+                    line: u32::try_from(p.line).unwrap_or(u32::MAX),
+                    reason: p.reason,
+                })
+                .collect(),
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ImportAccepted {
+    /// The import runs in the background; follow it at `GET /v1/admin/jobs/{id}`.
+    #[oai(status = 202)]
+    Accepted(Json<JobDto>),
+}
+
 #[derive(ApiResponse)]
 pub enum CollectionCreated {
     #[oai(status = 201)]
@@ -832,6 +891,51 @@ impl CatalogApi {
         authz::staff(req, "catalog:write")?;
         svc.delete_collection(&id.0).await?;
         Ok(Done::NoContent)
+    }
+
+    /// Imports products from a CSV or JSON Lines file sent as the body (see
+    /// docs/catalog.md for the columns), in the background. Each product lands whole or
+    /// not at all; refused lines are listed with their reasons on the job.
+    #[oai(
+        path = "/v1/admin/products/import",
+        method = "post",
+        operation_id = "import_products",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn import_products(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// `csv` or `jsonl`.
+        format: Query<String>,
+        body: PlainText<String>,
+    ) -> ApiResult<ImportAccepted> {
+        let actor = authz::staff(req, "catalog:write")?;
+        let format = match format.0.as_str() {
+            "csv" => crate::import::Format::Csv,
+            "jsonl" => crate::import::Format::JsonLines,
+            _ => return Err(CatalogError::field("format", "must be `csv` or `jsonl`").into()),
+        };
+        let (items, problems) = crate::import::read(format, &body.0);
+        let job = svc.start_import(&actor.id, items, problems).await?;
+        Ok(ImportAccepted::Accepted(Json(job.into())))
+    }
+
+    /// A background job's progress and outcome.
+    #[oai(
+        path = "/v1/admin/jobs/:id",
+        method = "get",
+        operation_id = "get_job",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn get_job(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<JobDto>> {
+        authz::staff(req, "catalog:write")?;
+        Ok(Json(svc.job(&id.0).await?.into()))
     }
 
     /// Every product in any status, for the back office.

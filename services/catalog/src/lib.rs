@@ -5,7 +5,8 @@
 //! `catalog_variant_prices`, `catalog_product_prices` (each product's price range per
 //! currency, kept in step in the same transaction), `catalog_categories`.
 //! Events emitted: `ProductUpdated` (created, updated, deleted) with every write, through
-//! the outbox.
+//! the outbox. Consumed: `ProductUpdated` (consumer `catalog-cache`) to retire cached
+//! answers whoever made the change.
 //! Invariants: handles and SKUs are unique; a product has at most one variant per
 //! combination of option values, and every variant names one value of each option;
 //! prices are integer minor units ≥ 0 in ISO 4217 currencies; guests only see `active`
@@ -14,8 +15,10 @@
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod service;
 mod store;
 

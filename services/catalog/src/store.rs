@@ -756,3 +756,65 @@ pub(crate) async fn existing_products(
         .load::<String>(c)
         .await)?)
 }
+
+// --- jobs ------------------------------------------------------------------------------
+
+diesel::table! {
+    catalog_jobs (id) {
+        id -> Text,
+        kind -> Text,
+        status -> Text,
+        total -> Integer,
+        processed -> Integer,
+        succeeded -> Integer,
+        failed -> Integer,
+        problems -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = catalog_jobs)]
+pub(crate) struct JobRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub total: i32,
+    pub processed: i32,
+    pub succeeded: i32,
+    pub failed: i32,
+    pub problems: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+pub(crate) async fn insert_job(conn: &mut DbConn, row: &JobRow) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(catalog_jobs::table).values(row).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn update_job(conn: &mut DbConn, row: &JobRow) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::update(catalog_jobs::table.find(&row.id))
+        .set((
+            catalog_jobs::status.eq(&row.status),
+            catalog_jobs::total.eq(row.total),
+            catalog_jobs::processed.eq(row.processed),
+            catalog_jobs::succeeded.eq(row.succeeded),
+            catalog_jobs::failed.eq(row.failed),
+            catalog_jobs::problems.eq(&row.problems),
+            catalog_jobs::updated_at.eq(row.updated_at),
+            catalog_jobs::finished_at.eq(row.finished_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn find_job(conn: &mut DbConn, id: &str) -> Result<Option<JobRow>, StorageError> {
+    Ok(db_run!(conn, c => catalog_jobs::table.find(id).first::<JobRow>(c).await.optional())?)
+}

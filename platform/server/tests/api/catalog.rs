@@ -19,6 +19,8 @@ backend_tests!(
     graphql_admin_mutations_follow_the_same_rules,
     recommendations_favour_the_closest_products,
     collections_group_products_in_order,
+    imports_land_good_products_whole_and_report_bad_lines,
+    the_cli_import_shows_in_a_running_shop,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -1281,4 +1283,200 @@ async fn collections_group_products_in_order(app: TestApp) {
     let p = problem_of(app.client.get_collection().id("summer-linen").send().await).await;
     assert_eq!((p.status, p.code.as_str()), (404, "collection_not_found"));
     assert_eq!(listed("collection=summer-linen").await.0, 404);
+}
+
+const IMPORT_CSV: &str = "handle,title,brand,status,tags,option:size,sku,price:USD,price:EUR\n\
+    imp-tee,Imported Tee,Plain,active,summer|cotton,S,IMP-TEE-S,1500,1400\n\
+    imp-tee,,,,,M,IMP-TEE-M,1500,1400\n\
+    imp-bad,Bad Price,Plain,active,,S,IMP-BAD-S,ten,\n\
+    imp-bad,,,,,M,IMP-BAD-M,1000,\n\
+    imp-neg,Negative,Plain,active,,S,IMP-NEG-S,-5,\n\
+    imp-dup,Duplicate Sku,Plain,active,,S,IMP-TEE-S,900,\n\
+    imp-coat,Imported Coat,Loom,active,,L,IMP-COAT-L,20000,18000\n";
+
+async fn wait_for_job(app: &TestApp, token: &str, id: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let job: serde_json::Value = app
+            .http
+            .get(app.url(&format!("/v1/admin/jobs/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["status"] == "done" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import did not finish");
+}
+
+async fn imports_land_good_products_whole_and_report_bad_lines(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "importer@example.com").await;
+    let import = |format: &str, body: &str, token: &str| {
+        app.http
+            .post(app.url(&format!("/v1/admin/products/import?format={format}")))
+            .bearer_auth(token)
+            .header("content-type", "text/plain")
+            .body(body.to_owned())
+            .send()
+    };
+    let resp = import("csv", IMPORT_CSV, &session.access_token)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let job: serde_json::Value = resp.json().await.unwrap();
+    assert!(job["id"].as_str().unwrap().starts_with("job_"));
+    let job = wait_for_job(&app, &session.access_token, job["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (job["succeeded"].as_u64(), job["failed"].as_u64()),
+        (Some(2), Some(3)),
+        "{job}"
+    );
+    let lines: Vec<u64> = job["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 6, 7], "{job}");
+    assert!(
+        job["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("price:usd")
+    );
+    assert!(
+        job["problems"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("amount")
+    );
+    assert!(
+        job["problems"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sku")
+    );
+
+    let tee = app
+        .client
+        .get_product()
+        .id("imp-tee")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tee.variants.len(), 2);
+    assert_eq!(tee.tags, ["summer", "cotton"]);
+    let p = problem_of(app.client.get_product().id("imp-bad").send().await).await;
+    assert_eq!(
+        p.status, 404,
+        "a product with a bad row is not imported at all"
+    );
+    assert!(
+        stored_strings(
+            &app,
+            "SELECT sku AS v FROM catalog_variants WHERE sku LIKE 'IMP-BAD%'"
+        )
+        .await
+        .is_empty()
+    );
+
+    let jsonl = "{\"title\": \"Json Scarf\", \"brand\": \"Marlow\", \"status\": \"active\", \"variants\": [{\"sku\": \"J-1\", \"prices\": [{\"currency\": \"USD\", \"amount\": 3900}]}]}\nnot json\n";
+    let job: serde_json::Value = import("jsonl", jsonl, &session.access_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = wait_for_job(&app, &session.access_token, job["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (job["succeeded"].as_u64(), job["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    app.client
+        .get_product()
+        .id("json-scarf")
+        .send()
+        .await
+        .unwrap();
+
+    let resp = import("xml", "<x/>", &session.access_token).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let shopper = customer(&app, "no-import@example.com").await;
+    let resp = import("csv", IMPORT_CSV, &shopper.access_token)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let resp = app
+        .http
+        .get(app.url("/v1/admin/jobs/job_nope"))
+        .bearer_auth(&session.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+async fn the_cli_import_shows_in_a_running_shop(app: TestApp) {
+    // A cached (empty) listing first: the import must retire it, from another process.
+    let before = app
+        .client
+        .list_products()
+        .brand("Loom")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(before.data.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("products.csv");
+    std::fs::write(&file, IMPORT_CSV).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.args(["import", "products"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&app.settings.data_dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL");
+    if let Some(url) = &app.settings.database_url {
+        cmd.env("WEFT_DATABASE_URL", url);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "refused lines make the command fail");
+    assert!(
+        stdout.contains("imported 2 product(s); 3 line(s) refused"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("line 4: ") && stderr.contains("line 7: "),
+        "{stderr}"
+    );
+
+    let mut seen = false;
+    for _ in 0..100 {
+        let page = app
+            .client
+            .list_products()
+            .brand("Loom")
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        if page.data.iter().any(|p| p.handle == "imp-coat") {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen,
+        "the running shop's cached listing never showed the imported product"
+    );
 }

@@ -3,10 +3,12 @@
 
 mod categories;
 mod collections;
+mod jobs;
 mod products;
 mod recommend;
 
 pub use collections::{Collection, CollectionInput};
+pub use jobs::{ImportReport, Job};
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -227,6 +229,11 @@ impl CatalogService {
     /// After a committed write: wake the event relay, retire every cached answer.
     pub(super) async fn changed(&self) {
         self.bus.wake();
+        self.retire_cached().await;
+    }
+
+    /// Makes every cached catalog answer unreachable.
+    pub async fn retire_cached(&self) {
         self.cache.increment(GENERATION, GENERATION_TTL).await;
     }
 
