@@ -23,6 +23,12 @@ for _ in $(seq 1 600); do
   [ "$n" -ge 64 ] && break
   sleep 0.5
 done
+# Let the seed's events drain (each one retires the catalog cache) before measuring.
+for _ in $(seq 1 240); do
+  handled=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^bus_events_handled_total\{consumer="catalog-cache"/ {s += $2} END {print s + 0}')
+  [ "${handled%.*}" -ge 1088 ] && break
+  sleep 0.5
+done
 handle=$(curl -fsS "http://127.0.0.1:$port/v1/products?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["handle"])')
 declare -A paths=(
   [health]="/health/live"

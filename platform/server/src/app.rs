@@ -288,6 +288,12 @@ impl Application {
             settings.graphql.max_depth,
             settings.graphql.max_complexity,
         );
+        // Guests' catalog reads are answered from cached bytes when nothing changed.
+        let api = weft_catalog::http_cache::PublicReads::new(
+            poem::IntoEndpoint::into_endpoint(api),
+            catalog.clone(),
+            Duration::from_secs(settings.cache.listing_ttl_seconds),
+        );
         let routes = Route::new()
             .nest("/", api)
             .at("/v1/openapi.json", spec)

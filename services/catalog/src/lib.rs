@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod http_cache;
 pub mod import;
 pub mod service;
 mod store;

@@ -232,6 +232,16 @@ impl CatalogService {
         self.retire_cached().await;
     }
 
+    /// The cache key of a whole HTTP answer (see `http_cache`).
+    pub async fn answer_key(&self, uri: &str) -> String {
+        self.key(&format!("http:{uri}")).await
+    }
+
+    /// The cache underneath, for answers kept as raw bytes.
+    pub fn cache_store(&self) -> &std::sync::Arc<dyn weft_cache::CacheStore> {
+        self.cache.store()
+    }
+
     /// Makes every cached catalog answer unreachable.
     pub async fn retire_cached(&self) {
         self.cache.increment(GENERATION, GENERATION_TTL).await;

@@ -1,0 +1,185 @@
+//! Whole answers to guests' catalog reads, cached as the bytes that went out: a hit costs
+//! one cache read and no database, JSON or hashing work. Keys carry the catalog's cache
+//! generation, so any catalog change retires every cached answer at once (see
+//! `service`). Requests with credentials pass through: an admin may see drafts, and
+//! their answers are private.
+
+use std::time::Duration;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::service::CatalogService;
+
+/// The public read paths whose answers are cached.
+const PREFIXES: &[&str] = &["/v1/products", "/v1/categories", "/v1/collections"];
+/// Larger answers are served but not cached.
+const MAX_CACHED_BYTES: usize = 2 * 1024 * 1024;
+
+/// What is kept next to the body.
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    etag: String,
+    cache_control: String,
+    content_type: String,
+}
+
+/// Wraps the routes; see the module docs.
+pub struct PublicReads<E> {
+    inner: E,
+    catalog: CatalogService,
+    ttl: Duration,
+}
+
+impl<E> PublicReads<E> {
+    pub fn new(inner: E, catalog: CatalogService, ttl: Duration) -> Self {
+        Self {
+            inner,
+            catalog,
+            ttl,
+        }
+    }
+}
+
+fn cacheable(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::GET
+        && PREFIXES
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && !req.headers().contains_key("x-api-key")
+}
+
+/// `head` as one JSON line, then the body.
+fn encode(head: &Head, body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = serde_json::to_vec(head).ok()?;
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    Some(out)
+}
+
+fn decode(bytes: &[u8]) -> Option<(Head, &[u8])> {
+    let split = bytes.iter().position(|b| *b == b'\n')?;
+    let head = serde_json::from_slice(&bytes[..split]).ok()?;
+    Some((head, &bytes[split + 1..]))
+}
+
+fn replay(req: &Request, head: &Head, body: &[u8]) -> Response {
+    let not_modified = weft_http::conditional::not_modified(req, &head.etag);
+    let mut resp = if not_modified {
+        Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .finish()
+    } else {
+        Response::builder()
+            .status(StatusCode::OK)
+            .content_type(head.content_type.as_str())
+            .body(body.to_vec())
+    };
+    let headers = resp.headers_mut();
+    for (name, value) in [
+        (header::ETAG, &head.etag),
+        (header::CACHE_CONTROL, &head.cache_control),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    resp
+}
+
+impl<E: Endpoint> Endpoint for PublicReads<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if !cacheable(&req) {
+            return self.inner.call(req).await.map(IntoResponse::into_response);
+        }
+        let key = self.catalog.answer_key(&req.uri().to_string()).await;
+        let store = self.catalog.cache_store();
+        if let Ok(Some(bytes)) = store.get(&key).await
+            && let Some((head, body)) = decode(&bytes)
+        {
+            metrics::counter!("catalog_answer_cache_total", "result" => "hit").increment(1);
+            return Ok(replay(&req, &head, body));
+        }
+        metrics::counter!("catalog_answer_cache_total", "result" => "miss").increment(1);
+        // Asked without a condition, so the stored answer is the whole one.
+        let condition = req.headers().get(header::IF_NONE_MATCH).cloned();
+        let mut plain = req;
+        plain.headers_mut().remove(header::IF_NONE_MATCH);
+        let resp = self.inner.call(plain).await?.into_response();
+        if resp.status() != StatusCode::OK {
+            return Ok(resp);
+        }
+        let header_of = |name: header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (Some(etag), Some(cache_control)) =
+            (header_of(header::ETAG), header_of(header::CACHE_CONTROL))
+        else {
+            return Ok(resp);
+        };
+        let head = Head {
+            etag,
+            cache_control,
+            content_type: header_of(header::CONTENT_TYPE)
+                .unwrap_or_else(|| "application/json; charset=utf-8".to_owned()),
+        };
+        let body = resp.into_body().into_bytes().await?;
+        if body.len() <= MAX_CACHED_BYTES
+            && let Some(entry) = encode(&head, &body)
+            && let Err(err) = store.set(&key, entry, self.ttl).await
+        {
+            tracing::debug!(error = %err, "catalog answer not cached");
+        }
+        let mut req_for_replay = Request::default();
+        if let Some(condition) = condition {
+            req_for_replay
+                .headers_mut()
+                .insert(header::IF_NONE_MATCH, condition);
+        }
+        Ok(replay(&req_for_replay, &head, &body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_only_guest_catalog_reads_are_cached() {
+        let head = Head {
+            etag: "\"e\"".into(),
+            cache_control: "public, no-cache".into(),
+            content_type: "application/json".into(),
+        };
+        let entry = encode(&head, b"{\"data\":[]}\n").unwrap();
+        let (back, body) = decode(&entry).unwrap();
+        assert_eq!(
+            (back.etag.as_str(), body),
+            ("\"e\"", &b"{\"data\":[]}\n"[..])
+        );
+        let get = |path: &str| Request::builder().uri_str(path).finish();
+        assert!(cacheable(&get("/v1/products?size=M")));
+        assert!(cacheable(&get("/v1/categories/women")));
+        assert!(!cacheable(&get("/v1/productsx")));
+        assert!(!cacheable(&get("/v1/admin/products")));
+        let with_token = Request::builder()
+            .uri_str("/v1/products")
+            .header(header::AUTHORIZATION, "Bearer x")
+            .finish();
+        assert!(!cacheable(&with_token));
+        let post = Request::builder()
+            .method(Method::POST)
+            .uri_str("/v1/products")
+            .finish();
+        assert!(!cacheable(&post));
+    }
+}
