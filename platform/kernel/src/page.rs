@@ -67,6 +67,18 @@ impl PageRequest {
         Ok(Self { limit, cursor })
     }
 
+    /// As [`PageRequest::parse`], the failure naming its query parameter for a 422.
+    pub fn from_query(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, crate::FieldError> {
+        Self::parse(limit, cursor).map_err(|e| {
+            let field = if matches!(e, PageError::Limit) {
+                "limit"
+            } else {
+                "cursor"
+            };
+            crate::FieldError::new(field, e.to_string())
+        })
+    }
+
     /// How many rows to fetch: one more than the limit tells whether a next page exists.
     pub fn fetch_size(&self) -> i64 {
         i64::from(self.limit) + 1

@@ -611,14 +611,7 @@ pub enum Done {
 }
 
 fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, CatalogError> {
-    PageRequest::parse(limit, cursor).map_err(|e| {
-        let field = if matches!(e, weft_kernel::page::PageError::Limit) {
-            "limit"
-        } else {
-            "cursor"
-        };
-        CatalogError::field(field, e.to_string())
-    })
+    PageRequest::from_query(limit, cursor).map_err(|e| CatalogError::Invalid(vec![e]))
 }
 
 fn images(list: Vec<ImageDto>) -> Vec<Image> {

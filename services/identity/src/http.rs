@@ -532,14 +532,7 @@ fn basic_credentials(req: &Request) -> Option<Result<(String, String), GrantErro
 }
 
 fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, IdentityError> {
-    PageRequest::parse(limit, cursor).map_err(|e| {
-        let field = if matches!(e, weft_kernel::page::PageError::Limit) {
-            "limit"
-        } else {
-            "cursor"
-        };
-        IdentityError::Invalid(vec![weft_kernel::FieldError::new(field, e.to_string())])
-    })
+    PageRequest::from_query(limit, cursor).map_err(|e| IdentityError::Invalid(vec![e]))
 }
 
 // --- accounts -------------------------------------------------------------------------
