@@ -87,6 +87,17 @@ pub fn staff<'r>(req: &'r Request, scope: &'static str) -> Result<&'r Principal,
     check_staff(req.data::<Principal>(), scope)
 }
 
+/// The gate in front of every `/v1/admin/…` route, before its body is read: an admin,
+/// or an app (whose scope the endpoint then checks).
+pub fn check_back_office(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
+    let p = enrolled(principal)?;
+    match p.kind {
+        PrincipalKind::App => Ok(p),
+        PrincipalKind::User if p.is_admin() => Ok(p),
+        PrincipalKind::User => Err(AuthzError::Forbidden("admin")),
+    }
+}
+
 /// [`signed_in`] for callers that hold an `Option<&Principal>` (GraphQL).
 pub fn check_signed_in(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
     let p = enrolled(principal)?;

@@ -7,7 +7,8 @@
 //! 4. problems — any error or panic below becomes problem+json carrying the request id;
 //! 5. authentication — the [`Authenticator`] names the caller, if any;
 //! 6. rate limits per client IP, user and app (health and metrics exempt, so probes never
-//!    get 429);
+//!    get 429); then `/v1/admin/…` is closed to guests (401) and customers (403) before
+//!    any body is read;
 //! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it;
 //! 8. `Idempotency-Key` for POSTs under `/v1`;
 //! 9. CORS (only when origins are configured), then the routes.
@@ -189,6 +190,13 @@ impl Edge {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             return Ok(resp);
+        }
+        // The back office is closed to guests and customers before any body is read, so
+        // they get 401/403 whatever they send; scopes are the endpoints' to check.
+        if req.uri().path().starts_with("/v1/admin/")
+            && let Err(denied) = crate::authz::check_back_office(req.data::<Principal>())
+        {
+            return Err(crate::ApiError::from(denied).into());
         }
         limit_body(&mut req, self.stack.body_limit_bytes).await?;
         match &self.stack.idempotency {

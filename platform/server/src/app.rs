@@ -166,6 +166,37 @@ pub fn catalog_service(
     )
 }
 
+/// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
+/// trying in the background instead, so the consumer joins once the broker is back.
+async fn subscribe(
+    bus: &Bus,
+    handler: Arc<dyn weft_bus::EventHandler>,
+    start_degraded: bool,
+) -> anyhow::Result<()> {
+    let consumer = handler.consumer();
+    match bus.subscribe(Arc::clone(&handler)).await {
+        Ok(()) => Ok(()),
+        Err(err) if start_degraded => {
+            tracing::warn!(error = %err, consumer, "cannot subscribe yet; retrying in the background");
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    if bus.subscribe(Arc::clone(&handler)).await.is_ok() {
+                        tracing::info!(consumer, "subscribed");
+                        return;
+                    }
+                }
+            });
+            Ok(())
+        }
+        Err(err) => {
+            Err(anyhow::Error::new(err)
+                .context(format!("cannot subscribe `{consumer}` to its events")))
+        }
+    }
+}
+
 /// The social sign-in providers that have a client id.
 fn social_providers(social: &weft_config::SocialSettings) -> Providers {
     let overrides = |p: &weft_config::ProviderSettings| ProviderOverrides {
@@ -269,11 +300,8 @@ impl Application {
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
         let catalog = catalog_service(&settings, &db, &bus, &cache);
         if hosted.iter().any(|s| s.name == "catalog") {
-            bus.subscribe(Arc::new(weft_catalog::events::CacheInvalidator(
-                catalog.clone(),
-            )))
-            .await
-            .context("cannot subscribe the catalog's cache to its events")?;
+            let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
+            subscribe(&bus, handler, settings.start_degraded).await?;
         }
 
         let api = api_service();

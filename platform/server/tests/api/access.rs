@@ -600,6 +600,18 @@ async fn every_admin_endpoint_refuses_guests_and_customers(app: TestApp) {
             assert_eq!(problem["code"], code, "{who} {method} {path}");
         }
     }
+    // Refused before the body is read: a malformed one changes nothing.
+    for (token, status) in [(None, 401), (Some(shopper.access_token.as_str()), 403)] {
+        let mut request = app
+            .http
+            .post(app.url("/v1/admin/products"))
+            .header("content-type", "application/json")
+            .body("{not json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        assert_eq!(request.send().await.unwrap().status(), status);
+    }
     // Nothing was written by the refused calls.
     assert!(
         crate::support::stored_strings(&app, "SELECT id AS v FROM identity_apps")
