@@ -51,6 +51,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
+    /// Largest accepted product import file (`POST /v1/admin/products/import`), in bytes.
+    pub import_body_limit_bytes: usize,
     /// `json` (default) or `pretty` log lines.
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
@@ -161,6 +163,7 @@ impl Default for Settings {
             trust_forwarded_for: false,
             cors_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
+            import_body_limit_bytes: 64 * 1024 * 1024,
             log_format: LogFormat::Json,
             shutdown_grace_seconds: 30,
             keys_dir: None,
@@ -233,6 +236,7 @@ const ENV_KEYS: &[&str] = &[
     "trust_forwarded_for",
     "cors_origins",
     "body_limit_bytes",
+    "import_body_limit_bytes",
     "log_format",
     "shutdown_grace_seconds",
     "keys_dir",

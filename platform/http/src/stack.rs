@@ -46,6 +46,8 @@ pub struct ClientIp(pub Option<IpAddr>);
 #[derive(Clone)]
 pub struct HttpStack {
     pub body_limit_bytes: usize,
+    /// Paths that take larger bodies (file uploads such as product imports): path → bytes.
+    pub large_bodies: Vec<(&'static str, usize)>,
     pub rate_limits: Option<RateLimits>,
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
@@ -198,7 +200,13 @@ impl Edge {
         {
             return Err(crate::ApiError::from(denied).into());
         }
-        limit_body(&mut req, self.stack.body_limit_bytes).await?;
+        let limit = self
+            .stack
+            .large_bodies
+            .iter()
+            .find(|(path, _)| req.uri().path() == *path)
+            .map_or(self.stack.body_limit_bytes, |(_, limit)| *limit);
+        limit_body(&mut req, limit).await?;
         match &self.stack.idempotency {
             Some(idempotency) if Idempotency::applies(&req) => {
                 idempotency.run(req, Arc::clone(&self.inner)).await

@@ -346,6 +346,10 @@ impl Application {
         let idempotency = Idempotency::new(db.clone());
         let stack = HttpStack {
             body_limit_bytes: settings.body_limit_bytes,
+            large_bodies: vec![(
+                "/v1/admin/products/import",
+                settings.import_body_limit_bytes,
+            )],
             rate_limits: RateLimits::new(
                 cache.clone(),
                 Budgets {

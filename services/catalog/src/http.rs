@@ -530,7 +530,7 @@ pub struct JobDto {
     pub processed: u32,
     pub succeeded: u32,
     pub failed: u32,
-    /// Every refused line with its reason, once the job is done.
+    /// Refused lines with their reasons (the first 1,000), once the job is done.
     pub problems: Vec<ImportProblemDto>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,

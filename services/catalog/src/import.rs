@@ -246,7 +246,10 @@ fn read_csv(text: &str) -> (Vec<ImportItem>, Vec<ImportProblem>) {
 
     // Products in file order; a product whose row fails is dropped whole.
     let mut items: Vec<ImportItem> = Vec::new();
-    let mut broken: Vec<String> = Vec::new();
+    // Handle → position in `items`, and handles of dropped products: lookups stay O(1)
+    // on files of hundreds of thousands of rows.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut broken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -286,15 +289,19 @@ fn read_csv(text: &str) -> (Vec<ImportItem>, Vec<ImportProblem>) {
             Ok(v) => v,
             Err(reason) => {
                 problems.push(ImportProblem { line, reason });
-                broken.push(handle.clone());
-                items.retain(|i| i.product.handle.as_deref() != Some(handle.as_str()));
+                if let Some(at) = index.remove(&handle) {
+                    items.remove(at);
+                    for position in index.values_mut() {
+                        if *position > at {
+                            *position -= 1;
+                        }
+                    }
+                }
+                broken.insert(handle);
                 continue;
             }
         };
-        if let Some(item) = items
-            .iter_mut()
-            .find(|i| i.product.handle.as_deref() == Some(handle.as_str()))
-        {
+        if let Some(item) = index.get(&handle).and_then(|at| items.get_mut(*at)) {
             // Collect each option's values in first-seen order.
             for option in &mut item.product.options {
                 if let Some(v) = variant.options.get(&option.name)
@@ -326,6 +333,7 @@ fn read_csv(text: &str) -> (Vec<ImportItem>, Vec<ImportProblem>) {
             })
             .collect();
         let title = cell("title").unwrap_or_default();
+        index.insert(handle.clone(), items.len());
         items.push(ImportItem {
             line,
             product: NewProduct {

@@ -35,6 +35,7 @@ fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
     let cache = Cache::new(Arc::new(MemoryStore::new(1000)), Ttls::default());
     let stack = HttpStack {
         body_limit_bytes: 1024,
+        large_bodies: Vec::new(),
         rate_limits: RateLimits::new(cache, budgets),
         // The in-memory client has no socket address; the test names the client IP.
         trust_forwarded_for: true,

@@ -113,6 +113,7 @@ type Client = TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>;
 fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
     let stack = HttpStack {
         body_limit_bytes: 64 * 1024,
+        large_bodies: Vec::new(),
         rate_limits: None,
         trust_forwarded_for: false,
         cors_origins: vec![],

@@ -71,6 +71,7 @@ impl TestApi {
 fn client() -> TestClient<crate::stack::Edge> {
     let stack = HttpStack {
         body_limit_bytes: 1024,
+        large_bodies: Vec::new(),
         rate_limits: None,
         trust_forwarded_for: false,
         cors_origins: vec!["https://shop.example.com".to_owned()],

@@ -21,6 +21,7 @@ backend_tests!(
     collections_group_products_in_order,
     imports_land_good_products_whole_and_report_bad_lines,
     the_cli_import_shows_in_a_running_shop,
+    a_ten_megabyte_import_with_broken_rows_lands_its_good_products,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -1479,4 +1480,69 @@ async fn the_cli_import_shows_in_a_running_shop(app: TestApp) {
         seen,
         "the running shop's cached listing never showed the imported product"
     );
+}
+
+async fn a_ten_megabyte_import_with_broken_rows_lands_its_good_products(app: TestApp) {
+    use std::fmt::Write as _;
+    let (session, _, _) = enrolled_admin(&app, "bulk@example.com").await;
+    let mut csv = String::from("handle,title,brand,status,sku,price:USD\n");
+    csv.push_str("bulk-good-1,Bulk Good One,Plain,active,BULK-G1,1000\n");
+    let mut broken = 0;
+    while csv.len() < 10 * 1024 * 1024 {
+        broken += 1;
+        let _ = writeln!(
+            csv,
+            "bulk-broken-{broken},A product whose price is not a number at all,Plain,active,BULK-B{broken},ten dollars"
+        );
+    }
+    csv.push_str("bulk-good-2,Bulk Good Two,Plain,active,BULK-G2,2000\n");
+    assert!(csv.len() > 10 * 1024 * 1024);
+    let resp = app
+        .http
+        .post(app.url("/v1/admin/products/import?format=csv"))
+        .bearer_auth(&session.access_token)
+        .header("content-type", "text/plain")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        202,
+        "an import may be larger than other bodies"
+    );
+    let job: serde_json::Value = resp.json().await.unwrap();
+    let job = wait_for_job(&app, &session.access_token, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["succeeded"].as_u64(), Some(2), "{}", job["status"]);
+    assert_eq!(job["failed"].as_u64(), Some(broken));
+    let listed = job["problems"].as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        1000,
+        "the first 1,000 refused lines are listed"
+    );
+    assert_eq!(listed[0]["line"].as_u64(), Some(3));
+    app.client
+        .get_product()
+        .id("bulk-good-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_strings(&app, "SELECT id AS v FROM catalog_products")
+            .await
+            .len(),
+        2,
+        "no broken product landed"
+    );
+    // Other endpoints keep the ordinary limit.
+    let resp = app
+        .http
+        .post(app.url("/v1/admin/products"))
+        .bearer_auth(&session.access_token)
+        .json(&json!({"title": "x".repeat(2 * 1024 * 1024), "brand": "B"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
 }

@@ -11,6 +11,9 @@ use crate::error::CatalogError;
 use crate::import::{ImportItem, ImportProblem};
 use crate::store::{self, JobRow};
 
+/// A job lists at most this many refused lines (`failed` counts them all).
+pub const MAX_LISTED_PROBLEMS: usize = 1000;
+
 /// Progress and outcome of a background job.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -149,9 +152,12 @@ impl CatalogService {
             }
             problems.sort_by_key(|p| p.line);
             "done".clone_into(&mut job.status);
+            let failed = problems.len();
+            // The count is whole; the list keeps the first problems, enough to fix a file.
+            problems.truncate(MAX_LISTED_PROBLEMS);
             job.processed = job.total;
             job.succeeded = i32::try_from(created).unwrap_or(i32::MAX);
-            job.failed = i32::try_from(problems.len()).unwrap_or(i32::MAX);
+            job.failed = i32::try_from(failed).unwrap_or(i32::MAX);
             job.problems = serde_json::to_string(&problems).unwrap_or_else(|_| "[]".to_owned());
             job.finished_at = Some(svc.clock.now().naive_utc());
             if let Err(err) = svc.save_job(&job).await {
