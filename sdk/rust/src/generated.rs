@@ -482,7 +482,7 @@ pub mod types {
         pub id: ::std::string::String,
         ///`product_import`
         pub kind: ::std::string::String,
-        ///Every refused line with its reason, once the job is done.
+        ///Refused lines with their reasons (the first 1,000), once the job is done.
         pub problems: ::std::vec::Vec<ImportProblemDto>,
         pub processed: u32,
         ///`running` or `done`.
