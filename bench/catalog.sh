@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Catalog read throughput on a release `weft serve --demo` (embedded: SQLite + in-process
 # cache), at 32 connections with wrk: the /health/live floor, a page of 20 products, a
-# category listing with a size filter, and a product detail by handle — each with
-# requests/s, p50, p99 and its ratio to /health/live. Run by hand; figures go into notes.
-# (The search-with-a-typo scenario joins when search lands.)
+# category listing with a size filter, a product detail by handle, and a search with a
+# typo ("jaket", with facets and highlights) — each with requests/s, p50, p99 and its
+# ratio to /health/live. Run by hand; figures go into notes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -26,7 +26,8 @@ done
 # Let the seed's events drain (each one retires the catalog cache) before measuring.
 for _ in $(seq 1 240); do
   handled=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^bus_events_handled_total\{consumer="catalog-cache"/ {s += $2} END {print s + 0}')
-  [ "${handled%.*}" -ge 1088 ] && break
+  indexed=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^bus_events_handled_total\{consumer="catalog-search"/ {s += $2} END {print s + 0}')
+  [ "${handled%.*}" -ge 1088 ] && [ "${indexed%.*}" -ge 1088 ] && break
   sleep 0.5
 done
 handle=$(curl -fsS "http://127.0.0.1:$port/v1/products?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["handle"])')
@@ -35,10 +36,11 @@ declare -A paths=(
   [list20]="/v1/products?limit=20"
   [category_size]="/v1/products?category=women-tops&size=M&limit=20"
   [detail]="/v1/products/$handle"
+  [search_typo]="/v1/search/products?q=jaket&limit=20"
 )
 printf '%-14s %10s %9s %9s %7s\n' scenario "req/s" p50 p99 ratio
 floor=""
-for name in health list20 category_size detail; do
+for name in health list20 category_size detail search_typo; do
   url="http://127.0.0.1:$port${paths[$name]}"
   wrk -t2 -c32 -d3s "$url" >/dev/null  # warm up (and fill the cache)
   out=$(wrk -t2 -c32 -d"$duration" --latency "$url")

@@ -35,6 +35,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// `amqp://…` for events between processes; unset means in-process delivery.
     pub amqp_url: Option<String>,
+    /// `http://…:9200` to search with Elasticsearch (index `<namespace>-products`); unset
+    /// means a tantivy index under `<data_dir>/search`.
+    pub elasticsearch_url: Option<String>,
     /// Start even when Redis or RabbitMQ cannot be reached (reported as degraded).
     pub start_degraded: bool,
     /// Prefix of Redis keys and RabbitMQ exchange/queue names, so installations can share them.
@@ -155,6 +158,7 @@ impl Default for Settings {
             database_pool_size: 10,
             redis_url: None,
             amqp_url: None,
+            elasticsearch_url: None,
             start_degraded: false,
             namespace: "weft".to_owned(),
             rate_limit_per_minute: 100,
@@ -227,6 +231,7 @@ const ENV_KEYS: &[&str] = &[
     "database_pool_size",
     "redis_url",
     "amqp_url",
+    "elasticsearch_url",
     "start_degraded",
     "namespace",
     "cache",

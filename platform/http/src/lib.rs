@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod error;
 pub mod idempotency;
 pub mod json;
+pub mod params;
 pub mod principal;
 pub mod rate_limit;
 pub mod stack;

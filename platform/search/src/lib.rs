@@ -159,6 +159,12 @@ pub trait SearchIndex: Send + Sync + 'static {
     async fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError>;
     /// Whether the index answers (for `/health/ready`).
     async fn ping(&self) -> Result<(), SearchError>;
+    /// An id of the state searches read now, changing with every visible write, when
+    /// this process can know it (an index in another process cannot say): answers may be
+    /// cached under it.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Typos a query word may carry and still match: none under 4 letters, one from 4, two

@@ -503,6 +503,10 @@ impl SearchIndex for TantivyIndex {
         })
     }
 
+    fn generation(&self) -> Option<u64> {
+        Some(self.inner.reader.searcher().generation().generation_id())
+    }
+
     async fn ping(&self) -> Result<(), SearchError> {
         // The reader is in memory; reading its segment list proves the files are there.
         self.inner.index.searchable_segment_ids().map_err(failed)?;

@@ -19,6 +19,7 @@ use weft_gateway::Gateway;
 use weft_http::HttpStack;
 use weft_http::Idempotency;
 use weft_http::rate_limit::{Budgets, RateLimits};
+use weft_search::SearchIndex;
 use weft_storage::Db;
 
 use weft_identity::social::{ProviderConfig, ProviderOverrides, Providers};
@@ -166,6 +167,28 @@ pub fn catalog_service(
     )
 }
 
+/// The product search index: Elasticsearch when `elasticsearch_url` is set, else tantivy
+/// under `<data_dir>/search`. The flag is true when the index is empty and should be
+/// filled from the catalog.
+pub async fn open_search(settings: &Settings) -> anyhow::Result<(Arc<dyn SearchIndex>, bool)> {
+    if let Some(url) = &settings.elasticsearch_url {
+        let name = format!("{}-products", settings.namespace);
+        let (index, fresh) = weft_search::ElasticIndex::open(url, &name)
+            .await
+            .with_context(|| format!("elasticsearch_url: cannot use index `{name}`"))?;
+        Ok((Arc::new(index), fresh))
+    } else {
+        let dir = settings.data_dir.join("search");
+        let (index, fresh) = weft_search::TantivyIndex::open(&dir).with_context(|| {
+            format!(
+                "data_dir: cannot open the search index in {}",
+                dir.display()
+            )
+        })?;
+        Ok((Arc::new(index), fresh))
+    }
+}
+
 /// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
 /// trying in the background instead, so the consumer joins once the broker is back.
 async fn subscribe(
@@ -193,6 +216,23 @@ async fn subscribe(
         Err(err) => {
             Err(anyhow::Error::new(err)
                 .context(format!("cannot subscribe `{consumer}` to its events")))
+        }
+    }
+}
+
+/// Fills an empty search index from the catalog (a first start, a deleted index, an
+/// index of an older layout), while the shop already serves.
+async fn fill_search_index(catalog: weft_catalog::CatalogService) {
+    let started = std::time::Instant::now();
+    match catalog.reindex(false, &|_, _| {}).await {
+        Ok(0) => {}
+        Ok(indexed) => tracing::info!(
+            indexed,
+            elapsed_ms = started.elapsed().as_millis(),
+            "search index filled from the catalog"
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot fill the search index; run `weft reindex`");
         }
     }
 }
@@ -298,10 +338,24 @@ impl Application {
             bus: bus.clone(),
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
-        let catalog = catalog_service(&settings, &db, &bus, &cache);
+        let mut catalog = catalog_service(&settings, &db, &bus, &cache);
         if hosted.iter().any(|s| s.name == "catalog") {
             let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
             subscribe(&bus, handler, settings.start_degraded).await?;
+            match open_search(&settings).await {
+                Ok((index, fresh)) => {
+                    catalog = catalog.with_search(index);
+                    let handler = Arc::new(weft_catalog::events::SearchIndexer(catalog.clone()));
+                    subscribe(&bus, handler, settings.start_degraded).await?;
+                    if fresh {
+                        tokio::spawn(fill_search_index(catalog.clone()));
+                    }
+                }
+                Err(err) if settings.start_degraded => {
+                    tracing::warn!(error = format!("{err:#}"), "starting without search");
+                }
+                Err(err) => return Err(err),
+            }
         }
 
         let api = api_service();

@@ -28,6 +28,10 @@ pub enum Command {
     /// Load data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuild the product search index from the catalog (tantivy under the data dir,
+    /// or Elasticsearch when `elasticsearch_url` is set). A running shop holds the
+    /// embedded index: stop it first.
+    Reindex(CommonArgs),
     /// Print the OpenAPI 3 document of the REST API.
     Openapi,
     /// Print the GraphQL schema (SDL).

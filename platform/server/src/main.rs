@@ -40,6 +40,12 @@ fn main() -> ExitCode {
             };
             run(settings, move |settings| import_products(settings, args))
         }
+        Command::Reindex(args) => {
+            let Some(settings) = load(args.config.as_deref(), &args.overrides()) else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            run(settings, reindex)
+        }
         Command::Admin(AdminCommand::Create(args)) => {
             let Some(settings) = load(args.common.config.as_deref(), &args.common.overrides())
             else {
@@ -153,6 +159,40 @@ async fn import_products(settings: Settings, args: ImportProductsArgs) -> anyhow
         report.problems.len()
     );
     anyhow::ensure!(report.problems.is_empty(), "some lines were refused");
+    Ok(())
+}
+
+/// `weft reindex`: empties the search index and writes every product into it again,
+/// with a progress bar.
+async fn reindex(settings: Settings) -> anyhow::Result<()> {
+    let db = weft::app::open_database(&settings).await?;
+    weft_storage::migrate::run(&db, &services::migrations(&services::hosted(None))).await?;
+    let bus = weft::app::open_bus(&settings, &db).await?;
+    let cache = weft::app::open_cache(&settings).await?;
+    let (index, _) = weft::app::open_search(&settings).await?;
+    let backend = index.backend();
+    let catalog = weft::app::catalog_service(&settings, &db, &bus, &cache).with_search(index);
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} products ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let indexed = catalog
+        .reindex(true, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish();
+    // Guests' cached answers may quote the old index.
+    catalog.retire_cached().await;
+    println!(
+        "indexed {indexed} product(s) into {backend} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -434,6 +434,21 @@ pub mod types {
             Default::default()
         }
     }
+    ///A facet value and how many matching products have it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct FacetValue {
+        pub count: u64,
+        ///The category's name (category facet only).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        ///The value to filter by (a category id for the category facet).
+        pub value: ::std::string::String,
+    }
+    impl FacetValue {
+        pub fn builder() -> builder::FacetValue {
+            Default::default()
+        }
+    }
     ///One invalid field of a request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldError {
@@ -624,6 +639,19 @@ pub mod types {
     }
     impl Price {
         pub fn builder() -> builder::Price {
+            Default::default()
+        }
+    }
+    ///Matching products whose lowest price is in `[from, to)`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PriceBucket {
+        pub count: u64,
+        pub from: MoneyDto,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<MoneyDto>,
+    }
+    impl PriceBucket {
+        pub fn builder() -> builder::PriceBucket {
             Default::default()
         }
     }
@@ -837,6 +865,66 @@ pub mod types {
     }
     impl RegisterRequest {
         pub fn builder() -> builder::RegisterRequest {
+            Default::default()
+        }
+    }
+    ///Counts over every matching product, not only this page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SearchFacets {
+        pub brand: ::std::vec::Vec<FacetValue>,
+        ///A category counts the products in it and in its subcategories.
+        pub category: ::std::vec::Vec<FacetValue>,
+        pub color: ::std::vec::Vec<FacetValue>,
+        ///In the request's currency, by each product's lowest price.
+        pub price: ::std::vec::Vec<PriceBucket>,
+        pub size: ::std::vec::Vec<FacetValue>,
+    }
+    impl SearchFacets {
+        pub fn builder() -> builder::SearchFacets {
+            Default::default()
+        }
+    }
+    ///A product found by a search, as a result card.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SearchHit {
+        pub brand: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category_id: ::std::option::Option<::std::string::String>,
+        pub handle: ::std::string::String,
+        /**`title`, `brand`, `description` → the text (an excerpt for the description) with
+each matching word in `<em>…</em>` and everything else HTML-escaped. Only fields
+that matched appear.*/
+        pub highlights: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///`prod_…`
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image: ::std::option::Option<Image>,
+        pub price_ranges: ::std::vec::Vec<PriceRangeDto>,
+        ///Relevance (higher is better); 0 when sorting by something else.
+        pub score: f32,
+        pub title: ::std::string::String,
+    }
+    impl SearchHit {
+        pub fn builder() -> builder::SearchHit {
+            Default::default()
+        }
+    }
+    ///One page of search results.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SearchResults {
+        pub data: ::std::vec::Vec<SearchHit>,
+        pub facets: SearchFacets,
+        ///Pass as `cursor` for the next page; `null` on the last.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+        ///How many products match in all.
+        pub total: u64,
+    }
+    impl SearchResults {
+        pub fn builder() -> builder::SearchResults {
             Default::default()
         }
     }
@@ -3515,6 +3603,83 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FacetValue {
+            count: ::std::result::Result<u64, ::std::string::String>,
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for FacetValue {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    label: Ok(Default::default()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl FacetValue {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacetValue> for super::FacetValue {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacetValue,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    label: value.label?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacetValue> for FacetValue {
+            fn from(value: super::FacetValue) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    label: Ok(value.label),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FieldError {
             field: ::std::result::Result<::std::string::String, ::std::string::String>,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -4652,6 +4817,81 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PriceBucket {
+            count: ::std::result::Result<u64, ::std::string::String>,
+            from: ::std::result::Result<super::MoneyDto, ::std::string::String>,
+            to: ::std::result::Result<
+                ::std::option::Option<super::MoneyDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PriceBucket {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    from: Err("no value supplied for from".to_string()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl PriceBucket {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MoneyDto>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MoneyDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PriceBucket> for super::PriceBucket {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PriceBucket,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    from: value.from?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PriceBucket> for PriceBucket {
+            fn from(value: super::PriceBucket) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    from: Ok(value.from),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PriceRangeDto {
             currency: ::std::result::Result<
                 ::std::string::String,
@@ -5647,6 +5887,411 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     email: Ok(value.email),
                     name: Ok(value.name),
                     password: Ok(value.password),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SearchFacets {
+            brand: ::std::result::Result<
+                ::std::vec::Vec<super::FacetValue>,
+                ::std::string::String,
+            >,
+            category: ::std::result::Result<
+                ::std::vec::Vec<super::FacetValue>,
+                ::std::string::String,
+            >,
+            color: ::std::result::Result<
+                ::std::vec::Vec<super::FacetValue>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::vec::Vec<super::PriceBucket>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::vec::Vec<super::FacetValue>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SearchFacets {
+            fn default() -> Self {
+                Self {
+                    brand: Err("no value supplied for brand".to_string()),
+                    category: Err("no value supplied for category".to_string()),
+                    color: Err("no value supplied for color".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                    size: Err("no value supplied for size".to_string()),
+                }
+            }
+        }
+        impl SearchFacets {
+            pub fn brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FacetValue>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand: {e}")
+                    });
+                self
+            }
+            pub fn category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FacetValue>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FacetValue>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PriceBucket>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FacetValue>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SearchFacets> for super::SearchFacets {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SearchFacets,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand: value.brand?,
+                    category: value.category?,
+                    color: value.color?,
+                    price: value.price?,
+                    size: value.size?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SearchFacets> for SearchFacets {
+            fn from(value: super::SearchFacets) -> Self {
+                Self {
+                    brand: Ok(value.brand),
+                    category: Ok(value.category),
+                    color: Ok(value.color),
+                    price: Ok(value.price),
+                    size: Ok(value.size),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SearchHit {
+            brand: ::std::result::Result<::std::string::String, ::std::string::String>,
+            category_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<::std::string::String, ::std::string::String>,
+            highlights: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            image: ::std::result::Result<
+                ::std::option::Option<super::Image>,
+                ::std::string::String,
+            >,
+            price_ranges: ::std::result::Result<
+                ::std::vec::Vec<super::PriceRangeDto>,
+                ::std::string::String,
+            >,
+            score: ::std::result::Result<f32, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SearchHit {
+            fn default() -> Self {
+                Self {
+                    brand: Err("no value supplied for brand".to_string()),
+                    category_id: Ok(Default::default()),
+                    handle: Err("no value supplied for handle".to_string()),
+                    highlights: Err("no value supplied for highlights".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    image: Ok(Default::default()),
+                    price_ranges: Err("no value supplied for price_ranges".to_string()),
+                    score: Err("no value supplied for score".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl SearchHit {
+            pub fn brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand: {e}")
+                    });
+                self
+            }
+            pub fn category_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category_id: {e}")
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn highlights<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.highlights = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for highlights: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Image>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn price_ranges<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PriceRangeDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_ranges = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price_ranges: {e}")
+                    });
+                self
+            }
+            pub fn score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for score: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SearchHit> for super::SearchHit {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SearchHit,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand: value.brand?,
+                    category_id: value.category_id?,
+                    handle: value.handle?,
+                    highlights: value.highlights?,
+                    id: value.id?,
+                    image: value.image?,
+                    price_ranges: value.price_ranges?,
+                    score: value.score?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SearchHit> for SearchHit {
+            fn from(value: super::SearchHit) -> Self {
+                Self {
+                    brand: Ok(value.brand),
+                    category_id: Ok(value.category_id),
+                    handle: Ok(value.handle),
+                    highlights: Ok(value.highlights),
+                    id: Ok(value.id),
+                    image: Ok(value.image),
+                    price_ranges: Ok(value.price_ranges),
+                    score: Ok(value.score),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SearchResults {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::SearchHit>,
+                ::std::string::String,
+            >,
+            facets: ::std::result::Result<super::SearchFacets, ::std::string::String>,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<u64, ::std::string::String>,
+        }
+        impl ::std::default::Default for SearchResults {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    facets: Err("no value supplied for facets".to_string()),
+                    next_cursor: Ok(Default::default()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl SearchResults {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SearchHit>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn facets<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SearchFacets>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.facets = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for facets: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SearchResults> for super::SearchResults {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SearchResults,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    facets: value.facets?,
+                    next_cursor: value.next_cursor?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SearchResults> for SearchResults {
+            fn from(value: super::SearchResults) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    facets: Ok(value.facets),
+                    next_cursor: Ok(value.next_cursor),
+                    total: Ok(value.total),
                 }
             }
         }
@@ -7714,8 +8359,11 @@ Arguments:
 - `limit`: 1–100, default 20.
 - `max_price`: Minor units: products with a price at or below it.
 - `min_price`: Minor units: products with a price at or above it.
+- `q`: Free text, matched as `GET /v1/search/products` does (typos forgiven, the last
+word completed); best match first unless `sort` says otherwise.
 - `size`: Products with a variant in this size.
-- `sort`: `newest` (default), `price_asc` or `price_desc`.
+- `sort`: `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
+`relevance`.
 ```ignore
 let response = client.list_products()
     .brand(brand)
@@ -7727,6 +8375,7 @@ let response = client.list_products()
     .limit(limit)
     .max_price(max_price)
     .min_price(min_price)
+    .q(q)
     .size(size)
     .sort(sort)
     .send()
@@ -7734,6 +8383,48 @@ let response = client.list_products()
 ```*/
     pub fn list_products(&self) -> builder::ListProducts<'_> {
         builder::ListProducts::new(self)
+    }
+    /**Full-text product search: typos forgiven (one from 4 letters, two from 8), the
+last word completed as typed, the same filters as `GET /v1/products`, matches
+highlighted, and facet counts (category, brand, size, color, price buckets) over
+every match. Admins and apps with `catalog:read` also find drafts and archived
+products
+
+Sends a `GET` request to `/v1/search/products`
+
+Arguments:
+- `brand`: Exactly as the products spell it.
+- `category`: A category id or handle; its subcategories are included.
+- `collection`: A collection id or handle.
+- `color`
+- `currency`: Currency of the price filters, sorts and buckets (default USD).
+- `cursor`
+- `limit`: 1–100, default 20.
+- `max_price`: Minor units: products with a price at or below it.
+- `min_price`: Minor units: products with a price at or above it.
+- `q`: The words to find (at most 200 characters); empty or absent finds every
+product the filters let through.
+- `size`
+- `sort`: `relevance` (default), `price_asc`, `price_desc` or `newest`.
+```ignore
+let response = client.search_products()
+    .brand(brand)
+    .category(category)
+    .collection(collection)
+    .color(color)
+    .currency(currency)
+    .cursor(cursor)
+    .limit(limit)
+    .max_price(max_price)
+    .min_price(min_price)
+    .q(q)
+    .size(size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn search_products(&self) -> builder::SearchProducts<'_> {
+        builder::SearchProducts::new(self)
     }
     /**A product by id or handle (drafts only for admins and apps with `catalog:read`)
 
@@ -10457,6 +11148,7 @@ pub mod builder {
         limit: Result<Option<u32>, String>,
         max_price: Result<Option<i64>, String>,
         min_price: Result<Option<i64>, String>,
+        q: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::string::String>, String>,
         sort: Result<Option<::std::string::String>, String>,
     }
@@ -10473,6 +11165,7 @@ pub mod builder {
                 limit: Ok(None),
                 max_price: Ok(None),
                 min_price: Ok(None),
+                q: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
             }
@@ -10585,6 +11278,18 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for min_price failed".to_string());
             self
         }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
         pub fn size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -10626,6 +11331,7 @@ pub mod builder {
                 limit,
                 max_price,
                 min_price,
+                q,
                 size,
                 sort,
             } = self;
@@ -10638,6 +11344,7 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let max_price = max_price.map_err(Error::InvalidRequest)?;
             let min_price = min_price.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
             let size = size.map_err(Error::InvalidRequest)?;
             let sort = sort.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/products", client.baseurl,);
@@ -10666,12 +11373,285 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("max_price", &max_price))
                 .query(&progenitor_client::QueryParam::new("min_price", &min_price))
+                .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_products",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::search_products`]
+
+[`Client::search_products`]: super::Client::search_products*/
+    #[derive(Debug, Clone)]
+    pub struct SearchProducts<'a> {
+        client: &'a super::Client,
+        brand: Result<Option<::std::string::String>, String>,
+        category: Result<Option<::std::string::String>, String>,
+        collection: Result<Option<::std::string::String>, String>,
+        color: Result<Option<::std::string::String>, String>,
+        currency: Result<Option<::std::string::String>, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        max_price: Result<Option<i64>, String>,
+        min_price: Result<Option<i64>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        size: Result<Option<::std::string::String>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> SearchProducts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                brand: Ok(None),
+                category: Ok(None),
+                collection: Ok(None),
+                color: Ok(None),
+                currency: Ok(None),
+                cursor: Ok(None),
+                limit: Ok(None),
+                max_price: Ok(None),
+                min_price: Ok(None),
+                q: Ok(None),
+                size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn brand<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.brand = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for brand failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn collection<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.collection = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for collection failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn color<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.color = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for color failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn currency<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.currency = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for currency failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn max_price<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.max_price = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for max_price failed".to_string());
+            self
+        }
+        pub fn min_price<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.min_price = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for min_price failed".to_string());
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for size failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/search/products`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SearchResults>, Error<types::Problem>> {
+            let Self {
+                client,
+                brand,
+                category,
+                collection,
+                color,
+                currency,
+                cursor,
+                limit,
+                max_price,
+                min_price,
+                q,
+                size,
+                sort,
+            } = self;
+            let brand = brand.map_err(Error::InvalidRequest)?;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let collection = collection.map_err(Error::InvalidRequest)?;
+            let color = color.map_err(Error::InvalidRequest)?;
+            let currency = currency.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let max_price = max_price.map_err(Error::InvalidRequest)?;
+            let min_price = min_price.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let size = size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/search/products", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("brand", &brand))
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("collection", &collection))
+                .query(&progenitor_client::QueryParam::new("color", &color))
+                .query(&progenitor_client::QueryParam::new("currency", &currency))
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("max_price", &max_price))
+                .query(&progenitor_client::QueryParam::new("min_price", &min_price))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("size", &size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "search_products",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -25,6 +25,8 @@ pub enum CatalogError {
     DuplicateVariant,
     #[error("the category has products or subcategories; move them first")]
     CategoryInUse,
+    #[error("search is unavailable: {0}")]
+    SearchUnavailable(String),
     #[error(transparent)]
     Authz(#[from] weft_http::AuthzError),
     #[error(transparent)]
@@ -46,6 +48,7 @@ impl ServiceError for CatalogError {
             | Self::SkuTaken(_)
             | Self::DuplicateVariant
             | Self::CategoryInUse => ErrorKind::Conflict,
+            Self::SearchUnavailable(_) => ErrorKind::Unavailable,
             Self::Authz(e) => e.kind(),
             Self::Storage(e) => e.kind(),
             Self::Internal(_) => ErrorKind::Internal,
@@ -64,6 +67,7 @@ impl ServiceError for CatalogError {
             Self::SkuTaken(_) => "sku_taken",
             Self::DuplicateVariant => "duplicate_variant",
             Self::CategoryInUse => "category_in_use",
+            Self::SearchUnavailable(_) => "search_unavailable",
             Self::Authz(e) => e.code(),
             Self::Storage(e) => e.code(),
             Self::Internal(_) => "internal_error",
@@ -74,6 +78,15 @@ impl ServiceError for CatalogError {
         match self {
             Self::Invalid(errors) => errors.clone(),
             _ => Vec::new(),
+        }
+    }
+}
+
+impl From<weft_search::SearchError> for CatalogError {
+    fn from(e: weft_search::SearchError) -> Self {
+        match e {
+            weft_search::SearchError::Unavailable(reason) => Self::SearchUnavailable(reason),
+            weft_search::SearchError::Failed(reason) => Self::Internal(reason),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the catalog does with events: every `ProductUpdated` — from this process, another
 //! process of the cluster, or `weft import` run beside a live shop — retires the cached
-//! catalog answers. (Writes in this process retire them at once as well; this catches the
-//! ones it did not make.)
+//! catalog answers (writes in this process retire them at once as well; this catches the
+//! ones it did not make) and brings the product's search document up to date.
 
 use weft_bus::consumer::{EventHandler, HandlerError};
 use weft_bus::{Envelope, Event as _};
@@ -25,5 +25,29 @@ impl EventHandler for CacheInvalidator {
     async fn handle(&self, _conn: &mut DbConn, _event: &Envelope) -> Result<(), HandlerError> {
         self.0.retire_cached().await;
         Ok(())
+    }
+}
+
+/// Writes each changed product into the search index.
+pub struct SearchIndexer(pub CatalogService);
+
+#[async_trait::async_trait]
+impl EventHandler for SearchIndexer {
+    fn consumer(&self) -> &'static str {
+        "catalog-search"
+    }
+
+    fn event_types(&self) -> &'static [&'static str] {
+        &[weft_bus::events::ProductUpdated::TYPE]
+    }
+
+    async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError> {
+        self.0
+            .index_product(conn, &event.aggregate_id)
+            .await
+            .map_err(|e| match e {
+                crate::CatalogError::Storage(s) => HandlerError::Storage(s),
+                e => HandlerError::Failed(e.to_string()),
+            })
     }
 }

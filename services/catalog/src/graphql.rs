@@ -13,7 +13,8 @@ use weft_kernel::{PageRequest, ServiceError};
 use crate::domain::{Image, ProductOption};
 use crate::error::CatalogError;
 use crate::service::{
-    CatalogService, Category, NewProduct, NewVariant, Product, ProductPatch, ProductQuery, Variant,
+    CatalogService, Category, FacetValue, NewProduct, NewVariant, PriceRange, Product,
+    ProductPatch, ProductQuery, SearchPage, SearchQuery, Variant,
 };
 
 /// A service error as a GraphQL error with its stable `code` in the extensions.
@@ -109,6 +110,138 @@ pub struct PriceRangeObject {
     pub currency: String,
     pub min: MoneyObject,
     pub max: MoneyObject,
+}
+
+fn price_range(r: &PriceRange) -> PriceRangeObject {
+    let currency = r.currency.code().to_owned();
+    PriceRangeObject {
+        min: MoneyObject {
+            amount: r.min,
+            currency: currency.clone(),
+        },
+        max: MoneyObject {
+            amount: r.max,
+            currency: currency.clone(),
+        },
+        currency,
+    }
+}
+
+/// A matched field with its matching words in `<em>…</em>` (HTML-escaped elsewhere).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Highlight {
+    /// `title`, `brand` or `description` (an excerpt).
+    pub field: String,
+    pub text: String,
+}
+
+/// A product found by `search`, as a result card.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SearchHit {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub brand: String,
+    pub image: Option<ImageObject>,
+    pub price_ranges: Vec<PriceRangeObject>,
+    pub category_id: Option<String>,
+    pub score: f32,
+    pub highlights: Vec<Highlight>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FacetCount {
+    pub value: String,
+    /// The category's name (category facet only).
+    pub label: Option<String>,
+    pub count: u64,
+}
+
+/// Matching products whose lowest price is in `[from, to)`.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PriceBucket {
+    pub from: MoneyObject,
+    pub to: Option<MoneyObject>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SearchFacets {
+    pub category: Vec<FacetCount>,
+    pub brand: Vec<FacetCount>,
+    pub size: Vec<FacetCount>,
+    pub color: Vec<FacetCount>,
+    pub price: Vec<PriceBucket>,
+}
+
+/// A page of search results with facet counts over every match.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SearchConnection {
+    pub nodes: Vec<SearchHit>,
+    pub next_cursor: Option<String>,
+    pub total: u64,
+    pub facets: SearchFacets,
+}
+
+impl From<SearchPage> for SearchConnection {
+    fn from(p: SearchPage) -> Self {
+        let counts = |v: Vec<FacetValue>| {
+            v.into_iter()
+                .map(|f| FacetCount {
+                    value: f.value,
+                    label: f.label,
+                    count: f.count,
+                })
+                .collect()
+        };
+        let code = p.facets.currency.code();
+        let money = |amount| MoneyObject {
+            amount,
+            currency: code.to_owned(),
+        };
+        Self {
+            nodes: p
+                .hits
+                .into_iter()
+                .map(|h| SearchHit {
+                    id: h.id,
+                    handle: h.card.handle,
+                    title: h.card.title,
+                    brand: h.card.brand,
+                    image: h.card.image.map(|i| ImageObject {
+                        url: i.url,
+                        alt: i.alt,
+                    }),
+                    price_ranges: h.card.price_ranges.iter().map(price_range).collect(),
+                    category_id: h.card.category_id,
+                    score: h.score,
+                    highlights: h
+                        .highlights
+                        .into_iter()
+                        .map(|(field, text)| Highlight { field, text })
+                        .collect(),
+                })
+                .collect(),
+            next_cursor: p.next_cursor,
+            total: p.total,
+            facets: SearchFacets {
+                price: p
+                    .facets
+                    .price
+                    .iter()
+                    .map(|b| PriceBucket {
+                        from: money(b.from),
+                        to: b.to.map(money),
+                        count: b.count,
+                    })
+                    .collect(),
+                category: counts(p.facets.category),
+                brand: counts(p.facets.brand),
+                size: counts(p.facets.size),
+                color: counts(p.facets.color),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -236,24 +369,7 @@ impl ProductObject {
         self.0.size_chart.as_ref().map(ToString::to_string)
     }
     async fn price_ranges(&self) -> Vec<PriceRangeObject> {
-        self.0
-            .price_ranges
-            .iter()
-            .map(|r| {
-                let currency = r.currency.code().to_owned();
-                PriceRangeObject {
-                    min: MoneyObject {
-                        amount: r.min,
-                        currency: currency.clone(),
-                    },
-                    max: MoneyObject {
-                        amount: r.max,
-                        currency: currency.clone(),
-                    },
-                    currency,
-                }
-            })
-            .collect()
+        self.0.price_ranges.iter().map(price_range).collect()
     }
     async fn variants(&self) -> Vec<VariantObject> {
         self.0.variants.iter().cloned().map(Into::into).collect()
@@ -319,7 +435,12 @@ impl CatalogQuery {
         currency: Option<String>,
         min_price: Option<i64>,
         max_price: Option<i64>,
-        #[graphql(desc = "`newest`, `price_asc` or `price_desc`.")] sort: Option<String>,
+        #[graphql(desc = "`newest`, `price_asc`, `price_desc` or `relevance`.")] sort: Option<
+            String,
+        >,
+        #[graphql(desc = "Free text; best match first unless `sort` says otherwise.")] q: Option<
+            String,
+        >,
         #[graphql(default = 20)] first: u32,
         after: Option<String>,
     ) -> async_graphql::Result<ProductConnection> {
@@ -334,7 +455,11 @@ impl CatalogQuery {
             currency,
             min_price,
             max_price,
-            sort,
+            sort: match (&q, sort) {
+                (Some(text), None) if !text.trim().is_empty() => Some("relevance".to_owned()),
+                (_, sort) => sort,
+            },
+            q,
             include_unpublished: false,
         };
         let page = ctx
@@ -346,6 +471,49 @@ impl CatalogQuery {
             nodes: page.data.into_iter().map(ProductObject).collect(),
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// Full-text search, as `GET /v1/search/products`: typos forgiven, the last word
+    /// completed, matches highlighted, facet counts over every match.
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        q: Option<String>,
+        category: Option<String>,
+        collection: Option<String>,
+        brand: Option<String>,
+        size: Option<String>,
+        color: Option<String>,
+        currency: Option<String>,
+        min_price: Option<i64>,
+        max_price: Option<i64>,
+        #[graphql(desc = "`relevance` (default), `price_asc`, `price_desc` or `newest`.")]
+        sort: Option<String>,
+        #[graphql(default = 20)] first: u32,
+        after: Option<String>,
+    ) -> async_graphql::Result<SearchConnection> {
+        let page = PageRequest::parse(Some(first), after.as_deref())
+            .map_err(|e| gql_error(CatalogError::field("first", e.to_string())))?;
+        let query = SearchQuery {
+            q,
+            category,
+            collection,
+            brand,
+            size,
+            color,
+            currency,
+            min_price,
+            max_price,
+            sort,
+            include_unpublished: staff_reader(ctx),
+        };
+        let found = ctx
+            .data::<CatalogService>()?
+            .search(&query, &page)
+            .await
+            .map_err(gql_error)?;
+        Ok(found.into())
     }
 
     /// A product by id or handle; null when there is none (or it is a draft, for guests).

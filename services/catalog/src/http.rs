@@ -17,8 +17,9 @@ use weft_kernel::PageRequest;
 use crate::domain::{Image, Price, ProductOption};
 use crate::error::CatalogError;
 use crate::service::{
-    CatalogService, Category, CategoryInput, Collection, CollectionInput, Job, NewProduct,
-    NewVariant, PriceRange, Product, ProductPatch, ProductQuery, Variant, VariantPatch,
+    CatalogService, Category, CategoryInput, Collection, CollectionInput, FacetValue, Job,
+    NewProduct, NewVariant, PriceRange, Product, ProductPatch, ProductQuery, SearchHit, SearchPage,
+    SearchQuery, Variant, VariantPatch,
 };
 
 #[derive(Tags)]
@@ -407,6 +408,131 @@ impl From<CategoryRequest> for CategoryInput {
     }
 }
 
+/// A product found by a search, as a result card.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "SearchHit")]
+pub struct SearchHitDto {
+    /// `prod_…`
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub brand: String,
+    /// The first picture.
+    pub image: Option<ImageDto>,
+    pub price_ranges: Vec<PriceRangeDto>,
+    pub category_id: Option<String>,
+    /// Relevance (higher is better); 0 when sorting by something else.
+    pub score: f32,
+    /// `title`, `brand`, `description` → the text (an excerpt for the description) with
+    /// each matching word in `<em>…</em>` and everything else HTML-escaped. Only fields
+    /// that matched appear.
+    pub highlights: BTreeMap<String, String>,
+}
+
+impl From<SearchHit> for SearchHitDto {
+    fn from(h: SearchHit) -> Self {
+        Self {
+            id: h.id,
+            handle: h.card.handle,
+            title: h.card.title,
+            brand: h.card.brand,
+            image: h.card.image.map(|i| ImageDto {
+                url: i.url,
+                alt: i.alt,
+            }),
+            price_ranges: h.card.price_ranges.into_iter().map(Into::into).collect(),
+            category_id: h.card.category_id,
+            score: h.score,
+            highlights: h.highlights,
+        }
+    }
+}
+
+/// A facet value and how many matching products have it.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "FacetValue")]
+pub struct FacetValueDto {
+    /// The value to filter by (a category id for the category facet).
+    pub value: String,
+    /// The category's name (category facet only).
+    pub label: Option<String>,
+    pub count: u64,
+}
+
+/// Matching products whose lowest price is in `[from, to)`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "PriceBucket")]
+pub struct PriceBucketDto {
+    pub from: MoneyDto,
+    /// `null` for the last, open-ended bucket.
+    pub to: Option<MoneyDto>,
+    pub count: u64,
+}
+
+/// Counts over every matching product, not only this page.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "SearchFacets")]
+pub struct SearchFacetsDto {
+    /// A category counts the products in it and in its subcategories.
+    pub category: Vec<FacetValueDto>,
+    pub brand: Vec<FacetValueDto>,
+    pub size: Vec<FacetValueDto>,
+    pub color: Vec<FacetValueDto>,
+    /// In the request's currency, by each product's lowest price.
+    pub price: Vec<PriceBucketDto>,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, Object)]
+pub struct SearchResults {
+    pub data: Vec<SearchHitDto>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    /// How many products match in all.
+    pub total: u64,
+    pub facets: SearchFacetsDto,
+}
+
+impl From<SearchPage> for SearchResults {
+    fn from(p: SearchPage) -> Self {
+        let values = |v: Vec<FacetValue>| {
+            v.into_iter()
+                .map(|f| FacetValueDto {
+                    value: f.value,
+                    label: f.label,
+                    count: f.count,
+                })
+                .collect()
+        };
+        let code = p.facets.currency.code();
+        let money = |amount| MoneyDto {
+            amount,
+            currency: code.to_owned(),
+        };
+        Self {
+            data: p.hits.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+            total: p.total,
+            facets: SearchFacetsDto {
+                price: p
+                    .facets
+                    .price
+                    .iter()
+                    .map(|b| PriceBucketDto {
+                        from: money(b.from),
+                        to: b.to.map(money),
+                        count: b.count,
+                    })
+                    .collect(),
+                category: values(p.facets.category),
+                brand: values(p.facets.brand),
+                size: values(p.facets.size),
+                color: values(p.facets.color),
+            },
+        }
+    }
+}
+
 /// Answers for public catalog reads: 200 with an `ETag`, or 304 when `If-None-Match`
 /// already names it.
 macro_rules! conditional_response {
@@ -446,6 +572,7 @@ macro_rules! conditional_response {
 
 conditional_response!(ProductAnswer, ProductDto);
 conditional_response!(ProductPageAnswer, ProductPage);
+conditional_response!(SearchAnswer, SearchResults);
 conditional_response!(CategoryListAnswer, CategoryList);
 conditional_response!(CategoryAnswer, CategoryDto);
 conditional_response!(RecommendationsAnswer, ProductList);
@@ -614,6 +741,32 @@ fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest,
     PageRequest::from_query(limit, cursor).map_err(|e| CatalogError::Invalid(vec![e]))
 }
 
+/// The filters of `GET /v1/products` and `GET /v1/search/products`.
+const LIST_PARAMS: &[&str] = &[
+    "q",
+    "category",
+    "collection",
+    "brand",
+    "size",
+    "color",
+    "currency",
+    "min_price",
+    "max_price",
+    "sort",
+    "limit",
+    "cursor",
+];
+
+/// Refuses parameters the list does not know (a misspelt filter would filter nothing).
+fn known_params(req: &Request) -> Result<(), CatalogError> {
+    let errors = weft_http::params::unknown(req.uri().query(), LIST_PARAMS);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CatalogError::Invalid(errors))
+    }
+}
+
 fn images(list: Vec<ImageDto>) -> Vec<Image> {
     list.into_iter()
         .map(|i| Image {
@@ -662,13 +815,22 @@ impl CatalogApi {
         min_price: Query<Option<i64>>,
         /// Minor units: products with a price at or below it.
         max_price: Query<Option<i64>>,
-        /// `newest` (default), `price_asc` or `price_desc`.
+        /// `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
+        /// `relevance`.
         sort: Query<Option<String>>,
+        /// Free text, matched as `GET /v1/search/products` does (typos forgiven, the last
+        /// word completed); best match first unless `sort` says otherwise.
+        q: Query<Option<String>>,
         /// 1–100, default 20.
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<ProductPageAnswer> {
+        known_params(req)?;
         let page = page_request(limit.0, cursor.0.as_deref())?;
+        let sort = match (&q.0, sort.0) {
+            (Some(text), None) if !text.trim().is_empty() => Some("relevance".to_owned()),
+            (_, sort) => sort,
+        };
         let query = ProductQuery {
             category: category.0,
             collection: collection.0,
@@ -678,7 +840,8 @@ impl CatalogApi {
             currency: currency.0,
             min_price: min_price.0,
             max_price: max_price.0,
-            sort: sort.0,
+            sort,
+            q: q.0,
             include_unpublished: false,
         };
         let page = svc.list_products(&query, &page).await?;
@@ -687,6 +850,66 @@ impl CatalogApi {
             next_cursor: page.next_cursor,
         };
         Ok(ProductPageAnswer::answer(req, body, PUBLIC_REVALIDATE))
+    }
+
+    /// Full-text product search: typos forgiven (one from 4 letters, two from 8), the
+    /// last word completed as typed, the same filters as `GET /v1/products`, matches
+    /// highlighted, and facet counts (category, brand, size, color, price buckets) over
+    /// every match. Admins and apps with `catalog:read` also find drafts and archived
+    /// products.
+    #[oai(
+        path = "/v1/search/products",
+        method = "get",
+        operation_id = "search_products",
+        tag = "Tag::Catalog"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn search_products(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// The words to find (at most 200 characters); empty or absent finds every
+        /// product the filters let through.
+        q: Query<Option<String>>,
+        /// A category id or handle; its subcategories are included.
+        category: Query<Option<String>>,
+        /// A collection id or handle.
+        collection: Query<Option<String>>,
+        /// Exactly as the products spell it.
+        brand: Query<Option<String>>,
+        size: Query<Option<String>>,
+        color: Query<Option<String>>,
+        /// Currency of the price filters, sorts and buckets (default USD).
+        currency: Query<Option<String>>,
+        /// Minor units: products with a price at or above it.
+        min_price: Query<Option<i64>>,
+        /// Minor units: products with a price at or below it.
+        max_price: Query<Option<i64>>,
+        /// `relevance` (default), `price_asc`, `price_desc` or `newest`.
+        sort: Query<Option<String>>,
+        /// 1–100, default 20.
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<SearchAnswer> {
+        known_params(req)?;
+        let page = page_request(limit.0, cursor.0.as_deref())?;
+        let staff = authz::staff(req, "catalog:read").is_ok();
+        let query = SearchQuery {
+            q: q.0,
+            category: category.0,
+            collection: collection.0,
+            brand: brand.0,
+            size: size.0,
+            color: color.0,
+            currency: currency.0,
+            min_price: min_price.0,
+            max_price: max_price.0,
+            sort: sort.0,
+            include_unpublished: staff,
+        };
+        let found = svc.search(&query, &page).await?;
+        let cache_control = if staff { PRIVATE } else { PUBLIC_REVALIDATE };
+        Ok(SearchAnswer::answer(req, found.into(), cache_control))
     }
 
     /// A product by id or handle (drafts only for admins and apps with `catalog:read`).

@@ -42,9 +42,20 @@ impl<E> PublicReads<E> {
     }
 }
 
+/// Searches (`?q=`, `sort=relevance`) follow the search index, which trails catalog
+/// writes by a moment: they cache their own answers under the index's state instead.
+fn searches(req: &Request) -> bool {
+    req.uri().query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.strip_prefix("q=").is_some_and(|v| !v.is_empty()) || pair == "sort=relevance"
+        })
+    })
+}
+
 fn cacheable(req: &Request) -> bool {
     let path = req.uri().path();
     req.method() == Method::GET
+        && !searches(req)
         && PREFIXES
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))

@@ -299,6 +299,36 @@ pub(crate) async fn find_product(
         .optional())?)
 }
 
+/// Products in id order after `after`: the walk of a reindex.
+pub(crate) async fn products_after(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ProductRow>, StorageError> {
+    let after = after.unwrap_or_default().to_owned();
+    Ok(db_run!(conn, c => products::table
+        .filter(products::id.gt(after.clone()))
+        .order(products::id.asc())
+        .limit(limit)
+        .load::<ProductRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn count_products(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(db_run!(conn, c => products::table.count().get_result::<i64>(c).await)?)
+}
+
+/// Products by id, in no particular order.
+pub(crate) async fn products_by_ids(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<ProductRow>, StorageError> {
+    Ok(db_run!(conn, c => products::table
+        .filter(products::id.eq_any(ids))
+        .load::<ProductRow>(c)
+        .await)?)
+}
+
 pub(crate) async fn product_handle_taken(
     conn: &mut DbConn,
     handle: &str,

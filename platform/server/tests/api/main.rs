@@ -15,6 +15,7 @@ mod identity;
 mod me;
 mod processes;
 mod rate_limit;
+mod search;
 mod social;
 mod support;
 mod system;

@@ -6,9 +6,14 @@ mod collections;
 mod jobs;
 mod products;
 mod recommend;
+mod search;
 
 pub use collections::{Collection, CollectionInput};
 pub use jobs::{ImportReport, Job};
+pub use search::{
+    Card, FacetValue, MAX_QUERY_CHARS, PriceBucket, SearchFacets, SearchHit, SearchPage,
+    SearchQuery,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -164,6 +169,8 @@ pub struct ProductQuery {
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     pub sort: Option<String>,
+    /// Free text: the listing is then a search (see `search`), best match first.
+    pub q: Option<String>,
     /// Admins and apps with `catalog:read` see drafts and archived products too.
     pub include_unpublished: bool,
 }
@@ -176,6 +183,7 @@ pub struct CatalogService {
     cache: Cache,
     ttls: CacheTtls,
     clock: Clock,
+    search: Option<std::sync::Arc<dyn weft_search::SearchIndex>>,
 }
 
 /// How long cached answers live (a write makes them unreachable at once anyway).
@@ -223,6 +231,7 @@ impl CatalogService {
             cache,
             ttls,
             clock,
+            search: None,
         }
     }
 
@@ -275,6 +284,12 @@ impl CatalogService {
         query: &ProductQuery,
         page: &PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
+        if query.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+            || query.sort.as_deref() == Some("relevance")
+        {
+            // Searches cache their own answers, under the index's state.
+            return self.search_products(query, page).await;
+        }
         let what = format!(
             "list:{:?}:{}:{}",
             query,
@@ -411,7 +426,7 @@ impl CatalogService {
             _ => {
                 return Err(CatalogError::field(
                     "sort",
-                    "must be `newest`, `price_asc` or `price_desc`",
+                    "must be `relevance`, `newest`, `price_asc` or `price_desc`",
                 ));
             }
         };
