@@ -144,7 +144,7 @@ pub enum SearchError {
 
 /// A product search index.
 #[async_trait::async_trait]
-pub trait SearchIndex: Send + Sync + 'static {
+pub trait SearchIndex: Send + Sync + std::fmt::Debug + 'static {
     /// `tantivy` or `elasticsearch`.
     fn backend(&self) -> &'static str;
     /// Adds or replaces documents by id.

@@ -331,11 +331,12 @@ impl Application {
                 })
                 .collect(),
         });
-        let state = SystemState {
+        let mut state = SystemState {
             meta,
             db: db.clone(),
             cache: cache.clone(),
             bus: bus.clone(),
+            search: None,
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
         let mut catalog = catalog_service(&settings, &db, &bus, &cache);
@@ -356,6 +357,7 @@ impl Application {
                 }
                 Err(err) => return Err(err),
             }
+            state.search = Some(catalog.search_index().ok().cloned());
         }
 
         let api = api_service();

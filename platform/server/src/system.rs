@@ -59,6 +59,9 @@ pub struct SystemState {
     pub db: Db,
     pub cache: Cache,
     pub bus: Bus,
+    /// The product search index, when this process hosts the catalog (`None` inside:
+    /// it could not be opened and the process started degraded).
+    pub search: Option<Option<Arc<dyn weft_search::SearchIndex>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -73,8 +76,9 @@ pub enum CheckStatus {
 pub enum ReadinessStatus {
     /// Every dependency answers.
     Up,
-    /// An optional dependency (cache, message broker) is down; the process still serves,
-    /// reading through to the database and keeping events in the outbox.
+    /// An optional dependency (cache, message broker, search) is down; the process still
+    /// serves, reading through to the database and keeping events in the outbox (search
+    /// answers 503).
     Degraded,
     /// A required dependency (the database) is down.
     Down,
@@ -82,7 +86,8 @@ pub enum ReadinessStatus {
 
 #[derive(Debug, Clone, Object)]
 pub struct Check {
-    /// The dependency: `database`, `cache` or `events`.
+    /// The dependency: `database`, `cache`, `events` or `search` (processes hosting the
+    /// catalog).
     pub name: String,
     pub status: CheckStatus,
     /// Whether the process can serve without it.
@@ -152,7 +157,16 @@ impl SystemApi {
             probe("cache", false, state.cache.ping()),
             probe("events", false, state.bus.transport().health()),
         );
-        let checks = vec![database, cache, events];
+        let mut checks = vec![database, cache, events];
+        if let Some(search) = &state.search {
+            let ping = async {
+                match search {
+                    Some(index) => index.ping().await.map_err(|e| e.to_string()),
+                    None => Err("no search index could be opened at start".to_owned()),
+                }
+            };
+            checks.push(probe("search", false, ping).await);
+        }
         let status = if checks
             .iter()
             .any(|c| c.required && c.status == CheckStatus::Down)

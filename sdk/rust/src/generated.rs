@@ -196,7 +196,8 @@ pub mod types {
         pub detail: ::std::option::Option<::std::string::String>,
         ///Round-trip time of the probe.
         pub latency_ms: f64,
-        ///The dependency: `database`, `cache` or `events`.
+        /**The dependency: `database`, `cache`, `events` or `search` (processes hosting the
+catalog).*/
         pub name: ::std::string::String,
         ///Whether the process can serve without it.
         pub required: bool,

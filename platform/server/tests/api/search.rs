@@ -525,3 +525,56 @@ async fn weft_reindex_rebuilds_the_index_and_a_lost_index_refills_itself() {
     );
     assert_eq!(total(&shop.address(), "overshirt").await, 1);
 }
+
+/// Elasticsearch that does not answer: `weft` names the setting and exits, or, allowed to
+/// start degraded, serves everything but search (503) and says so at `/health/ready`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_elasticsearch_is_named_or_the_shop_degrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    // Port 9 (discard) refuses connections.
+    let nowhere = "http://127.0.0.1:9";
+    let out = std::process::Command::new(bin())
+        .args(["serve", "--port", "0", "--data-dir", data_dir])
+        .env("WEFT_ELASTICSEARCH_URL", nowhere)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("elasticsearch_url"), "{stderr}");
+
+    let shop = WeftProcess::serve(
+        bin(),
+        &["--data-dir", data_dir],
+        &[
+            ("WEFT_ELASTICSEARCH_URL", nowhere),
+            ("WEFT_START_DEGRADED", "true"),
+        ],
+    );
+    let ready: serde_json::Value = reqwest::get(format!("{}/health/ready", shop.address()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    let search = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "search")
+        .unwrap();
+    assert_eq!(search["status"], "down");
+    let resp = reqwest::get(format!("{}/v1/search/products?q=jacket", shop.address()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let problem: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(problem["code"], "search_unavailable");
+    let resp = reqwest::get(format!("{}/v1/products", shop.address()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "browsing does not need search");
+}

@@ -67,7 +67,12 @@ async fn ready_reports_each_dependency_as_up(app: TestApp) {
         .collect();
     assert_eq!(
         names,
-        [("database", true), ("cache", false), ("events", false)]
+        [
+            ("database", true),
+            ("cache", false),
+            ("events", false),
+            ("search", false)
+        ]
     );
     assert!(
         ready
