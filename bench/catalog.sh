@@ -52,4 +52,21 @@ for name in health list20 category_size detail search_typo; do
   ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
   printf '%-14s %10s %9s %9s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
 done
+# The same search, never twice alike (a max_price no other request uses), so no cache
+# can answer: what tantivy, the facets and the highlights cost.
+cat >"$dir/unique.lua" <<'LUA'
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) counter = id * 1000000000 end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, "/v1/search/products?q=jaket&limit=20&max_price=" .. (1000000 + counter))
+end
+LUA
+out=$(wrk -t2 -c32 -d"$duration" --latency -s "$dir/unique.lua" "http://127.0.0.1:$port")
+rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
+printf '%-14s %10s %9s %9s %7s\n' "search_nocache" "$rps" "$p50" "$p99" "$ratio"
 echo "RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"

@@ -67,6 +67,7 @@ pub struct Settings {
     pub graphql: GraphqlSettings,
     pub gateway: GatewaySettings,
     pub cache: CacheSettings,
+    pub inventory: InventorySettings,
     /// Social sign-in providers; a provider is on when it has a `client_id`.
     pub social: SocialSettings,
 }
@@ -130,6 +131,25 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Stock reservations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventorySettings {
+    /// How long a checkout holds stock before it goes back on sale.
+    pub reservation_ttl_seconds: u64,
+    /// How often expired reservations are looked for.
+    pub sweep_interval_seconds: u64,
+}
+
+impl Default for InventorySettings {
+    fn default() -> Self {
+        Self {
+            reservation_ttl_seconds: 900,
+            sweep_interval_seconds: 15,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GraphqlSettings {
@@ -174,6 +194,7 @@ impl Default for Settings {
             graphql: GraphqlSettings::default(),
             gateway: GatewaySettings::default(),
             cache: CacheSettings::default(),
+            inventory: InventorySettings::default(),
             social: SocialSettings::default(),
         }
     }
@@ -235,6 +256,7 @@ const ENV_KEYS: &[&str] = &[
     "start_degraded",
     "namespace",
     "cache",
+    "inventory",
     "rate_limit_per_minute",
     "rate_limit_per_user_per_minute",
     "rate_limit_per_app_per_minute",

@@ -30,10 +30,20 @@ use crate::services;
 use crate::system::{Meta, ServiceMeta, SystemApi, SystemState};
 
 /// Every REST API of the binary, merged; the spec at `/v1/openapi.json` is this type's.
-pub type RestApis = (SystemApi, IdentityApi, weft_catalog::CatalogApi);
+pub type RestApis = (
+    SystemApi,
+    IdentityApi,
+    weft_catalog::CatalogApi,
+    weft_inventory::InventoryApi,
+);
 
 fn rest_apis() -> RestApis {
-    (SystemApi, weft_identity::api(), weft_catalog::CatalogApi)
+    (
+        SystemApi,
+        weft_identity::api(),
+        weft_catalog::CatalogApi,
+        weft_inventory::InventoryApi,
+    )
 }
 
 fn api_service() -> OpenApiService<RestApis, ()> {
@@ -187,6 +197,20 @@ pub async fn open_search(settings: &Settings) -> anyhow::Result<(Arc<dyn SearchI
         })?;
         Ok((Arc::new(index), fresh))
     }
+}
+
+/// The inventory service over this process's storage.
+pub fn inventory_service(
+    settings: &Settings,
+    db: &Db,
+    bus: &Bus,
+) -> weft_inventory::InventoryService {
+    weft_inventory::InventoryService::new(
+        db.clone(),
+        bus.clone(),
+        weft_kernel::Clock::system(),
+        Duration::from_secs(settings.inventory.reservation_ttl_seconds),
+    )
 }
 
 /// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
@@ -360,6 +384,13 @@ impl Application {
             state.search = Some(catalog.search_index().ok().cloned());
         }
 
+        let inventory = inventory_service(&settings, &db, &bus);
+        if hosted.iter().any(|s| s.name == "inventory") {
+            tokio::spawn(inventory.clone().run_sweeper(Duration::from_secs(
+                settings.inventory.sweep_interval_seconds.max(1),
+            )));
+        }
+
         let api = api_service();
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
@@ -368,6 +399,7 @@ impl Application {
                 system: state.clone(),
                 identity: identity.clone(),
                 catalog: catalog.clone(),
+                inventory: inventory.clone(),
             }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,
@@ -387,7 +419,8 @@ impl Application {
             .at("/media/demo/:file", get(demo_picture))
             .data(state)
             .data(identity.clone())
-            .data(catalog.clone());
+            .data(catalog.clone())
+            .data(inventory);
 
         let gateway = Gateway::new(
             &settings.gateway.upstreams,

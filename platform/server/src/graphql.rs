@@ -13,6 +13,8 @@ use weft_catalog::CatalogService;
 use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
 use weft_http::Principal;
 use weft_identity::{IdentityQuery, IdentityService};
+use weft_inventory::InventoryService;
+use weft_inventory::graphql::InventoryQuery;
 
 use crate::system::{Meta, SystemState};
 
@@ -30,7 +32,7 @@ impl SystemQuery {
 
 /// The root query: every service's query part, merged.
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, IdentityQuery, CatalogQuery);
+pub struct Query(SystemQuery, IdentityQuery, CatalogQuery, InventoryQuery);
 
 /// The root mutation: every service's mutation part, merged.
 #[derive(MergedObject, Default)]
@@ -44,6 +46,7 @@ pub struct Services {
     pub system: SystemState,
     pub identity: IdentityService,
     pub catalog: CatalogService,
+    pub inventory: InventoryService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
@@ -55,7 +58,8 @@ pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usiz
         builder = builder
             .data(services.system)
             .data(services.identity)
-            .data(services.catalog);
+            .data(services.catalog)
+            .data(services.inventory);
     }
     builder.finish()
 }

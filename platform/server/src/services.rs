@@ -8,6 +8,7 @@ use weft_storage::migrate::{self, MigrationSet};
 pub static ALL: &[&ServiceInfo] = &[
     &weft_identity::SERVICE,
     &weft_catalog::SERVICE,
+    &weft_inventory::SERVICE,
     &weft_gateway::SERVICE,
 ];
 

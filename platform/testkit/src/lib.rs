@@ -104,6 +104,11 @@ pub async fn spawn_app_with(
         rate_limit_per_minute: 0,
         database_pool_size: 5,
         shutdown_grace_seconds: 5,
+        // Expiry tests should not wait long for the sweeper.
+        inventory: weft_config::InventorySettings {
+            sweep_interval_seconds: 1,
+            ..weft_config::InventorySettings::default()
+        },
         ..Settings::default()
     };
     let database = match backend {

@@ -560,6 +560,55 @@ catalog).*/
             Default::default()
         }
     }
+    ///`Location`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Location {
+        pub code: ::std::string::String,
+        ///`loc_…`
+        pub id: ::std::string::String,
+        pub is_default: bool,
+        pub name: ::std::string::String,
+    }
+    impl Location {
+        pub fn builder() -> builder::Location {
+            Default::default()
+        }
+    }
+    ///`LocationList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LocationList {
+        pub data: ::std::vec::Vec<Location>,
+    }
+    impl LocationList {
+        pub fn builder() -> builder::LocationList {
+            Default::default()
+        }
+    }
+    ///`LocationRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LocationRequest {
+        ///Letters, digits, `-` and `_` (stored lower case); unique.
+        pub code: ::std::string::String,
+        pub name: ::std::string::String,
+    }
+    impl LocationRequest {
+        pub fn builder() -> builder::LocationRequest {
+            Default::default()
+        }
+    }
+    ///A variant's stock at one location.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LocationStock {
+        pub available: i64,
+        pub location_id: ::std::string::String,
+        pub on_hand: i64,
+        pub reserved: i64,
+    }
+    impl LocationStock {
+        pub fn builder() -> builder::LocationStock {
+            Default::default()
+        }
+    }
     ///`POST /v1/auth/login`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LoginRequest {
@@ -869,6 +918,55 @@ catalog).*/
             Default::default()
         }
     }
+    ///`Reservation`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Reservation {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`res_…`
+        pub id: ::std::string::String,
+        ///Where the units are held (the location with the most available).
+        pub location_id: ::std::string::String,
+        pub quantity: i64,
+        pub reference: ::std::string::String,
+        ///`active`, `released`, `committed` or `expired`.
+        pub status: ::std::string::String,
+        pub variant_id: ::std::string::String,
+    }
+    impl Reservation {
+        pub fn builder() -> builder::Reservation {
+            Default::default()
+        }
+    }
+    ///Stock held for a checkout.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReservationRequest {
+        ///1–1,000,000,000.
+        pub quantity: i64,
+        ///What holds it (a checkout id).
+        pub reference: ::std::string::String,
+        ///1–86400; the configured default (15 min) when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ttl_seconds: ::std::option::Option<u64>,
+        pub variant_id: ::std::string::String,
+    }
+    impl ReservationRequest {
+        pub fn builder() -> builder::ReservationRequest {
+            Default::default()
+        }
+    }
+    ///Units back on the shelf (a cancelled order, a return).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RestockRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub location_id: ::std::option::Option<::std::string::String>,
+        pub quantity: i64,
+    }
+    impl RestockRequest {
+        pub fn builder() -> builder::RestockRequest {
+            Default::default()
+        }
+    }
     ///Counts over every matching product, not only this page.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SearchFacets {
@@ -950,6 +1048,59 @@ that matched appear.*/
     }
     impl SessionDto {
         pub fn builder() -> builder::SessionDto {
+            Default::default()
+        }
+    }
+    ///The new count on hand of a variant at a location.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SetStockRequest {
+        ///Sell past zero; unchanged when omitted (false for a new variant).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub allow_backorder: ::std::option::Option<bool>,
+        ///A location id or code; the default location when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub location_id: ::std::option::Option<::std::string::String>,
+        /**Alert (`InventoryLow`) when available falls to this; unchanged when omitted
+(0 for a new variant).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub low_stock_threshold: ::std::option::Option<i64>,
+        ///0–1,000,000,000; not below what is reserved there (unless backorders are allowed).
+        pub on_hand: i64,
+    }
+    impl SetStockRequest {
+        pub fn builder() -> builder::SetStockRequest {
+            Default::default()
+        }
+    }
+    ///A variant's stock over every location.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Stock {
+        pub allow_backorder: bool,
+        ///On hand minus reserved; below zero only for variants that allow backorders.
+        pub available: i64,
+        pub locations: ::std::vec::Vec<LocationStock>,
+        pub low_stock_threshold: i64,
+        pub on_hand: i64,
+        ///Held by checkouts in progress.
+        pub reserved: i64,
+        ///`in_stock`, `low_stock` (at or below the threshold), `out_of_stock` or `backorder`.
+        pub stock_status: ::std::string::String,
+        pub variant_id: ::std::string::String,
+    }
+    impl Stock {
+        pub fn builder() -> builder::Stock {
+            Default::default()
+        }
+    }
+    ///One page of stock levels.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StockPage {
+        pub data: ::std::vec::Vec<Stock>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl StockPage {
+        pub fn builder() -> builder::StockPage {
             Default::default()
         }
     }
@@ -4329,6 +4480,286 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Location {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_default: ::std::result::Result<bool, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Location {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_default: Err("no value supplied for is_default".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl Location {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_default: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Location> for super::Location {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Location,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    id: value.id?,
+                    is_default: value.is_default?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Location> for Location {
+            fn from(value: super::Location) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    id: Ok(value.id),
+                    is_default: Ok(value.is_default),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LocationList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Location>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LocationList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl LocationList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Location>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LocationList> for super::LocationList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LocationList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::LocationList> for LocationList {
+            fn from(value: super::LocationList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LocationRequest {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LocationRequest {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl LocationRequest {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LocationRequest> for super::LocationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LocationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LocationRequest> for LocationRequest {
+            fn from(value: super::LocationRequest) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LocationStock {
+            available: ::std::result::Result<i64, ::std::string::String>,
+            location_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            on_hand: ::std::result::Result<i64, ::std::string::String>,
+            reserved: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for LocationStock {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    location_id: Err("no value supplied for location_id".to_string()),
+                    on_hand: Err("no value supplied for on_hand".to_string()),
+                    reserved: Err("no value supplied for reserved".to_string()),
+                }
+            }
+        }
+        impl LocationStock {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn location_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location_id: {e}")
+                    });
+                self
+            }
+            pub fn on_hand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_hand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_hand: {e}")
+                    });
+                self
+            }
+            pub fn reserved<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reserved = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reserved: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LocationStock> for super::LocationStock {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LocationStock,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    location_id: value.location_id?,
+                    on_hand: value.on_hand?,
+                    reserved: value.reserved?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LocationStock> for LocationStock {
+            fn from(value: super::LocationStock) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    location_id: Ok(value.location_id),
+                    on_hand: Ok(value.on_hand),
+                    reserved: Ok(value.reserved),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LoginRequest {
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
             password: ::std::result::Result<
@@ -5892,6 +6323,333 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Reservation {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            location_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Reservation {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    location_id: Err("no value supplied for location_id".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl Reservation {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn location_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location_id: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Reservation> for super::Reservation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Reservation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    expires_at: value.expires_at?,
+                    id: value.id?,
+                    location_id: value.location_id?,
+                    quantity: value.quantity?,
+                    reference: value.reference?,
+                    status: value.status?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Reservation> for Reservation {
+            fn from(value: super::Reservation) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    expires_at: Ok(value.expires_at),
+                    id: Ok(value.id),
+                    location_id: Ok(value.location_id),
+                    quantity: Ok(value.quantity),
+                    reference: Ok(value.reference),
+                    status: Ok(value.status),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReservationRequest {
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ttl_seconds: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReservationRequest {
+            fn default() -> Self {
+                Self {
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                    ttl_seconds: Ok(Default::default()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl ReservationRequest {
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
+                self
+            }
+            pub fn ttl_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ttl_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ttl_seconds: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReservationRequest> for super::ReservationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReservationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    quantity: value.quantity?,
+                    reference: value.reference?,
+                    ttl_seconds: value.ttl_seconds?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReservationRequest> for ReservationRequest {
+            fn from(value: super::ReservationRequest) -> Self {
+                Self {
+                    quantity: Ok(value.quantity),
+                    reference: Ok(value.reference),
+                    ttl_seconds: Ok(value.ttl_seconds),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RestockRequest {
+            location_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for RestockRequest {
+            fn default() -> Self {
+                Self {
+                    location_id: Ok(Default::default()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                }
+            }
+        }
+        impl RestockRequest {
+            pub fn location_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location_id: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RestockRequest> for super::RestockRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RestockRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    location_id: value.location_id?,
+                    quantity: value.quantity?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RestockRequest> for RestockRequest {
+            fn from(value: super::RestockRequest) -> Self {
+                Self {
+                    location_id: Ok(value.location_id),
+                    quantity: Ok(value.quantity),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SearchFacets {
             brand: ::std::result::Result<
                 ::std::vec::Vec<super::FacetValue>,
@@ -6439,6 +7197,344 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     created_at: Ok(value.created_at),
                     expires_at: Ok(value.expires_at),
                     revoked_at: Ok(value.revoked_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SetStockRequest {
+            allow_backorder: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            location_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            low_stock_threshold: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            on_hand: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for SetStockRequest {
+            fn default() -> Self {
+                Self {
+                    allow_backorder: Ok(Default::default()),
+                    location_id: Ok(Default::default()),
+                    low_stock_threshold: Ok(Default::default()),
+                    on_hand: Err("no value supplied for on_hand".to_string()),
+                }
+            }
+        }
+        impl SetStockRequest {
+            pub fn allow_backorder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allow_backorder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allow_backorder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn location_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location_id: {e}")
+                    });
+                self
+            }
+            pub fn low_stock_threshold<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.low_stock_threshold = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for low_stock_threshold: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_hand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_hand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_hand: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetStockRequest> for super::SetStockRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetStockRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    allow_backorder: value.allow_backorder?,
+                    location_id: value.location_id?,
+                    low_stock_threshold: value.low_stock_threshold?,
+                    on_hand: value.on_hand?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SetStockRequest> for SetStockRequest {
+            fn from(value: super::SetStockRequest) -> Self {
+                Self {
+                    allow_backorder: Ok(value.allow_backorder),
+                    location_id: Ok(value.location_id),
+                    low_stock_threshold: Ok(value.low_stock_threshold),
+                    on_hand: Ok(value.on_hand),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Stock {
+            allow_backorder: ::std::result::Result<bool, ::std::string::String>,
+            available: ::std::result::Result<i64, ::std::string::String>,
+            locations: ::std::result::Result<
+                ::std::vec::Vec<super::LocationStock>,
+                ::std::string::String,
+            >,
+            low_stock_threshold: ::std::result::Result<i64, ::std::string::String>,
+            on_hand: ::std::result::Result<i64, ::std::string::String>,
+            reserved: ::std::result::Result<i64, ::std::string::String>,
+            stock_status: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Stock {
+            fn default() -> Self {
+                Self {
+                    allow_backorder: Err(
+                        "no value supplied for allow_backorder".to_string(),
+                    ),
+                    available: Err("no value supplied for available".to_string()),
+                    locations: Err("no value supplied for locations".to_string()),
+                    low_stock_threshold: Err(
+                        "no value supplied for low_stock_threshold".to_string(),
+                    ),
+                    on_hand: Err("no value supplied for on_hand".to_string()),
+                    reserved: Err("no value supplied for reserved".to_string()),
+                    stock_status: Err("no value supplied for stock_status".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl Stock {
+            pub fn allow_backorder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allow_backorder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allow_backorder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn locations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LocationStock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locations: {e}")
+                    });
+                self
+            }
+            pub fn low_stock_threshold<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.low_stock_threshold = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for low_stock_threshold: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_hand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_hand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_hand: {e}")
+                    });
+                self
+            }
+            pub fn reserved<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reserved = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reserved: {e}")
+                    });
+                self
+            }
+            pub fn stock_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stock_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stock_status: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Stock> for super::Stock {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Stock,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    allow_backorder: value.allow_backorder?,
+                    available: value.available?,
+                    locations: value.locations?,
+                    low_stock_threshold: value.low_stock_threshold?,
+                    on_hand: value.on_hand?,
+                    reserved: value.reserved?,
+                    stock_status: value.stock_status?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Stock> for Stock {
+            fn from(value: super::Stock) -> Self {
+                Self {
+                    allow_backorder: Ok(value.allow_backorder),
+                    available: Ok(value.available),
+                    locations: Ok(value.locations),
+                    low_stock_threshold: Ok(value.low_stock_threshold),
+                    on_hand: Ok(value.on_hand),
+                    reserved: Ok(value.reserved),
+                    stock_status: Ok(value.stock_status),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StockPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Stock>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StockPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl StockPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Stock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StockPage> for super::StockPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StockPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StockPage> for StockPage {
+            fn from(value: super::StockPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
                 }
             }
         }
@@ -8716,6 +9812,148 @@ let response = client.update_category()
 ```*/
     pub fn update_category(&self) -> builder::UpdateCategory<'_> {
         builder::UpdateCategory::new(self)
+    }
+    /**A variant's stock: on hand, reserved and available, summed over locations. A
+variant never stocked has none
+
+Sends a `GET` request to `/v1/inventory/{variant_id}`
+
+Arguments:
+- `variant_id`: `var_…`
+```ignore
+let response = client.get_inventory()
+    .variant_id(variant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_inventory(&self) -> builder::GetInventory<'_> {
+        builder::GetInventory::new(self)
+    }
+    /**Sets the count on hand at a location (the default one when `location_id` is
+omitted), and optionally the low-stock threshold and backorder policy
+
+Sends a `PUT` request to `/v1/admin/inventory/{variant_id}`
+
+```ignore
+let response = client.set_inventory()
+    .variant_id(variant_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_inventory(&self) -> builder::SetInventory<'_> {
+        builder::SetInventory::new(self)
+    }
+    /**Puts units back on the shelf
+
+Sends a `POST` request to `/v1/admin/inventory/{variant_id}/restock`
+
+```ignore
+let response = client.restock_inventory()
+    .variant_id(variant_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn restock_inventory(&self) -> builder::RestockInventory<'_> {
+        builder::RestockInventory::new(self)
+    }
+    /**Stocked variants in id order; `low_stock=true` keeps those at or below their
+threshold
+
+Sends a `GET` request to `/v1/admin/inventory`
+
+Arguments:
+- `cursor`
+- `limit`: 1–100, default 20.
+- `low_stock`
+```ignore
+let response = client.list_inventory()
+    .cursor(cursor)
+    .limit(limit)
+    .low_stock(low_stock)
+    .send()
+    .await;
+```*/
+    pub fn list_inventory(&self) -> builder::ListInventory<'_> {
+        builder::ListInventory::new(self)
+    }
+    /**Every stock location, the default first
+
+Sends a `GET` request to `/v1/admin/inventory/locations`
+
+```ignore
+let response = client.list_locations()
+    .send()
+    .await;
+```*/
+    pub fn list_locations(&self) -> builder::ListLocations<'_> {
+        builder::ListLocations::new(self)
+    }
+    /**Adds a stock location (a warehouse, a store's back room)
+
+Sends a `POST` request to `/v1/admin/inventory/locations`
+
+```ignore
+let response = client.create_location()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_location(&self) -> builder::CreateLocation<'_> {
+        builder::CreateLocation::new(self)
+    }
+    /**Holds units for a checkout at the location with the most available, until
+committed, released or expired. Never oversells: not enough stock is 409
+`out_of_stock`
+
+Sends a `POST` request to `/v1/admin/inventory/reservations`
+
+```ignore
+let response = client.create_reservation()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_reservation(&self) -> builder::CreateReservation<'_> {
+        builder::CreateReservation::new(self)
+    }
+    /**Sends a `GET` request to `/v1/admin/inventory/reservations/{id}`
+
+```ignore
+let response = client.get_reservation()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_reservation(&self) -> builder::GetReservation<'_> {
+        builder::GetReservation::new(self)
+    }
+    /**Gives an active reservation's units back; 409 `reservation_not_active` otherwise
+
+Sends a `POST` request to `/v1/admin/inventory/reservations/{id}/release`
+
+```ignore
+let response = client.release_reservation()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn release_reservation(&self) -> builder::ReleaseReservation<'_> {
+        builder::ReleaseReservation::new(self)
+    }
+    /**Turns an active reservation into a sale: its units leave the shelf
+
+Sends a `POST` request to `/v1/admin/inventory/reservations/{id}/commit`
+
+```ignore
+let response = client.commit_reservation()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn commit_reservation(&self) -> builder::CommitReservation<'_> {
+        builder::CommitReservation::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -13574,6 +14812,925 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_category",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_inventory`]
+
+[`Client::get_inventory`]: super::Client::get_inventory*/
+    #[derive(Debug, Clone)]
+    pub struct GetInventory<'a> {
+        client: &'a super::Client,
+        variant_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetInventory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                variant_id: Err("variant_id was not initialized".to_string()),
+            }
+        }
+        pub fn variant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.variant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for variant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/inventory/{variant_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Stock>, Error<types::Problem>> {
+            let Self { client, variant_id } = self;
+            let variant_id = variant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/inventory/{}", client.baseurl, encode_path(& variant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_inventory",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_inventory`]
+
+[`Client::set_inventory`]: super::Client::set_inventory*/
+    #[derive(Debug, Clone)]
+    pub struct SetInventory<'a> {
+        client: &'a super::Client,
+        variant_id: Result<::std::string::String, String>,
+        body: Result<types::builder::SetStockRequest, String>,
+    }
+    impl<'a> SetInventory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                variant_id: Err("variant_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn variant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.variant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for variant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SetStockRequest>,
+            <V as std::convert::TryInto<
+                types::SetStockRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SetStockRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SetStockRequest,
+            ) -> types::builder::SetStockRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/v1/admin/inventory/{variant_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Stock>, Error<types::Problem>> {
+            let Self { client, variant_id, body } = self;
+            let variant_id = variant_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SetStockRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/inventory/{}", client.baseurl, encode_path(& variant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_inventory",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::restock_inventory`]
+
+[`Client::restock_inventory`]: super::Client::restock_inventory*/
+    #[derive(Debug, Clone)]
+    pub struct RestockInventory<'a> {
+        client: &'a super::Client,
+        variant_id: Result<::std::string::String, String>,
+        body: Result<types::builder::RestockRequest, String>,
+    }
+    impl<'a> RestockInventory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                variant_id: Err("variant_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn variant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.variant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for variant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RestockRequest>,
+            <V as std::convert::TryInto<
+                types::RestockRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RestockRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RestockRequest,
+            ) -> types::builder::RestockRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/inventory/{variant_id}/restock`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Stock>, Error<types::Problem>> {
+            let Self { client, variant_id, body } = self;
+            let variant_id = variant_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::RestockRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/inventory/{}/restock", client.baseurl, encode_path(&
+                variant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "restock_inventory",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_inventory`]
+
+[`Client::list_inventory`]: super::Client::list_inventory*/
+    #[derive(Debug, Clone)]
+    pub struct ListInventory<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        low_stock: Result<Option<bool>, String>,
+    }
+    impl<'a> ListInventory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+                low_stock: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn low_stock<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.low_stock = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for low_stock failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/inventory`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::StockPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit, low_stock } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let low_stock = low_stock.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/inventory", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("low_stock", &low_stock))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_inventory",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_locations`]
+
+[`Client::list_locations`]: super::Client::list_locations*/
+    #[derive(Debug, Clone)]
+    pub struct ListLocations<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListLocations<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/admin/inventory/locations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LocationList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/admin/inventory/locations", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_locations",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_location`]
+
+[`Client::create_location`]: super::Client::create_location*/
+    #[derive(Debug, Clone)]
+    pub struct CreateLocation<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::LocationRequest, String>,
+    }
+    impl<'a> CreateLocation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LocationRequest>,
+            <V as std::convert::TryInto<
+                types::LocationRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LocationRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LocationRequest,
+            ) -> types::builder::LocationRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/inventory/locations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Location>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::LocationRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/inventory/locations", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_location",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_reservation`]
+
+[`Client::create_reservation`]: super::Client::create_reservation*/
+    #[derive(Debug, Clone)]
+    pub struct CreateReservation<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReservationRequest, String>,
+    }
+    impl<'a> CreateReservation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReservationRequest>,
+            <V as std::convert::TryInto<
+                types::ReservationRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReservationRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReservationRequest,
+            ) -> types::builder::ReservationRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/inventory/reservations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Reservation>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReservationRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/inventory/reservations", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_reservation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_reservation`]
+
+[`Client::get_reservation`]: super::Client::get_reservation*/
+    #[derive(Debug, Clone)]
+    pub struct GetReservation<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetReservation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/inventory/reservations/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Reservation>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/inventory/reservations/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_reservation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::release_reservation`]
+
+[`Client::release_reservation`]: super::Client::release_reservation*/
+    #[derive(Debug, Clone)]
+    pub struct ReleaseReservation<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ReleaseReservation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/inventory/reservations/{id}/release`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Reservation>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/inventory/reservations/{}/release", client.baseurl,
+                encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "release_reservation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::commit_reservation`]
+
+[`Client::commit_reservation`]: super::Client::commit_reservation*/
+    #[derive(Debug, Clone)]
+    pub struct CommitReservation<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> CommitReservation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/inventory/reservations/{id}/commit`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Reservation>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/inventory/reservations/{}/commit", client.baseurl,
+                encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "commit_reservation",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

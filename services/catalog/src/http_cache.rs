@@ -13,7 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::service::CatalogService;
 
 /// The public read paths whose answers are cached.
-const PREFIXES: &[&str] = &["/v1/products", "/v1/categories", "/v1/collections"];
+const PREFIXES: &[&str] = &[
+    "/v1/products",
+    "/v1/categories",
+    "/v1/collections",
+    "/v1/search",
+];
 /// Larger answers are served but not cached.
 const MAX_CACHED_BYTES: usize = 2 * 1024 * 1024;
 
@@ -42,20 +47,20 @@ impl<E> PublicReads<E> {
     }
 }
 
-/// Searches (`?q=`, `sort=relevance`) follow the search index, which trails catalog
-/// writes by a moment: they cache their own answers under the index's state instead.
+/// Searches (`/v1/search/…`, `?q=`, `sort=relevance`) follow the search index, which
+/// trails catalog writes by a moment: their answers are keyed under the index's state too.
 fn searches(req: &Request) -> bool {
-    req.uri().query().is_some_and(|query| {
-        query.split('&').any(|pair| {
-            pair.strip_prefix("q=").is_some_and(|v| !v.is_empty()) || pair == "sort=relevance"
+    req.uri().path().starts_with("/v1/search/")
+        || req.uri().query().is_some_and(|query| {
+            query.split('&').any(|pair| {
+                pair.strip_prefix("q=").is_some_and(|v| !v.is_empty()) || pair == "sort=relevance"
+            })
         })
-    })
 }
 
 fn cacheable(req: &Request) -> bool {
     let path = req.uri().path();
     req.method() == Method::GET
-        && !searches(req)
         && PREFIXES
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))
@@ -108,7 +113,17 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
         if !cacheable(&req) {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
-        let key = self.catalog.answer_key(&req.uri().to_string()).await;
+        let what = if searches(&req) {
+            // An index that cannot say its state (Elasticsearch, in another process) is
+            // not cached here.
+            let Some(generation) = self.catalog.search_generation() else {
+                return self.inner.call(req).await.map(IntoResponse::into_response);
+            };
+            format!("{}#index@{generation}", req.uri())
+        } else {
+            req.uri().to_string()
+        };
+        let key = self.catalog.answer_key(&what).await;
         let store = self.catalog.cache_store();
         if let Ok(Some(bytes)) = store.get(&key).await
             && let Some((head, body)) = decode(&bytes)
@@ -182,6 +197,12 @@ mod tests {
         assert!(cacheable(&get("/v1/categories/women")));
         assert!(!cacheable(&get("/v1/productsx")));
         assert!(!cacheable(&get("/v1/admin/products")));
+        assert!(cacheable(&get("/v1/search/products?q=jaket")));
+        assert!(searches(&get("/v1/search/products")));
+        assert!(searches(&get("/v1/products?size=M&q=wool")));
+        assert!(searches(&get("/v1/products?sort=relevance")));
+        assert!(!searches(&get("/v1/products?q=")));
+        assert!(!searches(&get("/v1/products?sort=newest")));
         let with_token = Request::builder()
             .uri_str("/v1/products")
             .header(header::AUTHORIZATION, "Bearer x")

@@ -12,6 +12,7 @@ mod cli;
 mod cluster;
 mod contracts;
 mod identity;
+mod inventory;
 mod me;
 mod processes;
 mod rate_limit;

@@ -208,6 +208,12 @@ impl CatalogService {
         })
     }
 
+    /// The search index's state, when this process can know it (see
+    /// `SearchIndex::generation`).
+    pub fn search_generation(&self) -> Option<u64> {
+        self.search.as_ref().and_then(|index| index.generation())
+    }
+
     /// Brings the index's document for product `id` up to date (or removes it), reading
     /// the product through `conn`. Always from the product's current state, so events
     /// may arrive twice or out of order.

@@ -1,0 +1,48 @@
+//! Inventory's GraphQL part: a variant's stock, as `GET /v1/inventory/{variant_id}`.
+
+use async_graphql::{Context, ErrorExtensions, Object, SimpleObject};
+use weft_kernel::ServiceError;
+
+use crate::service::InventoryService;
+
+/// A variant's stock over every location.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Stock")]
+pub struct StockObject {
+    pub variant_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// `in_stock`, `low_stock`, `out_of_stock` or `backorder`.
+    pub stock_status: String,
+}
+
+/// Inventory's queries.
+#[derive(Debug, Default)]
+pub struct InventoryQuery;
+
+#[Object]
+impl InventoryQuery {
+    /// A variant's stock (none for a variant never stocked).
+    async fn inventory(
+        &self,
+        ctx: &Context<'_>,
+        variant_id: String,
+    ) -> async_graphql::Result<StockObject> {
+        let stock = ctx
+            .data::<InventoryService>()?
+            .stock(&variant_id)
+            .await
+            .map_err(|e| {
+                let code = e.code();
+                async_graphql::Error::new(e.to_string()).extend_with(|_, ext| ext.set("code", code))
+            })?;
+        Ok(StockObject {
+            stock_status: stock.status.as_str().to_owned(),
+            variant_id: stock.variant_id,
+            on_hand: stock.on_hand,
+            reserved: stock.reserved,
+            available: stock.available,
+        })
+    }
+}
