@@ -63,10 +63,20 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding at most `max_entries` values (least recently used go first).
-    pub fn new(max_entries: u64) -> Self {
+    /// A store holding at most about `max_bytes` of keys and values (least recently used
+    /// go first). Bytes, not entries: a search answer is 20 KB, a counter 8 bytes, and a
+    /// flood of distinct queries must not grow the process without bound.
+    pub fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
-            .max_capacity(max_entries)
+            .max_capacity(max_bytes)
+            .weigher(|key: &String, entry: &Entry| {
+                let value = match &entry.value {
+                    Value::Bytes(bytes) => bytes.len(),
+                    Value::Counter(_) => 8,
+                };
+                // Roughly what moka and the allocator add per entry.
+                u32::try_from(key.len() + value + 64).unwrap_or(u32::MAX)
+            })
             .expire_after(PerEntryTtl)
             .support_invalidation_closures()
             .build();
@@ -190,5 +200,45 @@ impl CacheStore for MemoryStore {
 
     fn housekeeping(&self) {
         self.forget_idle_clients();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Distinct 20 KB answers (a flood of unique searches) stay within the byte budget.
+    #[tokio::test]
+    async fn the_store_is_bounded_by_bytes_not_entries() {
+        let store = MemoryStore::new(1024 * 1024);
+        for i in 0..500 {
+            store
+                .set(
+                    &format!("answer:{i}"),
+                    vec![7; 20 * 1024],
+                    Duration::from_mins(1),
+                )
+                .await
+                .unwrap();
+        }
+        store.entries.run_pending_tasks().await;
+        let size = store.entries.weighted_size();
+        assert!(size <= 1024 * 1024, "{size} bytes kept");
+        assert!(
+            store.entries.entry_count() < 60,
+            "{} entries",
+            store.entries.entry_count()
+        );
+        // Small values still fit by the thousand.
+        let store = MemoryStore::new(1024 * 1024);
+        for i in 0..5000 {
+            store
+                .set(&format!("k{i}"), vec![1; 16], Duration::from_mins(1))
+                .await
+                .unwrap();
+        }
+        store.entries.run_pending_tasks().await;
+        assert_eq!(store.entries.entry_count(), 5000);
     }
 }

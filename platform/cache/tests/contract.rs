@@ -28,7 +28,7 @@ async fn redis() -> Option<Arc<dyn CacheStore>> {
 }
 
 async fn memory() -> Option<Arc<dyn CacheStore>> {
-    Some(Arc::new(MemoryStore::new(10_000)))
+    Some(Arc::new(MemoryStore::new(64 * 1024 * 1024)))
 }
 
 mod memory_store {

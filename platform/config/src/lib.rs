@@ -106,8 +106,9 @@ pub struct CacheSettings {
     pub session_ttl_seconds: u64,
     pub cart_ttl_seconds: u64,
     pub api_response_ttl_seconds: u64,
-    /// Entries the in-process cache keeps before evicting the least recently used.
-    pub max_entries: u64,
+    /// Bytes the in-process cache keeps (keys and values) before evicting the least
+    /// recently used.
+    pub max_bytes: u64,
 }
 
 impl Default for CacheSettings {
@@ -119,7 +120,7 @@ impl Default for CacheSettings {
             session_ttl_seconds: 86_400,
             cart_ttl_seconds: 604_800,
             api_response_ttl_seconds: 300,
-            max_entries: 100_000,
+            max_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -107,7 +107,7 @@ pub async fn open_cache(settings: &Settings) -> anyhow::Result<Cache> {
             }
             Arc::new(store)
         }
-        None => Arc::new(MemoryStore::new(c.max_entries)),
+        None => Arc::new(MemoryStore::new(c.max_bytes)),
     };
     Ok(Cache::new(store, ttls))
 }

@@ -32,7 +32,10 @@ impl Authenticator for HeaderAuthenticator {
 }
 
 fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
-    let cache = Cache::new(Arc::new(MemoryStore::new(1000)), Ttls::default());
+    let cache = Cache::new(
+        Arc::new(MemoryStore::new(16 * 1024 * 1024)),
+        Ttls::default(),
+    );
     let stack = HttpStack {
         body_limit_bytes: 1024,
         large_bodies: Vec::new(),
