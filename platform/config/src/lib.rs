@@ -68,6 +68,10 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub cache: CacheSettings,
     pub inventory: InventorySettings,
+    pub cart: CartSettings,
+    pub tax: TaxSettings,
+    /// Shipping methods offered to carts and checkouts.
+    pub shipping: ShippingSettings,
     /// Social sign-in providers; a provider is on when it has a `client_id`.
     pub social: SocialSettings,
 }
@@ -130,6 +134,106 @@ impl Default for CacheSettings {
 pub enum LogFormat {
     Json,
     Pretty,
+}
+
+/// Carts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CartSettings {
+    /// Most units of one variant in a cart.
+    pub max_quantity: i64,
+    /// Days a cart lives after its last change.
+    pub ttl_days: u64,
+    /// How often expired carts are deleted.
+    pub sweep_interval_seconds: u64,
+    /// Currency of a cart made without one.
+    pub default_currency: String,
+}
+
+impl Default for CartSettings {
+    fn default() -> Self {
+        Self {
+            max_quantity: 99,
+            ttl_days: 7,
+            sweep_interval_seconds: 300,
+            default_currency: "USD".to_owned(),
+        }
+    }
+}
+
+/// The shipping methods a shop offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShippingSettings {
+    pub methods: Vec<ShippingMethodSettings>,
+}
+
+/// One shipping method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingMethodSettings {
+    /// Stable id clients choose it by (`standard`).
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2 codes it ships to; empty: everywhere.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Price per currency in minor units; a cart in another currency cannot use it.
+    pub prices: BTreeMap<String, i64>,
+    /// Free when the cart's goods (after discounts) reach this, per currency.
+    #[serde(default)]
+    pub free_over: BTreeMap<String, i64>,
+    /// Shown to the customer, e.g. `3–5 business days`.
+    #[serde(default)]
+    pub delivery_estimate: String,
+}
+
+impl Default for ShippingSettings {
+    fn default() -> Self {
+        let money = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect()
+        };
+        Self {
+            methods: vec![
+                ShippingMethodSettings {
+                    id: "standard".to_owned(),
+                    name: "Standard".to_owned(),
+                    countries: Vec::new(),
+                    prices: money(&[("USD", 500), ("EUR", 500), ("GBP", 450)]),
+                    free_over: money(&[("USD", 7500), ("EUR", 7500), ("GBP", 6500)]),
+                    delivery_estimate: "3–5 business days".to_owned(),
+                },
+                ShippingMethodSettings {
+                    id: "express".to_owned(),
+                    name: "Express".to_owned(),
+                    countries: vec!["US".to_owned()],
+                    prices: money(&[("USD", 1500)]),
+                    free_over: BTreeMap::new(),
+                    delivery_estimate: "1–2 business days".to_owned(),
+                },
+            ],
+        }
+    }
+}
+
+/// Tax: rates by destination, and the currencies whose prices include it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaxSettings {
+    /// `"US-CA" = 725` (basis points: 7.25%) or `"DE" = 1900`; a region's rate wins over
+    /// its country's. Empty: no tax anywhere.
+    pub rates: BTreeMap<String, u32>,
+    /// Currencies whose catalog prices already include tax (as EU and UK law asks).
+    pub inclusive_currencies: Vec<String>,
+}
+
+impl Default for TaxSettings {
+    fn default() -> Self {
+        Self {
+            rates: BTreeMap::new(),
+            inclusive_currencies: vec!["EUR".to_owned(), "GBP".to_owned()],
+        }
+    }
 }
 
 /// Stock reservations.
@@ -196,6 +300,9 @@ impl Default for Settings {
             gateway: GatewaySettings::default(),
             cache: CacheSettings::default(),
             inventory: InventorySettings::default(),
+            cart: CartSettings::default(),
+            tax: TaxSettings::default(),
+            shipping: ShippingSettings::default(),
             social: SocialSettings::default(),
         }
     }
@@ -258,6 +365,9 @@ const ENV_KEYS: &[&str] = &[
     "namespace",
     "cache",
     "inventory",
+    "cart",
+    "tax",
+    "shipping",
     "rate_limit_per_minute",
     "rate_limit_per_user_per_minute",
     "rate_limit_per_app_per_minute",

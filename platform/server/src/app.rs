@@ -35,6 +35,7 @@ pub type RestApis = (
     IdentityApi,
     weft_catalog::CatalogApi,
     weft_inventory::InventoryApi,
+    weft_cart::CartApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -43,6 +44,7 @@ fn rest_apis() -> RestApis {
         weft_identity::api(),
         weft_catalog::CatalogApi,
         weft_inventory::InventoryApi,
+        weft_cart::CartApi,
     )
 }
 
@@ -68,8 +70,12 @@ pub struct Application {
     bus: Bus,
     idempotency: Idempotency,
     shutdown_grace: Duration,
-    /// Set with `--demo` in a process that hosts the catalog: seeded once, in the background.
-    demo_catalog: Option<weft_catalog::CatalogService>,
+    /// Set with `--demo` in a process that hosts the catalog: seeded once, in the background
+    /// (and its variants stocked, when this process hosts inventory too).
+    demo_catalog: Option<(
+        weft_catalog::CatalogService,
+        Option<weft_inventory::InventoryService>,
+    )>,
 }
 
 impl std::fmt::Debug for Application {
@@ -213,6 +219,56 @@ pub fn inventory_service(
     )
 }
 
+/// The cart service, reaching the catalog and inventory in this process.
+pub fn cart_service(
+    settings: &Settings,
+    db: &Db,
+    catalog: &weft_catalog::CatalogService,
+    inventory: &weft_inventory::InventoryService,
+) -> weft_cart::CartService {
+    weft_cart::CartService::new(
+        db.clone(),
+        Arc::new(crate::ports::LocalCatalog(catalog.clone())),
+        Arc::new(crate::ports::LocalStock(inventory.clone())),
+        weft_kernel::Clock::system(),
+        weft_cart::service::CartConfig {
+            max_quantity: settings.cart.max_quantity.max(1),
+            ttl: Duration::from_hours(24 * settings.cart.ttl_days.max(1)),
+            default_currency: settings.cart.default_currency.clone(),
+            tax: weft_cart::service::TaxRules {
+                rates: settings
+                    .tax
+                    .rates
+                    .iter()
+                    .map(|(k, v)| (k.to_uppercase(), *v))
+                    .collect(),
+                inclusive_currencies: settings.tax.inclusive_currencies.clone(),
+            },
+            shipping: settings
+                .shipping
+                .methods
+                .iter()
+                .map(|m| weft_cart::service::ShippingMethod {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    countries: m.countries.iter().map(|c| c.to_uppercase()).collect(),
+                    prices: m
+                        .prices
+                        .iter()
+                        .map(|(c, a)| (c.to_uppercase(), *a))
+                        .collect(),
+                    free_over: m
+                        .free_over
+                        .iter()
+                        .map(|(c, a)| (c.to_uppercase(), *a))
+                        .collect(),
+                    delivery_estimate: m.delivery_estimate.clone(),
+                })
+                .collect(),
+        },
+    )
+}
+
 /// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
 /// trying in the background instead, so the consumer joins once the broker is back.
 async fn subscribe(
@@ -242,6 +298,36 @@ async fn subscribe(
                 .context(format!("cannot subscribe `{consumer}` to its events")))
         }
     }
+}
+
+/// Gives every demo variant a stock level at the default location, once: 0–39 units,
+/// derived from the variant id so every start agrees, about one variant in twelve sold
+/// out; low stock at 3.
+async fn stock_demo(
+    catalog: &weft_catalog::CatalogService,
+    inventory: &weft_inventory::InventoryService,
+) -> anyhow::Result<()> {
+    let ids = catalog.variant_ids().await?;
+    let counts: Vec<(String, i64)> = ids
+        .into_iter()
+        .map(|id| {
+            // FNV-1a over the id: stable and spread out.
+            let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            let on_hand = if hash % 12 == 0 {
+                0
+            } else {
+                i64::try_from(hash % 40).unwrap_or_default()
+            };
+            (id, on_hand)
+        })
+        .collect();
+    let stocked = inventory.stock_new_variants(&counts, 3).await?;
+    if stocked > 0 {
+        tracing::info!(variants = stocked, "demo catalog stocked");
+    }
+    Ok(())
 }
 
 /// Fills an empty search index from the catalog (a first start, a deleted index, an
@@ -391,6 +477,13 @@ impl Application {
             )));
         }
 
+        let cart = cart_service(&settings, &db, &catalog, &inventory);
+        if hosted.iter().any(|s| s.name == "cart") {
+            tokio::spawn(cart.clone().run_sweeper(Duration::from_secs(
+                settings.cart.sweep_interval_seconds.max(1),
+            )));
+        }
+
         let api = api_service();
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
@@ -400,6 +493,7 @@ impl Application {
                 identity: identity.clone(),
                 catalog: catalog.clone(),
                 inventory: inventory.clone(),
+                cart: cart.clone(),
             }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,
@@ -420,7 +514,9 @@ impl Application {
             .data(state)
             .data(identity.clone())
             .data(catalog.clone())
-            .data(inventory);
+            .data(inventory.clone())
+            .data(cart);
+        let inventory_for_demo = inventory;
 
         let gateway = Gateway::new(
             &settings.gateway.upstreams,
@@ -476,8 +572,15 @@ impl Application {
             bus,
             idempotency,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
-            demo_catalog: (settings.demo && hosted.iter().any(|s| s.name == "catalog"))
-                .then_some(catalog),
+            demo_catalog: (settings.demo && hosted.iter().any(|s| s.name == "catalog")).then(
+                || {
+                    let demo_stock = hosted
+                        .iter()
+                        .any(|s| s.name == "inventory")
+                        .then(|| inventory_for_demo.clone());
+                    (catalog, demo_stock)
+                },
+            ),
         })
     }
 
@@ -514,11 +617,17 @@ impl Application {
             self.idempotency.clone(),
             self.db.clone(),
         ));
-        let seeding = self.demo_catalog.map(|catalog| {
+        let seeding = self.demo_catalog.map(|(catalog, inventory)| {
             let db = self.db.clone();
             tokio::spawn(async move {
                 if let Err(err) = weft_catalog::demo::seed(&catalog, &db).await {
                     tracing::error!(error = %err, "could not seed the demo catalog");
+                    return;
+                }
+                if let Some(inventory) = inventory
+                    && let Err(err) = stock_demo(&catalog, &inventory).await
+                {
+                    tracing::error!(error = %err, "could not stock the demo catalog");
                 }
             })
         });

@@ -9,6 +9,8 @@ use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
+use weft_cart::CartService;
+use weft_cart::graphql::CartQuery;
 use weft_catalog::CatalogService;
 use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
 use weft_http::Principal;
@@ -32,7 +34,13 @@ impl SystemQuery {
 
 /// The root query: every service's query part, merged.
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, IdentityQuery, CatalogQuery, InventoryQuery);
+pub struct Query(
+    SystemQuery,
+    IdentityQuery,
+    CatalogQuery,
+    InventoryQuery,
+    CartQuery,
+);
 
 /// The root mutation: every service's mutation part, merged.
 #[derive(MergedObject, Default)]
@@ -47,6 +55,7 @@ pub struct Services {
     pub identity: IdentityService,
     pub catalog: CatalogService,
     pub inventory: InventoryService,
+    pub cart: CartService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
@@ -59,7 +68,8 @@ pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usiz
             .data(services.system)
             .data(services.identity)
             .data(services.catalog)
-            .data(services.inventory);
+            .data(services.inventory)
+            .data(services.cart);
     }
     builder.finish()
 }

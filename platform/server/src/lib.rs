@@ -9,6 +9,7 @@
 pub mod app;
 pub mod cli;
 pub mod graphql;
+pub mod ports;
 pub mod services;
 pub mod system;
 

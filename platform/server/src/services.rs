@@ -9,6 +9,7 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_identity::SERVICE,
     &weft_catalog::SERVICE,
     &weft_inventory::SERVICE,
+    &weft_cart::SERVICE,
     &weft_gateway::SERVICE,
 ];
 

@@ -109,6 +109,10 @@ pub async fn spawn_app_with(
             sweep_interval_seconds: 1,
             ..weft_config::InventorySettings::default()
         },
+        cart: weft_config::CartSettings {
+            sweep_interval_seconds: 1,
+            ..weft_config::CartSettings::default()
+        },
         ..Settings::default()
     };
     let database = match backend {

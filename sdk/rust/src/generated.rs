@@ -8,6 +8,19 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`AddItemRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddItemRequest {
+        ///1–99 (the line's total after adding must stay within it).
+        pub quantity: i64,
+        ///`var_…`
+        pub variant_id: ::std::string::String,
+    }
+    impl AddItemRequest {
+        pub fn builder() -> builder::AddItemRequest {
+            Default::default()
+        }
+    }
     ///A saved address.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Address {
@@ -137,6 +150,90 @@ pub mod types {
     }
     impl AuthSession {
         pub fn builder() -> builder::AuthSession {
+            Default::default()
+        }
+    }
+    ///A cart with every total, recomputed on the server at each read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Cart {
+        ///Where it ships (ISO 3166-1 alpha-2), which sets the tax rate.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: ::std::string::String,
+        ///The owner; `null` for a guest cart.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        pub discounts: CartMoney,
+        ///Seven days after the last change; then the cart is gone (404).
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`cart_…`
+        pub id: ::std::string::String,
+        ///Units over every line.
+        pub item_count: i64,
+        pub items: ::std::vec::Vec<CartItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        pub shipping: CartMoney,
+        ///The chosen shipping method, while it is offered for the destination.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+        pub subtotal: CartMoney,
+        pub tax: CartMoney,
+        pub tax_inclusive: bool,
+        ///Basis points (7.25% = 725).
+        pub tax_rate_bps: u32,
+        pub total: CartMoney,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Cart {
+        pub fn builder() -> builder::Cart {
+            Default::default()
+        }
+    }
+    ///A line: a variant and how many.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CartItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub compare_at_price: ::std::option::Option<CartMoney>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub handle: ::std::option::Option<::std::string::String>,
+        ///`item_…`
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image_url: ::std::option::Option<::std::string::String>,
+        pub line_total: CartMoney,
+        ///Option name → value (`size`, `color`).
+        pub options: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_id: ::std::option::Option<::std::string::String>,
+        /**False when the product left sale or has no price in this currency: the line
+counts for nothing until removed.*/
+        pub purchasable: bool,
+        pub quantity: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sku: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unit_price: ::std::option::Option<CartMoney>,
+        pub variant_id: ::std::string::String,
+    }
+    impl CartItem {
+        pub fn builder() -> builder::CartItem {
+            Default::default()
+        }
+    }
+    ///An amount in one currency's minor units.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CartMoney {
+        pub amount: i64,
+        pub currency: ::std::string::String,
+    }
+    impl CartMoney {
+        pub fn builder() -> builder::CartMoney {
             Default::default()
         }
     }
@@ -333,6 +430,18 @@ catalog).*/
     }
     impl CreateAddressRequest {
         pub fn builder() -> builder::CreateAddressRequest {
+            Default::default()
+        }
+    }
+    ///`CreateCartRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CreateCartRequest {
+        ///ISO 4217; the shop's default (USD) when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateCartRequest {
+        pub fn builder() -> builder::CreateCartRequest {
             Default::default()
         }
     }
@@ -1072,6 +1181,29 @@ that matched appear.*/
             Default::default()
         }
     }
+    ///A shipping method offered to a cart, priced for it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShippingMethodDto {
+        pub delivery_estimate: ::std::string::String,
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        pub price: CartMoney,
+    }
+    impl ShippingMethodDto {
+        pub fn builder() -> builder::ShippingMethodDto {
+            Default::default()
+        }
+    }
+    ///`ShippingMethodList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShippingMethodList {
+        pub data: ::std::vec::Vec<ShippingMethodDto>,
+    }
+    impl ShippingMethodList {
+        pub fn builder() -> builder::ShippingMethodList {
+            Default::default()
+        }
+    }
     ///A variant's stock over every location.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Stock {
@@ -1190,6 +1322,35 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     impl UpdateAddressRequest {
         pub fn builder() -> builder::UpdateAddressRequest {
+            Default::default()
+        }
+    }
+    ///Changes to a cart: an omitted field stays, `null` clears it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateCartRequest {
+        ///ISO 3166-1 alpha-2.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///A region code of the country (`CA` for California).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///One of `GET /v1/carts/{id}/shipping-methods`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+    }
+    impl UpdateCartRequest {
+        pub fn builder() -> builder::UpdateCartRequest {
+            Default::default()
+        }
+    }
+    ///`UpdateItemRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateItemRequest {
+        ///1–99; remove the line to drop it.
+        pub quantity: i64,
+    }
+    impl UpdateItemRequest {
+        pub fn builder() -> builder::UpdateItemRequest {
             Default::default()
         }
     }
@@ -1342,6 +1503,67 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AddItemRequest {
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AddItemRequest {
+            fn default() -> Self {
+                Self {
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl AddItemRequest {
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddItemRequest> for super::AddItemRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddItemRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    quantity: value.quantity?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddItemRequest> for AddItemRequest {
+            fn from(value: super::AddItemRequest) -> Self {
+                Self {
+                    quantity: Ok(value.quantity),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct Address {
             city: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2195,6 +2417,676 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     refresh_token: Ok(value.refresh_token),
                     token_type: Ok(value.token_type),
                     user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Cart {
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discounts: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            item_count: ::std::result::Result<i64, ::std::string::String>,
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::CartItem>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            shipping: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            subtotal: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            tax: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            tax_inclusive: ::std::result::Result<bool, ::std::string::String>,
+            tax_rate_bps: ::std::result::Result<u32, ::std::string::String>,
+            total: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Cart {
+            fn default() -> Self {
+                Self {
+                    country: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    customer_id: Ok(Default::default()),
+                    discounts: Err("no value supplied for discounts".to_string()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    item_count: Err("no value supplied for item_count".to_string()),
+                    items: Err("no value supplied for items".to_string()),
+                    region: Ok(Default::default()),
+                    shipping: Err("no value supplied for shipping".to_string()),
+                    shipping_method_id: Ok(Default::default()),
+                    subtotal: Err("no value supplied for subtotal".to_string()),
+                    tax: Err("no value supplied for tax".to_string()),
+                    tax_inclusive: Err(
+                        "no value supplied for tax_inclusive".to_string(),
+                    ),
+                    tax_rate_bps: Err("no value supplied for tax_rate_bps".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Cart {
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn discounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discounts: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn item_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item_count: {e}")
+                    });
+                self
+            }
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CartItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn shipping<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shipping: {e}")
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtotal: {e}")
+                    });
+                self
+            }
+            pub fn tax<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax: {e}")
+                    });
+                self
+            }
+            pub fn tax_inclusive<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_inclusive = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_inclusive: {e}")
+                    });
+                self
+            }
+            pub fn tax_rate_bps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_rate_bps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_rate_bps: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Cart> for super::Cart {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Cart,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    country: value.country?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    discounts: value.discounts?,
+                    expires_at: value.expires_at?,
+                    id: value.id?,
+                    item_count: value.item_count?,
+                    items: value.items?,
+                    region: value.region?,
+                    shipping: value.shipping?,
+                    shipping_method_id: value.shipping_method_id?,
+                    subtotal: value.subtotal?,
+                    tax: value.tax?,
+                    tax_inclusive: value.tax_inclusive?,
+                    tax_rate_bps: value.tax_rate_bps?,
+                    total: value.total?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Cart> for Cart {
+            fn from(value: super::Cart) -> Self {
+                Self {
+                    country: Ok(value.country),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    discounts: Ok(value.discounts),
+                    expires_at: Ok(value.expires_at),
+                    id: Ok(value.id),
+                    item_count: Ok(value.item_count),
+                    items: Ok(value.items),
+                    region: Ok(value.region),
+                    shipping: Ok(value.shipping),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                    subtotal: Ok(value.subtotal),
+                    tax: Ok(value.tax),
+                    tax_inclusive: Ok(value.tax_inclusive),
+                    tax_rate_bps: Ok(value.tax_rate_bps),
+                    total: Ok(value.total),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CartItem {
+            compare_at_price: ::std::result::Result<
+                ::std::option::Option<super::CartMoney>,
+                ::std::string::String,
+            >,
+            handle: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            line_total: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            options: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            purchasable: ::std::result::Result<bool, ::std::string::String>,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unit_price: ::std::result::Result<
+                ::std::option::Option<super::CartMoney>,
+                ::std::string::String,
+            >,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CartItem {
+            fn default() -> Self {
+                Self {
+                    compare_at_price: Ok(Default::default()),
+                    handle: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    image_url: Ok(Default::default()),
+                    line_total: Err("no value supplied for line_total".to_string()),
+                    options: Err("no value supplied for options".to_string()),
+                    product_id: Ok(Default::default()),
+                    purchasable: Err("no value supplied for purchasable".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    sku: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    unit_price: Ok(Default::default()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl CartItem {
+            pub fn compare_at_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CartMoney>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compare_at_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for compare_at_price: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for handle: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_url: {e}")
+                    });
+                self
+            }
+            pub fn line_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_total: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+            pub fn purchasable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.purchasable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for purchasable: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn unit_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CartMoney>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit_price: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CartItem> for super::CartItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CartItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    compare_at_price: value.compare_at_price?,
+                    handle: value.handle?,
+                    id: value.id?,
+                    image_url: value.image_url?,
+                    line_total: value.line_total?,
+                    options: value.options?,
+                    product_id: value.product_id?,
+                    purchasable: value.purchasable?,
+                    quantity: value.quantity?,
+                    sku: value.sku?,
+                    title: value.title?,
+                    unit_price: value.unit_price?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CartItem> for CartItem {
+            fn from(value: super::CartItem) -> Self {
+                Self {
+                    compare_at_price: Ok(value.compare_at_price),
+                    handle: Ok(value.handle),
+                    id: Ok(value.id),
+                    image_url: Ok(value.image_url),
+                    line_total: Ok(value.line_total),
+                    options: Ok(value.options),
+                    product_id: Ok(value.product_id),
+                    purchasable: Ok(value.purchasable),
+                    quantity: Ok(value.quantity),
+                    sku: Ok(value.sku),
+                    title: Ok(value.title),
+                    unit_price: Ok(value.unit_price),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CartMoney {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CartMoney {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                }
+            }
+        }
+        impl CartMoney {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CartMoney> for super::CartMoney {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CartMoney,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CartMoney> for CartMoney {
+            fn from(value: super::CartMoney) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
                 }
             }
         }
@@ -3069,6 +3961,49 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     phone: Ok(value.phone),
                     postal_code: Ok(value.postal_code),
                     region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCartRequest {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateCartRequest {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateCartRequest {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCartRequest> for super::CreateCartRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCartRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { currency: value.currency? })
+            }
+        }
+        impl ::std::convert::From<super::CreateCartRequest> for CreateCartRequest {
+            fn from(value: super::CreateCartRequest) -> Self {
+                Self {
+                    currency: Ok(value.currency),
                 }
             }
         }
@@ -7304,6 +8239,142 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ShippingMethodDto {
+            delivery_estimate: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            price: ::std::result::Result<super::CartMoney, ::std::string::String>,
+        }
+        impl ::std::default::Default for ShippingMethodDto {
+            fn default() -> Self {
+                Self {
+                    delivery_estimate: Err(
+                        "no value supplied for delivery_estimate".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                }
+            }
+        }
+        impl ShippingMethodDto {
+            pub fn delivery_estimate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.delivery_estimate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for delivery_estimate: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShippingMethodDto> for super::ShippingMethodDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShippingMethodDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    delivery_estimate: value.delivery_estimate?,
+                    id: value.id?,
+                    name: value.name?,
+                    price: value.price?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShippingMethodDto> for ShippingMethodDto {
+            fn from(value: super::ShippingMethodDto) -> Self {
+                Self {
+                    delivery_estimate: Ok(value.delivery_estimate),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    price: Ok(value.price),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShippingMethodList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ShippingMethodDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShippingMethodList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ShippingMethodList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ShippingMethodDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShippingMethodList> for super::ShippingMethodList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShippingMethodList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ShippingMethodList> for ShippingMethodList {
+            fn from(value: super::ShippingMethodList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Stock {
             allow_backorder: ::std::result::Result<bool, ::std::string::String>,
             available: ::std::result::Result<i64, ::std::string::String>,
@@ -8076,6 +9147,131 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     phone: Ok(value.phone),
                     postal_code: Ok(value.postal_code),
                     region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateCartRequest {
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateCartRequest {
+            fn default() -> Self {
+                Self {
+                    country: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    shipping_method_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateCartRequest {
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateCartRequest> for super::UpdateCartRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateCartRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    country: value.country?,
+                    region: value.region?,
+                    shipping_method_id: value.shipping_method_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateCartRequest> for UpdateCartRequest {
+            fn from(value: super::UpdateCartRequest) -> Self {
+                Self {
+                    country: Ok(value.country),
+                    region: Ok(value.region),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateItemRequest {
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for UpdateItemRequest {
+            fn default() -> Self {
+                Self {
+                    quantity: Err("no value supplied for quantity".to_string()),
+                }
+            }
+        }
+        impl UpdateItemRequest {
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateItemRequest> for super::UpdateItemRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateItemRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { quantity: value.quantity? })
+            }
+        }
+        impl ::std::convert::From<super::UpdateItemRequest> for UpdateItemRequest {
+            fn from(value: super::UpdateItemRequest) -> Self {
+                Self {
+                    quantity: Ok(value.quantity),
                 }
             }
         }
@@ -9954,6 +11150,106 @@ let response = client.commit_reservation()
 ```*/
     pub fn commit_reservation(&self) -> builder::CommitReservation<'_> {
         builder::CommitReservation::new(self)
+    }
+    /**Makes a cart: a guest cart, or — signed in — the customer's (their existing one
+when they have it)
+
+Sends a `POST` request to `/v1/carts`
+
+```ignore
+let response = client.create_cart()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_cart(&self) -> builder::CreateCart<'_> {
+        builder::CreateCart::new(self)
+    }
+    /**A cart with its lines priced now
+
+Sends a `GET` request to `/v1/carts/{id}`
+
+```ignore
+let response = client.get_cart()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_cart(&self) -> builder::GetCart<'_> {
+        builder::GetCart::new(self)
+    }
+    /**Sets where the cart ships (which sets its tax rate and the shipping methods
+offered) and its shipping method
+
+Sends a `PATCH` request to `/v1/carts/{id}`
+
+```ignore
+let response = client.update_cart()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_cart(&self) -> builder::UpdateCart<'_> {
+        builder::UpdateCart::new(self)
+    }
+    /**The shipping methods offered for the cart's destination and currency, priced for
+this cart, cheapest first
+
+Sends a `GET` request to `/v1/carts/{id}/shipping-methods`
+
+```ignore
+let response = client.list_cart_shipping_methods()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn list_cart_shipping_methods(&self) -> builder::ListCartShippingMethods<'_> {
+        builder::ListCartShippingMethods::new(self)
+    }
+    /**Adds units of a variant. 409 `product_unavailable` (not on sale),
+`price_unavailable` (no price in the cart's currency) or `out_of_stock`
+
+Sends a `POST` request to `/v1/carts/{id}/items`
+
+```ignore
+let response = client.add_cart_item()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_cart_item(&self) -> builder::AddCartItem<'_> {
+        builder::AddCartItem::new(self)
+    }
+    /**Removes a line
+
+Sends a `DELETE` request to `/v1/carts/{id}/items/{item_id}`
+
+```ignore
+let response = client.remove_cart_item()
+    .id(id)
+    .item_id(item_id)
+    .send()
+    .await;
+```*/
+    pub fn remove_cart_item(&self) -> builder::RemoveCartItem<'_> {
+        builder::RemoveCartItem::new(self)
+    }
+    /**Sets a line's quantity
+
+Sends a `PATCH` request to `/v1/carts/{id}/items/{item_id}`
+
+```ignore
+let response = client.update_cart_item()
+    .id(id)
+    .item_id(item_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_cart_item(&self) -> builder::UpdateCartItem<'_> {
+        builder::UpdateCartItem::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -15731,6 +17027,718 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "commit_reservation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_cart`]
+
+[`Client::create_cart`]: super::Client::create_cart*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateCartRequest, String>,
+    }
+    impl<'a> CreateCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCartRequest>,
+            <V as std::convert::TryInto<
+                types::CreateCartRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateCartRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCartRequest,
+            ) -> types::builder::CreateCartRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/carts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCartRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/carts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_cart`]
+
+[`Client::get_cart`]: super::Client::get_cart*/
+    #[derive(Debug, Clone)]
+    pub struct GetCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/carts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_cart`]
+
+[`Client::update_cart`]: super::Client::update_cart*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateCartRequest, String>,
+    }
+    impl<'a> UpdateCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateCartRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateCartRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateCartRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateCartRequest,
+            ) -> types::builder::UpdateCartRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/carts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateCartRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_cart_shipping_methods`]
+
+[`Client::list_cart_shipping_methods`]: super::Client::list_cart_shipping_methods*/
+    #[derive(Debug, Clone)]
+    pub struct ListCartShippingMethods<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ListCartShippingMethods<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/carts/{id}/shipping-methods`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShippingMethodList>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/shipping-methods", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_cart_shipping_methods",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::add_cart_item`]
+
+[`Client::add_cart_item`]: super::Client::add_cart_item*/
+    #[derive(Debug, Clone)]
+    pub struct AddCartItem<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::AddItemRequest, String>,
+    }
+    impl<'a> AddCartItem<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddItemRequest>,
+            <V as std::convert::TryInto<
+                types::AddItemRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `AddItemRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AddItemRequest,
+            ) -> types::builder::AddItemRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/carts/{id}/items`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AddItemRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/items", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_cart_item",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_cart_item`]
+
+[`Client::remove_cart_item`]: super::Client::remove_cart_item*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveCartItem<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        item_id: Result<::std::string::String, String>,
+    }
+    impl<'a> RemoveCartItem<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                item_id: Err("item_id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn item_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.item_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for item_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/carts/{id}/items/{item_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, item_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let item_id = item_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/items/{}", client.baseurl, encode_path(& id.to_string()),
+                encode_path(& item_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "remove_cart_item",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_cart_item`]
+
+[`Client::update_cart_item`]: super::Client::update_cart_item*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCartItem<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        item_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateItemRequest, String>,
+    }
+    impl<'a> UpdateCartItem<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                item_id: Err("item_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn item_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.item_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for item_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateItemRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateItemRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateItemRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateItemRequest,
+            ) -> types::builder::UpdateItemRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/carts/{id}/items/{item_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, item_id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let item_id = item_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateItemRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/items/{}", client.baseurl, encode_path(& id.to_string()),
+                encode_path(& item_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_cart_item",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

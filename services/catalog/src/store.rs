@@ -546,6 +546,25 @@ pub(crate) async fn find_variant(
     Ok(db_run!(conn, c => variants::table.find(id).first::<VariantRow>(c).await.optional())?)
 }
 
+/// Every variant id, in id order.
+pub(crate) async fn all_variant_ids(conn: &mut DbConn) -> Result<Vec<String>, StorageError> {
+    Ok(db_run!(conn, c => variants::table
+        .select(variants::id)
+        .order(variants::id.asc())
+        .load::<String>(c)
+        .await)?)
+}
+
+pub(crate) async fn variants_by_ids(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<VariantRow>, StorageError> {
+    Ok(db_run!(conn, c => variants::table
+        .filter(variants::id.eq_any(ids))
+        .load::<VariantRow>(c)
+        .await)?)
+}
+
 pub(crate) async fn sku_taken(
     conn: &mut DbConn,
     sku: &str,

@@ -308,6 +308,55 @@ impl InventoryService {
         Ok(written)
     }
 
+    /// Sets the default location's count for many variants at once (the demo shop's
+    /// stock), in batches of 500 per transaction, for variants not stocked yet. No
+    /// `InventoryLow` goes out: nothing *fell* to the threshold. Returns how many were
+    /// stocked.
+    pub async fn stock_new_variants(
+        &self,
+        counts: &[(String, i64)],
+        low_stock_threshold: i64,
+    ) -> Result<usize, InventoryError> {
+        let mut stocked = 0;
+        for batch in counts.chunks(500) {
+            let now = self.now();
+            stocked += self
+                .db
+                .transaction(async |conn: &mut DbConn| {
+                    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+                    let known: std::collections::HashSet<String> = store::items_of(conn, &ids)
+                        .await?
+                        .into_iter()
+                        .map(|i| i.variant_id)
+                        .collect();
+                    let mut n = 0;
+                    for (variant_id, on_hand) in batch {
+                        if known.contains(variant_id) {
+                            continue;
+                        }
+                        let on_hand = (*on_hand).clamp(0, crate::domain::MAX_UNITS);
+                        store::insert_item(
+                            conn,
+                            &ItemRow {
+                                variant_id: variant_id.clone(),
+                                low_stock_threshold,
+                                allow_backorder: false,
+                                low: on_hand <= low_stock_threshold,
+                                updated_at: now,
+                            },
+                        )
+                        .await?;
+                        store::set_on_hand(conn, variant_id, DEFAULT_LOCATION, on_hand, now)
+                            .await?;
+                        n += 1;
+                    }
+                    Ok::<_, InventoryError>(n)
+                })
+                .await?;
+        }
+        Ok(stocked)
+    }
+
     /// Puts units back on the shelf (a cancelled order, a return).
     pub async fn restock(
         &self,

@@ -917,6 +917,39 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 
+    // Its variants are stocked (after the catalog, in the background), so a storefront
+    // can fill carts: most in stock, some sold out, none below zero.
+    let variant = dresses.data[0].variants[0].id.clone();
+    let mut stocked = Vec::new();
+    for _ in 0..600 {
+        stocked = stored_strings(
+            &app,
+            "SELECT CAST(on_hand AS TEXT) AS v FROM inventory_levels",
+        )
+        .await;
+        if stocked.len() >= 10_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let counts: Vec<i64> = stocked.iter().map(|v| v.parse().unwrap()).collect();
+    assert!(counts.len() >= 10_000, "{} variants stocked", counts.len());
+    assert!(counts.iter().all(|n| (0..40).contains(n)));
+    let sold_out = counts.iter().filter(|n| **n == 0).count();
+    assert!(
+        sold_out > 0 && sold_out < counts.len() / 5,
+        "{sold_out} sold out"
+    );
+    let stock = app
+        .client
+        .get_inventory()
+        .variant_id(&variant)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stock.reserved, 0);
+
     // Once: a second seed adds nothing.
     let db = weft::app::open_database(&app.settings).await.unwrap();
     let bus = weft::app::open_bus(&app.settings, &db).await.unwrap();

@@ -7,6 +7,7 @@
 
 mod access;
 mod bad_input;
+mod cart;
 mod catalog;
 mod cli;
 mod cluster;

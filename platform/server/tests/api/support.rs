@@ -130,3 +130,11 @@ pub async fn customer(app: &TestApp, email: &str) -> AuthSession {
         .unwrap()
         .into_inner()
 }
+
+/// Runs one statement on the app's database (to age a row, as time would).
+pub async fn execute_sql(app: &TestApp, sql: &str) -> usize {
+    use diesel_async::RunQueryDsl as _;
+    let db = weft::app::open_database(&app.settings).await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    weft_storage::db_run!(&mut conn, c => diesel::sql_query(sql).execute(c).await).unwrap()
+}

@@ -4,12 +4,14 @@
 mod categories;
 mod collections;
 mod jobs;
+mod lookup;
 mod products;
 mod recommend;
 mod search;
 
 pub use collections::{Collection, CollectionInput};
 pub use jobs::{ImportReport, Job};
+pub use lookup::VariantSummary;
 pub use search::{
     Card, FacetValue, MAX_QUERY_CHARS, PriceBucket, SearchFacets, SearchHit, SearchPage,
     SearchQuery,

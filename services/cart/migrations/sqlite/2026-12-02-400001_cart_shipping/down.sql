@@ -1,0 +1,1 @@
+ALTER TABLE cart_carts DROP COLUMN shipping_method_id;

@@ -1,0 +1,64 @@
+//! Everything the cart can refuse, with its status (through `kind`) and stable `code`.
+
+use weft_kernel::{ErrorKind, FieldError, ServiceError};
+use weft_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("no such cart")]
+    CartNotFound,
+    #[error("no such item in this cart")]
+    ItemNotFound,
+    #[error("the product is not for sale")]
+    ProductUnavailable,
+    #[error("the variant has no price in {0}")]
+    PriceUnavailable(String),
+    #[error("not enough stock: {available} available")]
+    OutOfStock { available: i64 },
+    #[error("{0}")]
+    Upstream(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError for CartError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::CartNotFound | Self::ItemNotFound => ErrorKind::NotFound,
+            Self::ProductUnavailable | Self::PriceUnavailable(_) | Self::OutOfStock { .. } => {
+                ErrorKind::Conflict
+            }
+            Self::Upstream(_) => ErrorKind::Unavailable,
+            Self::Storage(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::CartNotFound => "cart_not_found",
+            Self::ItemNotFound => "item_not_found",
+            Self::ProductUnavailable => "product_unavailable",
+            Self::PriceUnavailable(_) => "price_unavailable",
+            Self::OutOfStock { .. } => "out_of_stock",
+            Self::Upstream(_) => "upstream_unavailable",
+            Self::Storage(e) => e.code(),
+        }
+    }
+
+    fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(errors) => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl CartError {
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}

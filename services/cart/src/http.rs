@@ -1,0 +1,370 @@
+//! The cart's REST endpoints. Anyone may make a cart; a guest cart is used by whoever
+//! holds its id, a customer's cart by that customer only.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+use weft_http::{ApiResult, JsonBody, PrincipalKind, authz};
+
+use crate::service::{Cart, CartPatch, CartService, Line, ShippingOption};
+
+#[derive(Tags)]
+enum Tag {
+    /// Carts: lines priced by the catalog, totals computed by the server.
+    Cart,
+}
+
+/// An amount in one currency's minor units.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CartMoney")]
+pub struct MoneyDto {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// A line: a variant and how many.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CartItem")]
+pub struct LineDto {
+    /// `item_…`
+    pub id: String,
+    pub variant_id: String,
+    pub product_id: Option<String>,
+    pub title: String,
+    pub handle: Option<String>,
+    pub sku: Option<String>,
+    /// Option name → value (`size`, `color`).
+    pub options: BTreeMap<String, String>,
+    pub image_url: Option<String>,
+    pub quantity: i64,
+    /// The catalog's price now; absent when the line cannot be bought.
+    pub unit_price: Option<MoneyDto>,
+    pub compare_at_price: Option<MoneyDto>,
+    pub line_total: MoneyDto,
+    /// False when the product left sale or has no price in this currency: the line
+    /// counts for nothing until removed.
+    pub purchasable: bool,
+}
+
+/// A cart with every total, recomputed on the server at each read.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Cart")]
+pub struct CartDto {
+    /// `cart_…`
+    pub id: String,
+    /// The owner; `null` for a guest cart.
+    pub customer_id: Option<String>,
+    pub currency: String,
+    /// Where it ships (ISO 3166-1 alpha-2), which sets the tax rate.
+    pub country: Option<String>,
+    pub region: Option<String>,
+    /// The chosen shipping method, while it is offered for the destination.
+    pub shipping_method_id: Option<String>,
+    pub items: Vec<LineDto>,
+    /// Units over every line.
+    pub item_count: i64,
+    pub subtotal: MoneyDto,
+    pub discounts: MoneyDto,
+    pub shipping: MoneyDto,
+    /// Rounded half to even; included in the prices when `tax_inclusive`.
+    pub tax: MoneyDto,
+    /// Basis points (7.25% = 725).
+    pub tax_rate_bps: u32,
+    pub tax_inclusive: bool,
+    /// subtotal − discounts + shipping (+ tax unless included).
+    pub total: MoneyDto,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Seven days after the last change; then the cart is gone (404).
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<Cart> for CartDto {
+    fn from(c: Cart) -> Self {
+        let code = c.currency.code().to_owned();
+        let money = |amount| MoneyDto {
+            amount,
+            currency: code.clone(),
+        };
+        Self {
+            items: c
+                .items
+                .into_iter()
+                .map(|l: Line| LineDto {
+                    unit_price: l.unit_price.map(money),
+                    compare_at_price: l.compare_at_price.map(money),
+                    line_total: money(l.line_total),
+                    id: l.id,
+                    variant_id: l.variant_id,
+                    product_id: l.product_id,
+                    title: l.title,
+                    handle: l.handle,
+                    sku: l.sku,
+                    options: l.options,
+                    image_url: l.image_url,
+                    quantity: l.quantity,
+                    purchasable: l.purchasable,
+                })
+                .collect(),
+            subtotal: money(c.subtotal),
+            discounts: money(c.discounts),
+            shipping: money(c.shipping),
+            tax: money(c.tax),
+            total: money(c.total),
+            id: c.id,
+            customer_id: c.customer_id,
+            currency: code.clone(),
+            country: c.country,
+            region: c.region,
+            shipping_method_id: c.shipping_method_id,
+            item_count: c.item_count,
+            tax_rate_bps: c.tax_rate_bps,
+            tax_inclusive: c.tax_inclusive,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            expires_at: c.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCartRequest {
+    /// ISO 4217; the shop's default (USD) when omitted.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// Changes to a cart: an omitted field stays, `null` clears it.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCartRequest {
+    /// ISO 3166-1 alpha-2.
+    #[serde(default)]
+    pub country: MaybeUndefined<String>,
+    /// A region code of the country (`CA` for California).
+    #[serde(default)]
+    pub region: MaybeUndefined<String>,
+    /// One of `GET /v1/carts/{id}/shipping-methods`.
+    #[serde(default)]
+    pub shipping_method_id: MaybeUndefined<String>,
+}
+
+/// A shipping method offered to a cart, priced for it.
+#[derive(Debug, Clone, Object)]
+pub struct ShippingMethodDto {
+    pub id: String,
+    pub name: String,
+    /// For this cart: 0 once its goods reach the method's free-shipping threshold.
+    pub price: MoneyDto,
+    pub delivery_estimate: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ShippingMethodList {
+    pub data: Vec<ShippingMethodDto>,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddItemRequest {
+    /// `var_…`
+    pub variant_id: String,
+    /// 1–99 (the line's total after adding must stay within it).
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateItemRequest {
+    /// 1–99; remove the line to drop it.
+    pub quantity: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum CartCreated {
+    /// A new cart.
+    #[oai(status = 201)]
+    Created(Json<CartDto>),
+    /// The signed-in customer's cart, which they already had.
+    #[oai(status = 200)]
+    Existing(Json<CartDto>),
+}
+
+/// The signed-in person, if any (apps have no cart of their own).
+fn who(req: &Request) -> Option<&str> {
+    authz::principal(req)
+        .ok()
+        .filter(|p| p.kind == PrincipalKind::User)
+        .map(|p| p.id.as_str())
+}
+
+/// The cart's endpoints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CartApi;
+
+#[OpenApi]
+impl CartApi {
+    /// Makes a cart: a guest cart, or — signed in — the customer's (their existing one
+    /// when they have it).
+    #[oai(
+        path = "/v1/carts",
+        method = "post",
+        operation_id = "create_cart",
+        tag = "Tag::Cart"
+    )]
+    async fn create_cart(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        body: JsonBody<CreateCartRequest>,
+    ) -> ApiResult<CartCreated> {
+        let (cart, created) = svc.create(who(req), body.0.currency.as_deref()).await?;
+        Ok(if created {
+            CartCreated::Created(Json(cart.into()))
+        } else {
+            CartCreated::Existing(Json(cart.into()))
+        })
+    }
+
+    /// A cart with its lines priced now.
+    #[oai(
+        path = "/v1/carts/:id",
+        method = "get",
+        operation_id = "get_cart",
+        tag = "Tag::Cart"
+    )]
+    async fn get_cart(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<CartDto>> {
+        Ok(Json(svc.get(&id.0, who(req)).await?.into()))
+    }
+
+    /// Sets where the cart ships (which sets its tax rate and the shipping methods
+    /// offered) and its shipping method.
+    #[oai(
+        path = "/v1/carts/:id",
+        method = "patch",
+        operation_id = "update_cart",
+        tag = "Tag::Cart"
+    )]
+    async fn update_cart(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<UpdateCartRequest>,
+    ) -> ApiResult<Json<CartDto>> {
+        let body = body.0;
+        let patch = CartPatch {
+            country: body.country.into(),
+            region: body.region.into(),
+            shipping_method_id: body.shipping_method_id.into(),
+        };
+        Ok(Json(svc.update(&id.0, who(req), patch).await?.into()))
+    }
+
+    /// The shipping methods offered for the cart's destination and currency, priced for
+    /// this cart, cheapest first.
+    #[oai(
+        path = "/v1/carts/:id/shipping-methods",
+        method = "get",
+        operation_id = "list_cart_shipping_methods",
+        tag = "Tag::Cart"
+    )]
+    async fn shipping_methods(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<ShippingMethodList>> {
+        let cart = svc.get(&id.0, who(req)).await?;
+        let currency = cart.currency.code().to_owned();
+        let data = svc
+            .shipping_options(&id.0, who(req))
+            .await?
+            .into_iter()
+            .map(|o: ShippingOption| ShippingMethodDto {
+                id: o.id,
+                name: o.name,
+                price: MoneyDto {
+                    amount: o.price,
+                    currency: currency.clone(),
+                },
+                delivery_estimate: o.delivery_estimate,
+            })
+            .collect();
+        Ok(Json(ShippingMethodList { data }))
+    }
+
+    /// Adds units of a variant. 409 `product_unavailable` (not on sale),
+    /// `price_unavailable` (no price in the cart's currency) or `out_of_stock`.
+    #[oai(
+        path = "/v1/carts/:id/items",
+        method = "post",
+        operation_id = "add_cart_item",
+        tag = "Tag::Cart"
+    )]
+    async fn add_item(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<AddItemRequest>,
+    ) -> ApiResult<Json<CartDto>> {
+        let cart = svc
+            .add_item(&id.0, who(req), &body.0.variant_id, body.0.quantity)
+            .await?;
+        Ok(Json(cart.into()))
+    }
+
+    /// Sets a line's quantity.
+    #[oai(
+        path = "/v1/carts/:id/items/:item_id",
+        method = "patch",
+        operation_id = "update_cart_item",
+        tag = "Tag::Cart"
+    )]
+    async fn update_item(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        item_id: Path<String>,
+        body: JsonBody<UpdateItemRequest>,
+    ) -> ApiResult<Json<CartDto>> {
+        let cart = svc
+            .update_item(&id.0, who(req), &item_id.0, body.0.quantity)
+            .await?;
+        Ok(Json(cart.into()))
+    }
+
+    /// Removes a line.
+    #[oai(
+        path = "/v1/carts/:id/items/:item_id",
+        method = "delete",
+        operation_id = "remove_cart_item",
+        tag = "Tag::Cart"
+    )]
+    async fn remove_item(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        item_id: Path<String>,
+    ) -> ApiResult<Json<CartDto>> {
+        Ok(Json(
+            svc.remove_item(&id.0, who(req), &item_id.0).await?.into(),
+        ))
+    }
+}

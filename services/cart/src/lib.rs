@@ -1,0 +1,37 @@
+//! Carts: a guest's or a customer's lines of variants, priced by the catalog at every
+//! read (a client never sets a price), checked against inventory when a line grows, with
+//! subtotal, discounts, shipping, tax and total recomputed on the server.
+//!
+//! Tables owned: `cart_carts`, `cart_items`.
+//! Talks to: the catalog (variant, product state and price) and inventory (available
+//! stock) through the [`service::Catalog`] and [`service::Stock`] ports — in-process in
+//! embedded mode.
+//! Invariants: 1–`max_quantity` units per line, one line per variant; a cart expires
+//! 7 days after its last change and is then 404; a customer's cart is theirs alone (404
+//! to anyone else); amounts are integer minor units, tax rounded half to even.
+
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+mod store;
+
+use weft_http::ServiceInfo;
+use weft_storage::migrate::MigrationSet;
+
+pub use error::CartError;
+pub use http::CartApi;
+pub use service::CartService;
+
+pub static MIGRATIONS: MigrationSet = MigrationSet {
+    owner: "cart",
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    name: "cart",
+    description: "Guest and customer carts with server-side totals.",
+    migrations: &[&MIGRATIONS],
+};

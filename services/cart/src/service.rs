@@ -1,0 +1,733 @@
+//! The cart's use cases. A cart stores only variant ids and quantities; every read asks
+//! the catalog for the current prices and recomputes the totals, so a price change shows
+//! at once and a client can never set a price.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use weft_kernel::id::PrefixedId;
+use weft_kernel::{Clock, Currency, FieldError};
+use weft_storage::{Db, DbConn};
+
+use crate::domain::{CartId, CartItemId, tax_in_gross, tax_on_net};
+use crate::error::CartError;
+use crate::store::{self, CartRow, ItemRow};
+
+/// What a cart needs to know of a variant (from the catalog).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantInfo {
+    pub variant_id: String,
+    pub product_id: String,
+    pub title: String,
+    pub handle: String,
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    pub image_url: Option<String>,
+    /// Whether the product is on sale (active).
+    pub purchasable: bool,
+    /// Currency → (amount, compare-at amount), minor units.
+    pub prices: HashMap<String, (i64, Option<i64>)>,
+}
+
+/// A variant's stock as a cart judges it (from inventory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Availability {
+    pub available: i64,
+    /// Sells past zero.
+    pub backorder: bool,
+}
+
+/// The catalog, as the cart uses it: in-process embedded, over HTTP in a cluster.
+#[async_trait::async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    /// The variants among `ids` that exist.
+    async fn variants(&self, ids: &[String]) -> Result<Vec<VariantInfo>, CartError>;
+}
+
+/// Inventory, as the cart uses it.
+#[async_trait::async_trait]
+pub trait Stock: Send + Sync + 'static {
+    /// Availability of each of `ids` (a variant never stocked has none).
+    async fn availability(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Availability>, CartError>;
+}
+
+/// Tax rates by destination and which currencies' prices include tax.
+#[derive(Debug, Clone, Default)]
+pub struct TaxRules {
+    /// `"US-CA"` or `"DE"` → basis points (7.25% = 725); a region's rate wins over its
+    /// country's.
+    pub rates: HashMap<String, u32>,
+    /// Currencies whose catalog prices already include tax (`EUR`, `GBP`).
+    pub inclusive_currencies: Vec<String>,
+}
+
+impl TaxRules {
+    fn rate(&self, country: Option<&str>, region: Option<&str>) -> u32 {
+        let Some(country) = country else { return 0 };
+        region
+            .and_then(|r| self.rates.get(&format!("{country}-{r}")))
+            .or_else(|| self.rates.get(country))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A way to ship, as the shop configures it.
+#[derive(Debug, Clone, Default)]
+pub struct ShippingMethod {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2 codes; empty: everywhere.
+    pub countries: Vec<String>,
+    /// Currency → price in minor units.
+    pub prices: HashMap<String, i64>,
+    /// Currency → goods total from which it is free.
+    pub free_over: HashMap<String, i64>,
+    pub delivery_estimate: String,
+}
+
+impl ShippingMethod {
+    /// What it costs a cart in `currency` shipping to `country` with `goods` worth of
+    /// goods, or `None` when it is not offered there (or not in that currency).
+    fn price(&self, country: Option<&str>, currency: &str, goods: i64) -> Option<i64> {
+        let ships = self.countries.is_empty()
+            || country.is_some_and(|c| self.countries.iter().any(|x| x.eq_ignore_ascii_case(c)));
+        let price = *self.prices.get(currency)?;
+        if !ships {
+            return None;
+        }
+        let free = self.free_over.get(currency).is_some_and(|t| goods >= *t);
+        Some(if free { 0 } else { price })
+    }
+}
+
+/// A shipping method offered to a cart, priced for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippingOption {
+    pub id: String,
+    pub name: String,
+    pub price: i64,
+    pub delivery_estimate: String,
+}
+
+/// Changes to a cart; `None` keeps a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CartPatch {
+    pub country: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub shipping_method_id: Option<Option<String>>,
+}
+
+/// How carts behave.
+#[derive(Debug, Clone)]
+pub struct CartConfig {
+    /// Most units of one variant in a cart.
+    pub max_quantity: i64,
+    /// How long a cart lives after its last change.
+    pub ttl: Duration,
+    pub default_currency: String,
+    pub tax: TaxRules,
+    pub shipping: Vec<ShippingMethod>,
+}
+
+/// A cart as clients see it, priced now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cart {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub currency: Currency,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    /// The chosen shipping method, while it is offered for the cart's destination.
+    pub shipping_method_id: Option<String>,
+    pub items: Vec<Line>,
+    /// Units over every line.
+    pub item_count: i64,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub tax_rate_bps: u32,
+    /// Prices in this currency include tax (then `total` does not add it again).
+    pub tax_inclusive: bool,
+    pub total: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub id: String,
+    pub variant_id: String,
+    pub product_id: Option<String>,
+    pub title: String,
+    pub handle: Option<String>,
+    pub sku: Option<String>,
+    pub options: BTreeMap<String, String>,
+    pub image_url: Option<String>,
+    pub quantity: i64,
+    /// The catalog's price now; `None` when the line cannot be bought (see `purchasable`).
+    pub unit_price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    pub line_total: i64,
+    /// False when the product left sale or has no price in the cart's currency: the line
+    /// stays (so the customer sees why) but counts for nothing.
+    pub purchasable: bool,
+}
+
+/// The cart service of this process.
+#[derive(Clone)]
+pub struct CartService {
+    db: Db,
+    catalog: Arc<dyn Catalog>,
+    stock: Arc<dyn Stock>,
+    clock: Clock,
+    config: Arc<CartConfig>,
+}
+
+impl std::fmt::Debug for CartService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CartService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Carts deleted per sweep round.
+const SWEEP_BATCH: i64 = 500;
+
+impl CartService {
+    pub fn new(
+        db: Db,
+        catalog: Arc<dyn Catalog>,
+        stock: Arc<dyn Stock>,
+        clock: Clock,
+        config: CartConfig,
+    ) -> Self {
+        Self {
+            db,
+            catalog,
+            stock,
+            clock,
+            config: Arc::new(config),
+        }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        self.clock.now().naive_utc()
+    }
+
+    fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now + chrono::Duration::from_std(self.config.ttl).unwrap_or_default()
+    }
+
+    /// A live cart `who` may use: a guest cart for anyone holding its id, a customer's
+    /// for that customer only (404 for anyone else, never revealing it exists).
+    async fn owned(
+        &self,
+        conn: &mut DbConn,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<CartRow, CartError> {
+        let cart = store::find_live_cart(conn, id, self.now())
+            .await?
+            .ok_or(CartError::CartNotFound)?;
+        match &cart.customer_id {
+            Some(owner) if Some(owner.as_str()) != who => Err(CartError::CartNotFound),
+            _ => Ok(cart),
+        }
+    }
+
+    /// A new cart — or, for a signed-in customer who has one, theirs (`false`).
+    pub async fn create(
+        &self,
+        who: Option<&str>,
+        currency: Option<&str>,
+    ) -> Result<(Cart, bool), CartError> {
+        let currency = Currency::parse(
+            &currency
+                .unwrap_or(&self.config.default_currency)
+                .trim()
+                .to_uppercase(),
+        )
+        .map_err(|e| CartError::field("currency", e.to_string()))?;
+        let now = self.now();
+        let (row, created) = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                if let Some(customer) = who
+                    && let Some(existing) = store::customer_cart(conn, customer, now).await?
+                {
+                    return Ok::<_, CartError>((existing, false));
+                }
+                let row = CartRow {
+                    id: CartId::generate().to_string(),
+                    customer_id: who.map(str::to_owned),
+                    currency: currency.code().to_owned(),
+                    country: None,
+                    region: None,
+                    created_at: now,
+                    updated_at: now,
+                    expires_at: self.expiry(now),
+                    shipping_method_id: None,
+                };
+                store::insert_cart(conn, &row).await?;
+                Ok((row, true))
+            })
+            .await?;
+        let mut conn = self.db.conn().await?;
+        let items = store::items_of(&mut conn, &row.id).await?;
+        Ok((self.price(row, items).await?, created))
+    }
+
+    pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
+        let mut conn = self.db.conn().await?;
+        let cart = self.owned(&mut conn, id, who).await?;
+        let items = store::items_of(&mut conn, &cart.id).await?;
+        self.price(cart, items).await
+    }
+
+    fn check_quantity(&self, quantity: i64) -> Result<(), CartError> {
+        let max = self.config.max_quantity;
+        if (1..=max).contains(&quantity) {
+            Ok(())
+        } else {
+            Err(CartError::field(
+                "quantity",
+                format!("must be between 1 and {max}"),
+            ))
+        }
+    }
+
+    /// Refuses a line of `quantity` units of `variant` in `currency` that cannot be sold.
+    async fn check_sellable(
+        &self,
+        variant_id: &str,
+        quantity: i64,
+        currency: &str,
+    ) -> Result<(), CartError> {
+        let info = self
+            .catalog
+            .variants(&[variant_id.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CartError::field("variant_id", "is not a variant of the catalog"))?;
+        if !info.purchasable {
+            return Err(CartError::ProductUnavailable);
+        }
+        if !info.prices.contains_key(currency) {
+            return Err(CartError::PriceUnavailable(currency.to_owned()));
+        }
+        let stock = self.stock.availability(&[variant_id.to_owned()]).await?;
+        let stock = stock.get(variant_id).copied().unwrap_or(Availability {
+            available: 0,
+            backorder: false,
+        });
+        if !stock.backorder && stock.available < quantity {
+            return Err(CartError::OutOfStock {
+                available: stock.available.max(0),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds units of a variant (to its line, when there is one).
+    pub async fn add_item(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        variant_id: &str,
+        quantity: i64,
+    ) -> Result<Cart, CartError> {
+        self.check_quantity(quantity)?;
+        let variant_id = variant_id.trim().to_owned();
+        let (cart, items) = {
+            let mut conn = self.db.conn().await?;
+            let cart = self.owned(&mut conn, id, who).await?;
+            let items = store::items_of(&mut conn, &cart.id).await?;
+            (cart, items)
+        };
+        let existing = items.iter().find(|i| i.variant_id == variant_id);
+        let wanted = existing.map_or(0, |i| i.quantity) + quantity;
+        if wanted > self.config.max_quantity {
+            return Err(CartError::Invalid(vec![FieldError::new(
+                "quantity",
+                format!(
+                    "the line would hold {wanted}; at most {} per line",
+                    self.config.max_quantity
+                ),
+            )]));
+        }
+        self.check_sellable(&variant_id, wanted, &cart.currency)
+            .await?;
+        let now = self.now();
+        let expires_at = self.expiry(now);
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                // The line as it is now (another request may have changed it).
+                let lines = store::items_of(conn, &cart.id).await?;
+                match lines.iter().find(|i| i.variant_id == variant_id) {
+                    Some(line) => {
+                        let total = line.quantity + quantity;
+                        if total > self.config.max_quantity {
+                            return Err(CartError::field(
+                                "quantity",
+                                format!("at most {} per line", self.config.max_quantity),
+                            ));
+                        }
+                        store::set_quantity(conn, &line.id, total).await?;
+                    }
+                    None => {
+                        store::insert_item(
+                            conn,
+                            &ItemRow {
+                                id: CartItemId::generate().to_string(),
+                                cart_id: cart.id.clone(),
+                                variant_id: variant_id.clone(),
+                                quantity,
+                                created_at: now,
+                            },
+                        )
+                        .await?;
+                    }
+                }
+                store::touch_cart(conn, &cart.id, now, expires_at).await?;
+                Ok(())
+            })
+            .await?;
+        self.get(id, who).await
+    }
+
+    /// Sets a line's quantity.
+    pub async fn update_item(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        item_id: &str,
+        quantity: i64,
+    ) -> Result<Cart, CartError> {
+        self.check_quantity(quantity)?;
+        let (cart, line) = {
+            let mut conn = self.db.conn().await?;
+            let cart = self.owned(&mut conn, id, who).await?;
+            let line = store::items_of(&mut conn, &cart.id)
+                .await?
+                .into_iter()
+                .find(|i| i.id == item_id)
+                .ok_or(CartError::ItemNotFound)?;
+            (cart, line)
+        };
+        if quantity > line.quantity {
+            self.check_sellable(&line.variant_id, quantity, &cart.currency)
+                .await?;
+        }
+        let now = self.now();
+        let expires_at = self.expiry(now);
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                store::set_quantity(conn, &line.id, quantity).await?;
+                store::touch_cart(conn, &cart.id, now, expires_at).await?;
+                Ok::<_, CartError>(())
+            })
+            .await?;
+        self.get(id, who).await
+    }
+
+    pub async fn remove_item(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        item_id: &str,
+    ) -> Result<Cart, CartError> {
+        let now = self.now();
+        let expires_at = self.expiry(now);
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let cart = self.owned(conn, id, who).await?;
+                let line = store::items_of(conn, &cart.id)
+                    .await?
+                    .into_iter()
+                    .find(|i| i.id == item_id)
+                    .ok_or(CartError::ItemNotFound)?;
+                store::delete_item(conn, &line.id).await?;
+                store::touch_cart(conn, &cart.id, now, expires_at).await?;
+                Ok::<_, CartError>(())
+            })
+            .await?;
+        self.get(id, who).await
+    }
+
+    /// Where the cart ships (which sets the tax rate and the shipping methods offered)
+    /// and how.
+    pub async fn update(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        patch: CartPatch,
+    ) -> Result<Cart, CartError> {
+        let mut errors = Vec::new();
+        let country = patch.country.map(|c| c.map(|c| c.trim().to_uppercase()));
+        if let Some(Some(c)) = &country
+            && (c.len() != 2 || iso_country::Country::from_str(c).is_err())
+        {
+            errors.push(FieldError::new(
+                "country",
+                "must be an ISO 3166-1 alpha-2 country code",
+            ));
+        }
+        let region = patch.region.map(|r| r.map(|r| r.trim().to_uppercase()));
+        if let Some(Some(r)) = &region
+            && (r.is_empty() || r.len() > 3 || !r.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            errors.push(FieldError::new(
+                "region",
+                "must be a 1–3 character region code",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(CartError::Invalid(errors));
+        }
+        let now = self.now();
+        let expires_at = self.expiry(now);
+        let chosen = patch.shipping_method_id.clone();
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let cart = self.owned(conn, id, who).await?;
+                let country = country.clone().unwrap_or(cart.country.clone());
+                let region = region.clone().unwrap_or(cart.region.clone());
+                if region.is_some() && country.is_none() {
+                    return Err(CartError::field("country", "is required with a region"));
+                }
+                // A method chosen now must be offered; one chosen before that the new
+                // destination lacks just ships nothing (see `price`).
+                if let Some(Some(m)) = &chosen {
+                    let offered = self.config.shipping.iter().find(|x| &x.id == m).and_then(
+                        // Free-over thresholds do not matter to whether it is offered.
+                        |x| x.price(country.as_deref(), &cart.currency, 0),
+                    );
+                    if offered.is_none() {
+                        return Err(CartError::field(
+                            "shipping_method_id",
+                            "is not offered for this cart's destination and currency \
+                             (see GET /v1/carts/{id}/shipping-methods)",
+                        ));
+                    }
+                }
+                store::set_destination(conn, &cart.id, country.as_deref(), region.as_deref())
+                    .await?;
+                let method = chosen.clone().unwrap_or(cart.shipping_method_id.clone());
+                store::set_shipping_method(conn, &cart.id, method.as_deref()).await?;
+                store::touch_cart(conn, &cart.id, now, expires_at).await?;
+                Ok(())
+            })
+            .await?;
+        self.get(id, who).await
+    }
+
+    /// The shipping methods offered for the cart's destination and currency, priced for
+    /// it (free-over thresholds applied), cheapest first.
+    pub async fn shipping_options(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<Vec<ShippingOption>, CartError> {
+        let cart = self.get(id, who).await?;
+        let goods = cart.subtotal - cart.discounts;
+        let mut options: Vec<ShippingOption> = self
+            .config
+            .shipping
+            .iter()
+            .filter_map(|m| {
+                Some(ShippingOption {
+                    price: m.price(cart.country.as_deref(), cart.currency.code(), goods)?,
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    delivery_estimate: m.delivery_estimate.clone(),
+                })
+            })
+            .collect();
+        options.sort_by(|a, b| a.price.cmp(&b.price).then_with(|| a.id.cmp(&b.id)));
+        Ok(options)
+    }
+
+    /// Prices the lines with the catalog's prices now and computes the totals.
+    async fn price(&self, cart: CartRow, items: Vec<ItemRow>) -> Result<Cart, CartError> {
+        let currency = Currency::parse(&cart.currency)
+            .map_err(|e| CartError::Upstream(format!("stored currency: {e}")))?;
+        let ids: Vec<String> = items.iter().map(|i| i.variant_id.clone()).collect();
+        let variants: HashMap<String, VariantInfo> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.catalog
+                .variants(&ids)
+                .await?
+                .into_iter()
+                .map(|v| (v.variant_id.clone(), v))
+                .collect()
+        };
+        let mut lines = Vec::with_capacity(items.len());
+        let mut subtotal: i64 = 0;
+        let mut item_count = 0;
+        for item in items {
+            let info = variants.get(&item.variant_id);
+            let price = info
+                .filter(|v| v.purchasable)
+                .and_then(|v| v.prices.get(currency.code()).copied());
+            let line_total = price.map_or(0, |(amount, _)| amount.saturating_mul(item.quantity));
+            subtotal = subtotal.saturating_add(line_total);
+            item_count += item.quantity;
+            lines.push(Line {
+                id: item.id,
+                variant_id: item.variant_id,
+                product_id: info.map(|v| v.product_id.clone()),
+                title: info.map_or_else(|| "No longer available".to_owned(), |v| v.title.clone()),
+                handle: info.map(|v| v.handle.clone()),
+                sku: info.map(|v| v.sku.clone()),
+                options: info.map(|v| v.options.clone()).unwrap_or_default(),
+                image_url: info.and_then(|v| v.image_url.clone()),
+                quantity: item.quantity,
+                unit_price: price.map(|(amount, _)| amount),
+                compare_at_price: price.and_then(|(_, compare)| compare),
+                line_total,
+                purchasable: price.is_some(),
+            });
+        }
+        // Promotions arrive with their own use case; until then a cart has none.
+        let discounts = 0;
+        // A method no longer offered (the destination changed) ships nothing.
+        let method = cart.shipping_method_id.as_ref().and_then(|id| {
+            let m = self.config.shipping.iter().find(|m| &m.id == id)?;
+            let price = m.price(
+                cart.country.as_deref(),
+                currency.code(),
+                subtotal - discounts,
+            )?;
+            Some((m.id.clone(), price))
+        });
+        let shipping = method.as_ref().map_or(0, |(_, price)| *price);
+        let rate = self
+            .config
+            .tax
+            .rate(cart.country.as_deref(), cart.region.as_deref());
+        let inclusive = self
+            .config
+            .tax
+            .inclusive_currencies
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(currency.code()));
+        let taxable = subtotal - discounts;
+        let (tax, total) = if inclusive {
+            (tax_in_gross(taxable, rate), taxable + shipping)
+        } else {
+            let tax = tax_on_net(taxable, rate);
+            (tax, taxable + shipping + tax)
+        };
+        Ok(Cart {
+            id: cart.id,
+            customer_id: cart.customer_id,
+            currency,
+            country: cart.country,
+            region: cart.region,
+            shipping_method_id: method.map(|(id, _)| id),
+            items: lines,
+            item_count,
+            subtotal,
+            discounts,
+            shipping,
+            tax,
+            tax_rate_bps: rate,
+            tax_inclusive: inclusive,
+            total,
+            created_at: cart.created_at.and_utc(),
+            updated_at: cart.updated_at.and_utc(),
+            expires_at: cart.expires_at.and_utc(),
+        })
+    }
+
+    /// Deletes expired carts; returns how many.
+    pub async fn sweep_expired(&self) -> Result<usize, CartError> {
+        let mut deleted = 0;
+        loop {
+            let now = self.now();
+            let n = self
+                .db
+                .transaction(async |conn: &mut DbConn| {
+                    Ok::<_, CartError>(store::delete_expired(conn, now, SWEEP_BATCH).await?)
+                })
+                .await?;
+            deleted += n;
+            if n == 0 {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    /// Sweeps expired carts every `every`, for as long as the process runs.
+    pub async fn run_sweeper(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.sweep_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired carts deleted"),
+                Err(err) => tracing::warn!(error = %err, "cart sweep failed; will retry"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipping_is_offered_by_country_and_currency_and_free_over_its_threshold() {
+        let standard = ShippingMethod {
+            id: "standard".into(),
+            prices: HashMap::from([("USD".into(), 500)]),
+            free_over: HashMap::from([("USD".into(), 7500)]),
+            ..ShippingMethod::default()
+        };
+        assert_eq!(standard.price(None, "USD", 1000), Some(500), "everywhere");
+        assert_eq!(standard.price(Some("DE"), "USD", 7499), Some(500));
+        assert_eq!(
+            standard.price(Some("DE"), "USD", 7500),
+            Some(0),
+            "free from 75.00"
+        );
+        assert_eq!(
+            standard.price(Some("DE"), "EUR", 1000),
+            None,
+            "no EUR price"
+        );
+        let express = ShippingMethod {
+            countries: vec!["US".into()],
+            prices: HashMap::from([("USD".into(), 1500)]),
+            ..ShippingMethod::default()
+        };
+        assert_eq!(express.price(Some("us"), "USD", 10), Some(1500));
+        assert_eq!(express.price(Some("CA"), "USD", 10), None);
+        assert_eq!(express.price(None, "USD", 10), None, "needs a destination");
+    }
+
+    #[test]
+    fn a_region_rate_wins_over_its_country() {
+        let rules = TaxRules {
+            rates: HashMap::from([("US".into(), 100), ("US-CA".into(), 725)]),
+            inclusive_currencies: Vec::new(),
+        };
+        assert_eq!(rules.rate(Some("US"), Some("CA")), 725);
+        assert_eq!(rules.rate(Some("US"), Some("OR")), 100);
+        assert_eq!(rules.rate(None, Some("CA")), 0);
+        assert_eq!(rules.rate(Some("FR"), None), 0);
+    }
+}
