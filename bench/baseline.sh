@@ -4,15 +4,8 @@
 # connections with wrk (apt-get install wrk). Run by hand; figures go into notes and docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
-cargo build --release -p weft --quiet
-bin="$target/release/weft"
-dir=$(mktemp -d)
-port=${PORT:-18080}
-WEFT_LOG_FORMAT=json RUST_LOG=warn "$bin" serve --data-dir "$dir/data" --port "$port" --rate-limit-per-minute 0 >"$dir/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+. bench/lib.sh
+start_weft 18080
 sleep 1
 echo "binary: $(du -h "$bin" | cut -f1) ($(stat -c %s "$bin") bytes)"
 echo "idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"

@@ -6,17 +6,9 @@
 # ratio to /health/live. Run by hand; figures go into notes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
-cargo build --release -p weft --quiet
-bin="$target/release/weft"
-dir=$(mktemp -d)
-port=${PORT:-18085}
 duration=${DURATION:-15s}
-RUST_LOG=warn WEFT_LOG_FORMAT=json "$bin" serve --demo --data-dir "$dir/data" --port "$port" \
-  --rate-limit-per-minute 0 >"$dir/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+. bench/lib.sh
+start_weft 18085 --demo
 # The seed logs at info; wait for products instead.
 for _ in $(seq 1 600); do
   n=$(curl -fsS "http://127.0.0.1:$port/v1/products?category=kids-accessories&limit=100" | grep -o '"prod_' | wc -l || true)
@@ -38,19 +30,10 @@ declare -A paths=(
   [detail]="/v1/products/$handle"
   [search_typo]="/v1/search/products?q=jaket&limit=20"
 )
-printf '%-14s %10s %9s %9s %7s\n' scenario "req/s" p50 p99 ratio
-floor=""
+measure_header
 for name in health list20 category_size detail search_typo; do
-  url="http://127.0.0.1:$port${paths[$name]}"
-  wrk -t2 -c32 -d3s "$url" >/dev/null  # warm up (and fill the cache)
-  out=$(wrk -t2 -c32 -d"$duration" --latency "$url")
-  if echo "$out" | grep -q "Non-2xx"; then echo "$name: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  floor=${floor:-$rps}
-  ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
-  printf '%-14s %10s %9s %9s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+  # The warm-up also fills the cache.
+  measure "$name" "http://127.0.0.1:$port${paths[$name]}"
 done
 # The same search, never twice alike (a max_price no other request uses), so no cache
 # can answer: what tantivy, the facets and the highlights cost.
@@ -63,10 +46,5 @@ function request()
   return wrk.format(nil, "/v1/search/products?q=jaket&limit=20&max_price=" .. (1000000 + counter))
 end
 LUA
-out=$(wrk -t2 -c32 -d"$duration" --latency -s "$dir/unique.lua" "http://127.0.0.1:$port")
-rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
-printf '%-14s %10s %9s %9s %7s\n' "search_nocache" "$rps" "$p50" "$p99" "$ratio"
+measure search_nocache -s "$dir/unique.lua" "http://127.0.0.1:$port"
 echo "RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"

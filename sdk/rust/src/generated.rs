@@ -11193,6 +11193,24 @@ let response = client.update_cart()
     pub fn update_cart(&self) -> builder::UpdateCart<'_> {
         builder::UpdateCart::new(self)
     }
+    /**Moves a guest cart into the signed-in customer's cart — quantities summed, capped
+by the line limit and by what is available — and deletes the guest cart. Call it
+right after sign-in with the cart the shopper filled as a guest. 401 for guests;
+404 when `id` is not a live guest cart
+
+Sends a `POST` request to `/v1/carts/{id}/merge`
+
+Arguments:
+- `id`: The guest cart's id.
+```ignore
+let response = client.merge_cart()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn merge_cart(&self) -> builder::MergeCart<'_> {
+        builder::MergeCart::new(self)
+    }
     /**The shipping methods offered for the cart's destination and currency, priced for
 this cart, cheapest first
 
@@ -17318,6 +17336,87 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::merge_cart`]
+
+[`Client::merge_cart`]: super::Client::merge_cart*/
+    #[derive(Debug, Clone)]
+    pub struct MergeCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> MergeCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/carts/{id}/merge`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/merge", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "merge_cart",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -274,6 +274,30 @@ impl CartApi {
         Ok(Json(svc.update(&id.0, who(req), patch).await?.into()))
     }
 
+    /// Moves a guest cart into the signed-in customer's cart — quantities summed, capped
+    /// by the line limit and by what is available — and deletes the guest cart. Call it
+    /// right after sign-in with the cart the shopper filled as a guest. 401 for guests;
+    /// 404 when `id` is not a live guest cart.
+    #[oai(
+        path = "/v1/carts/:id/merge",
+        method = "post",
+        operation_id = "merge_cart",
+        tag = "Tag::Cart"
+    )]
+    async fn merge(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        /// The guest cart's id.
+        id: Path<String>,
+    ) -> ApiResult<Json<CartDto>> {
+        let customer = authz::signed_in(req)?;
+        if customer.kind != PrincipalKind::User {
+            return Err(weft_http::AuthzError::Forbidden("customer").into());
+        }
+        Ok(Json(svc.merge(&id.0, &customer.id).await?.into()))
+    }
+
     /// The shipping methods offered for the cart's destination and currency, priced for
     /// this cart, cheapest first.
     #[oai(

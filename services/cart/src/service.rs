@@ -465,6 +465,70 @@ impl CartService {
         self.get(id, who).await
     }
 
+    /// Moves a guest cart's lines into the signed-in customer's cart (made if they have
+    /// none), summing quantities capped by the line limit and by what is available, then
+    /// deletes the guest cart. What a storefront calls right after sign-in.
+    pub async fn merge(&self, guest_cart_id: &str, customer: &str) -> Result<Cart, CartError> {
+        let (guest, guest_lines) = {
+            let mut conn = self.db.conn().await?;
+            let guest = store::find_live_cart(&mut conn, guest_cart_id, self.now())
+                .await?
+                .filter(|c| c.customer_id.is_none())
+                .ok_or(CartError::CartNotFound)?;
+            let lines = store::items_of(&mut conn, &guest.id).await?;
+            (guest, lines)
+        };
+        let ids: Vec<String> = guest_lines.iter().map(|l| l.variant_id.clone()).collect();
+        let stock = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.stock.availability(&ids).await?
+        };
+        let (target, _) = self.create(Some(customer), Some(&guest.currency)).await?;
+        let now = self.now();
+        let expires_at = self.expiry(now);
+        let max = self.config.max_quantity;
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let existing = store::items_of(conn, &target.id).await?;
+                for line in &guest_lines {
+                    let cap = match stock.get(&line.variant_id) {
+                        Some(s) if s.backorder => max,
+                        Some(s) => s.available.clamp(0, max),
+                        None => 0,
+                    };
+                    match existing.iter().find(|e| e.variant_id == line.variant_id) {
+                        Some(mine) => {
+                            let merged =
+                                (mine.quantity + line.quantity).min(cap.max(mine.quantity));
+                            if merged != mine.quantity {
+                                store::set_quantity(conn, &mine.id, merged).await?;
+                            }
+                        }
+                        None if cap > 0 => {
+                            store::insert_item(
+                                conn,
+                                &ItemRow {
+                                    id: CartItemId::generate().to_string(),
+                                    cart_id: target.id.clone(),
+                                    variant_id: line.variant_id.clone(),
+                                    quantity: line.quantity.min(cap),
+                                    created_at: now,
+                                },
+                            )
+                            .await?;
+                        }
+                        None => {}
+                    }
+                }
+                store::delete_cart(conn, &guest.id).await?;
+                store::touch_cart(conn, &target.id, now, expires_at).await?;
+                Ok::<_, CartError>(())
+            })
+            .await?;
+        self.get(&target.id, Some(customer)).await
+    }
+
     /// Where the cart ships (which sets the tax rate and the shipping methods offered)
     /// and how.
     pub async fn update(

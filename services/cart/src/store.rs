@@ -174,6 +174,13 @@ pub(crate) async fn delete_item(conn: &mut DbConn, item_id: &str) -> Result<(), 
     Ok(())
 }
 
+pub(crate) async fn delete_cart(conn: &mut DbConn, id: &str) -> Result<(), StorageError> {
+    let key = id.to_owned();
+    db_run!(conn, c => diesel::delete(items::table.filter(items::cart_id.eq(key.clone()))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(carts::table.find(key.clone())).execute(c).await)?;
+    Ok(())
+}
+
 /// Deletes up to `limit` carts expired at `now` (their lines go with them); returns how many.
 pub(crate) async fn delete_expired(
     conn: &mut DbConn,

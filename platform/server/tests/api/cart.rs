@@ -450,6 +450,39 @@ async fn carts_belong_to_their_owner_refuse_bad_input_and_expire(app: TestApp) {
     .await;
     assert_eq!(problem.code, "item_not_found");
 
+    // At sign-in, the cart filled as a guest merges into the customer's: quantities
+    // summed, capped by what is available; the guest cart is gone.
+    let filled = new_cart(&app.client, None).await;
+    add(&app.client, &filled.id, &m, 4).await.unwrap();
+    admin
+        .set_inventory()
+        .variant_id(&m)
+        .body(body::<SetStockRequest>(json!({"on_hand": 3})))
+        .send()
+        .await
+        .unwrap();
+    let problem = problem_of(app.client.merge_cart().id(&filled.id).send().await).await;
+    assert_eq!(problem.status, 401, "a guest has nobody to merge into");
+    let merged = ada
+        .merge_cart()
+        .id(&filled.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(merged.id, adas.id, "into her cart");
+    assert_eq!(merged.items.len(), 1);
+    assert_eq!(
+        merged.items[0].quantity, 3,
+        "1 + 4, capped at the 3 available"
+    );
+    let problem = problem_of(app.client.get_cart().id(&filled.id).send().await).await;
+    assert_eq!(problem.status, 404, "the guest cart is gone");
+    let problem = problem_of(bob.merge_cart().id(&filled.id).send().await).await;
+    assert_eq!(problem.status, 404, "merged once");
+    let problem = problem_of(bob.merge_cart().id(&adas.id).send().await).await;
+    assert_eq!(problem.status, 404, "a customer's cart is not a guest cart");
+
     // Bad input: 422 naming the field, nothing written.
     for (quantity, why) in [
         (0, "zero"),

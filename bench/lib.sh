@@ -1,0 +1,41 @@
+# Shared by the bench scripts (sourced): build the release binary and start `weft serve`
+# on a fresh data dir with the per-IP rate limit off. `start_weft PORT [ARGS…]` sets $bin,
+# $dir, $port, $base and $pid, stops the server on exit, and returns once it is ready.
+start_weft() {
+  local default_port=$1
+  shift
+  local target=${CARGO_TARGET_DIR:-target}
+  cargo build --release -p weft --quiet
+  bin="$target/release/weft"
+  dir=$(mktemp -d)
+  port=${PORT:-$default_port}
+  base="http://127.0.0.1:$port"
+  RUST_LOG=warn WEFT_LOG_FORMAT=json "$bin" serve --data-dir "$dir/data" --port "$port" \
+    --rate-limit-per-minute 0 "$@" >"$dir/log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+  for _ in $(seq 1 100); do curl -fsS "$base/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+# `measure NAME WRK-ARGS…`: warms up for 3 s, then runs wrk at 32 connections for
+# $duration (default 15 s) and prints requests/s, p50, p99 and the ratio to the first
+# scenario measured (the floor: /health/live). Fails on any non-2xx answer.
+floor=""
+measure() {
+  local name=$1
+  shift
+  wrk -t2 -c32 -d3s "$@" >/dev/null
+  local out rps p50 p99 ratio
+  out=$(wrk -t2 -c32 -d"${duration:-15s}" --latency "$@")
+  if echo "$out" | grep -q "Non-2xx"; then echo "$name: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  floor=${floor:-$rps}
+  ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
+  printf '%-14s %10s %9s %9s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+}
+
+measure_header() {
+  printf '%-14s %10s %9s %9s %7s\n' scenario "req/s" p50 p99 ratio
+}
