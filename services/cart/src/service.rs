@@ -282,15 +282,23 @@ impl CartService {
                 Ok((row, true))
             })
             .await?;
-        let mut conn = self.db.conn().await?;
-        let items = store::items_of(&mut conn, &row.id).await?;
+        // The connection goes back before pricing: the catalog takes one of its own, and
+        // holding two per request would starve the pool under load.
+        let items = {
+            let mut conn = self.db.conn().await?;
+            store::items_of(&mut conn, &row.id).await?
+        };
         Ok((self.price(row, items).await?, created))
     }
 
     pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
-        let mut conn = self.db.conn().await?;
-        let cart = self.owned(&mut conn, id, who).await?;
-        let items = store::items_of(&mut conn, &cart.id).await?;
+        // Released before pricing (see `create`).
+        let (cart, items) = {
+            let mut conn = self.db.conn().await?;
+            let cart = self.owned(&mut conn, id, who).await?;
+            let items = store::items_of(&mut conn, &cart.id).await?;
+            (cart, items)
+        };
         self.price(cart, items).await
     }
 

@@ -379,6 +379,20 @@ async fn guests_fill_a_cart_priced_and_taxed_by_the_server(app: TestApp) {
         .into_inner();
     assert!(emptied.items.is_empty());
 
+    // Many readers at once (more than the pool has connections): each answers.
+    let readers = (0..40).map(|_| {
+        let client = app.client.clone();
+        let id = euro.id.clone();
+        tokio::spawn(async move { client.get_cart().id(&id).send().await.map(|r| r.status()) })
+    });
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_mins(1),
+        futures::future::join_all(readers),
+    )
+    .await
+    .expect("40 concurrent reads of a cart did not all answer: the pool starved");
+    assert!(answered.into_iter().all(|r| r.unwrap().unwrap() == 200));
+
     // GraphQL reads the same cart.
     let answer: serde_json::Value = app
         .http
