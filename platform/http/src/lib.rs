@@ -6,12 +6,14 @@
 //! - [`idempotency`]: `Idempotency-Key` on mutating POSTs, stored in the database.
 //! - [`stack`]: request id, tracing span and RED metrics, security headers, CORS, rate
 //!   limit and body limit, composed once in [`stack::HttpStack`].
+//! - [`gql`]: service errors as GraphQL errors, with the same codes.
 //! - [`authz`]: who may call what — roles, app scopes, MFA enrolment — in one place.
 //! - [`ServiceInfo`]: how a service crate describes itself to the composition root.
 
 pub mod authz;
 pub mod conditional;
 pub mod error;
+pub mod gql;
 pub mod idempotency;
 pub mod json;
 pub mod params;

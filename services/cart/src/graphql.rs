@@ -1,8 +1,7 @@
 //! The cart's GraphQL part: `cart(id)`, as `GET /v1/carts/{id}`.
 
-use async_graphql::{Context, ErrorExtensions, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 use weft_http::{Principal, PrincipalKind};
-use weft_kernel::ServiceError;
 
 use crate::error::CartError;
 use crate::service::CartService;
@@ -53,11 +52,7 @@ impl CartQuery {
         let cart = match ctx.data::<CartService>()?.get(&id, who).await {
             Ok(cart) => cart,
             Err(CartError::CartNotFound) => return Ok(None),
-            Err(e) => {
-                let code = e.code();
-                return Err(async_graphql::Error::new(e.to_string())
-                    .extend_with(|_, ext| ext.set("code", code)));
-            }
+            Err(e) => return Err(weft_http::gql::error(e)),
         };
         Ok(Some(CartObject {
             id: cart.id,

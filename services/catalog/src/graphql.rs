@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, ErrorExtensions, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use weft_http::gql::error as gql_error;
 use weft_http::{Principal, authz};
-use weft_kernel::{PageRequest, ServiceError};
+use weft_kernel::PageRequest;
 
 use crate::domain::{Image, ProductOption};
 use crate::error::CatalogError;
@@ -16,19 +17,6 @@ use crate::service::{
     CatalogService, Category, FacetValue, NewProduct, NewVariant, PriceRange, Product,
     ProductPatch, ProductQuery, SearchPage, SearchQuery, Variant,
 };
-
-/// A service error as a GraphQL error with its stable `code` in the extensions.
-// Taken by value so it reads as `.map_err(gql_error)`.
-#[allow(clippy::needless_pass_by_value)]
-fn gql_error(e: impl ServiceError) -> async_graphql::Error {
-    let code = e.code();
-    let message = if e.kind().is_server_error() {
-        "internal error".to_owned()
-    } else {
-        e.to_string()
-    };
-    async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
-}
 
 /// Loads categories by id, for every product of an answer at once.
 pub struct CategoryLoader(pub CatalogService);

@@ -1,7 +1,6 @@
 //! Inventory's GraphQL part: a variant's stock, as `GET /v1/inventory/{variant_id}`.
 
-use async_graphql::{Context, ErrorExtensions, Object, SimpleObject};
-use weft_kernel::ServiceError;
+use async_graphql::{Context, Object, SimpleObject};
 
 use crate::service::InventoryService;
 
@@ -33,10 +32,7 @@ impl InventoryQuery {
             .data::<InventoryService>()?
             .stock(&variant_id)
             .await
-            .map_err(|e| {
-                let code = e.code();
-                async_graphql::Error::new(e.to_string()).extend_with(|_, ext| ext.set("code", code))
-            })?;
+            .map_err(weft_http::gql::error)?;
         Ok(StockObject {
             stock_status: stock.status.as_str().to_owned(),
             variant_id: stock.variant_id,

@@ -204,10 +204,8 @@ impl InventoryService {
         // A path that is not a variant id names nothing: 404, as for any other id.
         let variant_id = parse_variant_id("variant_id", variant_id)
             .map_err(|_| InventoryError::VariantNotFound)?;
-        let mut conn = self.db.conn().await?;
-        let item = store::find_item(&mut conn, &variant_id).await?;
-        let levels = store::levels_of(&mut conn, std::slice::from_ref(&variant_id)).await?;
-        Ok(stock(&variant_id, item.as_ref(), &levels))
+        let mut found = self.stocks(std::slice::from_ref(&variant_id)).await?;
+        found.pop().ok_or(InventoryError::VariantNotFound)
     }
 
     /// Stock of many variants at once (a cart's lines), with a constant number of queries.
