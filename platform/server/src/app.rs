@@ -36,6 +36,7 @@ pub type RestApis = (
     weft_catalog::CatalogApi,
     weft_inventory::InventoryApi,
     weft_cart::CartApi,
+    weft_cart::PromotionApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -45,6 +46,7 @@ fn rest_apis() -> RestApis {
         weft_catalog::CatalogApi,
         weft_inventory::InventoryApi,
         weft_cart::CartApi,
+        weft_cart::PromotionApi,
     )
 }
 

@@ -10,7 +10,7 @@ use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
 use weft_cart::CartService;
-use weft_cart::graphql::CartQuery;
+use weft_cart::graphql::{CartMutation, CartQuery};
 use weft_catalog::CatalogService;
 use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
 use weft_http::Principal;
@@ -44,7 +44,7 @@ pub struct Query(
 
 /// The root mutation: every service's mutation part, merged.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CatalogMutation);
+pub struct Mutation(CatalogMutation, CartMutation);
 
 pub type WeftSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -42,6 +42,8 @@ impl Catalog for LocalCatalog {
                 handle: v.product_handle,
                 sku: v.sku,
                 options: v.options,
+                category_ids: v.category_ids,
+                collection_ids: v.collection_ids,
             })
             .collect())
     }

@@ -136,6 +136,17 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ApplyCodeRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApplyCodeRequest {
+        ///The promotion code, in any case.
+        pub code: ::std::string::String,
+    }
+    impl ApplyCodeRequest {
+        pub fn builder() -> builder::ApplyCodeRequest {
+            Default::default()
+        }
+    }
     ///A signed-in session: the user and a fresh token pair.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuthSession {
@@ -172,6 +183,8 @@ pub mod types {
         ///Units over every line.
         pub item_count: i64,
         pub items: ::std::vec::Vec<CartItem>,
+        ///The codes the cart holds, in the order applied.
+        pub promotions: ::std::vec::Vec<CartPromotionDto>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
         pub shipping: CartMoney,
@@ -196,6 +209,7 @@ pub mod types {
     pub struct CartItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub compare_at_price: ::std::option::Option<CartMoney>,
+        pub discount: CartMoney,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handle: ::std::option::Option<::std::string::String>,
         ///`item_…`
@@ -234,6 +248,27 @@ counts for nothing until removed.*/
     }
     impl CartMoney {
         pub fn builder() -> builder::CartMoney {
+            Default::default()
+        }
+    }
+    ///A code on a cart and what it takes off now.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CartPromotionDto {
+        pub amount: CartMoney,
+        /**False while it takes nothing off (see `reason`); it stays on the cart and counts
+again once the cart qualifies.*/
+        pub applied: bool,
+        pub code: ::std::string::String,
+        pub description: ::std::string::String,
+        ///`percentage`, `fixed_amount` or `free_shipping`.
+        pub kind: ::std::string::String,
+        /**Why it does not apply now: the same codes as the 422s of applying it
+(`promotion_minimum_not_met`, `promotion_expired`, …).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
+    }
+    impl CartPromotionDto {
+        pub fn builder() -> builder::CartPromotionDto {
             Default::default()
         }
     }
@@ -497,6 +532,49 @@ catalog).*/
     }
     impl CreateProductRequest {
         pub fn builder() -> builder::CreateProductRequest {
+            Default::default()
+        }
+    }
+    /**A new promotion: `code` and `kind` are required; the rest has defaults (scope `all`,
+active, not combinable, no dates, no limits).*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreatePromotionRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active: ::std::option::Option<bool>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        ///3–40 letters, digits, `-` or `_`.
+        pub code: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub combinable: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub kind: ::std::string::String,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub per_customer_limit: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub percentage: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage_limit: ::std::option::Option<i64>,
+    }
+    impl CreatePromotionRequest {
+        pub fn builder() -> builder::CreatePromotionRequest {
             Default::default()
         }
     }
@@ -934,6 +1012,60 @@ catalog).*/
             Default::default()
         }
     }
+    ///A promotion code and its rules.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Promotion {
+        pub active: bool,
+        ///Currency → minor units off, for `fixed_amount`.
+        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        ///Upper-case; shoppers may type it in any case.
+        pub code: ::std::string::String,
+        ///Whether it may share a cart with other codes (both must be combinable).
+        pub combinable: bool,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub description: ::std::string::String,
+        ///Exclusive: the code stops working at this instant.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///`promo_…`
+        pub id: ::std::string::String,
+        ///`percentage`, `fixed_amount` or `free_shipping`.
+        pub kind: ::std::string::String,
+        ///Currency → the least subtotal; a cart in an unlisted currency does not qualify.
+        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub per_customer_limit: ::std::option::Option<i64>,
+        ///1–100, for `percentage`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub percentage: ::std::option::Option<i64>,
+        ///`all`, `categories` (and their subcategories) or `collections`.
+        pub scope: ::std::string::String,
+        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Orders placed with it.
+        pub times_used: i64,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage_limit: ::std::option::Option<i64>,
+    }
+    impl Promotion {
+        pub fn builder() -> builder::Promotion {
+            Default::default()
+        }
+    }
+    ///`PromotionPage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PromotionPage {
+        pub data: ::std::vec::Vec<Promotion>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl PromotionPage {
+        pub fn builder() -> builder::PromotionPage {
+            Default::default()
+        }
+    }
     ///`Readiness`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Readiness {
@@ -1004,6 +1136,45 @@ catalog).*/
             value.parse()
         }
     }
+    ///Count a cart's codes for an order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RedeemRequest {
+        pub cart_id: ::std::string::String,
+        /**Whose use it is for per-customer limits: a customer id, or a guest's e-mail. The
+cart's customer when omitted.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_key: ::std::option::Option<::std::string::String>,
+        pub order_id: ::std::string::String,
+    }
+    impl RedeemRequest {
+        pub fn builder() -> builder::RedeemRequest {
+            Default::default()
+        }
+    }
+    ///`RedemptionDto`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RedemptionDto {
+        pub code: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_key: ::std::option::Option<::std::string::String>,
+        pub order_id: ::std::string::String,
+        pub promotion_id: ::std::string::String,
+    }
+    impl RedemptionDto {
+        pub fn builder() -> builder::RedemptionDto {
+            Default::default()
+        }
+    }
+    ///`RedemptionList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RedemptionList {
+        pub data: ::std::vec::Vec<RedemptionDto>,
+    }
+    impl RedemptionList {
+        pub fn builder() -> builder::RedemptionList {
+            Default::default()
+        }
+    }
     ///`POST /v1/auth/refresh` and `POST /v1/auth/logout`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RefreshRequest {
@@ -1024,6 +1195,17 @@ catalog).*/
     }
     impl RegisterRequest {
         pub fn builder() -> builder::RegisterRequest {
+            Default::default()
+        }
+    }
+    ///`ReleasedUses`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReleasedUses {
+        ///Uses given back (0 when the order had none, or they were given back already).
+        pub released: u64,
+    }
+    impl ReleasedUses {
+        pub fn builder() -> builder::ReleasedUses {
             Default::default()
         }
     }
@@ -1403,6 +1585,49 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     impl UpdateProductRequest {
         pub fn builder() -> builder::UpdateProductRequest {
+            Default::default()
+        }
+    }
+    ///Changes to a promotion: an omitted field stays, `null` clears a nullable one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdatePromotionRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active: ::std::option::Option<bool>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub combinable: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub per_customer_limit: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub percentage: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage_limit: ::std::option::Option<i64>,
+    }
+    impl UpdatePromotionRequest {
+        pub fn builder() -> builder::UpdatePromotionRequest {
             Default::default()
         }
     }
@@ -2304,6 +2529,44 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ApplyCodeRequest {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ApplyCodeRequest {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl ApplyCodeRequest {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ApplyCodeRequest> for super::ApplyCodeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ApplyCodeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::ApplyCodeRequest> for ApplyCodeRequest {
+            fn from(value: super::ApplyCodeRequest) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct AuthSession {
             access_token: ::std::result::Result<
                 ::std::string::String,
@@ -2449,6 +2712,10 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 ::std::vec::Vec<super::CartItem>,
                 ::std::string::String,
             >,
+            promotions: ::std::result::Result<
+                ::std::vec::Vec<super::CartPromotionDto>,
+                ::std::string::String,
+            >,
             region: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2480,6 +2747,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     id: Err("no value supplied for id".to_string()),
                     item_count: Err("no value supplied for item_count".to_string()),
                     items: Err("no value supplied for items".to_string()),
+                    promotions: Err("no value supplied for promotions".to_string()),
                     region: Ok(Default::default()),
                     shipping: Err("no value supplied for shipping".to_string()),
                     shipping_method_id: Ok(Default::default()),
@@ -2598,6 +2866,18 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn promotions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CartPromotionDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.promotions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for promotions: {e}")
                     });
                 self
             }
@@ -2727,6 +3007,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     id: value.id?,
                     item_count: value.item_count?,
                     items: value.items?,
+                    promotions: value.promotions?,
                     region: value.region?,
                     shipping: value.shipping?,
                     shipping_method_id: value.shipping_method_id?,
@@ -2751,6 +3032,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     id: Ok(value.id),
                     item_count: Ok(value.item_count),
                     items: Ok(value.items),
+                    promotions: Ok(value.promotions),
                     region: Ok(value.region),
                     shipping: Ok(value.shipping),
                     shipping_method_id: Ok(value.shipping_method_id),
@@ -2769,6 +3051,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 ::std::option::Option<super::CartMoney>,
                 ::std::string::String,
             >,
+            discount: ::std::result::Result<super::CartMoney, ::std::string::String>,
             handle: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2810,6 +3093,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             fn default() -> Self {
                 Self {
                     compare_at_price: Ok(Default::default()),
+                    discount: Err("no value supplied for discount".to_string()),
                     handle: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     image_url: Ok(Default::default()),
@@ -2837,6 +3121,18 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                         format!(
                             "error converting supplied value for compare_at_price: {e}"
                         )
+                    });
+                self
+            }
+            pub fn discount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discount: {e}")
                     });
                 self
             }
@@ -2995,6 +3291,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     compare_at_price: value.compare_at_price?,
+                    discount: value.discount?,
                     handle: value.handle?,
                     id: value.id?,
                     image_url: value.image_url?,
@@ -3014,6 +3311,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             fn from(value: super::CartItem) -> Self {
                 Self {
                     compare_at_price: Ok(value.compare_at_price),
+                    discount: Ok(value.discount),
                     handle: Ok(value.handle),
                     id: Ok(value.id),
                     image_url: Ok(value.image_url),
@@ -3087,6 +3385,134 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 Self {
                     amount: Ok(value.amount),
                     currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CartPromotionDto {
+            amount: ::std::result::Result<super::CartMoney, ::std::string::String>,
+            applied: ::std::result::Result<bool, ::std::string::String>,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CartPromotionDto {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    applied: Err("no value supplied for applied".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    reason: Ok(Default::default()),
+                }
+            }
+        }
+        impl CartPromotionDto {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CartMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn applied<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.applied = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for applied: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CartPromotionDto> for super::CartPromotionDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CartPromotionDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    applied: value.applied?,
+                    code: value.code?,
+                    description: value.description?,
+                    kind: value.kind?,
+                    reason: value.reason?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CartPromotionDto> for CartPromotionDto {
+            fn from(value: super::CartPromotionDto) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    applied: Ok(value.applied),
+                    code: Ok(value.code),
+                    description: Ok(value.description),
+                    kind: Ok(value.kind),
+                    reason: Ok(value.reason),
                 }
             }
         }
@@ -4394,6 +4820,306 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     tags: Ok(value.tags),
                     title: Ok(value.title),
                     variants: Ok(value.variants),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreatePromotionRequest {
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            amounts: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            combinable: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ends_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            minimum_subtotal: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            per_customer_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            percentage: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            starts_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            usage_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreatePromotionRequest {
+            fn default() -> Self {
+                Self {
+                    active: Ok(Default::default()),
+                    amounts: Ok(Default::default()),
+                    code: Err("no value supplied for code".to_string()),
+                    combinable: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    ends_at: Ok(Default::default()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    minimum_subtotal: Ok(Default::default()),
+                    per_customer_limit: Ok(Default::default()),
+                    percentage: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                    scope_ids: Ok(Default::default()),
+                    starts_at: Ok(Default::default()),
+                    usage_limit: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreatePromotionRequest {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn amounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amounts: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn combinable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.combinable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for combinable: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn ends_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ends_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ends_at: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn minimum_subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minimum_subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minimum_subtotal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn per_customer_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.per_customer_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for per_customer_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for percentage: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn scope_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope_ids: {e}")
+                    });
+                self
+            }
+            pub fn starts_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starts_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starts_at: {e}")
+                    });
+                self
+            }
+            pub fn usage_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usage_limit: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreatePromotionRequest>
+        for super::CreatePromotionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreatePromotionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    amounts: value.amounts?,
+                    code: value.code?,
+                    combinable: value.combinable?,
+                    description: value.description?,
+                    ends_at: value.ends_at?,
+                    kind: value.kind?,
+                    minimum_subtotal: value.minimum_subtotal?,
+                    per_customer_limit: value.per_customer_limit?,
+                    percentage: value.percentage?,
+                    scope: value.scope?,
+                    scope_ids: value.scope_ids?,
+                    starts_at: value.starts_at?,
+                    usage_limit: value.usage_limit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreatePromotionRequest>
+        for CreatePromotionRequest {
+            fn from(value: super::CreatePromotionRequest) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    amounts: Ok(value.amounts),
+                    code: Ok(value.code),
+                    combinable: Ok(value.combinable),
+                    description: Ok(value.description),
+                    ends_at: Ok(value.ends_at),
+                    kind: Ok(value.kind),
+                    minimum_subtotal: Ok(value.minimum_subtotal),
+                    per_customer_limit: Ok(value.per_customer_limit),
+                    percentage: Ok(value.percentage),
+                    scope: Ok(value.scope),
+                    scope_ids: Ok(value.scope_ids),
+                    starts_at: Ok(value.starts_at),
+                    usage_limit: Ok(value.usage_limit),
                 }
             }
         }
@@ -7075,6 +7801,429 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Promotion {
+            active: ::std::result::Result<bool, ::std::string::String>,
+            amounts: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            combinable: ::std::result::Result<bool, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ends_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            minimum_subtotal: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            per_customer_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            percentage: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scope_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            starts_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            times_used: ::std::result::Result<i64, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            usage_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Promotion {
+            fn default() -> Self {
+                Self {
+                    active: Err("no value supplied for active".to_string()),
+                    amounts: Err("no value supplied for amounts".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    combinable: Err("no value supplied for combinable".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    ends_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    minimum_subtotal: Err(
+                        "no value supplied for minimum_subtotal".to_string(),
+                    ),
+                    per_customer_limit: Ok(Default::default()),
+                    percentage: Ok(Default::default()),
+                    scope: Err("no value supplied for scope".to_string()),
+                    scope_ids: Err("no value supplied for scope_ids".to_string()),
+                    starts_at: Ok(Default::default()),
+                    times_used: Err("no value supplied for times_used".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    usage_limit: Ok(Default::default()),
+                }
+            }
+        }
+        impl Promotion {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn amounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amounts: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn combinable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.combinable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for combinable: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn ends_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ends_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ends_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn minimum_subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minimum_subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minimum_subtotal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn per_customer_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.per_customer_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for per_customer_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for percentage: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn scope_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope_ids: {e}")
+                    });
+                self
+            }
+            pub fn starts_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starts_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starts_at: {e}")
+                    });
+                self
+            }
+            pub fn times_used<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.times_used = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for times_used: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn usage_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usage_limit: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Promotion> for super::Promotion {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Promotion,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    amounts: value.amounts?,
+                    code: value.code?,
+                    combinable: value.combinable?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    ends_at: value.ends_at?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    minimum_subtotal: value.minimum_subtotal?,
+                    per_customer_limit: value.per_customer_limit?,
+                    percentage: value.percentage?,
+                    scope: value.scope?,
+                    scope_ids: value.scope_ids?,
+                    starts_at: value.starts_at?,
+                    times_used: value.times_used?,
+                    updated_at: value.updated_at?,
+                    usage_limit: value.usage_limit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Promotion> for Promotion {
+            fn from(value: super::Promotion) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    amounts: Ok(value.amounts),
+                    code: Ok(value.code),
+                    combinable: Ok(value.combinable),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    ends_at: Ok(value.ends_at),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    minimum_subtotal: Ok(value.minimum_subtotal),
+                    per_customer_limit: Ok(value.per_customer_limit),
+                    percentage: Ok(value.percentage),
+                    scope: Ok(value.scope),
+                    scope_ids: Ok(value.scope_ids),
+                    starts_at: Ok(value.starts_at),
+                    times_used: Ok(value.times_used),
+                    updated_at: Ok(value.updated_at),
+                    usage_limit: Ok(value.usage_limit),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PromotionPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Promotion>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PromotionPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl PromotionPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Promotion>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PromotionPage> for super::PromotionPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PromotionPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PromotionPage> for PromotionPage {
+            fn from(value: super::PromotionPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Readiness {
             checks: ::std::result::Result<
                 ::std::vec::Vec<super::Check>,
@@ -7133,6 +8282,226 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     checks: Ok(value.checks),
                     status: Ok(value.status),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RedeemRequest {
+            cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RedeemRequest {
+            fn default() -> Self {
+                Self {
+                    cart_id: Err("no value supplied for cart_id".to_string()),
+                    customer_key: Ok(Default::default()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                }
+            }
+        }
+        impl RedeemRequest {
+            pub fn cart_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cart_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cart_id: {e}")
+                    });
+                self
+            }
+            pub fn customer_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_key: {e}")
+                    });
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RedeemRequest> for super::RedeemRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RedeemRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cart_id: value.cart_id?,
+                    customer_key: value.customer_key?,
+                    order_id: value.order_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RedeemRequest> for RedeemRequest {
+            fn from(value: super::RedeemRequest) -> Self {
+                Self {
+                    cart_id: Ok(value.cart_id),
+                    customer_key: Ok(value.customer_key),
+                    order_id: Ok(value.order_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RedemptionDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            promotion_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RedemptionDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    customer_key: Ok(Default::default()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                    promotion_id: Err("no value supplied for promotion_id".to_string()),
+                }
+            }
+        }
+        impl RedemptionDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn customer_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_key: {e}")
+                    });
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn promotion_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.promotion_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for promotion_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RedemptionDto> for super::RedemptionDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RedemptionDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    customer_key: value.customer_key?,
+                    order_id: value.order_id?,
+                    promotion_id: value.promotion_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RedemptionDto> for RedemptionDto {
+            fn from(value: super::RedemptionDto) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    customer_key: Ok(value.customer_key),
+                    order_id: Ok(value.order_id),
+                    promotion_id: Ok(value.promotion_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RedemptionList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::RedemptionDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RedemptionList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl RedemptionList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RedemptionDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RedemptionList> for super::RedemptionList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RedemptionList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::RedemptionList> for RedemptionList {
+            fn from(value: super::RedemptionList) -> Self {
+                Self { data: Ok(value.data) }
             }
         }
         #[derive(Clone, Debug)]
@@ -7254,6 +8623,46 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     email: Ok(value.email),
                     name: Ok(value.name),
                     password: Ok(value.password),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReleasedUses {
+            released: ::std::result::Result<u64, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReleasedUses {
+            fn default() -> Self {
+                Self {
+                    released: Err("no value supplied for released".to_string()),
+                }
+            }
+        }
+        impl ReleasedUses {
+            pub fn released<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.released = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for released: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReleasedUses> for super::ReleasedUses {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReleasedUses,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { released: value.released? })
+            }
+        }
+        impl ::std::convert::From<super::ReleasedUses> for ReleasedUses {
+            fn from(value: super::ReleasedUses) -> Self {
+                Self {
+                    released: Ok(value.released),
                 }
             }
         }
@@ -9635,6 +11044,312 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdatePromotionRequest {
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            amounts: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            combinable: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ends_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            minimum_subtotal: ::std::result::Result<
+                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::string::String,
+            >,
+            per_customer_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            percentage: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            starts_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            usage_limit: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdatePromotionRequest {
+            fn default() -> Self {
+                Self {
+                    active: Ok(Default::default()),
+                    amounts: Ok(Default::default()),
+                    code: Ok(Default::default()),
+                    combinable: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    ends_at: Ok(Default::default()),
+                    kind: Ok(Default::default()),
+                    minimum_subtotal: Ok(Default::default()),
+                    per_customer_limit: Ok(Default::default()),
+                    percentage: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                    scope_ids: Ok(Default::default()),
+                    starts_at: Ok(Default::default()),
+                    usage_limit: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdatePromotionRequest {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn amounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amounts: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn combinable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.combinable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for combinable: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn ends_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ends_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ends_at: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn minimum_subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minimum_subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minimum_subtotal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn per_customer_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.per_customer_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for per_customer_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for percentage: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn scope_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope_ids: {e}")
+                    });
+                self
+            }
+            pub fn starts_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starts_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starts_at: {e}")
+                    });
+                self
+            }
+            pub fn usage_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usage_limit: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdatePromotionRequest>
+        for super::UpdatePromotionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdatePromotionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    amounts: value.amounts?,
+                    code: value.code?,
+                    combinable: value.combinable?,
+                    description: value.description?,
+                    ends_at: value.ends_at?,
+                    kind: value.kind?,
+                    minimum_subtotal: value.minimum_subtotal?,
+                    per_customer_limit: value.per_customer_limit?,
+                    percentage: value.percentage?,
+                    scope: value.scope?,
+                    scope_ids: value.scope_ids?,
+                    starts_at: value.starts_at?,
+                    usage_limit: value.usage_limit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdatePromotionRequest>
+        for UpdatePromotionRequest {
+            fn from(value: super::UpdatePromotionRequest) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    amounts: Ok(value.amounts),
+                    code: Ok(value.code),
+                    combinable: Ok(value.combinable),
+                    description: Ok(value.description),
+                    ends_at: Ok(value.ends_at),
+                    kind: Ok(value.kind),
+                    minimum_subtotal: Ok(value.minimum_subtotal),
+                    per_customer_limit: Ok(value.per_customer_limit),
+                    percentage: Ok(value.percentage),
+                    scope: Ok(value.scope),
+                    scope_ids: Ok(value.scope_ids),
+                    starts_at: Ok(value.starts_at),
+                    usage_limit: Ok(value.usage_limit),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateUserRequest {
             role: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -11268,6 +12983,141 @@ let response = client.update_cart_item()
 ```*/
     pub fn update_cart_item(&self) -> builder::UpdateCartItem<'_> {
         builder::UpdateCartItem::new(self)
+    }
+    /**Puts a promotion code on the cart. 422 with a code saying why it cannot:
+`promotion_not_found`, `promotion_not_started`, `promotion_expired`,
+`promotion_exhausted`, `promotion_limit_reached`, `promotion_minimum_not_met`,
+`promotion_not_applicable` or `promotion_not_combinable`. Applying a code the cart
+holds changes nothing. Uses are counted when an order is placed, not here
+
+Sends a `POST` request to `/v1/carts/{id}/promotions`
+
+```ignore
+let response = client.apply_cart_promotion()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn apply_cart_promotion(&self) -> builder::ApplyCartPromotion<'_> {
+        builder::ApplyCartPromotion::new(self)
+    }
+    /**Takes a code off the cart; 404 `promotion_not_found` when the cart does not hold
+it
+
+Sends a `DELETE` request to `/v1/carts/{id}/promotions/{code}`
+
+```ignore
+let response = client.remove_cart_promotion()
+    .id(id)
+    .code(code)
+    .send()
+    .await;
+```*/
+    pub fn remove_cart_promotion(&self) -> builder::RemoveCartPromotion<'_> {
+        builder::RemoveCartPromotion::new(self)
+    }
+    /**Promotions, oldest first
+
+Sends a `GET` request to `/v1/admin/promotions`
+
+Arguments:
+- `cursor`
+- `limit`: 1–100, default 20.
+```ignore
+let response = client.list_promotions()
+    .cursor(cursor)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn list_promotions(&self) -> builder::ListPromotions<'_> {
+        builder::ListPromotions::new(self)
+    }
+    /**Creates a promotion. 409 `promotion_code_taken` when the code exists
+
+Sends a `POST` request to `/v1/admin/promotions`
+
+```ignore
+let response = client.create_promotion()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_promotion(&self) -> builder::CreatePromotion<'_> {
+        builder::CreatePromotion::new(self)
+    }
+    /**Sends a `GET` request to `/v1/admin/promotions/{id}`
+
+```ignore
+let response = client.get_promotion()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_promotion(&self) -> builder::GetPromotion<'_> {
+        builder::GetPromotion::new(self)
+    }
+    /**Deletes a promotion and takes it off every cart; placed orders keep their
+discount. To stop a code but keep its history, set `active: false` instead
+
+Sends a `DELETE` request to `/v1/admin/promotions/{id}`
+
+```ignore
+let response = client.delete_promotion()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_promotion(&self) -> builder::DeletePromotion<'_> {
+        builder::DeletePromotion::new(self)
+    }
+    /**Changes a promotion; carts holding it are priced by the new rules at their next
+read
+
+Sends a `PATCH` request to `/v1/admin/promotions/{id}`
+
+```ignore
+let response = client.update_promotion()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_promotion(&self) -> builder::UpdatePromotion<'_> {
+        builder::UpdatePromotion::new(self)
+    }
+    /**Counts one use of every code that takes something off the cart, for an order
+being placed (checkout's step): all or none, never past a limit however many
+orders race — 422 `promotion_exhausted` or `promotion_limit_reached` otherwise.
+Repeating it for the same order changes nothing
+
+Sends a `POST` request to `/v1/admin/promotions/redemptions`
+
+```ignore
+let response = client.redeem_promotions()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn redeem_promotions(&self) -> builder::RedeemPromotions<'_> {
+        builder::RedeemPromotions::new(self)
+    }
+    /**Gives back the uses an order took (its checkout failed, or it was cancelled
+before payment)
+
+Sends a `POST` request to `/v1/admin/promotions/redemptions/{order_id}/release`
+
+```ignore
+let response = client.release_promotion_redemptions()
+    .order_id(order_id)
+    .send()
+    .await;
+```*/
+    pub fn release_promotion_redemptions(
+        &self,
+    ) -> builder::ReleasePromotionRedemptions<'_> {
+        builder::ReleasePromotionRedemptions::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -17838,6 +19688,864 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_cart_item",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::apply_cart_promotion`]
+
+[`Client::apply_cart_promotion`]: super::Client::apply_cart_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct ApplyCartPromotion<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ApplyCodeRequest, String>,
+    }
+    impl<'a> ApplyCartPromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ApplyCodeRequest>,
+            <V as std::convert::TryInto<
+                types::ApplyCodeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ApplyCodeRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ApplyCodeRequest,
+            ) -> types::builder::ApplyCodeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/carts/{id}/promotions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ApplyCodeRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/promotions", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "apply_cart_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_cart_promotion`]
+
+[`Client::remove_cart_promotion`]: super::Client::remove_cart_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveCartPromotion<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        code: Result<::std::string::String, String>,
+    }
+    impl<'a> RemoveCartPromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                code: Err("code was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/carts/{id}/promotions/{code}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, code } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/carts/{}/promotions/{}", client.baseurl, encode_path(& id
+                .to_string()), encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "remove_cart_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_promotions`]
+
+[`Client::list_promotions`]: super::Client::list_promotions*/
+    #[derive(Debug, Clone)]
+    pub struct ListPromotions<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+    }
+    impl<'a> ListPromotions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/promotions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PromotionPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/promotions", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_promotions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_promotion`]
+
+[`Client::create_promotion`]: super::Client::create_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct CreatePromotion<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreatePromotionRequest, String>,
+    }
+    impl<'a> CreatePromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreatePromotionRequest>,
+            <V as std::convert::TryInto<
+                types::CreatePromotionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreatePromotionRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreatePromotionRequest,
+            ) -> types::builder::CreatePromotionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/promotions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Promotion>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreatePromotionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/promotions", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_promotion`]
+
+[`Client::get_promotion`]: super::Client::get_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct GetPromotion<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetPromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/promotions/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Promotion>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/promotions/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_promotion`]
+
+[`Client::delete_promotion`]: super::Client::delete_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct DeletePromotion<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeletePromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/promotions/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/promotions/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_promotion`]
+
+[`Client::update_promotion`]: super::Client::update_promotion*/
+    #[derive(Debug, Clone)]
+    pub struct UpdatePromotion<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdatePromotionRequest, String>,
+    }
+    impl<'a> UpdatePromotion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdatePromotionRequest>,
+            <V as std::convert::TryInto<
+                types::UpdatePromotionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdatePromotionRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdatePromotionRequest,
+            ) -> types::builder::UpdatePromotionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/admin/promotions/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Promotion>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdatePromotionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/promotions/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_promotion",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::redeem_promotions`]
+
+[`Client::redeem_promotions`]: super::Client::redeem_promotions*/
+    #[derive(Debug, Clone)]
+    pub struct RedeemPromotions<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RedeemRequest, String>,
+    }
+    impl<'a> RedeemPromotions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RedeemRequest>,
+            <V as std::convert::TryInto<types::RedeemRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RedeemRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RedeemRequest,
+            ) -> types::builder::RedeemRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/promotions/redemptions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RedemptionList>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RedeemRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/promotions/redemptions", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "redeem_promotions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::release_promotion_redemptions`]
+
+[`Client::release_promotion_redemptions`]: super::Client::release_promotion_redemptions*/
+    #[derive(Debug, Clone)]
+    pub struct ReleasePromotionRedemptions<'a> {
+        client: &'a super::Client,
+        order_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ReleasePromotionRedemptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                order_id: Err("order_id was not initialized".to_string()),
+            }
+        }
+        pub fn order_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.order_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for order_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/promotions/redemptions/{order_id}/release`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ReleasedUses>, Error<types::Problem>> {
+            let Self { client, order_id } = self;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/promotions/redemptions/{}/release", client.baseurl,
+                encode_path(& order_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "release_promotion_redemptions",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

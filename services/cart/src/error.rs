@@ -3,6 +3,8 @@
 use weft_kernel::{ErrorKind, FieldError, ServiceError};
 use weft_storage::StorageError;
 
+use crate::domain::Rejection;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
     #[error("the request is invalid")]
@@ -17,6 +19,12 @@ pub enum CartError {
     PriceUnavailable(String),
     #[error("not enough stock: {available} available")]
     OutOfStock { available: i64 },
+    #[error("no such promotion")]
+    PromotionNotFound,
+    #[error("{}", .0.message())]
+    Promotion(Rejection),
+    #[error("a promotion with this code exists")]
+    PromotionCodeTaken,
     #[error("{0}")]
     Upstream(String),
     #[error(transparent)]
@@ -26,8 +34,11 @@ pub enum CartError {
 impl ServiceError for CartError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => ErrorKind::Invalid,
-            Self::CartNotFound | Self::ItemNotFound => ErrorKind::NotFound,
+            Self::Invalid(_) | Self::Promotion(_) => ErrorKind::Invalid,
+            Self::CartNotFound | Self::ItemNotFound | Self::PromotionNotFound => {
+                ErrorKind::NotFound
+            }
+            Self::PromotionCodeTaken => ErrorKind::Conflict,
             Self::ProductUnavailable | Self::PriceUnavailable(_) | Self::OutOfStock { .. } => {
                 ErrorKind::Conflict
             }
@@ -44,6 +55,9 @@ impl ServiceError for CartError {
             Self::ProductUnavailable => "product_unavailable",
             Self::PriceUnavailable(_) => "price_unavailable",
             Self::OutOfStock { .. } => "out_of_stock",
+            Self::PromotionNotFound => "promotion_not_found",
+            Self::Promotion(r) => r.code(),
+            Self::PromotionCodeTaken => "promotion_code_taken",
             Self::Upstream(_) => "upstream_unavailable",
             Self::Storage(e) => e.code(),
         }
@@ -52,6 +66,7 @@ impl ServiceError for CartError {
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Self::Invalid(errors) => errors.clone(),
+            Self::Promotion(r) => vec![FieldError::new("code", r.message())],
             _ => Vec::new(),
         }
     }

@@ -2,7 +2,8 @@
 //! read (a client never sets a price), checked against inventory when a line grows, with
 //! subtotal, discounts, shipping, tax and total recomputed on the server.
 //!
-//! Tables owned: `cart_carts`, `cart_items`.
+//! Tables owned: `cart_carts`, `cart_items`, `cart_promotions`, `cart_applied_promotions`,
+//! `cart_promotion_redemptions`.
 //! Talks to: the catalog (variant, product state and price) and inventory (available
 //! stock) through the [`service::Catalog`] and [`service::Stock`] ports — in-process in
 //! embedded mode.
@@ -14,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod promotions;
 pub mod service;
 mod store;
 
@@ -21,7 +23,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use error::CartError;
-pub use http::CartApi;
+pub use http::{CartApi, PromotionApi};
 pub use service::CartService;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

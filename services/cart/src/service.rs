@@ -12,9 +12,12 @@ use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Currency, FieldError};
 use weft_storage::{Db, DbConn};
 
-use crate::domain::{CartId, CartItemId, tax_in_gross, tax_on_net};
+use crate::domain::{
+    CartId, CartItemId, PricedLine, PromotionKind, Rejection, apply_promotions, tax_in_gross,
+    tax_on_net,
+};
 use crate::error::CartError;
-use crate::store::{self, CartRow, ItemRow};
+use crate::store::{self, CartRow, ItemRow, PromotionRow};
 
 /// What a cart needs to know of a variant (from the catalog).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +33,9 @@ pub struct VariantInfo {
     pub purchasable: bool,
     /// Currency → (amount, compare-at amount), minor units.
     pub prices: HashMap<String, (i64, Option<i64>)>,
+    /// The product's category and its ancestors (promotion scopes).
+    pub category_ids: Vec<String>,
+    pub collection_ids: Vec<String>,
 }
 
 /// A variant's stock as a cart judges it (from inventory).
@@ -147,9 +153,12 @@ pub struct Cart {
     /// The chosen shipping method, while it is offered for the cart's destination.
     pub shipping_method_id: Option<String>,
     pub items: Vec<Line>,
+    /// The codes the cart holds, in the order applied, each with what it takes off now.
+    pub promotions: Vec<AppliedPromotion>,
     /// Units over every line.
     pub item_count: i64,
     pub subtotal: i64,
+    /// Off the goods and off shipping, over every code.
     pub discounts: i64,
     pub shipping: i64,
     pub tax: i64,
@@ -177,15 +186,40 @@ pub struct Line {
     pub unit_price: Option<i64>,
     pub compare_at_price: Option<i64>,
     pub line_total: i64,
+    /// What the cart's codes take off this line.
+    pub discount: i64,
     /// False when the product left sale or has no price in the cart's currency: the line
     /// stays (so the customer sees why) but counts for nothing.
     pub purchasable: bool,
 }
 
+/// A code a cart holds and what it does to it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedPromotion {
+    pub promotion_id: String,
+    pub code: String,
+    pub description: String,
+    pub kind: PromotionKind,
+    /// Taken off now (goods and shipping).
+    pub amount: i64,
+    /// Why it takes nothing now (the cart changed, the code ended…); it stays on the
+    /// cart and counts again once it qualifies.
+    pub rejection: Option<Rejection>,
+}
+
+/// A cart's rows as stored, ready to be priced.
+pub(crate) struct Stored {
+    pub cart: CartRow,
+    pub items: Vec<ItemRow>,
+    pub promotions: Vec<PromotionRow>,
+    /// Promotions this cart's customer used as often as they may.
+    pub used_up: Vec<String>,
+}
+
 /// The cart service of this process.
 #[derive(Clone)]
 pub struct CartService {
-    db: Db,
+    pub(crate) db: Db,
     catalog: Arc<dyn Catalog>,
     stock: Arc<dyn Stock>,
     clock: Clock,
@@ -220,17 +254,17 @@ impl CartService {
         }
     }
 
-    fn now(&self) -> NaiveDateTime {
+    pub(crate) fn now(&self) -> NaiveDateTime {
         self.clock.now().naive_utc()
     }
 
-    fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
+    pub(crate) fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
         now + chrono::Duration::from_std(self.config.ttl).unwrap_or_default()
     }
 
     /// A live cart `who` may use: a guest cart for anyone holding its id, a customer's
     /// for that customer only (404 for anyone else, never revealing it exists).
-    async fn owned(
+    pub(crate) async fn owned(
         &self,
         conn: &mut DbConn,
         id: &str,
@@ -284,22 +318,43 @@ impl CartService {
             .await?;
         // The connection goes back before pricing: the catalog takes one of its own, and
         // holding two per request would starve the pool under load.
-        let items = {
+        let stored = {
             let mut conn = self.db.conn().await?;
-            store::items_of(&mut conn, &row.id).await?
+            Self::load(&mut conn, row).await?
         };
-        Ok((self.price(row, items).await?, created))
+        Ok((self.price(stored).await?, created))
     }
 
     pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
         // Released before pricing (see `create`).
-        let (cart, items) = {
+        let stored = {
             let mut conn = self.db.conn().await?;
             let cart = self.owned(&mut conn, id, who).await?;
-            let items = store::items_of(&mut conn, &cart.id).await?;
-            (cart, items)
+            Self::load(&mut conn, cart).await?
         };
-        self.price(cart, items).await
+        self.price(stored).await
+    }
+
+    /// A cart's lines and codes, and which codes its customer has used up.
+    pub(crate) async fn load(conn: &mut DbConn, cart: CartRow) -> Result<Stored, CartError> {
+        let items = store::items_of(conn, &cart.id).await?;
+        let promotions = store::promotions_of_cart(conn, &cart.id).await?;
+        let mut used_up = Vec::new();
+        if let Some(customer) = &cart.customer_id {
+            for p in &promotions {
+                if let Some(limit) = p.per_customer_limit
+                    && store::uses_by(conn, &p.id, customer).await? >= limit
+                {
+                    used_up.push(p.id.clone());
+                }
+            }
+        }
+        Ok(Stored {
+            cart,
+            items,
+            promotions,
+            used_up,
+        })
     }
 
     fn check_quantity(&self, quantity: i64) -> Result<(), CartError> {
@@ -529,6 +584,7 @@ impl CartService {
                         None => {}
                     }
                 }
+                store::move_promotions(conn, &guest.id, &target.id, now).await?;
                 store::delete_cart(conn, &guest.id).await?;
                 store::touch_cart(conn, &target.id, now, expires_at).await?;
                 Ok::<_, CartError>(())
@@ -612,7 +668,7 @@ impl CartService {
         who: Option<&str>,
     ) -> Result<Vec<ShippingOption>, CartError> {
         let cart = self.get(id, who).await?;
-        let goods = cart.subtotal - cart.discounts;
+        let goods = cart.subtotal - cart.items.iter().map(|l| l.discount).sum::<i64>();
         let mut options: Vec<ShippingOption> = self
             .config
             .shipping
@@ -630,8 +686,15 @@ impl CartService {
         Ok(options)
     }
 
-    /// Prices the lines with the catalog's prices now and computes the totals.
-    async fn price(&self, cart: CartRow, items: Vec<ItemRow>) -> Result<Cart, CartError> {
+    /// Prices the lines with the catalog's prices now, applies the cart's codes and
+    /// computes the totals.
+    pub(crate) async fn price(&self, stored: Stored) -> Result<Cart, CartError> {
+        let Stored {
+            cart,
+            items,
+            promotions,
+            used_up,
+        } = stored;
         let currency = Currency::parse(&cart.currency)
             .map_err(|e| CartError::Upstream(format!("stored currency: {e}")))?;
         let ids: Vec<String> = items.iter().map(|i| i.variant_id.clone()).collect();
@@ -646,6 +709,7 @@ impl CartService {
                 .collect()
         };
         let mut lines = Vec::with_capacity(items.len());
+        let mut priced = Vec::with_capacity(items.len());
         let mut subtotal: i64 = 0;
         let mut item_count = 0;
         for item in items {
@@ -656,6 +720,11 @@ impl CartService {
             let line_total = price.map_or(0, |(amount, _)| amount.saturating_mul(item.quantity));
             subtotal = subtotal.saturating_add(line_total);
             item_count += item.quantity;
+            priced.push(PricedLine {
+                line_total,
+                category_ids: info.map(|v| v.category_ids.clone()).unwrap_or_default(),
+                collection_ids: info.map(|v| v.collection_ids.clone()).unwrap_or_default(),
+            });
             lines.push(Line {
                 id: item.id,
                 variant_id: item.variant_id,
@@ -669,22 +738,57 @@ impl CartService {
                 unit_price: price.map(|(amount, _)| amount),
                 compare_at_price: price.and_then(|(_, compare)| compare),
                 line_total,
+                discount: 0,
                 purchasable: price.is_some(),
             });
         }
-        // Promotions arrive with their own use case; until then a cart has none.
-        let discounts = 0;
-        // A method no longer offered (the destination changed) ships nothing.
-        let method = cart.shipping_method_id.as_ref().and_then(|id| {
-            let m = self.config.shipping.iter().find(|m| &m.id == id)?;
-            let price = m.price(
-                cart.country.as_deref(),
-                currency.code(),
-                subtotal - discounts,
-            )?;
-            Some((m.id.clone(), price))
-        });
-        let shipping = method.as_ref().map_or(0, |(_, price)| *price);
+        let rules: Vec<_> = promotions
+            .iter()
+            .map(crate::promotions::rules_of)
+            .collect::<Result<_, _>>()?;
+        // A chosen method no longer offered (the destination changed) ships nothing.
+        let chosen = cart
+            .shipping_method_id
+            .as_ref()
+            .and_then(|id| self.config.shipping.iter().find(|m| &m.id == id));
+        let shipping_for = |goods: i64| {
+            chosen.and_then(|m| m.price(cart.country.as_deref(), currency.code(), goods))
+        };
+        let now = self.clock.now();
+        // Goods discounts first (they do not depend on shipping), then shipping priced
+        // on what the goods cost after them, then free-shipping codes on that price.
+        let first = apply_promotions(&rules, &priced, currency.code(), 0, now);
+        let goods_discounts: i64 = first.iter().flat_map(|o| o.line_discounts.iter()).sum();
+        // The free-over threshold looks at what the goods cost after their discounts.
+        let method = shipping_for(subtotal - goods_discounts);
+        let shipping = method.unwrap_or(0);
+        let outcomes = apply_promotions(&rules, &priced, currency.code(), shipping, now);
+        let mut applied = Vec::with_capacity(promotions.len());
+        let mut discounts: i64 = 0;
+        let mut shipping_discount: i64 = 0;
+        for (row, mut outcome) in promotions.into_iter().zip(outcomes) {
+            if outcome.rejection.is_none() && used_up.contains(&row.id) {
+                outcome = crate::domain::PromotionOutcome {
+                    line_discounts: vec![0; lines.len()],
+                    shipping_discount: 0,
+                    rejection: Some(Rejection::LimitReached),
+                };
+            }
+            for (line, off) in lines.iter_mut().zip(&outcome.line_discounts) {
+                line.discount += off;
+            }
+            discounts += outcome.amount();
+            shipping_discount += outcome.shipping_discount;
+            applied.push(AppliedPromotion {
+                kind: PromotionKind::parse(&row.kind).unwrap_or(PromotionKind::Percentage),
+                amount: outcome.amount(),
+                rejection: outcome.rejection,
+                promotion_id: row.id,
+                code: row.code,
+                description: row.description,
+            });
+        }
+        let goods_discounts = discounts - shipping_discount;
         let rate = self
             .config
             .tax
@@ -695,12 +799,13 @@ impl CartService {
             .inclusive_currencies
             .iter()
             .any(|c| c.eq_ignore_ascii_case(currency.code()));
-        let taxable = subtotal - discounts;
+        let taxable = subtotal - goods_discounts;
+        let charged = taxable + shipping - shipping_discount;
         let (tax, total) = if inclusive {
-            (tax_in_gross(taxable, rate), taxable + shipping)
+            (tax_in_gross(taxable, rate), charged)
         } else {
             let tax = tax_on_net(taxable, rate);
-            (tax, taxable + shipping + tax)
+            (tax, charged + tax)
         };
         Ok(Cart {
             id: cart.id,
@@ -708,8 +813,9 @@ impl CartService {
             currency,
             country: cart.country,
             region: cart.region,
-            shipping_method_id: method.map(|(id, _)| id),
+            shipping_method_id: method.and(cart.shipping_method_id),
             items: lines,
+            promotions: applied,
             item_count,
             subtotal,
             discounts,

@@ -528,6 +528,18 @@ pub(crate) async fn prices_of(
         .await)?)
 }
 
+/// The prices of exactly these variants (not their products' other variants).
+pub(crate) async fn prices_of_variants(
+    conn: &mut DbConn,
+    variant_ids: &[String],
+) -> Result<Vec<PriceRow>, StorageError> {
+    Ok(db_run!(conn, c => prices::table
+        .filter(prices::variant_id.eq_any(variant_ids))
+        .order((prices::variant_id, prices::currency))
+        .load::<PriceRow>(c)
+        .await)?)
+}
+
 pub(crate) async fn ranges_of(
     conn: &mut DbConn,
     product_ids: &[String],
@@ -777,6 +789,17 @@ pub(crate) async fn collection_members(
     Ok(db_run!(conn, c => members::table
         .filter(members::collection_id.eq_any(collection_ids))
         .order((members::collection_id, members::position))
+        .load::<MemberRow>(c)
+        .await)?)
+}
+
+/// The collections these products belong to.
+pub(crate) async fn collections_of_products(
+    conn: &mut DbConn,
+    product_ids: &[String],
+) -> Result<Vec<MemberRow>, StorageError> {
+    Ok(db_run!(conn, c => members::table
+        .filter(members::product_id.eq_any(product_ids))
         .load::<MemberRow>(c)
         .await)?)
 }

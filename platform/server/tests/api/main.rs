@@ -16,6 +16,7 @@ mod identity;
 mod inventory;
 mod me;
 mod processes;
+mod promotions;
 mod rate_limit;
 mod search;
 mod social;

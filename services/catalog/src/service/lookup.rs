@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::{Image, Price};
 use crate::error::CatalogError;
-use crate::store;
+use crate::store::{self, ProductRow};
 
 use super::CatalogService;
 
-/// A variant as a cart line shows it, with its product's state.
-#[derive(Debug, Clone, PartialEq)]
+/// A variant as a cart line shows it, with its product's state and where the product
+/// sits in the catalog (what promotions are scoped by).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VariantSummary {
     pub variant_id: String,
     pub product_id: String,
@@ -22,6 +23,9 @@ pub struct VariantSummary {
     pub options: BTreeMap<String, String>,
     pub image: Option<Image>,
     pub prices: Vec<Price>,
+    /// The product's category and every ancestor of it, nearest first.
+    pub category_ids: Vec<String>,
+    pub collection_ids: Vec<String>,
 }
 
 impl CatalogService {
@@ -31,40 +35,106 @@ impl CatalogService {
         Ok(store::all_variant_ids(&mut conn).await?)
     }
 
-    /// The variants among `ids` that exist (unknown ids are left out).
+    /// The variants among `ids` that exist (unknown ids are left out), through the cache:
+    /// a cart asks about the same lines at every read, and any catalog write moves the
+    /// generation, so a price or status change shows at once.
     pub async fn variant_summaries(
         &self,
         ids: &[String],
     ) -> Result<Vec<VariantSummary>, CatalogError> {
-        let mut conn = self.db.conn().await?;
-        let variants = store::variants_by_ids(&mut conn, ids).await?;
-        let mut product_ids: Vec<String> = variants.iter().map(|v| v.product_id.clone()).collect();
-        product_ids.sort();
-        product_ids.dedup();
-        let rows = store::products_by_ids(&mut conn, &product_ids).await?;
-        let products: HashMap<String, super::Product> = self
-            .assemble(&mut conn, rows)
-            .await?
+        let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let key = self.key(&format!("variants:{}", sorted.join(","))).await;
+        self.cache
+            .get_or_load(&key, self.ttls.product, async || {
+                self.load_variant_summaries(ids).await
+            })
+            .await
+    }
+
+    /// Loads only the asked-for variants and their prices (not whole products), with a
+    /// constant number of queries.
+    async fn load_variant_summaries(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<VariantSummary>, CatalogError> {
+        let (variants, prices, products, members) = {
+            let mut conn = self.db.conn().await?;
+            let variants = store::variants_by_ids(&mut conn, ids).await?;
+            let mut product_ids: Vec<String> =
+                variants.iter().map(|v| v.product_id.clone()).collect();
+            product_ids.sort();
+            product_ids.dedup();
+            let prices = store::prices_of_variants(&mut conn, ids).await?;
+            let products = store::products_by_ids(&mut conn, &product_ids).await?;
+            let members = store::collections_of_products(&mut conn, &product_ids).await?;
+            (variants, prices, products, members)
+        };
+        // Through the cache, after the connection went back.
+        let tree = self.categories().await?;
+        let mut parents: HashMap<&str, Option<&str>> = HashMap::new();
+        let mut stack: Vec<&super::Category> = tree.iter().collect();
+        while let Some(c) = stack.pop() {
+            parents.insert(c.id.as_str(), c.parent_id.as_deref());
+            stack.extend(c.children.iter());
+        }
+        let lineage = |first: Option<&str>| {
+            let mut out = Vec::new();
+            let mut next = first;
+            while let Some(id) = next {
+                if out.iter().any(|x: &String| x == id) {
+                    break; // never loop, whatever the stored tree holds
+                }
+                out.push(id.to_owned());
+                next = parents.get(id).copied().flatten();
+            }
+            out
+        };
+        let mut prices_by_variant: HashMap<String, Vec<Price>> = HashMap::new();
+        for p in prices {
+            let currency = weft_kernel::Currency::parse(&p.currency)
+                .map_err(|e| CatalogError::Internal(e.to_string()))?;
+            prices_by_variant
+                .entry(p.variant_id)
+                .or_default()
+                .push(Price {
+                    currency,
+                    amount: p.amount,
+                    compare_at_amount: p.compare_at_amount,
+                });
+        }
+        let mut collections: HashMap<String, Vec<String>> = HashMap::new();
+        for m in members {
+            collections
+                .entry(m.product_id)
+                .or_default()
+                .push(m.collection_id);
+        }
+        let products: HashMap<String, ProductRow> =
+            products.into_iter().map(|p| (p.id.clone(), p)).collect();
+        variants
             .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect();
-        Ok(variants
-            .iter()
             .filter_map(|v| {
                 let product = products.get(&v.product_id)?;
-                let variant = product.variants.iter().find(|x| x.id == v.id)?;
-                Some(VariantSummary {
-                    variant_id: variant.id.clone(),
+                Some((v, product))
+            })
+            .map(|(v, product)| {
+                let images: Vec<Image> = super::from_json(&product.images)?;
+                Ok(VariantSummary {
                     product_id: product.id.clone(),
                     product_title: product.title.clone(),
                     product_handle: product.handle.clone(),
                     product_status: product.status.clone(),
-                    sku: variant.sku.clone(),
-                    options: variant.options.clone(),
-                    image: product.images.first().cloned(),
-                    prices: variant.prices.clone(),
+                    sku: v.sku,
+                    options: super::from_json(&v.option_values)?,
+                    image: images.into_iter().next(),
+                    prices: prices_by_variant.remove(&v.id).unwrap_or_default(),
+                    category_ids: lineage(product.category_id.as_deref()),
+                    collection_ids: collections.get(&product.id).cloned().unwrap_or_default(),
+                    variant_id: v.id,
                 })
             })
-            .collect())
+            .collect()
     }
 }

@@ -15,6 +15,9 @@ use weft_http::{ApiResult, JsonBody, PrincipalKind, authz};
 
 use crate::service::{Cart, CartPatch, CartService, Line, ShippingOption};
 
+mod promotions;
+pub use promotions::PromotionApi;
+
 #[derive(Tags)]
 enum Tag {
     /// Carts: lines priced by the catalog, totals computed by the server.
@@ -48,9 +51,28 @@ pub struct LineDto {
     pub unit_price: Option<MoneyDto>,
     pub compare_at_price: Option<MoneyDto>,
     pub line_total: MoneyDto,
+    /// What the cart's codes take off this line.
+    pub discount: MoneyDto,
     /// False when the product left sale or has no price in this currency: the line
     /// counts for nothing until removed.
     pub purchasable: bool,
+}
+
+/// A code on a cart and what it takes off now.
+#[derive(Debug, Clone, Object)]
+pub struct CartPromotionDto {
+    pub code: String,
+    pub description: String,
+    /// `percentage`, `fixed_amount` or `free_shipping`.
+    pub kind: String,
+    /// Taken off now, goods and shipping.
+    pub amount: MoneyDto,
+    /// False while it takes nothing off (see `reason`); it stays on the cart and counts
+    /// again once the cart qualifies.
+    pub applied: bool,
+    /// Why it does not apply now: the same codes as the 422s of applying it
+    /// (`promotion_minimum_not_met`, `promotion_expired`, …).
+    pub reason: Option<String>,
 }
 
 /// A cart with every total, recomputed on the server at each read.
@@ -68,17 +90,21 @@ pub struct CartDto {
     /// The chosen shipping method, while it is offered for the destination.
     pub shipping_method_id: Option<String>,
     pub items: Vec<LineDto>,
+    /// The codes the cart holds, in the order applied.
+    pub promotions: Vec<CartPromotionDto>,
     /// Units over every line.
     pub item_count: i64,
     pub subtotal: MoneyDto,
+    /// Over every code: off the goods and off shipping.
     pub discounts: MoneyDto,
+    /// The chosen method's price (a free-shipping code shows in `discounts`).
     pub shipping: MoneyDto,
     /// Rounded half to even; included in the prices when `tax_inclusive`.
     pub tax: MoneyDto,
     /// Basis points (7.25% = 725).
     pub tax_rate_bps: u32,
     pub tax_inclusive: bool,
-    /// subtotal − discounts + shipping (+ tax unless included).
+    /// subtotal + shipping − discounts (+ tax unless included).
     pub total: MoneyDto,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -101,6 +127,7 @@ impl From<Cart> for CartDto {
                     unit_price: l.unit_price.map(money),
                     compare_at_price: l.compare_at_price.map(money),
                     line_total: money(l.line_total),
+                    discount: money(l.discount),
                     id: l.id,
                     variant_id: l.variant_id,
                     product_id: l.product_id,
@@ -111,6 +138,18 @@ impl From<Cart> for CartDto {
                     image_url: l.image_url,
                     quantity: l.quantity,
                     purchasable: l.purchasable,
+                })
+                .collect(),
+            promotions: c
+                .promotions
+                .into_iter()
+                .map(|p| CartPromotionDto {
+                    amount: money(p.amount),
+                    applied: p.rejection.is_none(),
+                    reason: p.rejection.map(|r| r.code().to_owned()),
+                    kind: p.kind.as_str().to_owned(),
+                    code: p.code,
+                    description: p.description,
                 })
                 .collect(),
             subtotal: money(c.subtotal),
@@ -186,6 +225,13 @@ pub struct AddItemRequest {
 pub struct UpdateItemRequest {
     /// 1–99; remove the line to drop it.
     pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyCodeRequest {
+    /// The promotion code, in any case.
+    pub code: String,
 }
 
 #[derive(ApiResponse)]
@@ -389,6 +435,49 @@ impl CartApi {
     ) -> ApiResult<Json<CartDto>> {
         Ok(Json(
             svc.remove_item(&id.0, who(req), &item_id.0).await?.into(),
+        ))
+    }
+
+    /// Puts a promotion code on the cart. 422 with a code saying why it cannot:
+    /// `promotion_not_found`, `promotion_not_started`, `promotion_expired`,
+    /// `promotion_exhausted`, `promotion_limit_reached`, `promotion_minimum_not_met`,
+    /// `promotion_not_applicable` or `promotion_not_combinable`. Applying a code the cart
+    /// holds changes nothing. Uses are counted when an order is placed, not here.
+    #[oai(
+        path = "/v1/carts/:id/promotions",
+        method = "post",
+        operation_id = "apply_cart_promotion",
+        tag = "Tag::Cart"
+    )]
+    async fn apply_code(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        body: JsonBody<ApplyCodeRequest>,
+    ) -> ApiResult<Json<CartDto>> {
+        Ok(Json(
+            svc.apply_code(&id.0, who(req), &body.0.code).await?.into(),
+        ))
+    }
+
+    /// Takes a code off the cart; 404 `promotion_not_found` when the cart does not hold
+    /// it.
+    #[oai(
+        path = "/v1/carts/:id/promotions/:code",
+        method = "delete",
+        operation_id = "remove_cart_promotion",
+        tag = "Tag::Cart"
+    )]
+    async fn remove_code(
+        &self,
+        svc: Data<&CartService>,
+        req: &Request,
+        id: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<CartDto>> {
+        Ok(Json(
+            svc.remove_code(&id.0, who(req), &code.0).await?.into(),
         ))
     }
 }

@@ -1,0 +1,3 @@
+DROP TABLE cart_promotion_redemptions;
+DROP TABLE cart_applied_promotions;
+DROP TABLE cart_promotions;
