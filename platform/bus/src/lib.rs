@@ -17,6 +17,7 @@ pub mod amqp;
 pub mod consumer;
 pub mod envelope;
 pub mod events;
+pub mod live;
 pub mod memory;
 pub mod relay;
 pub mod testsuite;

@@ -271,6 +271,15 @@ pub fn cart_service(
     )
 }
 
+/// Where live notices (a cart changed) go: this process alone embedded, every process
+/// through RabbitMQ when `amqp_url` is set.
+async fn live_fanout(settings: &Settings) -> Arc<dyn weft_bus::live::Fanout> {
+    match &settings.amqp_url {
+        Some(url) => weft_bus::live::AmqpFanout::start(url, &settings.namespace).await,
+        None => Arc::new(weft_bus::live::MemoryFanout::default()),
+    }
+}
+
 /// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
 /// trying in the background instead, so the consumer joins once the broker is back.
 async fn subscribe(
@@ -479,7 +488,8 @@ impl Application {
             )));
         }
 
-        let cart = cart_service(&settings, &db, &catalog, &inventory);
+        let cart = cart_service(&settings, &db, &catalog, &inventory)
+            .with_live(live_fanout(&settings).await);
         if hosted.iter().any(|s| s.name == "cart") {
             tokio::spawn(cart.clone().run_sweeper(Duration::from_secs(
                 settings.cart.sweep_interval_seconds.max(1),
@@ -513,6 +523,7 @@ impl Application {
             .at("/metrics", get(prometheus_metrics))
             .nest("/graphql", graphql::endpoint(schema))
             .at("/media/demo/:file", get(demo_picture))
+            .at("/v1/carts/:id/live", get(weft_cart::http::live))
             .data(state)
             .data(identity.clone())
             .data(catalog.clone())

@@ -4,13 +4,13 @@
 //! the playground works offline.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, MergedObject, Object, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Object, Schema};
 use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
 use weft_cart::CartService;
-use weft_cart::graphql::{CartMutation, CartQuery};
+use weft_cart::graphql::{CartMutation, CartQuery, CartSubscription};
 use weft_catalog::CatalogService;
 use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
 use weft_http::Principal;
@@ -46,7 +46,11 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(CatalogMutation, CartMutation);
 
-pub type WeftSchema = Schema<Query, Mutation, EmptySubscription>;
+/// The root subscription: every service's subscriptions, merged.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(CartSubscription);
+
+pub type WeftSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers reach through the context.
 #[derive(Debug, Clone)]
@@ -60,9 +64,13 @@ pub struct Services {
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
 pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usize) -> WeftSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(max_depth)
-        .limit_complexity(max_complexity);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(max_depth)
+    .limit_complexity(max_complexity);
     if let Some(services) = services {
         builder = builder
             .data(services.system)
@@ -83,6 +91,7 @@ pub fn graphql_sdl() -> String {
 pub fn routes(schema: WeftSchema) -> impl Endpoint {
     Route::new()
         .at("/", get(graphiql).post(execute))
+        .at("/ws", get(subscriptions))
         .at("/assets/:file", get(asset))
         .data(schema)
 }
@@ -107,6 +116,29 @@ async fn execute(
         ));
     }
     schema.execute(request).await.into()
+}
+
+/// Subscriptions over a WebSocket (graphql-transport-ws or the older graphql-ws), as
+/// the caller the HTTP stack authenticated on the upgrade request (browsers may pass
+/// `?access_token=`).
+#[handler]
+async fn subscriptions(
+    schema: poem::web::Data<&WeftSchema>,
+    protocol: async_graphql_poem::GraphQLProtocol,
+    ws: poem::web::websocket::WebSocket,
+    req: &poem::Request,
+) -> impl IntoResponse {
+    let mut data = async_graphql::Data::default();
+    if let Some(principal) = req.data::<Principal>() {
+        data.insert(principal.clone());
+    }
+    let schema = schema.clone();
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
+                .with_data(data)
+                .serve()
+        })
 }
 
 #[handler]

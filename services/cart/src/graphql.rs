@@ -1,7 +1,8 @@
 //! The cart's GraphQL part: `cart(id)` and the cart mutations, over the same use cases as
 //! `/v1/carts`.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject, Subscription};
+use futures::{Stream, StreamExt as _};
 use weft_http::{Principal, PrincipalKind};
 
 use crate::error::CartError;
@@ -207,5 +208,28 @@ impl CartMutation {
             .await
             .map_err(weft_http::gql::error)?
             .into())
+    }
+}
+
+/// The cart's subscriptions (over `GET /graphql/ws`, graphql-transport-ws or graphql-ws).
+#[derive(Debug, Default)]
+pub struct CartSubscription;
+
+#[Subscription]
+impl CartSubscription {
+    /// The cart now, then after every change to it from any process; the subscription
+    /// completes when the cart is gone. An error (`cart_not_found`) for a cart the caller
+    /// may not see, as `cart(id)` is null for it.
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<impl Stream<Item = CartObject> + use<>> {
+        let svc = ctx.data::<CartService>()?;
+        let changes = svc
+            .watch(&id, who(ctx))
+            .await
+            .map_err(weft_http::gql::error)?;
+        Ok(changes.map(CartObject::from))
     }
 }

@@ -493,6 +493,7 @@ impl CartService {
                 Ok::<_, CartError>(())
             })
             .await?;
+        self.changed(cart_id).await;
         self.get(cart_id, who).await
     }
 
@@ -519,6 +520,7 @@ impl CartService {
                 Ok::<_, CartError>(())
             })
             .await?;
+        self.changed(cart_id).await;
         self.get(cart_id, who).await
     }
 

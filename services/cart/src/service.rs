@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use tokio::sync::broadcast;
+use weft_bus::live::{Fanout, MemoryFanout, Notice};
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Currency, FieldError};
 use weft_storage::{Db, DbConn};
@@ -224,6 +226,8 @@ pub struct CartService {
     stock: Arc<dyn Stock>,
     clock: Clock,
     config: Arc<CartConfig>,
+    /// Tells watchers of a cart (any process) that it changed.
+    live: Arc<dyn Fanout>,
 }
 
 impl std::fmt::Debug for CartService {
@@ -232,6 +236,17 @@ impl std::fmt::Debug for CartService {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// The live notices' topic for carts.
+const LIVE_TOPIC: &str = "cart";
+
+struct Watch {
+    next: Option<Cart>,
+    rx: broadcast::Receiver<Notice>,
+    svc: CartService,
+    id: String,
+    who: Option<String>,
 }
 
 /// Carts deleted per sweep round.
@@ -251,7 +266,68 @@ impl CartService {
             stock,
             clock,
             config: Arc::new(config),
+            live: Arc::new(MemoryFanout::default()),
         }
+    }
+
+    /// Carries change notices through `live` (a cluster's RabbitMQ fanout) instead of
+    /// this process alone.
+    #[must_use]
+    pub fn with_live(mut self, live: Arc<dyn Fanout>) -> Self {
+        self.live = live;
+        self
+    }
+
+    /// Tells the cart's watchers it changed (after the change committed).
+    pub(crate) async fn changed(&self, cart_id: &str) {
+        self.live
+            .publish(Notice {
+                topic: LIVE_TOPIC.to_owned(),
+                key: cart_id.to_owned(),
+            })
+            .await;
+    }
+
+    /// The cart now, then again after every change to it (from any process), for as long
+    /// as it exists for `who`; the stream ends when the cart is gone (expired, merged,
+    /// deleted). 404 at once for a cart `who` may not see. A burst of changes is read
+    /// once.
+    pub async fn watch(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<impl futures::Stream<Item = Cart> + Send + use<>, CartError> {
+        // Subscribed before the first read, so no change falls between the two.
+        let rx = self.live.subscribe();
+        let first = self.get(id, who).await?;
+        let state = Watch {
+            next: Some(first),
+            rx,
+            svc: self.clone(),
+            id: id.to_owned(),
+            who: who.map(str::to_owned),
+        };
+        Ok(futures::stream::unfold(Some(state), |state| async move {
+            let mut state = state?;
+            if let Some(cart) = state.next.take() {
+                return Some((cart, Some(state)));
+            }
+            loop {
+                match state.rx.recv().await {
+                    Ok(n) if n.topic == LIVE_TOPIC && n.key == state.id => break,
+                    Ok(_) => {}
+                    // Fell behind: whatever was missed, the read below is current.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+            // Coalesce what already queued up behind it.
+            while let Ok(n) = state.rx.try_recv() {
+                let _ = n;
+            }
+            let cart = state.svc.get(&state.id, state.who.as_deref()).await.ok()?;
+            Some((cart, Some(state)))
+        }))
     }
 
     pub(crate) fn now(&self) -> NaiveDateTime {
@@ -466,6 +542,7 @@ impl CartService {
                 Ok(())
             })
             .await?;
+        self.changed(id).await;
         self.get(id, who).await
     }
 
@@ -501,6 +578,7 @@ impl CartService {
                 Ok::<_, CartError>(())
             })
             .await?;
+        self.changed(id).await;
         self.get(id, who).await
     }
 
@@ -525,6 +603,7 @@ impl CartService {
                 Ok::<_, CartError>(())
             })
             .await?;
+        self.changed(id).await;
         self.get(id, who).await
     }
 
@@ -590,6 +669,8 @@ impl CartService {
                 Ok::<_, CartError>(())
             })
             .await?;
+        self.changed(&target.id).await;
+        self.changed(&guest.id).await;
         self.get(&target.id, Some(customer)).await
     }
 
@@ -657,6 +738,7 @@ impl CartService {
                 Ok(())
             })
             .await?;
+        self.changed(id).await;
         self.get(id, who).await
     }
 

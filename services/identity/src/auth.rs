@@ -15,8 +15,26 @@ pub struct JwtAuthenticator(pub IdentityService);
 impl Authenticator for JwtAuthenticator {
     async fn principal(&self, req: &Request) -> Option<Principal> {
         let headers = req.headers();
+        let query_token;
         let credential = if let Some(key) = headers.get("x-api-key") {
             key.to_str().ok()?.trim()
+        } else if headers.get(poem::http::header::AUTHORIZATION).is_none()
+            && headers
+                .get(poem::http::header::UPGRADE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+        {
+            // Browsers cannot set headers on a WebSocket: the token comes in the query.
+            // Only for upgrades, and the request log records paths without queries.
+            query_token = req
+                .uri()
+                .query()
+                .and_then(|q| {
+                    q.split('&')
+                        .find_map(|pair| pair.strip_prefix("access_token="))
+                })?
+                .to_owned();
+            query_token.as_str()
         } else {
             let header = headers
                 .get(poem::http::header::AUTHORIZATION)?

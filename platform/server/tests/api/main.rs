@@ -14,6 +14,7 @@ mod cluster;
 mod contracts;
 mod identity;
 mod inventory;
+mod live;
 mod me;
 mod processes;
 mod promotions;

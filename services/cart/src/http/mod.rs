@@ -481,3 +481,55 @@ impl CartApi {
         ))
     }
 }
+
+/// `GET /v1/carts/{id}/live`: a WebSocket that sends the cart (as `GET /v1/carts/{id}`
+/// answers it, one JSON text message each) at once and after every change from any
+/// process, and closes (1000) when the cart is gone. The same rights as reading the cart:
+/// 404 before the upgrade for a cart the caller may not see. Browsers, which cannot set
+/// headers on a WebSocket, may pass the access token as `?access_token=`.
+#[poem::handler]
+pub async fn live(
+    poem::web::Path(id): poem::web::Path<String>,
+    ws: poem::web::websocket::WebSocket,
+    svc: Data<&CartService>,
+    req: &Request,
+) -> poem::Result<impl poem::IntoResponse> {
+    use futures::{SinkExt as _, StreamExt as _};
+    use poem::web::websocket::{CloseCode, Message};
+    use poem_openapi::types::ToJSON as _;
+
+    let changes = svc
+        .watch(&id, who(req))
+        .await
+        .map_err(weft_http::ApiError::from)?;
+    // The upgrade callback must be `Sync`; the stream (database futures inside) is only
+    // `Send`, so it travels in a mutex, taken once.
+    let changes = std::sync::Mutex::new(Some(changes.boxed()));
+    Ok(ws.on_upgrade(move |socket| async move {
+        let (mut sink, mut incoming) = socket.split();
+        let Some(mut changes) = changes.lock().ok().and_then(|mut c| c.take()) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                next = changes.next() => {
+                    let Some(cart) = next else {
+                        let _ = sink
+                            .send(Message::Close(Some((CloseCode::Normal, "the cart is gone".into()))))
+                            .await;
+                        break;
+                    };
+                    let json = CartDto::from(cart).to_json_string();
+                    if sink.send(Message::Text(json)).await.is_err() {
+                        break;
+                    }
+                }
+                message = incoming.next() => match message {
+                    // The client left; pings are answered by the WebSocket layer.
+                    None | Some(Err(_) | Ok(Message::Close(_))) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }))
+}
