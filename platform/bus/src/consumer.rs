@@ -30,6 +30,10 @@ pub trait EventHandler: Send + Sync + 'static {
     fn event_types(&self) -> &'static [&'static str];
     /// Applies `event` using `conn`, which is inside the consumer's transaction.
     async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError>;
+    /// Runs once `handle`'s transaction committed (not for a duplicate): for what must
+    /// not be seen before the change is, such as retiring cached answers that a reader
+    /// could otherwise refill from the old state.
+    async fn after_commit(&self, _event: &Envelope) {}
 }
 
 /// How hard to try before dead-lettering.
@@ -130,6 +134,7 @@ impl Consumer {
         metrics::counter!("bus_events_handled_total", "consumer" => consumer, "result" => label)
             .increment(1);
         if matches!(outcome, Ok(Applied::Applied)) {
+            handler.after_commit(event).await;
             let lag = (Utc::now() - event.occurred_at)
                 .to_std()
                 .unwrap_or_default();

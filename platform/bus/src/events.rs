@@ -109,3 +109,19 @@ pub struct ProductUpdated {
     pub change: String,
 }
 event!(ProductUpdated, "product.updated", product_id);
+
+/// A variant's stock status changed (`in_stock`, `low_stock`, `out_of_stock`, or
+/// `backorder`: none available but it sells anyway). `version` grows with every change
+/// of the variant's status, so a consumer can ignore one that arrives late.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockStatusChanged {
+    pub variant_id: String,
+    pub status: String,
+    pub available: i64,
+    pub version: i64,
+}
+event!(
+    StockStatusChanged,
+    "inventory.stock_status_changed",
+    variant_id
+);

@@ -4,7 +4,8 @@
 use elasticsearch::http::request::JsonBody;
 use elasticsearch::http::transport::Transport;
 use elasticsearch::indices::{
-    IndicesCreateParts, IndicesDeleteParts, IndicesExistsParts, IndicesRefreshParts,
+    IndicesCreateParts, IndicesDeleteParts, IndicesExistsParts, IndicesPutMappingParts,
+    IndicesRefreshParts,
 };
 use elasticsearch::{BulkParts, CountParts, DeleteByQueryParts, Elasticsearch, SearchParts};
 use serde_json::{Value, json};
@@ -58,6 +59,7 @@ fn mapping() -> Value {
                 "description": text,
                 "tags": text,
                 "status": {"type": "keyword"},
+                "stock": {"type": "keyword"},
                 "category": {"type": "keyword"},
                 "size": {"type": "keyword"},
                 "color": {"type": "keyword"},
@@ -86,6 +88,7 @@ fn source(doc: &ProductDoc) -> Value {
         "description": doc.description,
         "tags": doc.tags,
         "status": doc.status,
+        "stock": crate::stock_term(doc.in_stock),
         "category": doc.category_id,
         "size": doc.sizes,
         "color": doc.colors,
@@ -121,6 +124,9 @@ fn body(request: &SearchRequest) -> Value {
     let mut filter = Vec::new();
     if !request.statuses.is_empty() {
         filter.push(json!({"terms": {"status": request.statuses}}));
+    }
+    if let Some(wanted) = request.in_stock {
+        filter.push(json!({"term": {"stock": crate::stock_term(wanted)}}));
     }
     if let Some(ids) = &request.category_ids {
         filter.push(json!({"terms": {"category": ids}}));
@@ -273,7 +279,20 @@ impl ElasticIndex {
             .await
             .map_err(unavailable)?;
         let created = match exists.status_code().as_u16() {
-            200 => false,
+            200 => {
+                // Fields added since the index was made (adding is all a mapping allows).
+                index
+                    .client
+                    .indices()
+                    .put_mapping(IndicesPutMappingParts::Index(&[name]))
+                    .body(mapping()["mappings"].clone())
+                    .send()
+                    .await
+                    .map_err(unavailable)?
+                    .error_for_status_code()
+                    .map_err(unavailable)?;
+                false
+            }
             404 => {
                 index
                     .client

@@ -40,6 +40,8 @@ pub struct ProductDoc {
     pub prices: BTreeMap<String, PriceSpan>,
     /// Milliseconds since the epoch: the `newest` order.
     pub created_at_ms: i64,
+    /// Some variant can be bought now.
+    pub in_stock: bool,
     /// What a result card shows, kept with the document so a search reads nothing else.
     pub card: serde_json::Value,
 }
@@ -48,6 +50,11 @@ pub struct ProductDoc {
 pub struct PriceSpan {
     pub min: i64,
     pub max: i64,
+}
+
+/// The indexed word for a product's stock (both indexes use it).
+pub(crate) fn stock_term(in_stock: bool) -> &'static str {
+    if in_stock { "in_stock" } else { "out_of_stock" }
 }
 
 /// The orders a search can return.
@@ -81,6 +88,8 @@ pub struct SearchRequest {
     /// Minor units of `currency`; the product's price span must reach into the range.
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only products with (`true`) or without (`false`) a variant for sale now.
+    pub in_stock: Option<bool>,
     /// Upper bounds (exclusive, minor units) of the price buckets, ascending; the last
     /// bucket is open-ended.
     pub price_bucket_bounds: Vec<i64>,

@@ -67,6 +67,8 @@ struct Fields {
     size: Field,
     color: Field,
     status: Field,
+    /// `in_stock` or `out_of_stock`.
+    stock: Field,
     created: Field,
     prices: Field,
     card: Field,
@@ -97,6 +99,7 @@ fn schema() -> (Schema, Fields) {
         size: b.add_text_field("size", STRING | FAST),
         color: b.add_text_field("color", STRING | FAST),
         status: b.add_text_field("status", STRING),
+        stock: b.add_text_field("stock", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
         // `{"USD_min": 1999, "USD_max": 2999, …}`: any currency, no schema change.
         prices: b.add_json_field("prices", JsonObjectOptions::from(FAST)),
@@ -212,6 +215,7 @@ impl TantivyIndex {
             d.add_text(f.tags, tag);
         }
         d.add_text(f.status, &doc.status);
+        d.add_text(f.stock, crate::stock_term(doc.in_stock));
         if let Some(category) = &doc.category_id {
             d.add_text(f.category, category);
         }
@@ -301,6 +305,12 @@ impl TantivyIndex {
         };
         if !request.statuses.is_empty() {
             filter(&mut clauses, terms(f.status, &request.statuses));
+        }
+        if let Some(wanted) = request.in_stock {
+            filter(
+                &mut clauses,
+                terms(f.stock, &[crate::stock_term(wanted).to_owned()]),
+            );
         }
         if let Some(ids) = &request.category_ids {
             filter(&mut clauses, terms(f.category, ids));

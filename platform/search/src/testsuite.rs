@@ -63,6 +63,7 @@ fn doc(
             })
             .collect::<BTreeMap<_, _>>(),
         created_at_ms: created,
+        in_stock: true,
         card: json!({"handle": id, "title": title}),
     }
 }
@@ -93,6 +94,18 @@ fn shop() -> Vec<ProductDoc> {
         5000,
     );
     parka.status = "draft".into();
+    let mut rain = doc(
+        "p_rain",
+        "Rain Jacket",
+        "Stormline",
+        "A waterproof shell.",
+        "cat_outer",
+        &["M"],
+        &["Yellow"],
+        &[("USD", 9000, 9000)],
+        4000,
+    );
+    rain.in_stock = false;
     vec![
         wool,
         doc(
@@ -117,17 +130,7 @@ fn shop() -> Vec<ProductDoc> {
             &[("USD", 1500, 1900), ("EUR", 1400, 1800)],
             3000,
         ),
-        doc(
-            "p_rain",
-            "Rain Jacket",
-            "Stormline",
-            "A waterproof shell.",
-            "cat_outer",
-            &["M"],
-            &["Yellow"],
-            &[("USD", 9000, 9000)],
-            4000,
-        ),
+        rain,
         parka,
         doc(
             "p_cafe",
@@ -406,6 +409,26 @@ pub async fn text_without_words_matches_like_no_text(index: Arc<dyn SearchIndex>
     }
 }
 
+pub async fn stock_filters_either_way(index: Arc<dyn SearchIndex>) {
+    stocked(&index).await;
+    let mut request = active("");
+    request.in_stock = Some(true);
+    assert_eq!(
+        id_set(&index, &request).await,
+        ["p_cafe", "p_linen", "p_tee", "p_wool"]
+    );
+    request.in_stock = Some(false);
+    assert_eq!(id_set(&index, &request).await, ["p_rain"]);
+    "jacket".clone_into(&mut request.text);
+    assert_eq!(id_set(&index, &request).await, ["p_rain"]);
+    // A product coming back into stock moves across at its next write.
+    let mut back = shop().into_iter().find(|d| d.id == "p_rain").unwrap();
+    back.in_stock = true;
+    index.upsert(vec![back]).await.unwrap();
+    index.refresh().await.unwrap();
+    assert!(id_set(&index, &request).await.is_empty());
+}
+
 /// Declares one `#[tokio::test]` per contract function over `$make`, an async expression
 /// giving `Option<Fixture>` (`None`: this backend is skipped here).
 #[macro_export]
@@ -421,6 +444,7 @@ macro_rules! search_contract {
             prices_filter_sort_and_page,
             writes_replace_remove_and_clear,
             text_without_words_matches_like_no_text,
+            stock_filters_either_way,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

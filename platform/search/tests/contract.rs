@@ -84,6 +84,7 @@ async fn writes_show_without_an_explicit_refresh() {
         colors: vec![],
         prices: std::collections::BTreeMap::default(),
         created_at_ms: 1,
+        in_stock: true,
         card: serde_json::json!({}),
     };
     index.upsert(vec![doc]).await.unwrap();

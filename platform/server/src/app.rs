@@ -479,6 +479,9 @@ impl Application {
                 Err(err) => return Err(err),
             }
             state.search = Some(catalog.search_index().ok().cloned());
+            // After search is settled: it rewrites the search documents it changes.
+            let handler = Arc::new(weft_catalog::events::StockFollower(catalog.clone()));
+            subscribe(&bus, handler, settings.start_degraded).await?;
         }
 
         let inventory = inventory_service(&settings, &db, &bus);

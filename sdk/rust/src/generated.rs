@@ -943,6 +943,8 @@ active, not combinable, no dates, no limits).*/
         ///`prod_…`
         pub id: ::std::string::String,
         pub images: ::std::vec::Vec<Image>,
+        ///Some variant can be bought now (in stock, low, or on backorder).
+        pub in_stock: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub material: ::std::option::Option<::std::string::String>,
         pub options: ::std::vec::Vec<ProductOption>,
@@ -1292,6 +1294,8 @@ that matched appear.*/
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub image: ::std::option::Option<Image>,
+        ///Some variant can be bought now.
+        pub in_stock: bool,
         pub price_ranges: ::std::vec::Vec<PriceRangeDto>,
         ///Relevance (higher is better); 0 when sorting by something else.
         pub score: f32,
@@ -1707,6 +1711,9 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
         pub prices: ::std::vec::Vec<Price>,
         pub product_id: ::std::string::String,
         pub sku: ::std::string::String,
+        /**`in_stock`, `low_stock` (a few left), `out_of_stock` or `backorder` (none left,
+but it can be ordered), following inventory within moments of a change.*/
+        pub stock_status: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub weight_grams: ::std::option::Option<i32>,
     }
@@ -7234,6 +7241,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 ::std::vec::Vec<super::Image>,
                 ::std::string::String,
             >,
+            in_stock: ::std::result::Result<bool, ::std::string::String>,
             material: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -7285,6 +7293,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     handle: Err("no value supplied for handle".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     images: Err("no value supplied for images".to_string()),
+                    in_stock: Err("no value supplied for in_stock".to_string()),
                     material: Ok(Default::default()),
                     options: Err("no value supplied for options".to_string()),
                     price_ranges: Err("no value supplied for price_ranges".to_string()),
@@ -7403,6 +7412,18 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn in_stock<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_stock = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for in_stock: {e}")
                     });
                 self
             }
@@ -7556,6 +7577,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     handle: value.handle?,
                     id: value.id?,
                     images: value.images?,
+                    in_stock: value.in_stock?,
                     material: value.material?,
                     options: value.options?,
                     price_ranges: value.price_ranges?,
@@ -7582,6 +7604,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     handle: Ok(value.handle),
                     id: Ok(value.id),
                     images: Ok(value.images),
+                    in_stock: Ok(value.in_stock),
                     material: Ok(value.material),
                     options: Ok(value.options),
                     price_ranges: Ok(value.price_ranges),
@@ -9134,6 +9157,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 ::std::option::Option<super::Image>,
                 ::std::string::String,
             >,
+            in_stock: ::std::result::Result<bool, ::std::string::String>,
             price_ranges: ::std::result::Result<
                 ::std::vec::Vec<super::PriceRangeDto>,
                 ::std::string::String,
@@ -9150,6 +9174,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     highlights: Err("no value supplied for highlights".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     image: Ok(Default::default()),
+                    in_stock: Err("no value supplied for in_stock".to_string()),
                     price_ranges: Err("no value supplied for price_ranges".to_string()),
                     score: Err("no value supplied for score".to_string()),
                     title: Err("no value supplied for title".to_string()),
@@ -9232,6 +9257,18 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     });
                 self
             }
+            pub fn in_stock<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_stock = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for in_stock: {e}")
+                    });
+                self
+            }
             pub fn price_ranges<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PriceRangeDto>>,
@@ -9281,6 +9318,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     highlights: value.highlights?,
                     id: value.id?,
                     image: value.image?,
+                    in_stock: value.in_stock?,
                     price_ranges: value.price_ranges?,
                     score: value.score?,
                     title: value.title?,
@@ -9296,6 +9334,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     highlights: Ok(value.highlights),
                     id: Ok(value.id),
                     image: Ok(value.image),
+                    in_stock: Ok(value.in_stock),
                     price_ranges: Ok(value.price_ranges),
                     score: Ok(value.score),
                     title: Ok(value.title),
@@ -11703,6 +11742,10 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                 ::std::string::String,
             >,
             sku: ::std::result::Result<::std::string::String, ::std::string::String>,
+            stock_status: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             weight_grams: ::std::result::Result<
                 ::std::option::Option<i32>,
                 ::std::string::String,
@@ -11717,6 +11760,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     prices: Err("no value supplied for prices".to_string()),
                     product_id: Err("no value supplied for product_id".to_string()),
                     sku: Err("no value supplied for sku".to_string()),
+                    stock_status: Err("no value supplied for stock_status".to_string()),
                     weight_grams: Ok(Default::default()),
                 }
             }
@@ -11797,6 +11841,18 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     });
                 self
             }
+            pub fn stock_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stock_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stock_status: {e}")
+                    });
+                self
+            }
             pub fn weight_grams<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i32>>,
@@ -11822,6 +11878,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     prices: value.prices?,
                     product_id: value.product_id?,
                     sku: value.sku?,
+                    stock_status: value.stock_status?,
                     weight_grams: value.weight_grams?,
                 })
             }
@@ -11835,6 +11892,7 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
                     prices: Ok(value.prices),
                     product_id: Ok(value.product_id),
                     sku: Ok(value.sku),
+                    stock_status: Ok(value.stock_status),
                     weight_grams: Ok(value.weight_grams),
                 }
             }
@@ -12364,6 +12422,8 @@ Arguments:
 - `color`: Products with a variant in this color.
 - `currency`: Currency of the price filters and sorts (default USD).
 - `cursor`
+- `in_stock`: `true`: only products with a variant for sale now; `false`: only those
+without.
 - `limit`: 1–100, default 20.
 - `max_price`: Minor units: products with a price at or below it.
 - `min_price`: Minor units: products with a price at or above it.
@@ -12380,6 +12440,7 @@ let response = client.list_products()
     .color(color)
     .currency(currency)
     .cursor(cursor)
+    .in_stock(in_stock)
     .limit(limit)
     .max_price(max_price)
     .min_price(min_price)
@@ -12407,6 +12468,8 @@ Arguments:
 - `color`
 - `currency`: Currency of the price filters, sorts and buckets (default USD).
 - `cursor`
+- `in_stock`: `true`: only products with a variant for sale now; `false`: only those
+without.
 - `limit`: 1–100, default 20.
 - `max_price`: Minor units: products with a price at or below it.
 - `min_price`: Minor units: products with a price at or above it.
@@ -12422,6 +12485,7 @@ let response = client.search_products()
     .color(color)
     .currency(currency)
     .cursor(cursor)
+    .in_stock(in_stock)
     .limit(limit)
     .max_price(max_price)
     .min_price(min_price)
@@ -15548,6 +15612,7 @@ pub mod builder {
         color: Result<Option<::std::string::String>, String>,
         currency: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
+        in_stock: Result<Option<bool>, String>,
         limit: Result<Option<u32>, String>,
         max_price: Result<Option<i64>, String>,
         min_price: Result<Option<i64>, String>,
@@ -15565,6 +15630,7 @@ pub mod builder {
                 color: Ok(None),
                 currency: Ok(None),
                 cursor: Ok(None),
+                in_stock: Ok(None),
                 limit: Ok(None),
                 max_price: Ok(None),
                 min_price: Ok(None),
@@ -15649,6 +15715,16 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for cursor failed"
                         .to_string()
                 });
+            self
+        }
+        pub fn in_stock<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.in_stock = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for in_stock failed".to_string());
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -15731,6 +15807,7 @@ pub mod builder {
                 color,
                 currency,
                 cursor,
+                in_stock,
                 limit,
                 max_price,
                 min_price,
@@ -15744,6 +15821,7 @@ pub mod builder {
             let color = color.map_err(Error::InvalidRequest)?;
             let currency = currency.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let in_stock = in_stock.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let max_price = max_price.map_err(Error::InvalidRequest)?;
             let min_price = min_price.map_err(Error::InvalidRequest)?;
@@ -15773,6 +15851,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("color", &color))
                 .query(&progenitor_client::QueryParam::new("currency", &currency))
                 .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("in_stock", &in_stock))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("max_price", &max_price))
                 .query(&progenitor_client::QueryParam::new("min_price", &min_price))
@@ -15820,6 +15899,7 @@ pub mod builder {
         color: Result<Option<::std::string::String>, String>,
         currency: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
+        in_stock: Result<Option<bool>, String>,
         limit: Result<Option<u32>, String>,
         max_price: Result<Option<i64>, String>,
         min_price: Result<Option<i64>, String>,
@@ -15837,6 +15917,7 @@ pub mod builder {
                 color: Ok(None),
                 currency: Ok(None),
                 cursor: Ok(None),
+                in_stock: Ok(None),
                 limit: Ok(None),
                 max_price: Ok(None),
                 min_price: Ok(None),
@@ -15923,6 +16004,16 @@ pub mod builder {
                 });
             self
         }
+        pub fn in_stock<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.in_stock = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for in_stock failed".to_string());
+            self
+        }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -16003,6 +16094,7 @@ pub mod builder {
                 color,
                 currency,
                 cursor,
+                in_stock,
                 limit,
                 max_price,
                 min_price,
@@ -16016,6 +16108,7 @@ pub mod builder {
             let color = color.map_err(Error::InvalidRequest)?;
             let currency = currency.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let in_stock = in_stock.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let max_price = max_price.map_err(Error::InvalidRequest)?;
             let min_price = min_price.map_err(Error::InvalidRequest)?;
@@ -16045,6 +16138,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("color", &color))
                 .query(&progenitor_client::QueryParam::new("currency", &currency))
                 .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("in_stock", &in_stock))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("max_price", &max_price))
                 .query(&progenitor_client::QueryParam::new("min_price", &min_price))

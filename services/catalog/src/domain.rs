@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 use weft_kernel::{Currency, FieldError};
 
 weft_kernel::define_id!(ProductId, "prod", "A product.");
+
+/// Stock statuses (inventory's words) of a variant that can be bought now.
+pub const SELLABLE: &[&str] = &["in_stock", "low_stock", "backorder"];
+
+/// A variant inventory never announced.
+pub const UNKNOWN_STOCK: &str = "out_of_stock";
 weft_kernel::define_id!(
     VariantId,
     "var",

@@ -262,11 +262,14 @@ pub struct VariantObject {
     pub prices: Vec<PriceObject>,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
+    /// `in_stock`, `low_stock`, `out_of_stock` or `backorder`.
+    pub stock_status: String,
 }
 
 impl From<Variant> for VariantObject {
     fn from(v: Variant) -> Self {
         Self {
+            stock_status: v.stock_status,
             id: v.id,
             sku: v.sku,
             options: v
@@ -313,6 +316,10 @@ impl ProductObject {
     /// `draft`, `active` or `archived`.
     async fn status(&self) -> &str {
         &self.0.status
+    }
+    /// Some variant can be bought now.
+    async fn in_stock(&self) -> bool {
+        self.0.in_stock
     }
     async fn material(&self) -> Option<&str> {
         self.0.material.as_deref()
@@ -423,6 +430,8 @@ impl CatalogQuery {
         currency: Option<String>,
         min_price: Option<i64>,
         max_price: Option<i64>,
+        #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
+        in_stock: Option<bool>,
         #[graphql(desc = "`newest`, `price_asc`, `price_desc` or `relevance`.")] sort: Option<
             String,
         >,
@@ -443,6 +452,7 @@ impl CatalogQuery {
             currency,
             min_price,
             max_price,
+            in_stock,
             sort: match (&q, sort) {
                 (Some(text), None) if !text.trim().is_empty() => Some("relevance".to_owned()),
                 (_, sort) => sort,
@@ -476,6 +486,8 @@ impl CatalogQuery {
         currency: Option<String>,
         min_price: Option<i64>,
         max_price: Option<i64>,
+        #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
+        in_stock: Option<bool>,
         #[graphql(desc = "`relevance` (default), `price_asc`, `price_desc` or `newest`.")]
         sort: Option<String>,
         #[graphql(default = 20)] first: u32,
@@ -493,6 +505,7 @@ impl CatalogQuery {
             currency,
             min_price,
             max_price,
+            in_stock,
             sort,
             include_unpublished: staff_reader(ctx),
         };

@@ -123,6 +123,9 @@ pub struct VariantDto {
     pub prices: Vec<PriceDto>,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
+    /// `in_stock`, `low_stock` (a few left), `out_of_stock` or `backorder` (none left,
+    /// but it can be ordered), following inventory within moments of a change.
+    pub stock_status: String,
 }
 
 impl From<Variant> for VariantDto {
@@ -135,6 +138,7 @@ impl From<Variant> for VariantDto {
             prices: v.prices.into_iter().map(Into::into).collect(),
             weight_grams: v.weight_grams,
             barcode: v.barcode,
+            stock_status: v.stock_status,
         }
     }
 }
@@ -165,6 +169,8 @@ pub struct ProductDto {
     /// Lowest and highest variant price, per currency.
     pub price_ranges: Vec<PriceRangeDto>,
     pub variants: Vec<VariantDto>,
+    /// Some variant can be bought now (in stock, low, or on backorder).
+    pub in_stock: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -204,6 +210,7 @@ impl From<Product> for ProductDto {
             category_id: p.category_id,
             price_ranges: p.price_ranges.into_iter().map(Into::into).collect(),
             variants: p.variants.into_iter().map(Into::into).collect(),
+            in_stock: p.in_stock,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -421,6 +428,8 @@ pub struct SearchHitDto {
     pub image: Option<ImageDto>,
     pub price_ranges: Vec<PriceRangeDto>,
     pub category_id: Option<String>,
+    /// Some variant can be bought now.
+    pub in_stock: bool,
     /// Relevance (higher is better); 0 when sorting by something else.
     pub score: f32,
     /// `title`, `brand`, `description` → the text (an excerpt for the description) with
@@ -434,6 +443,7 @@ impl From<SearchHit> for SearchHitDto {
         Self {
             id: h.id,
             handle: h.card.handle,
+            in_stock: h.card.in_stock,
             title: h.card.title,
             brand: h.card.brand,
             image: h.card.image.map(|i| ImageDto {
@@ -751,6 +761,7 @@ const LIST_PARAMS: &[&str] = &[
     "color",
     "currency",
     "min_price",
+    "in_stock",
     "max_price",
     "sort",
     "limit",
@@ -815,6 +826,9 @@ impl CatalogApi {
         min_price: Query<Option<i64>>,
         /// Minor units: products with a price at or below it.
         max_price: Query<Option<i64>>,
+        /// `true`: only products with a variant for sale now; `false`: only those
+        /// without.
+        in_stock: Query<Option<bool>>,
         /// `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
         /// `relevance`.
         sort: Query<Option<String>>,
@@ -840,6 +854,7 @@ impl CatalogApi {
             currency: currency.0,
             min_price: min_price.0,
             max_price: max_price.0,
+            in_stock: in_stock.0,
             sort,
             q: q.0,
             include_unpublished: false,
@@ -885,6 +900,9 @@ impl CatalogApi {
         min_price: Query<Option<i64>>,
         /// Minor units: products with a price at or below it.
         max_price: Query<Option<i64>>,
+        /// `true`: only products with a variant for sale now; `false`: only those
+        /// without.
+        in_stock: Query<Option<bool>>,
         /// `relevance` (default), `price_asc`, `price_desc` or `newest`.
         sort: Query<Option<String>>,
         /// 1–100, default 20.
@@ -904,6 +922,7 @@ impl CatalogApi {
             currency: currency.0,
             min_price: min_price.0,
             max_price: max_price.0,
+            in_stock: in_stock.0,
             sort: sort.0,
             include_unpublished: staff,
         };

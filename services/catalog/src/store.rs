@@ -108,11 +108,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_variant_stock (variant_id) {
+        variant_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     catalog_products,
     catalog_product_prices,
     catalog_variant_options,
     catalog_collection_products,
+    catalog_variants,
+    catalog_variant_stock,
 );
 
 use catalog_categories as categories;
@@ -122,6 +133,7 @@ use catalog_product_prices as ranges;
 use catalog_products as products;
 use catalog_variant_options as options;
 use catalog_variant_prices as prices;
+use catalog_variant_stock as stock;
 use catalog_variants as variants;
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -401,6 +413,8 @@ pub(crate) struct ListFilter {
     pub currency: String,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only products with (`true`) or without (`false`) a variant that can be bought now.
+    pub in_stock: Option<bool>,
 }
 
 /// Where a page starts: after this product in the chosen order.
@@ -460,6 +474,17 @@ pub(crate) async fn list_products(
                         .select(options::product_id),
                 ),
             );
+        }
+        if let Some(wanted) = filter.in_stock {
+            let sellable = variants::table
+                .inner_join(stock::table.on(stock::variant_id.eq(variants::id)))
+                .filter(stock::status.eq_any(crate::domain::SELLABLE))
+                .select(variants::product_id);
+            q = if wanted {
+                q.filter(products::id.eq_any(sellable))
+            } else {
+                q.filter(diesel::dsl::not(products::id.eq_any(sellable)))
+            };
         }
         if let Some(min) = filter.min_price {
             q = q.filter(ranges::max_amount.ge(min));
@@ -889,4 +914,66 @@ pub(crate) async fn update_job(conn: &mut DbConn, row: &JobRow) -> Result<(), St
 
 pub(crate) async fn find_job(conn: &mut DbConn, id: &str) -> Result<Option<JobRow>, StorageError> {
     Ok(db_run!(conn, c => catalog_jobs::table.find(id).first::<JobRow>(c).await.optional())?)
+}
+
+// --- stock status (from inventory's events) --------------------------------------------
+
+/// Records a variant's stock status unless a newer one is recorded; `true` when written.
+pub(crate) async fn record_stock(
+    conn: &mut DbConn,
+    variant_id: &str,
+    status: &str,
+    version: i64,
+    now: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let (id, status) = (variant_id.to_owned(), status.to_owned());
+    let current: Option<i64> = db_run!(conn, c => stock::table
+        .find(id.clone())
+        .select(stock::version)
+        .first::<i64>(c)
+        .await
+        .optional())?;
+    match current {
+        Some(v) if v >= version => Ok(false),
+        Some(_) => {
+            db_run!(conn, c => diesel::update(stock::table.find(id.clone()))
+                .set((stock::status.eq(status.clone()), stock::version.eq(version), stock::updated_at.eq(now)))
+                .execute(c)
+                .await)?;
+            Ok(true)
+        }
+        None => {
+            db_run!(conn, c => diesel::insert_into(stock::table)
+                .values((stock::variant_id.eq(id.clone()), stock::status.eq(status.clone()), stock::version.eq(version), stock::updated_at.eq(now)))
+                .execute(c)
+                .await)?;
+            Ok(true)
+        }
+    }
+}
+
+/// (variant id, status) of those of `variant_ids` inventory announced.
+pub(crate) async fn stock_of(
+    conn: &mut DbConn,
+    variant_ids: &[String],
+) -> Result<Vec<(String, String)>, StorageError> {
+    Ok(db_run!(conn, c => stock::table
+        .filter(stock::variant_id.eq_any(variant_ids))
+        .select((stock::variant_id, stock::status))
+        .load::<(String, String)>(c)
+        .await)?)
+}
+
+/// The product a variant belongs to.
+pub(crate) async fn product_of_variant(
+    conn: &mut DbConn,
+    variant_id: &str,
+) -> Result<Option<String>, StorageError> {
+    let id = variant_id.to_owned();
+    Ok(db_run!(conn, c => variants::table
+        .find(id.clone())
+        .select(variants::product_id)
+        .first::<String>(c)
+        .await
+        .optional())?)
 }

@@ -1,13 +1,13 @@
 //! Inventory's use cases. Every change runs in one transaction that also re-derives the
-//! variant's low-stock flag and, when it crosses the threshold, writes `InventoryLow` to
-//! the outbox.
+//! variant's low-stock flag and stock status, writing `InventoryLow` when it falls to the
+//! threshold and `StockStatusChanged` when the status changes, to the outbox.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use weft_bus::Bus;
-use weft_bus::events::InventoryLow;
+use weft_bus::events::{InventoryLow, StockStatusChanged};
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Cursor, FieldError, Page, PageRequest};
 use weft_storage::{Db, DbConn};
@@ -152,6 +152,9 @@ fn stock(variant_id: &str, item: Option<&ItemRow>, levels: &[LevelRow]) -> Stock
     }
 }
 
+/// The status of an item before its first count (as a variant inventory never heard of).
+const NEVER_STOCKED: &str = "out_of_stock";
+
 impl InventoryService {
     pub fn new(db: Db, bus: Bus, clock: Clock, reservation_ttl: Duration) -> Self {
         Self {
@@ -179,21 +182,40 @@ impl InventoryService {
         let stock = stock(variant_id, item.as_ref(), &levels);
         if let Some(mut item) = item {
             let low = stock.available <= item.low_stock_threshold;
-            if low != item.low {
+            let status = stock.status.as_str();
+            let fell = low && !item.low;
+            let status_changed = item.status != status;
+            if low != item.low || status_changed {
                 item.low = low;
                 item.updated_at = now;
-                store::update_item(conn, &item).await?;
-                if low {
-                    weft_bus::append(
-                        conn,
-                        &InventoryLow {
-                            variant_id: variant_id.to_owned(),
-                            available: stock.available,
-                            threshold: item.low_stock_threshold,
-                        },
-                    )
-                    .await?;
+                if status_changed {
+                    status.clone_into(&mut item.status);
+                    item.status_version += 1;
                 }
+                store::update_item(conn, &item).await?;
+            }
+            if fell {
+                weft_bus::append(
+                    conn,
+                    &InventoryLow {
+                        variant_id: variant_id.to_owned(),
+                        available: stock.available,
+                        threshold: item.low_stock_threshold,
+                    },
+                )
+                .await?;
+            }
+            if status_changed {
+                weft_bus::append(
+                    conn,
+                    &StockStatusChanged {
+                        variant_id: variant_id.to_owned(),
+                        status: item.status.clone(),
+                        available: stock.available,
+                        version: item.status_version,
+                    },
+                )
+                .await?;
             }
         }
         Ok(stock)
@@ -282,6 +304,8 @@ impl InventoryService {
                         // Judged by `settle` below, from the real count.
                         low: false,
                         updated_at: now,
+                        status: NEVER_STOCKED.to_owned(),
+                        status_version: 0,
                     };
                     store::insert_item(conn, &item).await?;
                     item
@@ -333,6 +357,7 @@ impl InventoryService {
                             continue;
                         }
                         let on_hand = (*on_hand).clamp(0, crate::domain::MAX_UNITS);
+                        let status = StockStatus::of(on_hand, low_stock_threshold, false);
                         store::insert_item(
                             conn,
                             &ItemRow {
@@ -341,6 +366,19 @@ impl InventoryService {
                                 allow_backorder: false,
                                 low: on_hand <= low_stock_threshold,
                                 updated_at: now,
+                                status: status.as_str().to_owned(),
+                                status_version: 1,
+                            },
+                        )
+                        .await?;
+                        // The catalog learns these variants can be bought.
+                        weft_bus::append(
+                            conn,
+                            &StockStatusChanged {
+                                variant_id: variant_id.clone(),
+                                status: status.as_str().to_owned(),
+                                available: on_hand,
+                                version: 1,
                             },
                         )
                         .await?;
@@ -352,6 +390,7 @@ impl InventoryService {
                 })
                 .await?;
         }
+        self.bus.wake();
         Ok(stocked)
     }
 
@@ -382,6 +421,8 @@ impl InventoryService {
                             allow_backorder: false,
                             low: false,
                             updated_at: now,
+                            status: NEVER_STOCKED.to_owned(),
+                            status_version: 0,
                         },
                     )
                     .await?;

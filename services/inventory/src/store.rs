@@ -23,6 +23,8 @@ diesel::table! {
         allow_backorder -> Bool,
         low -> Bool,
         updated_at -> Timestamp,
+        status -> Text,
+        status_version -> BigInt,
     }
 }
 
@@ -76,6 +78,9 @@ pub(crate) struct ItemRow {
     pub allow_backorder: bool,
     pub low: bool,
     pub updated_at: NaiveDateTime,
+    /// The stock status last published.
+    pub status: String,
+    pub status_version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -158,6 +163,8 @@ pub(crate) async fn update_item(conn: &mut DbConn, row: &ItemRow) -> Result<(), 
             items::allow_backorder.eq(row.allow_backorder),
             items::low.eq(row.low),
             items::updated_at.eq(row.updated_at),
+            items::status.eq(row.status.clone()),
+            items::status_version.eq(row.status_version),
         ))
         .execute(c)
         .await)?;

@@ -8,6 +8,7 @@ mod lookup;
 mod products;
 mod recommend;
 mod search;
+mod stock;
 
 pub use collections::{Collection, CollectionInput};
 pub use jobs::{ImportReport, Job};
@@ -54,6 +55,9 @@ pub struct Product {
     /// Lowest and highest variant price per currency.
     pub price_ranges: Vec<PriceRange>,
     pub variants: Vec<Variant>,
+    /// Some variant can be bought now.
+    #[serde(default)]
+    pub in_stock: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -74,6 +78,14 @@ pub struct Variant {
     pub prices: Vec<Price>,
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
+    /// `in_stock`, `low_stock`, `out_of_stock` or `backorder`, as inventory last
+    /// announced it.
+    #[serde(default = "unknown_stock")]
+    pub stock_status: String,
+}
+
+fn unknown_stock() -> String {
+    crate::domain::UNKNOWN_STOCK.to_owned()
 }
 
 /// A category with its subcategories.
@@ -170,6 +182,8 @@ pub struct ProductQuery {
     pub currency: Option<String>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only products with (`true`) or without (`false`) a variant for sale now.
+    pub in_stock: Option<bool>,
     pub sort: Option<String>,
     /// Free text: the listing is then a search (see `search`), best match first.
     pub q: Option<String>,
@@ -332,6 +346,11 @@ impl CatalogService {
         let variants = store::variants_of(conn, &ids).await?;
         let prices = store::prices_of(conn, &ids).await?;
         let ranges = store::ranges_of(conn, &ids).await?;
+        let variant_ids: Vec<String> = variants.iter().map(|v| v.id.clone()).collect();
+        let stock: HashMap<String, String> = store::stock_of(conn, &variant_ids)
+            .await?
+            .into_iter()
+            .collect();
         let mut prices_by_variant: HashMap<String, Vec<Price>> = HashMap::new();
         for p in prices {
             let currency = weft_kernel::Currency::parse(&p.currency)
@@ -351,6 +370,7 @@ impl CatalogService {
                 .entry(v.product_id.clone())
                 .or_default()
                 .push(Variant {
+                    stock_status: stock.get(&v.id).cloned().unwrap_or_else(unknown_stock),
                     prices: prices_by_variant.remove(&v.id).unwrap_or_default(),
                     options: from_json(&v.option_values)?,
                     id: v.id,
@@ -375,8 +395,12 @@ impl CatalogService {
         }
         rows.into_iter()
             .map(|row| {
+                let variants = variants_by_product.remove(&row.id).unwrap_or_default();
                 Ok(Product {
-                    variants: variants_by_product.remove(&row.id).unwrap_or_default(),
+                    in_stock: variants
+                        .iter()
+                        .any(|v| crate::domain::SELLABLE.contains(&v.stock_status.as_str())),
+                    variants,
                     price_ranges: ranges_by_product.remove(&row.id).unwrap_or_default(),
                     tags: from_json(&row.tags)?,
                     images: from_json(&row.images)?,
@@ -509,6 +533,7 @@ impl CatalogService {
             currency: currency.code().to_owned(),
             min_price: query.min_price,
             max_price: query.max_price,
+            in_stock: query.in_stock,
         };
         let rows =
             store::list_products(&mut conn, &filter, order, after.as_ref(), page.fetch_size())

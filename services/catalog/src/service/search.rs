@@ -34,6 +34,8 @@ pub struct SearchQuery {
     pub currency: Option<String>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only products with (`true`) or without (`false`) a variant for sale now.
+    pub in_stock: Option<bool>,
     /// `relevance` (default), `price_asc`, `price_desc` or `newest`.
     pub sort: Option<String>,
     pub include_unpublished: bool,
@@ -51,6 +53,7 @@ impl From<&ProductQuery> for SearchQuery {
             currency: q.currency.clone(),
             min_price: q.min_price,
             max_price: q.max_price,
+            in_stock: q.in_stock,
             sort: q.sort.clone(),
             include_unpublished: q.include_unpublished,
         }
@@ -66,6 +69,9 @@ pub struct Card {
     pub image: Option<Image>,
     pub price_ranges: Vec<PriceRange>,
     pub category_id: Option<String>,
+    /// Some variant can be bought now.
+    #[serde(default)]
+    pub in_stock: bool,
 }
 
 /// One product found.
@@ -139,6 +145,7 @@ pub(crate) fn document(product: &Product) -> ProductDoc {
         image: product.images.first().cloned(),
         price_ranges: product.price_ranges.clone(),
         category_id: product.category_id.clone(),
+        in_stock: product.in_stock,
     };
     ProductDoc {
         id: product.id.clone(),
@@ -164,6 +171,7 @@ pub(crate) fn document(product: &Product) -> ProductDoc {
             })
             .collect(),
         created_at_ms: product.created_at.timestamp_millis(),
+        in_stock: product.in_stock,
         // Serializing plain data cannot fail.
         card: serde_json::to_value(&card).unwrap_or_default(),
     }
@@ -383,6 +391,7 @@ impl CatalogService {
             currency: currency.code().to_owned(),
             min_price: query.min_price,
             max_price: query.max_price,
+            in_stock: query.in_stock,
             price_bucket_bounds: weft_search::default_price_bounds(currency.minor_unit_exponent()),
             sort,
             offset,

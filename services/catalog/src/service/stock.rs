@@ -1,0 +1,34 @@
+//! What the catalog knows of stock: each variant's status as inventory last announced it
+//! (`StockStatusChanged`), behind `stock_status`, `in_stock` and the `in_stock` filters.
+
+use weft_storage::DbConn;
+
+use crate::error::CatalogError;
+use crate::store;
+
+use super::CatalogService;
+
+impl CatalogService {
+    /// Records a variant's stock status, unless a newer one is recorded, and rewrites its
+    /// product's search document. Runs inside the event's transaction; the consumer
+    /// retires cached answers after it commits.
+    pub async fn follow_stock(
+        &self,
+        conn: &mut DbConn,
+        variant_id: &str,
+        status: &str,
+        version: i64,
+    ) -> Result<(), CatalogError> {
+        let now = self.clock.now().naive_utc();
+        if !store::record_stock(conn, variant_id, status, version, now).await? {
+            return Ok(());
+        }
+        // A variant inventory knows but the catalog no longer has: nothing to index.
+        if let Some(product) = store::product_of_variant(conn, variant_id).await?
+            && self.search.is_some()
+        {
+            self.index_product(conn, &product).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE inventory_items DROP COLUMN status_version;
+ALTER TABLE inventory_items DROP COLUMN status;
