@@ -148,6 +148,9 @@ pub struct CartSettings {
     pub sweep_interval_seconds: u64,
     /// Currency of a cart made without one.
     pub default_currency: String,
+    /// Keep hot copies of carts' rows in the cache (in-process, or Redis when
+    /// `redis_url` is set), so a cart read skips the database.
+    pub hot_copy: bool,
 }
 
 impl Default for CartSettings {
@@ -157,6 +160,7 @@ impl Default for CartSettings {
             ttl_days: 7,
             sweep_interval_seconds: 300,
             default_currency: "USD".to_owned(),
+            hot_copy: true,
         }
     }
 }

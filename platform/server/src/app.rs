@@ -491,8 +491,11 @@ impl Application {
             )));
         }
 
-        let cart = cart_service(&settings, &db, &catalog, &inventory)
+        let mut cart = cart_service(&settings, &db, &catalog, &inventory)
             .with_live(live_fanout(&settings).await);
+        if settings.cart.hot_copy {
+            cart = cart.with_hot_copy(cache.clone());
+        }
         if hosted.iter().any(|s| s.name == "cart") {
             tokio::spawn(cart.clone().run_sweeper(Duration::from_secs(
                 settings.cart.sweep_interval_seconds.max(1),

@@ -418,6 +418,7 @@ impl CartService {
             })
             .await
             .map_err(code_taken)?;
+        self.promotions_changed().await;
         promotion_of(row)
     }
 
@@ -430,6 +431,7 @@ impl CartService {
             })
             .await?;
         if deleted {
+            self.promotions_changed().await;
             Ok(())
         } else {
             Err(CartError::PromotionNotFound)
@@ -562,7 +564,8 @@ impl CartService {
             })
             .collect();
         let now = self.now();
-        self.db
+        let redeemed = self
+            .db
             .transaction(async |conn: &mut DbConn| {
                 let already = store::redemptions_of_order(conn, order_id).await?;
                 let mut out = Vec::new();
@@ -606,13 +609,18 @@ impl CartService {
                 }
                 Ok(out)
             })
-            .await
+            .await?;
+        // Use counts moved: every cart's copy of the codes, and this cart's limits.
+        self.promotions_changed().await;
+        self.changed(cart_id).await;
+        Ok(redeemed)
     }
 
     /// Gives back the uses an order took (its checkout failed, or it was cancelled
     /// before payment). Returns how many; a second call finds none.
     pub async fn release_redemptions(&self, order_id: &str) -> Result<usize, CartError> {
-        self.db
+        let released = self
+            .db
             .transaction(async |conn: &mut DbConn| {
                 let rows = store::redemptions_of_order(conn, order_id).await?;
                 for row in &rows {
@@ -621,6 +629,10 @@ impl CartService {
                 }
                 Ok::<_, CartError>(rows.len())
             })
-            .await
+            .await?;
+        if released > 0 {
+            self.promotions_changed().await;
+        }
+        Ok(released)
     }
 }

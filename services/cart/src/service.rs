@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use tokio::sync::broadcast;
 use weft_bus::live::{Fanout, MemoryFanout, Notice};
+use weft_cache::Cache;
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Currency, FieldError};
 use weft_storage::{Db, DbConn};
@@ -209,7 +210,8 @@ pub struct AppliedPromotion {
     pub rejection: Option<Rejection>,
 }
 
-/// A cart's rows as stored, ready to be priced.
+/// A cart's rows as stored, ready to be priced (and what the hot copy keeps).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Stored {
     pub cart: CartRow,
     pub items: Vec<ItemRow>,
@@ -228,6 +230,8 @@ pub struct CartService {
     config: Arc<CartConfig>,
     /// Tells watchers of a cart (any process) that it changed.
     live: Arc<dyn Fanout>,
+    /// Hot copies of carts' rows (Redis in a cluster); the database stays the truth.
+    hot: Option<Cache>,
 }
 
 impl std::fmt::Debug for CartService {
@@ -237,6 +241,13 @@ impl std::fmt::Debug for CartService {
             .finish_non_exhaustive()
     }
 }
+
+/// Where hot copies live in the cache, and for how long. A generation outlives every
+/// copy made under it (and every cart).
+const HOT_PREFIX: &str = "cart:hot:";
+const HOT_TTL: Duration = Duration::from_mins(5);
+const HOT_GENERATION_TTL: Duration = Duration::from_hours(8 * 24);
+const PROMOTIONS_GENERATION: &str = "cart:hot:promotions";
 
 /// The live notices' topic for carts.
 const LIVE_TOPIC: &str = "cart";
@@ -267,7 +278,18 @@ impl CartService {
             clock,
             config: Arc::new(config),
             live: Arc::new(MemoryFanout::default()),
+            hot: None,
         }
+    }
+
+    /// Keeps hot copies of carts' rows in `cache`, so a read skips the database. Each
+    /// copy is keyed by its cart's generation, which every change moves after it commits,
+    /// and by the promotions' generation: a reader that loaded the rows before a change
+    /// can only store them under a generation nobody asks for again.
+    #[must_use]
+    pub fn with_hot_copy(mut self, cache: Cache) -> Self {
+        self.hot = Some(cache);
+        self
     }
 
     /// Carries change notices through `live` (a cluster's RabbitMQ fanout) instead of
@@ -278,8 +300,13 @@ impl CartService {
         self
     }
 
-    /// Tells the cart's watchers it changed (after the change committed).
+    /// Retires the cart's hot copy, then tells its watchers it changed (after the change
+    /// committed, so both re-read the new state).
     pub(crate) async fn changed(&self, cart_id: &str) {
+        if let Some(hot) = &self.hot {
+            hot.increment(&format!("{HOT_PREFIX}gen:{cart_id}"), HOT_GENERATION_TTL)
+                .await;
+        }
         self.live
             .publish(Notice {
                 topic: LIVE_TOPIC.to_owned(),
@@ -402,13 +429,51 @@ impl CartService {
     }
 
     pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
-        // Released before pricing (see `create`).
-        let stored = {
-            let mut conn = self.db.conn().await?;
-            let cart = self.owned(&mut conn, id, who).await?;
-            Self::load(&mut conn, cart).await?
+        let Some(hot) = &self.hot else {
+            // Released before pricing (see `create`).
+            let stored = {
+                let mut conn = self.db.conn().await?;
+                let cart = self.owned(&mut conn, id, who).await?;
+                Self::load(&mut conn, cart).await?
+            };
+            return self.price(stored).await;
         };
+        let cart_generation: i64 = hot
+            .get_json(&format!("{HOT_PREFIX}gen:{id}"))
+            .await
+            .unwrap_or_default();
+        let promotions_generation: i64 = hot
+            .get_json(PROMOTIONS_GENERATION)
+            .await
+            .unwrap_or_default();
+        let key = format!("{HOT_PREFIX}{id}:{cart_generation}:{promotions_generation}");
+        let stored: Stored = hot
+            .get_or_load(&key, HOT_TTL, async || {
+                let mut conn = self.db.conn().await?;
+                let cart = store::find_live_cart(&mut conn, id, self.now())
+                    .await?
+                    .ok_or(CartError::CartNotFound)?;
+                Self::load(&mut conn, cart).await
+            })
+            .await?;
+        // The same rules as `owned`, on the copy: expired, or someone else's, is 404.
+        let theirs = stored
+            .cart
+            .customer_id
+            .as_deref()
+            .is_some_and(|owner| Some(owner) != who);
+        if stored.cart.expires_at <= self.now() || theirs {
+            return Err(CartError::CartNotFound);
+        }
         self.price(stored).await
+    }
+
+    /// Retires every hot copy's promotions (a promotion changed or went).
+    pub(crate) async fn promotions_changed(&self) {
+        if let Some(hot) = &self.hot {
+            hot.increment(PROMOTIONS_GENERATION, HOT_GENERATION_TTL)
+                .await;
+        }
     }
 
     /// A cart's lines and codes, and which codes its customer has used up.

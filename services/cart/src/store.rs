@@ -35,7 +35,16 @@ diesel::table! {
 use cart_carts as carts;
 use cart_items as items;
 
-#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::Queryable,
+    diesel::Insertable,
+)]
 #[diesel(table_name = cart_carts)]
 pub(crate) struct CartRow {
     pub id: String,
@@ -49,7 +58,16 @@ pub(crate) struct CartRow {
     pub shipping_method_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::Queryable,
+    diesel::Insertable,
+)]
 #[diesel(table_name = cart_items)]
 pub(crate) struct ItemRow {
     pub id: String,
@@ -255,7 +273,16 @@ use cart_applied_promotions as applied;
 use cart_promotion_redemptions as redemptions;
 use cart_promotions as promotions;
 
-#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::Queryable,
+    diesel::Insertable,
+)]
 #[diesel(table_name = cart_promotions)]
 pub(crate) struct PromotionRow {
     pub id: String,

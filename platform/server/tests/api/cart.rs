@@ -24,6 +24,17 @@ async fn shop(backend: Backend) -> Option<TestApp> {
     .await
 }
 
+/// The same shop without carts' hot copies: the expiry test ages a cart in the database,
+/// which no hot copy could know (in a shop, time ages them, and copies check it).
+async fn shop_without_hot_copies(backend: Backend) -> Option<TestApp> {
+    weft_testkit::spawn_app_with(backend, |s| {
+        s.tax.rates.insert("US-CA".into(), 725);
+        s.tax.rates.insert("DE".into(), 1900);
+        s.cart.hot_copy = false;
+    })
+    .await
+}
+
 /// A product with a size M (USD 10.00 / EUR 23.00) and a size L (USD 10.20), stocked
 /// 5 and 0; returns the product id and the two variant ids.
 async fn stocked_tee(admin: &weft_sdk::Client) -> (String, String, String) {
@@ -112,15 +123,64 @@ async fn postgres_guests_fill_a_cart_priced_and_taxed_by_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_carts_belong_to_their_owner_refuse_bad_input_and_expire() {
-    carts_belong_to_their_owner_refuse_bad_input_and_expire(shop(Backend::Sqlite).await.unwrap())
-        .await;
+    carts_belong_to_their_owner_refuse_bad_input_and_expire(
+        shop_without_hot_copies(Backend::Sqlite).await.unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_carts_belong_to_their_owner_refuse_bad_input_and_expire() {
-    if let Some(app) = shop(Backend::Postgres).await {
+    if let Some(app) = shop_without_hot_copies(Backend::Postgres).await {
         carts_belong_to_their_owner_refuse_bad_input_and_expire(app).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_come_from_the_hot_copy_and_every_change_retires_it() {
+    reads_come_from_the_hot_copy_and_every_change_retires_it(shop(Backend::Sqlite).await.unwrap())
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reads_come_from_the_hot_copy_and_every_change_retires_it() {
+    if let Some(app) = shop(Backend::Postgres).await {
+        reads_come_from_the_hot_copy_and_every_change_retires_it(app).await;
+    }
+}
+
+/// The hot copy (in-process, or Redis on PostgreSQL) answers reads; the database stays
+/// the truth: a change through the service retires the copy, and the next read shows the
+/// database as it is.
+async fn reads_come_from_the_hot_copy_and_every_change_retires_it(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "hot@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let (_, m, _) = stocked_tee(&admin).await;
+    let cart = new_cart(&app.client, None).await;
+    add(&app.client, &cart.id, &m, 1).await.unwrap();
+    let read = |id: String| {
+        let client = app.client.clone();
+        async move { client.get_cart().id(&id).send().await.unwrap().into_inner() }
+    };
+    assert_eq!(read(cart.id.clone()).await.item_count, 1);
+    // Behind the service's back (no service does this): the copy still answers.
+    execute_sql(
+        &app,
+        &format!(
+            "UPDATE cart_items SET quantity = 3 WHERE cart_id = '{}'",
+            cart.id
+        ),
+    )
+    .await;
+    assert_eq!(
+        read(cart.id.clone()).await.item_count,
+        1,
+        "served from the hot copy"
+    );
+    // A change through the service works on the database's rows and retires the copy.
+    let after = add(&app.client, &cart.id, &m, 1).await.unwrap();
+    assert_eq!(after.item_count, 4, "3 in the database + 1");
+    assert_eq!(read(cart.id.clone()).await.item_count, 4);
 }
 
 async fn guests_fill_a_cart_priced_and_taxed_by_the_server(app: TestApp) {
