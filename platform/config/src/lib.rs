@@ -74,6 +74,34 @@ pub struct Settings {
     pub shipping: ShippingSettings,
     /// Social sign-in providers; a provider is on when it has a `client_id`.
     pub social: SocialSettings,
+    /// Where a service process of a cluster reaches the services it does not host.
+    pub peers: PeerSettings,
+}
+
+/// The other services of a cluster, as one service process calls them (a cart process
+/// pricing its lines asks the catalog and inventory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerSettings {
+    /// Base URL of the catalog (`http://catalog:8002`).
+    pub catalog: Option<String>,
+    /// Base URL of inventory.
+    pub inventory: Option<String>,
+    /// An API key with the scopes the calls need (`catalog:read`), sent as `X-Api-Key`.
+    pub api_key: Option<String>,
+    /// Seconds before a call is given up on.
+    pub timeout_seconds: u64,
+}
+
+impl Default for PeerSettings {
+    fn default() -> Self {
+        Self {
+            catalog: None,
+            inventory: None,
+            api_key: None,
+            timeout_seconds: 5,
+        }
+    }
 }
 
 /// Sign-in with Google and Facebook (OAuth 2.0 authorization code with PKCE).
@@ -308,6 +336,7 @@ impl Default for Settings {
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),
             social: SocialSettings::default(),
+            peers: PeerSettings::default(),
         }
     }
 }
@@ -384,6 +413,7 @@ const ENV_KEYS: &[&str] = &[
     "keys_dir",
     "graphql",
     "gateway",
+    "peers",
     "social",
 ];
 
@@ -482,6 +512,19 @@ impl Settings {
                     "cors_origins: `{origin}` is not an http(s) origin or `*`"
                 ));
             }
+        }
+        for (name, url) in [
+            ("catalog", &self.peers.catalog),
+            ("inventory", &self.peers.inventory),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                problems.push(format!("peers.{name}: `{url}` is not an http(s) URL"));
+            }
+        }
+        if self.peers.timeout_seconds == 0 {
+            problems.push("peers.timeout_seconds: must be at least 1".to_owned());
         }
         for (prefix, url) in &self.gateway.upstreams {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -222,16 +222,44 @@ pub fn inventory_service(
 }
 
 /// The cart service, reaching the catalog and inventory in this process.
+/// The cart service, reaching the catalog and inventory in this process when it hosts
+/// them, or over HTTP at `[peers]` when they run elsewhere (a cluster's cart process).
 pub fn cart_service(
     settings: &Settings,
     db: &Db,
     catalog: &weft_catalog::CatalogService,
     inventory: &weft_inventory::InventoryService,
-) -> weft_cart::CartService {
-    weft_cart::CartService::new(
+    hosted: &[&'static weft_http::ServiceInfo],
+) -> anyhow::Result<weft_cart::CartService> {
+    let hosts = |name: &str| hosted.iter().any(|s| s.name == name);
+    let timeout = Duration::from_secs(settings.peers.timeout_seconds.max(1));
+    let api_key = settings.peers.api_key.as_deref();
+    let peer = |name: &str, url: &Option<String>| {
+        let url = url
+            .as_deref()
+            .with_context(|| format!("peers.{name}: the cart needs the {name} service's URL"))?;
+        crate::ports::peer_client(url, api_key, timeout)
+    };
+    let catalog: Arc<dyn weft_cart::service::Catalog> = if hosts("catalog") {
+        Arc::new(crate::ports::LocalCatalog(catalog.clone()))
+    } else {
+        Arc::new(crate::ports::PeerCatalog(peer(
+            "catalog",
+            &settings.peers.catalog,
+        )?))
+    };
+    let stock: Arc<dyn weft_cart::service::Stock> = if hosts("inventory") {
+        Arc::new(crate::ports::LocalStock(inventory.clone()))
+    } else {
+        Arc::new(crate::ports::PeerStock(peer(
+            "inventory",
+            &settings.peers.inventory,
+        )?))
+    };
+    Ok(weft_cart::CartService::new(
         db.clone(),
-        Arc::new(crate::ports::LocalCatalog(catalog.clone())),
-        Arc::new(crate::ports::LocalStock(inventory.clone())),
+        catalog,
+        stock,
         weft_kernel::Clock::system(),
         weft_cart::service::CartConfig {
             max_quantity: settings.cart.max_quantity.max(1),
@@ -268,7 +296,7 @@ pub fn cart_service(
                 })
                 .collect(),
         },
-    )
+    ))
 }
 
 /// Where live notices (a cart changed) go: this process alone embedded, every process
@@ -491,7 +519,7 @@ impl Application {
             )));
         }
 
-        let mut cart = cart_service(&settings, &db, &catalog, &inventory)
+        let mut cart = cart_service(&settings, &db, &catalog, &inventory, &hosted)?
             .with_live(live_fanout(&settings).await);
         if settings.cart.hot_copy {
             cart = cart.with_hot_copy(cache.clone());

@@ -1,8 +1,13 @@
-//! How services reach each other inside one process: the cart's catalog and stock ports
-//! over the catalog and inventory services. (A cart process of a cluster needs the same
-//! ports over HTTP with the SDK; they are not written yet.)
+//! How services reach each other: the cart's catalog and stock ports, in-process over the
+//! catalog and inventory services when this process hosts them, or over HTTP with the
+//! SDK when they run elsewhere in the cluster (`[peers]`): a timeout on every call (5 s
+//! by default), and retries with backoff — these are reads, safe to repeat — when the
+//! peer cannot be reached or answers 5xx.
 
 use std::collections::HashMap;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
 
 use weft_cart::CartError;
 use weft_cart::service::{Availability, Catalog, Stock, VariantInfo};
@@ -76,5 +81,141 @@ impl Stock for LocalStock {
                 )
             })
             .collect())
+    }
+}
+
+/// What one call to a peer may cost before the cart gives up: each attempt is bounded by
+/// the client's timeout, and at most three are made.
+fn retry_policy() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_millis(500))
+        .with_max_times(2)
+        .with_jitter()
+}
+
+/// Worth another try: the peer could not be reached, or failed on its side.
+fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
+    match err {
+        weft_sdk::Error::CommunicationError(_) | weft_sdk::Error::ResponseBodyError(_) => true,
+        weft_sdk::Error::ErrorResponse(r) => r.status().is_server_error(),
+        weft_sdk::Error::UnexpectedResponse(r) => r.status().is_server_error(),
+        _ => false,
+    }
+}
+
+fn upstream(peer: &str, err: &weft_sdk::Error<weft_sdk::types::Problem>) -> CartError {
+    let detail = match err {
+        weft_sdk::Error::ErrorResponse(r) => format!("{} {}", r.status(), r.code),
+        other => other.to_string(),
+    };
+    CartError::Upstream(format!("{peer}: {detail}"))
+}
+
+/// An SDK client for a peer: its base URL, the configured timeout, and the cluster's API
+/// key (`X-Api-Key`) when one is set.
+pub fn peer_client(
+    base_url: &str,
+    api_key: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<weft_sdk::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = api_key {
+        let mut value = reqwest::header::HeaderValue::from_str(key)
+            .map_err(|_| anyhow::anyhow!("peers.api_key: not a valid header value"))?;
+        value.set_sensitive(true);
+        headers.insert("x-api-key", value);
+    }
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .default_headers(headers)
+        .build()?;
+    Ok(weft_sdk::Client::new_with_client(
+        base_url.trim_end_matches('/'),
+        http,
+    ))
+}
+
+/// Most ids per call (the peers' limit).
+const BATCH: usize = 100;
+
+/// The catalog of another process, over HTTP (`GET /v1/admin/variants`, which needs
+/// `catalog:read`).
+#[derive(Debug, Clone)]
+pub struct PeerCatalog(pub weft_sdk::Client);
+
+#[async_trait::async_trait]
+impl Catalog for PeerCatalog {
+    async fn variants(&self, ids: &[String]) -> Result<Vec<VariantInfo>, CartError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let joined = chunk.join(",");
+            let found = (|| async { self.0.list_variant_summaries().ids(&joined).send().await })
+                .retry(retry_policy())
+                .when(transient)
+                .await
+                .map_err(|e| upstream("catalog", &e))?
+                .into_inner();
+            out.extend(found.data.into_iter().map(|v| {
+                VariantInfo {
+                    purchasable: v.product_status == "active",
+                    prices: v
+                        .prices
+                        .into_iter()
+                        .map(|p| (p.currency, (p.amount, p.compare_at_amount)))
+                        .collect(),
+                    image_url: v.image.map(|i| i.url),
+                    variant_id: v.variant_id,
+                    product_id: v.product_id,
+                    title: v.product_title,
+                    handle: v.product_handle,
+                    sku: v.sku,
+                    options: v.options.into_iter().collect(),
+                    category_ids: v.category_ids,
+                    collection_ids: v.collection_ids,
+                }
+            }));
+        }
+        Ok(out)
+    }
+}
+
+/// Inventory of another process, over HTTP (`GET /v1/inventory`, public).
+#[derive(Debug, Clone)]
+pub struct PeerStock(pub weft_sdk::Client);
+
+#[async_trait::async_trait]
+impl Stock for PeerStock {
+    async fn availability(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Availability>, CartError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let joined = chunk.join(",");
+            let found = (|| async {
+                self.0
+                    .list_variant_stock()
+                    .variant_ids(&joined)
+                    .send()
+                    .await
+            })
+            .retry(retry_policy())
+            .when(transient)
+            .await
+            .map_err(|e| upstream("inventory", &e))?
+            .into_inner();
+            out.extend(found.data.into_iter().map(|s| {
+                (
+                    s.variant_id,
+                    Availability {
+                        available: s.available,
+                        backorder: s.allow_backorder,
+                    },
+                )
+            }));
+        }
+        Ok(out)
     }
 }

@@ -1410,6 +1410,16 @@ that matched appear.*/
             Default::default()
         }
     }
+    ///Stock of several variants.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StockList {
+        pub data: ::std::vec::Vec<Stock>,
+    }
+    impl StockList {
+        pub fn builder() -> builder::StockList {
+            Default::default()
+        }
+    }
     ///One page of stock levels.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct StockPage {
@@ -1719,6 +1729,43 @@ but it can be ordered), following inventory within moments of a change.*/
     }
     impl Variant {
         pub fn builder() -> builder::Variant {
+            Default::default()
+        }
+    }
+    /**A variant with its product's state and place in the catalog: what another service
+(a cart pricing its lines) needs of it.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VariantSummary {
+        ///The product's category and its ancestors, nearest first.
+        pub category_ids: ::std::vec::Vec<::std::string::String>,
+        pub collection_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image: ::std::option::Option<Image>,
+        pub options: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        pub prices: ::std::vec::Vec<Price>,
+        pub product_handle: ::std::string::String,
+        pub product_id: ::std::string::String,
+        ///`draft`, `active` or `archived`: only active products can be bought.
+        pub product_status: ::std::string::String,
+        pub product_title: ::std::string::String,
+        pub sku: ::std::string::String,
+        pub variant_id: ::std::string::String,
+    }
+    impl VariantSummary {
+        pub fn builder() -> builder::VariantSummary {
+            Default::default()
+        }
+    }
+    ///`VariantSummaryList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VariantSummaryList {
+        pub data: ::std::vec::Vec<VariantSummary>,
+    }
+    impl VariantSummaryList {
+        pub fn builder() -> builder::VariantSummaryList {
             Default::default()
         }
     }
@@ -9994,6 +10041,47 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct StockList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Stock>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StockList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl StockList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Stock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StockList> for super::StockList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StockList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::StockList> for StockList {
+            fn from(value: super::StockList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StockPage {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Stock>,
@@ -11898,6 +11986,301 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct VariantSummary {
+            category_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            collection_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                ::std::option::Option<super::Image>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            prices: ::std::result::Result<
+                ::std::vec::Vec<super::Price>,
+                ::std::string::String,
+            >,
+            product_handle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            product_status: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            product_title: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sku: ::std::result::Result<::std::string::String, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VariantSummary {
+            fn default() -> Self {
+                Self {
+                    category_ids: Err("no value supplied for category_ids".to_string()),
+                    collection_ids: Err(
+                        "no value supplied for collection_ids".to_string(),
+                    ),
+                    image: Ok(Default::default()),
+                    options: Err("no value supplied for options".to_string()),
+                    prices: Err("no value supplied for prices".to_string()),
+                    product_handle: Err(
+                        "no value supplied for product_handle".to_string(),
+                    ),
+                    product_id: Err("no value supplied for product_id".to_string()),
+                    product_status: Err(
+                        "no value supplied for product_status".to_string(),
+                    ),
+                    product_title: Err(
+                        "no value supplied for product_title".to_string(),
+                    ),
+                    sku: Err("no value supplied for sku".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl VariantSummary {
+            pub fn category_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category_ids: {e}")
+                    });
+                self
+            }
+            pub fn collection_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.collection_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for collection_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Image>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn prices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prices: {e}")
+                    });
+                self
+            }
+            pub fn product_handle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_handle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_handle: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+            pub fn product_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn product_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_title: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VariantSummary> for super::VariantSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VariantSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    category_ids: value.category_ids?,
+                    collection_ids: value.collection_ids?,
+                    image: value.image?,
+                    options: value.options?,
+                    prices: value.prices?,
+                    product_handle: value.product_handle?,
+                    product_id: value.product_id?,
+                    product_status: value.product_status?,
+                    product_title: value.product_title?,
+                    sku: value.sku?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VariantSummary> for VariantSummary {
+            fn from(value: super::VariantSummary) -> Self {
+                Self {
+                    category_ids: Ok(value.category_ids),
+                    collection_ids: Ok(value.collection_ids),
+                    image: Ok(value.image),
+                    options: Ok(value.options),
+                    prices: Ok(value.prices),
+                    product_handle: Ok(value.product_handle),
+                    product_id: Ok(value.product_id),
+                    product_status: Ok(value.product_status),
+                    product_title: Ok(value.product_title),
+                    sku: Ok(value.sku),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VariantSummaryList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::VariantSummary>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VariantSummaryList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl VariantSummaryList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::VariantSummary>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VariantSummaryList> for super::VariantSummaryList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VariantSummaryList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::VariantSummaryList> for VariantSummaryList {
+            fn from(value: super::VariantSummaryList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct VerifyTotpRequest {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -12498,6 +12881,23 @@ let response = client.search_products()
     pub fn search_products(&self) -> builder::SearchProducts<'_> {
         builder::SearchProducts::new(self)
     }
+    /**Variants by id, with their product's state, prices and categories — what a cart
+service of a cluster asks to price its lines. Unknown ids are left out. Staff and
+apps with `catalog:read` (drafts included, so a cart can say a product left sale)
+
+Sends a `GET` request to `/v1/admin/variants`
+
+Arguments:
+- `ids`: Comma-separated `var_…` ids, 1–100.
+```ignore
+let response = client.list_variant_summaries()
+    .ids(ids)
+    .send()
+    .await;
+```*/
+    pub fn list_variant_summaries(&self) -> builder::ListVariantSummaries<'_> {
+        builder::ListVariantSummaries::new(self)
+    }
     /**A product by id or handle (drafts only for admins and apps with `catalog:read`)
 
 Sends a `GET` request to `/v1/products/{id}`
@@ -12803,6 +13203,22 @@ let response = client.get_inventory()
 ```*/
     pub fn get_inventory(&self) -> builder::GetInventory<'_> {
         builder::GetInventory::new(self)
+    }
+    /**Stock of many variants at once (every size of a product page, a cart's lines), in
+the order asked; a variant never stocked has none
+
+Sends a `GET` request to `/v1/inventory`
+
+Arguments:
+- `variant_ids`: Comma-separated `var_…` ids, 1–100.
+```ignore
+let response = client.list_variant_stock()
+    .variant_ids(variant_ids)
+    .send()
+    .await;
+```*/
+    pub fn list_variant_stock(&self) -> builder::ListVariantStock<'_> {
+        builder::ListVariantStock::new(self)
     }
     /**Sets the count on hand at a location (the default one when `location_id` is
 omitted), and optionally the low-stock threshold and backorder policy
@@ -16174,6 +16590,86 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_variant_summaries`]
+
+[`Client::list_variant_summaries`]: super::Client::list_variant_summaries*/
+    #[derive(Debug, Clone)]
+    pub struct ListVariantSummaries<'a> {
+        client: &'a super::Client,
+        ids: Result<::std::string::String, String>,
+    }
+    impl<'a> ListVariantSummaries<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                ids: Err("ids was not initialized".to_string()),
+            }
+        }
+        pub fn ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.ids = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for ids failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/variants`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VariantSummaryList>, Error<types::Problem>> {
+            let Self { client, ids } = self;
+            let ids = ids.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/variants", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("ids", &ids))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_variant_summaries",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_product`]
 
 [`Client::get_product`]: super::Client::get_product*/
@@ -18152,6 +18648,86 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_inventory",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_variant_stock`]
+
+[`Client::list_variant_stock`]: super::Client::list_variant_stock*/
+    #[derive(Debug, Clone)]
+    pub struct ListVariantStock<'a> {
+        client: &'a super::Client,
+        variant_ids: Result<::std::string::String, String>,
+    }
+    impl<'a> ListVariantStock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                variant_ids: Err("variant_ids was not initialized".to_string()),
+            }
+        }
+        pub fn variant_ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.variant_ids = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for variant_ids failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/inventory`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::StockList>, Error<types::Problem>> {
+            let Self { client, variant_ids } = self;
+            let variant_ids = variant_ids.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/inventory", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("variant_ids", &variant_ids))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_variant_stock",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

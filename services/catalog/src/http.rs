@@ -33,6 +33,55 @@ enum Tag {
 
 // --- wire types ----------------------------------------------------------------------
 
+/// A variant with its product's state and place in the catalog: what another service
+/// (a cart pricing its lines) needs of it.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "VariantSummary")]
+pub struct VariantSummaryDto {
+    pub variant_id: String,
+    pub product_id: String,
+    pub product_title: String,
+    pub product_handle: String,
+    /// `draft`, `active` or `archived`: only active products can be bought.
+    pub product_status: String,
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    pub image: Option<ImageDto>,
+    pub prices: Vec<PriceDto>,
+    /// The product's category and its ancestors, nearest first.
+    pub category_ids: Vec<String>,
+    pub collection_ids: Vec<String>,
+}
+
+impl From<crate::service::VariantSummary> for VariantSummaryDto {
+    fn from(v: crate::service::VariantSummary) -> Self {
+        Self {
+            variant_id: v.variant_id,
+            product_id: v.product_id,
+            product_title: v.product_title,
+            product_handle: v.product_handle,
+            product_status: v.product_status,
+            sku: v.sku,
+            options: v.options,
+            image: v.image.map(|i| ImageDto {
+                url: i.url,
+                alt: i.alt,
+            }),
+            prices: v.prices.into_iter().map(Into::into).collect(),
+            category_ids: v.category_ids,
+            collection_ids: v.collection_ids,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VariantSummaryList {
+    pub data: Vec<VariantSummaryDto>,
+}
+
+/// Most ids one `GET /v1/admin/variants` takes.
+const MAX_VARIANT_IDS: usize = 100;
+
 /// An amount in one currency's minor units.
 #[derive(Debug, Clone, Object)]
 pub struct MoneyDto {
@@ -929,6 +978,48 @@ impl CatalogApi {
         let found = svc.search(&query, &page).await?;
         let cache_control = if staff { PRIVATE } else { PUBLIC_REVALIDATE };
         Ok(SearchAnswer::answer(req, found.into(), cache_control))
+    }
+
+    /// Variants by id, with their product's state, prices and categories — what a cart
+    /// service of a cluster asks to price its lines. Unknown ids are left out. Staff and
+    /// apps with `catalog:read` (drafts included, so a cart can say a product left sale).
+    #[oai(
+        path = "/v1/admin/variants",
+        method = "get",
+        operation_id = "list_variant_summaries",
+        tag = "Tag::CatalogAdmin"
+    )]
+    async fn variant_summaries(
+        &self,
+        svc: Data<&CatalogService>,
+        req: &Request,
+        /// Comma-separated `var_…` ids, 1–100.
+        ids: Query<String>,
+    ) -> ApiResult<Json<VariantSummaryList>> {
+        authz::staff(req, "catalog:read")?;
+        let mut list: Vec<String> = ids
+            .0
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        list.sort();
+        list.dedup();
+        if list.is_empty() || list.len() > MAX_VARIANT_IDS {
+            return Err(CatalogError::field(
+                "ids",
+                format!("must list 1–{MAX_VARIANT_IDS} variant ids"),
+            )
+            .into());
+        }
+        let data = svc
+            .variant_summaries(&list)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(Json(VariantSummaryList { data }))
     }
 
     /// A product by id or handle (drafts only for admins and apps with `catalog:read`).

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use weft_http::{ApiResult, JsonBody, authz};
 use weft_kernel::PageRequest;
 
+use crate::domain::parse_variant_id;
 use crate::error::InventoryError;
 use crate::service::{
     InventoryService, Location, LocationStock, NewReservation, Reservation, SetStock, Stock,
@@ -207,6 +208,15 @@ pub enum ReservationCreated {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InventoryApi;
 
+/// Stock of several variants.
+#[derive(Debug, Clone, Object)]
+pub struct StockList {
+    pub data: Vec<StockDto>,
+}
+
+/// Most variants one `GET /v1/inventory` reads.
+const MAX_BATCH: usize = 100;
+
 #[OpenApi]
 impl InventoryApi {
     /// A variant's stock: on hand, reserved and available, summed over locations. A
@@ -224,6 +234,49 @@ impl InventoryApi {
         variant_id: Path<String>,
     ) -> ApiResult<Json<StockDto>> {
         Ok(Json(svc.stock(&variant_id.0).await?.into()))
+    }
+
+    /// Stock of many variants at once (every size of a product page, a cart's lines), in
+    /// the order asked; a variant never stocked has none.
+    #[oai(
+        path = "/v1/inventory",
+        method = "get",
+        operation_id = "list_variant_stock",
+        tag = "Tag::Inventory"
+    )]
+    async fn list_variant_stock(
+        &self,
+        svc: Data<&InventoryService>,
+        /// Comma-separated `var_…` ids, 1–100.
+        variant_ids: Query<String>,
+    ) -> ApiResult<Json<StockList>> {
+        let mut ids = Vec::new();
+        for id in variant_ids
+            .0
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
+            let id = parse_variant_id("variant_ids", id)
+                .map_err(|e| InventoryError::Invalid(vec![e]))?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() || ids.len() > MAX_BATCH {
+            return Err(InventoryError::field(
+                "variant_ids",
+                format!("must list 1–{MAX_BATCH} variant ids"),
+            )
+            .into());
+        }
+        let data = svc
+            .stocks(&ids)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(Json(StockList { data }))
     }
 
     /// Sets the count on hand at a location (the default one when `location_id` is

@@ -271,3 +271,167 @@ async fn spans_are_exported_over_otlp_when_an_endpoint_is_configured() {
         "{received:?}"
     );
 }
+
+/// A cart process of a cluster on a database of its own: it prices lines and checks
+/// stock by asking the catalog and inventory of another process over HTTP (with an API
+/// key), never their tables; a peer that goes away is a clean 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_process_prices_lines_through_its_peers_over_http() {
+    use serde_json::json;
+    let shop = weft_testkit::spawn_app(weft_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (session, _, _) = crate::support::enrolled_admin(&shop, "peers@example.com").await;
+    let admin = crate::support::authed(&shop, &session.access_token);
+    let product = admin
+        .create_product()
+        .body(
+            serde_json::from_value::<weft_sdk::types::CreateProductRequest>(json!({
+                "title": "Peer Tee", "brand": "Plain", "status": "active",
+                "options": [{"name": "size", "values": ["M"]}],
+                "variants": [{"sku": "PEER-M", "options": {"size": "M"},
+                              "prices": [{"currency": "USD", "amount": 2500}]}]
+            }))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let variant = product.variants[0].id.clone();
+    admin
+        .set_inventory()
+        .variant_id(&variant)
+        .body(
+            serde_json::from_value::<weft_sdk::types::SetStockRequest>(json!({"on_hand": 3}))
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = admin
+        .create_api_key()
+        .body(weft_sdk::types::CreateCredentialRequest {
+            name: "cart service".into(),
+            scopes: vec!["catalog:read".into()],
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .key;
+
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), Some("cart"));
+    // Without the peers' addresses a cart process refuses to start, naming the setting.
+    let refused = std::process::Command::new(bin())
+        .args(["serve", "--port", "0", "--service", "cart", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).to_string()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("peers.catalog"), "{said}");
+    let cart_process = WeftProcess::serve(
+        bin(),
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--service",
+            "cart",
+        ],
+        &[
+            ("WEFT_PEERS__CATALOG", shop.address.as_str()),
+            ("WEFT_PEERS__INVENTORY", shop.address.as_str()),
+            ("WEFT_PEERS__API_KEY", key.as_str()),
+            ("WEFT_PEERS__TIMEOUT_SECONDS", "2"),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+    );
+    let carts = weft_sdk::Client::new(&cart_process.address());
+    let cart = carts
+        .create_cart()
+        .body(serde_json::from_value::<weft_sdk::types::CreateCartRequest>(json!({})).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let filled = carts
+        .add_cart_item()
+        .id(&cart.id)
+        .body(
+            serde_json::from_value::<weft_sdk::types::AddItemRequest>(
+                json!({"variant_id": variant, "quantity": 2}),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(filled.items[0].title, "Peer Tee");
+    assert_eq!(filled.subtotal.amount, 5000);
+    let p = crate::support::problem_of(
+        carts
+            .add_cart_item()
+            .id(&cart.id)
+            .body(
+                serde_json::from_value::<weft_sdk::types::AddItemRequest>(
+                    json!({"variant_id": variant, "quantity": 2}),
+                )
+                .unwrap(),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (409, "out_of_stock"),
+        "3 on hand"
+    );
+
+    // A price change in the catalog shows at the cart's next read.
+    admin
+        .update_variant()
+        .id(&variant)
+        .body(
+            serde_json::from_value::<weft_sdk::types::UpdateVariantRequest>(
+                json!({"prices": [{"currency": "USD", "amount": 2000}]}),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let read = carts
+        .get_cart()
+        .id(&cart.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.subtotal.amount, 4000);
+
+    // The cart process's database holds carts, not the catalog.
+    let migrated = std::process::Command::new("sqlite3")
+        .arg(dir.path().join("weft.db"))
+        .arg("SELECT name FROM sqlite_master WHERE name LIKE 'catalog_%'")
+        .output();
+    if let Ok(out) = migrated {
+        assert!(
+            String::from_utf8_lossy(&out.stdout).trim().is_empty(),
+            "no catalog tables in the cart's database"
+        );
+    }
+
+    // The peers go away: reads fail cleanly, within the timeout and its retries.
+    shop.stop().await.unwrap();
+    let started = std::time::Instant::now();
+    let p = crate::support::problem_of(carts.get_cart().id(&cart.id).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (503, "upstream_unavailable"));
+    assert!(p.detail.contains("catalog"), "{}", p.detail);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
