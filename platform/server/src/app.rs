@@ -240,21 +240,24 @@ pub fn cart_service(
             .with_context(|| format!("peers.{name}: the cart needs the {name} service's URL"))?;
         crate::ports::peer_client(url, api_key, timeout)
     };
-    let catalog: Arc<dyn weft_cart::service::Catalog> = if hosts("catalog") {
-        Arc::new(crate::ports::LocalCatalog(catalog.clone()))
-    } else {
+    // Only a process that serves carts without the catalog (or inventory) beside them
+    // calls peers; any other builds the in-process ports, which serve nothing there.
+    let remote = |name: &str| hosts("cart") && !hosts(name);
+    let catalog: Arc<dyn weft_cart::service::Catalog> = if remote("catalog") {
         Arc::new(crate::ports::PeerCatalog(peer(
             "catalog",
             &settings.peers.catalog,
         )?))
-    };
-    let stock: Arc<dyn weft_cart::service::Stock> = if hosts("inventory") {
-        Arc::new(crate::ports::LocalStock(inventory.clone()))
     } else {
+        Arc::new(crate::ports::LocalCatalog(catalog.clone()))
+    };
+    let stock: Arc<dyn weft_cart::service::Stock> = if remote("inventory") {
         Arc::new(crate::ports::PeerStock(peer(
             "inventory",
             &settings.peers.inventory,
         )?))
+    } else {
+        Arc::new(crate::ports::LocalStock(inventory.clone()))
     };
     Ok(weft_cart::CartService::new(
         db.clone(),
@@ -517,6 +520,17 @@ impl Application {
             tokio::spawn(inventory.clone().run_sweeper(Duration::from_secs(
                 settings.inventory.sweep_interval_seconds.max(1),
             )));
+            // Stock the catalog has not heard of (an upgraded shop) is announced once.
+            let announcing = inventory.clone();
+            tokio::spawn(async move {
+                match announcing.announce_unannounced().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(variants = n, "stock statuses announced"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "announcing stock statuses failed; next start retries");
+                    }
+                }
+            });
         }
 
         let mut cart = cart_service(&settings, &db, &catalog, &inventory, &hosted)?

@@ -348,10 +348,8 @@ impl CartService {
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
-            // Coalesce what already queued up behind it.
-            while let Ok(n) = state.rx.try_recv() {
-                let _ = n;
-            }
+            // Coalesce what already queued up behind it: one read covers them all.
+            while state.rx.try_recv().is_ok() {}
             let cart = state.svc.get(&state.id, state.who.as_deref()).await.ok()?;
             Some((cart, Some(state)))
         }))

@@ -394,6 +394,60 @@ impl InventoryService {
         Ok(stocked)
     }
 
+    /// Announces (`StockStatusChanged`, version 1) every variant whose status never was:
+    /// stock that predates the event (an upgraded shop), or an item created at zero that
+    /// never moved. Runs at start; idempotent. Returns how many were announced.
+    pub async fn announce_unannounced(&self) -> Result<usize, InventoryError> {
+        let mut announced = 0;
+        loop {
+            let now = self.now();
+            let n = self
+                .db
+                .transaction(async |conn: &mut DbConn| {
+                    let items = store::unannounced_items(conn, 500).await?;
+                    let ids: Vec<String> = items.iter().map(|i| i.variant_id.clone()).collect();
+                    let mut levels: HashMap<String, Vec<LevelRow>> = HashMap::new();
+                    for level in store::levels_of(conn, &ids).await? {
+                        levels
+                            .entry(level.variant_id.clone())
+                            .or_default()
+                            .push(level);
+                    }
+                    for mut item in items.iter().cloned() {
+                        let stock = stock(
+                            &item.variant_id,
+                            Some(&item),
+                            levels.get(&item.variant_id).map_or(&[][..], Vec::as_slice),
+                        );
+                        stock.status.as_str().clone_into(&mut item.status);
+                        item.status_version = 1;
+                        item.updated_at = now;
+                        store::update_item(conn, &item).await?;
+                        weft_bus::append(
+                            conn,
+                            &StockStatusChanged {
+                                variant_id: item.variant_id.clone(),
+                                status: item.status.clone(),
+                                available: stock.available,
+                                version: 1,
+                            },
+                        )
+                        .await?;
+                    }
+                    Ok::<_, InventoryError>(items.len())
+                })
+                .await?;
+            announced += n;
+            if n == 0 {
+                break;
+            }
+        }
+        if announced > 0 {
+            self.bus.wake();
+        }
+        Ok(announced)
+    }
+
     /// Puts units back on the shelf (a cancelled order, a return).
     pub async fn restock(
         &self,

@@ -138,6 +138,19 @@ pub(crate) async fn insert_location(
 
 // --- items and levels --------------------------------------------------------------------
 
+/// Up to `limit` items whose stock status was never announced.
+pub(crate) async fn unannounced_items(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<ItemRow>, StorageError> {
+    Ok(db_run!(conn, c => items::table
+        .filter(items::status_version.eq(0))
+        .order(items::variant_id.asc())
+        .limit(limit)
+        .load::<ItemRow>(c)
+        .await)?)
+}
+
 pub(crate) async fn find_item(
     conn: &mut DbConn,
     variant_id: &str,

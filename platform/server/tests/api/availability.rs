@@ -228,3 +228,62 @@ async fn the_catalog_follows_stock(app: TestApp) {
         assert_eq!(resp.status(), 422, "{path}");
     }
 }
+
+/// Stock counted before inventory announced statuses (an upgraded shop) reaches the
+/// catalog at the next start: inventory announces every status it never did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_from_before_the_announcements_reaches_the_catalog_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let first = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir.clone_from(&data_dir);
+    })
+    .await
+    .unwrap();
+    let (session, _, _) = enrolled_admin(&first, "upgrade@example.com").await;
+    let admin = authed(&first, &session.access_token);
+    let product = admin
+        .create_product()
+        .body(body::<CreateProductRequest>(json!({
+            "title": "Old Stock Coat", "brand": "Plain", "status": "active",
+            "options": [{"name": "size", "values": ["M"]}],
+            "variants": [{"sku": "OLD-M", "options": {"size": "M"},
+                          "prices": [{"currency": "USD", "amount": 9000}]}]
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    admin
+        .set_inventory()
+        .variant_id(&product.variants[0].id)
+        .body(body::<SetStockRequest>(json!({"on_hand": 4})))
+        .send()
+        .await
+        .unwrap();
+    let detail = format!("/v1/products/{}", product.id);
+    until(&first, &detail, |p| p["in_stock"] == true).await;
+    // As the database of a shop from before: stock counted, nothing announced.
+    crate::support::execute_sql(&first, "DELETE FROM catalog_variant_stock").await;
+    crate::support::execute_sql(&first, "UPDATE inventory_items SET status_version = 0").await;
+    first.stop().await.unwrap();
+    // The same database in a new data dir (the stopped shop's search index stays locked
+    // by this test process; a new one is built from the database).
+    let moved = tempfile::tempdir().unwrap();
+    for file in ["weft.db", "weft.db-wal", "weft.db-shm"] {
+        if data_dir.join(file).exists() {
+            std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
+        }
+    }
+    let moved_dir = moved.path().to_path_buf();
+    let second = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir.clone_from(&moved_dir);
+    })
+    .await
+    .unwrap();
+    until(&second, &detail, |p| {
+        p["in_stock"] == true && p["variants"][0]["stock_status"] == "in_stock"
+    })
+    .await;
+    second.stop().await.unwrap();
+}

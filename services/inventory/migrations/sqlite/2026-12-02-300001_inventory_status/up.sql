@@ -1,8 +1,9 @@
 -- The stock status last published (StockStatusChanged), and how many times it changed,
--- so consumers can ignore a late event.
+-- so consumers can ignore a late event. Version 0: not announced yet — inventory
+-- announces those at start, which is how an existing shop's stock reaches the catalog.
 ALTER TABLE inventory_items ADD COLUMN status TEXT NOT NULL DEFAULT 'out_of_stock';
 ALTER TABLE inventory_items ADD COLUMN status_version BIGINT NOT NULL DEFAULT 0;
-UPDATE inventory_items SET status_version = 1, status = (
+UPDATE inventory_items SET status = (
     SELECT CASE
         WHEN COALESCE(SUM(l.on_hand - l.reserved), 0) <= 0 THEN
             CASE WHEN inventory_items.allow_backorder THEN 'backorder' ELSE 'out_of_stock' END
