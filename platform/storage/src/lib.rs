@@ -12,6 +12,7 @@
 pub mod events;
 pub mod idempotency;
 pub mod migrate;
+pub mod sagas;
 pub mod system;
 pub mod testing;
 

@@ -1,0 +1,2 @@
+DROP TABLE platform_saga_steps;
+DROP TABLE platform_sagas;
