@@ -1,0 +1,2 @@
+DROP TABLE payments_test_refunds;
+DROP TABLE payments_test_intents;
