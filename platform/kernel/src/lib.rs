@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod clock;
+pub mod email;
 pub mod error;
 pub mod id;
 pub mod money;
@@ -14,6 +15,7 @@ pub mod page;
 
 pub use address::PostalAddress;
 pub use clock::Clock;
+pub use email::Email;
 pub use error::{ErrorKind, FieldError, Problem, ServiceError};
 pub use money::{Currency, Money, MoneyError};
 pub use page::{Cursor, Page, PageRequest};

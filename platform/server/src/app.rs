@@ -37,6 +37,7 @@ pub type RestApis = (
     weft_inventory::InventoryApi,
     weft_cart::CartApi,
     weft_cart::PromotionApi,
+    weft_checkout::CheckoutApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -47,6 +48,7 @@ fn rest_apis() -> RestApis {
         weft_inventory::InventoryApi,
         weft_cart::CartApi,
         weft_cart::PromotionApi,
+        weft_checkout::CheckoutApi,
     )
 }
 
@@ -545,6 +547,11 @@ impl Application {
         }
 
         let api = api_service();
+        let checkout = weft_checkout::CheckoutService::new(
+            db.clone(),
+            Arc::new(crate::ports::LocalCarts(cart.clone())),
+            weft_kernel::Clock::system(),
+        );
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let schema = graphql::schema(
@@ -576,7 +583,8 @@ impl Application {
             .data(identity.clone())
             .data(catalog.clone())
             .data(inventory.clone())
-            .data(cart);
+            .data(cart)
+            .data(checkout);
         let inventory_for_demo = inventory;
 
         let gateway = Gateway::new(

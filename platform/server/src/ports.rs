@@ -219,3 +219,98 @@ impl Stock for PeerStock {
         Ok(out)
     }
 }
+
+/// Carts as checkout sees them, in this process.
+#[derive(Debug, Clone)]
+pub struct LocalCarts(pub weft_cart::CartService);
+
+fn cart_error(err: CartError) -> weft_checkout::CheckoutError {
+    use weft_checkout::CheckoutError;
+    match err {
+        CartError::CartNotFound => CheckoutError::CartNotFound,
+        // The cart's refusals of what checkout passed on (a method not offered there).
+        CartError::Invalid(errors) => CheckoutError::Invalid(errors),
+        other => CheckoutError::Upstream(format!("cart: {other}")),
+    }
+}
+
+fn summary(cart: weft_cart::service::Cart) -> weft_checkout::service::CartSummary {
+    weft_checkout::service::CartSummary {
+        cart_id: cart.id,
+        customer_id: cart.customer_id,
+        currency: cart.currency.code().to_owned(),
+        lines: cart
+            .items
+            .into_iter()
+            .map(|l| weft_checkout::service::SummaryLine {
+                variant_id: l.variant_id,
+                title: l.title,
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                line_total: l.line_total,
+                discount: l.discount,
+                purchasable: l.purchasable,
+            })
+            .collect(),
+        subtotal: cart.subtotal,
+        discounts: cart.discounts,
+        shipping: cart.shipping,
+        tax: cart.tax,
+        tax_inclusive: cart.tax_inclusive,
+        total: cart.total,
+        shipping_method_id: cart.shipping_method_id,
+    }
+}
+
+#[async_trait::async_trait]
+impl weft_checkout::service::Carts for LocalCarts {
+    async fn cart(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<weft_checkout::service::CartSummary, weft_checkout::CheckoutError> {
+        self.0.get(id, who).await.map(summary).map_err(cart_error)
+    }
+
+    async fn ship(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        country: Option<String>,
+        region: Option<String>,
+        method: Option<Option<String>>,
+    ) -> Result<weft_checkout::service::CartSummary, weft_checkout::CheckoutError> {
+        // A destination replaces the cart's (its region with it); none keeps the cart's.
+        let patch = weft_cart::service::CartPatch {
+            region: country.as_ref().map(|_| region.clone()),
+            country: country.map(Some),
+            shipping_method_id: method,
+        };
+        self.0
+            .update(id, who, patch)
+            .await
+            .map(summary)
+            .map_err(cart_error)
+    }
+
+    async fn shipping_options(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<Vec<weft_checkout::service::ShippingChoice>, weft_checkout::CheckoutError> {
+        Ok(self
+            .0
+            .shipping_options(id, who)
+            .await
+            .map_err(cart_error)?
+            .into_iter()
+            .map(|o| weft_checkout::service::ShippingChoice {
+                id: o.id,
+                name: o.name,
+                price: o.price,
+                delivery_estimate: o.delivery_estimate,
+            })
+            .collect())
+    }
+}

@@ -10,6 +10,7 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_catalog::SERVICE,
     &weft_inventory::SERVICE,
     &weft_cart::SERVICE,
+    &weft_checkout::SERVICE,
     &weft_gateway::SERVICE,
 ];
 

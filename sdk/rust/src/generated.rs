@@ -395,6 +395,87 @@ catalog).*/
             value.parse()
         }
     }
+    ///A checkout.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Checkout {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_address: ::std::option::Option<PostalAddress>,
+        pub cart_id: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///`chk_…`
+        pub id: ::std::string::String,
+        /**What is still needed before completing: `email`, `shipping_address`,
+`shipping_method_id`. Empty when ready.*/
+        pub missing: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_address: ::std::option::Option<PostalAddress>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+        ///`open` or `completed`.
+        pub status: ::std::string::String,
+        pub summary: CheckoutSummaryDto,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Checkout {
+        pub fn builder() -> builder::Checkout {
+            Default::default()
+        }
+    }
+    ///An amount in one currency's minor units.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CheckoutMoney {
+        pub amount: i64,
+        pub currency: ::std::string::String,
+    }
+    impl CheckoutMoney {
+        pub fn builder() -> builder::CheckoutMoney {
+            Default::default()
+        }
+    }
+    ///`CheckoutShippingMethod`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CheckoutShippingMethod {
+        pub delivery_estimate: ::std::string::String,
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        pub price: CheckoutMoney,
+    }
+    impl CheckoutShippingMethod {
+        pub fn builder() -> builder::CheckoutShippingMethod {
+            Default::default()
+        }
+    }
+    ///`CheckoutShippingMethodList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CheckoutShippingMethodList {
+        pub data: ::std::vec::Vec<CheckoutShippingMethod>,
+    }
+    impl CheckoutShippingMethodList {
+        pub fn builder() -> builder::CheckoutShippingMethodList {
+            Default::default()
+        }
+    }
+    ///Every total of the order to be, computed by the cart service.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CheckoutSummaryDto {
+        pub discounts: CheckoutMoney,
+        pub lines: ::std::vec::Vec<SummaryLineDto>,
+        pub shipping: CheckoutMoney,
+        pub subtotal: CheckoutMoney,
+        pub tax: CheckoutMoney,
+        pub tax_inclusive: bool,
+        pub total: CheckoutMoney,
+    }
+    impl CheckoutSummaryDto {
+        pub fn builder() -> builder::CheckoutSummaryDto {
+            Default::default()
+        }
+    }
     ///A hand-picked group of products.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Collection {
@@ -477,6 +558,17 @@ catalog).*/
     }
     impl CreateCartRequest {
         pub fn builder() -> builder::CreateCartRequest {
+            Default::default()
+        }
+    }
+    ///`CreateCheckoutRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateCheckoutRequest {
+        ///`cart_…`: a cart the caller may read, with at least one line.
+        pub cart_id: ::std::string::String,
+    }
+    impl CreateCheckoutRequest {
+        pub fn builder() -> builder::CreateCheckoutRequest {
             Default::default()
         }
     }
@@ -860,6 +952,35 @@ active, not combinable, no dates, no limits).*/
     }
     impl OAuthError {
         pub fn builder() -> builder::OAuthError {
+            Default::default()
+        }
+    }
+    ///A postal address as clients send it and as it is stored.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PostalAddress {
+        pub city: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2 (`US`, `GB`, `DE`).
+        pub country: ::std::string::String,
+        pub line1: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line2: ::std::option::Option<::std::string::String>,
+        ///The recipient.
+        pub name: ::std::string::String,
+        ///International format, `+` and 7–15 digits (spaces, dashes and dots allowed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Required, in the country's format, for US, CA, GB, DE, FR, IN, AU, JP.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        /**State, province or prefecture: required for US, CA, AU (as codes: `NY`, `QC`,
+`NSW`), IN and JP.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+    }
+    impl PostalAddress {
+        pub fn builder() -> builder::PostalAddress {
             Default::default()
         }
     }
@@ -1432,6 +1553,24 @@ that matched appear.*/
             Default::default()
         }
     }
+    ///`SummaryLineDto`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SummaryLineDto {
+        pub discount: CheckoutMoney,
+        pub line_total: CheckoutMoney,
+        pub quantity: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sku: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unit_price: ::std::option::Option<CheckoutMoney>,
+        pub variant_id: ::std::string::String,
+    }
+    impl SummaryLineDto {
+        pub fn builder() -> builder::SummaryLineDto {
+            Default::default()
+        }
+    }
     ///An access token for an app (RFC 6749 §5.1).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TokenGrant {
@@ -1536,6 +1675,25 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
     }
     impl UpdateCartRequest {
         pub fn builder() -> builder::UpdateCartRequest {
+            Default::default()
+        }
+    }
+    /**Changes to a checkout: an omitted field stays; `billing_address: null` makes billing
+follow shipping again, `shipping_method_id: null` clears the method.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateCheckoutRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_address: ::std::option::Option<PostalAddress>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_address: ::std::option::Option<PostalAddress>,
+        ///One of `GET /v1/checkouts/{id}/shipping-methods`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+    }
+    impl UpdateCheckoutRequest {
+        pub fn builder() -> builder::UpdateCheckoutRequest {
             Default::default()
         }
     }
@@ -3987,6 +4145,623 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Checkout {
+            billing_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            missing: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            shipping_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            summary: ::std::result::Result<
+                super::CheckoutSummaryDto,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Checkout {
+            fn default() -> Self {
+                Self {
+                    billing_address: Ok(Default::default()),
+                    cart_id: Err("no value supplied for cart_id".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    customer_id: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    missing: Err("no value supplied for missing".to_string()),
+                    shipping_address: Ok(Default::default()),
+                    shipping_method_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Err("no value supplied for summary".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Checkout {
+            pub fn billing_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cart_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cart_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cart_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn missing<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.missing = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for missing: {e}")
+                    });
+                self
+            }
+            pub fn shipping_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutSummaryDto>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Checkout> for super::Checkout {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Checkout,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_address: value.billing_address?,
+                    cart_id: value.cart_id?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    email: value.email?,
+                    id: value.id?,
+                    missing: value.missing?,
+                    shipping_address: value.shipping_address?,
+                    shipping_method_id: value.shipping_method_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Checkout> for Checkout {
+            fn from(value: super::Checkout) -> Self {
+                Self {
+                    billing_address: Ok(value.billing_address),
+                    cart_id: Ok(value.cart_id),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    missing: Ok(value.missing),
+                    shipping_address: Ok(value.shipping_address),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CheckoutMoney {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CheckoutMoney {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                }
+            }
+        }
+        impl CheckoutMoney {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CheckoutMoney> for super::CheckoutMoney {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CheckoutMoney,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CheckoutMoney> for CheckoutMoney {
+            fn from(value: super::CheckoutMoney) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CheckoutShippingMethod {
+            delivery_estimate: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            price: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+        }
+        impl ::std::default::Default for CheckoutShippingMethod {
+            fn default() -> Self {
+                Self {
+                    delivery_estimate: Err(
+                        "no value supplied for delivery_estimate".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                }
+            }
+        }
+        impl CheckoutShippingMethod {
+            pub fn delivery_estimate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.delivery_estimate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for delivery_estimate: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CheckoutShippingMethod>
+        for super::CheckoutShippingMethod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CheckoutShippingMethod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    delivery_estimate: value.delivery_estimate?,
+                    id: value.id?,
+                    name: value.name?,
+                    price: value.price?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CheckoutShippingMethod>
+        for CheckoutShippingMethod {
+            fn from(value: super::CheckoutShippingMethod) -> Self {
+                Self {
+                    delivery_estimate: Ok(value.delivery_estimate),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    price: Ok(value.price),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CheckoutShippingMethodList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CheckoutShippingMethod>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CheckoutShippingMethodList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl CheckoutShippingMethodList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CheckoutShippingMethod>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CheckoutShippingMethodList>
+        for super::CheckoutShippingMethodList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CheckoutShippingMethodList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::CheckoutShippingMethodList>
+        for CheckoutShippingMethodList {
+            fn from(value: super::CheckoutShippingMethodList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CheckoutSummaryDto {
+            discounts: ::std::result::Result<
+                super::CheckoutMoney,
+                ::std::string::String,
+            >,
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::SummaryLineDto>,
+                ::std::string::String,
+            >,
+            shipping: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+            subtotal: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+            tax: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+            tax_inclusive: ::std::result::Result<bool, ::std::string::String>,
+            total: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+        }
+        impl ::std::default::Default for CheckoutSummaryDto {
+            fn default() -> Self {
+                Self {
+                    discounts: Err("no value supplied for discounts".to_string()),
+                    lines: Err("no value supplied for lines".to_string()),
+                    shipping: Err("no value supplied for shipping".to_string()),
+                    subtotal: Err("no value supplied for subtotal".to_string()),
+                    tax: Err("no value supplied for tax".to_string()),
+                    tax_inclusive: Err(
+                        "no value supplied for tax_inclusive".to_string(),
+                    ),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl CheckoutSummaryDto {
+            pub fn discounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discounts: {e}")
+                    });
+                self
+            }
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SummaryLineDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+            pub fn shipping<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shipping: {e}")
+                    });
+                self
+            }
+            pub fn subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtotal: {e}")
+                    });
+                self
+            }
+            pub fn tax<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax: {e}")
+                    });
+                self
+            }
+            pub fn tax_inclusive<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_inclusive = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_inclusive: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CheckoutSummaryDto> for super::CheckoutSummaryDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CheckoutSummaryDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    discounts: value.discounts?,
+                    lines: value.lines?,
+                    shipping: value.shipping?,
+                    subtotal: value.subtotal?,
+                    tax: value.tax?,
+                    tax_inclusive: value.tax_inclusive?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CheckoutSummaryDto> for CheckoutSummaryDto {
+            fn from(value: super::CheckoutSummaryDto) -> Self {
+                Self {
+                    discounts: Ok(value.discounts),
+                    lines: Ok(value.lines),
+                    shipping: Ok(value.shipping),
+                    subtotal: Ok(value.subtotal),
+                    tax: Ok(value.tax),
+                    tax_inclusive: Ok(value.tax_inclusive),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Collection {
             description: ::std::result::Result<
                 ::std::string::String,
@@ -4485,6 +5260,46 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     currency: Ok(value.currency),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCheckoutRequest {
+            cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateCheckoutRequest {
+            fn default() -> Self {
+                Self {
+                    cart_id: Err("no value supplied for cart_id".to_string()),
+                }
+            }
+        }
+        impl CreateCheckoutRequest {
+            pub fn cart_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cart_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cart_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCheckoutRequest>
+        for super::CreateCheckoutRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCheckoutRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { cart_id: value.cart_id? })
+            }
+        }
+        impl ::std::convert::From<super::CreateCheckoutRequest>
+        for CreateCheckoutRequest {
+            fn from(value: super::CreateCheckoutRequest) -> Self {
+                Self { cart_id: Ok(value.cart_id) }
             }
         }
         #[derive(Clone, Debug)]
@@ -6878,6 +7693,191 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     error: Ok(value.error),
                     error_description: Ok(value.error_description),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PostalAddress {
+            city: ::std::result::Result<::std::string::String, ::std::string::String>,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<::std::string::String, ::std::string::String>,
+            line1: ::std::result::Result<::std::string::String, ::std::string::String>,
+            line2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PostalAddress {
+            fn default() -> Self {
+                Self {
+                    city: Err("no value supplied for city".to_string()),
+                    company: Ok(Default::default()),
+                    country: Err("no value supplied for country".to_string()),
+                    line1: Err("no value supplied for line1".to_string()),
+                    line2: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    phone: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                }
+            }
+        }
+        impl PostalAddress {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn line1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line1: {e}")
+                    });
+                self
+            }
+            pub fn line2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line2: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PostalAddress> for super::PostalAddress {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PostalAddress,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    line1: value.line1?,
+                    line2: value.line2?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    postal_code: value.postal_code?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PostalAddress> for PostalAddress {
+            fn from(value: super::PostalAddress) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    line1: Ok(value.line1),
+                    line2: Ok(value.line2),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    postal_code: Ok(value.postal_code),
+                    region: Ok(value.region),
                 }
             }
         }
@@ -10146,6 +11146,156 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SummaryLineDto {
+            discount: ::std::result::Result<super::CheckoutMoney, ::std::string::String>,
+            line_total: ::std::result::Result<
+                super::CheckoutMoney,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unit_price: ::std::result::Result<
+                ::std::option::Option<super::CheckoutMoney>,
+                ::std::string::String,
+            >,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SummaryLineDto {
+            fn default() -> Self {
+                Self {
+                    discount: Err("no value supplied for discount".to_string()),
+                    line_total: Err("no value supplied for line_total".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    sku: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    unit_price: Ok(Default::default()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl SummaryLineDto {
+            pub fn discount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discount: {e}")
+                    });
+                self
+            }
+            pub fn line_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CheckoutMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_total: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn unit_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CheckoutMoney>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit_price: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SummaryLineDto> for super::SummaryLineDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SummaryLineDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    discount: value.discount?,
+                    line_total: value.line_total?,
+                    quantity: value.quantity?,
+                    sku: value.sku?,
+                    title: value.title?,
+                    unit_price: value.unit_price?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SummaryLineDto> for SummaryLineDto {
+            fn from(value: super::SummaryLineDto) -> Self {
+                Self {
+                    discount: Ok(value.discount),
+                    line_total: Ok(value.line_total),
+                    quantity: Ok(value.quantity),
+                    sku: Ok(value.sku),
+                    title: Ok(value.title),
+                    unit_price: Ok(value.unit_price),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TokenGrant {
             access_token: ::std::result::Result<
                 ::std::string::String,
@@ -10767,6 +11917,116 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     country: Ok(value.country),
                     region: Ok(value.region),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateCheckoutRequest {
+            billing_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            shipping_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateCheckoutRequest {
+            fn default() -> Self {
+                Self {
+                    billing_address: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    shipping_address: Ok(Default::default()),
+                    shipping_method_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateCheckoutRequest {
+            pub fn billing_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn shipping_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateCheckoutRequest>
+        for super::UpdateCheckoutRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateCheckoutRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_address: value.billing_address?,
+                    email: value.email?,
+                    shipping_address: value.shipping_address?,
+                    shipping_method_id: value.shipping_method_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateCheckoutRequest>
+        for UpdateCheckoutRequest {
+            fn from(value: super::UpdateCheckoutRequest) -> Self {
+                Self {
+                    billing_address: Ok(value.billing_address),
+                    email: Ok(value.email),
+                    shipping_address: Ok(value.shipping_address),
                     shipping_method_id: Ok(value.shipping_method_id),
                 }
             }
@@ -13598,6 +14858,65 @@ let response = client.release_promotion_redemptions()
         &self,
     ) -> builder::ReleasePromotionRedemptions<'_> {
         builder::ReleasePromotionRedemptions::new(self)
+    }
+    /**Starts a checkout of a cart. 404 `cart_not_found` for a cart the caller may not
+read, 409 `cart_empty`, 409 `cart_not_purchasable` while a line cannot be bought
+
+Sends a `POST` request to `/v1/checkouts`
+
+```ignore
+let response = client.create_checkout()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_checkout(&self) -> builder::CreateCheckout<'_> {
+        builder::CreateCheckout::new(self)
+    }
+    /**A checkout with its summary priced now
+
+Sends a `GET` request to `/v1/checkouts/{id}`
+
+```ignore
+let response = client.get_checkout()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_checkout(&self) -> builder::GetCheckout<'_> {
+        builder::GetCheckout::new(self)
+    }
+    /**Sets the e-mail, the shipping and billing addresses (validated: country code,
+postal code format per country, required lines — errors name the field, e.g.
+`shipping_address.postal_code`) and the shipping method
+
+Sends a `PATCH` request to `/v1/checkouts/{id}`
+
+```ignore
+let response = client.update_checkout()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_checkout(&self) -> builder::UpdateCheckout<'_> {
+        builder::UpdateCheckout::new(self)
+    }
+    /**The shipping methods offered for the checkout's shipping address, priced for its
+cart, cheapest first
+
+Sends a `GET` request to `/v1/checkouts/{id}/shipping-methods`
+
+```ignore
+let response = client.list_checkout_shipping_methods()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn list_checkout_shipping_methods(
+        &self,
+    ) -> builder::ListCheckoutShippingMethods<'_> {
+        builder::ListCheckoutShippingMethods::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -21216,6 +22535,385 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "release_promotion_redemptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_checkout`]
+
+[`Client::create_checkout`]: super::Client::create_checkout*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCheckout<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateCheckoutRequest, String>,
+    }
+    impl<'a> CreateCheckout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCheckoutRequest>,
+            <V as std::convert::TryInto<
+                types::CreateCheckoutRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateCheckoutRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCheckoutRequest,
+            ) -> types::builder::CreateCheckoutRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/checkouts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Checkout>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCheckoutRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/checkouts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_checkout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_checkout`]
+
+[`Client::get_checkout`]: super::Client::get_checkout*/
+    #[derive(Debug, Clone)]
+    pub struct GetCheckout<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetCheckout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/checkouts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Checkout>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/checkouts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_checkout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_checkout`]
+
+[`Client::update_checkout`]: super::Client::update_checkout*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCheckout<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateCheckoutRequest, String>,
+    }
+    impl<'a> UpdateCheckout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateCheckoutRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateCheckoutRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateCheckoutRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateCheckoutRequest,
+            ) -> types::builder::UpdateCheckoutRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/checkouts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Checkout>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateCheckoutRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/checkouts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_checkout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_checkout_shipping_methods`]
+
+[`Client::list_checkout_shipping_methods`]: super::Client::list_checkout_shipping_methods*/
+    #[derive(Debug, Clone)]
+    pub struct ListCheckoutShippingMethods<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ListCheckoutShippingMethods<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/checkouts/{id}/shipping-methods`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CheckoutShippingMethodList>,
+            Error<types::Problem>,
+        > {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/checkouts/{}/shipping-methods", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_checkout_shipping_methods",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

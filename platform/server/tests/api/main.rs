@@ -10,6 +10,7 @@ mod availability;
 mod bad_input;
 mod cart;
 mod catalog;
+mod checkout;
 mod cli;
 mod cluster;
 mod contracts;

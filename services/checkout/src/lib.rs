@@ -1,0 +1,36 @@
+//! Checkout: a cart on its way to becoming an order. A checkout is made from a cart and
+//! collects the buyer's e-mail, the shipping and billing addresses (validated as the
+//! address book validates them) and the shipping method; its summary is the cart priced
+//! for that destination — every total computed by the cart service, never here.
+//!
+//! Tables owned: `checkout_checkouts`.
+//! Talks to: carts, through the [`service::Carts`] port (in-process embedded).
+//! Invariants: a checkout belongs to its cart's owner (a guest checkout to whoever holds
+//! its id); the cart's destination follows the checkout's shipping address.
+//! Completion — the saga that reserves stock, authorizes payment and creates the order —
+//! is the next step of issue 7.
+
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod service;
+mod store;
+
+use weft_http::ServiceInfo;
+use weft_storage::migrate::MigrationSet;
+
+pub use error::CheckoutError;
+pub use http::CheckoutApi;
+pub use service::CheckoutService;
+
+pub static MIGRATIONS: MigrationSet = MigrationSet {
+    owner: "checkout",
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    name: "checkout",
+    description: "Checkouts: e-mail, addresses, shipping method, summary.",
+    migrations: &[&MIGRATIONS],
+};
