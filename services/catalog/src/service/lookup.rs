@@ -35,9 +35,10 @@ impl CatalogService {
         Ok(store::all_variant_ids(&mut conn).await?)
     }
 
-    /// The variants among `ids` that exist (unknown ids are left out), through the cache:
-    /// a cart asks about the same lines at every read, and any catalog write moves the
-    /// generation, so a price or status change shows at once.
+    /// The variants among `ids` that exist (unknown ids are left out), through the cache,
+    /// one entry per variant: a cart asks about the same lines at every read, and one new
+    /// line costs one load, not its whole cart's. Any catalog write moves the generation,
+    /// so a price or status change shows at once.
     pub async fn variant_summaries(
         &self,
         ids: &[String],
@@ -45,12 +46,34 @@ impl CatalogService {
         let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let key = self.key(&format!("variants:{}", sorted.join(","))).await;
-        self.cache
-            .get_or_load(&key, self.ttls.product, async || {
-                self.load_variant_summaries(ids).await
-            })
-            .await
+        // One generation for the whole answer (read once, not per variant).
+        let base = self.key("variant:").await;
+        let mut found = Vec::with_capacity(sorted.len());
+        let mut missing = Vec::new();
+        for id in sorted {
+            match self
+                .cache
+                .get_json::<VariantSummary>(&format!("{base}{id}"))
+                .await
+            {
+                Some(summary) => found.push(summary),
+                None => missing.push(id.to_owned()),
+            }
+        }
+        if !missing.is_empty() {
+            let loaded = self.load_variant_summaries(&missing).await?;
+            for summary in &loaded {
+                self.cache
+                    .set_json(
+                        &format!("{base}{}", summary.variant_id),
+                        summary,
+                        self.ttls.product,
+                    )
+                    .await;
+            }
+            found.extend(loaded);
+        }
+        Ok(found)
     }
 
     /// Loads only the asked-for variants and their prices (not whole products), with a
