@@ -617,6 +617,18 @@ impl InventoryService {
             .db
             .transaction(async |conn: &mut DbConn| {
                 store::lock_item(conn, &variant_id).await?;
+                // A retried reservation (a saga step run again) is the one it made.
+                if let Some(held) =
+                    store::active_reservation_of(conn, &variant_id, &reference).await?
+                {
+                    if held.quantity != quantity {
+                        return Err(InventoryError::field(
+                            "reference",
+                            "already holds this variant in another quantity: release it first",
+                        ));
+                    }
+                    return Ok(held);
+                }
                 let item = store::find_item(conn, &variant_id).await?;
                 let backorder = item.as_ref().is_some_and(|i| i.allow_backorder);
                 let levels = store::levels_of(conn, std::slice::from_ref(&variant_id)).await?;

@@ -322,6 +322,22 @@ pub(crate) async fn find_reservation(
         .optional())?)
 }
 
+/// The active reservation of `variant_id` held by `reference`, if any.
+pub(crate) async fn active_reservation_of(
+    conn: &mut DbConn,
+    variant_id: &str,
+    reference: &str,
+) -> Result<Option<ReservationRow>, StorageError> {
+    let (variant, reference) = (variant_id.to_owned(), reference.to_owned());
+    Ok(db_run!(conn, c => reservations::table
+        .filter(reservations::variant_id.eq(variant.clone()))
+        .filter(reservations::reference.eq(reference.clone()))
+        .filter(reservations::status.eq("active"))
+        .first::<ReservationRow>(c)
+        .await
+        .optional())?)
+}
+
 /// Moves an active reservation to `status`; false when it was not active (any more).
 pub(crate) async fn finish_reservation(
     conn: &mut DbConn,

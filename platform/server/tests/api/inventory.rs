@@ -362,6 +362,16 @@ async fn reservations_are_committed_released_or_given_back(app: TestApp) {
     let ttl = held.expires_at - held.created_at;
     assert_eq!(ttl.num_seconds(), 900, "15 minutes by default");
     assert_eq!(available().await, 7);
+    // A retried reservation (a checkout step run again) is the same one, held once.
+    let again = reserve(3, None).await.unwrap().into_inner();
+    assert_eq!(again.id, held.id);
+    assert_eq!(available().await, 7);
+    let problem = problem_of(reserve(4, None).await).await;
+    assert_eq!(
+        (problem.status, problem.errors[0].field.as_str()),
+        (422, "reference"),
+        "the same reference for another quantity"
+    );
     let released = admin
         .release_reservation()
         .id(&held.id)
