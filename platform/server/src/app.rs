@@ -561,6 +561,7 @@ impl Application {
                 catalog: catalog.clone(),
                 inventory: inventory.clone(),
                 cart: cart.clone(),
+                checkout: checkout.clone(),
             }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,

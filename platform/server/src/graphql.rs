@@ -13,6 +13,8 @@ use weft_cart::CartService;
 use weft_cart::graphql::{CartMutation, CartQuery, CartSubscription};
 use weft_catalog::CatalogService;
 use weft_catalog::graphql::{CatalogMutation, CatalogQuery, CategoryLoader};
+use weft_checkout::CheckoutService;
+use weft_checkout::graphql::{CheckoutMutation, CheckoutQuery};
 use weft_http::Principal;
 use weft_identity::{IdentityQuery, IdentityService};
 use weft_inventory::InventoryService;
@@ -40,11 +42,12 @@ pub struct Query(
     CatalogQuery,
     InventoryQuery,
     CartQuery,
+    CheckoutQuery,
 );
 
 /// The root mutation: every service's mutation part, merged.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CatalogMutation, CartMutation);
+pub struct Mutation(CatalogMutation, CartMutation, CheckoutMutation);
 
 /// The root subscription: every service's subscriptions, merged.
 #[derive(MergedSubscription, Default)]
@@ -60,6 +63,7 @@ pub struct Services {
     pub catalog: CatalogService,
     pub inventory: InventoryService,
     pub cart: CartService,
+    pub checkout: CheckoutService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
@@ -77,7 +81,8 @@ pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usiz
             .data(services.identity)
             .data(services.catalog)
             .data(services.inventory)
-            .data(services.cart);
+            .data(services.cart)
+            .data(services.checkout);
     }
     builder.finish()
 }

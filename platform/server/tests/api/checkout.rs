@@ -234,6 +234,54 @@ async fn a_checkout_collects_what_an_order_needs(app: TestApp) {
     assert_eq!(abroad.summary.tax.amount, 0, "no rate for DE in this shop");
     assert_eq!(abroad.billing_address.as_ref().unwrap().country, "US");
 
+    // GraphQL reads and changes the same checkout, with the same refusals.
+    let gql = |query: String| {
+        let http = app.http.clone();
+        let url = app.url("/graphql");
+        async move {
+            http.post(url)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let read = gql(format!(
+        "{{ checkout(id: \"{}\") {{ email missing total currency billingAddress }} }}",
+        checkout.id
+    ))
+    .await;
+    assert_eq!(
+        read["data"]["checkout"]["email"], "ada@example.com",
+        "{read}"
+    );
+    assert_eq!(
+        read["data"]["checkout"]["billingAddress"]["country"], "US",
+        "{read}"
+    );
+    let changed = gql(format!(
+        "mutation {{ updateCheckout(id: \"{}\", shippingMethodId: \"standard\") {{ missing shipping }} }}",
+        checkout.id
+    ))
+    .await;
+    assert_eq!(
+        changed["data"]["updateCheckout"]["missing"],
+        json!([]),
+        "{changed}"
+    );
+    let refused = gql(format!(
+        "mutation {{ updateCheckout(id: \"{}\", email: \"nope\") {{ email }} }}",
+        checkout.id
+    ))
+    .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "validation_failed",
+        "{refused}"
+    );
+
     // A customer's checkout is theirs alone.
     let buyer = customer(&app, "checkout-buyer@example.com").await;
     let buyer_client = authed(&app, &buyer.access_token);

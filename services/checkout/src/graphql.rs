@@ -1,0 +1,120 @@
+//! Checkout's GraphQL part: `checkout(id)`, `createCheckout`, `updateCheckout`, over the
+//! same use cases as `/v1/checkouts`.
+
+use async_graphql::{Context, Json, Object, SimpleObject};
+use weft_http::{Principal, PrincipalKind};
+use weft_kernel::PostalAddress;
+
+use crate::error::CheckoutError;
+use crate::service::{Checkout, CheckoutPatch, CheckoutService};
+
+/// A checkout with its summary in minor units of `currency`.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Checkout")]
+pub struct CheckoutObject {
+    pub id: String,
+    pub cart_id: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub currency: String,
+    pub shipping_address: Option<Json<PostalAddress>>,
+    pub billing_address: Option<Json<PostalAddress>>,
+    pub shipping_method_id: Option<String>,
+    /// What is still needed before completing.
+    pub missing: Vec<String>,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+impl From<Checkout> for CheckoutObject {
+    fn from(c: Checkout) -> Self {
+        Self {
+            id: c.id,
+            cart_id: c.cart_id,
+            email: c.email,
+            status: c.status,
+            currency: c.summary.currency.clone(),
+            shipping_address: c.shipping_address.map(Json),
+            billing_address: c.billing_address.map(Json),
+            shipping_method_id: c.summary.shipping_method_id.clone(),
+            missing: c.missing,
+            subtotal: c.summary.subtotal,
+            discounts: c.summary.discounts,
+            shipping: c.summary.shipping,
+            tax: c.summary.tax,
+            total: c.summary.total,
+        }
+    }
+}
+
+fn who<'c>(ctx: &'c Context<'_>) -> Option<&'c str> {
+    ctx.data_opt::<Principal>()
+        .filter(|p| p.kind == PrincipalKind::User)
+        .map(|p| p.id.as_str())
+}
+
+#[derive(Debug, Default)]
+pub struct CheckoutQuery;
+
+#[Object]
+impl CheckoutQuery {
+    /// A checkout by id; null when there is none (or it is someone else's).
+    async fn checkout(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<CheckoutObject>> {
+        match ctx.data::<CheckoutService>()?.get(&id, who(ctx)).await {
+            Ok(c) => Ok(Some(c.into())),
+            Err(CheckoutError::NotFound) => Ok(None),
+            Err(e) => Err(weft_http::gql::error(e)),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Starts a checkout of a cart.
+    async fn create_checkout(
+        &self,
+        ctx: &Context<'_>,
+        cart_id: String,
+    ) -> async_graphql::Result<CheckoutObject> {
+        let svc = ctx.data::<CheckoutService>()?;
+        Ok(svc
+            .create(&cart_id, who(ctx))
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
+    }
+
+    /// Sets the e-mail, addresses (as JSON, validated as over REST) and shipping method.
+    async fn update_checkout(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        email: Option<String>,
+        shipping_address: Option<Json<PostalAddress>>,
+        billing_address: Option<Json<PostalAddress>>,
+        shipping_method_id: Option<String>,
+    ) -> async_graphql::Result<CheckoutObject> {
+        let svc = ctx.data::<CheckoutService>()?;
+        let patch = CheckoutPatch {
+            email,
+            shipping_address: shipping_address.map(|a| a.0),
+            billing_address: billing_address.map(|a| Some(a.0)),
+            shipping_method_id: shipping_method_id.map(Some),
+        };
+        Ok(svc
+            .update(&id, who(ctx), patch)
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
+    }
+}
