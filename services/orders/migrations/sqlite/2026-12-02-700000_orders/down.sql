@@ -1,0 +1,3 @@
+DROP TABLE orders_history;
+DROP TABLE orders_lines;
+DROP TABLE orders_orders;

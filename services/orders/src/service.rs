@@ -1,0 +1,272 @@
+//! The orders' use cases the checkout saga and the back office call: create an order
+//! (once per checkout), move it by a named transition (recorded), read it.
+
+use chrono::{DateTime, Utc};
+use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated};
+use weft_kernel::id::PrefixedId;
+use weft_kernel::{Clock, Currency, Money};
+use weft_storage::{Db, DbConn, StorageError};
+
+use crate::domain::{HistoryEntry, IllegalTransition, OrderId, OrderStatus, Transition};
+use crate::store::{self, HistoryRow, LineRow, OrderRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrdersError {
+    #[error("no such order")]
+    NotFound,
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error("stored order is unreadable: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A line as bought: the price it was bought at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub variant_id: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+/// What a checkout asks to become an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub checkout_id: String,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: String,
+    pub checkout_id: String,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub currency: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub refunded_total: i64,
+    pub history: Vec<HistoryEntry>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The orders service of this process.
+#[derive(Clone)]
+pub struct OrderService {
+    db: Db,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for OrderService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderService").finish_non_exhaustive()
+    }
+}
+
+impl OrderService {
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Creates the checkout's order, `pending`, with `OrderCreated` in the same
+    /// transaction. A checkout has one order: asking again (a retried saga step) answers
+    /// the one it has.
+    pub async fn create(&self, new: NewOrder) -> Result<Order, OrdersError> {
+        let now = self.clock.now().naive_utc();
+        let id = OrderId::generate().to_string();
+        let row = OrderRow {
+            id: id.clone(),
+            checkout_id: new.checkout_id.clone(),
+            customer_id: new.customer_id.clone(),
+            email: new.email.clone(),
+            currency: new.currency.code().to_owned(),
+            subtotal: new.subtotal,
+            discounts: new.discounts,
+            shipping: new.shipping,
+            tax: new.tax,
+            total: new.total,
+            status: OrderStatus::Pending.as_str().to_owned(),
+            refunded_total: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let items: Vec<LineRow> = new
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LineRow {
+                order_id: id.clone(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                variant_id: l.variant_id.clone(),
+                title: l.title.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                line_total: l.line_total,
+            })
+            .collect();
+        let item_count =
+            u32::try_from(new.lines.iter().map(|l| l.quantity).sum::<i64>()).unwrap_or(u32::MAX);
+        let order_id = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                if let Some(existing) = store::by_checkout(conn, &new.checkout_id).await? {
+                    return Ok::<_, OrdersError>(existing.id);
+                }
+                if !store::insert(conn, &row, &items).await? {
+                    // Another request made it between the read and the insert.
+                    let existing = store::by_checkout(conn, &new.checkout_id)
+                        .await?
+                        .ok_or(OrdersError::NotFound)?;
+                    return Ok(existing.id);
+                }
+                weft_bus::append(
+                    conn,
+                    &OrderCreated {
+                        order_id: row.id.clone(),
+                        customer_id: row.customer_id.clone(),
+                        email: row.email.clone(),
+                        total: Money::new(row.total, new.currency),
+                        item_count,
+                    },
+                )
+                .await?;
+                Ok(row.id.clone())
+            })
+            .await?;
+        self.get(&order_id).await
+    }
+
+    /// Moves an order by `transition`, recorded with `actor`, under the order's row lock;
+    /// 409 (`IllegalTransition`) when its status does not allow it.
+    pub async fn transition(
+        &self,
+        id: &str,
+        transition: Transition,
+        actor: &str,
+    ) -> Result<Order, OrdersError> {
+        let now = self.clock.now();
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let row = store::find_locked(conn, id)
+                    .await?
+                    .ok_or(OrdersError::NotFound)?;
+                let from = OrderStatus::parse(&row.status)
+                    .ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
+                let to = transition.apply(from)?;
+                let refunded_total = match &transition {
+                    Transition::Refunded { refunded_total, .. } => *refunded_total,
+                    _ => row.refunded_total,
+                };
+                store::set_status(conn, id, to.as_str(), refunded_total, now.naive_utc()).await?;
+                let seq =
+                    i32::try_from(store::history_of(conn, id).await?.len()).unwrap_or(i32::MAX);
+                store::add_history(
+                    conn,
+                    &HistoryRow {
+                        order_id: id.to_owned(),
+                        seq,
+                        from_status: from.as_str().to_owned(),
+                        to_status: to.as_str().to_owned(),
+                        transition: serde_json::to_string(&transition).unwrap_or_default(),
+                        actor: actor.to_owned(),
+                        at: now.naive_utc(),
+                    },
+                )
+                .await?;
+                match &transition {
+                    Transition::Cancelled { reason } => {
+                        weft_bus::append(
+                            conn,
+                            &OrderCancelled {
+                                order_id: id.to_owned(),
+                                reason: reason.clone(),
+                            },
+                        )
+                        .await?;
+                    }
+                    Transition::Delivered => {
+                        weft_bus::append(
+                            conn,
+                            &OrderCompleted {
+                                order_id: id.to_owned(),
+                            },
+                        )
+                        .await?;
+                    }
+                    _ => {}
+                }
+                Ok::<_, OrdersError>(())
+            })
+            .await?;
+        self.get(id).await
+    }
+
+    /// An order with its lines and history.
+    pub async fn get(&self, id: &str) -> Result<Order, OrdersError> {
+        let mut conn = self.db.conn().await?;
+        let row = store::find(&mut conn, id)
+            .await?
+            .ok_or(OrdersError::NotFound)?;
+        let lines = store::lines_of(&mut conn, id).await?;
+        let history = store::history_of(&mut conn, id).await?;
+        let status = OrderStatus::parse(&row.status)
+            .ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
+        let history = history
+            .into_iter()
+            .map(|h| {
+                Ok(HistoryEntry {
+                    from: OrderStatus::parse(&h.from_status)
+                        .ok_or_else(|| OrdersError::Corrupt(h.from_status.clone()))?,
+                    to: OrderStatus::parse(&h.to_status)
+                        .ok_or_else(|| OrdersError::Corrupt(h.to_status.clone()))?,
+                    transition: serde_json::from_str(&h.transition)
+                        .map_err(|e| OrdersError::Corrupt(e.to_string()))?,
+                    actor: h.actor,
+                    at: h.at.and_utc(),
+                })
+            })
+            .collect::<Result<Vec<_>, OrdersError>>()?;
+        Ok(Order {
+            id: row.id,
+            checkout_id: row.checkout_id,
+            customer_id: row.customer_id,
+            email: row.email,
+            currency: row.currency,
+            status,
+            lines: lines
+                .into_iter()
+                .map(|l| OrderLine {
+                    variant_id: l.variant_id,
+                    title: l.title,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    line_total: l.line_total,
+                })
+                .collect(),
+            subtotal: row.subtotal,
+            discounts: row.discounts,
+            shipping: row.shipping,
+            tax: row.tax,
+            total: row.total,
+            refunded_total: row.refunded_total,
+            history,
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}

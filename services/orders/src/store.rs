@@ -1,0 +1,204 @@
+//! The orders' tables and queries.
+
+use chrono::NaiveDateTime;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::RunQueryDsl;
+use weft_storage::{DbConn, StorageError, db_run};
+
+diesel::table! {
+    orders_orders (id) {
+        id -> Text,
+        checkout_id -> Text,
+        customer_id -> Nullable<Text>,
+        email -> Text,
+        currency -> Text,
+        subtotal -> BigInt,
+        discounts -> BigInt,
+        shipping -> BigInt,
+        tax -> BigInt,
+        total -> BigInt,
+        status -> Text,
+        refunded_total -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders_lines (order_id, position) {
+        order_id -> Text,
+        position -> Integer,
+        variant_id -> Text,
+        title -> Text,
+        quantity -> BigInt,
+        unit_price -> BigInt,
+        line_total -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders_history (order_id, seq) {
+        order_id -> Text,
+        seq -> Integer,
+        from_status -> Text,
+        to_status -> Text,
+        transition -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+use orders_history as history;
+use orders_lines as lines;
+use orders_orders as orders;
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_orders)]
+pub(crate) struct OrderRow {
+    pub id: String,
+    pub checkout_id: String,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub status: String,
+    pub refunded_total: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_lines)]
+pub(crate) struct LineRow {
+    pub order_id: String,
+    pub position: i32,
+    pub variant_id: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_history)]
+pub(crate) struct HistoryRow {
+    pub order_id: String,
+    pub seq: i32,
+    pub from_status: String,
+    pub to_status: String,
+    /// JSON `Transition`.
+    pub transition: String,
+    pub actor: String,
+    pub at: NaiveDateTime,
+}
+
+/// Inserts an order unless its checkout has one; `false` then.
+pub(crate) async fn insert(
+    conn: &mut DbConn,
+    row: &OrderRow,
+    items: &[LineRow],
+) -> Result<bool, StorageError> {
+    let (row, items) = (row.clone(), items.to_vec());
+    let n = db_run!(conn, c => diesel::insert_into(orders::table)
+        .values(row.clone())
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    if n == 1 {
+        // One row at a time: SQLite's diesel backend has no batch insert with defaults.
+        for item in items {
+            db_run!(conn, c => diesel::insert_into(lines::table).values(item.clone()).execute(c).await)?;
+        }
+    }
+    Ok(n == 1)
+}
+
+pub(crate) async fn by_checkout(
+    conn: &mut DbConn,
+    checkout_id: &str,
+) -> Result<Option<OrderRow>, StorageError> {
+    let key = checkout_id.to_owned();
+    Ok(db_run!(conn, c => orders::table
+        .filter(orders::checkout_id.eq(key.clone()))
+        .first::<OrderRow>(c)
+        .await
+        .optional())?)
+}
+
+/// An order, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's
+/// write transaction is exclusive already).
+pub(crate) async fn find_locked(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<OrderRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(match conn {
+        DbConn::Postgres(c) => {
+            let c: &mut diesel_async::AsyncPgConnection = &mut *c;
+            orders::table
+                .find(key)
+                .for_update()
+                .first::<OrderRow>(c)
+                .await
+                .optional()?
+        }
+        DbConn::Sqlite(c) => {
+            let c: &mut weft_storage::SqliteConn = &mut *c;
+            orders::table
+                .find(key)
+                .first::<OrderRow>(c)
+                .await
+                .optional()?
+        }
+    })
+}
+
+pub(crate) async fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrderRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(db_run!(conn, c => orders::table.find(key.clone()).first::<OrderRow>(c).await.optional())?)
+}
+
+pub(crate) async fn lines_of(conn: &mut DbConn, id: &str) -> Result<Vec<LineRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(db_run!(conn, c => lines::table
+        .filter(lines::order_id.eq(key.clone()))
+        .order(lines::position.asc())
+        .load::<LineRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn history_of(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Vec<HistoryRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(db_run!(conn, c => history::table
+        .filter(history::order_id.eq(key.clone()))
+        .order(history::seq.asc())
+        .load::<HistoryRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn set_status(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    refunded_total: i64,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let (key, status) = (id.to_owned(), status.to_owned());
+    db_run!(conn, c => diesel::update(orders::table.find(key.clone()))
+        .set((orders::status.eq(status.clone()), orders::refunded_total.eq(refunded_total), orders::updated_at.eq(now)))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn add_history(conn: &mut DbConn, row: &HistoryRow) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(history::table).values(row.clone()).execute(c).await)?;
+    Ok(())
+}
