@@ -61,6 +61,14 @@ pub fn principal(req: &Request) -> Result<&Principal, AuthzError> {
     req.data::<Principal>().ok_or(AuthzError::Unauthenticated)
 }
 
+/// The id of the signed-in person, if any: whose cart or checkout this is. Apps and
+/// guests have none (apps act for the shop, not for a customer).
+pub fn user_id(req: &Request) -> Option<&str> {
+    req.data::<Principal>()
+        .filter(|p| p.kind == PrincipalKind::User)
+        .map(|p| p.id.as_str())
+}
+
 /// A signed-in person (customer or admin) acting for themselves. Apps are refused: they
 /// act for the shop, not for a customer.
 pub fn signed_in(req: &Request) -> Result<&Principal, AuthzError> {

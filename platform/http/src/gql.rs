@@ -15,3 +15,10 @@ pub fn error(e: impl ServiceError) -> async_graphql::Error {
     };
     async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
 }
+
+/// The id of the signed-in person making a GraphQL request, as [`crate::authz::user_id`].
+pub fn user_id<'c>(ctx: &'c async_graphql::Context<'_>) -> Option<&'c str> {
+    ctx.data_opt::<crate::Principal>()
+        .filter(|p| p.kind == crate::PrincipalKind::User)
+        .map(|p| p.id.as_str())
+}

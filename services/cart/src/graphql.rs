@@ -3,7 +3,6 @@
 
 use async_graphql::{Context, Object, SimpleObject, Subscription};
 use futures::{Stream, StreamExt as _};
-use weft_http::{Principal, PrincipalKind};
 
 use crate::error::CartError;
 use crate::service::{Cart, CartService};
@@ -90,13 +89,6 @@ impl From<Cart> for CartObject {
     }
 }
 
-/// The signed-in customer, if any (apps have no cart of their own).
-pub fn who<'c>(ctx: &'c Context<'_>) -> Option<&'c str> {
-    ctx.data_opt::<Principal>()
-        .filter(|p| p.kind == PrincipalKind::User)
-        .map(|p| p.id.as_str())
-}
-
 /// The cart's queries.
 #[derive(Debug, Default)]
 pub struct CartQuery;
@@ -109,7 +101,11 @@ impl CartQuery {
         ctx: &Context<'_>,
         id: String,
     ) -> async_graphql::Result<Option<CartObject>> {
-        match ctx.data::<CartService>()?.get(&id, who(ctx)).await {
+        match ctx
+            .data::<CartService>()?
+            .get(&id, weft_http::gql::user_id(ctx))
+            .await
+        {
             Ok(cart) => Ok(Some(cart.into())),
             Err(CartError::CartNotFound) => Ok(None),
             Err(e) => Err(weft_http::gql::error(e)),
@@ -132,7 +128,7 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         let (cart, _) = svc
-            .create(who(ctx), currency.as_deref())
+            .create(weft_http::gql::user_id(ctx), currency.as_deref())
             .await
             .map_err(weft_http::gql::error)?;
         Ok(cart.into())
@@ -147,7 +143,12 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .add_item(&cart_id, who(ctx), &variant_id, quantity)
+            .add_item(
+                &cart_id,
+                weft_http::gql::user_id(ctx),
+                &variant_id,
+                quantity,
+            )
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -162,7 +163,7 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .update_item(&cart_id, who(ctx), &item_id, quantity)
+            .update_item(&cart_id, weft_http::gql::user_id(ctx), &item_id, quantity)
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -176,7 +177,7 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .remove_item(&cart_id, who(ctx), &item_id)
+            .remove_item(&cart_id, weft_http::gql::user_id(ctx), &item_id)
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -190,7 +191,7 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .apply_code(&cart_id, who(ctx), &code)
+            .apply_code(&cart_id, weft_http::gql::user_id(ctx), &code)
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -204,7 +205,7 @@ impl CartMutation {
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .remove_code(&cart_id, who(ctx), &code)
+            .remove_code(&cart_id, weft_http::gql::user_id(ctx), &code)
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -227,7 +228,7 @@ impl CartSubscription {
     ) -> async_graphql::Result<impl Stream<Item = CartObject> + use<>> {
         let svc = ctx.data::<CartService>()?;
         let changes = svc
-            .watch(&id, who(ctx))
+            .watch(&id, weft_http::gql::user_id(ctx))
             .await
             .map_err(weft_http::gql::error)?;
         Ok(changes.map(CartObject::from))

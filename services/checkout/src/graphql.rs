@@ -2,7 +2,6 @@
 //! same use cases as `/v1/checkouts`.
 
 use async_graphql::{Context, Json, Object, SimpleObject};
-use weft_http::{Principal, PrincipalKind};
 use weft_kernel::PostalAddress;
 
 use crate::error::CheckoutError;
@@ -50,12 +49,6 @@ impl From<Checkout> for CheckoutObject {
     }
 }
 
-fn who<'c>(ctx: &'c Context<'_>) -> Option<&'c str> {
-    ctx.data_opt::<Principal>()
-        .filter(|p| p.kind == PrincipalKind::User)
-        .map(|p| p.id.as_str())
-}
-
 #[derive(Debug, Default)]
 pub struct CheckoutQuery;
 
@@ -67,7 +60,11 @@ impl CheckoutQuery {
         ctx: &Context<'_>,
         id: String,
     ) -> async_graphql::Result<Option<CheckoutObject>> {
-        match ctx.data::<CheckoutService>()?.get(&id, who(ctx)).await {
+        match ctx
+            .data::<CheckoutService>()?
+            .get(&id, weft_http::gql::user_id(ctx))
+            .await
+        {
             Ok(c) => Ok(Some(c.into())),
             Err(CheckoutError::NotFound) => Ok(None),
             Err(e) => Err(weft_http::gql::error(e)),
@@ -88,7 +85,7 @@ impl CheckoutMutation {
     ) -> async_graphql::Result<CheckoutObject> {
         let svc = ctx.data::<CheckoutService>()?;
         Ok(svc
-            .create(&cart_id, who(ctx))
+            .create(&cart_id, weft_http::gql::user_id(ctx))
             .await
             .map_err(weft_http::gql::error)?
             .into())
@@ -112,7 +109,7 @@ impl CheckoutMutation {
             shipping_method_id: shipping_method_id.map(Some),
         };
         Ok(svc
-            .update(&id, who(ctx), patch)
+            .update(&id, weft_http::gql::user_id(ctx), patch)
             .await
             .map_err(weft_http::gql::error)?
             .into())

@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
-use weft_http::{ApiResult, JsonBody, PrincipalKind, authz};
+use weft_http::{ApiResult, JsonBody, authz};
 use weft_kernel::PostalAddress;
 
 use crate::service::{CartSummary, Checkout, CheckoutPatch, CheckoutService, ShippingChoice};
@@ -167,14 +167,6 @@ pub enum CheckoutCreated {
     Created(Json<CheckoutDto>),
 }
 
-/// The signed-in customer, if any.
-fn who(req: &Request) -> Option<&str> {
-    authz::principal(req)
-        .ok()
-        .filter(|p| p.kind == PrincipalKind::User)
-        .map(|p| p.id.as_str())
-}
-
 /// The checkout endpoints.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CheckoutApi;
@@ -195,7 +187,7 @@ impl CheckoutApi {
         req: &Request,
         body: JsonBody<CreateCheckoutRequest>,
     ) -> ApiResult<CheckoutCreated> {
-        let checkout = svc.create(&body.0.cart_id, who(req)).await?;
+        let checkout = svc.create(&body.0.cart_id, authz::user_id(req)).await?;
         Ok(CheckoutCreated::Created(Json(checkout.into())))
     }
 
@@ -212,7 +204,7 @@ impl CheckoutApi {
         req: &Request,
         id: Path<String>,
     ) -> ApiResult<Json<CheckoutDto>> {
-        Ok(Json(svc.get(&id.0, who(req)).await?.into()))
+        Ok(Json(svc.get(&id.0, authz::user_id(req)).await?.into()))
     }
 
     /// Sets the e-mail, the shipping and billing addresses (validated: country code,
@@ -238,7 +230,9 @@ impl CheckoutApi {
             billing_address: b.billing_address.into(),
             shipping_method_id: b.shipping_method_id.into(),
         };
-        Ok(Json(svc.update(&id.0, who(req), patch).await?.into()))
+        Ok(Json(
+            svc.update(&id.0, authz::user_id(req), patch).await?.into(),
+        ))
     }
 
     /// The shipping methods offered for the checkout's shipping address, priced for its
@@ -255,10 +249,10 @@ impl CheckoutApi {
         req: &Request,
         id: Path<String>,
     ) -> ApiResult<Json<CheckoutShippingMethodList>> {
-        let checkout = svc.get(&id.0, who(req)).await?;
+        let checkout = svc.get(&id.0, authz::user_id(req)).await?;
         let currency = checkout.summary.currency.clone();
         let data = svc
-            .shipping_options(&id.0, who(req))
+            .shipping_options(&id.0, authz::user_id(req))
             .await?
             .into_iter()
             .map(|o: ShippingChoice| CheckoutShippingMethod {

@@ -244,14 +244,6 @@ pub enum CartCreated {
     Existing(Json<CartDto>),
 }
 
-/// The signed-in person, if any (apps have no cart of their own).
-fn who(req: &Request) -> Option<&str> {
-    authz::principal(req)
-        .ok()
-        .filter(|p| p.kind == PrincipalKind::User)
-        .map(|p| p.id.as_str())
-}
-
 /// The cart's endpoints.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CartApi;
@@ -272,7 +264,9 @@ impl CartApi {
         req: &Request,
         body: JsonBody<CreateCartRequest>,
     ) -> ApiResult<CartCreated> {
-        let (cart, created) = svc.create(who(req), body.0.currency.as_deref()).await?;
+        let (cart, created) = svc
+            .create(authz::user_id(req), body.0.currency.as_deref())
+            .await?;
         Ok(if created {
             CartCreated::Created(Json(cart.into()))
         } else {
@@ -293,7 +287,7 @@ impl CartApi {
         req: &Request,
         id: Path<String>,
     ) -> ApiResult<Json<CartDto>> {
-        Ok(Json(svc.get(&id.0, who(req)).await?.into()))
+        Ok(Json(svc.get(&id.0, authz::user_id(req)).await?.into()))
     }
 
     /// Sets where the cart ships (which sets its tax rate and the shipping methods
@@ -317,7 +311,9 @@ impl CartApi {
             region: body.region.into(),
             shipping_method_id: body.shipping_method_id.into(),
         };
-        Ok(Json(svc.update(&id.0, who(req), patch).await?.into()))
+        Ok(Json(
+            svc.update(&id.0, authz::user_id(req), patch).await?.into(),
+        ))
     }
 
     /// Moves a guest cart into the signed-in customer's cart — quantities summed, capped
@@ -358,10 +354,10 @@ impl CartApi {
         req: &Request,
         id: Path<String>,
     ) -> ApiResult<Json<ShippingMethodList>> {
-        let cart = svc.get(&id.0, who(req)).await?;
+        let cart = svc.get(&id.0, authz::user_id(req)).await?;
         let currency = cart.currency.code().to_owned();
         let data = svc
-            .shipping_options(&id.0, who(req))
+            .shipping_options(&id.0, authz::user_id(req))
             .await?
             .into_iter()
             .map(|o: ShippingOption| ShippingMethodDto {
@@ -393,7 +389,12 @@ impl CartApi {
         body: JsonBody<AddItemRequest>,
     ) -> ApiResult<Json<CartDto>> {
         let cart = svc
-            .add_item(&id.0, who(req), &body.0.variant_id, body.0.quantity)
+            .add_item(
+                &id.0,
+                authz::user_id(req),
+                &body.0.variant_id,
+                body.0.quantity,
+            )
             .await?;
         Ok(Json(cart.into()))
     }
@@ -414,7 +415,7 @@ impl CartApi {
         body: JsonBody<UpdateItemRequest>,
     ) -> ApiResult<Json<CartDto>> {
         let cart = svc
-            .update_item(&id.0, who(req), &item_id.0, body.0.quantity)
+            .update_item(&id.0, authz::user_id(req), &item_id.0, body.0.quantity)
             .await?;
         Ok(Json(cart.into()))
     }
@@ -434,7 +435,9 @@ impl CartApi {
         item_id: Path<String>,
     ) -> ApiResult<Json<CartDto>> {
         Ok(Json(
-            svc.remove_item(&id.0, who(req), &item_id.0).await?.into(),
+            svc.remove_item(&id.0, authz::user_id(req), &item_id.0)
+                .await?
+                .into(),
         ))
     }
 
@@ -457,7 +460,9 @@ impl CartApi {
         body: JsonBody<ApplyCodeRequest>,
     ) -> ApiResult<Json<CartDto>> {
         Ok(Json(
-            svc.apply_code(&id.0, who(req), &body.0.code).await?.into(),
+            svc.apply_code(&id.0, authz::user_id(req), &body.0.code)
+                .await?
+                .into(),
         ))
     }
 
@@ -477,7 +482,9 @@ impl CartApi {
         code: Path<String>,
     ) -> ApiResult<Json<CartDto>> {
         Ok(Json(
-            svc.remove_code(&id.0, who(req), &code.0).await?.into(),
+            svc.remove_code(&id.0, authz::user_id(req), &code.0)
+                .await?
+                .into(),
         ))
     }
 }
@@ -499,7 +506,7 @@ pub async fn live(
     use poem_openapi::types::ToJSON as _;
 
     let changes = svc
-        .watch(&id, who(req))
+        .watch(&id, authz::user_id(req))
         .await
         .map_err(weft_http::ApiError::from)?;
     // The upgrade callback must be `Sync`; the stream (database futures inside) is only
