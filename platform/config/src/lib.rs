@@ -68,6 +68,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub cache: CacheSettings,
     pub inventory: InventorySettings,
+    pub checkout: CheckoutSettings,
     pub cart: CartSettings,
     pub tax: TaxSettings,
     /// Shipping methods offered to carts and checkouts.
@@ -287,6 +288,30 @@ impl Default for InventorySettings {
     }
 }
 
+/// Completing checkouts (the saga).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// How long a process's claim on a completion lasts without progress: a completion
+    /// whose process died is taken over (resumed or compensated) once it lapses.
+    pub saga_lease_seconds: u64,
+    /// How often completions left behind by a dead process are looked for.
+    pub recovery_interval_seconds: u64,
+    /// Test hook: completions wait forever before this step (to kill the process there).
+    /// Never set it in production.
+    pub pause_before_step: Option<String>,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        Self {
+            saga_lease_seconds: 30,
+            recovery_interval_seconds: 15,
+            pause_before_step: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GraphqlSettings {
@@ -332,6 +357,7 @@ impl Default for Settings {
             gateway: GatewaySettings::default(),
             cache: CacheSettings::default(),
             inventory: InventorySettings::default(),
+            checkout: CheckoutSettings::default(),
             cart: CartSettings::default(),
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),
@@ -398,6 +424,7 @@ const ENV_KEYS: &[&str] = &[
     "namespace",
     "cache",
     "inventory",
+    "checkout",
     "cart",
     "tax",
     "shipping",

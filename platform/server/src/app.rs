@@ -38,6 +38,8 @@ pub type RestApis = (
     weft_cart::CartApi,
     weft_cart::PromotionApi,
     weft_checkout::CheckoutApi,
+    weft_orders::OrderApi,
+    weft_payments::PaymentApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -49,6 +51,8 @@ fn rest_apis() -> RestApis {
         weft_cart::CartApi,
         weft_cart::PromotionApi,
         weft_checkout::CheckoutApi,
+        weft_orders::OrderApi,
+        weft_payments::PaymentApi,
     )
 }
 
@@ -547,11 +551,38 @@ impl Application {
         }
 
         let api = api_service();
+        let clock = weft_kernel::Clock::system();
+        let payments = weft_payments::PaymentService::new(
+            db.clone(),
+            clock.clone(),
+            vec![Arc::new(weft_payments::TestGateway::new(
+                db.clone(),
+                clock.clone(),
+            ))],
+        );
+        let orders = weft_orders::OrderService::new(db.clone(), clock.clone());
         let checkout = weft_checkout::CheckoutService::new(
             db.clone(),
-            Arc::new(crate::ports::LocalCarts(cart.clone())),
-            weft_kernel::Clock::system(),
+            weft_checkout::saga::Ports {
+                carts: Arc::new(crate::ports::LocalCarts(cart.clone())),
+                cart_orders: Arc::new(crate::checkout_ports::CheckoutCartOrders(cart.clone())),
+                stock: Arc::new(crate::checkout_ports::CheckoutStock(inventory.clone())),
+                payments: Arc::new(crate::checkout_ports::CheckoutPayments(payments.clone())),
+                orders: Arc::new(crate::checkout_ports::CheckoutOrders(orders.clone())),
+            },
+            clock,
+            &weft_checkout::saga::SagaSettings {
+                lease: Duration::from_secs(settings.checkout.saga_lease_seconds.max(1)),
+                pause_before: settings.checkout.pause_before_step.clone(),
+            },
         );
+        if hosted.iter().any(|s| s.name == "checkout") {
+            // Completions a dead process left mid-way: resumed or compensated now, then
+            // whenever another process's lease on one lapses.
+            tokio::spawn(checkout.saga().run_recovery(Duration::from_secs(
+                settings.checkout.recovery_interval_seconds.max(1),
+            )));
+        }
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let schema = graphql::schema(
@@ -562,6 +593,7 @@ impl Application {
                 inventory: inventory.clone(),
                 cart: cart.clone(),
                 checkout: checkout.clone(),
+                orders: orders.clone(),
             }),
             settings.graphql.max_depth,
             settings.graphql.max_complexity,
@@ -585,7 +617,9 @@ impl Application {
             .data(catalog.clone())
             .data(inventory.clone())
             .data(cart)
-            .data(checkout);
+            .data(checkout)
+            .data(orders)
+            .data(payments);
         let inventory_for_demo = inventory;
 
         let gateway = Gateway::new(

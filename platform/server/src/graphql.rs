@@ -19,6 +19,8 @@ use weft_http::Principal;
 use weft_identity::{IdentityQuery, IdentityService};
 use weft_inventory::InventoryService;
 use weft_inventory::graphql::InventoryQuery;
+use weft_orders::OrderService;
+use weft_orders::graphql::OrdersQuery;
 
 use crate::system::{Meta, SystemState};
 
@@ -43,6 +45,7 @@ pub struct Query(
     InventoryQuery,
     CartQuery,
     CheckoutQuery,
+    OrdersQuery,
 );
 
 /// The root mutation: every service's mutation part, merged.
@@ -64,6 +67,7 @@ pub struct Services {
     pub inventory: InventoryService,
     pub cart: CartService,
     pub checkout: CheckoutService,
+    pub orders: OrderService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL.
@@ -82,7 +86,8 @@ pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usiz
             .data(services.catalog)
             .data(services.inventory)
             .data(services.cart)
-            .data(services.checkout);
+            .data(services.checkout)
+            .data(services.orders);
     }
     builder.finish()
 }

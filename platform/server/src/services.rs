@@ -10,6 +10,8 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_catalog::SERVICE,
     &weft_inventory::SERVICE,
     &weft_cart::SERVICE,
+    &weft_payments::SERVICE,
+    &weft_orders::SERVICE,
     &weft_checkout::SERVICE,
     &weft_gateway::SERVICE,
 ];

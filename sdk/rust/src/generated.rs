@@ -412,6 +412,9 @@ catalog).*/
         /**What is still needed before completing: `email`, `shipping_address`,
 `shipping_method_id`. Empty when ready.*/
         pub missing: ::std::vec::Vec<::std::string::String>,
+        ///`ord_…`: the order it became, once completed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_address: ::std::option::Option<PostalAddress>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -423,6 +426,28 @@ catalog).*/
     }
     impl Checkout {
         pub fn builder() -> builder::Checkout {
+            Default::default()
+        }
+    }
+    /**What completing a checkout answered: `completed` with the order (201), or
+`requires_action` (200) with what the customer must do (3-D Secure) before
+`POST /v1/checkouts/{id}/confirm`.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CheckoutCompletion {
+        /**The gateway's next action (Stripe's shape: `{type: "redirect_to_url",
+redirect_to_url: {url}}`), when `requires_action`.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_action: ::std::option::Option<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order: ::std::option::Option<Order>,
+        ///`pay_…`: the payment waiting for the customer, when `requires_action`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_id: ::std::option::Option<::std::string::String>,
+        ///`completed` or `requires_action`.
+        pub status: ::std::string::String,
+    }
+    impl CheckoutCompletion {
+        pub fn builder() -> builder::CheckoutCompletion {
             Default::default()
         }
     }
@@ -520,6 +545,16 @@ catalog).*/
             Default::default()
         }
     }
+    ///`CompleteCheckoutRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CompleteCheckoutRequest {
+        pub payment: PaymentInput,
+    }
+    impl CompleteCheckoutRequest {
+        pub fn builder() -> builder::CompleteCheckoutRequest {
+            Default::default()
+        }
+    }
     ///An address, as sent when saving one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateAddressRequest {
@@ -581,6 +616,21 @@ catalog).*/
     }
     impl CreateCredentialRequest {
         pub fn builder() -> builder::CreateCredentialRequest {
+            Default::default()
+        }
+    }
+    ///A shipment of the whole order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CreateFulfillmentRequest {
+        ///`ups`, `dhl`, …
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub carrier: ::std::option::Option<::std::string::String>,
+        ///The carrier's tracking number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tracking_number: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateFulfillmentRequest {
+        pub fn builder() -> builder::CreateFulfillmentRequest {
             Default::default()
         }
     }
@@ -952,6 +1002,180 @@ active, not combinable, no dates, no limits).*/
     }
     impl OAuthError {
         pub fn builder() -> builder::OAuthError {
+            Default::default()
+        }
+    }
+    ///An order: what was bought, at which prices, where it ships, and where it is now.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Order {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_address: ::std::option::Option<PostalAddress>,
+        pub checkout_id: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        pub discounts: OrderMoney,
+        pub email: ::std::string::String,
+        ///Every move, oldest first (empty in lists).
+        pub history: ::std::vec::Vec<OrderHistoryDto>,
+        ///`ord_…`
+        pub id: ::std::string::String,
+        pub lines: ::std::vec::Vec<OrderLineDto>,
+        ///`pay_…`, once paid.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_id: ::std::option::Option<::std::string::String>,
+        pub refunded: OrderMoney,
+        pub shipping: OrderMoney,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_address: ::std::option::Option<PostalAddress>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+        /**`pending`, `paid`, `fulfilled`, `delivered`, `cancelled`, `partially_refunded` or
+`refunded`.*/
+        pub status: ::std::string::String,
+        pub subtotal: OrderMoney,
+        pub tax: OrderMoney,
+        pub total: OrderMoney,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Order {
+        pub fn builder() -> builder::Order {
+            Default::default()
+        }
+    }
+    ///One move of an order: from, to, what happened, who did it, when.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderHistoryDto {
+        ///`user:usr_…`, `app:…` or `system`.
+        pub actor: ::std::string::String,
+        pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///What came with it: the payment, the tracking number, the reason, the amount.
+        pub detail: ::serde_json::Value,
+        pub from: ::std::string::String,
+        pub to: ::std::string::String,
+        ///`paid`, `fulfilled`, `delivered`, `cancelled` or `refunded`.
+        pub transition: ::std::string::String,
+    }
+    impl OrderHistoryDto {
+        pub fn builder() -> builder::OrderHistoryDto {
+            Default::default()
+        }
+    }
+    ///`OrderLineDto`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderLineDto {
+        pub line_total: OrderMoney,
+        pub quantity: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sku: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        pub unit_price: OrderMoney,
+        pub variant_id: ::std::string::String,
+    }
+    impl OrderLineDto {
+        pub fn builder() -> builder::OrderLineDto {
+            Default::default()
+        }
+    }
+    ///An amount in one currency's minor units.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderMoney {
+        pub amount: i64,
+        pub currency: ::std::string::String,
+    }
+    impl OrderMoney {
+        pub fn builder() -> builder::OrderMoney {
+            Default::default()
+        }
+    }
+    ///`OrderPage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderPage {
+        pub data: ::std::vec::Vec<Order>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl OrderPage {
+        pub fn builder() -> builder::OrderPage {
+            Default::default()
+        }
+    }
+    ///A payment: what was held, charged and given back, through which gateway.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Payment {
+        pub amount: i64,
+        pub captured: i64,
+        pub checkout_id: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub decline_code: ::std::option::Option<::std::string::String>,
+        ///`pay_…`
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order_id: ::std::option::Option<::std::string::String>,
+        ///`test`, `stripe`, …
+        pub provider: ::std::string::String,
+        ///The gateway's id (a PaymentIntent's `pi_…`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_ref: ::std::option::Option<::std::string::String>,
+        pub refunded: i64,
+        /**`pending`, `requires_action`, `authorized`, `declined`, `voided`, `captured`,
+`partially_refunded` or `refunded`.*/
+        pub status: ::std::string::String,
+        pub transactions: ::std::vec::Vec<PaymentTransactionDto>,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Payment {
+        pub fn builder() -> builder::Payment {
+            Default::default()
+        }
+    }
+    ///How the customer pays: never card data, only the provider's token for it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentInput {
+        ///`test` (the embedded default) or `stripe` where configured.
+        pub provider: ::std::string::String,
+        /**The provider's token: `tok_visa`, `tok_chargeDeclined`, `tok_insufficientFunds`,
+`tok_threeDSecureRequired` on `test`; a PaymentMethod id (`pm_…`) on Stripe.*/
+        pub token: ::std::string::String,
+    }
+    impl PaymentInput {
+        pub fn builder() -> builder::PaymentInput {
+            Default::default()
+        }
+    }
+    ///`PaymentPage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentPage {
+        pub data: ::std::vec::Vec<Payment>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentPage {
+        pub fn builder() -> builder::PaymentPage {
+            Default::default()
+        }
+    }
+    ///One call made to the gateway.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentTransactionDto {
+        pub amount: i64,
+        ///The gateway's decline code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`authorize`, `confirm`, `capture`, `void` or `refund`.
+        pub kind: ::std::string::String,
+        ///The gateway's reference (a refund's own id for refunds).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_ref: ::std::option::Option<::std::string::String>,
+        ///`succeeded`, `requires_action` or `declined`.
+        pub status: ::std::string::String,
+    }
+    impl PaymentTransactionDto {
+        pub fn builder() -> builder::PaymentTransactionDto {
             Default::default()
         }
     }
@@ -4172,6 +4396,10 @@ but it can be ordered), following inventory within moments of a change.*/
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
+            order_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             shipping_address: ::std::result::Result<
                 ::std::option::Option<super::PostalAddress>,
                 ::std::string::String,
@@ -4201,6 +4429,7 @@ but it can be ordered), following inventory within moments of a change.*/
                     email: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     missing: Err("no value supplied for missing".to_string()),
+                    order_id: Ok(Default::default()),
                     shipping_address: Ok(Default::default()),
                     shipping_method_id: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
@@ -4306,6 +4535,18 @@ but it can be ordered), following inventory within moments of a change.*/
                     });
                 self
             }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
             pub fn shipping_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
@@ -4385,6 +4626,7 @@ but it can be ordered), following inventory within moments of a change.*/
                     email: value.email?,
                     id: value.id?,
                     missing: value.missing?,
+                    order_id: value.order_id?,
                     shipping_address: value.shipping_address?,
                     shipping_method_id: value.shipping_method_id?,
                     status: value.status?,
@@ -4404,11 +4646,111 @@ but it can be ordered), following inventory within moments of a change.*/
                     email: Ok(value.email),
                     id: Ok(value.id),
                     missing: Ok(value.missing),
+                    order_id: Ok(value.order_id),
                     shipping_address: Ok(value.shipping_address),
                     shipping_method_id: Ok(value.shipping_method_id),
                     status: Ok(value.status),
                     summary: Ok(value.summary),
                     updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CheckoutCompletion {
+            next_action: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            order: ::std::result::Result<
+                ::std::option::Option<super::Order>,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CheckoutCompletion {
+            fn default() -> Self {
+                Self {
+                    next_action: Ok(Default::default()),
+                    order: Ok(Default::default()),
+                    payment_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl CheckoutCompletion {
+            pub fn next_action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_action: {e}")
+                    });
+                self
+            }
+            pub fn order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Order>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CheckoutCompletion> for super::CheckoutCompletion {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CheckoutCompletion,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    next_action: value.next_action?,
+                    order: value.order?,
+                    payment_id: value.payment_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CheckoutCompletion> for CheckoutCompletion {
+            fn from(value: super::CheckoutCompletion) -> Self {
+                Self {
+                    next_action: Ok(value.next_action),
+                    order: Ok(value.order),
+                    payment_id: Ok(value.payment_id),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -5015,6 +5357,46 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CompleteCheckoutRequest {
+            payment: ::std::result::Result<super::PaymentInput, ::std::string::String>,
+        }
+        impl ::std::default::Default for CompleteCheckoutRequest {
+            fn default() -> Self {
+                Self {
+                    payment: Err("no value supplied for payment".to_string()),
+                }
+            }
+        }
+        impl CompleteCheckoutRequest {
+            pub fn payment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentInput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompleteCheckoutRequest>
+        for super::CompleteCheckoutRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompleteCheckoutRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { payment: value.payment? })
+            }
+        }
+        impl ::std::convert::From<super::CompleteCheckoutRequest>
+        for CompleteCheckoutRequest {
+            fn from(value: super::CompleteCheckoutRequest) -> Self {
+                Self { payment: Ok(value.payment) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CreateAddressRequest {
             city: ::std::result::Result<::std::string::String, ::std::string::String>,
             company: ::std::result::Result<
@@ -5362,6 +5744,74 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     name: Ok(value.name),
                     scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFulfillmentRequest {
+            carrier: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFulfillmentRequest {
+            fn default() -> Self {
+                Self {
+                    carrier: Ok(Default::default()),
+                    tracking_number: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateFulfillmentRequest {
+            pub fn carrier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.carrier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for carrier: {e}")
+                    });
+                self
+            }
+            pub fn tracking_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tracking_number: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFulfillmentRequest>
+        for super::CreateFulfillmentRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFulfillmentRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    carrier: value.carrier?,
+                    tracking_number: value.tracking_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFulfillmentRequest>
+        for CreateFulfillmentRequest {
+            fn from(value: super::CreateFulfillmentRequest) -> Self {
+                Self {
+                    carrier: Ok(value.carrier),
+                    tracking_number: Ok(value.tracking_number),
                 }
             }
         }
@@ -7693,6 +8143,1301 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     error: Ok(value.error),
                     error_description: Ok(value.error_description),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Order {
+            billing_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            checkout_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discounts: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            history: ::std::result::Result<
+                ::std::vec::Vec<super::OrderHistoryDto>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::OrderLineDto>,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            refunded: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            shipping: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            shipping_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            subtotal: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            tax: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            total: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Order {
+            fn default() -> Self {
+                Self {
+                    billing_address: Ok(Default::default()),
+                    checkout_id: Err("no value supplied for checkout_id".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    customer_id: Ok(Default::default()),
+                    discounts: Err("no value supplied for discounts".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    history: Err("no value supplied for history".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    lines: Err("no value supplied for lines".to_string()),
+                    payment_id: Ok(Default::default()),
+                    refunded: Err("no value supplied for refunded".to_string()),
+                    shipping: Err("no value supplied for shipping".to_string()),
+                    shipping_address: Ok(Default::default()),
+                    shipping_method_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    subtotal: Err("no value supplied for subtotal".to_string()),
+                    tax: Err("no value supplied for tax".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Order {
+            pub fn billing_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn checkout_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkout_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checkout_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn discounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discounts: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn history<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::OrderHistoryDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.history = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for history: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::OrderLineDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn refunded<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refunded = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refunded: {e}")
+                    });
+                self
+            }
+            pub fn shipping<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shipping: {e}")
+                    });
+                self
+            }
+            pub fn shipping_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtotal: {e}")
+                    });
+                self
+            }
+            pub fn tax<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Order> for super::Order {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Order,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_address: value.billing_address?,
+                    checkout_id: value.checkout_id?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    discounts: value.discounts?,
+                    email: value.email?,
+                    history: value.history?,
+                    id: value.id?,
+                    lines: value.lines?,
+                    payment_id: value.payment_id?,
+                    refunded: value.refunded?,
+                    shipping: value.shipping?,
+                    shipping_address: value.shipping_address?,
+                    shipping_method_id: value.shipping_method_id?,
+                    status: value.status?,
+                    subtotal: value.subtotal?,
+                    tax: value.tax?,
+                    total: value.total?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Order> for Order {
+            fn from(value: super::Order) -> Self {
+                Self {
+                    billing_address: Ok(value.billing_address),
+                    checkout_id: Ok(value.checkout_id),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    discounts: Ok(value.discounts),
+                    email: Ok(value.email),
+                    history: Ok(value.history),
+                    id: Ok(value.id),
+                    lines: Ok(value.lines),
+                    payment_id: Ok(value.payment_id),
+                    refunded: Ok(value.refunded),
+                    shipping: Ok(value.shipping),
+                    shipping_address: Ok(value.shipping_address),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                    status: Ok(value.status),
+                    subtotal: Ok(value.subtotal),
+                    tax: Ok(value.tax),
+                    total: Ok(value.total),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderHistoryDto {
+            actor: ::std::result::Result<::std::string::String, ::std::string::String>,
+            at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            detail: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            transition: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderHistoryDto {
+            fn default() -> Self {
+                Self {
+                    actor: Err("no value supplied for actor".to_string()),
+                    at: Err("no value supplied for at".to_string()),
+                    detail: Err("no value supplied for detail".to_string()),
+                    from: Err("no value supplied for from".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                    transition: Err("no value supplied for transition".to_string()),
+                }
+            }
+        }
+        impl OrderHistoryDto {
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for at: {e}"));
+                self
+            }
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn transition<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transition = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transition: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderHistoryDto> for super::OrderHistoryDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderHistoryDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor: value.actor?,
+                    at: value.at?,
+                    detail: value.detail?,
+                    from: value.from?,
+                    to: value.to?,
+                    transition: value.transition?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderHistoryDto> for OrderHistoryDto {
+            fn from(value: super::OrderHistoryDto) -> Self {
+                Self {
+                    actor: Ok(value.actor),
+                    at: Ok(value.at),
+                    detail: Ok(value.detail),
+                    from: Ok(value.from),
+                    to: Ok(value.to),
+                    transition: Ok(value.transition),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderLineDto {
+            line_total: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unit_price: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderLineDto {
+            fn default() -> Self {
+                Self {
+                    line_total: Err("no value supplied for line_total".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    sku: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    unit_price: Err("no value supplied for unit_price".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl OrderLineDto {
+            pub fn line_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_total: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn unit_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderMoney>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit_price: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderLineDto> for super::OrderLineDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderLineDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    line_total: value.line_total?,
+                    quantity: value.quantity?,
+                    sku: value.sku?,
+                    title: value.title?,
+                    unit_price: value.unit_price?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderLineDto> for OrderLineDto {
+            fn from(value: super::OrderLineDto) -> Self {
+                Self {
+                    line_total: Ok(value.line_total),
+                    quantity: Ok(value.quantity),
+                    sku: Ok(value.sku),
+                    title: Ok(value.title),
+                    unit_price: Ok(value.unit_price),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderMoney {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderMoney {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                }
+            }
+        }
+        impl OrderMoney {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderMoney> for super::OrderMoney {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderMoney,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderMoney> for OrderMoney {
+            fn from(value: super::OrderMoney) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Order>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrderPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Order>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderPage> for super::OrderPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderPage> for OrderPage {
+            fn from(value: super::OrderPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Payment {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            captured: ::std::result::Result<i64, ::std::string::String>,
+            checkout_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            decline_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            order_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            provider_ref: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            refunded: ::std::result::Result<i64, ::std::string::String>,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            transactions: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentTransactionDto>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Payment {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    captured: Err("no value supplied for captured".to_string()),
+                    checkout_id: Err("no value supplied for checkout_id".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    decline_code: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    order_id: Ok(Default::default()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    provider_ref: Ok(Default::default()),
+                    refunded: Err("no value supplied for refunded".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    transactions: Err("no value supplied for transactions".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Payment {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn captured<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.captured = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for captured: {e}")
+                    });
+                self
+            }
+            pub fn checkout_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkout_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checkout_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn decline_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.decline_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for decline_code: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn provider_ref<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_ref = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_ref: {e}")
+                    });
+                self
+            }
+            pub fn refunded<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refunded = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refunded: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transactions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PaymentTransactionDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transactions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transactions: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Payment> for super::Payment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Payment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    captured: value.captured?,
+                    checkout_id: value.checkout_id?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    decline_code: value.decline_code?,
+                    id: value.id?,
+                    order_id: value.order_id?,
+                    provider: value.provider?,
+                    provider_ref: value.provider_ref?,
+                    refunded: value.refunded?,
+                    status: value.status?,
+                    transactions: value.transactions?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Payment> for Payment {
+            fn from(value: super::Payment) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    captured: Ok(value.captured),
+                    checkout_id: Ok(value.checkout_id),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    decline_code: Ok(value.decline_code),
+                    id: Ok(value.id),
+                    order_id: Ok(value.order_id),
+                    provider: Ok(value.provider),
+                    provider_ref: Ok(value.provider_ref),
+                    refunded: Ok(value.refunded),
+                    status: Ok(value.status),
+                    transactions: Ok(value.transactions),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentInput {
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentInput {
+            fn default() -> Self {
+                Self {
+                    provider: Err("no value supplied for provider".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl PaymentInput {
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentInput> for super::PaymentInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    provider: value.provider?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentInput> for PaymentInput {
+            fn from(value: super::PaymentInput) -> Self {
+                Self {
+                    provider: Ok(value.provider),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Payment>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Payment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentPage> for super::PaymentPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentPage> for PaymentPage {
+            fn from(value: super::PaymentPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentTransactionDto {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            provider_ref: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentTransactionDto {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    code: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    provider_ref: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl PaymentTransactionDto {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn provider_ref<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_ref = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_ref: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentTransactionDto>
+        for super::PaymentTransactionDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentTransactionDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    code: value.code?,
+                    created_at: value.created_at?,
+                    kind: value.kind?,
+                    provider_ref: value.provider_ref?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentTransactionDto>
+        for PaymentTransactionDto {
+            fn from(value: super::PaymentTransactionDto) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    code: Ok(value.code),
+                    created_at: Ok(value.created_at),
+                    kind: Ok(value.kind),
+                    provider_ref: Ok(value.provider_ref),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -14902,6 +16647,48 @@ let response = client.update_checkout()
     pub fn update_checkout(&self) -> builder::UpdateCheckout<'_> {
         builder::UpdateCheckout::new(self)
     }
+    /**Places the order: stock is held, the payment authorized, the order made, the
+payment captured, the stock committed and the cart closed — a saga whose every
+step is undone on failure. Needs an `Idempotency-Key` (400
+`idempotency_key_required` without one): a retry answers the first result.
+201 `completed` with the order; 402 `payment_declined` (the stock is released,
+the cart kept: complete again with another card); 409 `out_of_stock` (nothing
+charged); 422 for a missing e-mail, address or shipping method; 409
+`checkout_in_progress` while another request completes it; 200
+`requires_action` for 3-D Secure, then `POST /v1/checkouts/{id}/confirm`
+
+Sends a `POST` request to `/v1/checkouts/{id}/complete`
+
+Arguments:
+- `id`
+- `idempotency_key`: Required: the same key on every retry of this completion (kept 24 h).
+- `body`
+```ignore
+let response = client.complete_checkout()
+    .id(id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn complete_checkout(&self) -> builder::CompleteCheckout<'_> {
+        builder::CompleteCheckout::new(self)
+    }
+    /**After the customer acted on `requires_action` (3-D Secure): the gateway is asked
+again and the completion goes on — 201 with the order, 402 `payment_declined`
+if the challenge failed, 200 `requires_action` while it is still open
+
+Sends a `POST` request to `/v1/checkouts/{id}/confirm`
+
+```ignore
+let response = client.confirm_checkout()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn confirm_checkout(&self) -> builder::ConfirmCheckout<'_> {
+        builder::ConfirmCheckout::new(self)
+    }
     /**The shipping methods offered for the checkout's shipping address, priced for its
 cart, cheapest first
 
@@ -14917,6 +16704,139 @@ let response = client.list_checkout_shipping_methods()
         &self,
     ) -> builder::ListCheckoutShippingMethods<'_> {
         builder::ListCheckoutShippingMethods::new(self)
+    }
+    /**The signed-in customer's orders, newest first; `status` narrows them
+
+Sends a `GET` request to `/v1/orders`
+
+Arguments:
+- `cursor`
+- `limit`: 1–100, default 20.
+- `status`
+```ignore
+let response = client.list_my_orders()
+    .cursor(cursor)
+    .limit(limit)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_my_orders(&self) -> builder::ListMyOrders<'_> {
+        builder::ListMyOrders::new(self)
+    }
+    /**One of the signed-in customer's orders, with its history; anyone else's is 404
+
+Sends a `GET` request to `/v1/orders/{id}`
+
+```ignore
+let response = client.get_order()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_order(&self) -> builder::GetOrder<'_> {
+        builder::GetOrder::new(self)
+    }
+    /**Every order, newest first; `status` and `customer_id` narrow them. Needs
+`orders:read`
+
+Sends a `GET` request to `/v1/admin/orders`
+
+Arguments:
+- `cursor`
+- `customer_id`
+- `limit`: 1–100, default 20.
+- `status`
+```ignore
+let response = client.list_orders()
+    .cursor(cursor)
+    .customer_id(customer_id)
+    .limit(limit)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_orders(&self) -> builder::ListOrders<'_> {
+        builder::ListOrders::new(self)
+    }
+    /**Any order, with its history. Needs `orders:read`
+
+Sends a `GET` request to `/v1/admin/orders/{id}`
+
+```ignore
+let response = client.admin_get_order()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn admin_get_order(&self) -> builder::AdminGetOrder<'_> {
+        builder::AdminGetOrder::new(self)
+    }
+    /**Ships a paid order (all of it), with the carrier's tracking number. 409
+`illegal_transition` unless it is paid. Needs `orders:write`
+
+Sends a `POST` request to `/v1/admin/orders/{id}/fulfillments`
+
+```ignore
+let response = client.fulfill_order()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn fulfill_order(&self) -> builder::FulfillOrder<'_> {
+        builder::FulfillOrder::new(self)
+    }
+    /**Records that a fulfilled order arrived (`OrderCompleted` goes out). 409
+`illegal_transition` unless it is fulfilled. Needs `orders:write`
+
+Sends a `POST` request to `/v1/admin/orders/{id}/delivered`
+
+```ignore
+let response = client.deliver_order()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn deliver_order(&self) -> builder::DeliverOrder<'_> {
+        builder::DeliverOrder::new(self)
+    }
+    /**Payments, newest first, each with its transactions; filter by `checkout_id`,
+`order_id` or `status`. Needs `payments:read`
+
+Sends a `GET` request to `/v1/admin/payments`
+
+Arguments:
+- `checkout_id`
+- `cursor`
+- `limit`: 1–100, default 20.
+- `order_id`
+- `status`
+```ignore
+let response = client.list_payments()
+    .checkout_id(checkout_id)
+    .cursor(cursor)
+    .limit(limit)
+    .order_id(order_id)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_payments(&self) -> builder::ListPayments<'_> {
+        builder::ListPayments::new(self)
+    }
+    /**One payment with its transactions. Needs `payments:read`
+
+Sends a `GET` request to `/v1/admin/payments/{id}`
+
+```ignore
+let response = client.get_payment()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_payment(&self) -> builder::GetPayment<'_> {
+        builder::GetPayment::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -22854,6 +24774,226 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::complete_checkout`]
+
+[`Client::complete_checkout`]: super::Client::complete_checkout*/
+    #[derive(Debug, Clone)]
+    pub struct CompleteCheckout<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        idempotency_key: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::CompleteCheckoutRequest, String>,
+    }
+    impl<'a> CompleteCheckout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompleteCheckoutRequest>,
+            <V as std::convert::TryInto<
+                types::CompleteCheckoutRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CompleteCheckoutRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompleteCheckoutRequest,
+            ) -> types::builder::CompleteCheckoutRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/checkouts/{id}/complete`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CheckoutCompletion>, Error<types::Problem>> {
+            let Self { client, id, idempotency_key, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompleteCheckoutRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/checkouts/{}/complete", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("Idempotency-Key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "complete_checkout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::confirm_checkout`]
+
+[`Client::confirm_checkout`]: super::Client::confirm_checkout*/
+    #[derive(Debug, Clone)]
+    pub struct ConfirmCheckout<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ConfirmCheckout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/checkouts/{id}/confirm`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CheckoutCompletion>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/checkouts/{}/confirm", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "confirm_checkout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_checkout_shipping_methods`]
 
 [`Client::list_checkout_shipping_methods`]: super::Client::list_checkout_shipping_methods*/
@@ -22914,6 +25054,835 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_checkout_shipping_methods",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_my_orders`]
+
+[`Client::list_my_orders`]: super::Client::list_my_orders*/
+    #[derive(Debug, Clone)]
+    pub struct ListMyOrders<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListMyOrders<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/orders`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/orders", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_my_orders",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_order`]
+
+[`Client::get_order`]: super::Client::get_order*/
+    #[derive(Debug, Clone)]
+    pub struct GetOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/orders/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/orders/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_orders`]
+
+[`Client::list_orders`]: super::Client::list_orders*/
+    #[derive(Debug, Clone)]
+    pub struct ListOrders<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListOrders<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                customer_id: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/orders`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderPage>, Error<types::Problem>> {
+            let Self { client, cursor, customer_id, limit, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/orders", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_orders",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::admin_get_order`]
+
+[`Client::admin_get_order`]: super::Client::admin_get_order*/
+    #[derive(Debug, Clone)]
+    pub struct AdminGetOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> AdminGetOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/orders/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "admin_get_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::fulfill_order`]
+
+[`Client::fulfill_order`]: super::Client::fulfill_order*/
+    #[derive(Debug, Clone)]
+    pub struct FulfillOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateFulfillmentRequest, String>,
+    }
+    impl<'a> FulfillOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateFulfillmentRequest>,
+            <V as std::convert::TryInto<
+                types::CreateFulfillmentRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateFulfillmentRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateFulfillmentRequest,
+            ) -> types::builder::CreateFulfillmentRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/orders/{id}/fulfillments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateFulfillmentRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}/fulfillments", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fulfill_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::deliver_order`]
+
+[`Client::deliver_order`]: super::Client::deliver_order*/
+    #[derive(Debug, Clone)]
+    pub struct DeliverOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeliverOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/orders/{id}/delivered`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}/delivered", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deliver_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_payments`]
+
+[`Client::list_payments`]: super::Client::list_payments*/
+    #[derive(Debug, Clone)]
+    pub struct ListPayments<'a> {
+        client: &'a super::Client,
+        checkout_id: Result<Option<::std::string::String>, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        order_id: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListPayments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                checkout_id: Ok(None),
+                cursor: Ok(None),
+                limit: Ok(None),
+                order_id: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn checkout_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.checkout_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checkout_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn order_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.order_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for order_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/payments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentPage>, Error<types::Problem>> {
+            let Self { client, checkout_id, cursor, limit, order_id, status } = self;
+            let checkout_id = checkout_id.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/payments", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("checkout_id", &checkout_id))
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("order_id", &order_id))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_payments",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_payment`]
+
+[`Client::get_payment`]: super::Client::get_payment*/
+    #[derive(Debug, Clone)]
+    pub struct GetPayment<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/payments/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payment>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/payments/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_payment",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -975,6 +975,21 @@ impl CartService {
         })
     }
 
+    /// Closes a cart whose checkout became an order: it and its lines are gone (its
+    /// watchers' streams end), so the customer's next `POST /v1/carts` starts afresh.
+    /// Closing a closed cart is fine.
+    pub async fn close(&self, id: &str) -> Result<(), CartError> {
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                store::delete_cart(conn, id).await?;
+                Ok::<_, CartError>(())
+            })
+            .await?;
+        self.changed(id).await;
+        tracing::info!(cart_id = %id, "cart closed by its order");
+        Ok(())
+    }
+
     /// Deletes expired carts; returns how many.
     pub async fn sweep_expired(&self) -> Result<usize, CartError> {
         let mut deleted = 0;

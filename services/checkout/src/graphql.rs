@@ -1,11 +1,45 @@
-//! Checkout's GraphQL part: `checkout(id)`, `createCheckout`, `updateCheckout`, over the
-//! same use cases as `/v1/checkouts`.
+//! Checkout's GraphQL part: `checkout(id)`, `createCheckout`, `updateCheckout`,
+//! `completeCheckout`, `confirmCheckout`, over the same use cases as `/v1/checkouts`.
 
 use async_graphql::{Context, Json, Object, SimpleObject};
 use weft_kernel::PostalAddress;
 
+use weft_orders::graphql::OrderObject;
+
 use crate::error::CheckoutError;
-use crate::service::{Checkout, CheckoutPatch, CheckoutService};
+use crate::service::{Checkout, CheckoutPatch, CheckoutService, Completed, PaymentChoice};
+
+/// What completing answered: `completed` with the order, or `requires_action` with the
+/// gateway's next action (3-D Secure), after which `confirmCheckout` goes on.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CheckoutCompletionObject {
+    pub status: String,
+    pub order: Option<OrderObject>,
+    pub payment_id: Option<String>,
+    pub next_action: Option<Json<serde_json::Value>>,
+}
+
+impl From<Completed> for CheckoutCompletionObject {
+    fn from(c: Completed) -> Self {
+        match c {
+            Completed::Order(order) => Self {
+                status: "completed".to_owned(),
+                order: Some((*order).into()),
+                payment_id: None,
+                next_action: None,
+            },
+            Completed::RequiresAction {
+                payment_id,
+                next_action,
+            } => Self {
+                status: "requires_action".to_owned(),
+                order: None,
+                payment_id: Some(payment_id),
+                next_action: Some(Json(next_action)),
+            },
+        }
+    }
+}
 
 /// A checkout with its summary in minor units of `currency`.
 #[derive(Debug, Clone, SimpleObject)]
@@ -15,6 +49,8 @@ pub struct CheckoutObject {
     pub cart_id: String,
     pub email: Option<String>,
     pub status: String,
+    /// The order it became, once completed.
+    pub order_id: Option<String>,
     pub currency: String,
     pub shipping_address: Option<Json<PostalAddress>>,
     pub billing_address: Option<Json<PostalAddress>>,
@@ -35,6 +71,7 @@ impl From<Checkout> for CheckoutObject {
             cart_id: c.cart_id,
             email: c.email,
             status: c.status,
+            order_id: c.order_id,
             currency: c.summary.currency.clone(),
             shipping_address: c.shipping_address.map(Json),
             billing_address: c.billing_address.map(Json),
@@ -110,6 +147,41 @@ impl CheckoutMutation {
         };
         Ok(svc
             .update(&id, weft_http::gql::user_id(ctx), patch)
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
+    }
+
+    /// Places the order, as `POST /v1/checkouts/{id}/complete`. Retrying is safe: a
+    /// checkout makes one order, and a completed one answers it.
+    async fn complete_checkout(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        provider: String,
+        token: String,
+    ) -> async_graphql::Result<CheckoutCompletionObject> {
+        let svc = ctx.data::<CheckoutService>()?;
+        Ok(svc
+            .complete(
+                &id,
+                weft_http::gql::user_id(ctx),
+                PaymentChoice { provider, token },
+            )
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
+    }
+
+    /// After the customer acted on `requires_action`, as `POST /v1/checkouts/{id}/confirm`.
+    async fn confirm_checkout(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<CheckoutCompletionObject> {
+        let svc = ctx.data::<CheckoutService>()?;
+        Ok(svc
+            .confirm(&id, weft_http::gql::user_id(ctx))
             .await
             .map_err(weft_http::gql::error)?
             .into())

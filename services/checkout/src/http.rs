@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -12,7 +12,12 @@ use serde::Deserialize;
 use weft_http::{ApiResult, JsonBody, authz};
 use weft_kernel::PostalAddress;
 
-use crate::service::{CartSummary, Checkout, CheckoutPatch, CheckoutService, ShippingChoice};
+use weft_kernel::ErrorKind;
+use weft_orders::http::OrderDto;
+
+use crate::service::{
+    CartSummary, Checkout, CheckoutPatch, CheckoutService, Completed, PaymentChoice, ShippingChoice,
+};
 
 #[derive(Tags)]
 enum Tag {
@@ -96,6 +101,8 @@ pub struct CheckoutDto {
     pub shipping_method_id: Option<String>,
     /// `open` or `completed`.
     pub status: String,
+    /// `ord_…`: the order it became, once completed.
+    pub order_id: Option<String>,
     pub currency: String,
     pub summary: CheckoutSummaryDto,
     /// What is still needed before completing: `email`, `shipping_address`,
@@ -118,6 +125,7 @@ impl From<Checkout> for CheckoutDto {
             shipping_address: c.shipping_address,
             billing_address: c.billing_address,
             status: c.status,
+            order_id: c.order_id,
             missing: c.missing,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -159,6 +167,71 @@ pub struct CheckoutShippingMethod {
 #[derive(Debug, Clone, Object)]
 pub struct CheckoutShippingMethodList {
     pub data: Vec<CheckoutShippingMethod>,
+}
+
+/// How the customer pays: never card data, only the provider's token for it.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// `test` (the embedded default) or `stripe` where configured.
+    pub provider: String,
+    /// The provider's token: `tok_visa`, `tok_chargeDeclined`, `tok_insufficientFunds`,
+    /// `tok_threeDSecureRequired` on `test`; a PaymentMethod id (`pm_…`) on Stripe.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteCheckoutRequest {
+    pub payment: PaymentInput,
+}
+
+/// What completing a checkout answered: `completed` with the order (201), or
+/// `requires_action` (200) with what the customer must do (3-D Secure) before
+/// `POST /v1/checkouts/{id}/confirm`.
+#[derive(Debug, Clone, Object)]
+pub struct CheckoutCompletion {
+    /// `completed` or `requires_action`.
+    pub status: String,
+    /// The order, paid, when `completed`.
+    pub order: Option<OrderDto>,
+    /// `pay_…`: the payment waiting for the customer, when `requires_action`.
+    pub payment_id: Option<String>,
+    /// The gateway's next action (Stripe's shape: `{type: "redirect_to_url",
+    /// redirect_to_url: {url}}`), when `requires_action`.
+    pub next_action: Option<serde_json::Value>,
+}
+
+#[derive(ApiResponse)]
+pub enum CompletionResponse {
+    /// The order was placed and paid.
+    #[oai(status = 201)]
+    Completed(Json<CheckoutCompletion>),
+    /// The customer must act first (3-D Secure), then confirm.
+    #[oai(status = 200)]
+    RequiresAction(Json<CheckoutCompletion>),
+}
+
+impl From<Completed> for CompletionResponse {
+    fn from(c: Completed) -> Self {
+        match c {
+            Completed::Order(order) => Self::Completed(Json(CheckoutCompletion {
+                status: "completed".to_owned(),
+                order: Some((*order).into()),
+                payment_id: None,
+                next_action: None,
+            })),
+            Completed::RequiresAction {
+                payment_id,
+                next_action,
+            } => Self::RequiresAction(Json(CheckoutCompletion {
+                status: "requires_action".to_owned(),
+                order: None,
+                payment_id: Some(payment_id),
+                next_action: Some(next_action),
+            })),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -233,6 +306,67 @@ impl CheckoutApi {
         Ok(Json(
             svc.update(&id.0, authz::user_id(req), patch).await?.into(),
         ))
+    }
+
+    /// Places the order: stock is held, the payment authorized, the order made, the
+    /// payment captured, the stock committed and the cart closed — a saga whose every
+    /// step is undone on failure. Needs an `Idempotency-Key` (400
+    /// `idempotency_key_required` without one): a retry answers the first result.
+    /// 201 `completed` with the order; 402 `payment_declined` (the stock is released,
+    /// the cart kept: complete again with another card); 409 `out_of_stock` (nothing
+    /// charged); 422 for a missing e-mail, address or shipping method; 409
+    /// `checkout_in_progress` while another request completes it; 200
+    /// `requires_action` for 3-D Secure, then `POST /v1/checkouts/{id}/confirm`.
+    #[oai(
+        path = "/v1/checkouts/:id/complete",
+        method = "post",
+        operation_id = "complete_checkout",
+        tag = "Tag::Checkout"
+    )]
+    async fn complete(
+        &self,
+        svc: Data<&CheckoutService>,
+        req: &Request,
+        id: Path<String>,
+        /// Required: the same key on every retry of this completion (kept 24 h).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CompleteCheckoutRequest>,
+    ) -> ApiResult<CompletionResponse> {
+        // The idempotency layer in front has already made this run once per key.
+        if idempotency_key.0.is_none() {
+            return Err(weft_http::ApiError::new(
+                ErrorKind::BadRequest,
+                "idempotency_key_required",
+                "Completing a checkout charges a card: send an Idempotency-Key header, and the same one on every retry.",
+            ));
+        }
+        let payment = PaymentChoice {
+            provider: body.0.payment.provider,
+            token: body.0.payment.token,
+        };
+        Ok(svc
+            .complete(&id.0, authz::user_id(req), payment)
+            .await?
+            .into())
+    }
+
+    /// After the customer acted on `requires_action` (3-D Secure): the gateway is asked
+    /// again and the completion goes on — 201 with the order, 402 `payment_declined`
+    /// if the challenge failed, 200 `requires_action` while it is still open.
+    #[oai(
+        path = "/v1/checkouts/:id/confirm",
+        method = "post",
+        operation_id = "confirm_checkout",
+        tag = "Tag::Checkout"
+    )]
+    async fn confirm(
+        &self,
+        svc: Data<&CheckoutService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<CompletionResponse> {
+        Ok(svc.confirm(&id.0, authz::user_id(req)).await?.into())
     }
 
     /// The shipping methods offered for the checkout's shipping address, priced for its

@@ -3,17 +3,23 @@
 //! address book validates them) and the shipping method; its summary is the cart priced
 //! for that destination — every total computed by the cart service, never here.
 //!
-//! Tables owned: `checkout_checkouts`.
-//! Talks to: carts, through the [`service::Carts`] port (in-process embedded).
+//! Completing it is a saga ([`saga`]): stock held, payment authorized, order made,
+//! payment captured, stock committed, cart closed — every step undone on failure, and a
+//! run a crash interrupted resumed or compensated at the next start.
+//!
+//! Tables owned: `checkout_checkouts` (and its runs in the shared `platform_sagas`).
+//! Talks to: carts, inventory, payments and orders through the [`ports`] (in-process
+//! embedded).
 //! Invariants: a checkout belongs to its cart's owner (a guest checkout to whoever holds
-//! its id); the cart's destination follows the checkout's shipping address.
-//! Completion — the saga that reserves stock, authorizes payment and creates the order —
-//! is the next step of issue 7.
+//! its id); the cart's destination follows the checkout's shipping address; one attempt
+//! runs at a time, and a checkout makes at most one order.
 
 pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ports;
+pub mod saga;
 pub mod service;
 mod store;
 
@@ -32,6 +38,6 @@ pub static MIGRATIONS: MigrationSet = MigrationSet {
 
 pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "checkout",
-    description: "Checkouts: e-mail, addresses, shipping method, summary.",
+    description: "Checkouts: e-mail, addresses, shipping method, summary, completion.",
     migrations: &[&MIGRATIONS],
 };

@@ -4,16 +4,21 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Email, FieldError, PostalAddress};
+use weft_orders::Order;
+use weft_orders::domain::OrderId;
+use weft_saga::{Outcome, Saga, SagaError};
 use weft_storage::{Db, DbConn};
 
 use crate::domain::{CheckoutId, CheckoutStatus};
-use crate::error::CheckoutError;
+use crate::error::{CheckoutError, known_code};
+use crate::saga::{Completion, Ports, SagaSettings};
 use crate::store::{self, CheckoutRow};
 
 /// A cart line, as the summary shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryLine {
     pub variant_id: String,
     pub title: String,
@@ -26,7 +31,7 @@ pub struct SummaryLine {
 }
 
 /// A cart priced now, as checkout needs it (from the cart service).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartSummary {
     pub cart_id: String,
     pub customer_id: Option<String>,
@@ -83,6 +88,8 @@ pub struct Checkout {
     /// The shipping address when none was given.
     pub billing_address: Option<PostalAddress>,
     pub status: String,
+    /// The order it became, once completed.
+    pub order_id: Option<String>,
     pub summary: CartSummary,
     /// What is still needed before it can be completed (`email`, `shipping_address`,
     /// `shipping_method_id`); empty when ready.
@@ -101,12 +108,42 @@ pub struct CheckoutPatch {
     pub shipping_method_id: Option<Option<String>>,
 }
 
+/// How the customer pays: a provider this process knows and that provider's token.
+#[derive(Debug, Clone)]
+pub struct PaymentChoice {
+    pub provider: String,
+    pub token: String,
+}
+
+/// What completing answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completed {
+    /// The order, paid.
+    Order(Box<Order>),
+    /// The customer must act (3-D Secure), then confirm.
+    RequiresAction {
+        payment_id: String,
+        next_action: serde_json::Value,
+    },
+}
+
 /// The checkout service of this process.
 #[derive(Clone)]
 pub struct CheckoutService {
     db: Db,
     carts: Arc<dyn Carts>,
+    ports: Ports,
+    saga: Arc<Saga<Completion>>,
     clock: Clock,
+}
+
+/// The saga run of a checkout's `n`-th attempt: the checkout id itself for the first.
+fn attempt_id(checkout_id: &str, n: i32) -> String {
+    if n <= 1 {
+        checkout_id.to_owned()
+    } else {
+        format!("{checkout_id}.{n}")
+    }
 }
 
 impl std::fmt::Debug for CheckoutService {
@@ -125,8 +162,25 @@ fn to_json(address: &PostalAddress) -> String {
 }
 
 impl CheckoutService {
-    pub fn new(db: Db, carts: Arc<dyn Carts>, clock: Clock) -> Self {
-        Self { db, carts, clock }
+    pub fn new(db: Db, ports: Ports, clock: Clock, settings: &SagaSettings) -> Self {
+        let saga = Arc::new(crate::saga::completion(
+            db.clone(),
+            clock.clone(),
+            &ports,
+            settings,
+        ));
+        Self {
+            db,
+            carts: Arc::clone(&ports.carts),
+            ports,
+            saga,
+            clock,
+        }
+    }
+
+    /// The completion saga, for the process to run its recovery.
+    pub fn saga(&self) -> Arc<Saga<Completion>> {
+        Arc::clone(&self.saga)
     }
 
     fn now(&self) -> NaiveDateTime {
@@ -146,6 +200,20 @@ impl CheckoutService {
         }
     }
 
+    /// The summary of a checkout: as bought once completed, else its cart priced now.
+    async fn summary_of(&self, row: &CheckoutRow) -> Result<CartSummary, CheckoutError> {
+        if let Some(bought) = row
+            .summary
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+        {
+            return Ok(bought);
+        }
+        self.carts
+            .cart(&row.cart_id, row.customer_id.as_deref())
+            .await
+    }
+
     fn view(row: CheckoutRow, summary: CartSummary) -> Checkout {
         let shipping_address = address(row.shipping_address.as_deref());
         let billing_address =
@@ -157,10 +225,11 @@ impl CheckoutService {
         if shipping_address.is_none() {
             missing.push("shipping_address".to_owned());
         }
-        if summary.shipping_method_id.is_none() {
+        if summary.shipping_method_id.is_none() && row.order_id.is_none() {
             missing.push("shipping_method_id".to_owned());
         }
         Checkout {
+            order_id: row.order_id,
             id: row.id,
             cart_id: row.cart_id,
             customer_id: row.customer_id,
@@ -201,6 +270,9 @@ impl CheckoutService {
             status: CheckoutStatus::Open.as_str().to_owned(),
             created_at: now,
             updated_at: now,
+            attempt: 0,
+            order_id: None,
+            summary: None,
         };
         self.db
             .transaction(async |conn: &mut DbConn| {
@@ -213,10 +285,7 @@ impl CheckoutService {
 
     pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Checkout, CheckoutError> {
         let row = self.owned(id, who).await?;
-        let summary = self
-            .carts
-            .cart(&row.cart_id, row.customer_id.as_deref())
-            .await?;
+        let summary = self.summary_of(&row).await?;
         Ok(Self::view(row, summary))
     }
 
@@ -298,8 +367,194 @@ impl CheckoutService {
         who: Option<&str>,
     ) -> Result<Vec<ShippingChoice>, CheckoutError> {
         let row = self.owned(id, who).await?;
+        if row.status != CheckoutStatus::Open.as_str() {
+            return Err(CheckoutError::Completed);
+        }
         self.carts
             .shipping_options(&row.cart_id, row.customer_id.as_deref())
             .await
+    }
+
+    /// Completes the checkout: the saga runs (stock held, payment authorized, order
+    /// made, payment captured, stock committed, cart closed) and its outcome is the
+    /// answer. A completed checkout answers its order; a suspended one (3-D Secure) runs
+    /// its waiting step again; one whose last attempt was undone starts a new attempt
+    /// (another card after a decline). Requests racing for one checkout run one attempt:
+    /// the others get 409 `checkout_in_progress`.
+    #[tracing::instrument(skip_all, fields(checkout_id = %id))]
+    pub async fn complete(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        payment: PaymentChoice,
+    ) -> Result<Completed, CheckoutError> {
+        let mut errors = Vec::new();
+        let provider = payment.provider.trim().to_lowercase();
+        let providers = self.ports.payments.providers();
+        if !providers.contains(&provider.as_str()) {
+            errors.push(FieldError::new(
+                "payment.provider",
+                format!("must be one of: {}", providers.join(", ")),
+            ));
+        }
+        let token = payment.token.trim().to_owned();
+        if token.is_empty() || token.len() > 255 {
+            errors.push(FieldError::new(
+                "payment.token",
+                "must be the payment provider's token (1–255 characters); card numbers never reach Weft",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(CheckoutError::Invalid(errors));
+        }
+        loop {
+            let row = self.owned(id, who).await?;
+            if let Some(order_id) = &row.order_id {
+                return self.order(order_id).await;
+            }
+            if row.attempt > 0 {
+                match self.saga.resume(&attempt_id(id, row.attempt)).await {
+                    Ok(Outcome::Compensated { .. }) => {}
+                    Ok(outcome) => return self.answer(outcome).await,
+                    // The attempt was claimed and its run is not written yet.
+                    Err(SagaError::NotFound(_)) => return Err(CheckoutError::InProgress),
+                    Err(e) => return Err(saga_error(e)),
+                }
+            }
+            let context = Self::context(&row, &provider, &token)?;
+            let claimed = self
+                .db
+                .transaction(async |conn: &mut DbConn| {
+                    Ok::<_, CheckoutError>(
+                        store::next_attempt(conn, id, row.attempt, self.now()).await?,
+                    )
+                })
+                .await?;
+            if !claimed {
+                // Another request moved the checkout on first: answer for its attempt.
+                continue;
+            }
+            tracing::info!(attempt = %context.attempt, "checkout completion started");
+            let outcome = self
+                .saga
+                .start(&context.attempt.clone(), context)
+                .await
+                .map_err(saga_error)?;
+            return self.answer(outcome).await;
+        }
+    }
+
+    /// After the customer acted on a `requires_action` answer: the gateway is asked
+    /// again and the waiting completion goes on.
+    #[tracing::instrument(skip_all, fields(checkout_id = %id))]
+    pub async fn confirm(&self, id: &str, who: Option<&str>) -> Result<Completed, CheckoutError> {
+        let row = self.owned(id, who).await?;
+        if let Some(order_id) = &row.order_id {
+            return self.order(order_id).await;
+        }
+        if row.attempt == 0 {
+            return Err(CheckoutError::Refused {
+                code: "checkout_not_started",
+                message: "complete the checkout first".into(),
+            });
+        }
+        let attempt = attempt_id(id, row.attempt);
+        match self.ports.payments.confirm(&attempt).await {
+            // A refusal (declined at the challenge) is what the waiting step finds next.
+            Ok(()) | Err(crate::ports::PortError::Refused { .. }) => {}
+            Err(crate::ports::PortError::Transient(m)) => return Err(CheckoutError::Upstream(m)),
+        }
+        let outcome = self.saga.resume(&attempt).await.map_err(saga_error)?;
+        self.answer(outcome).await
+    }
+
+    fn context(
+        row: &CheckoutRow,
+        provider: &str,
+        token: &str,
+    ) -> Result<Completion, CheckoutError> {
+        let shipping_address = address(row.shipping_address.as_deref());
+        let mut errors = Vec::new();
+        if row.email.is_none() {
+            errors.push(FieldError::new("email", "is required before completing"));
+        }
+        if shipping_address.is_none() {
+            errors.push(FieldError::new(
+                "shipping_address",
+                "is required before completing",
+            ));
+        }
+        let (Some(email), Some(shipping_address)) = (row.email.clone(), shipping_address) else {
+            return Err(CheckoutError::Invalid(errors));
+        };
+        let billing_address =
+            address(row.billing_address.as_deref()).unwrap_or_else(|| shipping_address.clone());
+        Ok(Completion {
+            checkout_id: row.id.clone(),
+            attempt: attempt_id(&row.id, row.attempt + 1),
+            order_id: OrderId::generate().to_string(),
+            cart_id: row.cart_id.clone(),
+            customer_id: row.customer_id.clone(),
+            email,
+            shipping_address,
+            billing_address,
+            provider: provider.to_owned(),
+            token: token.to_owned(),
+            summary: None,
+            payment_id: None,
+        })
+    }
+
+    async fn order(&self, order_id: &str) -> Result<Completed, CheckoutError> {
+        let order = self
+            .ports
+            .orders
+            .get(order_id)
+            .await
+            .map_err(|e| CheckoutError::Upstream(e.to_string()))?;
+        Ok(Completed::Order(Box::new(order)))
+    }
+
+    /// The client's answer for where a run ended up.
+    async fn answer(&self, outcome: Outcome<Completion>) -> Result<Completed, CheckoutError> {
+        match outcome {
+            Outcome::Completed(cx) => self.order(&cx.order_id).await,
+            Outcome::Suspended { detail, .. } => Ok(Completed::RequiresAction {
+                payment_id: detail["payment_id"].as_str().unwrap_or_default().to_owned(),
+                next_action: detail["next_action"].clone(),
+            }),
+            Outcome::Busy => Err(CheckoutError::InProgress),
+            Outcome::Stuck { failure, .. } => Err(CheckoutError::NeedsAttention(failure.message)),
+            Outcome::Compensated { failure, .. } => Err(match failure.code.as_str() {
+                "out_of_stock" => CheckoutError::OutOfStock(failure.message),
+                "payment_declined" => {
+                    let (code, message) = failure
+                        .message
+                        .split_once(": ")
+                        .map_or(("card_declined", failure.message.as_str()), |(c, m)| (c, m));
+                    CheckoutError::PaymentDeclined {
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                    }
+                }
+                "payment_failed" => CheckoutError::PaymentFailed(failure.message),
+                "checkout_incomplete" => CheckoutError::Invalid(vec![FieldError::new(
+                    "shipping_method_id",
+                    failure.message,
+                )]),
+                "unavailable" => CheckoutError::Upstream(failure.message),
+                code => CheckoutError::Refused {
+                    code: known_code(code),
+                    message: failure.message,
+                },
+            }),
+        }
+    }
+}
+
+fn saga_error(e: SagaError) -> CheckoutError {
+    match e {
+        SagaError::Storage(e) => CheckoutError::Storage(e),
+        other => CheckoutError::NeedsAttention(other.to_string()),
     }
 }

@@ -612,67 +612,136 @@ impl InventoryService {
         }
         let now = self.now();
         let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or_default();
-        let quantity = input.quantity;
         let row = self
             .db
             .transaction(async |conn: &mut DbConn| {
-                store::lock_item(conn, &variant_id).await?;
-                // A retried reservation (a saga step run again) is the one it made.
-                if let Some(held) =
-                    store::active_reservation_of(conn, &variant_id, &reference).await?
-                {
-                    if held.quantity != quantity {
-                        return Err(InventoryError::field(
-                            "reference",
-                            "already holds this variant in another quantity: release it first",
-                        ));
-                    }
-                    return Ok(held);
-                }
-                let item = store::find_item(conn, &variant_id).await?;
-                let backorder = item.as_ref().is_some_and(|i| i.allow_backorder);
-                let levels = store::levels_of(conn, std::slice::from_ref(&variant_id)).await?;
-                // Most available first: the single location that can cover the line.
-                let mut chosen = None;
-                for level in &levels {
-                    let guard = (!backorder).then_some(quantity);
-                    if store::adjust_level(
-                        conn,
-                        &variant_id,
-                        &level.location_id,
-                        0,
-                        quantity,
-                        guard,
-                        now,
-                    )
-                    .await?
-                    {
-                        chosen = Some(level.location_id.clone());
-                        break;
-                    }
-                }
-                let Some(location_id) = chosen else {
-                    let available = levels.iter().map(|l| l.on_hand - l.reserved).sum();
-                    return Err(InventoryError::OutOfStock { available });
-                };
-                let row = ReservationRow {
-                    id: ReservationId::generate().to_string(),
-                    variant_id: variant_id.clone(),
-                    location_id,
-                    quantity,
-                    reference: reference.clone(),
-                    status: ReservationStatus::Active.as_str().to_owned(),
+                self.hold(
+                    conn,
+                    &variant_id,
+                    input.quantity,
+                    &reference,
                     expires_at,
-                    created_at: now,
-                    updated_at: now,
-                };
-                store::insert_reservation(conn, &row).await?;
-                self.settle(conn, &variant_id, now).await?;
-                Ok(row)
+                    now,
+                )
+                .await
             })
             .await?;
         self.bus.wake();
         Ok(reservation(row))
+    }
+
+    /// Holds every line for `reference`, all or none, in one transaction (variants locked
+    /// in id order, so two checkouts of the same variants cannot deadlock). A line that
+    /// cannot be covered answers `out_of_stock` and nothing is held. Asking again for
+    /// the same reference answers the reservations it holds.
+    pub async fn reserve_all(
+        &self,
+        lines: &[(String, i64)],
+        reference: &str,
+        ttl: Option<Duration>,
+    ) -> Result<Vec<Reservation>, InventoryError> {
+        let mut lines: Vec<(String, i64)> = lines.to_vec();
+        lines.sort();
+        let reference = reference.trim().to_owned();
+        let mut errors = Vec::new();
+        if reference.is_empty() || reference.len() > 200 {
+            errors.push(FieldError::new("reference", "must be 1–200 characters"));
+        }
+        for (i, (variant_id, quantity)) in lines.iter().enumerate() {
+            if parse_variant_id(&format!("lines[{i}].variant_id"), variant_id).is_err() {
+                return Err(InventoryError::VariantNotFound);
+            }
+            if let Err(e) = parse_units(&format!("lines[{i}].quantity"), *quantity, true) {
+                errors.push(e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(InventoryError::Invalid(errors));
+        }
+        let ttl = ttl.unwrap_or(self.reservation_ttl).min(MAX_TTL);
+        let now = self.now();
+        let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or_default();
+        let rows = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                let mut held = Vec::with_capacity(lines.len());
+                for (variant_id, quantity) in &lines {
+                    held.push(
+                        self.hold(conn, variant_id, *quantity, &reference, expires_at, now)
+                            .await?,
+                    );
+                }
+                Ok::<_, InventoryError>(held)
+            })
+            .await?;
+        self.bus.wake();
+        Ok(rows.into_iter().map(reservation).collect())
+    }
+
+    /// Holds `quantity` of `variant_id` for `reference` inside `conn`'s transaction, at
+    /// the location with the most available; `out_of_stock` when none can cover it.
+    async fn hold(
+        &self,
+        conn: &mut DbConn,
+        variant_id: &str,
+        quantity: i64,
+        reference: &str,
+        expires_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> Result<ReservationRow, InventoryError> {
+        let variant_id = variant_id.to_owned();
+        let reference = reference.to_owned();
+        store::lock_item(conn, &variant_id).await?;
+        // A retried reservation (a saga step run again) is the one it made.
+        if let Some(held) = store::active_reservation_of(conn, &variant_id, &reference).await? {
+            if held.quantity != quantity {
+                return Err(InventoryError::field(
+                    "reference",
+                    "already holds this variant in another quantity: release it first",
+                ));
+            }
+            return Ok(held);
+        }
+        let item = store::find_item(conn, &variant_id).await?;
+        let backorder = item.as_ref().is_some_and(|i| i.allow_backorder);
+        let levels = store::levels_of(conn, std::slice::from_ref(&variant_id)).await?;
+        // Most available first: the single location that can cover the line.
+        let mut chosen = None;
+        for level in &levels {
+            let guard = (!backorder).then_some(quantity);
+            if store::adjust_level(
+                conn,
+                &variant_id,
+                &level.location_id,
+                0,
+                quantity,
+                guard,
+                now,
+            )
+            .await?
+            {
+                chosen = Some(level.location_id.clone());
+                break;
+            }
+        }
+        let Some(location_id) = chosen else {
+            let available = levels.iter().map(|l| l.on_hand - l.reserved).sum();
+            return Err(InventoryError::OutOfStock { available });
+        };
+        let row = ReservationRow {
+            id: ReservationId::generate().to_string(),
+            variant_id: variant_id.clone(),
+            location_id,
+            quantity,
+            reference: reference.clone(),
+            status: ReservationStatus::Active.as_str().to_owned(),
+            expires_at,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert_reservation(conn, &row).await?;
+        self.settle(conn, &variant_id, now).await?;
+        Ok(row)
     }
 
     pub async fn reservation(&self, id: &str) -> Result<Reservation, InventoryError> {
@@ -691,6 +760,110 @@ impl InventoryService {
     /// The sale happened: the held units leave the shelf.
     pub async fn commit(&self, id: &str) -> Result<Reservation, InventoryError> {
         self.finish(id, ReservationStatus::Committed).await
+    }
+
+    /// Gives back every unit `reference` still holds (its checkout failed); returns how
+    /// many reservations were released. Asking again releases nothing more.
+    pub async fn release_reference(&self, reference: &str) -> Result<usize, InventoryError> {
+        let now = self.now();
+        let released = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                let mut n = 0;
+                for row in store::reservations_by_reference(conn, reference).await? {
+                    if row.status != ReservationStatus::Active.as_str() {
+                        continue;
+                    }
+                    store::lock_item(conn, &row.variant_id).await?;
+                    if !store::finish_reservation(
+                        conn,
+                        &row.id,
+                        ReservationStatus::Released.as_str(),
+                        now,
+                    )
+                    .await?
+                    {
+                        continue;
+                    }
+                    store::adjust_level(
+                        conn,
+                        &row.variant_id,
+                        &row.location_id,
+                        0,
+                        -row.quantity,
+                        None,
+                        now,
+                    )
+                    .await?;
+                    self.settle(conn, &row.variant_id, now).await?;
+                    n += 1;
+                }
+                Ok::<_, InventoryError>(n)
+            })
+            .await?;
+        if released > 0 {
+            self.bus.wake();
+        }
+        Ok(released)
+    }
+
+    /// The sale of `lines` happened: the units `reference` holds leave the shelf, all in
+    /// one transaction. A line whose hold lapsed meanwhile (swept after its expiry) is
+    /// taken from what is available now, or nothing is committed and the answer is
+    /// `out_of_stock`. Asking again commits nothing twice.
+    pub async fn commit_reference(
+        &self,
+        reference: &str,
+        lines: &[(String, i64)],
+    ) -> Result<Vec<Reservation>, InventoryError> {
+        let mut lines: Vec<(String, i64)> = lines.to_vec();
+        lines.sort();
+        let now = self.now();
+        let committed = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                let existing = store::reservations_by_reference(conn, reference).await?;
+                let mut out = Vec::with_capacity(lines.len());
+                for (variant_id, quantity) in &lines {
+                    let mine = || existing.iter().filter(|r| &r.variant_id == variant_id);
+                    if let Some(done) =
+                        mine().find(|r| r.status == ReservationStatus::Committed.as_str())
+                    {
+                        out.push(done.clone());
+                        continue;
+                    }
+                    // Takes the active hold, or holds anew what is available now.
+                    let mut row = self
+                        .hold(conn, variant_id, *quantity, reference, now, now)
+                        .await?;
+                    store::finish_reservation(
+                        conn,
+                        &row.id,
+                        ReservationStatus::Committed.as_str(),
+                        now,
+                    )
+                    .await?;
+                    store::adjust_level(
+                        conn,
+                        variant_id,
+                        &row.location_id,
+                        -row.quantity,
+                        -row.quantity,
+                        None,
+                        now,
+                    )
+                    .await?;
+                    self.settle(conn, variant_id, now).await?;
+                    ReservationStatus::Committed
+                        .as_str()
+                        .clone_into(&mut row.status);
+                    out.push(row);
+                }
+                Ok::<_, InventoryError>(out)
+            })
+            .await?;
+        self.bus.wake();
+        Ok(committed.into_iter().map(reservation).collect())
     }
 
     async fn finish(&self, id: &str, to: ReservationStatus) -> Result<Reservation, InventoryError> {

@@ -338,6 +338,19 @@ pub(crate) async fn active_reservation_of(
         .optional())?)
 }
 
+/// Every reservation `reference` made, of any status, in variant order.
+pub(crate) async fn reservations_by_reference(
+    conn: &mut DbConn,
+    reference: &str,
+) -> Result<Vec<ReservationRow>, StorageError> {
+    let reference = reference.to_owned();
+    Ok(db_run!(conn, c => reservations::table
+        .filter(reservations::reference.eq(reference.clone()))
+        .order((reservations::variant_id.asc(), reservations::id.asc()))
+        .load::<ReservationRow>(c)
+        .await)?)
+}
+
 /// Moves an active reservation to `status`; false when it was not active (any more).
 pub(crate) async fn finish_reservation(
     conn: &mut DbConn,

@@ -67,6 +67,8 @@ pub enum Transition {
     /// Shipped, with the carrier's tracking number.
     Fulfilled {
         tracking_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        carrier: Option<String>,
     },
     Delivered,
     /// Called off before fulfilment (stock goes back, the payment is voided or refunded).
@@ -163,6 +165,7 @@ mod tests {
         assert_eq!(paid.apply(S::Pending), Ok(S::Paid));
         let shipped = Transition::Fulfilled {
             tracking_number: Some("1Z999".into()),
+            carrier: Some("ups".into()),
         };
         assert_eq!(shipped.apply(S::Paid), Ok(S::Fulfilled));
         assert_eq!(Transition::Delivered.apply(S::Fulfilled), Ok(S::Delivered));
@@ -213,6 +216,7 @@ mod tests {
         assert!(Transition::Delivered.apply(S::Paid).is_err());
         let shipped = Transition::Fulfilled {
             tracking_number: None,
+            carrier: None,
         };
         assert!(shipped.apply(S::Pending).is_err(), "not before payment");
         let paid = Transition::Paid {

@@ -7,16 +7,26 @@
 //! [`domain::Transition`] its status allows, under its row lock, and every move is
 //! recorded with who made it and when.
 //!
-//! Still to come with issue 7: the customer and admin endpoints, fulfilments, returns,
-//! the invoice, and the checkout saga that creates orders.
+//! Created by the checkout saga; read by their customer (`GET /v1/orders`) and moved on
+//! by the back office (`/v1/admin/orders…`).
 
 pub mod domain;
+pub mod graphql;
+pub mod http;
 pub mod service;
 mod store;
 
+use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
-pub use service::{NewOrder, Order, OrderLine, OrderService, OrdersError};
+pub use http::OrderApi;
+pub use service::{NewOrder, Order, OrderFilter, OrderLine, OrderService, OrdersError};
+
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    name: "orders",
+    description: "Orders: one per checkout, their status and history, fulfilments.",
+    migrations: &[&MIGRATIONS],
+};
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {
     owner: "orders",

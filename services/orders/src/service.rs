@@ -1,17 +1,23 @@
 //! The orders' use cases the checkout saga and the back office call: create an order
 //! (once per checkout), move it by a named transition (recorded), read it.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated};
-use weft_kernel::id::PrefixedId;
-use weft_kernel::{Clock, Currency, Money};
+use weft_kernel::{
+    Clock, Currency, Cursor, ErrorKind, FieldError, Money, Page, PageRequest, PostalAddress,
+    ServiceError,
+};
 use weft_storage::{Db, DbConn, StorageError};
 
-use crate::domain::{HistoryEntry, IllegalTransition, OrderId, OrderStatus, Transition};
-use crate::store::{self, HistoryRow, LineRow, OrderRow};
+use crate::domain::{HistoryEntry, IllegalTransition, OrderStatus, Transition};
+use crate::store::{self, HistoryRow, LineRow, ListFilter, OrderRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrdersError {
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
     #[error("no such order")]
     NotFound,
     #[error(transparent)]
@@ -22,11 +28,41 @@ pub enum OrdersError {
     Storage(#[from] StorageError),
 }
 
+impl ServiceError for OrdersError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::NotFound => ErrorKind::NotFound,
+            Self::Illegal(_) => ErrorKind::Conflict,
+            Self::Corrupt(_) => ErrorKind::Internal,
+            Self::Storage(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::NotFound => "order_not_found",
+            Self::Illegal(_) => "illegal_transition",
+            Self::Corrupt(_) => "internal_error",
+            Self::Storage(e) => e.code(),
+        }
+    }
+
+    fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(errors) => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A line as bought: the price it was bought at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
     pub variant_id: String,
     pub title: String,
+    pub sku: Option<String>,
     pub quantity: i64,
     pub unit_price: i64,
     pub line_total: i64,
@@ -35,6 +71,8 @@ pub struct OrderLine {
 /// What a checkout asks to become an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
+    /// `ord_…`, chosen by the caller so that a retried create is the same order.
+    pub id: String,
     pub checkout_id: String,
     pub customer_id: Option<String>,
     pub email: String,
@@ -45,6 +83,9 @@ pub struct NewOrder {
     pub shipping: i64,
     pub tax: i64,
     pub total: i64,
+    pub shipping_address: Option<PostalAddress>,
+    pub billing_address: Option<PostalAddress>,
+    pub shipping_method_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +103,31 @@ pub struct Order {
     pub tax: i64,
     pub total: i64,
     pub refunded_total: i64,
+    pub shipping_address: Option<PostalAddress>,
+    pub billing_address: Option<PostalAddress>,
+    pub shipping_method_id: Option<String>,
+    /// The payment that paid it (`pay_…`), once paid.
+    pub payment_id: Option<String>,
     pub history: Vec<HistoryEntry>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// One customer's orders.
+    pub customer_id: Option<String>,
+    pub status: Option<OrderStatus>,
+}
+
+fn to_json(address: Option<&PostalAddress>) -> Option<String> {
+    // Serializing plain data cannot fail.
+    address.map(|a| serde_json::to_string(a).unwrap_or_default())
+}
+
+fn from_json(json: Option<&str>) -> Option<PostalAddress> {
+    json.and_then(|j| serde_json::from_str(j).ok())
 }
 
 /// The orders service of this process.
@@ -89,7 +153,7 @@ impl OrderService {
     /// the one it has.
     pub async fn create(&self, new: NewOrder) -> Result<Order, OrdersError> {
         let now = self.clock.now().naive_utc();
-        let id = OrderId::generate().to_string();
+        let id = new.id.clone();
         let row = OrderRow {
             id: id.clone(),
             checkout_id: new.checkout_id.clone(),
@@ -105,6 +169,10 @@ impl OrderService {
             refunded_total: 0,
             created_at: now,
             updated_at: now,
+            shipping_address: to_json(new.shipping_address.as_ref()),
+            billing_address: to_json(new.billing_address.as_ref()),
+            shipping_method_id: new.shipping_method_id.clone(),
+            payment_id: None,
         };
         let items: Vec<LineRow> = new
             .lines
@@ -115,6 +183,7 @@ impl OrderService {
                 position: i32::try_from(i).unwrap_or(i32::MAX),
                 variant_id: l.variant_id.clone(),
                 title: l.title.clone(),
+                sku: l.sku.clone(),
                 quantity: l.quantity,
                 unit_price: l.unit_price,
                 line_total: l.line_total,
@@ -173,7 +242,19 @@ impl OrderService {
                     Transition::Refunded { refunded_total, .. } => *refunded_total,
                     _ => row.refunded_total,
                 };
-                store::set_status(conn, id, to.as_str(), refunded_total, now.naive_utc()).await?;
+                let payment_id = match &transition {
+                    Transition::Paid { payment_ref } => Some(payment_ref.as_str()),
+                    _ => row.payment_id.as_deref(),
+                };
+                store::set_status(
+                    conn,
+                    id,
+                    to.as_str(),
+                    refunded_total,
+                    payment_id,
+                    now.naive_utc(),
+                )
+                .await?;
                 let seq =
                     i32::try_from(store::history_of(conn, id).await?.len()).unwrap_or(i32::MAX);
                 store::add_history(
@@ -225,48 +306,118 @@ impl OrderService {
             .ok_or(OrdersError::NotFound)?;
         let lines = store::lines_of(&mut conn, id).await?;
         let history = store::history_of(&mut conn, id).await?;
-        let status = OrderStatus::parse(&row.status)
-            .ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
-        let history = history
+        order(row, lines, history)
+    }
+
+    /// The order a checkout made, if it made one.
+    pub async fn of_checkout(&self, checkout_id: &str) -> Result<Option<Order>, OrdersError> {
+        let row = {
+            let mut conn = self.db.conn().await?;
+            store::by_checkout(&mut conn, checkout_id).await?
+        };
+        match row {
+            Some(row) => Ok(Some(self.get(&row.id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Orders newest first, with their lines (history is on the single order). Three
+    /// queries a page, whatever its size.
+    pub async fn list(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrdersError> {
+        let before: Option<String> = page
+            .cursor
+            .as_ref()
+            .map(Cursor::decode::<String>)
+            .transpose()
+            .map_err(|_| {
+                OrdersError::Invalid(vec![FieldError::new(
+                    "cursor",
+                    "is not a cursor this API issued",
+                )])
+            })?;
+        let filter = ListFilter {
+            customer_id: filter.customer_id.clone(),
+            status: filter.status.map(|s| s.as_str().to_owned()),
+        };
+        let mut conn = self.db.conn().await?;
+        let rows = store::list(&mut conn, &filter, before.as_deref(), page.fetch_size()).await?;
+        let page = Page::from_rows(rows, page, |r: &OrderRow| r.id.clone());
+        let ids: Vec<String> = page.data.iter().map(|r| r.id.clone()).collect();
+        let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
+        for line in store::lines_of_many(&mut conn, &ids).await? {
+            lines.entry(line.order_id.clone()).or_default().push(line);
+        }
+        let data = page
+            .data
             .into_iter()
-            .map(|h| {
-                Ok(HistoryEntry {
-                    from: OrderStatus::parse(&h.from_status)
-                        .ok_or_else(|| OrdersError::Corrupt(h.from_status.clone()))?,
-                    to: OrderStatus::parse(&h.to_status)
-                        .ok_or_else(|| OrdersError::Corrupt(h.to_status.clone()))?,
-                    transition: serde_json::from_str(&h.transition)
-                        .map_err(|e| OrdersError::Corrupt(e.to_string()))?,
-                    actor: h.actor,
-                    at: h.at.and_utc(),
-                })
+            .map(|row| {
+                let l = lines.remove(&row.id).unwrap_or_default();
+                order(row, l, Vec::new())
             })
-            .collect::<Result<Vec<_>, OrdersError>>()?;
-        Ok(Order {
-            id: row.id,
-            checkout_id: row.checkout_id,
-            customer_id: row.customer_id,
-            email: row.email,
-            currency: row.currency,
-            status,
-            lines: lines
-                .into_iter()
-                .map(|l| OrderLine {
-                    variant_id: l.variant_id,
-                    title: l.title,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    line_total: l.line_total,
-                })
-                .collect(),
-            subtotal: row.subtotal,
-            discounts: row.discounts,
-            shipping: row.shipping,
-            tax: row.tax,
-            total: row.total,
-            refunded_total: row.refunded_total,
-            history,
-            created_at: row.created_at.and_utc(),
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            data,
+            next_cursor: page.next_cursor,
         })
     }
+}
+
+fn order(
+    row: OrderRow,
+    lines: Vec<LineRow>,
+    history: Vec<HistoryRow>,
+) -> Result<Order, OrdersError> {
+    let status =
+        OrderStatus::parse(&row.status).ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
+    let history = history
+        .into_iter()
+        .map(|h| {
+            Ok(HistoryEntry {
+                from: OrderStatus::parse(&h.from_status)
+                    .ok_or_else(|| OrdersError::Corrupt(h.from_status.clone()))?,
+                to: OrderStatus::parse(&h.to_status)
+                    .ok_or_else(|| OrdersError::Corrupt(h.to_status.clone()))?,
+                transition: serde_json::from_str(&h.transition)
+                    .map_err(|e| OrdersError::Corrupt(e.to_string()))?,
+                actor: h.actor,
+                at: h.at.and_utc(),
+            })
+        })
+        .collect::<Result<Vec<_>, OrdersError>>()?;
+    Ok(Order {
+        shipping_address: from_json(row.shipping_address.as_deref()),
+        billing_address: from_json(row.billing_address.as_deref()),
+        id: row.id,
+        checkout_id: row.checkout_id,
+        customer_id: row.customer_id,
+        email: row.email,
+        currency: row.currency,
+        status,
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine {
+                variant_id: l.variant_id,
+                title: l.title,
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                line_total: l.line_total,
+            })
+            .collect(),
+        subtotal: row.subtotal,
+        discounts: row.discounts,
+        shipping: row.shipping,
+        tax: row.tax,
+        total: row.total,
+        refunded_total: row.refunded_total,
+        shipping_method_id: row.shipping_method_id,
+        payment_id: row.payment_id,
+        history,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
 }

@@ -21,6 +21,10 @@ diesel::table! {
         refunded_total -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        shipping_address -> Nullable<Text>,
+        billing_address -> Nullable<Text>,
+        shipping_method_id -> Nullable<Text>,
+        payment_id -> Nullable<Text>,
     }
 }
 
@@ -33,6 +37,7 @@ diesel::table! {
         quantity -> BigInt,
         unit_price -> BigInt,
         line_total -> BigInt,
+        sku -> Nullable<Text>,
     }
 }
 
@@ -69,6 +74,11 @@ pub(crate) struct OrderRow {
     pub refunded_total: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// JSON `PostalAddress`.
+    pub shipping_address: Option<String>,
+    pub billing_address: Option<String>,
+    pub shipping_method_id: Option<String>,
+    pub payment_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -81,6 +91,7 @@ pub(crate) struct LineRow {
     pub quantity: i64,
     pub unit_price: i64,
     pub line_total: i64,
+    pub sku: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -188,14 +199,67 @@ pub(crate) async fn set_status(
     id: &str,
     status: &str,
     refunded_total: i64,
+    payment_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    let (key, status) = (id.to_owned(), status.to_owned());
+    let (key, status, payment) = (
+        id.to_owned(),
+        status.to_owned(),
+        payment_id.map(str::to_owned),
+    );
     db_run!(conn, c => diesel::update(orders::table.find(key.clone()))
-        .set((orders::status.eq(status.clone()), orders::refunded_total.eq(refunded_total), orders::updated_at.eq(now)))
+        .set((
+            orders::status.eq(status.clone()),
+            orders::refunded_total.eq(refunded_total),
+            orders::payment_id.eq(payment.clone()),
+            orders::updated_at.eq(now),
+        ))
         .execute(c)
         .await)?;
     Ok(())
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListFilter {
+    pub customer_id: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Orders newest first, after `before` (an id: ids sort by time).
+pub(crate) async fn list(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OrderRow>, StorageError> {
+    let (f, before) = (filter.clone(), before.map(str::to_owned));
+    Ok(db_run!(conn, c => {
+        let mut q = orders::table.into_boxed();
+        if let Some(v) = &f.customer_id {
+            q = q.filter(orders::customer_id.eq(v.clone()));
+        }
+        if let Some(v) = &f.status {
+            q = q.filter(orders::status.eq(v.clone()));
+        }
+        if let Some(b) = &before {
+            q = q.filter(orders::id.lt(b.clone()));
+        }
+        q.order(orders::id.desc()).limit(limit).load::<OrderRow>(c).await
+    })?)
+}
+
+/// The lines of many orders, by order then position.
+pub(crate) async fn lines_of_many(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<LineRow>, StorageError> {
+    let ids = ids.to_vec();
+    Ok(db_run!(conn, c => lines::table
+        .filter(lines::order_id.eq_any(ids.clone()))
+        .order((lines::order_id.asc(), lines::position.asc()))
+        .load::<LineRow>(c)
+        .await)?)
 }
 
 pub(crate) async fn add_history(conn: &mut DbConn, row: &HistoryRow) -> Result<(), StorageError> {

@@ -29,6 +29,7 @@ async fn services() -> Vec<(TestDatabase, OrderService)> {
 
 fn new_order(checkout: &str) -> NewOrder {
     NewOrder {
+        id: format!("ord_{checkout}"),
         checkout_id: checkout.to_owned(),
         customer_id: Some("usr_1".into()),
         email: "ada@example.com".into(),
@@ -36,6 +37,7 @@ fn new_order(checkout: &str) -> NewOrder {
         lines: vec![OrderLine {
             variant_id: "var_1".into(),
             title: "Tee".into(),
+            sku: Some("TEE-M".into()),
             quantity: 2,
             unit_price: 2000,
             line_total: 4000,
@@ -45,6 +47,9 @@ fn new_order(checkout: &str) -> NewOrder {
         shipping: 500,
         tax: 290,
         total: 4790,
+        shipping_address: None,
+        billing_address: None,
+        shipping_method_id: Some("standard".into()),
     }
 }
 
@@ -92,6 +97,7 @@ async fn orders_move_only_as_allowed_and_every_move_is_recorded() {
                 &order.id,
                 Transition::Fulfilled {
                     tracking_number: Some("1Z".into()),
+                    carrier: None,
                 },
                 "user:usr_admin",
             )

@@ -2,23 +2,31 @@
 //! gateway (the embedded default, deterministic test tokens), and a contract suite
 //! ([`testsuite`]) every provider passes.
 //!
-//! Tables owned: `payments_test_intents`, `payments_test_refunds` (the `test` gateway's
-//! own ledger, as a real gateway keeps one on its side).
+//! Tables owned: `payments_payments`, `payments_transactions` (the log), and
+//! `payments_test_intents`, `payments_test_refunds` (the `test` gateway's own ledger, as
+//! a real gateway keeps one on its side).
 //! Invariants: no card data ever reaches Weft, only gateway tokens and references; one
 //! authorization per idempotency key; captures never exceed what was authorized, refunds
 //! never exceed what was captured.
 //!
-//! Still to come with the checkout saga (issue 7): the payments log, `GET
-//! /v1/admin/payments`, the Stripe provider and its webhooks.
+//! The payments log ([`service::PaymentService`], `payments_payments` and
+//! `payments_transactions`) is Weft's own record of every payment and every call made to
+//! its gateway, listed at `GET /v1/admin/payments`. Events emitted (outbox):
+//! `PaymentSucceeded` (captured), `PaymentFailed` (declined).
 
+pub mod http;
 pub mod provider;
+pub mod service;
+mod store;
 pub mod test_gateway;
 pub mod testsuite;
 
 use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
+pub use http::PaymentApi;
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
+pub use service::{NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError};
 pub use test_gateway::TestGateway;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

@@ -75,6 +75,9 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug + 'static {
     fn name(&self) -> &'static str;
     /// Holds `amount` on the card (not charged until captured).
     async fn authorize(&self, request: &Authorize) -> Result<Authorization, ProviderError>;
+    /// The reference of the authorization made under `idempotency_key`, if the gateway
+    /// made one: what a caller that crashed before hearing the answer must let go.
+    async fn find_by_key(&self, idempotency_key: &str) -> Result<Option<String>, ProviderError>;
     /// The authorization after the customer acted on `next_action`.
     async fn confirm(&self, provider_ref: &str) -> Result<Authorization, ProviderError>;
     /// Charges `amount` (at most what was authorized) of an authorization, once.

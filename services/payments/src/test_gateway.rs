@@ -257,6 +257,19 @@ impl PaymentProvider for TestGateway {
         Self::answer(&stored)
     }
 
+    async fn find_by_key(&self, idempotency_key: &str) -> Result<Option<String>, ProviderError> {
+        let key = idempotency_key.to_owned();
+        let mut conn = self.db.conn().await?;
+        let found = db_run!(&mut conn, c => intents::table
+            .filter(intents::idempotency_key.eq(key.clone()))
+            .select(intents::id)
+            .first::<String>(c)
+            .await
+            .optional())
+        .map_err(|e| ProviderError::from(StorageError::from(e)))?;
+        Ok(found)
+    }
+
     async fn confirm(&self, provider_ref: &str) -> Result<Authorization, ProviderError> {
         let now = self.now();
         let row = self

@@ -135,6 +135,15 @@ pub async fn one_key_is_one_authorization(p: Arc<dyn PaymentProvider>, cards: Ca
     .await;
     let refs: std::collections::BTreeSet<String> = answers.into_iter().map(authorized).collect();
     assert_eq!(refs.len(), 1, "ten concurrent retries, one authorization");
+    assert_eq!(
+        p.find_by_key(&req.idempotency_key)
+            .await
+            .unwrap()
+            .as_deref(),
+        refs.first().map(String::as_str),
+        "the authorization is found by its key (for a caller that never heard the answer)"
+    );
+    assert_eq!(p.find_by_key("never-used").await.unwrap(), None);
     let mut other = req.clone();
     other.amount = usd(2600);
     assert!(

@@ -1,0 +1,128 @@
+//! Orders in GraphQL: `orders` and `order(id)` for the signed-in customer, over the same
+//! use cases as `GET /v1/orders`. Another customer's order is null, as it is 404 in REST.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use weft_kernel::PageRequest;
+
+use crate::http::status_filter;
+use crate::service::{Order, OrderFilter, OrderService, OrdersError};
+
+/// A line as bought; amounts in minor units of the order's currency.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "OrderLine")]
+pub struct OrderLineObject {
+    pub variant_id: String,
+    pub title: String,
+    pub sku: Option<String>,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+/// An order; amounts in minor units of `currency`.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Order")]
+pub struct OrderObject {
+    pub id: String,
+    pub checkout_id: String,
+    pub status: String,
+    pub email: String,
+    pub currency: String,
+    pub lines: Vec<OrderLineObject>,
+    pub subtotal: i64,
+    pub discounts: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub refunded: i64,
+    pub payment_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Order> for OrderObject {
+    fn from(o: Order) -> Self {
+        Self {
+            status: o.status.as_str().to_owned(),
+            lines: o
+                .lines
+                .into_iter()
+                .map(|l| OrderLineObject {
+                    variant_id: l.variant_id,
+                    title: l.title,
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    line_total: l.line_total,
+                })
+                .collect(),
+            id: o.id,
+            checkout_id: o.checkout_id,
+            email: o.email,
+            currency: o.currency,
+            subtotal: o.subtotal,
+            discounts: o.discounts,
+            shipping: o.shipping,
+            tax: o.tax,
+            total: o.total,
+            refunded: o.refunded_total,
+            payment_id: o.payment_id,
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// A page of orders; pass `nextCursor` as `after` for the next.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct OrderConnection {
+    pub nodes: Vec<OrderObject>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct OrdersQuery;
+
+#[Object]
+impl OrdersQuery {
+    /// The signed-in customer's orders, newest first.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<String>,
+        #[graphql(default = 20)] first: u32,
+        after: Option<String>,
+    ) -> async_graphql::Result<OrderConnection> {
+        let me = weft_http::authz::check_signed_in(ctx.data_opt::<weft_http::Principal>())
+            .map_err(weft_http::gql::error)?;
+        let filter = OrderFilter {
+            customer_id: Some(me.id.clone()),
+            status: status_filter(status.as_deref()).map_err(weft_http::gql::error)?,
+        };
+        let page = PageRequest::from_query(Some(first), after.as_deref())
+            .map_err(|e| weft_http::gql::error(OrdersError::Invalid(vec![e])))?;
+        let page = ctx
+            .data::<OrderService>()?
+            .list(&filter, &page)
+            .await
+            .map_err(weft_http::gql::error)?;
+        Ok(OrderConnection {
+            nodes: page.data.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// One of the signed-in customer's orders; null for anyone else's.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<OrderObject>> {
+        let me = weft_http::authz::check_signed_in(ctx.data_opt::<weft_http::Principal>())
+            .map_err(weft_http::gql::error)?;
+        match ctx.data::<OrderService>()?.get(&id).await {
+            Ok(o) if o.customer_id.as_deref() == Some(me.id.as_str()) => Ok(Some(o.into())),
+            Ok(_) | Err(OrdersError::NotFound) => Ok(None),
+            Err(e) => Err(weft_http::gql::error(e)),
+        }
+    }
+}

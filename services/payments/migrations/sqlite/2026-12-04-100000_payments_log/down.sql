@@ -1,0 +1,2 @@
+DROP TABLE payments_transactions;
+DROP TABLE payments_payments;
