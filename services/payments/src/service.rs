@@ -512,56 +512,42 @@ impl PaymentService {
         let provider = Arc::clone(self.provider(&row.provider)?);
         let reference = row.provider_ref.clone().unwrap_or_default();
         provider.void(&reference).await?;
-        self.record_void(&row, &reference).await
+        self.record_void(&row, Some(&reference)).await
     }
 
     async fn void_unanswered(&self, row: PaymentRow) -> Result<Payment, PaymentsError> {
         let provider = Arc::clone(self.provider(&row.provider)?);
-        // A pending row was never answered, so its token is unknown here: the test
-        // gateway and Stripe both answer a repeated key with the first authorization
-        // without needing the token again only when it matches — so look it up by key.
-        if let Some(reference) = provider.find_by_key(&row.attempt).await? {
-            provider.void(&reference).await?;
-            self.record_void(&row, &reference).await
-        } else {
-            {
-                let now = self.now();
-                let mut updated = row.clone();
-                PaymentStatus::Voided
-                    .as_str()
-                    .clone_into(&mut updated.status);
-                updated.updated_at = now;
-                self.db
-                    .transaction(async |conn: &mut DbConn| {
-                        store::update(conn, &updated).await?;
-                        store::add_transaction(conn, txn(&row.id, "void", "succeeded", 0, now))
-                            .await?;
-                        Ok::<_, PaymentsError>(())
-                    })
-                    .await?;
-                self.get(&row.id).await
-            }
+        // The crash lost the gateway's answer: ask it what it made under the attempt's
+        // key, and let that go. Nothing made means nothing to void.
+        let reference = provider.find_by_key(&row.attempt).await?;
+        if let Some(reference) = &reference {
+            provider.void(reference).await?;
         }
+        self.record_void(&row, reference.as_deref()).await
     }
 
     async fn record_void(
         &self,
         row: &PaymentRow,
-        reference: &str,
+        reference: Option<&str>,
     ) -> Result<Payment, PaymentsError> {
         let now = self.now();
         let mut updated = row.clone();
         PaymentStatus::Voided
             .as_str()
             .clone_into(&mut updated.status);
-        updated.provider_ref = Some(reference.to_owned());
+        if let Some(r) = reference {
+            updated.provider_ref = Some(r.to_owned());
+        }
         updated.next_action = None;
         updated.updated_at = now;
         self.db
             .transaction(async |conn: &mut DbConn| {
                 store::update(conn, &updated).await?;
-                let mut log = txn(&row.id, "void", "succeeded", row.amount, now);
-                log.provider_ref = Some(reference.to_owned());
+                // What was held is let go: nothing, if the gateway never made a hold.
+                let held = if reference.is_some() { row.amount } else { 0 };
+                let mut log = txn(&row.id, "void", "succeeded", held, now);
+                log.provider_ref = reference.map(str::to_owned);
                 store::add_transaction(conn, log).await?;
                 Ok::<_, PaymentsError>(())
             })

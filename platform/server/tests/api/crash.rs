@@ -10,6 +10,7 @@ use weft_testkit::WeftProcess;
 use weft_sdk::types::{LoginRequest, VerifyTotpRequest};
 
 use crate::purchase::{complete, ready_checkout, stock, variant};
+use crate::support::authed_at;
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_weft"))
@@ -232,16 +233,6 @@ async fn admin_session(address: &str, data_dir: &str, database_url: Option<&str>
         .into_inner()
         .session
         .access_token
-}
-
-fn authed_at(address: &str, token: &str) -> weft_sdk::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    weft_sdk::Client::new_with_client(address, http)
 }
 
 /// The log line where the restarted process settled `checkout`'s run.

@@ -18,13 +18,18 @@ pub fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process:
 }
 
 pub fn authed(app: &TestApp, token: &str) -> weft_sdk::Client {
+    authed_at(&app.address, token)
+}
+
+/// An SDK client for the process at `address`, sending `token` as its bearer.
+pub fn authed_at(address: &str, token: &str) -> weft_sdk::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     let http = reqwest::Client::builder()
         .default_headers(headers)
         .build()
         .unwrap();
-    weft_sdk::Client::new_with_client(&app.address, http)
+    weft_sdk::Client::new_with_client(address, http)
 }
 
 pub fn registration(email: &str) -> RegisterRequest {
