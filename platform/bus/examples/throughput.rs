@@ -103,6 +103,7 @@ async fn main() {
                     &OrderCancelled {
                         order_id: format!("backlog-{chunk}-{i}"),
                         reason: String::new(),
+                        ..OrderCancelled::default()
                     },
                 )
                 .await?;
@@ -148,6 +149,7 @@ async fn main() {
                 &OrderCancelled {
                     order_id: id.clone(),
                     reason: String::new(),
+                    ..OrderCancelled::default()
                 },
             )
             .await?;

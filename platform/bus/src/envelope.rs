@@ -133,6 +133,7 @@ mod tests {
         let event = OrderCancelled {
             order_id: "ord_1".into(),
             reason: "customer asked".into(),
+            ..OrderCancelled::default()
         };
         let env = Envelope::new(&event, Utc::now());
         assert_eq!(env.event_type, "order.cancelled");
@@ -152,6 +153,7 @@ mod tests {
             &OrderCancelled {
                 order_id: "ord_1".into(),
                 reason: String::new(),
+                ..OrderCancelled::default()
             },
             Utc::now(),
         );

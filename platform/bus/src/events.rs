@@ -62,13 +62,53 @@ pub struct OrderCompleted {
 }
 event!(OrderCompleted, "order.completed", order_id);
 
-/// An order was cancelled before fulfilment.
+/// Units of one variant, as an order or a return moves them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Units {
+    pub variant_id: String,
+    pub quantity: i64,
+}
+
+/// An order was cancelled before fulfilment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCancelled {
     pub order_id: String,
     pub reason: String,
+    /// What the order bought.
+    #[serde(default)]
+    pub lines: Vec<Units>,
+    /// The units left the shelf and go back on it (a paid order called off). `false`
+    /// when checkout undid its own order: its hold was released, nothing was taken.
+    #[serde(default)]
+    pub restock: bool,
+    /// The payment that paid it, if it was paid.
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 event!(OrderCancelled, "order.cancelled", order_id);
+
+/// Money went back to the customer of an order (all or part of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRefunded {
+    pub order_id: String,
+    pub refund_id: String,
+    pub amount: Money,
+    /// Given back in all, this refund included.
+    pub refunded_total: Money,
+    pub reason: String,
+}
+event!(OrderRefunded, "order.refunded", order_id);
+
+/// Returned units arrived at the warehouse; `restock` says whether they can be sold
+/// again (not when damaged or worn).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnReceived {
+    pub return_id: String,
+    pub order_id: String,
+    pub lines: Vec<Units>,
+    pub restock: bool,
+}
+event!(ReturnReceived, "order.return_received", return_id);
 
 /// A payment was captured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -96,6 +96,7 @@ impl Fixture {
                             &OrderCancelled {
                                 order_id: order.clone(),
                                 reason: "test".into(),
+                                ..OrderCancelled::default()
                             },
                         )
                         .await?,
@@ -231,6 +232,7 @@ pub async fn an_event_in_a_rolled_back_transaction_is_never_delivered(f: Fixture
                 &OrderCancelled {
                     order_id: rolled_back[0].clone(),
                     reason: "x".into(),
+                    ..OrderCancelled::default()
                 },
             )
             .await?;

@@ -69,6 +69,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub inventory: InventorySettings,
     pub checkout: CheckoutSettings,
+    pub orders: OrdersSettings,
     pub cart: CartSettings,
     pub tax: TaxSettings,
     /// Shipping methods offered to carts and checkouts.
@@ -312,6 +313,36 @@ impl Default for CheckoutSettings {
     }
 }
 
+/// Orders after the sale: money going back, and who the invoices are from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrdersSettings {
+    /// How often payments of cancelled orders and refunds the gateway did not answer
+    /// are asked for again.
+    pub settle_interval_seconds: u64,
+    /// The seller on invoices.
+    pub seller_name: String,
+    /// The seller's address on invoices, one line each.
+    pub seller_address: Vec<String>,
+    /// The seller's VAT or tax number on invoices.
+    pub seller_tax_id: Option<String>,
+}
+
+impl Default for OrdersSettings {
+    fn default() -> Self {
+        Self {
+            settle_interval_seconds: 30,
+            seller_name: "Weft Demo Apparel".to_owned(),
+            seller_address: vec![
+                "1 Loom Street".to_owned(),
+                "London EC1A 1AA".to_owned(),
+                "United Kingdom".to_owned(),
+            ],
+            seller_tax_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GraphqlSettings {
@@ -358,6 +389,7 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             inventory: InventorySettings::default(),
             checkout: CheckoutSettings::default(),
+            orders: OrdersSettings::default(),
             cart: CartSettings::default(),
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),
@@ -425,6 +457,7 @@ const ENV_KEYS: &[&str] = &[
     "cache",
     "inventory",
     "checkout",
+    "orders",
     "cart",
     "tax",
     "shipping",

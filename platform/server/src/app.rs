@@ -544,7 +544,15 @@ impl Application {
         if settings.cart.hot_copy {
             cart = cart.with_hot_copy(cache.clone());
         }
+        if hosted.iter().any(|s| s.name == "inventory") {
+            // Cancelled orders' and received returns' units go back on the shelf.
+            let handler = Arc::new(weft_inventory::events::Restocker(inventory.clone()));
+            subscribe(&bus, handler, settings.start_degraded).await?;
+        }
         if hosted.iter().any(|s| s.name == "cart") {
+            // Cancelled orders give back the promotion uses they counted.
+            let handler = Arc::new(weft_cart::events::UsesReleaser(cart.clone()));
+            subscribe(&bus, handler, settings.start_degraded).await?;
             tokio::spawn(cart.clone().run_sweeper(Duration::from_secs(
                 settings.cart.sweep_interval_seconds.max(1),
             )));
@@ -560,7 +568,22 @@ impl Application {
                 clock.clone(),
             ))],
         );
-        let orders = weft_orders::OrderService::new(db.clone(), clock.clone());
+        let orders = weft_orders::OrderService::new(db.clone(), clock.clone())
+            .with_payments(Arc::new(crate::order_ports::OrderPayments(
+                payments.clone(),
+            )))
+            .with_bus(bus.clone())
+            .with_seller(weft_orders::invoice::Seller {
+                name: settings.orders.seller_name.clone(),
+                address: settings.orders.seller_address.clone(),
+                tax_id: settings.orders.seller_tax_id.clone(),
+            });
+        if hosted.iter().any(|s| s.name == "orders") {
+            // Payments of cancelled orders and refunds a gateway left unanswered.
+            tokio::spawn(orders.clone().run_settler(Duration::from_secs(
+                settings.orders.settle_interval_seconds.max(1),
+            )));
+        }
         let checkout = weft_checkout::CheckoutService::new(
             db.clone(),
             weft_checkout::saga::Ports {

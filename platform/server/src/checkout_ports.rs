@@ -204,8 +204,11 @@ impl Orders for CheckoutOrders {
     }
 
     async fn cancel(&self, order_id: &str, reason: &str) -> Result<(), PortError> {
+        // Checkout's own undo: its hold is released and its payment let go by its
+        // other steps, so nothing goes back on the shelf here.
         let transition = Transition::Cancelled {
             reason: reason.to_owned(),
+            restock: false,
         };
         match self.0.transition(order_id, transition, "system").await {
             // Never made (the step died before it), or cancelled already.

@@ -20,7 +20,7 @@ use weft_identity::{IdentityQuery, IdentityService};
 use weft_inventory::InventoryService;
 use weft_inventory::graphql::InventoryQuery;
 use weft_orders::OrderService;
-use weft_orders::graphql::OrdersQuery;
+use weft_orders::graphql::{OrdersMutation, OrdersQuery};
 
 use crate::system::{Meta, SystemState};
 
@@ -50,7 +50,12 @@ pub struct Query(
 
 /// The root mutation: every service's mutation part, merged.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CatalogMutation, CartMutation, CheckoutMutation);
+pub struct Mutation(
+    CatalogMutation,
+    CartMutation,
+    CheckoutMutation,
+    OrdersMutation,
+);
 
 /// The root subscription: every service's subscriptions, merged.
 #[derive(MergedSubscription, Default)]

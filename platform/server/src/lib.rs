@@ -10,6 +10,7 @@ pub mod app;
 pub mod checkout_ports;
 pub mod cli;
 pub mod graphql;
+pub mod order_ports;
 pub mod ports;
 pub mod services;
 pub mod system;

@@ -164,6 +164,18 @@ pub mod types {
             Default::default()
         }
     }
+    ///Why an order is called off.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CancelOrderRequest {
+        ///Default `customer request` (a customer) or `cancelled by the shop`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
+    }
+    impl CancelOrderRequest {
+        pub fn builder() -> builder::CancelOrderRequest {
+            Default::default()
+        }
+    }
     ///A cart with every total, recomputed on the server at each read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Cart {
@@ -720,6 +732,36 @@ active, not combinable, no dates, no limits).*/
             Default::default()
         }
     }
+    ///Money to give back.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateRefundRequest {
+        ///Minor units; required unless `return_id` is given (then its units' value).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<i64>,
+        ///Why (1–500 characters), shown to the customer.
+        pub reason: ::std::string::String,
+        ///A received return this refund pays back (it becomes `refunded`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub return_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateRefundRequest {
+        pub fn builder() -> builder::CreateRefundRequest {
+            Default::default()
+        }
+    }
+    ///What a customer sends back, and why.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateReturnRequest {
+        ///1–100 bought variants with how many units of each.
+        pub items: ::std::vec::Vec<ReturnItemDto>,
+        ///`too small`, `changed my mind`, … (1–500 characters).
+        pub reason: ::std::string::String,
+    }
+    impl CreateReturnRequest {
+        pub fn builder() -> builder::CreateReturnRequest {
+            Default::default()
+        }
+    }
     ///A variant as sent when creating one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateVariantRequest {
@@ -1026,6 +1068,10 @@ active, not combinable, no dates, no limits).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_id: ::std::option::Option<::std::string::String>,
         pub refunded: OrderMoney,
+        ///Money given back, oldest first (empty in lists).
+        pub refunds: ::std::vec::Vec<Refund>,
+        ///Its returns, oldest first (empty in lists).
+        pub returns: ::std::vec::Vec<Return>,
         pub shipping: OrderMoney,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_address: ::std::option::Option<PostalAddress>,
@@ -1483,6 +1529,18 @@ active, not combinable, no dates, no limits).*/
             value.parse()
         }
     }
+    ///Returned units arrived.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ReceiveReturnRequest {
+        ///Put the units back on sale (default `true`; `false` when damaged or worn).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub restock: ::std::option::Option<bool>,
+    }
+    impl ReceiveReturnRequest {
+        pub fn builder() -> builder::ReceiveReturnRequest {
+            Default::default()
+        }
+    }
     ///Count a cart's codes for an order.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RedeemRequest {
@@ -1529,6 +1587,43 @@ cart's customer when omitted.*/
     }
     impl RefreshRequest {
         pub fn builder() -> builder::RefreshRequest {
+            Default::default()
+        }
+    }
+    ///Money given back on an order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Refund {
+        pub actor: ::std::string::String,
+        ///Minor units of the order's currency.
+        pub amount: i64,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        ///`rfd_…`
+        pub id: ::std::string::String,
+        pub order_id: ::std::string::String,
+        ///The gateway's refund id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_ref: ::std::option::Option<::std::string::String>,
+        pub reason: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub return_id: ::std::option::Option<::std::string::String>,
+        ///`pending` (the gateway has not answered; retried), `succeeded` or `failed`.
+        pub status: ::std::string::String,
+    }
+    impl Refund {
+        pub fn builder() -> builder::Refund {
+            Default::default()
+        }
+    }
+    ///A refund made, and the order after it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RefundResult {
+        pub order: Order,
+        pub refund: Refund,
+    }
+    impl RefundResult {
+        pub fn builder() -> builder::RefundResult {
             Default::default()
         }
     }
@@ -1602,6 +1697,74 @@ cart's customer when omitted.*/
     }
     impl RestockRequest {
         pub fn builder() -> builder::RestockRequest {
+            Default::default()
+        }
+    }
+    ///Units a customer sends back, and where that stands.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Return {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub history: ::std::vec::Vec<ReturnMoveDto>,
+        ///`ret_…`
+        pub id: ::std::string::String,
+        pub items: ::std::vec::Vec<ReturnItemDto>,
+        pub order_id: ::std::string::String,
+        pub reason: ::std::string::String,
+        ///`requested`, `approved`, `rejected`, `received` or `refunded`.
+        pub status: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Return {
+        pub fn builder() -> builder::Return {
+            Default::default()
+        }
+    }
+    ///A decision on a requested return.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ReturnDecisionRequest {
+        ///Shown in the return's history (a rejection's reason).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+    }
+    impl ReturnDecisionRequest {
+        pub fn builder() -> builder::ReturnDecisionRequest {
+            Default::default()
+        }
+    }
+    ///Units of one bought variant, sent back.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReturnItemDto {
+        pub quantity: i64,
+        pub variant_id: ::std::string::String,
+    }
+    impl ReturnItemDto {
+        pub fn builder() -> builder::ReturnItemDto {
+            Default::default()
+        }
+    }
+    ///One move of a return.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReturnMoveDto {
+        pub actor: ::std::string::String,
+        pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        pub status: ::std::string::String,
+    }
+    impl ReturnMoveDto {
+        pub fn builder() -> builder::ReturnMoveDto {
+            Default::default()
+        }
+    }
+    ///`ReturnPage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReturnPage {
+        pub data: ::std::vec::Vec<Return>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl ReturnPage {
+        pub fn builder() -> builder::ReturnPage {
             Default::default()
         }
     }
@@ -3117,6 +3280,47 @@ but it can be ordered), following inventory within moments of a change.*/
                     token_type: Ok(value.token_type),
                     user: Ok(value.user),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CancelOrderRequest {
+            reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CancelOrderRequest {
+            fn default() -> Self {
+                Self {
+                    reason: Ok(Default::default()),
+                }
+            }
+        }
+        impl CancelOrderRequest {
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CancelOrderRequest> for super::CancelOrderRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CancelOrderRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { reason: value.reason? })
+            }
+        }
+        impl ::std::convert::From<super::CancelOrderRequest> for CancelOrderRequest {
+            fn from(value: super::CancelOrderRequest) -> Self {
+                Self { reason: Ok(value.reason) }
             }
         }
         #[derive(Clone, Debug)]
@@ -6443,6 +6647,149 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateRefundRequest {
+            amount: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+            return_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateRefundRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    reason: Err("no value supplied for reason".to_string()),
+                    return_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateRefundRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn return_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.return_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for return_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateRefundRequest>
+        for super::CreateRefundRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateRefundRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    reason: value.reason?,
+                    return_id: value.return_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateRefundRequest> for CreateRefundRequest {
+            fn from(value: super::CreateRefundRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    reason: Ok(value.reason),
+                    return_id: Ok(value.return_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateReturnRequest {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::ReturnItemDto>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateReturnRequest {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    reason: Err("no value supplied for reason".to_string()),
+                }
+            }
+        }
+        impl CreateReturnRequest {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ReturnItemDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateReturnRequest>
+        for super::CreateReturnRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateReturnRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    reason: value.reason?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateReturnRequest> for CreateReturnRequest {
+            fn from(value: super::CreateReturnRequest) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    reason: Ok(value.reason),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CreateVariantRequest {
             barcode: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -8184,6 +8531,14 @@ but it can be ordered), following inventory within moments of a change.*/
                 ::std::string::String,
             >,
             refunded: ::std::result::Result<super::OrderMoney, ::std::string::String>,
+            refunds: ::std::result::Result<
+                ::std::vec::Vec<super::Refund>,
+                ::std::string::String,
+            >,
+            returns: ::std::result::Result<
+                ::std::vec::Vec<super::Return>,
+                ::std::string::String,
+            >,
             shipping: ::std::result::Result<super::OrderMoney, ::std::string::String>,
             shipping_address: ::std::result::Result<
                 ::std::option::Option<super::PostalAddress>,
@@ -8217,6 +8572,8 @@ but it can be ordered), following inventory within moments of a change.*/
                     lines: Err("no value supplied for lines".to_string()),
                     payment_id: Ok(Default::default()),
                     refunded: Err("no value supplied for refunded".to_string()),
+                    refunds: Err("no value supplied for refunds".to_string()),
+                    returns: Err("no value supplied for returns".to_string()),
                     shipping: Err("no value supplied for shipping".to_string()),
                     shipping_address: Ok(Default::default()),
                     shipping_method_id: Ok(Default::default()),
@@ -8373,6 +8730,30 @@ but it can be ordered), following inventory within moments of a change.*/
                     });
                 self
             }
+            pub fn refunds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Refund>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refunds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refunds: {e}")
+                    });
+                self
+            }
+            pub fn returns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Return>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.returns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for returns: {e}")
+                    });
+                self
+            }
             pub fn shipping<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::OrderMoney>,
@@ -8492,6 +8873,8 @@ but it can be ordered), following inventory within moments of a change.*/
                     lines: value.lines?,
                     payment_id: value.payment_id?,
                     refunded: value.refunded?,
+                    refunds: value.refunds?,
+                    returns: value.returns?,
                     shipping: value.shipping?,
                     shipping_address: value.shipping_address?,
                     shipping_method_id: value.shipping_method_id?,
@@ -8518,6 +8901,8 @@ but it can be ordered), following inventory within moments of a change.*/
                     lines: Ok(value.lines),
                     payment_id: Ok(value.payment_id),
                     refunded: Ok(value.refunded),
+                    refunds: Ok(value.refunds),
+                    returns: Ok(value.returns),
                     shipping: Ok(value.shipping),
                     shipping_address: Ok(value.shipping_address),
                     shipping_method_id: Ok(value.shipping_method_id),
@@ -11100,6 +11485,48 @@ but it can be ordered), following inventory within moments of a change.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReceiveReturnRequest {
+            restock: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReceiveReturnRequest {
+            fn default() -> Self {
+                Self {
+                    restock: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReceiveReturnRequest {
+            pub fn restock<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.restock = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for restock: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReceiveReturnRequest>
+        for super::ReceiveReturnRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReceiveReturnRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { restock: value.restock? })
+            }
+        }
+        impl ::std::convert::From<super::ReceiveReturnRequest> for ReceiveReturnRequest {
+            fn from(value: super::ReceiveReturnRequest) -> Self {
+                Self { restock: Ok(value.restock) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RedeemRequest {
             cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             customer_key: ::std::result::Result<
@@ -11361,6 +11788,263 @@ but it can be ordered), following inventory within moments of a change.*/
             fn from(value: super::RefreshRequest) -> Self {
                 Self {
                     refresh_token: Ok(value.refresh_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Refund {
+            actor: ::std::result::Result<::std::string::String, ::std::string::String>,
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            provider_ref: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+            return_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Refund {
+            fn default() -> Self {
+                Self {
+                    actor: Err("no value supplied for actor".to_string()),
+                    amount: Err("no value supplied for amount".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    error: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                    provider_ref: Ok(Default::default()),
+                    reason: Err("no value supplied for reason".to_string()),
+                    return_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl Refund {
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn provider_ref<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_ref = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_ref: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn return_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.return_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for return_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Refund> for super::Refund {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Refund,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor: value.actor?,
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    error: value.error?,
+                    id: value.id?,
+                    order_id: value.order_id?,
+                    provider_ref: value.provider_ref?,
+                    reason: value.reason?,
+                    return_id: value.return_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Refund> for Refund {
+            fn from(value: super::Refund) -> Self {
+                Self {
+                    actor: Ok(value.actor),
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    error: Ok(value.error),
+                    id: Ok(value.id),
+                    order_id: Ok(value.order_id),
+                    provider_ref: Ok(value.provider_ref),
+                    reason: Ok(value.reason),
+                    return_id: Ok(value.return_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RefundResult {
+            order: ::std::result::Result<super::Order, ::std::string::String>,
+            refund: ::std::result::Result<super::Refund, ::std::string::String>,
+        }
+        impl ::std::default::Default for RefundResult {
+            fn default() -> Self {
+                Self {
+                    order: Err("no value supplied for order".to_string()),
+                    refund: Err("no value supplied for refund".to_string()),
+                }
+            }
+        }
+        impl RefundResult {
+            pub fn order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Order>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order: {e}")
+                    });
+                self
+            }
+            pub fn refund<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Refund>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refund = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refund: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RefundResult> for super::RefundResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RefundResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    order: value.order?,
+                    refund: value.refund?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RefundResult> for RefundResult {
+            fn from(value: super::RefundResult) -> Self {
+                Self {
+                    order: Ok(value.order),
+                    refund: Ok(value.refund),
                 }
             }
         }
@@ -11805,6 +12489,435 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self {
                     location_id: Ok(value.location_id),
                     quantity: Ok(value.quantity),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Return {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            history: ::std::result::Result<
+                ::std::vec::Vec<super::ReturnMoveDto>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::ReturnItemDto>,
+                ::std::string::String,
+            >,
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Return {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    history: Err("no value supplied for history".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    items: Err("no value supplied for items".to_string()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                    reason: Err("no value supplied for reason".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Return {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn history<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ReturnMoveDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.history = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for history: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ReturnItemDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Return> for super::Return {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Return,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    history: value.history?,
+                    id: value.id?,
+                    items: value.items?,
+                    order_id: value.order_id?,
+                    reason: value.reason?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Return> for Return {
+            fn from(value: super::Return) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    history: Ok(value.history),
+                    id: Ok(value.id),
+                    items: Ok(value.items),
+                    order_id: Ok(value.order_id),
+                    reason: Ok(value.reason),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReturnDecisionRequest {
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReturnDecisionRequest {
+            fn default() -> Self {
+                Self {
+                    note: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReturnDecisionRequest {
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReturnDecisionRequest>
+        for super::ReturnDecisionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReturnDecisionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { note: value.note? })
+            }
+        }
+        impl ::std::convert::From<super::ReturnDecisionRequest>
+        for ReturnDecisionRequest {
+            fn from(value: super::ReturnDecisionRequest) -> Self {
+                Self { note: Ok(value.note) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReturnItemDto {
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReturnItemDto {
+            fn default() -> Self {
+                Self {
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl ReturnItemDto {
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReturnItemDto> for super::ReturnItemDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReturnItemDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    quantity: value.quantity?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReturnItemDto> for ReturnItemDto {
+            fn from(value: super::ReturnItemDto) -> Self {
+                Self {
+                    quantity: Ok(value.quantity),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReturnMoveDto {
+            actor: ::std::result::Result<::std::string::String, ::std::string::String>,
+            at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReturnMoveDto {
+            fn default() -> Self {
+                Self {
+                    actor: Err("no value supplied for actor".to_string()),
+                    at: Err("no value supplied for at".to_string()),
+                    note: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl ReturnMoveDto {
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for at: {e}"));
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReturnMoveDto> for super::ReturnMoveDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReturnMoveDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor: value.actor?,
+                    at: value.at?,
+                    note: value.note?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReturnMoveDto> for ReturnMoveDto {
+            fn from(value: super::ReturnMoveDto) -> Self {
+                Self {
+                    actor: Ok(value.actor),
+                    at: Ok(value.at),
+                    note: Ok(value.note),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReturnPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Return>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReturnPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReturnPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Return>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReturnPage> for super::ReturnPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReturnPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReturnPage> for ReturnPage {
+            fn from(value: super::ReturnPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
                 }
             }
         }
@@ -16737,6 +17850,52 @@ let response = client.get_order()
     pub fn get_order(&self) -> builder::GetOrder<'_> {
         builder::GetOrder::new(self)
     }
+    /**The invoice of one of the signed-in customer's orders, as a PDF: seller, buyer,
+lines, taxes, totals, order number and date
+
+Sends a `GET` request to `/v1/orders/{id}/invoice`
+
+```ignore
+let response = client.get_order_invoice()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_order_invoice(&self) -> builder::GetOrderInvoice<'_> {
+        builder::GetOrderInvoice::new(self)
+    }
+    /**Calls off one of the signed-in customer's orders before it ships: the payment
+is voided or refunded in full, the units go back on sale, promotion uses are
+given back. 409 `illegal_transition` once fulfilled (ask for a return instead) or
+while checkout is still taking the payment
+
+Sends a `POST` request to `/v1/orders/{id}/cancel`
+
+```ignore
+let response = client.cancel_my_order()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn cancel_my_order(&self) -> builder::CancelMyOrder<'_> {
+        builder::CancelMyOrder::new(self)
+    }
+    /**Asks to send back units of one of the signed-in customer's shipped orders: each
+a bought variant, 1 to what was bought of it less what other returns hold
+
+Sends a `POST` request to `/v1/orders/{id}/returns`
+
+```ignore
+let response = client.request_return()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn request_return(&self) -> builder::RequestReturn<'_> {
+        builder::RequestReturn::new(self)
+    }
     /**Every order, newest first; `status` and `customer_id` narrow them. Needs
 `orders:read`
 
@@ -16771,6 +17930,124 @@ let response = client.admin_get_order()
 ```*/
     pub fn admin_get_order(&self) -> builder::AdminGetOrder<'_> {
         builder::AdminGetOrder::new(self)
+    }
+    /**Any order's invoice, as a PDF. Needs `orders:read`
+
+Sends a `GET` request to `/v1/admin/orders/{id}/invoice`
+
+```ignore
+let response = client.admin_get_order_invoice()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn admin_get_order_invoice(&self) -> builder::AdminGetOrderInvoice<'_> {
+        builder::AdminGetOrderInvoice::new(self)
+    }
+    /**Calls off a paid order before it ships, as its customer can: payment let go,
+units back on sale. Needs `orders:write`
+
+Sends a `POST` request to `/v1/admin/orders/{id}/cancel`
+
+```ignore
+let response = client.cancel_order()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn cancel_order(&self) -> builder::CancelOrder<'_> {
+        builder::CancelOrder::new(self)
+    }
+    /**Gives money back on a paid order, all or part, through its gateway: the order
+becomes `partially_refunded` or `refunded`. With `return_id`, pays back that
+received return. Needs an `Idempotency-Key` (the same refund for the same key)
+and `orders:write`. 422 over what is left to give back; 409 `refund_refused` when
+the gateway refuses; 503 when it does not answer (the refund stays `pending` and
+is retried)
+
+Sends a `POST` request to `/v1/admin/orders/{id}/refunds`
+
+Arguments:
+- `id`
+- `idempotency_key`: Required: the same key on every retry of this refund.
+- `body`
+```ignore
+let response = client.refund_order()
+    .id(id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn refund_order(&self) -> builder::RefundOrder<'_> {
+        builder::RefundOrder::new(self)
+    }
+    /**Returns, newest first; `status` narrows them (`requested` is the queue). Needs
+`orders:read`
+
+Sends a `GET` request to `/v1/admin/returns`
+
+Arguments:
+- `cursor`
+- `limit`: 1–100, default 20.
+- `status`
+```ignore
+let response = client.list_returns()
+    .cursor(cursor)
+    .limit(limit)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_returns(&self) -> builder::ListReturns<'_> {
+        builder::ListReturns::new(self)
+    }
+    /**Accepts a requested return: the customer may send the units. Needs
+`orders:write`
+
+Sends a `POST` request to `/v1/admin/returns/{id}/approve`
+
+```ignore
+let response = client.approve_return()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn approve_return(&self) -> builder::ApproveReturn<'_> {
+        builder::ApproveReturn::new(self)
+    }
+    /**Refuses a requested return (its units can be asked for again). Needs
+`orders:write`
+
+Sends a `POST` request to `/v1/admin/returns/{id}/reject`
+
+```ignore
+let response = client.reject_return()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reject_return(&self) -> builder::RejectReturn<'_> {
+        builder::RejectReturn::new(self)
+    }
+    /**Records that an approved return's units arrived; they go back on sale unless
+`restock` is `false`. Refund it with `POST /v1/admin/orders/{id}/refunds`
+`{return_id}`. Needs `orders:write`
+
+Sends a `POST` request to `/v1/admin/returns/{id}/receive`
+
+```ignore
+let response = client.receive_return()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn receive_return(&self) -> builder::ReceiveReturn<'_> {
+        builder::ReceiveReturn::new(self)
     }
     /**Ships a paid order (all of it), with the carrier's tracking number. 409
 `illegal_transition` unless it is paid. Needs `orders:write`
@@ -25272,6 +26549,305 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_order_invoice`]
+
+[`Client::get_order_invoice`]: super::Client::get_order_invoice*/
+    #[derive(Debug, Clone)]
+    pub struct GetOrderInvoice<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetOrderInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/orders/{id}/invoice`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/orders/{}/invoice", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_order_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::cancel_my_order`]
+
+[`Client::cancel_my_order`]: super::Client::cancel_my_order*/
+    #[derive(Debug, Clone)]
+    pub struct CancelMyOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CancelOrderRequest, String>,
+    }
+    impl<'a> CancelMyOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CancelOrderRequest>,
+            <V as std::convert::TryInto<
+                types::CancelOrderRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CancelOrderRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CancelOrderRequest,
+            ) -> types::builder::CancelOrderRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/orders/{id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CancelOrderRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/orders/{}/cancel", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_my_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::request_return`]
+
+[`Client::request_return`]: super::Client::request_return*/
+    #[derive(Debug, Clone)]
+    pub struct RequestReturn<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateReturnRequest, String>,
+    }
+    impl<'a> RequestReturn<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateReturnRequest>,
+            <V as std::convert::TryInto<
+                types::CreateReturnRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateReturnRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateReturnRequest,
+            ) -> types::builder::CreateReturnRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/orders/{id}/returns`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Return>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateReturnRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/orders/{}/returns", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "request_return",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_orders`]
 
 [`Client::list_orders`]: super::Client::list_orders*/
@@ -25457,6 +27033,787 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "admin_get_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::admin_get_order_invoice`]
+
+[`Client::admin_get_order_invoice`]: super::Client::admin_get_order_invoice*/
+    #[derive(Debug, Clone)]
+    pub struct AdminGetOrderInvoice<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> AdminGetOrderInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/orders/{id}/invoice`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}/invoice", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "admin_get_order_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::cancel_order`]
+
+[`Client::cancel_order`]: super::Client::cancel_order*/
+    #[derive(Debug, Clone)]
+    pub struct CancelOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CancelOrderRequest, String>,
+    }
+    impl<'a> CancelOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CancelOrderRequest>,
+            <V as std::convert::TryInto<
+                types::CancelOrderRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CancelOrderRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CancelOrderRequest,
+            ) -> types::builder::CancelOrderRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/orders/{id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CancelOrderRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}/cancel", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::refund_order`]
+
+[`Client::refund_order`]: super::Client::refund_order*/
+    #[derive(Debug, Clone)]
+    pub struct RefundOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        idempotency_key: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::CreateRefundRequest, String>,
+    }
+    impl<'a> RefundOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateRefundRequest>,
+            <V as std::convert::TryInto<
+                types::CreateRefundRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateRefundRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateRefundRequest,
+            ) -> types::builder::CreateRefundRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/orders/{id}/refunds`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RefundResult>, Error<types::Problem>> {
+            let Self { client, id, idempotency_key, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateRefundRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/orders/{}/refunds", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("Idempotency-Key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "refund_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_returns`]
+
+[`Client::list_returns`]: super::Client::list_returns*/
+    #[derive(Debug, Clone)]
+    pub struct ListReturns<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListReturns<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/returns`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ReturnPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/returns", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_returns",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::approve_return`]
+
+[`Client::approve_return`]: super::Client::approve_return*/
+    #[derive(Debug, Clone)]
+    pub struct ApproveReturn<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReturnDecisionRequest, String>,
+    }
+    impl<'a> ApproveReturn<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReturnDecisionRequest>,
+            <V as std::convert::TryInto<
+                types::ReturnDecisionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReturnDecisionRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReturnDecisionRequest,
+            ) -> types::builder::ReturnDecisionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/returns/{id}/approve`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Return>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReturnDecisionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/returns/{}/approve", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "approve_return",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reject_return`]
+
+[`Client::reject_return`]: super::Client::reject_return*/
+    #[derive(Debug, Clone)]
+    pub struct RejectReturn<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReturnDecisionRequest, String>,
+    }
+    impl<'a> RejectReturn<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReturnDecisionRequest>,
+            <V as std::convert::TryInto<
+                types::ReturnDecisionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReturnDecisionRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReturnDecisionRequest,
+            ) -> types::builder::ReturnDecisionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/returns/{id}/reject`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Return>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReturnDecisionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/returns/{}/reject", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reject_return",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::receive_return`]
+
+[`Client::receive_return`]: super::Client::receive_return*/
+    #[derive(Debug, Clone)]
+    pub struct ReceiveReturn<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReceiveReturnRequest, String>,
+    }
+    impl<'a> ReceiveReturn<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReceiveReturnRequest>,
+            <V as std::convert::TryInto<
+                types::ReceiveReturnRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReceiveReturnRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReceiveReturnRequest,
+            ) -> types::builder::ReceiveReturnRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/returns/{id}/receive`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Return>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReceiveReturnRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/returns/{}/receive", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "receive_return",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -13,6 +13,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod promotions;

@@ -621,18 +621,22 @@ impl CartService {
     pub async fn release_redemptions(&self, order_id: &str) -> Result<usize, CartError> {
         let released = self
             .db
-            .transaction(async |conn: &mut DbConn| {
-                let rows = store::redemptions_of_order(conn, order_id).await?;
-                for row in &rows {
-                    store::delete_redemption(conn, &row.promotion_id, order_id).await?;
-                    store::give_back_use(conn, &row.promotion_id).await?;
-                }
-                Ok::<_, CartError>(rows.len())
-            })
+            .transaction(async |conn: &mut DbConn| Self::release_in(conn, order_id).await)
             .await?;
         if released > 0 {
             self.promotions_changed().await;
         }
         Ok(released)
+    }
+
+    /// Gives back the uses `order_id` counted, in the caller's transaction (an event
+    /// handler's); call `promotions_changed` once it committed.
+    pub(crate) async fn release_in(conn: &mut DbConn, order_id: &str) -> Result<usize, CartError> {
+        let rows = store::redemptions_of_order(conn, order_id).await?;
+        for row in &rows {
+            store::delete_redemption(conn, &row.promotion_id, order_id).await?;
+            store::give_back_use(conn, &row.promotion_id).await?;
+        }
+        Ok(rows.len())
     }
 }

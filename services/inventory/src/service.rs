@@ -448,9 +448,33 @@ impl InventoryService {
         Ok(announced)
     }
 
+    /// Sends what is waiting in the outbox now (after a handler's transaction).
+    pub fn wake(&self) {
+        self.bus.wake();
+    }
+
     /// Puts units back on the shelf (a cancelled order, a return).
     pub async fn restock(
         &self,
+        variant_id: &str,
+        quantity: i64,
+        location: Option<&str>,
+    ) -> Result<Stock, InventoryError> {
+        let written = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                self.restock_in(conn, variant_id, quantity, location).await
+            })
+            .await?;
+        self.bus.wake();
+        Ok(written)
+    }
+
+    /// [`Self::restock`] in the caller's transaction (an event handler's, so that units
+    /// go back once per event).
+    pub async fn restock_in(
+        &self,
+        conn: &mut DbConn,
         variant_id: &str,
         quantity: i64,
         location: Option<&str>,
@@ -459,38 +483,29 @@ impl InventoryService {
             .map_err(|_| InventoryError::VariantNotFound)?;
         parse_units("quantity", quantity, true).map_err(|e| InventoryError::Invalid(vec![e]))?;
         let now = self.now();
-        let written = self
-            .db
-            .transaction(async |conn: &mut DbConn| {
-                store::lock_item(conn, &variant_id).await?;
-                let location = store::find_location(conn, location.unwrap_or(DEFAULT_LOCATION))
-                    .await?
-                    .ok_or(InventoryError::LocationNotFound)?;
-                if store::find_item(conn, &variant_id).await?.is_none() {
-                    store::insert_item(
-                        conn,
-                        &ItemRow {
-                            variant_id: variant_id.clone(),
-                            low_stock_threshold: 0,
-                            allow_backorder: false,
-                            low: false,
-                            updated_at: now,
-                            status: NEVER_STOCKED.to_owned(),
-                            status_version: 0,
-                        },
-                    )
-                    .await?;
-                }
-                if !store::adjust_level(conn, &variant_id, &location.id, quantity, 0, None, now)
-                    .await?
-                {
-                    store::set_on_hand(conn, &variant_id, &location.id, quantity, now).await?;
-                }
-                self.settle(conn, &variant_id, now).await
-            })
+        store::lock_item(conn, &variant_id).await?;
+        let location = store::find_location(conn, location.unwrap_or(DEFAULT_LOCATION))
+            .await?
+            .ok_or(InventoryError::LocationNotFound)?;
+        if store::find_item(conn, &variant_id).await?.is_none() {
+            store::insert_item(
+                conn,
+                &ItemRow {
+                    variant_id: variant_id.clone(),
+                    low_stock_threshold: 0,
+                    allow_backorder: false,
+                    low: false,
+                    updated_at: now,
+                    status: NEVER_STOCKED.to_owned(),
+                    status_version: 0,
+                },
+            )
             .await?;
-        self.bus.wake();
-        Ok(written)
+        }
+        if !store::adjust_level(conn, &variant_id, &location.id, quantity, 0, None, now).await? {
+            store::set_on_hand(conn, &variant_id, &location.id, quantity, now).await?;
+        }
+        self.settle(conn, &variant_id, now).await
     }
 
     /// Variants in id order; only those at or below their threshold when `low_only`.

@@ -71,9 +71,14 @@ pub enum Transition {
         carrier: Option<String>,
     },
     Delivered,
-    /// Called off before fulfilment (stock goes back, the payment is voided or refunded).
+    /// Called off before fulfilment (the payment is voided or refunded).
     Cancelled {
         reason: String,
+        /// The units it took go back on the shelf: a paid order called off by its
+        /// customer or the back office. Not when checkout undoes its own order (its hold
+        /// was released instead).
+        #[serde(default)]
+        restock: bool,
     },
     /// Money given back: `amount` now, `refunded_total` in all, of `paid_total`.
     Refunded {
@@ -133,6 +138,86 @@ impl Transition {
     }
 }
 
+weft_kernel::define_id!(ReturnId, "ret", "A return of some of an order's units.");
+weft_kernel::define_id!(RefundId, "rfd", "Money given back on an order.");
+
+/// Where a return is.
+///
+/// ```text
+/// requested ──approve──▶ approved ──receive──▶ received ──refund──▶ refunded
+///     └──reject──▶ rejected
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    Requested,
+    Approved,
+    Rejected,
+    Received,
+    Refunded,
+}
+
+impl ReturnStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Received => "received",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Approved,
+            Self::Rejected,
+            Self::Received,
+            Self::Refunded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// The status `self` moves to by `to`'s action, or why it cannot.
+    pub fn moves_to(self, to: Self) -> Result<Self, IllegalTransition> {
+        use ReturnStatus as R;
+        match (self, to) {
+            (R::Requested, R::Approved | R::Rejected)
+            | (R::Approved, R::Received)
+            | (R::Received, R::Refunded) => Ok(to),
+            _ => Err(IllegalTransition {
+                from: self.as_str(),
+                action: to.as_str(),
+            }),
+        }
+    }
+
+    /// Its units still count against what can be returned.
+    pub fn holds_units(self) -> bool {
+        self != Self::Rejected
+    }
+}
+
+/// Units of one bought variant sent back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnItem {
+    pub variant_id: String,
+    pub quantity: i64,
+}
+
+/// One recorded move of a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnMove {
+    pub status: ReturnStatus,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// Why (a refusal's reason, whether received units were restocked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// One recorded move of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -175,6 +260,7 @@ mod tests {
     fn cancelling_stops_at_fulfilment() {
         let cancel = Transition::Cancelled {
             reason: "changed my mind".into(),
+            restock: true,
         };
         assert_eq!(cancel.apply(S::Pending), Ok(S::Cancelled));
         assert_eq!(cancel.apply(S::Paid), Ok(S::Cancelled));
@@ -229,5 +315,27 @@ mod tests {
             assert_eq!(OrderStatus::parse(s).map(OrderStatus::as_str), Some(s));
         }
         assert_eq!(OrderStatus::parse("shipped"), None);
+    }
+
+    #[test]
+    fn returns_are_approved_or_rejected_then_received_then_refunded() {
+        use ReturnStatus as R;
+        assert_eq!(R::Requested.moves_to(R::Approved), Ok(R::Approved));
+        assert_eq!(R::Requested.moves_to(R::Rejected), Ok(R::Rejected));
+        assert_eq!(R::Approved.moves_to(R::Received), Ok(R::Received));
+        assert_eq!(R::Received.moves_to(R::Refunded), Ok(R::Refunded));
+        assert!(
+            R::Requested.moves_to(R::Received).is_err(),
+            "not before approval"
+        );
+        assert!(R::Rejected.moves_to(R::Approved).is_err());
+        assert!(
+            R::Approved.moves_to(R::Refunded).is_err(),
+            "not before it arrived"
+        );
+        assert!(R::Refunded.moves_to(R::Refunded).is_err());
+        assert!(!R::Rejected.holds_units());
+        assert!(R::Refunded.holds_units());
+        assert_eq!(R::parse("received"), Some(R::Received));
     }
 }

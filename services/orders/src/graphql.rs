@@ -1,11 +1,14 @@
 //! Orders in GraphQL: `orders` and `order(id)` for the signed-in customer, over the same
-//! use cases as `GET /v1/orders`. Another customer's order is null, as it is 404 in REST.
+//! use cases as `GET /v1/orders`, and the mutations `cancelOrder` and `requestReturn`.
+//! Another customer's order is null (or `order_not_found`), as it is 404 in REST.
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use weft_kernel::PageRequest;
 
-use crate::http::status_filter;
+use crate::after_sale::Return;
+use crate::domain::ReturnItem;
+use crate::http::{actor, status_filter};
 use crate::service::{Order, OrderFilter, OrderService, OrdersError};
 
 /// A line as bought; amounts in minor units of the order's currency.
@@ -124,5 +127,88 @@ impl OrdersQuery {
             Ok(_) | Err(OrdersError::NotFound) => Ok(None),
             Err(e) => Err(weft_http::gql::error(e)),
         }
+    }
+}
+
+/// Units of one bought variant to send back.
+#[derive(Debug, Clone, async_graphql::InputObject)]
+#[graphql(name = "ReturnItemInput")]
+pub struct ReturnItemInput {
+    pub variant_id: String,
+    pub quantity: i64,
+}
+
+/// A return and where it stands (`requested`, `approved`, `rejected`, `received`,
+/// `refunded`).
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Return")]
+pub struct ReturnObject {
+    pub id: String,
+    pub order_id: String,
+    pub status: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Return> for ReturnObject {
+    fn from(r: Return) -> Self {
+        Self {
+            id: r.id,
+            order_id: r.order_id,
+            status: r.status.as_str().to_owned(),
+            reason: r.reason,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct OrdersMutation;
+
+#[Object]
+impl OrdersMutation {
+    /// Calls off one of the signed-in customer's paid orders before it ships (as
+    /// `POST /v1/orders/{id}/cancel`): money back, units back on sale.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        reason: Option<String>,
+    ) -> async_graphql::Result<OrderObject> {
+        let me = weft_http::authz::check_signed_in(ctx.data_opt::<weft_http::Principal>())
+            .map_err(weft_http::gql::error)?;
+        let reason = reason.unwrap_or_else(|| "customer request".into());
+        Ok(ctx
+            .data::<OrderService>()?
+            .cancel(&id, &reason, &actor(me), Some(me.id.as_str()))
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
+    }
+
+    /// Asks to return units of one of the signed-in customer's shipped orders (as
+    /// `POST /v1/orders/{id}/returns`).
+    async fn request_return(
+        &self,
+        ctx: &Context<'_>,
+        order_id: String,
+        items: Vec<ReturnItemInput>,
+        reason: String,
+    ) -> async_graphql::Result<ReturnObject> {
+        let me = weft_http::authz::check_signed_in(ctx.data_opt::<weft_http::Principal>())
+            .map_err(weft_http::gql::error)?;
+        let items = items
+            .into_iter()
+            .map(|i| ReturnItem {
+                variant_id: i.variant_id,
+                quantity: i.quantity,
+            })
+            .collect();
+        Ok(ctx
+            .data::<OrderService>()?
+            .request_return(&order_id, &me.id, items, &reason)
+            .await
+            .map_err(weft_http::gql::error)?
+            .into())
     }
 }

@@ -1,24 +1,31 @@
 //! Orders: what was bought, for how much, and where it is in its life.
 //!
-//! Tables owned: `orders_orders`, `orders_lines`, `orders_history`.
+//! Tables owned: `orders_orders`, `orders_lines`, `orders_history`, `orders_refunds`,
+//! `orders_returns`, `orders_settlements`.
 //! Events emitted (outbox, in the transaction of the change): `OrderCreated`,
-//! `OrderCancelled`, `OrderCompleted` (delivered).
+//! `OrderCancelled`, `OrderCompleted` (delivered), `OrderRefunded`, `ReturnReceived`.
 //! Invariants: one order per checkout; an order moves only by a named
 //! [`domain::Transition`] its status allows, under its row lock, and every move is
 //! recorded with who made it and when.
 //!
-//! Created by the checkout saga; read by their customer (`GET /v1/orders`) and moved on
-//! by the back office (`/v1/admin/orders…`).
+//! Created by the checkout saga; read by their customer (`GET /v1/orders`, the PDF
+//! invoice), called off or partly returned by them, and moved on by the back office
+//! (`/v1/admin/orders…`: fulfilments, refunds, returns). Money goes back through the
+//! [`ports::Payments`] port.
 
+pub mod after_sale;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod invoice;
+pub mod ports;
 pub mod service;
 mod store;
 
 use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
+pub use after_sale::{Refund, RefundRequest, Return};
 pub use http::OrderApi;
 pub use service::{NewOrder, Order, OrderFilter, OrderLine, OrderService, OrdersError};
 

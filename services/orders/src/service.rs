@@ -2,9 +2,11 @@
 //! (once per checkout), move it by a named transition (recorded), read it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated};
+use weft_bus::Bus;
+use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated, Units};
 use weft_kernel::{
     Clock, Currency, Cursor, ErrorKind, FieldError, Money, Page, PageRequest, PostalAddress,
     ServiceError,
@@ -12,7 +14,9 @@ use weft_kernel::{
 use weft_storage::{Db, DbConn, StorageError};
 
 use crate::domain::{HistoryEntry, IllegalTransition, OrderStatus, Transition};
-use crate::store::{self, HistoryRow, LineRow, ListFilter, OrderRow};
+use crate::invoice::Seller;
+use crate::ports::Payments;
+use crate::store::{self, HistoryRow, LineRow, ListFilter, OrderRow, SettlementRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrdersError {
@@ -20,8 +24,16 @@ pub enum OrdersError {
     Invalid(Vec<FieldError>),
     #[error("no such order")]
     NotFound,
+    #[error("no such return")]
+    ReturnNotFound,
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
+    /// The gateway refused to give the money back (the refund is recorded as failed).
+    #[error("the payment gateway refused the refund: {0}")]
+    RefundRefused(String),
+    /// The gateway did not answer: the refund stays pending and is retried.
+    #[error("the payment gateway did not answer; the refund is retried: {0}")]
+    GatewayUnavailable(String),
     #[error("stored order is unreadable: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -32,8 +44,9 @@ impl ServiceError for OrdersError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
-            Self::NotFound => ErrorKind::NotFound,
-            Self::Illegal(_) => ErrorKind::Conflict,
+            Self::NotFound | Self::ReturnNotFound => ErrorKind::NotFound,
+            Self::Illegal(_) | Self::RefundRefused(_) => ErrorKind::Conflict,
+            Self::GatewayUnavailable(_) => ErrorKind::Unavailable,
             Self::Corrupt(_) => ErrorKind::Internal,
             Self::Storage(e) => e.kind(),
         }
@@ -43,7 +56,10 @@ impl ServiceError for OrdersError {
         match self {
             Self::Invalid(_) => "validation_failed",
             Self::NotFound => "order_not_found",
+            Self::ReturnNotFound => "return_not_found",
             Self::Illegal(_) => "illegal_transition",
+            Self::RefundRefused(_) => "refund_refused",
+            Self::GatewayUnavailable(_) => "payment_gateway_unavailable",
             Self::Corrupt(_) => "internal_error",
             Self::Storage(e) => e.code(),
         }
@@ -133,8 +149,13 @@ fn from_json(json: Option<&str>) -> Option<PostalAddress> {
 /// The orders service of this process.
 #[derive(Clone)]
 pub struct OrderService {
-    db: Db,
-    clock: Clock,
+    pub(crate) db: Db,
+    pub(crate) clock: Clock,
+    /// How money goes back (refunds, cancellations); `None` refuses them.
+    pub(crate) payments: Option<Arc<dyn Payments>>,
+    pub(crate) bus: Option<Bus>,
+    /// Who the invoices are from.
+    pub(crate) seller: Arc<Seller>,
 }
 
 impl std::fmt::Debug for OrderService {
@@ -145,7 +166,51 @@ impl std::fmt::Debug for OrderService {
 
 impl OrderService {
     pub fn new(db: Db, clock: Clock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            payments: None,
+            bus: None,
+            seller: Arc::new(Seller {
+                name: "Weft".to_owned(),
+                address: Vec::new(),
+                tax_id: None,
+            }),
+        }
+    }
+
+    /// Invoices name `seller`.
+    #[must_use]
+    pub fn with_seller(mut self, seller: Seller) -> Self {
+        self.seller = Arc::new(seller);
+        self
+    }
+
+    /// The order's invoice, as PDF bytes.
+    pub async fn invoice(&self, id: &str) -> Result<(Order, Vec<u8>), OrdersError> {
+        let order = self.get(id).await?;
+        let pdf = crate::invoice::render(&order, &self.seller);
+        Ok((order, pdf))
+    }
+
+    /// Gives money back through `payments` (refunds, cancelled orders).
+    #[must_use]
+    pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Self {
+        self.payments = Some(payments);
+        self
+    }
+
+    /// Wakes `bus`'s relay after a change, so its events go out at once.
+    #[must_use]
+    pub fn with_bus(mut self, bus: Bus) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    pub(crate) fn wake(&self) {
+        if let Some(bus) = &self.bus {
+            bus.wake();
+        }
     }
 
     /// Creates the checkout's order, `pending`, with `OrderCreated` in the same
@@ -229,73 +294,111 @@ impl OrderService {
         transition: Transition,
         actor: &str,
     ) -> Result<Order, OrdersError> {
-        let now = self.clock.now();
         self.db
             .transaction(async |conn: &mut DbConn| {
                 let row = store::find_locked(conn, id)
                     .await?
                     .ok_or(OrdersError::NotFound)?;
-                let from = OrderStatus::parse(&row.status)
-                    .ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
-                let to = transition.apply(from)?;
-                let refunded_total = match &transition {
-                    Transition::Refunded { refunded_total, .. } => *refunded_total,
-                    _ => row.refunded_total,
-                };
-                let payment_id = match &transition {
-                    Transition::Paid { payment_ref } => Some(payment_ref.as_str()),
-                    _ => row.payment_id.as_deref(),
-                };
-                store::set_status(
-                    conn,
-                    id,
-                    to.as_str(),
-                    refunded_total,
-                    payment_id,
-                    now.naive_utc(),
-                )
-                .await?;
-                let seq =
-                    i32::try_from(store::history_of(conn, id).await?.len()).unwrap_or(i32::MAX);
-                store::add_history(
-                    conn,
-                    &HistoryRow {
-                        order_id: id.to_owned(),
-                        seq,
-                        from_status: from.as_str().to_owned(),
-                        to_status: to.as_str().to_owned(),
-                        transition: serde_json::to_string(&transition).unwrap_or_default(),
-                        actor: actor.to_owned(),
-                        at: now.naive_utc(),
-                    },
-                )
-                .await?;
-                match &transition {
-                    Transition::Cancelled { reason } => {
-                        weft_bus::append(
-                            conn,
-                            &OrderCancelled {
-                                order_id: id.to_owned(),
-                                reason: reason.clone(),
-                            },
-                        )
-                        .await?;
-                    }
-                    Transition::Delivered => {
-                        weft_bus::append(
-                            conn,
-                            &OrderCompleted {
-                                order_id: id.to_owned(),
-                            },
-                        )
-                        .await?;
-                    }
-                    _ => {}
-                }
-                Ok::<_, OrdersError>(())
+                self.move_in(conn, &row, transition.clone(), actor).await
             })
             .await?;
         self.get(id).await
+    }
+
+    /// Moves `row` (locked by the caller's transaction) by `transition`, with its
+    /// history entry and events.
+    pub(crate) async fn move_in(
+        &self,
+        conn: &mut DbConn,
+        row: &OrderRow,
+        transition: Transition,
+        actor: &str,
+    ) -> Result<OrderStatus, OrdersError> {
+        let now = self.clock.now();
+        let id = row.id.as_str();
+        let from = OrderStatus::parse(&row.status)
+            .ok_or_else(|| OrdersError::Corrupt(row.status.clone()))?;
+        let to = transition.apply(from)?;
+        let refunded_total = match &transition {
+            Transition::Refunded { refunded_total, .. } => *refunded_total,
+            _ => row.refunded_total,
+        };
+        let payment_id = match &transition {
+            Transition::Paid { payment_ref } => Some(payment_ref.as_str()),
+            _ => row.payment_id.as_deref(),
+        };
+        store::set_status(
+            conn,
+            id,
+            to.as_str(),
+            refunded_total,
+            payment_id,
+            now.naive_utc(),
+        )
+        .await?;
+        let seq = i32::try_from(store::history_of(conn, id).await?.len()).unwrap_or(i32::MAX);
+        store::add_history(
+            conn,
+            &HistoryRow {
+                order_id: id.to_owned(),
+                seq,
+                from_status: from.as_str().to_owned(),
+                to_status: to.as_str().to_owned(),
+                transition: serde_json::to_string(&transition).unwrap_or_default(),
+                actor: actor.to_owned(),
+                at: now.naive_utc(),
+            },
+        )
+        .await?;
+        match &transition {
+            Transition::Cancelled { reason, restock } => {
+                let lines = store::lines_of(conn, id).await?;
+                if *restock && let Some(payment_id) = &row.payment_id {
+                    // The money goes back after this commits, retried until the
+                    // gateway answers (`settle_pending`).
+                    store::insert_settlement(
+                        conn,
+                        &SettlementRow {
+                            order_id: id.to_owned(),
+                            payment_id: payment_id.clone(),
+                            status: "pending".to_owned(),
+                            attempts: 0,
+                            error: None,
+                            updated_at: now.naive_utc(),
+                        },
+                    )
+                    .await?;
+                }
+                weft_bus::append(
+                    conn,
+                    &OrderCancelled {
+                        order_id: id.to_owned(),
+                        reason: reason.clone(),
+                        lines: lines
+                            .iter()
+                            .map(|l| Units {
+                                variant_id: l.variant_id.clone(),
+                                quantity: l.quantity,
+                            })
+                            .collect(),
+                        restock: *restock,
+                        payment_id: row.payment_id.clone(),
+                    },
+                )
+                .await?;
+            }
+            Transition::Delivered => {
+                weft_bus::append(
+                    conn,
+                    &OrderCompleted {
+                        order_id: id.to_owned(),
+                    },
+                )
+                .await?;
+            }
+            _ => {}
+        }
+        Ok(to)
     }
 
     /// An order with its lines and history.

@@ -266,3 +266,310 @@ pub(crate) async fn add_history(conn: &mut DbConn, row: &HistoryRow) -> Result<(
     db_run!(conn, c => diesel::insert_into(history::table).values(row.clone()).execute(c).await)?;
     Ok(())
 }
+
+diesel::table! {
+    orders_refunds (id) {
+        id -> Text,
+        order_id -> Text,
+        return_id -> Nullable<Text>,
+        amount -> BigInt,
+        reason -> Text,
+        idempotency_key -> Text,
+        status -> Text,
+        provider_ref -> Nullable<Text>,
+        error -> Nullable<Text>,
+        actor -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders_returns (id) {
+        id -> Text,
+        order_id -> Text,
+        status -> Text,
+        reason -> Text,
+        items -> Text,
+        history -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders_settlements (order_id) {
+        order_id -> Text,
+        payment_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        error -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+use orders_refunds as refunds;
+use orders_returns as returns;
+use orders_settlements as settlements;
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_refunds)]
+pub(crate) struct RefundRow {
+    pub id: String,
+    pub order_id: String,
+    pub return_id: Option<String>,
+    pub amount: i64,
+    pub reason: String,
+    pub idempotency_key: String,
+    /// `pending` (the gateway not yet answered), `succeeded` or `failed`.
+    pub status: String,
+    pub provider_ref: Option<String>,
+    pub error: Option<String>,
+    pub actor: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_returns)]
+pub(crate) struct ReturnRow {
+    pub id: String,
+    pub order_id: String,
+    pub status: String,
+    pub reason: String,
+    /// JSON `[ReturnItem]`.
+    pub items: String,
+    /// JSON `[ReturnMove]`.
+    pub history: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = orders_settlements)]
+pub(crate) struct SettlementRow {
+    pub order_id: String,
+    pub payment_id: String,
+    /// `pending`, `settled` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub(crate) async fn insert_refund(conn: &mut DbConn, row: &RefundRow) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(refunds::table).values(row.clone()).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn refund_by_key(
+    conn: &mut DbConn,
+    order_id: &str,
+    key: &str,
+) -> Result<Option<RefundRow>, StorageError> {
+    let (order, key) = (order_id.to_owned(), key.to_owned());
+    Ok(db_run!(conn, c => refunds::table
+        .filter(refunds::order_id.eq(order.clone()))
+        .filter(refunds::idempotency_key.eq(key.clone()))
+        .first::<RefundRow>(c)
+        .await
+        .optional())?)
+}
+
+pub(crate) async fn find_refund(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<RefundRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(db_run!(conn, c => refunds::table.find(key.clone()).first::<RefundRow>(c).await.optional())?)
+}
+
+pub(crate) async fn refunds_of(
+    conn: &mut DbConn,
+    order_id: &str,
+) -> Result<Vec<RefundRow>, StorageError> {
+    let key = order_id.to_owned();
+    Ok(db_run!(conn, c => refunds::table
+        .filter(refunds::order_id.eq(key.clone()))
+        .order(refunds::id.asc())
+        .load::<RefundRow>(c)
+        .await)?)
+}
+
+/// Refunds still waiting for the gateway's answer, last touched before `before`.
+pub(crate) async fn pending_refunds(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<RefundRow>, StorageError> {
+    Ok(db_run!(conn, c => refunds::table
+        .filter(refunds::status.eq("pending"))
+        .filter(refunds::updated_at.lt(before))
+        .order(refunds::updated_at.asc())
+        .limit(limit)
+        .load::<RefundRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn finish_refund(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    provider_ref: Option<&str>,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let (key, status, reference, error) = (
+        id.to_owned(),
+        status.to_owned(),
+        provider_ref.map(str::to_owned),
+        error.map(str::to_owned),
+    );
+    db_run!(conn, c => diesel::update(refunds::table.find(key.clone()))
+        .set((
+            refunds::status.eq(status.clone()),
+            refunds::provider_ref.eq(reference.clone()),
+            refunds::error.eq(error.clone()),
+            refunds::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_return(conn: &mut DbConn, row: &ReturnRow) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(returns::table).values(row.clone()).execute(c).await)?;
+    Ok(())
+}
+
+pub(crate) async fn find_return(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<ReturnRow>, StorageError> {
+    let key = id.to_owned();
+    Ok(db_run!(conn, c => returns::table.find(key.clone()).first::<ReturnRow>(c).await.optional())?)
+}
+
+pub(crate) async fn returns_of(
+    conn: &mut DbConn,
+    order_id: &str,
+) -> Result<Vec<ReturnRow>, StorageError> {
+    let key = order_id.to_owned();
+    Ok(db_run!(conn, c => returns::table
+        .filter(returns::order_id.eq(key.clone()))
+        .order(returns::id.asc())
+        .load::<ReturnRow>(c)
+        .await)?)
+}
+
+/// Returns newest first, after `before`, in `status` when given.
+pub(crate) async fn list_returns(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReturnRow>, StorageError> {
+    let (status, before) = (status.map(str::to_owned), before.map(str::to_owned));
+    Ok(db_run!(conn, c => {
+        let mut q = returns::table.into_boxed();
+        if let Some(s) = &status {
+            q = q.filter(returns::status.eq(s.clone()));
+        }
+        if let Some(b) = &before {
+            q = q.filter(returns::id.lt(b.clone()));
+        }
+        q.order(returns::id.desc()).limit(limit).load::<ReturnRow>(c).await
+    })?)
+}
+
+pub(crate) async fn update_return(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    history: &str,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let (key, status, history) = (id.to_owned(), status.to_owned(), history.to_owned());
+    db_run!(conn, c => diesel::update(returns::table.find(key.clone()))
+        .set((
+            returns::status.eq(status.clone()),
+            returns::history.eq(history.clone()),
+            returns::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_settlement(
+    conn: &mut DbConn,
+    row: &SettlementRow,
+) -> Result<(), StorageError> {
+    db_run!(conn, c => diesel::insert_into(settlements::table)
+        .values(row.clone())
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn find_settlement(
+    conn: &mut DbConn,
+    order_id: &str,
+) -> Result<Option<SettlementRow>, StorageError> {
+    let key = order_id.to_owned();
+    Ok(
+        db_run!(conn, c => settlements::table.find(key.clone()).first::<SettlementRow>(c).await.optional())?,
+    )
+}
+
+pub(crate) async fn pending_settlements(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<SettlementRow>, StorageError> {
+    Ok(db_run!(conn, c => settlements::table
+        .filter(settlements::status.eq("pending"))
+        .order(settlements::updated_at.asc())
+        .limit(limit)
+        .load::<SettlementRow>(c)
+        .await)?)
+}
+
+pub(crate) async fn finish_settlement(
+    conn: &mut DbConn,
+    order_id: &str,
+    status: &str,
+    attempts: i32,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let (key, status, error) = (
+        order_id.to_owned(),
+        status.to_owned(),
+        error.map(str::to_owned),
+    );
+    db_run!(conn, c => diesel::update(settlements::table.find(key.clone()))
+        .set((
+            settlements::status.eq(status.clone()),
+            settlements::attempts.eq(attempts),
+            settlements::error.eq(error.clone()),
+            settlements::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+pub(crate) async fn set_refunded_total(
+    conn: &mut DbConn,
+    id: &str,
+    refunded_total: i64,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let key = id.to_owned();
+    db_run!(conn, c => diesel::update(orders::table.find(key.clone()))
+        .set((orders::refunded_total.eq(refunded_total), orders::updated_at.eq(now)))
+        .execute(c)
+        .await)?;
+    Ok(())
+}

@@ -138,6 +138,7 @@ async fn orders_move_only_as_allowed_and_every_move_is_recorded() {
         );
         let cancel = Transition::Cancelled {
             reason: "too late".into(),
+            restock: true,
         };
         assert!(
             orders
@@ -168,6 +169,7 @@ async fn racing_moves_settle_on_one_outcome() {
                 let t = if i % 2 == 0 {
                     Transition::Cancelled {
                         reason: "race".into(),
+                        restock: false,
                     }
                 } else {
                     Transition::Paid {

@@ -1,0 +1,3 @@
+DROP TABLE orders_settlements;
+DROP TABLE orders_returns;
+DROP TABLE orders_refunds;
