@@ -301,6 +301,9 @@ pub struct CheckoutSettings {
     /// Test hook: completions wait forever before this step (to kill the process there).
     /// Never set it in production.
     pub pause_before_step: Option<String>,
+    /// A completion left waiting for the customer (3-D Secure) this long is undone: its
+    /// stock released, its payment voided, promotion uses given back. 0 waits forever.
+    pub abandon_after_seconds: u64,
 }
 
 impl Default for CheckoutSettings {
@@ -309,6 +312,7 @@ impl Default for CheckoutSettings {
             saga_lease_seconds: 30,
             recovery_interval_seconds: 15,
             pause_before_step: None,
+            abandon_after_seconds: 30 * 60,
         }
     }
 }

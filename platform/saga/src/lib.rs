@@ -122,6 +122,8 @@ pub struct Saga<C> {
     retry: ExponentialBuilder,
     /// Test hook: wait forever before running this step (to kill the process there).
     pause_before: Option<String>,
+    /// Suspended runs nobody moved on for this long are given up (recovery does it).
+    abandon_after: Option<Duration>,
 }
 
 impl<C> std::fmt::Debug for Saga<C> {
@@ -156,7 +158,43 @@ where
                 .with_max_times(3)
                 .with_jitter(),
             pause_before: None,
+            abandon_after: None,
         }
+    }
+
+    /// Runs left suspended (waiting for a customer) longer than `after` are undone by
+    /// [`Self::run_recovery`], with the code `abandoned`.
+    #[must_use]
+    pub fn abandon_after(mut self, after: Option<Duration>) -> Self {
+        self.abandon_after = after;
+        self
+    }
+
+    /// Undoes the runs suspended longer than the `abandon_after` setting, as if they
+    /// failed with `abandoned` at the step they wait at; returns their ids and outcomes.
+    pub async fn abandon_suspended(&self) -> Result<Vec<(String, Outcome<C>)>, SagaError> {
+        let Some(after) = self.abandon_after else {
+            return Ok(Vec::new());
+        };
+        let before =
+            self.now() - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+        let ids = {
+            let mut conn = self.db.conn().await?;
+            sagas::suspended_since(&mut conn, self.kind, before).await?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            tracing::info!(saga = %id, kind = self.kind, "suspended run abandoned");
+            let outcome = self
+                .abort(
+                    &id,
+                    "abandoned",
+                    "nobody finished it in time; nothing was charged",
+                )
+                .await?;
+            out.push((id, outcome));
+        }
+        Ok(out)
     }
 
     /// Appends a step.
@@ -355,6 +393,9 @@ where
             tick.tick().await;
             if let Err(err) = self.recover().await {
                 tracing::warn!(kind = self.kind, error = %err, "saga recovery failed; will retry");
+            }
+            if let Err(err) = self.abandon_suspended().await {
+                tracing::warn!(kind = self.kind, error = %err, "abandoning suspended runs failed; will retry");
             }
         }
     }

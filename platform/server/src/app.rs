@@ -597,6 +597,8 @@ impl Application {
             &weft_checkout::saga::SagaSettings {
                 lease: Duration::from_secs(settings.checkout.saga_lease_seconds.max(1)),
                 pause_before: settings.checkout.pause_before_step.clone(),
+                abandon_after: (settings.checkout.abandon_after_seconds > 0)
+                    .then(|| Duration::from_secs(settings.checkout.abandon_after_seconds)),
             },
         );
         if hosted.iter().any(|s| s.name == "checkout") {

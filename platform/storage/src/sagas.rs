@@ -185,3 +185,21 @@ pub async fn unfinished(
         .load::<String>(c)
         .await)?)
 }
+
+/// Ids of `kind`'s runs left `suspended` (waiting for someone) since before `before`.
+pub async fn suspended_since(
+    conn: &mut DbConn,
+    kind: &str,
+    before: NaiveDateTime,
+) -> Result<Vec<String>, StorageError> {
+    let kind = kind.to_owned();
+    Ok(db_run!(conn, c => sagas::table
+        .filter(sagas::kind.eq(kind.clone()))
+        .filter(sagas::status.eq("suspended"))
+        .filter(sagas::updated_at.lt(before))
+        .order(sagas::updated_at.asc())
+        .limit(100)
+        .select(sagas::id)
+        .load::<String>(c)
+        .await)?)
+}

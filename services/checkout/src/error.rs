@@ -103,6 +103,7 @@ pub(crate) fn known_code(code: &str) -> &'static str {
         "promotion_not_applicable",
         "promotion_not_combinable",
         "interrupted",
+        "checkout_abandoned",
     ];
     KNOWN
         .iter()

@@ -543,6 +543,11 @@ impl CheckoutService {
                     failure.message,
                 )]),
                 "unavailable" => CheckoutError::Upstream(failure.message),
+                // Left at 3-D Secure past `checkout.abandon_after_seconds`: undone.
+                "abandoned" => CheckoutError::Refused {
+                    code: "checkout_abandoned",
+                    message: failure.message,
+                },
                 code => CheckoutError::Refused {
                     code: known_code(code),
                     message: failure.message,

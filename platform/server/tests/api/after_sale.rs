@@ -798,3 +798,70 @@ async fn every_order_has_a_pdf_invoice_its_customer_and_the_back_office_can_read
     assert!(text.contains("/Count 2"), "two pages");
     assert!(text.contains(&format!("({} - page 2 of 2)", big.id)));
 }
+
+/// A completion left at 3-D Secure is undone after `checkout.abandon_after_seconds`:
+/// the stock goes back, the payment is voided, and the customer can start again.
+async fn a_checkout_left_at_three_d_secure_is_abandoned(backend: weft_testkit::Backend) {
+    let Some(app) = weft_testkit::spawn_app_with(backend, |s| {
+        s.checkout.abandon_after_seconds = 1;
+        s.checkout.recovery_interval_seconds = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let shop = shop(app).await;
+    let shirt = variant(&shop.admin, "ABN-1", 3).await;
+    let guest = shop.app.client.clone();
+    let (_, checkout) = ready_checkout(&guest, &[(&shirt, 1)]).await;
+    let answer = complete(&guest, &checkout, "tok_threeDSecureRequired", &key())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.into_inner().status, "requires_action");
+    assert_eq!(
+        stock(&guest, &shirt).await,
+        (3, 1),
+        "held while the customer acts"
+    );
+
+    let (client, s) = (guest.clone(), shirt.clone());
+    eventually("the abandoned hold released", || {
+        let (client, s) = (client.clone(), s.clone());
+        async move { stock(&client, &s).await == (3, 0) }
+    })
+    .await;
+    let payments = shop
+        .admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0].status.as_str(), payments[0].captured),
+        ("voided", 0)
+    );
+    let p = problem_of(guest.confirm_checkout().id(&checkout).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (409, "checkout_abandoned"));
+
+    // A new attempt with another card buys it.
+    let again = complete(&guest, &checkout, "tok_visa", &key())
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(stock(&guest, &shirt).await, (2, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_left_at_three_d_secure_is_abandoned_sqlite() {
+    a_checkout_left_at_three_d_secure_is_abandoned(weft_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_left_at_three_d_secure_is_abandoned_postgres() {
+    a_checkout_left_at_three_d_secure_is_abandoned(weft_testkit::Backend::Postgres).await;
+}

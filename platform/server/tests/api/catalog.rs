@@ -1017,9 +1017,11 @@ async fn graphql_pages_cost_a_constant_number_of_queries() {
         )
     };
     // The seed's events are still being applied in the background (the search index
-    // reads each product): wait until the database is quiet, or they would be counted.
+    // reads each product, the catalog follows thousands of stock statuses): wait until
+    // the database is quiet, or they would be counted. On a busy machine a debug build
+    // takes minutes to drain them.
     let mut last = queries().await;
-    for _ in 0..240 {
+    for _ in 0..1200 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let now = queries().await;
         if now == last {

@@ -106,6 +106,9 @@ impl std::fmt::Debug for Ports {
 pub struct SagaSettings {
     pub lease: Duration,
     pub pause_before: Option<String>,
+    /// Completions left waiting at 3-D Secure this long are undone (stock released,
+    /// payment voided); `None` waits forever.
+    pub abandon_after: Option<Duration>,
 }
 
 impl Default for SagaSettings {
@@ -113,6 +116,7 @@ impl Default for SagaSettings {
         Self {
             lease: Duration::from_secs(30),
             pause_before: None,
+            abandon_after: Some(Duration::from_secs(30 * 60)),
         }
     }
 }
@@ -147,4 +151,5 @@ pub fn completion(
         .pivot(create_order::NAME)
         .lease(settings.lease)
         .pause_before(settings.pause_before.clone())
+        .abandon_after(settings.abandon_after)
 }
