@@ -24,7 +24,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   db=${DATABASE_URL##*/}
   admin=${DATABASE_URL%/*}/postgres
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-  args+=(--database-url "$DATABASE_URL")
+  export WEFT_DATABASE_URL="$DATABASE_URL"
 fi
 start_weft 18087 "${args[@]}"
 

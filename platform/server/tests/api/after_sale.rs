@@ -87,6 +87,7 @@ weft_testkit::backend_tests!(
     returns_are_approved_received_restocked_and_refunded,
     refunds_are_partial_then_full_once_per_key_and_never_more_than_was_paid,
     every_order_has_a_pdf_invoice_its_customer_and_the_back_office_can_read,
+    graphql_customers_cancel_orders_and_ask_for_returns,
 );
 
 async fn a_customer_cancels_a_paid_order_and_gets_money_units_and_promotion_uses_back(
@@ -864,4 +865,59 @@ async fn a_checkout_left_at_three_d_secure_is_abandoned_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkout_left_at_three_d_secure_is_abandoned_postgres() {
     a_checkout_left_at_three_d_secure_is_abandoned(weft_testkit::Backend::Postgres).await;
+}
+
+async fn graphql_customers_cancel_orders_and_ask_for_returns(app: TestApp) {
+    let shop = shop(app).await;
+    let shirt = variant(&shop.admin, "GQA-1", 5).await;
+    let ada = customer(&shop.app, "ada-gql@example.com").await;
+    let bob = customer(&shop.app, "bob-gql@example.com").await;
+    let client = authed(&shop.app, &ada.access_token);
+    let gql = |query: String, token: String| {
+        let http = shop.app.http.clone();
+        let url = shop.app.url("/graphql");
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let order = paid_order(&client, &[(&shirt, 2)], None).await;
+    let cancel = format!(
+        "mutation {{ cancelOrder(id: \"{}\", reason: \"ordered twice\") {{ id status refunded }} }}",
+        order.id
+    );
+    let theirs = gql(cancel.clone(), bob.access_token.clone()).await;
+    assert_eq!(
+        theirs["errors"][0]["extensions"]["code"], "order_not_found",
+        "{theirs}"
+    );
+    let done = gql(cancel.clone(), ada.access_token.clone()).await;
+    assert_eq!(done["data"]["cancelOrder"]["status"], "cancelled", "{done}");
+    assert_eq!(done["data"]["cancelOrder"]["refunded"], order.total.amount);
+    let again = gql(cancel, ada.access_token.clone()).await;
+    assert_eq!(again["errors"][0]["extensions"]["code"], "illegal_transition");
+
+    let shipped = paid_order(&client, &[(&shirt, 1)], None).await;
+    fulfil(&shop.admin, &shipped.id).await;
+    let ask = |quantity: i64| {
+        format!(
+            "mutation {{ requestReturn(orderId: \"{}\", reason: \"too big\", items: [{{variantId: \"{shirt}\", quantity: {quantity}}}]) {{ id status orderId }} }}",
+            shipped.id
+        )
+    };
+    let too_many = gql(ask(2), ada.access_token.clone()).await;
+    assert_eq!(
+        too_many["errors"][0]["extensions"]["code"], "validation_failed",
+        "{too_many}"
+    );
+    let ret = gql(ask(1), ada.access_token.clone()).await;
+    assert_eq!(ret["data"]["requestReturn"]["status"], "requested", "{ret}");
+    assert_eq!(ret["data"]["requestReturn"]["orderId"], shipped.id.as_str());
 }
