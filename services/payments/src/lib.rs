@@ -18,6 +18,7 @@ pub mod http;
 pub mod provider;
 pub mod service;
 mod store;
+pub mod stripe;
 pub mod test_gateway;
 pub mod testsuite;
 
@@ -27,6 +28,7 @@ use weft_storage::migrate::MigrationSet;
 pub use http::PaymentApi;
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
 pub use service::{NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError};
+pub use stripe::{StripeConfig, StripeGateway};
 pub use test_gateway::TestGateway;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {
