@@ -16,6 +16,7 @@
 //! that is waited out here. Only ids, amounts and statuses are logged: never the secret
 //! key, never card details (async-stripe's generated `Debug` is redacted too).
 
+pub mod fake;
 pub mod signature;
 
 use std::collections::HashMap;
@@ -166,8 +167,12 @@ fn idempotency_key(kind: &str, key: &str) -> IdempotencyKey {
         plain
     } else {
         let digest = Sha256::digest(key.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("weft:{kind}:sha256:{hex}")
+        let mut hashed = format!("weft:{kind}:sha256:");
+        for b in digest {
+            use std::fmt::Write as _;
+            let _ = write!(hashed, "{b:02x}");
+        }
+        hashed
     };
     // Never empty, never over 255 by construction.
     IdempotencyKey::new(value).unwrap_or_else(|_| unreachable!("a bounded, non-empty key"))
@@ -376,50 +381,72 @@ impl PaymentProvider for StripeGateway {
         let capture = CapturePaymentIntent::new(provider_ref).amount_to_capture(amount.amount);
         let key = idempotency_key("capture", &format!("{provider_ref}:{}", amount.amount));
         match self.send(&capture, &key).await {
-            Ok(_) => Ok(()),
-            Err(e) if unexpected_state(&e) => {
-                // Captured already (its key expired, or another amount was asked)? The
-                // same capture again is the same capture; anything else is refused.
-                let pi = self.retrieve(provider_ref).await?;
-                let currency = pi.currency.to_string().to_ascii_uppercase();
-                if pi.status == PaymentIntentStatus::Succeeded
-                    && pi.amount_received == amount.amount
-                    && currency == amount.currency.code()
-                {
-                    Ok(())
-                } else {
-                    Err(ProviderError::Invalid(format!(
-                        "cannot capture a payment that is {}",
-                        pi.status.as_str()
-                    )))
-                }
+            Ok(_) => return Ok(()),
+            Err(e) if unexpected_state(&e) => {}
+            Err(e) => return Err(classify(e)),
+        }
+        // Stripe keeps a key's first answer, refusals included: ask where the intent is.
+        let pi = self.retrieve(provider_ref).await?;
+        let currency = pi.currency.to_string().to_ascii_uppercase();
+        match pi.status {
+            // Captured already (by this call's first try, or a retry of it): the same
+            // capture again is the same capture.
+            PaymentIntentStatus::Succeeded
+                if pi.amount_received == amount.amount && currency == amount.currency.code() =>
+            {
+                Ok(())
             }
-            Err(e) => Err(classify(e)),
+            // Refused earlier under this key (before 3-D Secure was done), capturable now:
+            // a fresh key, since the old one answers its refusal for 24 hours.
+            PaymentIntentStatus::RequiresCapture => {
+                let fresh = idempotency_key(
+                    "capture",
+                    &format!(
+                        "{provider_ref}:{}:{}",
+                        amount.amount,
+                        uuid::Uuid::now_v7().simple()
+                    ),
+                );
+                self.send(&capture, &fresh).await.map_err(classify)?;
+                Ok(())
+            }
+            other => Err(ProviderError::Invalid(format!(
+                "cannot capture a payment that is {}",
+                other.as_str()
+            ))),
         }
     }
 
     #[tracing::instrument(skip_all, fields(payment_intent = %provider_ref))]
     async fn void(&self, provider_ref: &str) -> Result<(), ProviderError> {
-        let key = idempotency_key("void", provider_ref);
-        match self
-            .send(&CancelPaymentIntent::new(provider_ref), &key)
+        let cancel = CancelPaymentIntent::new(provider_ref);
+        let refused = match self
+            .send(&cancel, &idempotency_key("void", provider_ref))
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e) if unexpected_state(&e) => {
-                let pi = self.retrieve(provider_ref).await?;
-                match pi.status {
-                    PaymentIntentStatus::Canceled => Ok(()),
-                    PaymentIntentStatus::Succeeded => Err(ProviderError::Invalid(
-                        "cannot void a captured payment: refund it".into(),
-                    )),
-                    other => Err(ProviderError::Invalid(format!(
-                        "cannot void a payment that is {}",
-                        other.as_str()
-                    ))),
-                }
+            Ok(_) => return Ok(()),
+            Err(e) if unexpected_state(&e) => e,
+            Err(e) => return Err(classify(e)),
+        };
+        let pi = self.retrieve(provider_ref).await?;
+        match pi.status {
+            PaymentIntentStatus::Canceled => Ok(()),
+            PaymentIntentStatus::Succeeded => Err(ProviderError::Invalid(
+                "cannot void a captured payment: refund it".into(),
+            )),
+            // Refused earlier under this key, cancellable now: a fresh key.
+            PaymentIntentStatus::RequiresCapture
+            | PaymentIntentStatus::RequiresAction
+            | PaymentIntentStatus::RequiresConfirmation
+            | PaymentIntentStatus::RequiresPaymentMethod => {
+                let fresh = idempotency_key(
+                    "void",
+                    &format!("{provider_ref}:{}", uuid::Uuid::now_v7().simple()),
+                );
+                self.send(&cancel, &fresh).await.map_err(classify)?;
+                Ok(())
             }
-            Err(e) => Err(classify(e)),
+            _ => Err(classify(refused)),
         }
     }
 

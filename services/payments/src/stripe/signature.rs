@@ -96,6 +96,9 @@ mod tests {
     const BODY: &[u8] = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
     const NOW: i64 = 1_800_000_000;
 
+    /// (case, header, body, now, expected refusal)
+    type Case<'a> = (&'a str, Option<String>, &'a [u8], i64, SignatureError);
+
     #[test]
     fn a_signature_made_with_the_secret_over_the_exact_body_passes() {
         let h = header(SECRET, NOW, BODY);
@@ -123,7 +126,7 @@ mod tests {
     #[test]
     fn bad_signatures_are_refused_for_the_reason_named() {
         let h = header(SECRET, NOW, BODY);
-        let cases: [(&str, Option<String>, &[u8], i64, SignatureError); 7] = [
+        let cases: [Case; 7] = [
             ("missing header", None, BODY, NOW, SignatureError::Missing),
             (
                 "no timestamp",
