@@ -93,3 +93,6 @@ mod stripe {
     use super::*;
     weft_payments::payment_contract!(async { Some(stripe_gateway().await) });
 }
+
+#[path = "contract/webhooks.rs"]
+mod webhooks;

@@ -141,6 +141,21 @@ impl FakeStripe {
         charge
     }
 
+    /// The PaymentIntent `pi` of `amount` as Stripe's fixture shapes it, in `status`,
+    /// holding `capturable`: the object of a `payment_intent.*` event.
+    pub fn payment_intent_object(pi: &str, amount: i64, status: &str, capturable: i64) -> Value {
+        let fixtures: Value = serde_json::from_str(FIXTURES).expect("JSON");
+        let mut object = fixtures["payment_intent"].clone();
+        object["id"] = json!(pi);
+        object["amount"] = json!(amount);
+        object["amount_capturable"] = json!(capturable);
+        object["status"] = json!(status);
+        object["capture_method"] = json!("manual");
+        object["last_payment_error"] = Value::Null;
+        object["next_action"] = Value::Null;
+        object
+    }
+
     /// An event of `kind` about `object`, shaped as Stripe's fixture event.
     pub fn event(id: &str, kind: &str, object: Value) -> Value {
         let fixtures: Value = serde_json::from_str(FIXTURES).expect("JSON");
