@@ -16934,11 +16934,12 @@ let response = client.get_payment()
     pub fn get_payment(&self) -> builder::GetPayment<'_> {
         builder::GetPayment::new(self)
     }
-    /**Receives a Stripe event. Public: Stripe authenticates it with the
-`Stripe-Signature` header (HMAC-SHA256 of the raw body with the endpoint's
+    /**Receives a Stripe event
+
+Public: Stripe authenticates it with the `Stripe-Signature` header (HMAC-SHA256 of the raw body with the endpoint's
 signing secret, within `payments.webhook_tolerance_seconds`). A bad, missing or
 stale signature is 400 `webhook_signature_invalid`; an event already processed
-answers 200 `replayed` and does nothing again
+answers 200 `replayed` and does nothing again.
 
 Sends a `POST` request to `/v1/webhooks/stripe`
 
