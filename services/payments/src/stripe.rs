@@ -32,7 +32,7 @@ use stripe_core::payment_intent::{
     CancelPaymentIntent, CapturePaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent,
     RetrievePaymentIntent, SearchPaymentIntent,
 };
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund};
 use stripe_core::{
     PaymentIntent, PaymentIntentAllowedPaymentMethodTypes, PaymentIntentCaptureMethod,
     PaymentIntentConfirmationMethod, PaymentIntentStatus,
@@ -498,7 +498,43 @@ impl PaymentProvider for StripeGateway {
             self.tolerance.as_secs(),
         )
         .map_err(|e| ProviderError::Invalid(e.to_string()))?;
-        read_event(body)
+        let mut event = read_event(body)?;
+        if event.kind == "charge.refunded"
+            && !event.payload["refunds"]["data"].is_array()
+            && let Some(pi) = event.provider_ref.clone()
+        {
+            // API versions since 2022-11-15 do not expand a charge's `refunds`: list them,
+            // so the payments log can tell refunds made in the dashboard from Weft's own.
+            event.payload["refunds"] = self.refunds_of(&pi).await?;
+        }
+        Ok(event)
+    }
+}
+
+impl StripeGateway {
+    /// The refunds of a PaymentIntent (`GET /v1/refunds?payment_intent=…`), as the
+    /// `refunds` list a charge carries when expanded: ids, amounts, statuses, metadata.
+    async fn refunds_of(&self, pi: &str) -> Result<Value, ProviderError> {
+        let list = ListRefund::new()
+            .payment_intent(pi)
+            .limit(100)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        let data: Vec<Value> = list
+            .data
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id.as_str(),
+                    "object": "refund",
+                    "amount": r.amount,
+                    "status": r.status,
+                    "metadata": r.metadata,
+                })
+            })
+            .collect();
+        Ok(json!({ "object": "list", "data": data, "has_more": list.has_more }))
     }
 }
 

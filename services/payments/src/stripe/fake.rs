@@ -71,6 +71,8 @@ struct State {
     intents: Vec<Intent>,
     /// Idempotency-Key → (method + path + body, status, answer).
     keys: HashMap<String, (String, u16, String)>,
+    /// Every refund made, as rendered.
+    refunds: Vec<Value>,
     posts_without_key: usize,
     next: u64,
 }
@@ -83,6 +85,7 @@ impl FakeStripe {
             fixtures,
             intents: Vec::new(),
             keys: HashMap::new(),
+            refunds: Vec::new(),
             posts_without_key: 0,
             next: 0,
         }));
@@ -112,6 +115,17 @@ impl FakeStripe {
     /// POSTs that came without an `Idempotency-Key` (the adapter must send none such).
     pub async fn posts_without_key(&self) -> usize {
         self.state.lock().await.posts_without_key
+    }
+
+    /// A refund of `amount` made in Stripe's dashboard (no `metadata.weft_key`), as a
+    /// shop's staff might: its id.
+    pub async fn dashboard_refund(&self, pi: &str, amount: i64) -> String {
+        let (status, refund) = self.state.lock().await.refund(&HashMap::from([
+            ("payment_intent".to_owned(), pi.to_owned()),
+            ("amount".to_owned(), amount.to_string()),
+        ]));
+        assert_eq!(status, 200, "{refund}");
+        refund["id"].as_str().unwrap().to_owned()
     }
 
     /// A charge of the PaymentIntent `pi` as Stripe's fixture shapes it, with `refunds`
@@ -382,6 +396,18 @@ impl State {
                 }),
             );
         }
+        if path == "/v1/refunds" {
+            let pi = query.get("payment_intent");
+            let data: Vec<&Value> = self
+                .refunds
+                .iter()
+                .filter(|r| pi.is_none_or(|pi| r["payment_intent"] == **pi))
+                .collect();
+            return (
+                200,
+                json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/refunds" }),
+            );
+        }
         if let Some(id) = path.strip_prefix("/v1/payment_intents/")
             && let Some(at) = self.intent(id)
         {
@@ -601,6 +627,7 @@ impl State {
             f.get("metadata[weft_key]")
                 .map_or_else(|| json!({}), |k| json!({ "weft_key": k }))
         );
+        self.refunds.push(refund.clone());
         (200, refund)
     }
 }

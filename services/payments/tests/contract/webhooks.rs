@@ -17,7 +17,7 @@ struct Shop {
     svc: PaymentService,
     url: String,
     http: reqwest::Client,
-    _fake: FakeStripe,
+    fake: FakeStripe,
     _db: TestDatabase,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -48,7 +48,7 @@ async fn shop(database: TestDatabase) -> Shop {
         svc,
         url: format!("http://127.0.0.1:{port}/v1/webhooks/stripe"),
         http: reqwest::Client::new(),
-        _fake: fake,
+        fake,
         _db: database,
         _server: server,
     }
@@ -175,6 +175,47 @@ async fn a_refund_made_in_stripe_s_dashboard_is_recorded_once_however_often_it_i
         assert_eq!(
             (dashboard[0].kind.as_str(), dashboard[0].amount),
             ("webhook", 2000)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_event_without_its_refunds_listed_is_completed_from_stripe_s_refund_list() {
+    on_each_backend(async |shop: Shop| {
+        let paid = shop.pay("pm_card_visa", 5000).await;
+        let pi = paid.provider_ref.clone().unwrap();
+        shop.svc.capture(&paid.id, "ord_webhooks").await.unwrap();
+        shop.svc.refund(&paid.id, 1000, "r1").await.unwrap();
+        let dashboard = shop.fake.dashboard_refund(&pi, 1500).await;
+
+        // As API versions since 2022-11-15 send it: the charge without `refunds`.
+        let mut charge = FakeStripe::charge_object(&pi, 5000, &[]);
+        charge.as_object_mut().unwrap().remove("refunds");
+        charge["amount_refunded"] = json!(2500);
+        let event = bytes(&FakeStripe::event(
+            "evt_unlisted",
+            "charge.refunded",
+            charge,
+        ));
+        let (status, receipt) = shop.deliver(&event, Some(signed(&event))).await;
+        assert_eq!(
+            (status, receipt["outcome"].as_str()),
+            (200, Some("processed")),
+            "{receipt}"
+        );
+        let after = shop.svc.get(&paid.id).await.unwrap();
+        assert_eq!(
+            after.refunded, 2500,
+            "Weft's 10.00 and the dashboard's 15.00, once each"
+        );
+        assert!(
+            after
+                .transactions
+                .iter()
+                .any(|t| t.provider_ref.as_deref() == Some(dashboard.as_str()) && t.amount == 1500),
+            "{:?}",
+            after.transactions
         );
     })
     .await;
