@@ -78,6 +78,60 @@ pub struct Settings {
     pub social: SocialSettings,
     /// Where a service process of a cluster reaches the services it does not host.
     pub peers: PeerSettings,
+    /// Payment gateways besides the built-in `test` one (Stripe, when its key is set).
+    pub payments: PaymentSettings,
+}
+
+/// A secret setting (an API key, a signing secret). `Debug` prints `[REDACTED]`, so
+/// logging `Settings` never shows it; [`Secret::expose`] is the one way to read it.
+/// It serializes as its plain value, which the layering needs, so never print a
+/// serialized `Settings`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: hand it to what needs it, never to a log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// Payment gateways. The built-in `test` gateway is always on; Stripe is on when
+/// `stripe_secret_key` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// Stripe's secret (`sk_…`) or restricted (`rk_…`) API key; unset: no `stripe` provider.
+    pub stripe_secret_key: Option<Secret>,
+    /// The signing secret (`whsec_…`) of the Stripe webhook endpoint pointed at
+    /// `/v1/webhooks/stripe`; unset: every Stripe webhook is refused.
+    pub stripe_webhook_secret: Option<Secret>,
+    /// Base URL of Stripe's API (tests point it at a local server).
+    pub stripe_api_base: String,
+    /// Oldest a webhook's signed timestamp may be (either way), in seconds.
+    pub webhook_tolerance_seconds: u64,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: "https://api.stripe.com".to_owned(),
+            webhook_tolerance_seconds: 300,
+        }
+    }
 }
 
 /// The other services of a cluster, as one service process calls them (a cart process
@@ -399,6 +453,7 @@ impl Default for Settings {
             shipping: ShippingSettings::default(),
             social: SocialSettings::default(),
             peers: PeerSettings::default(),
+            payments: PaymentSettings::default(),
         }
     }
 }
@@ -479,6 +534,7 @@ const ENV_KEYS: &[&str] = &[
     "gateway",
     "peers",
     "social",
+    "payments",
 ];
 
 impl Settings {
@@ -597,6 +653,7 @@ impl Settings {
                 ));
             }
         }
+        self.payments.validate(&mut problems);
         if self.graphql.max_depth == 0 || self.graphql.max_complexity == 0 {
             problems.push("graphql: max_depth and max_complexity must be at least 1".to_owned());
         }
@@ -610,6 +667,48 @@ impl Settings {
     /// The SQLite file of the embedded profile.
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("weft.db")
+    }
+}
+
+impl PaymentSettings {
+    /// Whether the `stripe` provider is on.
+    pub fn stripe_enabled(&self) -> bool {
+        self.stripe_secret_key.is_some()
+    }
+
+    fn validate(&self, problems: &mut Vec<String>) {
+        // Problems name the setting, never its value: these are secrets.
+        if let Some(key) = &self.stripe_secret_key
+            && !(key.expose().starts_with("sk_") || key.expose().starts_with("rk_"))
+        {
+            problems.push(
+                "payments.stripe_secret_key: must be a Stripe secret (sk_…) or restricted (rk_…) key"
+                    .to_owned(),
+            );
+        }
+        if let Some(secret) = &self.stripe_webhook_secret {
+            if !secret.expose().starts_with("whsec_") {
+                problems.push(
+                    "payments.stripe_webhook_secret: must be a Stripe signing secret (whsec_…)"
+                        .to_owned(),
+                );
+            }
+            if self.stripe_secret_key.is_none() {
+                problems.push(
+                    "payments.stripe_webhook_secret: set without payments.stripe_secret_key"
+                        .to_owned(),
+                );
+            }
+        }
+        let base = &self.stripe_api_base;
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            problems.push(format!(
+                "payments.stripe_api_base: `{base}` is not an http(s) URL"
+            ));
+        }
+        if self.webhook_tolerance_seconds == 0 {
+            problems.push("payments.webhook_tolerance_seconds: must be at least 1".to_owned());
+        }
     }
 }
 
@@ -721,6 +820,66 @@ mod tests {
                 "both problems at once: {err}"
             );
             assert!(!err.0.contains('\n'), "one line: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn stripe_is_off_by_default_and_its_secrets_never_print() {
+        assert!(!Settings::default().payments.stripe_enabled());
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "weft.toml",
+                "[payments]\nstripe_secret_key = \"sk_test_abc123\"\nwebhook_tolerance_seconds = 60",
+            )?;
+            jail.set_env("WEFT_PAYMENTS__STRIPE_WEBHOOK_SECRET", "whsec_xyz789");
+            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
+            assert!(s.payments.stripe_enabled());
+            assert_eq!(
+                s.payments
+                    .stripe_webhook_secret
+                    .as_ref()
+                    .map(Secret::expose),
+                Some("whsec_xyz789")
+            );
+            assert_eq!(s.payments.webhook_tolerance_seconds, 60);
+            assert_eq!(s.payments.stripe_api_base, "https://api.stripe.com");
+            let printed = format!("{s:?}");
+            assert!(!printed.contains("abc123"), "{printed}");
+            assert!(!printed.contains("xyz789"), "{printed}");
+            assert!(printed.contains("[REDACTED]"), "{printed}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_payment_settings_are_named_without_their_values() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_PAYMENTS__STRIPE_SECRET_KEY", "pk_live_public123");
+            jail.set_env("WEFT_PAYMENTS__STRIPE_WEBHOOK_SECRET", "nothex456");
+            jail.set_env("WEFT_PAYMENTS__STRIPE_API_BASE", "ftp://stripe");
+            jail.set_env("WEFT_PAYMENTS__WEBHOOK_TOLERANCE_SECONDS", "0");
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            for setting in [
+                "payments.stripe_secret_key",
+                "payments.stripe_webhook_secret",
+                "payments.stripe_api_base",
+                "payments.webhook_tolerance_seconds",
+            ] {
+                assert!(err.0.contains(setting), "{setting}: {err}");
+            }
+            assert!(!err.0.contains("public123"), "{err}");
+            assert!(!err.0.contains("nothex456"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_PAYMENTS__STRIPE_WEBHOOK_SECRET", "whsec_abc");
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.0
+                    .contains("stripe_webhook_secret: set without payments.stripe_secret_key"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -40,6 +40,7 @@ pub type RestApis = (
     weft_checkout::CheckoutApi,
     weft_orders::OrderApi,
     weft_payments::PaymentApi,
+    weft_payments::WebhookApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -53,6 +54,7 @@ fn rest_apis() -> RestApis {
         weft_checkout::CheckoutApi,
         weft_orders::OrderApi,
         weft_payments::PaymentApi,
+        weft_payments::WebhookApi,
     )
 }
 
@@ -93,6 +95,41 @@ impl std::fmt::Debug for Application {
             .field("db", &self.db)
             .finish_non_exhaustive()
     }
+}
+
+/// The payment gateways: the built-in `test` one always, `stripe` when its key is set.
+fn payment_providers(
+    settings: &Settings,
+    db: &Db,
+    clock: &weft_kernel::Clock,
+) -> anyhow::Result<Vec<Arc<dyn weft_payments::PaymentProvider>>> {
+    let mut providers: Vec<Arc<dyn weft_payments::PaymentProvider>> = vec![Arc::new(
+        weft_payments::TestGateway::new(db.clone(), clock.clone()),
+    )];
+    let p = &settings.payments;
+    if let Some(key) = &p.stripe_secret_key {
+        let stripe = weft_payments::StripeGateway::new(
+            weft_payments::StripeConfig {
+                secret_key: key.expose().to_owned(),
+                api_base: p.stripe_api_base.clone(),
+                webhook_secret: p
+                    .stripe_webhook_secret
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                webhook_tolerance: Duration::from_secs(p.webhook_tolerance_seconds),
+            },
+            clock.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if p.stripe_webhook_secret.is_none() {
+            tracing::warn!(
+                "payments.stripe_webhook_secret is not set: POST /v1/webhooks/stripe refuses every event"
+            );
+        }
+        tracing::info!(api_base = %p.stripe_api_base, "stripe payments on");
+        providers.push(Arc::new(stripe));
+    }
+    Ok(providers)
 }
 
 /// The cache: Redis when `redis_url` is set (it must answer unless `start_degraded`),
@@ -563,10 +600,7 @@ impl Application {
         let payments = weft_payments::PaymentService::new(
             db.clone(),
             clock.clone(),
-            vec![Arc::new(weft_payments::TestGateway::new(
-                db.clone(),
-                clock.clone(),
-            ))],
+            payment_providers(&settings, &db, &clock)?,
         );
         let orders = weft_orders::OrderService::new(db.clone(), clock.clone())
             .with_payments(Arc::new(crate::order_ports::OrderPayments(

@@ -1212,12 +1212,15 @@ active, not combinable, no dates, no limits).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///`authorize`, `confirm`, `capture`, `void` or `refund`.
+        /**`authorize`, `confirm`, `capture`, `void`, `refund` or `webhook` (an event from
+the gateway).*/
         pub kind: ::std::string::String,
-        ///The gateway's reference (a refund's own id for refunds).
+        /**The gateway's reference (a refund's own id for refunds, and for refunds made
+outside Weft that a `charge.refunded` event reported).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_ref: ::std::option::Option<::std::string::String>,
-        ///`succeeded`, `requires_action` or `declined`.
+        /**`succeeded`, `requires_action` or `declined`; for `webhook`, the event's type
+(`payment_intent.succeeded`, `charge.refunded`).*/
         pub status: ::std::string::String,
     }
     impl PaymentTransactionDto {
@@ -2322,6 +2325,22 @@ but it can be ordered), following inventory within moments of a change.*/
     }
     impl VerifyTotpRequest {
         pub fn builder() -> builder::VerifyTotpRequest {
+            Default::default()
+        }
+    }
+    ///What Weft did with a delivered event.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WebhookReceipt {
+        ///The gateway's event id (`evt_…`).
+        pub event_id: ::std::string::String,
+        ///The event's type (`payment_intent.succeeded`).
+        pub kind: ::std::string::String,
+        /**`processed`, `ignored` (about no payment of Weft's) or `replayed` (seen before:
+nothing done again).*/
+        pub outcome: ::std::string::String,
+    }
+    impl WebhookReceipt {
+        pub fn builder() -> builder::WebhookReceipt {
             Default::default()
         }
     }
@@ -16436,6 +16455,83 @@ but it can be ordered), following inventory within moments of a change.*/
                 Self { code: Ok(value.code) }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WebhookReceipt {
+            event_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            outcome: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WebhookReceipt {
+            fn default() -> Self {
+                Self {
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    outcome: Err("no value supplied for outcome".to_string()),
+                }
+            }
+        }
+        impl WebhookReceipt {
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn outcome<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outcome = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for outcome: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookReceipt> for super::WebhookReceipt {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookReceipt,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_id: value.event_id?,
+                    kind: value.kind?,
+                    outcome: value.outcome?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookReceipt> for WebhookReceipt {
+            fn from(value: super::WebhookReceipt) -> Self {
+                Self {
+                    event_id: Ok(value.event_id),
+                    kind: Ok(value.kind),
+                    outcome: Ok(value.outcome),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -18114,6 +18210,24 @@ let response = client.get_payment()
 ```*/
     pub fn get_payment(&self) -> builder::GetPayment<'_> {
         builder::GetPayment::new(self)
+    }
+    /**Receives a Stripe event
+
+Public: Stripe authenticates it with the `Stripe-Signature` header (HMAC-SHA256 of the raw body with the endpoint's
+signing secret, within `payments.webhook_tolerance_seconds`). A bad, missing or
+stale signature is 400 `webhook_signature_invalid`; an event already processed
+answers 200 `replayed` and does nothing again.
+
+Sends a `POST` request to `/v1/webhooks/stripe`
+
+```ignore
+let response = client.receive_stripe_webhook()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn receive_stripe_webhook(&self) -> builder::ReceiveStripeWebhook<'_> {
+        builder::ReceiveStripeWebhook::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -28240,6 +28354,91 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::receive_stripe_webhook`]
+
+[`Client::receive_stripe_webhook`]: super::Client::receive_stripe_webhook*/
+    #[derive(Debug, Clone)]
+    pub struct ReceiveStripeWebhook<'a> {
+        client: &'a super::Client,
+        body: Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            String,
+        >,
+    }
+    impl<'a> ReceiveStripeWebhook<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Map < :: std :: string :: String , :: serde_json :: Value >` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/webhooks/stripe`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookReceipt>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/webhooks/stripe", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "receive_stripe_webhook",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -12,6 +12,9 @@ use weft_kernel::{FieldError, PageRequest};
 
 use crate::service::{Payment, PaymentFilter, PaymentService, PaymentStatus, PaymentsError};
 
+mod webhooks;
+pub use webhooks::WebhookApi;
+
 #[derive(Tags)]
 enum Tag {
     /// The payments log: every payment and every call made to its gateway.
@@ -21,12 +24,15 @@ enum Tag {
 /// One call made to the gateway.
 #[derive(Debug, Clone, Object)]
 pub struct PaymentTransactionDto {
-    /// `authorize`, `confirm`, `capture`, `void` or `refund`.
+    /// `authorize`, `confirm`, `capture`, `void`, `refund` or `webhook` (an event from
+    /// the gateway).
     pub kind: String,
-    /// `succeeded`, `requires_action` or `declined`.
+    /// `succeeded`, `requires_action` or `declined`; for `webhook`, the event's type
+    /// (`payment_intent.succeeded`, `charge.refunded`).
     pub status: String,
     pub amount: i64,
-    /// The gateway's reference (a refund's own id for refunds).
+    /// The gateway's reference (a refund's own id for refunds, and for refunds made
+    /// outside Weft that a `charge.refunded` event reported).
     pub provider_ref: Option<String>,
     /// The gateway's decline code.
     pub code: Option<String>,

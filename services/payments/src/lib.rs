@@ -1,8 +1,10 @@
 //! Payments: one [`PaymentProvider`] trait over payment gateways, the built-in `test`
-//! gateway (the embedded default, deterministic test tokens), and a contract suite
+//! gateway (the embedded default, deterministic test tokens), the `stripe` gateway
+//! ([`stripe`], on when `payments.stripe_secret_key` is set), and a contract suite
 //! ([`testsuite`]) every provider passes.
 //!
-//! Tables owned: `payments_payments`, `payments_transactions` (the log), and
+//! Tables owned: `payments_payments`, `payments_transactions` (the log),
+//! `payments_webhook_events` (gateway events processed, by id: replays do nothing), and
 //! `payments_test_intents`, `payments_test_refunds` (the `test` gateway's own ledger, as
 //! a real gateway keeps one on its side).
 //! Invariants: no card data ever reaches Weft, only gateway tokens and references; one
@@ -18,6 +20,7 @@ pub mod http;
 pub mod provider;
 pub mod service;
 mod store;
+pub mod stripe;
 pub mod test_gateway;
 pub mod testsuite;
 
@@ -26,7 +29,10 @@ use weft_storage::migrate::MigrationSet;
 
 pub use http::PaymentApi;
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
-pub use service::{NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError};
+pub use service::{
+    NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError, WebhookOutcome,
+};
+pub use stripe::{StripeConfig, StripeGateway};
 pub use test_gateway::TestGateway;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {
@@ -34,6 +40,8 @@ pub static MIGRATIONS: MigrationSet = MigrationSet {
     postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
     sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
 };
+
+pub use http::WebhookApi;
 
 pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "payments",

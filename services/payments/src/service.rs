@@ -16,6 +16,9 @@ use weft_storage::{Db, DbConn, StorageError};
 use crate::provider::{Authorization, Authorize, PaymentProvider, ProviderError};
 use crate::store::{self, ListFilter, PaymentRow, TransactionRow};
 
+mod webhooks;
+pub use webhooks::WebhookOutcome;
+
 weft_kernel::define_id!(PaymentId, "pay", "A payment.");
 
 /// Where a payment is.
@@ -76,6 +79,12 @@ pub enum PaymentsError {
     Unavailable(String),
     #[error("stored payment is unreadable: {0}")]
     Corrupt(String),
+    /// A webhook that cannot be verified (bad, missing or stale signature) or read.
+    #[error("the webhook was refused: {0}")]
+    WebhookSignatureInvalid(String),
+    /// A webhook for a gateway this process does not have.
+    #[error("no `{0}` payment gateway is configured here")]
+    WebhookNotConfigured(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -84,11 +93,12 @@ impl weft_kernel::ServiceError for PaymentsError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
-            Self::NotFound => ErrorKind::NotFound,
+            Self::NotFound | Self::WebhookNotConfigured(_) => ErrorKind::NotFound,
             Self::Declined { .. } => ErrorKind::PaymentRequired,
             Self::Refused(_) => ErrorKind::Conflict,
             Self::Unavailable(_) => ErrorKind::Unavailable,
             Self::Corrupt(_) => ErrorKind::Internal,
+            Self::WebhookSignatureInvalid(_) => ErrorKind::BadRequest,
             Self::Storage(e) => e.kind(),
         }
     }
@@ -101,6 +111,8 @@ impl weft_kernel::ServiceError for PaymentsError {
             Self::Refused(_) => "payment_refused",
             Self::Unavailable(_) => "payment_gateway_unavailable",
             Self::Corrupt(_) => "internal_error",
+            Self::WebhookSignatureInvalid(_) => "webhook_signature_invalid",
+            Self::WebhookNotConfigured(_) => "webhook_not_configured",
             Self::Storage(e) => e.code(),
         }
     }

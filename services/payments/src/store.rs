@@ -234,3 +234,94 @@ pub(crate) async fn refund_by_key(
         .await
         .optional())?)
 }
+
+diesel::table! {
+    payments_webhook_events (provider, event_id) {
+        provider -> Text,
+        event_id -> Text,
+        kind -> Text,
+        provider_ref -> Nullable<Text>,
+        outcome -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+use payments_webhook_events as webhook_events;
+
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = payments_webhook_events)]
+pub(crate) struct WebhookEventRow {
+    pub provider: String,
+    pub event_id: String,
+    pub kind: String,
+    pub provider_ref: Option<String>,
+    /// `processed` or `ignored` (no payment of Weft's, or a kind it does not act on).
+    pub outcome: String,
+    pub received_at: NaiveDateTime,
+}
+
+/// Records a gateway event as processed unless it was already: `false` for a replay.
+/// Concurrent deliveries of one event wait on the key; only the first inserts.
+pub(crate) async fn claim_webhook_event(
+    conn: &mut DbConn,
+    row: &WebhookEventRow,
+) -> Result<bool, StorageError> {
+    let row = row.clone();
+    let n = db_run!(conn, c => diesel::insert_into(webhook_events::table)
+        .values(row.clone())
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn set_webhook_outcome(
+    conn: &mut DbConn,
+    provider: &str,
+    event_id: &str,
+    outcome: &str,
+) -> Result<(), StorageError> {
+    let (p, e, o) = (provider.to_owned(), event_id.to_owned(), outcome.to_owned());
+    db_run!(conn, c => diesel::update(webhook_events::table.find((p.clone(), e.clone())))
+        .set(webhook_events::outcome.eq(o.clone()))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// The payment a gateway reference belongs to, locked as [`find_locked`] does.
+pub(crate) async fn find_locked_by_ref(
+    conn: &mut DbConn,
+    provider: &str,
+    provider_ref: &str,
+) -> Result<Option<PaymentRow>, StorageError> {
+    let (p, r) = (provider.to_owned(), provider_ref.to_owned());
+    let id: Option<String> = db_run!(conn, c => payments::table
+        .filter(payments::provider.eq(p.clone()))
+        .filter(payments::provider_ref.eq(r.clone()))
+        .select(payments::id)
+        .first::<String>(c)
+        .await
+        .optional())?;
+    match id {
+        Some(id) => find_locked(conn, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Whether the payment's log already has a transaction with this gateway reference (a
+/// refund recorded from an earlier event).
+pub(crate) async fn has_transaction_ref(
+    conn: &mut DbConn,
+    payment_id: &str,
+    provider_ref: &str,
+) -> Result<bool, StorageError> {
+    let (id, r) = (payment_id.to_owned(), provider_ref.to_owned());
+    let n: i64 = db_run!(conn, c => transactions::table
+        .filter(transactions::payment_id.eq(id.clone()))
+        .filter(transactions::provider_ref.eq(r.clone()))
+        .count()
+        .get_result::<i64>(c)
+        .await)?;
+    Ok(n > 0)
+}

@@ -26,5 +26,6 @@ mod purchase;
 mod rate_limit;
 mod search;
 mod social;
+mod stripe;
 mod support;
 mod system;

@@ -1,0 +1,2 @@
+DROP INDEX payments_payments_provider_ref;
+DROP TABLE payments_webhook_events;
