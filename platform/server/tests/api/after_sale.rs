@@ -902,7 +902,10 @@ async fn graphql_customers_cancel_orders_and_ask_for_returns(app: TestApp) {
     assert_eq!(done["data"]["cancelOrder"]["status"], "cancelled", "{done}");
     assert_eq!(done["data"]["cancelOrder"]["refunded"], order.total.amount);
     let again = gql(cancel, ada.access_token.clone()).await;
-    assert_eq!(again["errors"][0]["extensions"]["code"], "illegal_transition");
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"],
+        "illegal_transition"
+    );
 
     let shipped = paid_order(&client, &[(&shirt, 1)], None).await;
     fulfil(&shop.admin, &shipped.id).await;

@@ -116,7 +116,7 @@ impl Default for SagaSettings {
         Self {
             lease: Duration::from_secs(30),
             pause_before: None,
-            abandon_after: Some(Duration::from_secs(30 * 60)),
+            abandon_after: Some(Duration::from_mins(30)),
         }
     }
 }
