@@ -144,15 +144,32 @@ impl OrderService {
                 "no payments service is configured".into(),
             ));
         }
-        self.transition(
-            id,
-            Transition::Cancelled {
-                reason,
-                restock: true,
-            },
-            actor,
-        )
-        .await?;
+        self.db
+            .transaction(async |conn: &mut DbConn| {
+                let row = store::find_locked(conn, id)
+                    .await?
+                    .ok_or(OrdersError::NotFound)?;
+                // A refund the gateway has not answered yet would race the cancellation's
+                // own: let it settle first.
+                if store::refunds_of(conn, id)
+                    .await?
+                    .iter()
+                    .any(|r| r.status == "pending")
+                {
+                    return Err(OrdersError::RefundPending);
+                }
+                self.move_in(
+                    conn,
+                    &row,
+                    Transition::Cancelled {
+                        reason: reason.clone(),
+                        restock: true,
+                    },
+                    actor,
+                )
+                .await
+            })
+            .await?;
         self.wake();
         // The money goes back now if the gateway answers; otherwise the settler retries.
         if let Err(err) = self.settle(id).await {

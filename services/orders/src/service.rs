@@ -31,6 +31,9 @@ pub enum OrdersError {
     /// The gateway refused to give the money back (the refund is recorded as failed).
     #[error("the payment gateway refused the refund: {0}")]
     RefundRefused(String),
+    /// A refund is still waiting for the gateway: the order cannot be cancelled yet.
+    #[error("a refund of this order is still waiting for the payment gateway; try again shortly")]
+    RefundPending,
     /// The gateway did not answer: the refund stays pending and is retried.
     #[error("the payment gateway did not answer; the refund is retried: {0}")]
     GatewayUnavailable(String),
@@ -45,7 +48,7 @@ impl ServiceError for OrdersError {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
             Self::NotFound | Self::ReturnNotFound => ErrorKind::NotFound,
-            Self::Illegal(_) | Self::RefundRefused(_) => ErrorKind::Conflict,
+            Self::Illegal(_) | Self::RefundRefused(_) | Self::RefundPending => ErrorKind::Conflict,
             Self::GatewayUnavailable(_) => ErrorKind::Unavailable,
             Self::Corrupt(_) => ErrorKind::Internal,
             Self::Storage(e) => e.kind(),
@@ -59,6 +62,7 @@ impl ServiceError for OrdersError {
             Self::ReturnNotFound => "return_not_found",
             Self::Illegal(_) => "illegal_transition",
             Self::RefundRefused(_) => "refund_refused",
+            Self::RefundPending => "refund_pending",
             Self::GatewayUnavailable(_) => "payment_gateway_unavailable",
             Self::Corrupt(_) => "internal_error",
             Self::Storage(e) => e.code(),

@@ -924,3 +924,107 @@ async fn graphql_customers_cancel_orders_and_ask_for_returns(app: TestApp) {
     assert_eq!(ret["data"]["requestReturn"]["status"], "requested", "{ret}");
     assert_eq!(ret["data"]["requestReturn"]["orderId"], shipped.id.as_str());
 }
+
+/// A refund recorded but never answered (the process died while the gateway was asked)
+/// is finished by the settler with the same key; meanwhile the order cannot be
+/// cancelled, which would race it.
+async fn a_refund_left_pending_is_finished_by_the_settler(backend: weft_testkit::Backend) {
+    let Some(app) = weft_testkit::spawn_app_with(backend, |s| {
+        s.orders.settle_interval_seconds = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let shop = shop(app).await;
+    let shirt = variant(&shop.admin, "SET-1", 5).await;
+    let ada = customer(&shop.app, "ada-settle@example.com").await;
+    let client = authed(&shop.app, &ada.access_token);
+    let order = paid_order(&client, &[(&shirt, 1)], None).await;
+    let refund_id = "rfd_0192d4f6a8e47b4c9a1d2e3f4a5b6c7d";
+    let inserted = crate::support::execute_sql(
+        &shop.app,
+        &format!(
+            "INSERT INTO orders_refunds (id, order_id, return_id, amount, reason, \
+             idempotency_key, status, provider_ref, error, actor, created_at, updated_at) \
+             VALUES ('{refund_id}', '{}', NULL, 700, 'goodwill', 'lost-answer', 'pending', \
+             NULL, NULL, 'system', '2100-01-01 00:00:00', '2100-01-01 00:00:00')",
+            order.id
+        ),
+    )
+    .await;
+    assert_eq!(inserted, 1);
+    let p = problem_of(
+        client
+            .cancel_my_order()
+            .id(&order.id)
+            .body(body::<CancelOrderRequest>(json!({})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (409, "refund_pending"));
+    // Stamped in the future, the settler left it alone so far (it takes refunds a
+    // minute old, whose request has surely died): now it is old.
+    crate::support::execute_sql(
+        &shop.app,
+        &format!(
+            "UPDATE orders_refunds SET updated_at = '2020-01-01 00:00:00' WHERE id = '{refund_id}'"
+        ),
+    )
+    .await;
+
+    let (admin, id) = (shop.admin.clone(), order.id.clone());
+    eventually("the pending refund finished", || {
+        let (admin, id) = (admin.clone(), id.clone());
+        async move {
+            let o = admin
+                .admin_get_order()
+                .id(&id)
+                .send()
+                .await
+                .unwrap()
+                .into_inner();
+            o.status == "partially_refunded"
+        }
+    })
+    .await;
+    let seen = shop
+        .admin
+        .admin_get_order()
+        .id(&order.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen.refunded.amount, 700);
+    assert_eq!(seen.refunds.len(), 1);
+    assert_eq!(seen.refunds[0].status, "succeeded");
+    assert!(seen.refunds[0].provider_ref.is_some());
+    assert_eq!(payment_of(&shop.admin, &order).await.refunded, 700);
+    // The same key through the API answers that refund; nothing is given back twice.
+    let again = shop
+        .admin
+        .refund_order()
+        .id(&order.id)
+        .idempotency_key("lost-answer")
+        .body(body::<CreateRefundRequest>(
+            json!({"amount": 700, "reason": "goodwill"}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.refund.id, refund_id);
+    assert_eq!(payment_of(&shop.admin, &order).await.refunded, 700);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_left_pending_is_finished_by_the_settler_sqlite() {
+    a_refund_left_pending_is_finished_by_the_settler(weft_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_left_pending_is_finished_by_the_settler_postgres() {
+    a_refund_left_pending_is_finished_by_the_settler(weft_testkit::Backend::Postgres).await;
+}
