@@ -383,6 +383,20 @@ fn invoice_response(order: &Order, pdf: Vec<u8>) -> InvoicePdf {
     )
 }
 
+/// Approves or rejects a return for the back office.
+async fn decide(
+    svc: &OrderService,
+    req: &Request,
+    id: &str,
+    body: ReturnDecisionRequest,
+    approve: bool,
+) -> ApiResult<Json<ReturnDto>> {
+    let who = authz::staff(req, "orders:write")?;
+    let note = bounded("note", body.note, 500)?;
+    let ret = svc.decide_return(id, approve, note, &actor(who)).await?;
+    Ok(Json(ret.into()))
+}
+
 fn return_status(status: Option<&str>) -> Result<Option<ReturnStatus>, OrdersError> {
     status
         .map(|s| {
@@ -751,13 +765,7 @@ impl OrderApi {
         id: Path<String>,
         body: JsonBody<ReturnDecisionRequest>,
     ) -> ApiResult<Json<ReturnDto>> {
-        let who = authz::staff(req, "orders:write")?;
-        let note = bounded("note", body.0.note, 500)?;
-        Ok(Json(
-            svc.decide_return(&id.0, true, note, &actor(who))
-                .await?
-                .into(),
-        ))
+        decide(&svc, req, &id.0, body.0, true).await
     }
 
     /// Refuses a requested return (its units can be asked for again). Needs
@@ -775,13 +783,7 @@ impl OrderApi {
         id: Path<String>,
         body: JsonBody<ReturnDecisionRequest>,
     ) -> ApiResult<Json<ReturnDto>> {
-        let who = authz::staff(req, "orders:write")?;
-        let note = bounded("note", body.0.note, 500)?;
-        Ok(Json(
-            svc.decide_return(&id.0, false, note, &actor(who))
-                .await?
-                .into(),
-        ))
+        decide(&svc, req, &id.0, body.0, false).await
     }
 
     /// Records that an approved return's units arrived; they go back on sale unless
