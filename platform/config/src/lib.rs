@@ -135,7 +135,9 @@ impl Default for PaymentSettings {
 }
 
 /// The other services of a cluster, as one service process calls them (a cart process
-/// pricing its lines asks the catalog and inventory).
+/// pricing its lines asks the catalog and inventory; a checkout process completing a
+/// purchase asks carts, inventory, payments and orders; an orders process giving money
+/// back asks payments).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PeerSettings {
@@ -143,7 +145,14 @@ pub struct PeerSettings {
     pub catalog: Option<String>,
     /// Base URL of inventory.
     pub inventory: Option<String>,
-    /// An API key with the scopes the calls need (`catalog:read`), sent as `X-Api-Key`.
+    /// Base URL of carts.
+    pub cart: Option<String>,
+    /// Base URL of payments.
+    pub payments: Option<String>,
+    /// Base URL of orders.
+    pub orders: Option<String>,
+    /// An API key with the scopes the calls need, sent as `X-Api-Key`: `catalog:read`
+    /// for a cart process, `internal` for checkout's and orders' calls.
     pub api_key: Option<String>,
     /// Seconds before a call is given up on.
     pub timeout_seconds: u64,
@@ -154,6 +163,9 @@ impl Default for PeerSettings {
         Self {
             catalog: None,
             inventory: None,
+            cart: None,
+            payments: None,
+            orders: None,
             api_key: None,
             timeout_seconds: 5,
         }
@@ -636,6 +648,9 @@ impl Settings {
         for (name, url) in [
             ("catalog", &self.peers.catalog),
             ("inventory", &self.peers.inventory),
+            ("cart", &self.peers.cart),
+            ("payments", &self.peers.payments),
+            ("orders", &self.peers.orders),
         ] {
             if let Some(url) = url
                 && !(url.starts_with("http://") || url.starts_with("https://"))

@@ -15,6 +15,7 @@ pub const SCOPES: &[&str] = &[
     "catalog:write",
     "customers:read",
     "customers:write",
+    "internal",
     "inventory:read",
     "inventory:write",
     "orders:read",
@@ -93,6 +94,23 @@ pub fn admin(req: &Request) -> Result<&Principal, AuthzError> {
 /// An admin, or an app granted `scope`: the shop's back office.
 pub fn staff<'r>(req: &'r Request, scope: &'static str) -> Result<&'r Principal, AuthzError> {
     check_staff(req.data::<Principal>(), scope)
+}
+
+/// A cluster's own process calling another's `/v1/internal/…` endpoints: an API key or
+/// app granted `internal`. Admins are refused too: these calls move money and stock on
+/// a saga's behalf, and no person should make them by hand.
+pub fn internal(req: &Request) -> Result<&Principal, AuthzError> {
+    check_internal(req.data::<Principal>())
+}
+
+/// [`internal`] for callers that hold an `Option<&Principal>`.
+pub fn check_internal(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
+    let p = enrolled(principal)?;
+    match p.kind {
+        PrincipalKind::App if p.has_scope("internal") => Ok(p),
+        PrincipalKind::App => Err(AuthzError::MissingScope("internal")),
+        PrincipalKind::User => Err(AuthzError::Forbidden("internal")),
+    }
 }
 
 /// The gate in front of every `/v1/admin/…` route, before its body is read: an admin,
@@ -190,6 +208,17 @@ mod tests {
             check_signed_in(Some(&app)),
             Err(AuthzError::Forbidden("customer"))
         );
+        let peer = Principal::app("key_1", vec!["internal".to_owned()]);
+        assert_eq!(check_internal(Some(&peer)), Ok(&peer));
+        assert_eq!(
+            check_internal(Some(&app)),
+            Err(AuthzError::MissingScope("internal"))
+        );
+        assert_eq!(
+            check_internal(Some(&admin)),
+            Err(AuthzError::Forbidden("internal"))
+        );
+        assert_eq!(check_internal(None), Err(AuthzError::Unauthenticated));
         assert_eq!(AuthzError::MissingScope("x").kind().status(), 403);
         assert_eq!(AuthzError::Unauthenticated.kind().status(), 401);
     }

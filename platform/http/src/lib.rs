@@ -12,6 +12,7 @@
 
 pub mod authz;
 pub mod conditional;
+mod done;
 pub mod error;
 pub mod gql;
 pub mod idempotency;
@@ -24,6 +25,7 @@ pub mod stack;
 mod tests;
 
 pub use authz::AuthzError;
+pub use done::Done;
 pub use error::{ApiError, ApiResult};
 pub use idempotency::Idempotency;
 pub use json::JsonBody;

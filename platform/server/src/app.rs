@@ -41,6 +41,10 @@ pub type RestApis = (
     weft_orders::OrderApi,
     weft_payments::PaymentApi,
     weft_payments::WebhookApi,
+    weft_inventory::InventoryInternalApi,
+    weft_cart::CartInternalApi,
+    weft_payments::PaymentInternalApi,
+    weft_orders::OrderInternalApi,
 );
 
 fn rest_apis() -> RestApis {
@@ -55,6 +59,10 @@ fn rest_apis() -> RestApis {
         weft_orders::OrderApi,
         weft_payments::PaymentApi,
         weft_payments::WebhookApi,
+        weft_inventory::InventoryInternalApi,
+        weft_cart::CartInternalApi,
+        weft_payments::PaymentInternalApi,
+        weft_orders::OrderInternalApi,
     )
 }
 
@@ -264,7 +272,82 @@ pub fn inventory_service(
     )
 }
 
-/// The cart service, reaching the catalog and inventory in this process.
+/// An SDK client for the `service` a `caller` hosted here needs, when this process does
+/// not host that service (a cluster's service process); `None` when it runs here, or
+/// when the caller does not (its in-process ports then serve nothing). Without the
+/// peer's URL the process refuses to start, naming the setting.
+fn peer(
+    settings: &Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+    caller: &str,
+    service: &str,
+    url: Option<&str>,
+) -> anyhow::Result<Option<weft_sdk::Client>> {
+    let hosts = |name: &str| hosted.iter().any(|s| s.name == name);
+    if !hosts(caller) || hosts(service) {
+        return Ok(None);
+    }
+    let url = url.with_context(|| {
+        format!("peers.{service}: the {caller} service needs the {service} service's URL")
+    })?;
+    crate::ports::peer_client(
+        url,
+        settings.peers.api_key.as_deref(),
+        Duration::from_secs(settings.peers.timeout_seconds.max(1)),
+    )
+    .map(Some)
+}
+
+/// What completing a checkout calls: the services in this process, or over HTTP those
+/// a cluster's checkout process does not host (`[peers]`).
+fn checkout_ports(
+    settings: &Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+    cart: &weft_cart::CartService,
+    inventory: &weft_inventory::InventoryService,
+    payments: &weft_payments::PaymentService,
+    orders: &weft_orders::OrderService,
+) -> anyhow::Result<weft_checkout::saga::Ports> {
+    use crate::{checkout_ports as local, peer_ports as remote};
+    let peers = &settings.peers;
+    let peer = |service: &str, url: Option<&str>| peer(settings, hosted, "checkout", service, url);
+    let (carts, cart_orders): (
+        Arc<dyn weft_checkout::service::Carts>,
+        Arc<dyn weft_checkout::ports::CartOrders>,
+    ) = match peer("cart", peers.cart.as_deref())? {
+        Some(client) => (
+            Arc::new(remote::PeerCarts(client.clone())),
+            Arc::new(remote::PeerCartOrders(client)),
+        ),
+        None => (
+            Arc::new(crate::ports::LocalCarts(cart.clone())),
+            Arc::new(local::CheckoutCartOrders(cart.clone())),
+        ),
+    };
+    let stock: Arc<dyn weft_checkout::ports::Stock> =
+        match peer("inventory", peers.inventory.as_deref())? {
+            Some(client) => Arc::new(remote::PeerHolds(client)),
+            None => Arc::new(local::CheckoutStock(inventory.clone())),
+        };
+    let payments: Arc<dyn weft_checkout::ports::Payments> =
+        match peer("payments", peers.payments.as_deref())? {
+            Some(client) => Arc::new(remote::PeerPayments(client)),
+            None => Arc::new(local::CheckoutPayments(payments.clone())),
+        };
+    let orders: Arc<dyn weft_checkout::ports::Orders> =
+        match peer("orders", peers.orders.as_deref())? {
+            Some(client) => Arc::new(remote::PeerOrders(client)),
+            None => Arc::new(local::CheckoutOrders(orders.clone())),
+        };
+    Ok(weft_checkout::saga::Ports {
+        carts,
+        cart_orders,
+        stock,
+        payments,
+        orders,
+    })
+}
+
 /// The cart service, reaching the catalog and inventory in this process when it hosts
 /// them, or over HTTP at `[peers]` when they run elsewhere (a cluster's cart process).
 pub fn cart_service(
@@ -274,33 +357,25 @@ pub fn cart_service(
     inventory: &weft_inventory::InventoryService,
     hosted: &[&'static weft_http::ServiceInfo],
 ) -> anyhow::Result<weft_cart::CartService> {
-    let hosts = |name: &str| hosted.iter().any(|s| s.name == name);
-    let timeout = Duration::from_secs(settings.peers.timeout_seconds.max(1));
-    let api_key = settings.peers.api_key.as_deref();
-    let peer = |name: &str, url: &Option<String>| {
-        let url = url
-            .as_deref()
-            .with_context(|| format!("peers.{name}: the cart needs the {name} service's URL"))?;
-        crate::ports::peer_client(url, api_key, timeout)
+    let catalog: Arc<dyn weft_cart::service::Catalog> = match peer(
+        settings,
+        hosted,
+        "cart",
+        "catalog",
+        settings.peers.catalog.as_deref(),
+    )? {
+        Some(client) => Arc::new(crate::ports::PeerCatalog(client)),
+        None => Arc::new(crate::ports::LocalCatalog(catalog.clone())),
     };
-    // Only a process that serves carts without the catalog (or inventory) beside them
-    // calls peers; any other builds the in-process ports, which serve nothing there.
-    let remote = |name: &str| hosts("cart") && !hosts(name);
-    let catalog: Arc<dyn weft_cart::service::Catalog> = if remote("catalog") {
-        Arc::new(crate::ports::PeerCatalog(peer(
-            "catalog",
-            &settings.peers.catalog,
-        )?))
-    } else {
-        Arc::new(crate::ports::LocalCatalog(catalog.clone()))
-    };
-    let stock: Arc<dyn weft_cart::service::Stock> = if remote("inventory") {
-        Arc::new(crate::ports::PeerStock(peer(
-            "inventory",
-            &settings.peers.inventory,
-        )?))
-    } else {
-        Arc::new(crate::ports::LocalStock(inventory.clone()))
+    let stock: Arc<dyn weft_cart::service::Stock> = match peer(
+        settings,
+        hosted,
+        "cart",
+        "inventory",
+        settings.peers.inventory.as_deref(),
+    )? {
+        Some(client) => Arc::new(crate::ports::PeerStock(client)),
+        None => Arc::new(crate::ports::LocalStock(inventory.clone())),
     };
     Ok(weft_cart::CartService::new(
         db.clone(),
@@ -602,10 +677,18 @@ impl Application {
             clock.clone(),
             payment_providers(&settings, &db, &clock)?,
         );
+        let order_payments: Arc<dyn weft_orders::ports::Payments> = match peer(
+            &settings,
+            &hosted,
+            "orders",
+            "payments",
+            settings.peers.payments.as_deref(),
+        )? {
+            Some(client) => Arc::new(crate::peer_ports::PeerOrderPayments(client)),
+            None => Arc::new(crate::order_ports::OrderPayments(payments.clone())),
+        };
         let orders = weft_orders::OrderService::new(db.clone(), clock.clone())
-            .with_payments(Arc::new(crate::order_ports::OrderPayments(
-                payments.clone(),
-            )))
+            .with_payments(order_payments)
             .with_bus(bus.clone())
             .with_seller(weft_orders::invoice::Seller {
                 name: settings.orders.seller_name.clone(),
@@ -620,13 +703,7 @@ impl Application {
         }
         let checkout = weft_checkout::CheckoutService::new(
             db.clone(),
-            weft_checkout::saga::Ports {
-                carts: Arc::new(crate::ports::LocalCarts(cart.clone())),
-                cart_orders: Arc::new(crate::checkout_ports::CheckoutCartOrders(cart.clone())),
-                stock: Arc::new(crate::checkout_ports::CheckoutStock(inventory.clone())),
-                payments: Arc::new(crate::checkout_ports::CheckoutPayments(payments.clone())),
-                orders: Arc::new(crate::checkout_ports::CheckoutOrders(orders.clone())),
-            },
+            checkout_ports(&settings, &hosted, &cart, &inventory, &payments, &orders)?,
             clock,
             &weft_checkout::saga::SagaSettings {
                 lease: Duration::from_secs(settings.checkout.saga_lease_seconds.max(1)),

@@ -8,7 +8,6 @@ use weft_cart::{CartError, CartService};
 use weft_checkout::ports::{CartOrders, Orders, PaymentState, Payments, PortError, Stock};
 use weft_inventory::{InventoryError, InventoryService};
 use weft_kernel::Money;
-use weft_orders::domain::{OrderStatus, Transition};
 use weft_orders::{NewOrder, Order, OrderService, OrdersError};
 use weft_payments::{NewPayment, PaymentService, PaymentStatus, PaymentsError};
 
@@ -94,8 +93,13 @@ impl CheckoutPayments {
 
 #[async_trait::async_trait]
 impl Payments for CheckoutPayments {
-    fn providers(&self) -> Vec<&'static str> {
-        self.0.provider_names()
+    async fn providers(&self) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .0
+            .provider_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect())
     }
 
     async fn authorize(
@@ -175,6 +179,13 @@ impl Payments for CheckoutPayments {
 #[derive(Debug, Clone)]
 pub struct CheckoutOrders(pub OrderService);
 
+fn order_error(e: OrdersError) -> PortError {
+    match e {
+        OrdersError::Illegal(e) => PortError::refused("checkout_failed", e.to_string()),
+        other => transient("orders", &other),
+    }
+}
+
 #[async_trait::async_trait]
 impl Orders for CheckoutOrders {
     async fn create(&self, new: NewOrder) -> Result<Order, PortError> {
@@ -185,47 +196,14 @@ impl Orders for CheckoutOrders {
     }
 
     async fn paid(&self, order_id: &str, payment_id: &str) -> Result<(), PortError> {
-        let transition = Transition::Paid {
-            payment_ref: payment_id.to_owned(),
-        };
-        match self.0.transition(order_id, transition, "system").await {
-            Ok(_) => Ok(()),
-            // Paid already: a step run again.
-            Err(OrdersError::Illegal(_)) => match self.0.get(order_id).await {
-                Ok(o) if o.status != OrderStatus::Pending && o.payment_id.is_some() => Ok(()),
-                Ok(o) => Err(PortError::refused(
-                    "checkout_failed",
-                    format!("the order is {}", o.status.as_str()),
-                )),
-                Err(e) => Err(transient("orders", &e)),
-            },
-            Err(e) => Err(transient("orders", &e)),
-        }
+        self.0
+            .mark_paid(order_id, payment_id)
+            .await
+            .map_err(order_error)
     }
 
     async fn cancel(&self, order_id: &str, reason: &str) -> Result<(), PortError> {
-        // Checkout's own undo: its hold is released and its payment let go by its
-        // other steps, so nothing goes back on the shelf here.
-        let transition = Transition::Cancelled {
-            reason: reason.to_owned(),
-            restock: false,
-        };
-        match self.0.transition(order_id, transition, "system").await {
-            // Never made (the step died before it), or cancelled already.
-            Ok(_) | Err(OrdersError::NotFound) => Ok(()),
-            Err(OrdersError::Illegal(_)) => match self.0.get(order_id).await {
-                Ok(o) if o.status == OrderStatus::Cancelled => Ok(()),
-                Ok(o) => Err(PortError::refused(
-                    "checkout_failed",
-                    format!(
-                        "an order that is {} cannot be called off",
-                        o.status.as_str()
-                    ),
-                )),
-                Err(e) => Err(transient("orders", &e)),
-            },
-            Err(e) => Err(transient("orders", &e)),
-        }
+        self.0.call_off(order_id, reason).await.map_err(order_error)
     }
 
     async fn get(&self, order_id: &str) -> Result<Order, PortError> {

@@ -11,6 +11,7 @@ pub mod checkout_ports;
 pub mod cli;
 pub mod graphql;
 pub mod order_ports;
+pub mod peer_ports;
 pub mod ports;
 pub mod services;
 pub mod system;

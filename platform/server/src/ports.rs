@@ -86,7 +86,7 @@ impl Stock for LocalStock {
 
 /// What one call to a peer may cost before the cart gives up: each attempt is bounded by
 /// the client's timeout, and at most three are made.
-fn retry_policy() -> ExponentialBuilder {
+pub(crate) fn retry_policy() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(50))
         .with_max_delay(Duration::from_millis(500))
@@ -95,7 +95,7 @@ fn retry_policy() -> ExponentialBuilder {
 }
 
 /// Worth another try: the peer could not be reached, or failed on its side.
-fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
+pub(crate) fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
     match err {
         weft_sdk::Error::CommunicationError(_) | weft_sdk::Error::ResponseBodyError(_) => true,
         weft_sdk::Error::ErrorResponse(r) => r.status().is_server_error(),

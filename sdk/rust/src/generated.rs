@@ -164,6 +164,58 @@ pub mod types {
             Default::default()
         }
     }
+    ///A checkout attempt's payment to hold.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuthorizeRequest {
+        ///Minor units of `currency`.
+        pub amount: i64,
+        ///The checkout attempt: one payment each, and the gateway's idempotency key.
+        pub attempt: ::std::string::String,
+        pub checkout_id: ::std::string::String,
+        pub currency: ::std::string::String,
+        pub provider: ::std::string::String,
+        ///The gateway's token; card numbers never reach Weft.
+        pub token: ::std::string::String,
+    }
+    impl AuthorizeRequest {
+        pub fn builder() -> builder::AuthorizeRequest {
+            Default::default()
+        }
+    }
+    /**Where an authorization ended: a decline is an answer here, not an error, so that
+the checkout keeps the gateway's decline code.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuthorizeResult {
+        ///The gateway's decline code, with `declined`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub decline_code: ::std::option::Option<::std::string::String>,
+        ///The gateway's words, with `declined`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///What the customer must do (3-D Secure), with `requires_action`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_action: ::std::option::Option<::serde_json::Value>,
+        ///`pay_…`, unless declined.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_id: ::std::option::Option<::std::string::String>,
+        ///`declined`, or the payment's status (`authorized`, `requires_action`, …).
+        pub status: ::std::string::String,
+    }
+    impl AuthorizeResult {
+        pub fn builder() -> builder::AuthorizeResult {
+            Default::default()
+        }
+    }
+    ///Why a checkout undoes its order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CallOffRequest {
+        pub reason: ::std::string::String,
+    }
+    impl CallOffRequest {
+        pub fn builder() -> builder::CallOffRequest {
+            Default::default()
+        }
+    }
     ///Why an order is called off.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CancelOrderRequest {
@@ -173,6 +225,17 @@ pub mod types {
     }
     impl CancelOrderRequest {
         pub fn builder() -> builder::CancelOrderRequest {
+            Default::default()
+        }
+    }
+    ///The order a capture pays.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CaptureRequest {
+        ///`ord_…`
+        pub order_id: ::std::string::String,
+    }
+    impl CaptureRequest {
+        pub fn builder() -> builder::CaptureRequest {
             Default::default()
         }
     }
@@ -557,6 +620,16 @@ redirect_to_url: {url}}`), when `requires_action`.*/
             Default::default()
         }
     }
+    ///The lines a reference sells.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CommitHoldRequest {
+        pub lines: ::std::vec::Vec<HoldLine>,
+    }
+    impl CommitHoldRequest {
+        pub fn builder() -> builder::CommitHoldRequest {
+            Default::default()
+        }
+    }
     ///`CompleteCheckoutRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CompleteCheckoutRequest {
@@ -833,6 +906,29 @@ active, not combinable, no dates, no limits).*/
             Default::default()
         }
     }
+    ///Units of one variant.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct HoldLine {
+        pub quantity: i64,
+        pub variant_id: ::std::string::String,
+    }
+    impl HoldLine {
+        pub fn builder() -> builder::HoldLine {
+            Default::default()
+        }
+    }
+    ///Lines to hold for a reference, all or none.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct HoldRequest {
+        pub lines: ::std::vec::Vec<HoldLine>,
+        ///What holds them (a checkout attempt).
+        pub reference: ::std::string::String,
+    }
+    impl HoldRequest {
+        pub fn builder() -> builder::HoldRequest {
+            Default::default()
+        }
+    }
     ///A picture with its alt text, in display order.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Image {
@@ -853,6 +949,30 @@ active, not combinable, no dates, no limits).*/
     }
     impl ImportProblemDto {
         pub fn builder() -> builder::ImportProblemDto {
+            Default::default()
+        }
+    }
+    ///A refund the gateway made.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct InternalRefund {
+        pub payment: Payment,
+        ///The gateway's refund reference.
+        pub reference: ::std::string::String,
+    }
+    impl InternalRefund {
+        pub fn builder() -> builder::InternalRefund {
+            Default::default()
+        }
+    }
+    ///Money to give back; the same key is the same refund.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct InternalRefundRequest {
+        ///Minor units.
+        pub amount: i64,
+        pub key: ::std::string::String,
+    }
+    impl InternalRefundRequest {
+        pub fn builder() -> builder::InternalRefundRequest {
             Default::default()
         }
     }
@@ -994,6 +1114,17 @@ active, not combinable, no dates, no limits).*/
             Default::default()
         }
     }
+    ///The payment that paid an order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MarkPaidRequest {
+        ///`pay_…`
+        pub payment_id: ::std::string::String,
+    }
+    impl MarkPaidRequest {
+        pub fn builder() -> builder::MarkPaidRequest {
+            Default::default()
+        }
+    }
     ///Facts fixed at start-up, shared by REST and GraphQL.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Meta {
@@ -1032,6 +1163,51 @@ active, not combinable, no dates, no limits).*/
     }
     impl MoneyDto {
         pub fn builder() -> builder::MoneyDto {
+            Default::default()
+        }
+    }
+    ///One line of a new order, priced by the cart.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NewOrderLineDto {
+        pub line_total: i64,
+        pub quantity: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sku: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        ///Minor units of the order's currency.
+        pub unit_price: i64,
+        pub variant_id: ::std::string::String,
+    }
+    impl NewOrderLineDto {
+        pub fn builder() -> builder::NewOrderLineDto {
+            Default::default()
+        }
+    }
+    ///A checkout's order, as its saga makes it; amounts in minor units of `currency`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NewOrderRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_address: ::std::option::Option<PostalAddress>,
+        pub checkout_id: ::std::string::String,
+        pub currency: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        pub discounts: i64,
+        pub email: ::std::string::String,
+        ///`ord_…`, chosen by the checkout: asking again answers the same order.
+        pub id: ::std::string::String,
+        pub lines: ::std::vec::Vec<NewOrderLineDto>,
+        pub shipping: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_address: ::std::option::Option<PostalAddress>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+        pub subtotal: i64,
+        pub tax: i64,
+        pub total: i64,
+    }
+    impl NewOrderRequest {
+        pub fn builder() -> builder::NewOrderRequest {
             Default::default()
         }
     }
@@ -1201,6 +1377,17 @@ active, not combinable, no dates, no limits).*/
     }
     impl PaymentPage {
         pub fn builder() -> builder::PaymentPage {
+            Default::default()
+        }
+    }
+    ///The gateways this payments process can charge through.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentProviderList {
+        ///`test`, `stripe`, …
+        pub data: ::std::vec::Vec<::std::string::String>,
+    }
+    impl PaymentProviderList {
+        pub fn builder() -> builder::PaymentProviderList {
             Default::default()
         }
     }
@@ -1544,6 +1731,20 @@ outside Weft that a `charge.refunded` event reported).*/
             Default::default()
         }
     }
+    ///The order a cart's codes are counted for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RedeemCodesRequest {
+        /**Who uses the codes (the customer's id, or the e-mail of a guest): the
+once-per-customer limits count this.*/
+        pub customer_key: ::std::string::String,
+        ///`ord_…`: counting again for the same order is done.
+        pub order_id: ::std::string::String,
+    }
+    impl RedeemCodesRequest {
+        pub fn builder() -> builder::RedeemCodesRequest {
+            Default::default()
+        }
+    }
     ///Count a cart's codes for an order.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RedeemRequest {
@@ -1875,6 +2076,26 @@ that matched appear.*/
     }
     impl SetStockRequest {
         pub fn builder() -> builder::SetStockRequest {
+            Default::default()
+        }
+    }
+    /**Where a checkout's cart ships. Unlike `PATCH /v1/carts/{id}`, clearing the method
+is said with a flag, not with `null`, so that generated clients can say it.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShipCartRequest {
+        ///ISO 3166-1 alpha-2; omitted keeps the cart's destination.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///With `country`: its region (omitted: none).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///Whether `shipping_method_id` is to be set (omitted with this: cleared).
+        pub set_shipping_method: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shipping_method_id: ::std::option::Option<::std::string::String>,
+    }
+    impl ShipCartRequest {
+        pub fn builder() -> builder::ShipCartRequest {
             Default::default()
         }
     }
@@ -3302,6 +3523,293 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AuthorizeRequest {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            attempt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            checkout_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for AuthorizeRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    attempt: Err("no value supplied for attempt".to_string()),
+                    checkout_id: Err("no value supplied for checkout_id".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl AuthorizeRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attempt: {e}")
+                    });
+                self
+            }
+            pub fn checkout_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkout_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checkout_id: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuthorizeRequest> for super::AuthorizeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthorizeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    attempt: value.attempt?,
+                    checkout_id: value.checkout_id?,
+                    currency: value.currency?,
+                    provider: value.provider?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuthorizeRequest> for AuthorizeRequest {
+            fn from(value: super::AuthorizeRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    attempt: Ok(value.attempt),
+                    checkout_id: Ok(value.checkout_id),
+                    currency: Ok(value.currency),
+                    provider: Ok(value.provider),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AuthorizeResult {
+            decline_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            next_action: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for AuthorizeResult {
+            fn default() -> Self {
+                Self {
+                    decline_code: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    next_action: Ok(Default::default()),
+                    payment_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl AuthorizeResult {
+            pub fn decline_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.decline_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for decline_code: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn next_action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_action: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuthorizeResult> for super::AuthorizeResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthorizeResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    decline_code: value.decline_code?,
+                    message: value.message?,
+                    next_action: value.next_action?,
+                    payment_id: value.payment_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuthorizeResult> for AuthorizeResult {
+            fn from(value: super::AuthorizeResult) -> Self {
+                Self {
+                    decline_code: Ok(value.decline_code),
+                    message: Ok(value.message),
+                    next_action: Ok(value.next_action),
+                    payment_id: Ok(value.payment_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallOffRequest {
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CallOffRequest {
+            fn default() -> Self {
+                Self {
+                    reason: Err("no value supplied for reason".to_string()),
+                }
+            }
+        }
+        impl CallOffRequest {
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallOffRequest> for super::CallOffRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallOffRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { reason: value.reason? })
+            }
+        }
+        impl ::std::convert::From<super::CallOffRequest> for CallOffRequest {
+            fn from(value: super::CallOffRequest) -> Self {
+                Self { reason: Ok(value.reason) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CancelOrderRequest {
             reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3340,6 +3848,49 @@ nothing done again).*/
         impl ::std::convert::From<super::CancelOrderRequest> for CancelOrderRequest {
             fn from(value: super::CancelOrderRequest) -> Self {
                 Self { reason: Ok(value.reason) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CaptureRequest {
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CaptureRequest {
+            fn default() -> Self {
+                Self {
+                    order_id: Err("no value supplied for order_id".to_string()),
+                }
+            }
+        }
+        impl CaptureRequest {
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CaptureRequest> for super::CaptureRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CaptureRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { order_id: value.order_id? })
+            }
+        }
+        impl ::std::convert::From<super::CaptureRequest> for CaptureRequest {
+            fn from(value: super::CaptureRequest) -> Self {
+                Self {
+                    order_id: Ok(value.order_id),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -5580,6 +6131,47 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CommitHoldRequest {
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::HoldLine>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CommitHoldRequest {
+            fn default() -> Self {
+                Self {
+                    lines: Err("no value supplied for lines".to_string()),
+                }
+            }
+        }
+        impl CommitHoldRequest {
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::HoldLine>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CommitHoldRequest> for super::CommitHoldRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CommitHoldRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { lines: value.lines? })
+            }
+        }
+        impl ::std::convert::From<super::CommitHoldRequest> for CommitHoldRequest {
+            fn from(value: super::CommitHoldRequest) -> Self {
+                Self { lines: Ok(value.lines) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CompleteCheckoutRequest {
             payment: ::std::result::Result<super::PaymentInput, ::std::string::String>,
         }
@@ -7236,6 +7828,131 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct HoldLine {
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HoldLine {
+            fn default() -> Self {
+                Self {
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl HoldLine {
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HoldLine> for super::HoldLine {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HoldLine,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    quantity: value.quantity?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HoldLine> for HoldLine {
+            fn from(value: super::HoldLine) -> Self {
+                Self {
+                    quantity: Ok(value.quantity),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HoldRequest {
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::HoldLine>,
+                ::std::string::String,
+            >,
+            reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HoldRequest {
+            fn default() -> Self {
+                Self {
+                    lines: Err("no value supplied for lines".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                }
+            }
+        }
+        impl HoldRequest {
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::HoldLine>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HoldRequest> for super::HoldRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HoldRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    lines: value.lines?,
+                    reference: value.reference?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HoldRequest> for HoldRequest {
+            fn from(value: super::HoldRequest) -> Self {
+                Self {
+                    lines: Ok(value.lines),
+                    reference: Ok(value.reference),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Image {
             alt: ::std::result::Result<::std::string::String, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -7348,6 +8065,127 @@ nothing done again).*/
                 Self {
                     line: Ok(value.line),
                     reason: Ok(value.reason),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InternalRefund {
+            payment: ::std::result::Result<super::Payment, ::std::string::String>,
+            reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InternalRefund {
+            fn default() -> Self {
+                Self {
+                    payment: Err("no value supplied for payment".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                }
+            }
+        }
+        impl InternalRefund {
+            pub fn payment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Payment>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment: {e}")
+                    });
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InternalRefund> for super::InternalRefund {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InternalRefund,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payment: value.payment?,
+                    reference: value.reference?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InternalRefund> for InternalRefund {
+            fn from(value: super::InternalRefund) -> Self {
+                Self {
+                    payment: Ok(value.payment),
+                    reference: Ok(value.reference),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InternalRefundRequest {
+            amount: ::std::result::Result<i64, ::std::string::String>,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InternalRefundRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                }
+            }
+        }
+        impl InternalRefundRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InternalRefundRequest>
+        for super::InternalRefundRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InternalRefundRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    key: value.key?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InternalRefundRequest>
+        for InternalRefundRequest {
+            fn from(value: super::InternalRefundRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    key: Ok(value.key),
                 }
             }
         }
@@ -8186,6 +9024,51 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MarkPaidRequest {
+            payment_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MarkPaidRequest {
+            fn default() -> Self {
+                Self {
+                    payment_id: Err("no value supplied for payment_id".to_string()),
+                }
+            }
+        }
+        impl MarkPaidRequest {
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MarkPaidRequest> for super::MarkPaidRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MarkPaidRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payment_id: value.payment_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MarkPaidRequest> for MarkPaidRequest {
+            fn from(value: super::MarkPaidRequest) -> Self {
+                Self {
+                    payment_id: Ok(value.payment_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Meta {
             api_version: ::std::result::Result<
                 ::std::string::String,
@@ -8444,6 +9327,409 @@ nothing done again).*/
                 Self {
                     amount: Ok(value.amount),
                     currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewOrderLineDto {
+            line_total: ::std::result::Result<i64, ::std::string::String>,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            sku: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unit_price: ::std::result::Result<i64, ::std::string::String>,
+            variant_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewOrderLineDto {
+            fn default() -> Self {
+                Self {
+                    line_total: Err("no value supplied for line_total".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    sku: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    unit_price: Err("no value supplied for unit_price".to_string()),
+                    variant_id: Err("no value supplied for variant_id".to_string()),
+                }
+            }
+        }
+        impl NewOrderLineDto {
+            pub fn line_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_total: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn sku<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sku = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sku: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn unit_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit_price: {e}")
+                    });
+                self
+            }
+            pub fn variant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewOrderLineDto> for super::NewOrderLineDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewOrderLineDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    line_total: value.line_total?,
+                    quantity: value.quantity?,
+                    sku: value.sku?,
+                    title: value.title?,
+                    unit_price: value.unit_price?,
+                    variant_id: value.variant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewOrderLineDto> for NewOrderLineDto {
+            fn from(value: super::NewOrderLineDto) -> Self {
+                Self {
+                    line_total: Ok(value.line_total),
+                    quantity: Ok(value.quantity),
+                    sku: Ok(value.sku),
+                    title: Ok(value.title),
+                    unit_price: Ok(value.unit_price),
+                    variant_id: Ok(value.variant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewOrderRequest {
+            billing_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            checkout_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discounts: ::std::result::Result<i64, ::std::string::String>,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::NewOrderLineDto>,
+                ::std::string::String,
+            >,
+            shipping: ::std::result::Result<i64, ::std::string::String>,
+            shipping_address: ::std::result::Result<
+                ::std::option::Option<super::PostalAddress>,
+                ::std::string::String,
+            >,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            subtotal: ::std::result::Result<i64, ::std::string::String>,
+            tax: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for NewOrderRequest {
+            fn default() -> Self {
+                Self {
+                    billing_address: Ok(Default::default()),
+                    checkout_id: Err("no value supplied for checkout_id".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    customer_id: Ok(Default::default()),
+                    discounts: Err("no value supplied for discounts".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    lines: Err("no value supplied for lines".to_string()),
+                    shipping: Err("no value supplied for shipping".to_string()),
+                    shipping_address: Ok(Default::default()),
+                    shipping_method_id: Ok(Default::default()),
+                    subtotal: Err("no value supplied for subtotal".to_string()),
+                    tax: Err("no value supplied for tax".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl NewOrderRequest {
+            pub fn billing_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn checkout_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkout_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checkout_id: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn discounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discounts: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NewOrderLineDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+            pub fn shipping<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shipping: {e}")
+                    });
+                self
+            }
+            pub fn shipping_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PostalAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtotal: {e}")
+                    });
+                self
+            }
+            pub fn tax<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewOrderRequest> for super::NewOrderRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewOrderRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_address: value.billing_address?,
+                    checkout_id: value.checkout_id?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    discounts: value.discounts?,
+                    email: value.email?,
+                    id: value.id?,
+                    lines: value.lines?,
+                    shipping: value.shipping?,
+                    shipping_address: value.shipping_address?,
+                    shipping_method_id: value.shipping_method_id?,
+                    subtotal: value.subtotal?,
+                    tax: value.tax?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewOrderRequest> for NewOrderRequest {
+            fn from(value: super::NewOrderRequest) -> Self {
+                Self {
+                    billing_address: Ok(value.billing_address),
+                    checkout_id: Ok(value.checkout_id),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    discounts: Ok(value.discounts),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    lines: Ok(value.lines),
+                    shipping: Ok(value.shipping),
+                    shipping_address: Ok(value.shipping_address),
+                    shipping_method_id: Ok(value.shipping_method_id),
+                    subtotal: Ok(value.subtotal),
+                    tax: Ok(value.tax),
+                    total: Ok(value.total),
                 }
             }
         }
@@ -9710,6 +10996,48 @@ nothing done again).*/
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentProviderList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentProviderList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl PaymentProviderList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentProviderList>
+        for super::PaymentProviderList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentProviderList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::PaymentProviderList> for PaymentProviderList {
+            fn from(value: super::PaymentProviderList) -> Self {
+                Self { data: Ok(value.data) }
             }
         }
         #[derive(Clone, Debug)]
@@ -11543,6 +12871,70 @@ nothing done again).*/
         impl ::std::convert::From<super::ReceiveReturnRequest> for ReceiveReturnRequest {
             fn from(value: super::ReceiveReturnRequest) -> Self {
                 Self { restock: Ok(value.restock) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RedeemCodesRequest {
+            customer_key: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            order_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RedeemCodesRequest {
+            fn default() -> Self {
+                Self {
+                    customer_key: Err("no value supplied for customer_key".to_string()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                }
+            }
+        }
+        impl RedeemCodesRequest {
+            pub fn customer_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_key: {e}")
+                    });
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RedeemCodesRequest> for super::RedeemCodesRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RedeemCodesRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    customer_key: value.customer_key?,
+                    order_id: value.order_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RedeemCodesRequest> for RedeemCodesRequest {
+            fn from(value: super::RedeemCodesRequest) -> Self {
+                Self {
+                    customer_key: Ok(value.customer_key),
+                    order_id: Ok(value.order_id),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -13607,6 +14999,111 @@ nothing done again).*/
                     location_id: Ok(value.location_id),
                     low_stock_threshold: Ok(value.low_stock_threshold),
                     on_hand: Ok(value.on_hand),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShipCartRequest {
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            set_shipping_method: ::std::result::Result<bool, ::std::string::String>,
+            shipping_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShipCartRequest {
+            fn default() -> Self {
+                Self {
+                    country: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    set_shipping_method: Err(
+                        "no value supplied for set_shipping_method".to_string(),
+                    ),
+                    shipping_method_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl ShipCartRequest {
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn set_shipping_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.set_shipping_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for set_shipping_method: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn shipping_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shipping_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for shipping_method_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShipCartRequest> for super::ShipCartRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShipCartRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    country: value.country?,
+                    region: value.region?,
+                    set_shipping_method: value.set_shipping_method?,
+                    shipping_method_id: value.shipping_method_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShipCartRequest> for ShipCartRequest {
+            fn from(value: super::ShipCartRequest) -> Self {
+                Self {
+                    country: Ok(value.country),
+                    region: Ok(value.region),
+                    set_shipping_method: Ok(value.set_shipping_method),
+                    shipping_method_id: Ok(value.shipping_method_id),
                 }
             }
         }
@@ -18228,6 +19725,307 @@ let response = client.receive_stripe_webhook()
 ```*/
     pub fn receive_stripe_webhook(&self) -> builder::ReceiveStripeWebhook<'_> {
         builder::ReceiveStripeWebhook::new(self)
+    }
+    /**Holds every line for `reference`, all or none: 409 `out_of_stock` holds
+nothing. Again for a reference that holds them: done. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/holds`
+
+```ignore
+let response = client.internal_hold_stock()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_hold_stock(&self) -> builder::InternalHoldStock<'_> {
+        builder::InternalHoldStock::new(self)
+    }
+    /**Gives back whatever `reference` holds (nothing: done). Needs the `internal`
+scope
+
+Sends a `POST` request to `/v1/internal/holds/{reference}/release`
+
+```ignore
+let response = client.internal_release_hold()
+    .reference(reference)
+    .send()
+    .await;
+```*/
+    pub fn internal_release_hold(&self) -> builder::InternalReleaseHold<'_> {
+        builder::InternalReleaseHold::new(self)
+    }
+    /**The sale happened: what `reference` holds leaves the shelf; a lapsed hold is
+taken from what is available, or 409 `out_of_stock`. Again: done. Needs the
+`internal` scope
+
+Sends a `POST` request to `/v1/internal/holds/{reference}/commit`
+
+```ignore
+let response = client.internal_commit_hold()
+    .reference(reference)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_commit_hold(&self) -> builder::InternalCommitHold<'_> {
+        builder::InternalCommitHold::new(self)
+    }
+    /**A cart priced now, as `customer_id` (the checkout's customer; none for a guest
+cart) may see it. Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/carts/{id}`
+
+```ignore
+let response = client.internal_get_cart()
+    .id(id)
+    .customer_id(customer_id)
+    .send()
+    .await;
+```*/
+    pub fn internal_get_cart(&self) -> builder::InternalGetCart<'_> {
+        builder::InternalGetCart::new(self)
+    }
+    /**Sets where the cart ships (a country replaces the region with the one given)
+and, with `set_shipping_method`, its method (none clears it), for
+`customer_id`. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/carts/{id}/ship`
+
+```ignore
+let response = client.internal_ship_cart()
+    .id(id)
+    .customer_id(customer_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_ship_cart(&self) -> builder::InternalShipCart<'_> {
+        builder::InternalShipCart::new(self)
+    }
+    /**The shipping methods offered to the cart, priced for it, for `customer_id`.
+Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/carts/{id}/shipping-methods`
+
+```ignore
+let response = client.internal_list_cart_shipping_methods()
+    .id(id)
+    .customer_id(customer_id)
+    .send()
+    .await;
+```*/
+    pub fn internal_list_cart_shipping_methods(
+        &self,
+    ) -> builder::InternalListCartShippingMethods<'_> {
+        builder::InternalListCartShippingMethods::new(self)
+    }
+    /**Counts the uses of the cart's codes for an order; a code that no longer
+applies is refused with its reason (`promotion_usage_limit_reached`, …). Needs
+the `internal` scope
+
+Sends a `POST` request to `/v1/internal/carts/{id}/redemptions`
+
+```ignore
+let response = client.internal_redeem_cart_promotions()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_redeem_cart_promotions(
+        &self,
+    ) -> builder::InternalRedeemCartPromotions<'_> {
+        builder::InternalRedeemCartPromotions::new(self)
+    }
+    /**Gives back the uses an order took (none: done). Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/redemptions/{order_id}/release`
+
+```ignore
+let response = client.internal_release_redemptions()
+    .order_id(order_id)
+    .send()
+    .await;
+```*/
+    pub fn internal_release_redemptions(
+        &self,
+    ) -> builder::InternalReleaseRedemptions<'_> {
+        builder::InternalReleaseRedemptions::new(self)
+    }
+    /**The cart became an order: it is closed (gone already: done). Needs the
+`internal` scope
+
+Sends a `POST` request to `/v1/internal/carts/{id}/close`
+
+```ignore
+let response = client.internal_close_cart()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn internal_close_cart(&self) -> builder::InternalCloseCart<'_> {
+        builder::InternalCloseCart::new(self)
+    }
+    /**The gateways a checkout may name. Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/payment-providers`
+
+```ignore
+let response = client.internal_list_payment_providers()
+    .send()
+    .await;
+```*/
+    pub fn internal_list_payment_providers(
+        &self,
+    ) -> builder::InternalListPaymentProviders<'_> {
+        builder::InternalListPaymentProviders::new(self)
+    }
+    /**Holds a checkout attempt's amount; the same attempt again answers its payment.
+Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/payments`
+
+```ignore
+let response = client.internal_authorize_payment()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_authorize_payment(&self) -> builder::InternalAuthorizePayment<'_> {
+        builder::InternalAuthorizePayment::new(self)
+    }
+    /**The payment of a checkout attempt; 404 `payment_not_found` when it has none.
+Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/checkout-attempts/{attempt}/payment`
+
+```ignore
+let response = client.internal_get_attempt_payment()
+    .attempt(attempt)
+    .send()
+    .await;
+```*/
+    pub fn internal_get_attempt_payment(
+        &self,
+    ) -> builder::InternalGetAttemptPayment<'_> {
+        builder::InternalGetAttemptPayment::new(self)
+    }
+    /**Asks the gateway again after the customer acted on `next_action`. Needs the
+`internal` scope
+
+Sends a `POST` request to `/v1/internal/payments/{id}/confirm`
+
+```ignore
+let response = client.internal_confirm_payment()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn internal_confirm_payment(&self) -> builder::InternalConfirmPayment<'_> {
+        builder::InternalConfirmPayment::new(self)
+    }
+    /**Charges the held amount for an order (again: the same capture). Needs the
+`internal` scope
+
+Sends a `POST` request to `/v1/internal/payments/{id}/capture`
+
+```ignore
+let response = client.internal_capture_payment()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_capture_payment(&self) -> builder::InternalCapturePayment<'_> {
+        builder::InternalCapturePayment::new(self)
+    }
+    /**Lets the payment go in full: a hold is voided, a charge refunded (again: done).
+Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/payments/{id}/cancel`
+
+```ignore
+let response = client.internal_cancel_payment()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn internal_cancel_payment(&self) -> builder::InternalCancelPayment<'_> {
+        builder::InternalCancelPayment::new(self)
+    }
+    /**Gives back part of a charge; the same key answers the same refund. 409
+`payment_refused` over what is left. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/payments/{id}/refunds`
+
+```ignore
+let response = client.internal_refund_payment()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_refund_payment(&self) -> builder::InternalRefundPayment<'_> {
+        builder::InternalRefundPayment::new(self)
+    }
+    /**Makes a checkout's order (`pending`, with `OrderCreated`); the same id again
+answers that order, and another id for a checkout that has one answers the
+checkout's order. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/orders`
+
+```ignore
+let response = client.internal_create_order()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_create_order(&self) -> builder::InternalCreateOrder<'_> {
+        builder::InternalCreateOrder::new(self)
+    }
+    /**One order, whoever it belongs to. Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/orders/{id}`
+
+```ignore
+let response = client.internal_get_order()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn internal_get_order(&self) -> builder::InternalGetOrder<'_> {
+        builder::InternalGetOrder::new(self)
+    }
+    /**The order's payment was captured: it is `paid` (again: done). 409
+`illegal_transition` when it was cancelled. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/orders/{id}/paid`
+
+```ignore
+let response = client.internal_mark_order_paid()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_mark_order_paid(&self) -> builder::InternalMarkOrderPaid<'_> {
+        builder::InternalMarkOrderPaid::new(self)
+    }
+    /**A checkout undoes its order: `cancelled`, nothing restocked (the checkout
+releases its own hold). An order never made or cancelled already: done. Needs
+the `internal` scope
+
+Sends a `POST` request to `/v1/internal/orders/{id}/call-off`
+
+```ignore
+let response = client.internal_call_off_order()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_call_off_order(&self) -> builder::InternalCallOffOrder<'_> {
+        builder::InternalCallOffOrder::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -28446,6 +30244,1924 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_hold_stock`]
+
+[`Client::internal_hold_stock`]: super::Client::internal_hold_stock*/
+    #[derive(Debug, Clone)]
+    pub struct InternalHoldStock<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::HoldRequest, String>,
+    }
+    impl<'a> InternalHoldStock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::HoldRequest>,
+            <V as std::convert::TryInto<types::HoldRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `HoldRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::HoldRequest,
+            ) -> types::builder::HoldRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/holds`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::HoldRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/holds", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_hold_stock",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_release_hold`]
+
+[`Client::internal_release_hold`]: super::Client::internal_release_hold*/
+    #[derive(Debug, Clone)]
+    pub struct InternalReleaseHold<'a> {
+        client: &'a super::Client,
+        reference: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalReleaseHold<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                reference: Err("reference was not initialized".to_string()),
+            }
+        }
+        pub fn reference<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.reference = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for reference failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/holds/{reference}/release`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, reference } = self;
+            let reference = reference.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/holds/{}/release", client.baseurl, encode_path(&
+                reference.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_release_hold",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_commit_hold`]
+
+[`Client::internal_commit_hold`]: super::Client::internal_commit_hold*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCommitHold<'a> {
+        client: &'a super::Client,
+        reference: Result<::std::string::String, String>,
+        body: Result<types::builder::CommitHoldRequest, String>,
+    }
+    impl<'a> InternalCommitHold<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                reference: Err("reference was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn reference<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.reference = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for reference failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CommitHoldRequest>,
+            <V as std::convert::TryInto<
+                types::CommitHoldRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CommitHoldRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CommitHoldRequest,
+            ) -> types::builder::CommitHoldRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/holds/{reference}/commit`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, reference, body } = self;
+            let reference = reference.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CommitHoldRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/holds/{}/commit", client.baseurl, encode_path(& reference
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_commit_hold",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_get_cart`]
+
+[`Client::internal_get_cart`]: super::Client::internal_get_cart*/
+    #[derive(Debug, Clone)]
+    pub struct InternalGetCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> InternalGetCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                customer_id: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/carts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, customer_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/carts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_get_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_ship_cart`]
+
+[`Client::internal_ship_cart`]: super::Client::internal_ship_cart*/
+    #[derive(Debug, Clone)]
+    pub struct InternalShipCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::ShipCartRequest, String>,
+    }
+    impl<'a> InternalShipCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                customer_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ShipCartRequest>,
+            <V as std::convert::TryInto<
+                types::ShipCartRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ShipCartRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ShipCartRequest,
+            ) -> types::builder::ShipCartRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/carts/{id}/ship`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Cart>, Error<types::Problem>> {
+            let Self { client, id, customer_id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ShipCartRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/carts/{}/ship", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_ship_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_list_cart_shipping_methods`]
+
+[`Client::internal_list_cart_shipping_methods`]: super::Client::internal_list_cart_shipping_methods*/
+    #[derive(Debug, Clone)]
+    pub struct InternalListCartShippingMethods<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> InternalListCartShippingMethods<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                customer_id: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/carts/{id}/shipping-methods`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShippingMethodList>, Error<types::Problem>> {
+            let Self { client, id, customer_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/carts/{}/shipping-methods", client.baseurl, encode_path(&
+                id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_list_cart_shipping_methods",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_redeem_cart_promotions`]
+
+[`Client::internal_redeem_cart_promotions`]: super::Client::internal_redeem_cart_promotions*/
+    #[derive(Debug, Clone)]
+    pub struct InternalRedeemCartPromotions<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::RedeemCodesRequest, String>,
+    }
+    impl<'a> InternalRedeemCartPromotions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RedeemCodesRequest>,
+            <V as std::convert::TryInto<
+                types::RedeemCodesRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RedeemCodesRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RedeemCodesRequest,
+            ) -> types::builder::RedeemCodesRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/carts/{id}/redemptions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::RedeemCodesRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/carts/{}/redemptions", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_redeem_cart_promotions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_release_redemptions`]
+
+[`Client::internal_release_redemptions`]: super::Client::internal_release_redemptions*/
+    #[derive(Debug, Clone)]
+    pub struct InternalReleaseRedemptions<'a> {
+        client: &'a super::Client,
+        order_id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalReleaseRedemptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                order_id: Err("order_id was not initialized".to_string()),
+            }
+        }
+        pub fn order_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.order_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for order_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/redemptions/{order_id}/release`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, order_id } = self;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/redemptions/{}/release", client.baseurl, encode_path(&
+                order_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_release_redemptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_close_cart`]
+
+[`Client::internal_close_cart`]: super::Client::internal_close_cart*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCloseCart<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalCloseCart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/carts/{id}/close`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/carts/{}/close", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_close_cart",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_list_payment_providers`]
+
+[`Client::internal_list_payment_providers`]: super::Client::internal_list_payment_providers*/
+    #[derive(Debug, Clone)]
+    pub struct InternalListPaymentProviders<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> InternalListPaymentProviders<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/internal/payment-providers`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentProviderList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/internal/payment-providers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_list_payment_providers",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_authorize_payment`]
+
+[`Client::internal_authorize_payment`]: super::Client::internal_authorize_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalAuthorizePayment<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::AuthorizeRequest, String>,
+    }
+    impl<'a> InternalAuthorizePayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AuthorizeRequest>,
+            <V as std::convert::TryInto<
+                types::AuthorizeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `AuthorizeRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AuthorizeRequest,
+            ) -> types::builder::AuthorizeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/payments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuthorizeResult>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::AuthorizeRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/payments", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_authorize_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_get_attempt_payment`]
+
+[`Client::internal_get_attempt_payment`]: super::Client::internal_get_attempt_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalGetAttemptPayment<'a> {
+        client: &'a super::Client,
+        attempt: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalGetAttemptPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                attempt: Err("attempt was not initialized".to_string()),
+            }
+        }
+        pub fn attempt<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.attempt = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for attempt failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/checkout-attempts/{attempt}/payment`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payment>, Error<types::Problem>> {
+            let Self { client, attempt } = self;
+            let attempt = attempt.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/checkout-attempts/{}/payment", client.baseurl,
+                encode_path(& attempt.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_get_attempt_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_confirm_payment`]
+
+[`Client::internal_confirm_payment`]: super::Client::internal_confirm_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalConfirmPayment<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalConfirmPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/payments/{id}/confirm`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payment>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/payments/{}/confirm", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_confirm_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_capture_payment`]
+
+[`Client::internal_capture_payment`]: super::Client::internal_capture_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCapturePayment<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CaptureRequest, String>,
+    }
+    impl<'a> InternalCapturePayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CaptureRequest>,
+            <V as std::convert::TryInto<
+                types::CaptureRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CaptureRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CaptureRequest,
+            ) -> types::builder::CaptureRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/payments/{id}/capture`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payment>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CaptureRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/payments/{}/capture", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_capture_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_cancel_payment`]
+
+[`Client::internal_cancel_payment`]: super::Client::internal_cancel_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCancelPayment<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalCancelPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/payments/{id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payment>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/payments/{}/cancel", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_cancel_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_refund_payment`]
+
+[`Client::internal_refund_payment`]: super::Client::internal_refund_payment*/
+    #[derive(Debug, Clone)]
+    pub struct InternalRefundPayment<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::InternalRefundRequest, String>,
+    }
+    impl<'a> InternalRefundPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InternalRefundRequest>,
+            <V as std::convert::TryInto<
+                types::InternalRefundRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `InternalRefundRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InternalRefundRequest,
+            ) -> types::builder::InternalRefundRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/payments/{id}/refunds`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InternalRefund>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::InternalRefundRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/payments/{}/refunds", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_refund_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_create_order`]
+
+[`Client::internal_create_order`]: super::Client::internal_create_order*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCreateOrder<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewOrderRequest, String>,
+    }
+    impl<'a> InternalCreateOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewOrderRequest>,
+            <V as std::convert::TryInto<
+                types::NewOrderRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewOrderRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewOrderRequest,
+            ) -> types::builder::NewOrderRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/orders`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::NewOrderRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/orders", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_create_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_get_order`]
+
+[`Client::internal_get_order`]: super::Client::internal_get_order*/
+    #[derive(Debug, Clone)]
+    pub struct InternalGetOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalGetOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/orders/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Order>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/orders/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_get_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_mark_order_paid`]
+
+[`Client::internal_mark_order_paid`]: super::Client::internal_mark_order_paid*/
+    #[derive(Debug, Clone)]
+    pub struct InternalMarkOrderPaid<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::MarkPaidRequest, String>,
+    }
+    impl<'a> InternalMarkOrderPaid<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MarkPaidRequest>,
+            <V as std::convert::TryInto<
+                types::MarkPaidRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `MarkPaidRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::MarkPaidRequest,
+            ) -> types::builder::MarkPaidRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/orders/{id}/paid`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::MarkPaidRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/orders/{}/paid", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_mark_order_paid",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_call_off_order`]
+
+[`Client::internal_call_off_order`]: super::Client::internal_call_off_order*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCallOffOrder<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::CallOffRequest, String>,
+    }
+    impl<'a> InternalCallOffOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallOffRequest>,
+            <V as std::convert::TryInto<
+                types::CallOffRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CallOffRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CallOffRequest,
+            ) -> types::builder::CallOffRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/orders/{id}/call-off`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CallOffRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/orders/{}/call-off", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_call_off_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -24,7 +24,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use error::CartError;
-pub use http::{CartApi, PromotionApi};
+pub use http::{CartApi, CartInternalApi, PromotionApi};
 pub use service::CartService;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

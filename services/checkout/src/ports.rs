@@ -1,6 +1,6 @@
 //! What completing a checkout asks of the other services: stock held and committed,
 //! a payment authorized and captured, an order made, promotion uses counted, the cart
-//! closed. In-process embedded (`platform/server`'s ports); every call is safe to repeat
+//! closed. In-process embedded, over HTTP in a cluster (`platform/server`'s ports); every call is safe to repeat
 //! for the same attempt, which is what lets a saga step run again after a crash.
 
 use weft_kernel::Money;
@@ -55,7 +55,7 @@ pub enum PaymentState {
 #[async_trait::async_trait]
 pub trait Payments: Send + Sync + 'static {
     /// The providers a checkout may name.
-    fn providers(&self) -> Vec<&'static str>;
+    async fn providers(&self) -> Result<Vec<String>, PortError>;
     /// Holds `amount` (declined: `payment_declined`).
     async fn authorize(
         &self,

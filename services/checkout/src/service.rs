@@ -390,8 +390,13 @@ impl CheckoutService {
     ) -> Result<Completed, CheckoutError> {
         let mut errors = Vec::new();
         let provider = payment.provider.trim().to_lowercase();
-        let providers = self.ports.payments.providers();
-        if !providers.contains(&provider.as_str()) {
+        let providers = self
+            .ports
+            .payments
+            .providers()
+            .await
+            .map_err(|e| CheckoutError::Upstream(e.to_string()))?;
+        if !providers.contains(&provider) {
             errors.push(FieldError::new(
                 "payment.provider",
                 format!("must be one of: {}", providers.join(", ")),

@@ -18,6 +18,9 @@ use crate::service::{
     InventoryService, Location, LocationStock, NewReservation, Reservation, SetStock, Stock,
 };
 
+mod internal;
+pub use internal::InventoryInternalApi;
+
 #[derive(Tags)]
 enum Tag {
     /// Stock levels anyone may read.

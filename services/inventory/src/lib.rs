@@ -24,7 +24,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use error::InventoryError;
-pub use http::InventoryApi;
+pub use http::{InventoryApi, InventoryInternalApi};
 pub use service::InventoryService;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

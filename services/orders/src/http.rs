@@ -18,6 +18,9 @@ use crate::after_sale::{Refund, RefundRequest, Return, ReturnFilter};
 use crate::domain::{HistoryEntry, OrderStatus, ReturnItem, ReturnStatus, Transition};
 use crate::service::{Order, OrderFilter, OrderService, OrdersError};
 
+mod internal;
+pub use internal::OrderInternalApi;
+
 #[derive(Tags)]
 enum Tag {
     /// A customer's orders.

@@ -26,7 +26,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use after_sale::{Refund, RefundRequest, Return};
-pub use http::OrderApi;
+pub use http::{OrderApi, OrderInternalApi};
 pub use service::{NewOrder, Order, OrderFilter, OrderLine, OrderService, OrdersError};
 
 pub static SERVICE: ServiceInfo = ServiceInfo {

@@ -290,6 +290,46 @@ impl OrderService {
         self.get(&order_id).await
     }
 
+    /// A checkout's payment was captured: the order is `paid`. Asking again for a paid
+    /// order is answered as done (a saga step run twice); an order that moved on
+    /// without a payment, or was cancelled, is 409.
+    pub async fn mark_paid(&self, id: &str, payment_id: &str) -> Result<(), OrdersError> {
+        let transition = Transition::Paid {
+            payment_ref: payment_id.to_owned(),
+        };
+        match self.transition(id, transition, "system").await {
+            Ok(_) => Ok(()),
+            Err(OrdersError::Illegal(e)) => {
+                let order = self.get(id).await?;
+                if order.status != OrderStatus::Pending && order.payment_id.is_some() {
+                    Ok(())
+                } else {
+                    Err(OrdersError::Illegal(e))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A checkout undoes its order (a step after it failed for good). Its hold is
+    /// released and its payment let go by the checkout's other steps, so nothing goes
+    /// back on the shelf here. An order never made, or cancelled already, is done; one
+    /// that moved on (paid) is 409.
+    pub async fn call_off(&self, id: &str, reason: &str) -> Result<(), OrdersError> {
+        let transition = Transition::Cancelled {
+            reason: reason.to_owned(),
+            restock: false,
+        };
+        match self.transition(id, transition, "system").await {
+            Ok(_) | Err(OrdersError::NotFound) => Ok(()),
+            Err(OrdersError::Illegal(e)) => match self.get(id).await? {
+                o if o.status == OrderStatus::Cancelled => Ok(()),
+                _ => Err(OrdersError::Illegal(e)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
     /// Moves an order by `transition`, recorded with `actor`, under the order's row lock;
     /// 409 (`IllegalTransition`) when its status does not allow it.
     pub async fn transition(

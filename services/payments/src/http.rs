@@ -12,7 +12,9 @@ use weft_kernel::{FieldError, PageRequest};
 
 use crate::service::{Payment, PaymentFilter, PaymentService, PaymentStatus, PaymentsError};
 
+mod internal;
 mod webhooks;
+pub use internal::PaymentInternalApi;
 pub use webhooks::WebhookApi;
 
 #[derive(Tags)]

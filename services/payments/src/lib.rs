@@ -27,7 +27,7 @@ pub mod testsuite;
 use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
-pub use http::PaymentApi;
+pub use http::{PaymentApi, PaymentInternalApi};
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
 pub use service::{
     NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError, WebhookOutcome,

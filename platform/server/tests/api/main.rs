@@ -24,6 +24,7 @@ mod processes;
 mod promotions;
 mod purchase;
 mod rate_limit;
+mod saga_peers;
 mod search;
 mod social;
 mod stripe;

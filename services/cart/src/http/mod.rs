@@ -15,7 +15,9 @@ use weft_http::{ApiResult, JsonBody, PrincipalKind, authz};
 
 use crate::service::{Cart, CartPatch, CartService, Line, ShippingOption};
 
+mod internal;
 mod promotions;
+pub use internal::CartInternalApi;
 pub use promotions::PromotionApi;
 
 #[derive(Tags)]

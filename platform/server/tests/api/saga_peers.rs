@@ -1,0 +1,538 @@
+//! A cluster's checkout completing purchases through its peers over HTTP: a checkout
+//! process on a database of its own reaches carts, inventory and payments in one
+//! process and orders in another (`/v1/internal/…`, an API key with the `internal`
+//! scope), and that orders process gives money back through payments over HTTP too.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use weft_sdk::types::{
+    AddItemRequest, CompleteCheckoutRequest, CreateCartRequest, CreateCheckoutRequest,
+    CreateCredentialRequest, CreateRefundRequest, UpdateCheckoutRequest,
+};
+use weft_testkit::WeftProcess;
+
+use crate::support::{authed, authed_at, enrolled_admin, enrolled_admin_at, problem_of};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_weft"))
+}
+
+fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn key() -> String {
+    format!("key-{}", uuid::Uuid::now_v7().simple())
+}
+
+fn migrate(data_dir: &Path, service: Option<&str>) {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("migrate")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL");
+    if let Some(service) = service {
+        cmd.args(["--service", service]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tables(data_dir: &Path) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .arg(data_dir.join("weft.db"))
+        .arg("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .output()
+        .expect("sqlite3 is installed");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A guest cart of `quantity` units at the shop and its checkout, made ready at the
+/// checkout process: (cart id, checkout id).
+async fn ready(
+    shop: &weft_sdk::Client,
+    checkouts: &weft_sdk::Client,
+    variant: &str,
+    quantity: i64,
+) -> (String, String) {
+    let cart = shop
+        .create_cart()
+        .body(body::<CreateCartRequest>(json!({})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    shop.add_cart_item()
+        .id(&cart)
+        .body(body::<AddItemRequest>(
+            json!({"variant_id": variant, "quantity": quantity}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let checkout = checkouts
+        .create_checkout()
+        .body(body::<CreateCheckoutRequest>(json!({"cart_id": cart})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let updated = checkouts
+        .update_checkout()
+        .id(&checkout)
+        .body(body::<UpdateCheckoutRequest>(json!({
+            "email": "grace@example.com",
+            "shipping_address": {"name": "Grace Hopper", "line1": "1 Market St",
+                                 "city": "San Francisco", "region": "CA",
+                                 "postal_code": "94105", "country": "US"},
+            "shipping_method_id": "standard"
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(updated.missing.is_empty(), "{:?}", updated.missing);
+    // Priced by the cart, over HTTP.
+    let methods = checkouts
+        .list_checkout_shipping_methods()
+        .id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert!(methods.iter().any(|m| m.id == "standard"), "{methods:?}");
+    (cart, checkout)
+}
+
+async fn complete(
+    checkouts: &weft_sdk::Client,
+    checkout: &str,
+    token: &str,
+    key: &str,
+) -> Result<
+    weft_sdk::ResponseValue<weft_sdk::types::CheckoutCompletion>,
+    weft_sdk::Error<weft_sdk::types::Problem>,
+> {
+    checkouts
+        .complete_checkout()
+        .id(checkout)
+        .idempotency_key(key)
+        .body(body::<CompleteCheckoutRequest>(
+            json!({"payment": {"provider": "test", "token": token}}),
+        ))
+        .send()
+        .await
+}
+
+async fn stock(shop: &weft_sdk::Client, variant: &str) -> (i64, i64) {
+    let s = shop
+        .get_inventory()
+        .variant_id(variant)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    (s.on_hand, s.reserved)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
+    let shop = weft_testkit::spawn_app(weft_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (session, _, _) = enrolled_admin(&shop, "saga-peers@example.com").await;
+    let admin = authed(&shop, &session.access_token);
+    let product = admin
+        .create_product()
+        .body(body::<weft_sdk::types::CreateProductRequest>(json!({
+            "title": "Cluster Tee", "brand": "Plain", "status": "active",
+            "options": [{"name": "size", "values": ["M"]}],
+            "variants": [{"sku": "CLU-M", "options": {"size": "M"},
+                          "prices": [{"currency": "USD", "amount": 2500}]}]
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let tee = product.variants[0].id.clone();
+    admin
+        .set_inventory()
+        .variant_id(&tee)
+        .body(body::<weft_sdk::types::SetStockRequest>(
+            json!({"on_hand": 6}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let credential = |scopes: &[&str]| CreateCredentialRequest {
+        name: "peer".into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let internal = admin
+        .create_api_key()
+        .body(credential(&["internal"]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .key;
+    let reader = admin
+        .create_api_key()
+        .body(credential(&["catalog:read"]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .key;
+
+    // The internal endpoints answer a key with `internal` only: not a guest, not an
+    // admin by hand, not an app with other scopes.
+    let guest_cart = shop
+        .client
+        .create_cart()
+        .body(body::<CreateCartRequest>(json!({})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let p = problem_of(shop.client.internal_get_cart().id(&guest_cart).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (401, "unauthenticated"));
+    let p = problem_of(admin.internal_get_cart().id(&guest_cart).send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (403, "forbidden"));
+    let with_key = |k: &str| {
+        weft_sdk::Client::new_with_client(
+            &shop.address,
+            reqwest::Client::builder()
+                .default_headers(
+                    [("x-api-key".parse().unwrap(), k.parse().unwrap())]
+                        .into_iter()
+                        .collect(),
+                )
+                .build()
+                .unwrap(),
+        )
+    };
+    let p = problem_of(
+        with_key(&reader)
+            .internal_get_cart()
+            .id(&guest_cart)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (403, "missing_scope"));
+    let peer = with_key(&internal);
+    assert_eq!(
+        peer.internal_get_cart()
+            .id(&guest_cart)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .id,
+        guest_cart
+    );
+    // Bad bodies are refused whole, nothing held.
+    let bad = reqwest::Client::new()
+        .post(format!("{}/v1/internal/holds", shop.address))
+        .header("x-api-key", &internal)
+        .json(&json!({"reference": "att_x", "lines": [{"variant_id": tee, "quantity": 1}], "extra": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(stock(&shop.client, &tee).await, (6, 0));
+
+    // An orders process on its own database, giving money back through payments here.
+    let orders_dir = tempfile::tempdir().unwrap();
+    migrate(orders_dir.path(), None);
+    // A cluster's processes read one identity store (its PostgreSQL); each process here
+    // has a SQLite file of its own, so the peers' key is copied where the orders
+    // process checks keys.
+    let copied = std::process::Command::new("sqlite3")
+        .arg(orders_dir.path().join("weft.db"))
+        .arg(format!(
+            "ATTACH '{}' AS shop; INSERT INTO identity_api_keys \
+             SELECT * FROM shop.identity_api_keys WHERE scopes LIKE '%internal%';",
+            shop.settings.sqlite_path().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(copied.status.success(), "{copied:?}");
+    let peers = [
+        ("WEFT_PEERS__API_KEY", internal.as_str()),
+        ("WEFT_PEERS__TIMEOUT_SECONDS", "2"),
+        ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+    ];
+    let mut env = peers.to_vec();
+    env.push(("WEFT_PEERS__PAYMENTS", shop.address.as_str()));
+    let orders_process = WeftProcess::serve(
+        bin(),
+        &[
+            "--data-dir",
+            orders_dir.path().to_str().unwrap(),
+            "--service",
+            "orders",
+        ],
+        &env,
+    );
+    let orders_address = orders_process.address();
+
+    // A checkout process on a database of its own; without its peers' URLs it refuses
+    // to start, naming the setting.
+    let checkout_dir = tempfile::tempdir().unwrap();
+    migrate(checkout_dir.path(), Some("checkout"));
+    let refused = std::process::Command::new(bin())
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--service",
+            "checkout",
+            "--data-dir",
+        ])
+        .arg(checkout_dir.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).to_string()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("peers.cart"), "{said}");
+    let mut env = peers.to_vec();
+    env.extend([
+        ("WEFT_PEERS__CART", shop.address.as_str()),
+        ("WEFT_PEERS__INVENTORY", shop.address.as_str()),
+        ("WEFT_PEERS__PAYMENTS", shop.address.as_str()),
+        ("WEFT_PEERS__ORDERS", orders_address.as_str()),
+    ]);
+    let checkout_process = WeftProcess::serve(
+        bin(),
+        &[
+            "--data-dir",
+            checkout_dir.path().to_str().unwrap(),
+            "--service",
+            "checkout",
+        ],
+        &env,
+    );
+    let checkouts = weft_sdk::Client::new(&checkout_process.address());
+
+    // A purchase: held, charged, ordered and closed, each through its peer.
+    let (cart, checkout) = ready(&shop.client, &checkouts, &tee, 2).await;
+    let key_1 = key();
+    let done = complete(&checkouts, &checkout, "tok_visa", &key_1)
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 201);
+    let order = done.into_inner().order.unwrap();
+    assert_eq!(order.status, "paid");
+    assert_eq!(
+        order.total.amount,
+        order.subtotal.amount + order.shipping.amount + order.tax.amount - order.discounts.amount
+    );
+    assert_eq!(order.subtotal.amount, 5000);
+    assert_eq!(order.lines[0].sku.as_deref(), Some("CLU-M"));
+    assert_eq!(
+        order.shipping_address.as_ref().map(|a| a.city.as_str()),
+        Some("San Francisco")
+    );
+    assert!(
+        order.history.iter().any(|h| h.transition == "paid"),
+        "{:?}",
+        order.history
+    );
+    assert_eq!(
+        stock(&shop.client, &tee).await,
+        (4, 0),
+        "committed at the shop"
+    );
+    let p = problem_of(shop.client.get_cart().id(&cart).send().await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (404, "cart_not_found"),
+        "closed"
+    );
+    let payments = admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (
+            payments[0].status.as_str(),
+            payments[0].captured,
+            payments[0].order_id.as_deref()
+        ),
+        ("captured", order.total.amount, Some(order.id.as_str()))
+    );
+    // The same completion again answers the same order, charged once.
+    let again = complete(&checkouts, &checkout, "tok_visa", &key_1)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.order.unwrap().id, order.id);
+
+    // The order lives in the orders process's database; the checkout's holds checkouts.
+    let orders_admin = authed_at(
+        &orders_address,
+        &enrolled_admin_at(
+            &orders_address,
+            orders_dir.path(),
+            "orders-admin@example.com",
+        )
+        .await
+        .access_token,
+    );
+    let stored = orders_admin
+        .admin_get_order()
+        .id(&order.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (stored.status.as_str(), stored.payment_id.as_deref()),
+        ("paid", Some(payments[0].id.as_str()))
+    );
+    let checkout_tables = tables(checkout_dir.path());
+    assert!(checkout_tables.contains("checkout_"), "{checkout_tables}");
+    for other in ["orders_", "payments_", "inventory_", "cart_"] {
+        assert!(
+            !checkout_tables.contains(other),
+            "no {other} tables in the checkout's database: {checkout_tables}"
+        );
+    }
+
+    // The orders process refunds through payments over HTTP, once per key.
+    let refund_key = key();
+    for _ in 0..2 {
+        let refund = orders_admin
+            .refund_order()
+            .id(&order.id)
+            .idempotency_key(&refund_key)
+            .body(body::<CreateRefundRequest>(
+                json!({"amount": 700, "reason": "a loose thread"}),
+            ))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (refund.refund.amount, refund.refund.status.as_str()),
+            (700, "succeeded")
+        );
+    }
+    let payment = admin
+        .get_payment()
+        .id(&payments[0].id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (payment.status.as_str(), payment.refunded),
+        ("partially_refunded", 700)
+    );
+
+    // A declined card: the hold at the shop is released, the cart kept.
+    let (cart, checkout) = ready(&shop.client, &checkouts, &tee, 1).await;
+    let p = problem_of(complete(&checkouts, &checkout, "tok_chargeDeclined", &key()).await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (402, "payment_declined"),
+        "{}",
+        p.detail
+    );
+    assert_eq!(stock(&shop.client, &tee).await, (4, 0), "released");
+    assert!(
+        shop.client.get_cart().id(&cart).send().await.is_ok(),
+        "kept"
+    );
+
+    // 3-D Secure: held while the customer acts, then ordered on confirm.
+    let waiting = complete(&checkouts, &checkout, "tok_threeDSecureRequired", &key())
+        .await
+        .unwrap();
+    assert_eq!(waiting.status(), 200);
+    let waiting = waiting.into_inner();
+    assert_eq!(waiting.status, "requires_action");
+    assert!(waiting.next_action.is_some());
+    assert_eq!(stock(&shop.client, &tee).await, (4, 1), "held");
+    let confirmed = checkouts
+        .confirm_checkout()
+        .id(&checkout)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 201);
+    assert_eq!(confirmed.into_inner().order.unwrap().status, "paid");
+    assert_eq!(stock(&shop.client, &tee).await, (3, 0));
+
+    // Sold out: a clean 409, nothing charged.
+    let (_, checkout) = ready(&shop.client, &checkouts, &tee, 3).await;
+    admin
+        .set_inventory()
+        .variant_id(&tee)
+        .body(body::<weft_sdk::types::SetStockRequest>(
+            json!({"on_hand": 1}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let p = problem_of(complete(&checkouts, &checkout, "tok_visa", &key()).await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (409, "out_of_stock"),
+        "{}",
+        p.detail
+    );
+    let charged = admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert!(charged.iter().all(|p| p.captured == 0), "{charged:?}");
+
+    // The shop goes away: completing fails cleanly, within the timeout and retries.
+    admin
+        .set_inventory()
+        .variant_id(&tee)
+        .body(body::<weft_sdk::types::SetStockRequest>(
+            json!({"on_hand": 5}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (_, checkout) = ready(&shop.client, &checkouts, &tee, 1).await;
+    shop.stop().await.unwrap();
+    let started = Instant::now();
+    let p = problem_of(complete(&checkouts, &checkout, "tok_visa", &key()).await).await;
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (503, "upstream_unavailable"),
+        "{}",
+        p.detail
+    );
+    assert!(p.detail.contains("payments"), "{}", p.detail);
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
