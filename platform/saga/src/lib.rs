@@ -101,6 +101,15 @@ pub enum SagaError {
     Storage(#[from] StorageError),
 }
 
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 const RUNNING: &str = "running";
 const SUSPENDED: &str = "suspended";
 const COMPENSATING: &str = "compensating";
@@ -426,6 +435,49 @@ where
             .await
     }
 
+    /// Runs `work` (a step or its undo, with retries) while renewing this runner's lease
+    /// on `id` every third of the lease, so that a step held up by a slow gateway or a
+    /// peer being retried is not taken over by another process's recovery while this
+    /// runner still drives it. A dead process renews nothing: its runs are recovered once
+    /// the lease lapses, as before.
+    async fn leased<T>(&self, id: &str, work: impl Future<Output = T>) -> T {
+        let renewer = tokio::spawn({
+            let (db, clock, owner, lease) = (
+                self.db.clone(),
+                self.clock.clone(),
+                self.owner.clone(),
+                self.lease,
+            );
+            let id = id.to_owned();
+            async move {
+                let mut every = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
+                // The first tick is at once; the lease was just taken or written.
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    let now = clock.now().naive_utc();
+                    let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+                    let renewed = match db.conn().await {
+                        Ok(mut conn) => sagas::lease(&mut conn, &id, &owner, now, until).await,
+                        Err(e) => Err(e),
+                    };
+                    match renewed {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(saga = %id, "saga lease was taken by another runner");
+                        }
+                        Err(err) => {
+                            tracing::warn!(saga = %id, error = %err, "renewing the saga lease failed; will retry");
+                        }
+                    }
+                }
+            }
+        });
+        // Dropped with `work` too: a cancelled run stops renewing.
+        let _stop = AbortOnDrop(renewer.abort_handle());
+        work.await
+    }
+
     /// Writes the run's state, a step's row, and extends the lease — in one transaction.
     async fn save(
         &self,
@@ -493,7 +545,7 @@ where
             let running = self.step_row(id, position, RUNNING, None);
             self.save(id, RUNNING, position, &context, None, Some(running))
                 .await?;
-            let result = (|| async {
+            let run = (|| async {
                 // Each attempt starts from the context as it was.
                 let mut attempt: C = decode(id, &encode(&context))
                     .map_err(|e| StepError::Transient(e.to_string()))?;
@@ -501,8 +553,8 @@ where
                 Ok::<_, StepError>((attempt, undo))
             })
             .retry(self.retry)
-            .when(|e| matches!(e, StepError::Transient(_)))
-            .await;
+            .when(|e| matches!(e, StepError::Transient(_)));
+            let result = self.leased(id, run).await;
             match result {
                 Ok((next, undo)) => {
                     context = next;
@@ -577,15 +629,15 @@ where
                 RUNNING => None,
                 _ => continue,
             };
-            let undone = (|| async {
+            let undoing = (|| async {
                 let mut attempt: C = decode(id, &encode(&context))
                     .map_err(|e| StepError::Transient(e.to_string()))?;
                 step.undo(&mut attempt, undo.clone()).await?;
                 Ok::<_, StepError>(attempt)
             })
             .retry(self.retry)
-            .when(|e| matches!(e, StepError::Transient(_)))
-            .await;
+            .when(|e| matches!(e, StepError::Transient(_)));
+            let undone = self.leased(id, undoing).await;
             match undone {
                 Ok(next) => {
                     context = next;

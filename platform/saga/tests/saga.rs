@@ -31,6 +31,8 @@ enum Act {
     SuspendOnce,
     /// Never returns (the process dies inside it).
     Hang,
+    /// Takes 3.5 s (a slow gateway, a peer being retried).
+    Slow,
     /// Its undo fails every time.
     UndoFails,
 }
@@ -66,6 +68,13 @@ impl Step<Checkout> for Probe {
                     .unwrap()
                     .push(format!("began:{}", self.name));
                 std::future::pending::<()>().await;
+            }
+            Act::Slow => {
+                self.world
+                    .lock()
+                    .unwrap()
+                    .push(format!("began:{}", self.name));
+                tokio::time::sleep(Duration::from_millis(3500)).await;
             }
             _ => {}
         }
@@ -369,6 +378,45 @@ async fn one_runner_at_a_time_and_a_compensation_that_keeps_failing_is_stuck() {
             Outcome::Stuck { .. }
         ));
         assert!(s.resume("s_nope").await.is_err(), "no such run");
+    }
+}
+
+/// A step that outlasts the lease keeps it: its runner renews it while the step runs, so
+/// no other runner recovers or resumes the run meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_step_keeps_its_lease_and_no_other_runner_takes_the_run() {
+    for (_t, db) in databases().await {
+        let steps = |slow| {
+            [
+                ("reserve", Act::Succeed),
+                ("authorize", slow),
+                ("order", Act::Succeed),
+            ]
+        };
+        let world = World::default();
+        let runner = saga(&db, &world, &steps(Act::Slow))
+            .pivot("order")
+            .lease(Duration::from_secs(1));
+        let run = tokio::spawn(async move { runner.start("s_slow", Checkout::default()).await });
+        wait_for(&world, "began:authorize").await;
+        let other = World::default();
+        let rescuer = saga(&db, &other, &steps(Act::Succeed))
+            .pivot("order")
+            .lease(Duration::from_secs(1));
+        for _ in 0..2 {
+            // Past the lease the first runner took: it was renewed.
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            assert!(rescuer.recover().await.unwrap().is_empty());
+            assert!(matches!(
+                rescuer.resume("s_slow").await.unwrap(),
+                Outcome::Busy
+            ));
+        }
+        match run.await.unwrap().unwrap() {
+            Outcome::Completed(cx) => assert_eq!(cx.done, ["reserve", "authorize", "order"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(log(&other).is_empty(), "{:?}", log(&other));
     }
 }
 
