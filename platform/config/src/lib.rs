@@ -153,7 +153,7 @@ pub struct PeerSettings {
     pub orders: Option<String>,
     /// An API key with the scopes the calls need, sent as `X-Api-Key`: `catalog:read`
     /// for a cart process, `internal` for checkout's and orders' calls.
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// Seconds before a call is given up on.
     pub timeout_seconds: u64,
 }
@@ -835,6 +835,29 @@ mod tests {
                 "both problems at once: {err}"
             );
             assert!(!err.0.contains('\n'), "one line: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_peers_key_is_read_from_the_environment_and_never_prints() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_PEERS__API_KEY", "wk_live_peer123");
+            jail.set_env("WEFT_PEERS__ORDERS", "http://orders:8006");
+            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(
+                s.peers.api_key.as_ref().map(Secret::expose),
+                Some("wk_live_peer123")
+            );
+            assert_eq!(s.peers.orders.as_deref(), Some("http://orders:8006"));
+            let printed = format!("{s:?}");
+            assert!(!printed.contains("peer123"), "{printed}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WEFT_PEERS__PAYMENTS", "payments:8005");
+            let err = load_in(jail.directory(), None, &Overrides::default()).unwrap_err();
+            assert!(err.0.contains("peers.payments"), "{err}");
             Ok(())
         });
     }

@@ -292,7 +292,11 @@ fn peer(
     })?;
     crate::ports::peer_client(
         url,
-        settings.peers.api_key.as_deref(),
+        settings
+            .peers
+            .api_key
+            .as_ref()
+            .map(weft_config::Secret::expose),
         Duration::from_secs(settings.peers.timeout_seconds.max(1)),
     )
     .map(Some)

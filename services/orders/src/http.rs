@@ -438,14 +438,12 @@ fn page_of(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, Orde
     PageRequest::from_query(limit, cursor).map_err(|e| OrdersError::Invalid(vec![e]))
 }
 
+/// An optional text: blank is none, anything else [`crate::after_sale::text`].
 fn bounded(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, OrdersError> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(OrdersError::Invalid(vec![FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        )])),
-        other => Ok(other),
-    }
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| crate::after_sale::text(field, &v, max))
+        .transpose()
 }
 
 /// The order endpoints.
