@@ -6,7 +6,8 @@
 //! `products` → catalog and `products/*/reviews` → reviews can coexist.
 //!
 //! Owns no tables. Invariants: the request id travels upstream in `X-Request-Id`; hop-by-hop
-//! headers never cross; an unreachable upstream is a 502 problem, a slow one a 504.
+//! headers never cross; an unreachable upstream is a 502 problem, a slow one a 504;
+//! `/v1/internal/…` (process-to-process calls) is a 404 at the front door.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,7 +204,17 @@ impl<E: Endpoint> Endpoint for GatewayEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        match self.gateway.upstream_for(req.uri().path()) {
+        let path = req.uri().path();
+        if !self.gateway.is_empty() && (path == "/v1/internal" || path.starts_with("/v1/internal/"))
+        {
+            // Processes call each other's `/v1/internal/…` directly; the front door
+            // neither forwards nor serves them, whatever key comes with the request.
+            return Err(ApiError::not_found(
+                "cluster-internal endpoints are not served through the gateway",
+            )
+            .into());
+        }
+        match self.gateway.upstream_for(path) {
             Some(base) => {
                 let base = base.to_owned();
                 Ok(self.gateway.forward(&base, req).await?)
@@ -255,6 +266,34 @@ mod tests {
             g.upstream_for("/health/ready"),
             None,
             "only /v1 is forwarded"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_front_door_neither_forwards_nor_serves_internal_endpoints() {
+        let front = gateway(&[
+            ("internal", "http://cart:8003"),
+            ("carts", "http://cart:8003"),
+        ])
+        .in_front_of(poem::endpoint::make_sync(|_| "served here"));
+        for path in [
+            "/v1/internal/holds",
+            "/v1/internal",
+            "/v1/internal/carts/cart_1",
+        ] {
+            let req = Request::builder()
+                .uri(poem::http::Uri::from_static(path))
+                .finish();
+            let err = front.call(req).await.unwrap_err();
+            assert_eq!(err.status(), 404, "{path}");
+        }
+        let req = Request::builder()
+            .uri(poem::http::Uri::from_static("/v1/internalx"))
+            .finish();
+        assert_eq!(
+            front.call(req).await.unwrap().status(),
+            200,
+            "whole segments only"
         );
     }
 
