@@ -145,8 +145,23 @@ async fn stock(shop: &weft_sdk::Client, variant: &str) -> (i64, i64) {
     (s.on_hand, s.reserved)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
+fn credential(scopes: &[&str]) -> CreateCredentialRequest {
+    CreateCredentialRequest {
+        name: "peer".into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// A shop process with every service, its back office signed in, a tee with `stock`
+/// units, and an API key with the `internal` scope for the cluster's processes.
+struct Setup {
+    shop: weft_testkit::TestApp,
+    admin: weft_sdk::Client,
+    tee: String,
+    internal: String,
+}
+
+async fn setup(stock: i64) -> Setup {
     let shop = weft_testkit::spawn_app(weft_testkit::Backend::Sqlite)
         .await
         .unwrap();
@@ -169,15 +184,11 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
         .set_inventory()
         .variant_id(&tee)
         .body(body::<weft_sdk::types::SetStockRequest>(
-            json!({"on_hand": 6}),
+            json!({"on_hand": stock}),
         ))
         .send()
         .await
         .unwrap();
-    let credential = |scopes: &[&str]| CreateCredentialRequest {
-        name: "peer".into(),
-        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-    };
     let internal = admin
         .create_api_key()
         .body(credential(&["internal"]))
@@ -186,6 +197,22 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
         .unwrap()
         .into_inner()
         .key;
+    Setup {
+        shop,
+        admin,
+        tee,
+        internal,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
+    let Setup {
+        shop,
+        admin,
+        tee,
+        internal,
+    } = setup(6).await;
     let reader = admin
         .create_api_key()
         .body(credential(&["catalog:read"]))
@@ -535,4 +562,119 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
     );
     assert!(p.detail.contains("payments"), "{}", p.detail);
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// A checkout process SIGKILLed in the middle of a purchase, then started again on its
+/// database: its recovery finishes the purchase through its peers when the order was
+/// made (paid, stock committed, charged once), and undoes it when it was not (the hold
+/// released, nothing charged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_process_killed_mid_purchase_settles_it_through_its_peers_after_a_restart() {
+    let Setup {
+        shop,
+        admin,
+        tee,
+        internal,
+    } = setup(10).await;
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), Some("checkout"));
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let env = [
+        ("WEFT_PEERS__CART", shop.address.as_str()),
+        ("WEFT_PEERS__INVENTORY", shop.address.as_str()),
+        ("WEFT_PEERS__PAYMENTS", shop.address.as_str()),
+        ("WEFT_PEERS__ORDERS", shop.address.as_str()),
+        ("WEFT_PEERS__API_KEY", internal.as_str()),
+        ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        // Longer than killing a paused process takes.
+        ("WEFT_CHECKOUT__SAGA_LEASE_SECONDS", "3"),
+        ("WEFT_CHECKOUT__RECOVERY_INTERVAL_SECONDS", "1"),
+    ];
+    let mut on_hand = 10;
+    // Before the order (undone) and after it (finished).
+    for (step, finished) in [("authorize_payment", false), ("capture_payment", true)] {
+        let mut paused = env.to_vec();
+        paused.push(("WEFT_CHECKOUT__PAUSE_BEFORE_STEP", step));
+        let mut doomed = WeftProcess::serve(
+            bin(),
+            &["--data-dir", &data_dir, "--service", "checkout"],
+            &paused,
+        );
+        let checkouts = weft_sdk::Client::new(&doomed.address());
+        let (_, checkout) = ready(&shop.client, &checkouts, &tee, 2).await;
+        let waiting = {
+            let (checkouts, checkout) = (checkouts.clone(), checkout.clone());
+            tokio::spawn(async move { complete(&checkouts, &checkout, "tok_visa", &key()).await })
+        };
+        assert!(
+            doomed
+                .wait_for_log("paused before step", Duration::from_secs(20))
+                .is_some(),
+            "{step}: the saga did not reach the step"
+        );
+        assert_eq!(
+            stock(&shop.client, &tee).await,
+            (on_hand, 2),
+            "{step}: held"
+        );
+        doomed.kill();
+        assert!(
+            waiting.await.unwrap().is_err(),
+            "{step}: the request died with it"
+        );
+
+        let restarted = WeftProcess::serve(
+            bin(),
+            &["--data-dir", &data_dir, "--service", "checkout"],
+            &env,
+        );
+        let expected = if finished {
+            (on_hand - 2, 0)
+        } else {
+            (on_hand, 0)
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stock(&shop.client, &tee).await != expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(stock(&shop.client, &tee).await, expected, "{step}");
+        // The payment settles with the stock: wait for the last step too.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let payments = loop {
+            let payments = admin
+                .list_payments()
+                .checkout_id(&checkout)
+                .send()
+                .await
+                .unwrap()
+                .into_inner()
+                .data;
+            let settled = payments.iter().all(|p| p.status != "authorized");
+            if settled || Instant::now() > deadline {
+                break payments;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let checkouts = weft_sdk::Client::new(&restarted.address());
+        if finished {
+            on_hand -= 2;
+            assert_eq!(payments.len(), 1, "{step}: {payments:?}");
+            assert_eq!(payments[0].status, "captured", "{step}");
+            let order_id = payments[0].order_id.clone().unwrap();
+            // Asking again (any key) answers the order the recovery finished.
+            let again = complete(&checkouts, &checkout, "tok_visa", &key())
+                .await
+                .unwrap();
+            let order = again.into_inner().order.unwrap();
+            assert_eq!(
+                (order.id.as_str(), order.status.as_str()),
+                (order_id.as_str(), "paid")
+            );
+        } else {
+            assert!(
+                payments.iter().all(|p| p.captured == 0),
+                "{step}: nothing charged: {payments:?}"
+            );
+        }
+    }
 }
