@@ -678,3 +678,71 @@ async fn a_checkout_process_killed_mid_purchase_settles_it_through_its_peers_aft
         }
     }
 }
+
+/// Thirty buyers of the last five units at once, through a checkout process whose every
+/// call to inventory and payments crosses HTTP (and may be retried): five orders, the
+/// rest clean 409s, nothing left held, five captures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_buyers_of_five_units_through_a_checkout_process_make_five_orders() {
+    let Setup {
+        shop,
+        admin,
+        tee,
+        internal,
+    } = setup(5).await;
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), Some("checkout"));
+    let process = WeftProcess::serve(
+        bin(),
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--service",
+            "checkout",
+        ],
+        &[
+            ("WEFT_PEERS__CART", shop.address.as_str()),
+            ("WEFT_PEERS__INVENTORY", shop.address.as_str()),
+            ("WEFT_PEERS__PAYMENTS", shop.address.as_str()),
+            ("WEFT_PEERS__ORDERS", shop.address.as_str()),
+            ("WEFT_PEERS__API_KEY", internal.as_str()),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+    );
+    let checkouts = weft_sdk::Client::new(&process.address());
+    let mut ready_ones = Vec::new();
+    for _ in 0..30 {
+        ready_ones.push(ready(&shop.client, &checkouts, &tee, 1).await.1);
+    }
+    let answers = futures::future::join_all(ready_ones.iter().map(|checkout| {
+        let checkouts = checkouts.clone();
+        async move {
+            match complete(&checkouts, checkout, "tok_visa", &key()).await {
+                Ok(done) => (done.status().as_u16(), String::new()),
+                Err(weft_sdk::Error::ErrorResponse(p)) => (p.status, p.into_inner().code),
+                Err(other) => (0, other.to_string()),
+            }
+        }
+    }))
+    .await;
+    let made = answers.iter().filter(|(s, _)| *s == 201).count();
+    let sold_out = answers
+        .iter()
+        .filter(|(s, c)| *s == 409 && c == "out_of_stock")
+        .count();
+    assert_eq!((made, sold_out), (5, 25), "{answers:?}");
+    assert_eq!(stock(&shop.client, &tee).await, (0, 0));
+    let mut captured = 0;
+    for checkout in &ready_ones {
+        let payments = admin
+            .list_payments()
+            .checkout_id(checkout)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data;
+        captured += payments.iter().filter(|p| p.captured > 0).count();
+    }
+    assert_eq!(captured, 5, "one capture per order");
+}
