@@ -10,6 +10,12 @@
 #
 #   bench/checkout.sh                                   # embedded: SQLite, in-process
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/weft_bench bench/checkout.sh
+#   CLUSTER=1 bench/checkout.sh                         # a checkout process over HTTP
+#
+# With CLUSTER=1 the completions go to a second process, `weft serve --service checkout`
+# on a SQLite file of its own, which reaches carts, inventory, payments and orders in
+# the first over HTTP (`[peers]`, an API key with the `internal` scope made through the
+# API by an admin created with `weft admin create`).
 #
 # With DATABASE_URL the database is dropped and created afresh. Run by hand; figures go
 # into notes and bench/README.md.
@@ -27,17 +33,59 @@ if [ -n "${DATABASE_URL:-}" ]; then
   export WEFT_DATABASE_URL="$DATABASE_URL"
 fi
 start_weft 18087 "${args[@]}"
+cbase=$base
+if [ -n "${CLUSTER:-}" ]; then
+  WEFT_ADMIN_PASSWORD=bench-tailor-2026 "$bin" admin create --email bench@example.com \
+    --data-dir "$dir/data" >/dev/null
+  key=$(BASE="$base" python3 - <<'PY'
+import base64, hashlib, hmac, json, os, struct, time, urllib.request
+base = os.environ["BASE"]
+def call(method, path, body=None, token=None):
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base + path, data=json.dumps(body or {}).encode(),
+                                 method=method, headers=headers)
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+def totp(secret):
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return f"{(struct.unpack('>I', mac[o:o + 4])[0] & 0x7FFFFFFF) % 10**6:06d}"
+pending = call("POST", "/v1/auth/login",
+               {"email": "bench@example.com", "password": "bench-tailor-2026"})["access_token"]
+secret = call("POST", "/v1/me/mfa/totp", token=pending)["secret"]
+token = call("POST", "/v1/me/mfa/totp/verify", {"code": totp(secret)},
+             token=pending)["session"]["access_token"]
+print(call("POST", "/v1/admin/api-keys", {"name": "bench peers", "scopes": ["internal"]},
+           token=token)["key"])
+PY
+)
+  "$bin" migrate --service checkout --data-dir "$dir/checkout" >/dev/null 2>&1
+  cport=$((port + 1))
+  cbase="http://127.0.0.1:$cport"
+  RUST_LOG=warn WEFT_LOG_FORMAT=json WEFT_PEERS__CART="$base" WEFT_PEERS__INVENTORY="$base" \
+    WEFT_PEERS__PAYMENTS="$base" WEFT_PEERS__ORDERS="$base" WEFT_PEERS__API_KEY="$key" \
+    "$bin" serve --service checkout --data-dir "$dir/checkout" --port "$cport" \
+    --rate-limit-per-minute 0 >"$dir/checkout.log" 2>&1 &
+  cpid=$!
+  trap 'kill $pid $cpid 2>/dev/null; wait $pid $cpid 2>/dev/null; rm -rf "$dir"' EXIT
+  for _ in $(seq 1 100); do curl -fsS "$cbase/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+fi
 
 # Ready checkouts, made by 8 client threads once the demo catalog is stocked.
-BASE="$base" READY="$ready" OUT="$dir/checkouts.txt" python3 - <<'PY'
+BASE="$base" CBASE="$cbase" READY="$ready" OUT="$dir/checkouts.txt" python3 - <<'PY'
 import json, os, sys, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 base, ready, out = os.environ["BASE"], int(os.environ["READY"]), os.environ["OUT"]
+cbase = os.environ["CBASE"]
 
 def call(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
+    at = cbase if path.startswith("/v1/checkouts") else base
+    req = urllib.request.Request(at + path, data=data, method=method,
                                  headers={"content-type": "application/json"})
     with urllib.request.urlopen(req) as r:
         return json.load(r)
@@ -113,7 +161,7 @@ end
 LUA
 } >"$dir/complete.lua"
 
-out=$(wrk -t2 -c32 -d"$duration" --latency -s "$dir/complete.lua" "$base")
+out=$(wrk -t2 -c32 -d"$duration" --latency -s "$dir/complete.lua" "$cbase")
 echo "$out" | grep -q "Non-2xx" && { echo "non-2xx answers" >&2; echo "$out" >&2; exit 1; }
 rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
@@ -121,6 +169,9 @@ p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
 orders=$(echo "$out" | awk '/requests in/ {print $1}')
 label=sqlite
 [ -n "${DATABASE_URL:-}" ] && label=postgres
+[ -n "${CLUSTER:-}" ] && label="$label, cluster"
 printf '%-18s %11s %9s %9s\n' scenario "checkouts/s" p50 p99
 printf '%-18s %11s %9s %9s\n' "complete ($label)" "$rps" "$p50" "$p99"
 echo "completions: $orders; RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+[ -n "${CLUSTER:-}" ] && echo "checkout process RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$cpid/status)"
+true

@@ -10,8 +10,9 @@
 //! client repeats it when it must.
 //!
 //! A peer's 4xx is its answer (refused, with its problem code); anything else — no
-//! answer, a 5xx, a body that cannot be read, a refused key — is transient, and the
-//! saga tries again later rather than undoing a purchase over an outage.
+//! answer, a 5xx, a body that cannot be read, a refused key — is transient: the saga
+//! retries the step, and from the order on its recovery drives the run forward until
+//! the peer is back.
 
 use backon::Retryable as _;
 use weft_checkout::CheckoutError;
@@ -53,8 +54,9 @@ fn port_error(peer: &str, err: &SdkError) -> PortError {
     }
 }
 
-fn status_of(err: &SdkError) -> Option<u16> {
-    problem(err).map(|p| p.status)
+/// The peer's problem code, when it answered with one.
+fn code_of(err: &SdkError) -> Option<&str> {
+    problem(err).map(|p| p.code.as_str())
 }
 
 /// Carts of another process, as checkout reads and ships them.
@@ -346,7 +348,9 @@ impl PeerPayments {
         .await
         {
             Ok(p) => Ok(Some(p.into_inner())),
-            Err(e) if status_of(&e) == Some(404) => Ok(None),
+            // Payments' own answer, not any 404 (a peer URL pointing at the wrong
+            // process must not read as "nothing to void").
+            Err(e) if code_of(&e) == Some("payment_not_found") => Ok(None),
             Err(e) => Err(payment_error(&e)),
         }
     }
