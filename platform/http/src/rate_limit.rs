@@ -1,7 +1,7 @@
 //! Per-client request budgets (GCRA), counted in the platform cache: in this process when
 //! embedded, in Redis — and so shared by every process — in a cluster. Every request
 //! counts against its client IP's budget, and an authenticated one also against its user's
-//! or app's. A refusal is a 429 problem with `Retry-After` in whole seconds. If the cache
+//! or app's — except the cluster's own calls (a key with the `internal` scope). A refusal is a 429 problem with `Retry-After` in whole seconds. If the cache
 //! cannot answer, requests are allowed (see `weft_cache::Cache::rate_limit`).
 
 use std::net::IpAddr;
@@ -35,6 +35,12 @@ impl RateLimits {
     /// Counts one request from `ip`, acting for `principal` if authenticated. Refused as
     /// soon as either budget is spent.
     pub async fn check(&self, ip: Option<IpAddr>, principal: Option<&Principal>) -> RateDecision {
+        // A cluster's own processes calling each other (`/v1/internal/…`, the peers'
+        // key): their calls are what public requests, already counted, fan out into,
+        // and they all come from a few addresses.
+        if principal.is_some_and(|p| p.kind == PrincipalKind::App && p.has_scope("internal")) {
+            return RateDecision::Allowed;
+        }
         if let Some(ip) = ip
             && self.budgets.per_ip > 0
         {

@@ -23,7 +23,9 @@ impl Authenticator for HeaderAuthenticator {
             .to_str()
             .ok()?
             .to_owned();
-        Some(if id.starts_with("app_") {
+        Some(if id.starts_with("app_peer") {
+            Principal::app(id, vec!["internal".to_owned()])
+        } else if id.starts_with("app_") {
             Principal::app(id, Vec::new())
         } else {
             Principal::user(id, Role::Customer)
@@ -109,5 +111,24 @@ async fn the_ip_budget_still_caps_every_caller_behind_it() {
     assert_eq!(
         status(&c, Some("usr_d")).await,
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn the_clusters_own_calls_count_against_no_budget() {
+    let c = client(Budgets {
+        per_ip: 2,
+        per_user: 2,
+        per_app: 2,
+    });
+    for _ in 0..10 {
+        assert_eq!(status(&c, Some("app_peer")).await, StatusCode::OK);
+    }
+    assert_eq!(status(&c, Some("app_x")).await, StatusCode::OK);
+    assert_eq!(status(&c, Some("app_x")).await, StatusCode::OK);
+    assert_eq!(
+        status(&c, Some("app_x")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same IP, another app: counted"
     );
 }
