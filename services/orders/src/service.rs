@@ -290,9 +290,9 @@ impl OrderService {
         self.get(&order_id).await
     }
 
-    /// A checkout's payment was captured: the order is `paid`. Asking again for a paid
-    /// order is answered as done (a saga step run twice); an order that moved on
-    /// without a payment, or was cancelled, is 409.
+    /// A checkout's payment was captured: the order is `paid`. Asking again once it was
+    /// paid is answered as done (a saga step run twice), whatever happened to it since;
+    /// an order cancelled before it was paid is 409.
     pub async fn mark_paid(&self, id: &str, payment_id: &str) -> Result<(), OrdersError> {
         let transition = Transition::Paid {
             payment_ref: payment_id.to_owned(),
@@ -314,7 +314,7 @@ impl OrderService {
     /// A checkout undoes its order (a step after it failed for good). Its hold is
     /// released and its payment let go by the checkout's other steps, so nothing goes
     /// back on the shelf here. An order never made, or cancelled already, is done; one
-    /// that moved on (paid) is 409.
+    /// that moved past `paid` (fulfilled, refunded) is 409.
     pub async fn call_off(&self, id: &str, reason: &str) -> Result<(), OrdersError> {
         let transition = Transition::Cancelled {
             reason: reason.to_owned(),
