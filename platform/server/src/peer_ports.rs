@@ -14,7 +14,6 @@
 //! retries the step, and from the order on its recovery drives the run forward until
 //! the peer is back.
 
-use backon::Retryable as _;
 use weft_checkout::CheckoutError;
 use weft_checkout::ports::{CartOrders, Orders, PaymentState, Payments, PortError, Stock};
 use weft_checkout::service::{CartSummary, Carts, ShippingChoice, SummaryLine};
@@ -23,7 +22,7 @@ use weft_orders::domain::{HistoryEntry, OrderStatus, Transition};
 use weft_orders::{NewOrder, Order, OrderLine};
 use weft_sdk::types;
 
-use crate::ports::{retry_policy, transient};
+use crate::ports::retried;
 
 type SdkError = weft_sdk::Error<types::Problem>;
 
@@ -108,15 +107,13 @@ fn summary_of(cart: types::Cart) -> CartSummary {
 #[async_trait::async_trait]
 impl Carts for PeerCarts {
     async fn cart(&self, id: &str, who: Option<&str>) -> Result<CartSummary, CheckoutError> {
-        let cart = (|| async {
+        let cart = retried(|| async {
             let mut call = self.0.internal_get_cart().id(id);
             if let Some(who) = who {
                 call = call.customer_id(who);
             }
             call.send().await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map_err(|e| cart_error(&e))?;
         Ok(summary_of(cart.into_inner()))
@@ -137,15 +134,13 @@ impl Carts for PeerCarts {
             shipping_method_id: method.flatten(),
         };
         // Setting the same destination and method again changes nothing more.
-        let cart = (|| async {
+        let cart = retried(|| async {
             let mut call = self.0.internal_ship_cart().id(id).body(body.clone());
             if let Some(who) = who {
                 call = call.customer_id(who);
             }
             call.send().await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map_err(|e| cart_error(&e))?;
         Ok(summary_of(cart.into_inner()))
@@ -156,15 +151,13 @@ impl Carts for PeerCarts {
         id: &str,
         who: Option<&str>,
     ) -> Result<Vec<ShippingChoice>, CheckoutError> {
-        let list = (|| async {
+        let list = retried(|| async {
             let mut call = self.0.internal_list_cart_shipping_methods().id(id);
             if let Some(who) = who {
                 call = call.customer_id(who);
             }
             call.send().await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map_err(|e| cart_error(&e))?;
         Ok(list
@@ -198,7 +191,7 @@ impl CartOrders for PeerCartOrders {
             customer_key: customer_key.to_owned(),
         };
         // Keyed by the order: counted once however often it is asked.
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_redeem_cart_promotions()
                 .id(cart_id)
@@ -206,32 +199,26 @@ impl CartOrders for PeerCartOrders {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| port_error("cart", &e))
     }
 
     async fn release_redemptions(&self, order_id: &str) -> Result<(), PortError> {
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_release_redemptions()
                 .order_id(order_id)
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| port_error("cart", &e))
     }
 
     async fn close(&self, cart_id: &str) -> Result<(), PortError> {
-        (|| async { self.0.internal_close_cart().id(cart_id).send().await })
-            .retry(retry_policy())
-            .when(transient)
+        retried(|| async { self.0.internal_close_cart().id(cart_id).send().await })
             .await
             .map(|_| ())
             .map_err(|e| port_error("cart", &e))
@@ -278,24 +265,20 @@ impl Stock for PeerHolds {
             lines: hold_lines(lines),
         };
         // Keyed by the attempt: a reference that holds its lines holds nothing more.
-        (|| async { self.0.internal_hold_stock().body(body.clone()).send().await })
-            .retry(retry_policy())
-            .when(transient)
+        retried(|| async { self.0.internal_hold_stock().body(body.clone()).send().await })
             .await
             .map(|_| ())
             .map_err(|e| hold_error(&e))
     }
 
     async fn release(&self, reference: &str) -> Result<(), PortError> {
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_release_hold()
                 .reference(reference)
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| hold_error(&e))
@@ -305,7 +288,7 @@ impl Stock for PeerHolds {
         let body = types::CommitHoldRequest {
             lines: hold_lines(lines),
         };
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_commit_hold()
                 .reference(reference)
@@ -313,8 +296,6 @@ impl Stock for PeerHolds {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| hold_error(&e))
@@ -336,15 +317,13 @@ fn payment_error(err: &SdkError) -> PortError {
 impl PeerPayments {
     /// The attempt's payment, if it has one.
     async fn of_attempt(&self, attempt: &str) -> Result<Option<types::Payment>, PortError> {
-        match (|| async {
+        match retried(|| async {
             self.0
                 .internal_get_attempt_payment()
                 .attempt(attempt)
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         {
             Ok(p) => Ok(Some(p.into_inner())),
@@ -359,9 +338,7 @@ impl PeerPayments {
 #[async_trait::async_trait]
 impl Payments for PeerPayments {
     async fn providers(&self) -> Result<Vec<String>, PortError> {
-        (|| async { self.0.internal_list_payment_providers().send().await })
-            .retry(retry_policy())
-            .when(transient)
+        retried(|| async { self.0.internal_list_payment_providers().send().await })
             .await
             .map(|r| r.into_inner().data)
             .map_err(|e| payment_error(&e))
@@ -384,15 +361,13 @@ impl Payments for PeerPayments {
             currency: amount.currency.code().to_owned(),
         };
         // One payment per attempt, and the attempt is the gateway's idempotency key.
-        let result = (|| async {
+        let result = retried(|| async {
             self.0
                 .internal_authorize_payment()
                 .body(body.clone())
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map_err(|e| payment_error(&e))?
         .into_inner();
@@ -442,7 +417,7 @@ impl Payments for PeerPayments {
             order_id: order_id.to_owned(),
         };
         // A captured payment answers its capture.
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_capture_payment()
                 .id(&payment.id)
@@ -450,8 +425,6 @@ impl Payments for PeerPayments {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|p| p.into_inner().id)
         .map_err(|e| payment_error(&e))
@@ -469,9 +442,7 @@ impl Payments for PeerPayments {
 
 /// Lets a payment go in full; a payment let go already answers as done.
 async fn cancel_payment(client: &weft_sdk::Client, payment_id: &str) -> Result<(), SdkError> {
-    (|| async { client.internal_cancel_payment().id(payment_id).send().await })
-        .retry(retry_policy())
-        .when(transient)
+    retried(|| async { client.internal_cancel_payment().id(payment_id).send().await })
         .await
         .map(|_| ())
 }
@@ -602,15 +573,13 @@ impl Orders for PeerOrders {
             shipping_method_id: new.shipping_method_id,
         };
         // The caller chose the id: the same id again is the same order.
-        let order = (|| async {
+        let order = retried(|| async {
             self.0
                 .internal_create_order()
                 .body(body.clone())
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map_err(|e| order_error(&e))?;
         order_of(order.into_inner())
@@ -620,7 +589,7 @@ impl Orders for PeerOrders {
         let body = types::MarkPaidRequest {
             payment_id: payment_id.to_owned(),
         };
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_mark_order_paid()
                 .id(order_id)
@@ -628,8 +597,6 @@ impl Orders for PeerOrders {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| order_error(&e))
@@ -639,7 +606,7 @@ impl Orders for PeerOrders {
         let body = types::CallOffRequest {
             reason: reason.to_owned(),
         };
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_call_off_order()
                 .id(order_id)
@@ -647,17 +614,13 @@ impl Orders for PeerOrders {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|_| ())
         .map_err(|e| order_error(&e))
     }
 
     async fn get(&self, order_id: &str) -> Result<Order, PortError> {
-        let order = (|| async { self.0.internal_get_order().id(order_id).send().await })
-            .retry(retry_policy())
-            .when(transient)
+        let order = retried(|| async { self.0.internal_get_order().id(order_id).send().await })
             .await
             .map_err(|e| order_error(&e))?;
         order_of(order.into_inner())
@@ -695,7 +658,7 @@ impl weft_orders::ports::Payments for PeerOrderPayments {
             key: key.to_owned(),
         };
         // The key makes it one refund however often it is asked.
-        (|| async {
+        retried(|| async {
             self.0
                 .internal_refund_payment()
                 .id(payment_id)
@@ -703,8 +666,6 @@ impl weft_orders::ports::Payments for PeerOrderPayments {
                 .send()
                 .await
         })
-        .retry(retry_policy())
-        .when(transient)
         .await
         .map(|r| r.into_inner().reference)
         .map_err(|e| order_payment_error(&e))

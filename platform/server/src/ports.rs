@@ -86,7 +86,7 @@ impl Stock for LocalStock {
 
 /// What one call to a peer may cost before the cart gives up: each attempt is bounded by
 /// the client's timeout, and at most three are made.
-pub(crate) fn retry_policy() -> ExponentialBuilder {
+fn retry_policy() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(50))
         .with_max_delay(Duration::from_millis(500))
@@ -94,8 +94,19 @@ pub(crate) fn retry_policy() -> ExponentialBuilder {
         .with_jitter()
 }
 
+/// Calls a peer, and again (see [`retry_policy`]) while [`transient`] says it is worth it.
+/// Only for calls that are safe to repeat: reads, and writes keyed by what they act for.
+pub(crate) async fn retried<T, Fut>(
+    call: impl FnMut() -> Fut,
+) -> Result<T, weft_sdk::Error<weft_sdk::types::Problem>>
+where
+    Fut: std::future::Future<Output = Result<T, weft_sdk::Error<weft_sdk::types::Problem>>>,
+{
+    call.retry(retry_policy()).when(transient).await
+}
+
 /// Worth another try: the peer could not be reached, or failed on its side.
-pub(crate) fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
+fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
     match err {
         weft_sdk::Error::CommunicationError(_) | weft_sdk::Error::ResponseBodyError(_) => true,
         weft_sdk::Error::ErrorResponse(r) => r.status().is_server_error(),
@@ -151,12 +162,11 @@ impl Catalog for PeerCatalog {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             let joined = chunk.join(",");
-            let found = (|| async { self.0.list_variant_summaries().ids(&joined).send().await })
-                .retry(retry_policy())
-                .when(transient)
-                .await
-                .map_err(|e| upstream("catalog", &e))?
-                .into_inner();
+            let found =
+                retried(|| async { self.0.list_variant_summaries().ids(&joined).send().await })
+                    .await
+                    .map_err(|e| upstream("catalog", &e))?
+                    .into_inner();
             out.extend(found.data.into_iter().map(|v| {
                 VariantInfo {
                     purchasable: v.product_status == "active",
@@ -194,15 +204,13 @@ impl Stock for PeerStock {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             let joined = chunk.join(",");
-            let found = (|| async {
+            let found = retried(|| async {
                 self.0
                     .list_variant_stock()
                     .variant_ids(&joined)
                     .send()
                     .await
             })
-            .retry(retry_policy())
-            .when(transient)
             .await
             .map_err(|e| upstream("inventory", &e))?
             .into_inner();
