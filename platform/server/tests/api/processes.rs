@@ -6,16 +6,18 @@ use std::time::Duration;
 
 use weft_testkit::WeftProcess;
 
-fn bin() -> &'static Path {
+pub(crate) fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_weft"))
 }
 
-fn migrate(data_dir: &Path, service: Option<&str>) {
+/// `weft migrate` on the SQLite file under `data_dir` (of every service, or of one).
+pub(crate) fn migrate(data_dir: &Path, service: Option<&str>) {
     let mut cmd = std::process::Command::new(bin());
     cmd.arg("migrate")
         .arg("--data-dir")
         .arg(data_dir)
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL");
     if let Some(service) = service {
         cmd.args(["--service", service]);
     }
@@ -25,6 +27,16 @@ fn migrate(data_dir: &Path, service: Option<&str>) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The tables of the SQLite file under `data_dir`, one name a line.
+pub(crate) fn tables(data_dir: &Path) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .arg(data_dir.join("weft.db"))
+        .arg("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .output()
+        .expect("sqlite3 is installed");
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 async fn meta(base: &str) -> weft_sdk::types::Meta {
@@ -416,12 +428,7 @@ async fn a_cart_process_prices_lines_through_its_peers_over_http() {
     assert_eq!(read.subtotal.amount, 4000);
 
     // The cart process's database holds carts, not the catalog.
-    let tables = std::process::Command::new("sqlite3")
-        .arg(dir.path().join("weft.db"))
-        .arg("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .output()
-        .expect("sqlite3 is installed");
-    let tables = String::from_utf8_lossy(&tables.stdout).to_string();
+    let tables = tables(dir.path());
     assert!(tables.contains("cart_carts"), "{tables}");
     assert!(
         !tables.contains("catalog_"),

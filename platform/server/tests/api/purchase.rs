@@ -64,7 +64,17 @@ fn california() -> Value {
 /// A cart of `lines` and its checkout with e-mail, address and the standard method:
 /// (cart id, checkout id).
 pub async fn ready_checkout(client: &weft_sdk::Client, lines: &[(&str, i64)]) -> (String, String) {
-    let cart = client
+    ready_checkout_at(client, client, lines).await
+}
+
+/// [`ready_checkout`] with the cart made at `carts` and the checkout at `checkouts`
+/// (a cluster's cart and checkout processes).
+pub async fn ready_checkout_at(
+    carts: &weft_sdk::Client,
+    checkouts: &weft_sdk::Client,
+    lines: &[(&str, i64)],
+) -> (String, String) {
+    let cart = carts
         .create_cart()
         .body(body::<CreateCartRequest>(json!({})))
         .send()
@@ -73,7 +83,7 @@ pub async fn ready_checkout(client: &weft_sdk::Client, lines: &[(&str, i64)]) ->
         .into_inner()
         .id;
     for (variant, quantity) in lines {
-        client
+        carts
             .add_cart_item()
             .id(&cart)
             .body(body::<AddItemRequest>(
@@ -83,7 +93,7 @@ pub async fn ready_checkout(client: &weft_sdk::Client, lines: &[(&str, i64)]) ->
             .await
             .unwrap();
     }
-    let checkout = client
+    let checkout = checkouts
         .create_checkout()
         .body(body::<CreateCheckoutRequest>(json!({"cart_id": cart})))
         .send()
@@ -91,7 +101,7 @@ pub async fn ready_checkout(client: &weft_sdk::Client, lines: &[(&str, i64)]) ->
         .unwrap()
         .into_inner()
         .id;
-    let ready = client
+    let ready = checkouts
         .update_checkout()
         .id(&checkout)
         .body(body::<UpdateCheckoutRequest>(json!({

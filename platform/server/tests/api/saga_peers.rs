@@ -3,21 +3,15 @@
 //! process and orders in another (`/v1/internal/…`, an API key with the `internal`
 //! scope), and that orders process gives money back through payments over HTTP too.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use weft_sdk::types::{
-    AddItemRequest, CompleteCheckoutRequest, CreateCartRequest, CreateCheckoutRequest,
-    CreateCredentialRequest, CreateRefundRequest, UpdateCheckoutRequest,
-};
+use weft_sdk::types::{CreateCartRequest, CreateCredentialRequest, CreateRefundRequest};
 use weft_testkit::WeftProcess;
 
+use crate::processes::{bin, migrate, tables};
+use crate::purchase::{complete, ready_checkout_at, stock};
 use crate::support::{authed, authed_at, enrolled_admin, enrolled_admin_at, problem_of};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_weft"))
-}
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
@@ -27,81 +21,16 @@ fn key() -> String {
     format!("key-{}", uuid::Uuid::now_v7().simple())
 }
 
-fn migrate(data_dir: &Path, service: Option<&str>) {
-    let mut cmd = std::process::Command::new(bin());
-    cmd.arg("migrate")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .env_remove("WEFT_DATABASE_URL");
-    if let Some(service) = service {
-        cmd.args(["--service", service]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn tables(data_dir: &Path) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(data_dir.join("weft.db"))
-        .arg("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .output()
-        .expect("sqlite3 is installed");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 /// A guest cart of `quantity` units at the shop and its checkout, made ready at the
-/// checkout process: (cart id, checkout id).
+/// checkout process, which prices shipping through the cart over HTTP:
+/// (cart id, checkout id).
 async fn ready(
     shop: &weft_sdk::Client,
     checkouts: &weft_sdk::Client,
     variant: &str,
     quantity: i64,
 ) -> (String, String) {
-    let cart = shop
-        .create_cart()
-        .body(body::<CreateCartRequest>(json!({})))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-    shop.add_cart_item()
-        .id(&cart)
-        .body(body::<AddItemRequest>(
-            json!({"variant_id": variant, "quantity": quantity}),
-        ))
-        .send()
-        .await
-        .unwrap();
-    let checkout = checkouts
-        .create_checkout()
-        .body(body::<CreateCheckoutRequest>(json!({"cart_id": cart})))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-    let updated = checkouts
-        .update_checkout()
-        .id(&checkout)
-        .body(body::<UpdateCheckoutRequest>(json!({
-            "email": "grace@example.com",
-            "shipping_address": {"name": "Grace Hopper", "line1": "1 Market St",
-                                 "city": "San Francisco", "region": "CA",
-                                 "postal_code": "94105", "country": "US"},
-            "shipping_method_id": "standard"
-        })))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(updated.missing.is_empty(), "{:?}", updated.missing);
-    // Priced by the cart, over HTTP.
+    let (cart, checkout) = ready_checkout_at(shop, checkouts, &[(variant, quantity)]).await;
     let methods = checkouts
         .list_checkout_shipping_methods()
         .id(&checkout)
@@ -112,37 +41,6 @@ async fn ready(
         .data;
     assert!(methods.iter().any(|m| m.id == "standard"), "{methods:?}");
     (cart, checkout)
-}
-
-async fn complete(
-    checkouts: &weft_sdk::Client,
-    checkout: &str,
-    token: &str,
-    key: &str,
-) -> Result<
-    weft_sdk::ResponseValue<weft_sdk::types::CheckoutCompletion>,
-    weft_sdk::Error<weft_sdk::types::Problem>,
-> {
-    checkouts
-        .complete_checkout()
-        .id(checkout)
-        .idempotency_key(key)
-        .body(body::<CompleteCheckoutRequest>(
-            json!({"payment": {"provider": "test", "token": token}}),
-        ))
-        .send()
-        .await
-}
-
-async fn stock(shop: &weft_sdk::Client, variant: &str) -> (i64, i64) {
-    let s = shop
-        .get_inventory()
-        .variant_id(variant)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    (s.on_hand, s.reserved)
 }
 
 fn credential(scopes: &[&str]) -> CreateCredentialRequest {
