@@ -20,6 +20,7 @@ pub mod events;
 pub mod live;
 pub mod memory;
 pub mod relay;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use std::sync::Arc;

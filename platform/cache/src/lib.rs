@@ -1,7 +1,7 @@
 //! The cache every service reads through: one [`CacheStore`] trait with an in-process
 //! implementation ([`memory::MemoryStore`], moka + governor) for the embedded topology and a
 //! Redis one ([`redis_store::RedisStore`], deadpool-redis) for the cluster, both held to the
-//! same contract suite ([`testsuite`]).
+//! same contract suite (`testsuite`, behind the feature of that name).
 //!
 //! Services use the [`Cache`] facade, which never fails a request: the database is the
 //! source of truth, so when the store errors (Redis down or slow) reads fall through as
@@ -10,6 +10,7 @@
 
 pub mod memory;
 pub mod redis_store;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use std::sync::Arc;
@@ -78,33 +79,10 @@ pub trait CacheStore: Send + Sync + 'static {
     fn housekeeping(&self) {}
 }
 
-/// Time-to-live of each kind of cached value (from settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ttls {
-    pub product: Duration,
-    pub search: Duration,
-    pub session: Duration,
-    pub cart: Duration,
-    pub api_response: Duration,
-}
-
-impl Default for Ttls {
-    fn default() -> Self {
-        Self {
-            product: Duration::from_hours(1),
-            search: Duration::from_mins(30),
-            session: Duration::from_hours(24),
-            cart: Duration::from_hours(24 * 7),
-            api_response: Duration::from_mins(5),
-        }
-    }
-}
-
 /// The cache as services use it: typed, namespaced, and failing open.
 #[derive(Clone)]
 pub struct Cache {
     store: Arc<dyn CacheStore>,
-    pub ttls: Ttls,
     degraded: Arc<AtomicBool>,
 }
 
@@ -118,10 +96,9 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    pub fn new(store: Arc<dyn CacheStore>, ttls: Ttls) -> Self {
+    pub fn new(store: Arc<dyn CacheStore>) -> Self {
         Self {
             store,
-            ttls,
             degraded: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use weft_cache::memory::MemoryStore;
 use weft_cache::redis_store::RedisStore;
-use weft_cache::{Cache, CacheStore, Quota, RateDecision, Ttls};
+use weft_cache::{Cache, CacheStore, Quota, RateDecision};
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -104,7 +104,7 @@ async fn when_redis_dies_reads_fall_through_and_nothing_fails_then_it_recovers()
     let store = Arc::new(
         RedisStore::new(&format!("redis://127.0.0.1:{}", redis.port), "weft:", 4).unwrap(),
     );
-    let cache = Cache::new(store, Ttls::default());
+    let cache = Cache::new(store);
 
     cache
         .set_json(
@@ -155,7 +155,7 @@ async fn when_redis_dies_reads_fall_through_and_nothing_fails_then_it_recovers()
 #[tokio::test]
 async fn an_unreachable_redis_degrades_instead_of_failing() {
     let store = Arc::new(RedisStore::new("redis://127.0.0.1:1", "weft:", 2).unwrap());
-    let cache = Cache::new(store, Ttls::default());
+    let cache = Cache::new(store);
     assert_eq!(cache.get_json::<i32>("k").await, None);
     assert!(cache.is_degraded());
 }

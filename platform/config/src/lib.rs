@@ -56,7 +56,7 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Largest accepted product import file (`POST /v1/admin/products/import`), in bytes.
     pub import_body_limit_bytes: usize,
-    /// `json` (default) or `pretty` log lines.
+    /// `auto` (default: `pretty` on a terminal, `json` otherwise), `json` or `pretty`.
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
@@ -199,12 +199,13 @@ pub struct ProviderSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
+    /// Product details, categories, collections and recommendations.
     pub product_ttl_seconds: u64,
     /// Product listings.
     pub listing_ttl_seconds: u64,
+    /// Search answers (`/v1/search/products`, GraphQL `search`).
     pub search_ttl_seconds: u64,
-    pub session_ttl_seconds: u64,
-    pub cart_ttl_seconds: u64,
+    /// Whole answers to guests' catalog reads, kept as the bytes that went out.
     pub api_response_ttl_seconds: u64,
     /// Bytes the in-process cache keeps (keys and values) before evicting the least
     /// recently used.
@@ -217,8 +218,6 @@ impl Default for CacheSettings {
             product_ttl_seconds: 3600,
             listing_ttl_seconds: 1800,
             search_ttl_seconds: 1800,
-            session_ttl_seconds: 86_400,
-            cart_ttl_seconds: 604_800,
             api_response_ttl_seconds: 300,
             max_bytes: 256 * 1024 * 1024,
         }
@@ -228,6 +227,9 @@ impl Default for CacheSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines when standard output is a terminal, JSON lines otherwise
+    /// (a log collector, a file, a pipe).
+    Auto,
     Json,
     Pretty,
 }
@@ -451,7 +453,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
             import_body_limit_bytes: 64 * 1024 * 1024,
-            log_format: LogFormat::Json,
+            log_format: LogFormat::Auto,
             shutdown_grace_seconds: 30,
             keys_dir: None,
             graphql: GraphqlSettings::default(),

@@ -11,6 +11,7 @@
 pub mod elastic;
 mod highlight;
 pub mod tantivy_index;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use std::collections::BTreeMap;

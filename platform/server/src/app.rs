@@ -13,7 +13,7 @@ use weft_bus::memory::MemoryTransport;
 use weft_bus::{Bus, BusSettings, Transport};
 use weft_cache::memory::MemoryStore;
 use weft_cache::redis_store::RedisStore;
-use weft_cache::{Cache, CacheStore, Ttls};
+use weft_cache::{Cache, CacheStore};
 use weft_config::Settings;
 use weft_gateway::Gateway;
 use weft_http::HttpStack;
@@ -143,15 +143,7 @@ fn payment_providers(
 /// The cache: Redis when `redis_url` is set (it must answer unless `start_degraded`),
 /// else in-process.
 pub async fn open_cache(settings: &Settings) -> anyhow::Result<Cache> {
-    let secs = Duration::from_secs;
     let c = &settings.cache;
-    let ttls = Ttls {
-        product: secs(c.product_ttl_seconds),
-        search: secs(c.search_ttl_seconds),
-        session: secs(c.session_ttl_seconds),
-        cart: secs(c.cart_ttl_seconds),
-        api_response: secs(c.api_response_ttl_seconds),
-    };
     let store: Arc<dyn CacheStore> = match &settings.redis_url {
         Some(url) => {
             let store = RedisStore::new(url, &format!("{}:", settings.namespace), 16)
@@ -168,7 +160,7 @@ pub async fn open_cache(settings: &Settings) -> anyhow::Result<Cache> {
         }
         None => Arc::new(MemoryStore::new(c.max_bytes)),
     };
-    Ok(Cache::new(store, ttls))
+    Ok(Cache::new(store))
 }
 
 /// The event bus: RabbitMQ when `amqp_url` is set (it must answer unless
@@ -231,6 +223,7 @@ pub fn catalog_service(
         weft_catalog::service::CacheTtls {
             product: Duration::from_secs(settings.cache.product_ttl_seconds),
             listing: Duration::from_secs(settings.cache.listing_ttl_seconds),
+            search: Duration::from_secs(settings.cache.search_ttl_seconds),
         },
         weft_kernel::Clock::system(),
     )
@@ -464,6 +457,70 @@ async fn subscribe(
     }
 }
 
+/// Seeds and stocks the demo catalog, then waits until the catalog has heard every
+/// variant's stock status: "demo catalog ready" means a storefront can browse it and
+/// filter it by `in_stock`. One progress bar on a terminal (indicatif draws nothing
+/// elsewhere), one summary line in the log.
+async fn prepare_demo(
+    catalog: &weft_catalog::CatalogService,
+    inventory: Option<&weft_inventory::InventoryService>,
+    db: &Db,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg:<18} {wide_bar} {pos}/{len} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("demo products");
+    let added = weft_catalog::demo::seed(catalog, db, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await
+    .context("seeding the demo catalog")?;
+    // In a cluster whose catalog process hosts no inventory, stock is the inventory
+    // process's to give; the catalog is ready as soon as its products are.
+    if let Some(inventory) = inventory {
+        stock_demo(catalog, inventory)
+            .await
+            .context("stocking the demo catalog")?;
+        bar.set_message("stock to listings");
+        let mut waited = Duration::ZERO;
+        let mut warned = false;
+        loop {
+            let census = catalog.census().await?;
+            bar.set_length(census.variants);
+            bar.set_position(census.variants_with_stock);
+            if census.variants_with_stock >= census.variants {
+                break;
+            }
+            if waited >= Duration::from_mins(5) && !warned {
+                warned = true;
+                tracing::warn!(
+                    variants = census.variants,
+                    with_stock = census.variants_with_stock,
+                    "the demo's stock is still reaching the catalog; is the event relay running?"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            waited += Duration::from_millis(250);
+        }
+    }
+    bar.finish_and_clear();
+    let census = catalog.census().await?;
+    tracing::info!(
+        products = census.products,
+        variants = census.variants,
+        added,
+        seconds = started.elapsed().as_secs_f32(),
+        "demo catalog ready"
+    );
+    Ok(())
+}
+
 /// Gives every demo variant a stock level at the default location, once: 0–39 units,
 /// derived from the variant id so every start agrees, about one variant in twelve sold
 /// out; low stock at 3.
@@ -488,9 +545,8 @@ async fn stock_demo(
         })
         .collect();
     let stocked = inventory.stock_new_variants(&counts, 3).await?;
-    if stocked > 0 {
-        tracing::info!(variants = stocked, "demo catalog stocked");
-    }
+    // "demo catalog ready" follows with the totals.
+    tracing::debug!(variants = stocked, "demo catalog stocked");
     Ok(())
 }
 
@@ -611,6 +667,11 @@ impl Application {
             cache: cache.clone(),
             bus: bus.clone(),
             search: None,
+            search_backend: if settings.elasticsearch_url.is_some() {
+                "elasticsearch"
+            } else {
+                "tantivy"
+            },
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
         let mut catalog = catalog_service(&settings, &db, &bus, &cache);
@@ -742,7 +803,7 @@ impl Application {
         let api = weft_catalog::http_cache::PublicReads::new(
             poem::IntoEndpoint::into_endpoint(api),
             catalog.clone(),
-            Duration::from_secs(settings.cache.listing_ttl_seconds),
+            Duration::from_secs(settings.cache.api_response_ttl_seconds),
         );
         let routes = Route::new()
             .nest("/", api)
@@ -864,14 +925,11 @@ impl Application {
         let seeding = self.demo_catalog.map(|(catalog, inventory)| {
             let db = self.db.clone();
             tokio::spawn(async move {
-                if let Err(err) = weft_catalog::demo::seed(&catalog, &db).await {
-                    tracing::error!(error = %err, "could not seed the demo catalog");
-                    return;
-                }
-                if let Some(inventory) = inventory
-                    && let Err(err) = stock_demo(&catalog, &inventory).await
-                {
-                    tracing::error!(error = %err, "could not stock the demo catalog");
+                if let Err(err) = prepare_demo(&catalog, inventory.as_ref(), &db).await {
+                    tracing::error!(
+                        error = format!("{err:#}"),
+                        "could not prepare the demo catalog"
+                    );
                 }
             })
         });

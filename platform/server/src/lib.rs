@@ -7,6 +7,7 @@
 //! requests finish.
 
 pub mod app;
+pub mod banner;
 pub mod checkout_ports;
 pub mod cli;
 pub mod graphql;

@@ -1,5 +1,6 @@
 //! `weft`: parse the command line, load settings, set up telemetry, run.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -74,7 +75,13 @@ where
     // One TLS provider for the process (ring), before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let format = match settings.log_format {
-        weft_config::LogFormat::Json => weft_telemetry::LogFormat::Json,
+        // A person at a terminal reads lines; a collector, file or pipe parses JSON.
+        weft_config::LogFormat::Auto if std::io::stdout().is_terminal() => {
+            weft_telemetry::LogFormat::Pretty
+        }
+        weft_config::LogFormat::Auto | weft_config::LogFormat::Json => {
+            weft_telemetry::LogFormat::Json
+        }
         weft_config::LogFormat::Pretty => weft_telemetry::LogFormat::Pretty,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -102,7 +109,13 @@ where
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let shown = settings.clone();
     let app = Application::build(settings).await?;
+    // Someone at a terminal gets where to go next; a log collector gets the log lines.
+    if std::io::stderr().is_terminal() {
+        let program = std::env::args().next().unwrap_or_else(|| "weft".to_owned());
+        eprintln!("{}", weft::banner::render(&shown, app.port(), &program));
+    }
     app.run_until_stopped().await?;
     Ok(())
 }

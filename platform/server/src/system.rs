@@ -62,6 +62,9 @@ pub struct SystemState {
     /// The product search index, when this process hosts the catalog (`None` inside:
     /// it could not be opened and the process started degraded).
     pub search: Option<Option<Arc<dyn weft_search::SearchIndex>>>,
+    /// What the settings put behind search (`tantivy` or `elasticsearch`), named by the
+    /// readiness check even when the index could not be opened.
+    pub search_backend: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -89,6 +92,9 @@ pub struct Check {
     /// The dependency: `database`, `cache`, `events` or `search` (processes hosting the
     /// catalog).
     pub name: String,
+    /// What backs it: `sqlite` or `postgres` (database), `memory` or `redis` (cache),
+    /// `in-process` or `rabbitmq` (events), `tantivy` or `elasticsearch` (search).
+    pub backend: String,
     pub status: CheckStatus,
     /// Whether the process can serve without it.
     pub required: bool,
@@ -152,10 +158,22 @@ impl SystemApi {
         operation_id = "get_health_ready"
     )]
     async fn ready(&self, state: Data<&SystemState>) -> ReadyResponse {
+        let events_backend = match state.bus.transport().name() {
+            "amqp" => "rabbitmq",
+            _ => "in-process",
+        };
         let (database, cache, events) = tokio::join!(
-            probe("database", true, state.db.ping()),
-            probe("cache", false, state.cache.ping()),
-            probe("events", false, state.bus.transport().health()),
+            probe(
+                ("database", state.db.backend().as_str()),
+                true,
+                state.db.ping()
+            ),
+            probe(("cache", state.cache.backend()), false, state.cache.ping()),
+            probe(
+                ("events", events_backend),
+                false,
+                state.bus.transport().health()
+            ),
         );
         let mut checks = vec![database, cache, events];
         if let Some(search) = &state.search {
@@ -165,7 +183,7 @@ impl SystemApi {
                     None => Err("no search index could be opened at start".to_owned()),
                 }
             };
-            checks.push(probe("search", false, ping).await);
+            checks.push(probe(("search", state.search_backend), false, ping).await);
         }
         let status = if checks
             .iter()
@@ -190,7 +208,7 @@ impl SystemApi {
 /// Probes one dependency with a 2 s bound. The cause of a failure goes to the log; the
 /// answer stays generic so no connection detail reaches a client.
 async fn probe<E: std::fmt::Display>(
-    name: &str,
+    (name, backend): (&str, &str),
     required: bool,
     check: impl std::future::Future<Output = Result<(), E>>,
 ) -> Check {
@@ -210,6 +228,7 @@ async fn probe<E: std::fmt::Display>(
     };
     Check {
         name: name.to_owned(),
+        backend: backend.to_owned(),
         status,
         required,
         latency_ms,

@@ -64,8 +64,9 @@ fn apply<DB: diesel::backend::Backend>(
         let ran = harness
             .run_pending_migrations(Source(set))
             .map_err(|e| StorageError::Migration(format!("{owner}: {e}")))?;
+        // One line each at debug; the caller logs the total.
         for version in &ran {
-            tracing::info!(owner, %version, "migration applied");
+            tracing::debug!(owner, %version, "migration applied");
         }
         count += ran.len();
     }

@@ -43,9 +43,16 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber. `RUST_LOG` decides the levels (default `info`).
+/// Levels when `RUST_LOG` is unset. tantivy warns about its own benign merge races
+/// ("couldn't find segment in SegmentManager") while an index is written hard, which
+/// reads as trouble on a first start; its errors still show.
+const DEFAULT_LEVELS: &str = "info,tantivy=error";
+
+/// Installs the global subscriber. `RUST_LOG` decides the levels (default
+/// [`DEFAULT_LEVELS`]).
 pub fn init(format: LogFormat, service_name: &str) -> TelemetryGuard {
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LEVELS));
     let fmt_layer = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()

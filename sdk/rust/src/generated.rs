@@ -398,6 +398,9 @@ again once the cart qualifies.*/
     ///`Check`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Check {
+        /**What backs it: `sqlite` or `postgres` (database), `memory` or `redis` (cache),
+`in-process` or `rabbitmq` (events), `tantivy` or `elasticsearch` (search).*/
+        pub backend: ::std::string::String,
         ///Why it is down; absent when up.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
@@ -5035,6 +5038,7 @@ nothing done again).*/
         }
         #[derive(Clone, Debug)]
         pub struct Check {
+            backend: ::std::result::Result<::std::string::String, ::std::string::String>,
             detail: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5047,6 +5051,7 @@ nothing done again).*/
         impl ::std::default::Default for Check {
             fn default() -> Self {
                 Self {
+                    backend: Err("no value supplied for backend".to_string()),
                     detail: Ok(Default::default()),
                     latency_ms: Err("no value supplied for latency_ms".to_string()),
                     name: Err("no value supplied for name".to_string()),
@@ -5056,6 +5061,18 @@ nothing done again).*/
             }
         }
         impl Check {
+            pub fn backend<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.backend = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for backend: {e}")
+                    });
+                self
+            }
             pub fn detail<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5123,6 +5140,7 @@ nothing done again).*/
                 value: Check,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    backend: value.backend?,
                     detail: value.detail?,
                     latency_ms: value.latency_ms?,
                     name: value.name?,
@@ -5134,6 +5152,7 @@ nothing done again).*/
         impl ::std::convert::From<super::Check> for Check {
             fn from(value: super::Check) -> Self {
                 Self {
+                    backend: Ok(value.backend),
                     detail: Ok(value.detail),
                     latency_ms: Ok(value.latency_ms),
                     name: Ok(value.name),

@@ -6,8 +6,6 @@
 //! short by a crash finishes on the next start, and a flag in `platform_system` marks it
 //! done.
 
-use std::time::Instant;
-
 use weft_storage::Db;
 
 use crate::domain::{Image, ProductOption, handle_from};
@@ -415,11 +413,15 @@ fn products() -> Vec<(String, NewProduct)> {
 }
 
 /// Seeds the demo catalog unless it was seeded before; returns how many products it added.
-pub async fn seed(svc: &CatalogService, db: &Db) -> Result<usize, CatalogError> {
+/// `progress(done, total)` follows the products (for a progress bar).
+pub async fn seed(
+    svc: &CatalogService,
+    db: &Db,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<usize, CatalogError> {
     if weft_storage::system::get(db, DONE_KEY).await?.is_some() {
         return Ok(0);
     }
-    let started = Instant::now();
     for (position, (dept_handle, dept_name)) in DEPARTMENTS.iter().enumerate() {
         let dept = ensure_category(svc, dept_handle, dept_name, None, position).await?;
         for (k, (cat_handle, cat_name, _)) in CATEGORIES.iter().enumerate() {
@@ -436,22 +438,19 @@ pub async fn seed(svc: &CatalogService, db: &Db) -> Result<usize, CatalogError> 
             .await?;
         }
     }
+    let all = products();
+    let total = all.len() as u64;
     let mut added = 0;
-    for (category, mut product) in products() {
+    for (done, (category, mut product)) in (1..).zip(all) {
         let handle = product.handle.clone().unwrap_or_default();
-        if svc.product(&handle, true).await.is_ok() {
-            continue;
+        if svc.product(&handle, true).await.is_err() {
+            product.category_id = Some(category);
+            svc.create_product(product).await?;
+            added += 1;
         }
-        product.category_id = Some(category);
-        svc.create_product(product).await?;
-        added += 1;
+        progress(done, total);
     }
     weft_storage::system::get_or_insert(db, DONE_KEY, "1").await?;
-    tracing::info!(
-        added,
-        seconds = started.elapsed().as_secs_f32(),
-        "demo catalog seeded"
-    );
     Ok(added)
 }
 

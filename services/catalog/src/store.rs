@@ -330,6 +330,19 @@ pub(crate) async fn count_products(conn: &mut DbConn) -> Result<i64, StorageErro
     Ok(db_run!(conn, c => products::table.count().get_result::<i64>(c).await)?)
 }
 
+/// How many variants exist, and how many of them have a stock status recorded.
+pub(crate) async fn count_variants_with_stock(
+    conn: &mut DbConn,
+) -> Result<(i64, i64), StorageError> {
+    let total = db_run!(conn, c => variants::table.count().get_result::<i64>(c).await)?;
+    let known = db_run!(conn, c => variants::table
+        .inner_join(stock::table.on(stock::variant_id.eq(variants::id)))
+        .count()
+        .get_result::<i64>(c)
+        .await)?;
+    Ok((total, known))
+}
+
 /// Products by id, in no particular order.
 pub(crate) async fn products_by_ids(
     conn: &mut DbConn,

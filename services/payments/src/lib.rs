@@ -1,7 +1,7 @@
 //! Payments: one [`PaymentProvider`] trait over payment gateways, the built-in `test`
 //! gateway (the embedded default, deterministic test tokens), the `stripe` gateway
 //! ([`stripe`], on when `payments.stripe_secret_key` is set), and a contract suite
-//! ([`testsuite`]) every provider passes.
+//! (`testsuite`, behind the feature of that name) every provider passes.
 //!
 //! Tables owned: `payments_payments`, `payments_transactions` (the log),
 //! `payments_webhook_events` (gateway events processed, by id: replays do nothing), and
@@ -22,6 +22,7 @@ pub mod service;
 mod store;
 pub mod stripe;
 pub mod test_gateway;
+#[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use weft_http::ServiceInfo;

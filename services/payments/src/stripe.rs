@@ -16,6 +16,7 @@
 //! that is waited out here. Only ids, amounts and statuses are logged: never the secret
 //! key, never card details (async-stripe's generated `Debug` is redacted too).
 
+#[cfg(feature = "testsuite")]
 pub mod fake;
 pub mod signature;
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::test::TestClient;
+use weft_cache::Cache;
 use weft_cache::memory::MemoryStore;
-use weft_cache::{Cache, Ttls};
 
 use crate::rate_limit::{Budgets, RateLimits};
 use crate::{Authenticator, HttpStack, Principal, Role};
@@ -34,10 +34,7 @@ impl Authenticator for HeaderAuthenticator {
 }
 
 fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
-    let cache = Cache::new(
-        Arc::new(MemoryStore::new(16 * 1024 * 1024)),
-        Ttls::default(),
-    );
+    let cache = Cache::new(Arc::new(MemoryStore::new(16 * 1024 * 1024)));
     let stack = HttpStack {
         body_limit_bytes: 1024,
         large_bodies: Vec::new(),

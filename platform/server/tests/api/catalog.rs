@@ -961,7 +961,54 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
         weft_catalog::service::CacheTtls::default(),
         weft_kernel::Clock::system(),
     );
-    assert_eq!(weft_catalog::demo::seed(&catalog, &db).await.unwrap(), 0);
+    assert_eq!(
+        weft_catalog::demo::seed(&catalog, &db, &|_, _| {})
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// A first start says "demo catalog ready" only once a shopper can browse it: the stock
+/// has reached the listings, so `in_stock=true` finds products the moment it is said. The
+/// seed logs one summary line, not a line per product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_says_ready_only_once_its_stock_reaches_the_listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let weft = weft_testkit::WeftProcess::serve(
+        std::path::Path::new(env!("CARGO_BIN_EXE_weft")),
+        &["--data-dir", dir.path().to_str().unwrap(), "--demo"],
+        &[("WEFT_RATE_LIMIT_PER_MINUTE", "0")],
+    );
+    let ready = weft
+        .wait_for_log("demo catalog ready", std::time::Duration::from_mins(12))
+        .expect("the demo catalog did not become ready");
+    let http = reqwest::Client::new();
+    let listing = |query: &'static str| {
+        let url = format!("{}/v1/products?{query}", weft.address());
+        let http = http.clone();
+        async move {
+            let body: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            body["data"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(listing("in_stock=true&limit=100").await, 100);
+    assert!(listing("category=women-dresses&size=M&in_stock=true&limit=5").await > 0);
+
+    let summary: serde_json::Value = serde_json::from_str(&ready).unwrap();
+    assert!(summary["products"].as_u64().unwrap() > 1000, "{summary}");
+    assert!(summary["variants"].as_u64().unwrap() > 10_000, "{summary}");
+    let logs = weft.logs();
+    assert!(
+        logs.iter().all(|l| !l.contains("product created")),
+        "a line per product"
+    );
+    assert!(
+        logs.len() < 60,
+        "{} log lines:\n{}",
+        logs.len(),
+        logs.join("\n")
+    );
 }
 
 /// GraphQL reads the same catalog; a page of products with their variants, prices and
@@ -975,9 +1022,9 @@ async fn graphql_pages_cost_a_constant_number_of_queries() {
         &[("WEFT_RATE_LIMIT_PER_MINUTE", "0")],
     );
     assert!(
-        weft.wait_for_log("demo catalog seeded", std::time::Duration::from_mins(4))
+        weft.wait_for_log("demo catalog ready", std::time::Duration::from_mins(12))
             .is_some(),
-        "the demo catalog was not seeded"
+        "the demo catalog did not become ready"
     );
     let http = reqwest::Client::new();
     let queries = || {

@@ -60,18 +60,40 @@ async fn ready_reports_each_dependency_as_up(app: TestApp) {
         .expect("ready")
         .into_inner();
     assert_eq!(ready.status, ReadinessStatus::Up);
-    let names: Vec<(&str, bool)> = ready
+    let names: Vec<(&str, &str, bool)> = ready
         .checks
         .iter()
-        .map(|c| (c.name.as_str(), c.required))
+        .map(|c| (c.name.as_str(), c.backend.as_str(), c.required))
         .collect();
+    // Each check names what backs it, as the settings chose.
+    let s = &app.settings;
+    let database = if s.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let cache = if s.redis_url.is_some() {
+        "redis"
+    } else {
+        "memory"
+    };
+    let events = if s.amqp_url.is_some() {
+        "rabbitmq"
+    } else {
+        "in-process"
+    };
+    let search = if s.elasticsearch_url.is_some() {
+        "elasticsearch"
+    } else {
+        "tantivy"
+    };
     assert_eq!(
         names,
         [
-            ("database", true),
-            ("cache", false),
-            ("events", false),
-            ("search", false)
+            ("database", database, true),
+            ("cache", cache, false),
+            ("events", events, false),
+            ("search", search, false)
         ]
     );
     assert!(

@@ -28,7 +28,31 @@ pub struct VariantSummary {
     pub collection_ids: Vec<String>,
 }
 
+/// Counts of the catalog's contents (see [`CatalogService::census`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Census {
+    pub products: u64,
+    pub variants: u64,
+    /// Variants whose stock status inventory has announced.
+    pub variants_with_stock: u64,
+}
+
 impl CatalogService {
+    /// How big the catalog is, and how much of its stock it has heard of: until
+    /// inventory's announcements arrive a variant never reads as in stock, so the demo
+    /// waits for all of them before it says it is ready.
+    pub async fn census(&self) -> Result<Census, CatalogError> {
+        let mut conn = self.db.conn().await?;
+        let products = store::count_products(&mut conn).await?;
+        let (variants, stocked) = store::count_variants_with_stock(&mut conn).await?;
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        Ok(Census {
+            products: count(products),
+            variants: count(variants),
+            variants_with_stock: count(stocked),
+        })
+    }
+
     /// Every variant's id (the demo stocks them all).
     pub async fn variant_ids(&self) -> Result<Vec<String>, CatalogError> {
         let mut conn = self.db.conn().await?;

@@ -12,7 +12,7 @@ mod stock;
 
 pub use collections::{Collection, CollectionInput};
 pub use jobs::{ImportReport, Job};
-pub use lookup::VariantSummary;
+pub use lookup::{Census, VariantSummary};
 pub use search::{
     Card, FacetValue, MAX_QUERY_CHARS, PriceBucket, SearchFacets, SearchHit, SearchPage,
     SearchQuery,
@@ -207,6 +207,7 @@ pub struct CatalogService {
 pub struct CacheTtls {
     pub product: Duration,
     pub listing: Duration,
+    pub search: Duration,
 }
 
 impl Default for CacheTtls {
@@ -214,6 +215,7 @@ impl Default for CacheTtls {
         Self {
             product: Duration::from_hours(1),
             listing: Duration::from_mins(30),
+            search: Duration::from_mins(30),
         }
     }
 }

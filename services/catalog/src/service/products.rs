@@ -280,7 +280,9 @@ impl CatalogService {
             .await
             .map_err(unique_to_conflict)?;
         self.changed().await;
-        tracing::info!(product_id = %written.id, "product created");
+        // Debug only: the request log already records who created it, and a seed or an
+        // import would otherwise print a line per product.
+        tracing::debug!(product_id = %written.id, "product created");
         Ok(written)
     }
 

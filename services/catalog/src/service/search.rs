@@ -291,7 +291,7 @@ impl CatalogService {
         );
         let key = self.key(&what).await;
         self.cache
-            .get_or_load(&key, self.ttls.listing, async || {
+            .get_or_load(&key, self.ttls.search, async || {
                 self.run_search(&index, query, page).await
             })
             .await
