@@ -467,7 +467,8 @@ async fn prepare_demo(
     db: &Db,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let bar = indicatif::ProgressBar::new(0);
+    // Drawn from the first product on, once its length is known.
+    let bar = indicatif::ProgressBar::hidden();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{spinner} {msg:<18} {wide_bar} {pos}/{len} [{elapsed}]",
@@ -476,6 +477,9 @@ async fn prepare_demo(
     );
     bar.set_message("demo products");
     let added = weft_catalog::demo::seed(catalog, db, &|done, total| {
+        if bar.is_hidden() && done == 1 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -922,6 +926,8 @@ impl Application {
             self.idempotency.clone(),
             self.db.clone(),
         ));
+        // Before the seed starts, so its progress bar is not drawn over this line.
+        tracing::info!(port = self.port, "weft is serving");
         let seeding = self.demo_catalog.map(|(catalog, inventory)| {
             let db = self.db.clone();
             tokio::spawn(async move {
@@ -933,7 +939,6 @@ impl Application {
                 }
             })
         });
-        tracing::info!(port = self.port, "weft is serving");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_grace))
             .await;

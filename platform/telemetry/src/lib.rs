@@ -45,8 +45,9 @@ impl Drop for TelemetryGuard {
 
 /// Levels when `RUST_LOG` is unset. tantivy warns about its own benign merge races
 /// ("couldn't find segment in SegmentManager") while an index is written hard, which
-/// reads as trouble on a first start; its errors still show.
-const DEFAULT_LEVELS: &str = "info,tantivy=error";
+/// reads as trouble on a first start; its errors still show. poem's "listening" lines
+/// repeat Weft's own "weft is serving".
+const DEFAULT_LEVELS: &str = "info,tantivy=error,poem::server=warn";
 
 /// Installs the global subscriber. `RUST_LOG` decides the levels (default
 /// [`DEFAULT_LEVELS`]).
