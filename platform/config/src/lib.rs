@@ -934,6 +934,47 @@ mod tests {
         });
     }
 
+    /// `weft.example.toml` is where users learn the settings: as a `weft.toml` it must
+    /// load to exactly the defaults, and every key Weft has must appear in it (set, or
+    /// commented out when it has no default value).
+    #[test]
+    fn the_example_file_lists_every_key_with_its_default() {
+        let example = include_str!("../../../weft.example.toml");
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("weft.toml", example)?;
+            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(s, Settings::default());
+            Ok(())
+        });
+        fn keys(prefix: &str, value: &toml::Value, out: &mut Vec<String>) {
+            if let toml::Value::Table(table) = value {
+                for (key, inner) in table {
+                    match inner {
+                        toml::Value::Table(_) => keys(&format!("{prefix}{key}."), inner, out),
+                        _ => out.push(format!("{prefix}{key}")),
+                    }
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys(
+            "",
+            &toml::Value::try_from(Settings::default()).unwrap(),
+            &mut all,
+        );
+        let listed = |key: &str| {
+            let leaf = key.rsplit('.').next().unwrap_or(key);
+            example.lines().any(|line| {
+                let line = line.trim_start_matches(['#', ' ']);
+                line.starts_with(&format!("{leaf} "))
+                    || line.starts_with(&format!("{leaf}="))
+                    || line.starts_with(&format!("[[{key}]]"))
+            })
+        };
+        let missing: Vec<&String> = all.iter().filter(|k| !listed(k)).collect();
+        assert!(missing.is_empty(), "not in weft.example.toml: {missing:?}");
+    }
+
     #[test]
     fn defaults_need_no_file_and_no_environment() {
         figment::Jail::expect_with(|jail| {
