@@ -939,13 +939,6 @@ mod tests {
     /// commented out when it has no default value).
     #[test]
     fn the_example_file_lists_every_key_with_its_default() {
-        let example = include_str!("../../../weft.example.toml");
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("weft.toml", example)?;
-            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
-            assert_eq!(s, Settings::default());
-            Ok(())
-        });
         fn keys(prefix: &str, value: &toml::Value, out: &mut Vec<String>) {
             if let toml::Value::Table(table) = value {
                 for (key, inner) in table {
@@ -956,6 +949,13 @@ mod tests {
                 }
             }
         }
+        let example = include_str!("../../../weft.example.toml");
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("weft.toml", example)?;
+            let s = load_in(jail.directory(), None, &Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(s, Settings::default());
+            Ok(())
+        });
         let mut all = Vec::new();
         keys(
             "",
