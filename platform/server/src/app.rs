@@ -735,8 +735,17 @@ impl Application {
                 checkout: checkout.clone(),
                 orders: orders.clone(),
             }),
-            settings.graphql.max_depth,
             settings.graphql.max_complexity,
+        );
+        let g = &settings.graphql;
+        let schema = graphql::GuardedSchema::new(
+            schema,
+            graphql::QueryLimits {
+                max_query_bytes: g.max_query_bytes,
+                max_depth: g.max_depth,
+                max_selections: g.max_selections,
+                timeout: Duration::from_secs(g.timeout_seconds),
+            },
         );
         // Guests' catalog reads are answered from cached bytes when nothing changed.
         let api = weft_catalog::http_cache::PublicReads::new(

@@ -16,6 +16,7 @@ mod cli;
 mod cluster;
 mod contracts;
 mod crash;
+mod graphql;
 mod identity;
 mod inventory;
 mod live;
