@@ -1,7 +1,7 @@
 //! GraphQL's limits: a document is costed before it is validated or run (its text, its
-//! depth, its selections with fragment spreads expanded), and a query has a time budget.
-//! And what the limits must let through: the standard introspection query, which
-//! GraphiQL sends.
+//! depth, its selections with fragment spreads expanded), a query has a time budget, and
+//! a process stops after its grace period even while requests burn CPU. And what the
+//! limits must let through: the standard introspection query, which GraphiQL sends.
 
 use std::time::Duration;
 
@@ -361,4 +361,43 @@ async fn a_query_past_its_time_budget_is_cut_short() {
         .await
         .unwrap();
     assert_eq!(body, json!({ "data": { "categories": [] } }));
+}
+
+/// A process whose requests still burn CPU (limits raised so the fan-out gets through
+/// to async-graphql's exponential walk) stops after SIGTERM all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_process_whose_requests_still_burn_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut weft = WeftProcess::serve(
+        bin(),
+        &["--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("WEFT_GRAPHQL__MAX_SELECTIONS", "1000000000000000"),
+            ("WEFT_SHUTDOWN_GRACE_SECONDS", "1"),
+            ("RUST_LOG", "info,weft::graphql=debug"),
+        ],
+    );
+    let address = weft.address();
+    let query = fan_out(30);
+    // Enough of them to hold every runtime thread of a small machine.
+    for _ in 0..3 {
+        let (address, query) = (address.clone(), query.clone());
+        tokio::spawn(async move {
+            let _ = reqwest::Client::new()
+                .post(format!("{address}/graphql"))
+                .json(&json!({ "query": query }))
+                .send()
+                .await;
+        });
+    }
+    assert!(
+        weft.wait_for_log("graphql document admitted", Duration::from_secs(30))
+            .is_some(),
+        "the fan-out is running"
+    );
+    let status = weft.signal_and_wait_up_to(15, Duration::from_mins(1));
+    assert!(
+        status.is_some(),
+        "weft still runs a minute after SIGTERM with a 1 s grace period"
+    );
 }
