@@ -9,7 +9,7 @@ use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use weft_testkit::{Backend, WeftProcess};
+use weft_testkit::{Backend, TestApp, WeftProcess, in_ci};
 
 use crate::processes::bin;
 
@@ -400,4 +400,51 @@ async fn sigterm_stops_a_process_whose_requests_still_burn_cpu() {
         status.is_some(),
         "weft still runs a minute after SIGTERM with a 1 s grace period"
     );
+}
+
+/// GraphiQL at `GET /graphql` in a real browser (Debian's `chromium`, headless) fetches
+/// the schema: its documentation explorer lists the root types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playground_loads_the_schema_in_a_browser() {
+    let Some(chromium) = crate::browser::chromium() else {
+        assert!(!in_ci(), "chromium is not installed under CI=true");
+        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+        return;
+    };
+    let app: TestApp = weft_testkit::spawn_app(Backend::Sqlite).await.unwrap();
+    let mut browser = crate::browser::Browser::launch(&chromium, &app.url("/graphql")).await;
+    let seen = browser
+        .evaluate(
+            r#"(async () => {
+                const deadline = Date.now() + 30000;
+                while (Date.now() < deadline) {
+                    const open = document.querySelector('button[aria-label="Show Documentation Explorer"]');
+                    if (open) open.click();
+                    const explorer = document.querySelector('.graphiql-doc-explorer');
+                    if (explorer) {
+                        const roots = [...explorer.querySelectorAll('.graphiql-doc-explorer-root-type')]
+                            .map((e) => e.parentElement.textContent);
+                        const error = explorer.querySelector('.graphiql-doc-explorer-error');
+                        if (roots.length || error) {
+                            return { roots, error: error && error.textContent, text: explorer.textContent };
+                        }
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                return { timeout: true, text: document.body.innerText };
+            })()"#,
+        )
+        .await;
+    assert_eq!(
+        seen["roots"],
+        json!([
+            "query: Query",
+            "mutation: Mutation",
+            "subscription: Subscription"
+        ]),
+        "{seen}"
+    );
+    let text = seen["text"].as_str().unwrap_or_default();
+    assert!(text.contains("All Schema Types"), "{seen}");
+    assert!(text.contains("Product"), "{seen}");
 }

@@ -9,6 +9,7 @@ mod access;
 mod after_sale;
 mod availability;
 mod bad_input;
+mod browser;
 mod cart;
 mod catalog;
 mod checkout;
