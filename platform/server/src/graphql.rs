@@ -130,12 +130,8 @@ impl GuardedSchema {
     }
 
     /// Parses and costs the request's query, leaving the document in the request so it
-    /// is not parsed twice. `Ok(Err(response))` is a query that is not GraphQL, answered
-    /// with GraphQL errors as async-graphql would.
-    fn admit(
-        &self,
-        request: &mut Request,
-    ) -> Result<Result<Option<OperationType>, async_graphql::Response>, QueryRefused> {
+    /// is not parsed twice.
+    fn admit(&self, request: &mut Request) -> Admission {
         match self.limits.admit(&request.query) {
             Ok((doc, cost)) => {
                 let ty = limits::operation_type(&doc, request.operation_name.as_deref());
@@ -145,16 +141,17 @@ impl GuardedSchema {
                     "graphql document admitted"
                 );
                 request.set_parsed_query(doc);
-                Ok(Ok(ty))
+                Admission::Run(ty)
             }
             Err(limits::Refusal::Syntax(err)) => {
-                Ok(Err(async_graphql::Response::from_errors(vec![
+                Admission::Answer(async_graphql::Response::from_errors(vec![
                     ServerError::from(err),
-                ])))
+                ]))
             }
             Err(limits::Refusal::Limit(refused)) => {
-                tracing::info!(code = weft_kernel::ServiceError::code(&refused), reason = %refused, "graphql document refused");
-                Err(refused)
+                let code = weft_kernel::ServiceError::code(&refused);
+                tracing::info!(code, reason = %refused, "graphql document refused");
+                Admission::Refuse(refused)
             }
         }
     }
@@ -164,9 +161,10 @@ impl GuardedSchema {
     /// (a payment authorized, its order not yet written); they are bounded by the same
     /// costing and by their own storage and peer timeouts.
     pub async fn run(&self, mut request: Request) -> Result<async_graphql::Response, QueryRefused> {
-        let ty = match self.admit(&mut request)? {
-            Ok(ty) => ty,
-            Err(not_graphql) => return Ok(not_graphql),
+        let ty = match self.admit(&mut request) {
+            Admission::Run(ty) => ty,
+            Admission::Answer(response) => return Ok(response),
+            Admission::Refuse(refused) => return Err(refused),
         };
         if ty == Some(OperationType::Mutation) {
             return Ok(self.schema.execute(request).await);
@@ -177,6 +175,16 @@ impl GuardedSchema {
                 seconds: self.limits.timeout.as_secs(),
             })
     }
+}
+
+/// What [`GuardedSchema::admit`] decided about a request.
+enum Admission {
+    /// Within the limits, of this type; the parsed document is in the request.
+    Run(Option<OperationType>),
+    /// Not GraphQL: answered with GraphQL errors, as async-graphql would.
+    Answer(async_graphql::Response),
+    /// Over a limit.
+    Refuse(QueryRefused),
 }
 
 /// A refusal as the one GraphQL error of a response (over a WebSocket, where there is
@@ -200,16 +208,16 @@ impl Executor for GuardedSchema {
         mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        match self.admit(&mut request) {
-            Ok(Ok(_)) => self
-                .schema
-                .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
-            Ok(Err(not_graphql)) => stream::once(async move { not_graphql }).boxed(),
-            Err(refused) => {
-                let response = refused_response(&refused);
-                stream::once(async move { response }).boxed()
+        let response = match self.admit(&mut request) {
+            Admission::Run(_) => {
+                return self
+                    .schema
+                    .execute_stream_with_session_data(request, session_data.unwrap_or_default());
             }
-        }
+            Admission::Answer(response) => response,
+            Admission::Refuse(refused) => refused_response(&refused),
+        };
+        stream::once(async move { response }).boxed()
     }
 }
 
