@@ -418,8 +418,18 @@ impl Default for OrdersSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GraphqlSettings {
+    /// Deepest field nesting of a query; inside `__schema`/`__type`, `ofType` (a type
+    /// reference) does not count, so the standard introspection query fits.
     pub max_depth: usize,
+    /// async-graphql's complexity: one per field, multiplied where a field says so.
     pub max_complexity: usize,
+    /// Longest query text, in bytes.
+    pub max_query_bytes: usize,
+    /// Most selections of a document, with every fragment spread counted as the
+    /// fragment's selections written out.
+    pub max_selections: u64,
+    /// Seconds a query may run; then 503 `query_timeout`. Mutations run to the end.
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -477,6 +487,9 @@ impl Default for GraphqlSettings {
         Self {
             max_depth: 12,
             max_complexity: 1000,
+            max_query_bytes: 32 * 1024,
+            max_selections: 2000,
+            timeout_seconds: 10,
         }
     }
 }
@@ -671,8 +684,18 @@ impl Settings {
             }
         }
         self.payments.validate(&mut problems);
-        if self.graphql.max_depth == 0 || self.graphql.max_complexity == 0 {
-            problems.push("graphql: max_depth and max_complexity must be at least 1".to_owned());
+        let g = &self.graphql;
+        if g.max_depth == 0
+            || g.max_complexity == 0
+            || g.max_query_bytes == 0
+            || g.max_selections == 0
+            || g.timeout_seconds == 0
+        {
+            problems.push(
+                "graphql: max_depth, max_complexity, max_query_bytes, max_selections and \
+                 timeout_seconds must be at least 1"
+                    .to_owned(),
+            );
         }
         if problems.is_empty() {
             Ok(())

@@ -800,8 +800,17 @@ impl Application {
                 checkout: checkout.clone(),
                 orders: orders.clone(),
             }),
-            settings.graphql.max_depth,
             settings.graphql.max_complexity,
+        );
+        let g = &settings.graphql;
+        let schema = graphql::GuardedSchema::new(
+            schema,
+            graphql::QueryLimits {
+                max_query_bytes: g.max_query_bytes,
+                max_depth: g.max_depth,
+                max_selections: g.max_selections,
+                timeout: Duration::from_secs(g.timeout_seconds),
+            },
         );
         // Guests' catalog reads are answered from cached bytes when nothing changed.
         let api = weft_catalog::http_cache::PublicReads::new(
@@ -909,9 +918,13 @@ impl Application {
         &self.cache
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish for the grace
+    /// period. The signals are watched on a thread of their own, so they are heard even
+    /// when every runtime thread is busy, and a second after the grace period that thread
+    /// ends the process, whatever still runs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
+        let signal = shutdown_signal(self.shutdown_grace);
+        self.run_until(signal).await
     }
 
     /// Serves until `signal` completes, then drains in-flight requests for up to the
@@ -1005,7 +1018,55 @@ fn prometheus_metrics() -> impl IntoResponse {
     )
 }
 
-async fn shutdown_signal() {
+/// Completes at SIGTERM or SIGINT, heard by a thread outside the runtime (see
+/// [`watch_signals`]); in the runtime itself if that thread cannot start.
+fn shutdown_signal(grace: Duration) -> impl std::future::Future<Output = ()> + Send {
+    let (heard, signalled) = tokio::sync::oneshot::channel();
+    let watcher = std::thread::Builder::new()
+        .name("weft-shutdown".to_owned())
+        .spawn(move || watch_signals(heard, grace));
+    async move {
+        let outside = match watcher {
+            Ok(_) => signalled.await.is_ok(),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot start the shutdown watcher thread");
+                false
+            }
+        };
+        if !outside {
+            signal_received().await;
+        }
+        tracing::info!("shutdown requested; finishing in-flight requests");
+    }
+}
+
+/// Waits for SIGTERM or SIGINT on a small runtime of its own: the server's runtime may
+/// have every thread busy (a request burning CPU), and then it neither hears the signal
+/// nor finishes draining. So this thread tells the server to drain and, if the process
+/// is still alive a second after the grace period, exits it.
+fn watch_signals(heard: tokio::sync::oneshot::Sender<()>, grace: Duration) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        // Dropping `heard` makes the server listen for the signals itself.
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot start the shutdown watcher's runtime");
+            return;
+        }
+    };
+    runtime.block_on(signal_received());
+    let _ = heard.send(());
+    std::thread::sleep(grace + Duration::from_secs(1));
+    tracing::error!(
+        grace_seconds = grace.as_secs(),
+        "shutdown grace period over with requests still running; exiting now"
+    );
+    std::process::exit(1);
+}
+
+async fn signal_received() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -1027,5 +1088,4 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown requested; finishing in-flight requests");
 }

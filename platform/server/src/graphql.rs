@@ -1,13 +1,26 @@
 //! The GraphQL API: one schema merged from every service's parts, over the same use cases
-//! as REST. Depth and complexity are limited from settings so one query cannot ask for
-//! the whole database. GraphiQL at `GET /graphql` loads its assets from this binary, so
-//! the playground works offline.
+//! as REST. Every document is costed before it runs ([`limits`]: size, depth, selections
+//! with fragments expanded), complexity is limited by async-graphql, and queries have a
+//! time budget, so one request cannot ask for the whole database or hold the server.
+//! GraphiQL at `GET /graphql` loads its assets from this binary, so the playground works
+//! offline.
+
+pub mod limits;
+
+use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, MergedObject, MergedSubscription, Object, Schema};
+use async_graphql::futures_util::stream::{self, BoxStream, StreamExt as _};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{
+    Context, Data, Executor, MergedObject, MergedSubscription, Object, Request, Schema, ServerError,
+};
 use poem::http::header;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+use weft_http::ApiError;
+
+pub use limits::{QueryLimits, QueryRefused};
 
 use weft_cart::CartService;
 use weft_cart::graphql::{CartMutation, CartQuery, CartSubscription};
@@ -75,14 +88,15 @@ pub struct Services {
     pub orders: OrderService,
 }
 
-/// Builds the schema; `services` is `None` only when exporting the SDL.
-pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usize) -> WeftSchema {
+/// Builds the schema; `services` is `None` only when exporting the SDL. Depth is not
+/// limited here: [`limits`] measures it (async-graphql's measure counts introspection's
+/// `ofType` chains as data nesting and refuses the standard introspection query).
+pub fn schema(services: Option<Services>, max_complexity: usize) -> WeftSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(max_depth)
     .limit_complexity(max_complexity);
     if let Some(services) = services {
         builder = builder
@@ -99,11 +113,116 @@ pub fn schema(services: Option<Services>, max_depth: usize, max_complexity: usiz
 
 /// The SDL committed as `openapi/schema.graphql`.
 pub fn graphql_sdl() -> String {
-    schema(None, usize::MAX, usize::MAX).sdl()
+    schema(None, usize::MAX).sdl()
+}
+
+/// The schema behind [`QueryLimits`]: every request, over HTTP or a WebSocket, is parsed
+/// and costed here before async-graphql validates or runs it.
+#[derive(Clone)]
+pub struct GuardedSchema {
+    schema: WeftSchema,
+    limits: QueryLimits,
+}
+
+impl GuardedSchema {
+    pub fn new(schema: WeftSchema, limits: QueryLimits) -> Self {
+        Self { schema, limits }
+    }
+
+    /// Parses and costs the request's query, leaving the document in the request so it
+    /// is not parsed twice.
+    fn admit(&self, request: &mut Request) -> Admission {
+        match self.limits.admit(&request.query) {
+            Ok((doc, cost)) => {
+                let ty = limits::operation_type(&doc, request.operation_name.as_deref());
+                tracing::debug!(
+                    selections = cost.selections,
+                    depth = cost.depth,
+                    "graphql document admitted"
+                );
+                request.set_parsed_query(doc);
+                Admission::Run(ty)
+            }
+            Err(limits::Refusal::Syntax(err)) => {
+                Admission::Answer(async_graphql::Response::from_errors(vec![
+                    ServerError::from(err),
+                ]))
+            }
+            Err(limits::Refusal::Limit(refused)) => {
+                let code = weft_kernel::ServiceError::code(&refused);
+                tracing::info!(code, reason = %refused, "graphql document refused");
+                Admission::Refuse(refused)
+            }
+        }
+    }
+
+    /// Runs one request: refused over a limit, and a query cut short at the time budget.
+    /// Mutations run to the end: stopping one halfway would leave its work half done
+    /// (a payment authorized, its order not yet written); they are bounded by the same
+    /// costing and by their own storage and peer timeouts.
+    pub async fn run(&self, mut request: Request) -> Result<async_graphql::Response, QueryRefused> {
+        let ty = match self.admit(&mut request) {
+            Admission::Run(ty) => ty,
+            Admission::Answer(response) => return Ok(response),
+            Admission::Refuse(refused) => return Err(refused),
+        };
+        if ty == Some(OperationType::Mutation) {
+            return Ok(self.schema.execute(request).await);
+        }
+        tokio::time::timeout(self.limits.timeout, self.schema.execute(request))
+            .await
+            .map_err(|_| QueryRefused::Timeout {
+                seconds: self.limits.timeout.as_secs(),
+            })
+    }
+}
+
+/// What [`GuardedSchema::admit`] decided about a request.
+enum Admission {
+    /// Within the limits, of this type; the parsed document is in the request.
+    Run(Option<OperationType>),
+    /// Not GraphQL: answered with GraphQL errors, as async-graphql would.
+    Answer(async_graphql::Response),
+    /// Over a limit.
+    Refuse(QueryRefused),
+}
+
+/// A refusal as the one GraphQL error of a response (over a WebSocket, where there is
+/// no HTTP status), with the same `code` as the HTTP problem.
+fn refused_response(refused: &QueryRefused) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![
+        weft_http::gql::error(refused.clone()).into_server_error(async_graphql::Pos::default()),
+    ])
+}
+
+impl Executor for GuardedSchema {
+    async fn execute(&self, request: Request) -> async_graphql::Response {
+        match self.run(request).await {
+            Ok(response) => response,
+            Err(refused) => refused_response(&refused),
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let response = match self.admit(&mut request) {
+            Admission::Run(_) => {
+                return self
+                    .schema
+                    .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+            }
+            Admission::Answer(response) => response,
+            Admission::Refuse(refused) => refused_response(&refused),
+        };
+        stream::once(async move { response }).boxed()
+    }
 }
 
 /// `GET /graphql` (GraphiQL), `POST /graphql` (queries), and GraphiQL's assets.
-pub fn routes(schema: WeftSchema) -> impl Endpoint {
+pub fn routes(schema: GuardedSchema) -> impl Endpoint {
     Route::new()
         .at("/", get(graphiql).post(execute))
         .at("/ws", get(subscriptions))
@@ -115,10 +234,10 @@ pub fn routes(schema: WeftSchema) -> impl Endpoint {
 /// `Principal` from the context).
 #[handler]
 async fn execute(
-    schema: poem::web::Data<&WeftSchema>,
+    schema: poem::web::Data<&GuardedSchema>,
     req: &poem::Request,
     query: async_graphql_poem::GraphQLRequest,
-) -> async_graphql_poem::GraphQLResponse {
+) -> Result<async_graphql_poem::GraphQLResponse, ApiError> {
     let mut request = query.0;
     if let Some(principal) = req.data::<Principal>() {
         request = request.data(principal.clone());
@@ -130,7 +249,7 @@ async fn execute(
             tokio::spawn,
         ));
     }
-    schema.execute(request).await.into()
+    Ok(schema.run(request).await?.into())
 }
 
 /// Subscriptions over a WebSocket (graphql-transport-ws or the older graphql-ws), as
@@ -138,7 +257,7 @@ async fn execute(
 /// `?access_token=`).
 #[handler]
 async fn subscriptions(
-    schema: poem::web::Data<&WeftSchema>,
+    schema: poem::web::Data<&GuardedSchema>,
     protocol: async_graphql_poem::GraphQLProtocol,
     ws: poem::web::websocket::WebSocket,
     req: &poem::Request,
@@ -189,7 +308,7 @@ fn asset(poem::web::Path(file): poem::web::Path<String>) -> poem::Result<Respons
 }
 
 /// Lets the composition root mount GraphQL with `Route::nest`.
-pub fn endpoint(schema: WeftSchema) -> impl Endpoint {
+pub fn endpoint(schema: GuardedSchema) -> impl Endpoint {
     routes(schema).map_to_response()
 }
 

@@ -98,6 +98,9 @@ where
         let _telemetry = weft_telemetry::init(format, settings.service.as_deref().unwrap_or("all"));
         f(settings).await
     });
+    // Whatever is left (a request past the shutdown grace period still burning CPU) is
+    // not waited for; dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

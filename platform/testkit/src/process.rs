@@ -32,9 +32,10 @@ impl WeftProcess {
             .arg("serve")
             .args(["--port", "0"])
             .args(args)
-            .envs(envs.iter().copied())
             .env("WEFT_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            // After the defaults, so a test can ask for more logs (`RUST_LOG`).
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -90,6 +91,27 @@ impl WeftProcess {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends `signal` and waits up to `timeout` for the exit status; `None` if the
+    /// process is still running then (it is killed when dropped).
+    pub fn signal_and_wait_up_to(
+        &mut self,
+        signal: i32,
+        timeout: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// Sends `signal` and waits for the exit status.
