@@ -44,6 +44,10 @@ pub struct CartSummary {
     pub tax_inclusive: bool,
     pub total: i64,
     pub shipping_method_id: Option<String>,
+    /// The codes that take something off (what an order placed from it redeems); one
+    /// on the cart that takes nothing off is not here.
+    #[serde(default)]
+    pub promotion_codes: Vec<String>,
 }
 
 /// A shipping method offered for the checkout's destination, priced for its cart.
