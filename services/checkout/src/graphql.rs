@@ -155,21 +155,25 @@ impl CheckoutMutation {
     }
 
     /// Places the order, as `POST /v1/checkouts/{id}/complete`. Retrying is safe: a
-    /// checkout makes one order, and a completed one answers it.
+    /// checkout makes one order, and a completed one answers it. `provider` and `token`
+    /// may be left out when the total is 0 (nothing is charged).
     async fn complete_checkout(
         &self,
         ctx: &Context<'_>,
         id: String,
-        provider: String,
-        token: String,
+        provider: Option<String>,
+        token: Option<String>,
     ) -> async_graphql::Result<CheckoutCompletionObject> {
         let svc = ctx.data::<CheckoutService>()?;
+        let payment = match (provider, token) {
+            (None, None) => None,
+            (provider, token) => Some(PaymentChoice {
+                provider: provider.unwrap_or_default(),
+                token: token.unwrap_or_default(),
+            }),
+        };
         Ok(svc
-            .complete(
-                &id,
-                weft_http::gql::user_id(ctx),
-                PaymentChoice { provider, token },
-            )
+            .complete(&id, weft_http::gql::user_id(ctx), payment)
             .await
             .map_err(weft_http::gql::error)?
             .into())

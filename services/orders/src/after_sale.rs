@@ -324,6 +324,10 @@ impl OrderService {
                     paid_total: order.total,
                 }
                 .apply(status)?;
+                if left < 1 {
+                    // An order whose total was 0 (nothing charged), or given back in full.
+                    return Err(invalid("amount", "nothing is left to give back"));
+                }
                 if amount < 1 || amount > left {
                     return Err(invalid(
                         "amount",

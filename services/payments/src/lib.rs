@@ -1,6 +1,8 @@
 //! Payments: one [`PaymentProvider`] trait over payment gateways, the built-in `test`
 //! gateway (the embedded default, deterministic test tokens), the `stripe` gateway
-//! ([`stripe`], on when `payments.stripe_secret_key` is set), and a contract suite
+//! ([`stripe`], on when `payments.stripe_secret_key` is set), the `none` provider
+//! ([`no_charge`]: an order whose total is 0, recorded without a gateway, always
+//! there), and a contract suite
 //! ([`testsuite`]) every provider passes.
 //!
 //! Tables owned: `payments_payments`, `payments_transactions` (the log),
@@ -17,6 +19,7 @@
 //! `PaymentSucceeded` (captured), `PaymentFailed` (declined).
 
 pub mod http;
+pub mod no_charge;
 pub mod provider;
 pub mod service;
 mod store;
@@ -28,6 +31,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use http::{PaymentApi, PaymentInternalApi};
+pub use no_charge::{NO_CHARGE, NoCharge};
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
 pub use service::{
     NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError, WebhookOutcome,

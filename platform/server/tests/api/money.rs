@@ -1,18 +1,29 @@
-//! Money at its edges, through the real app: prices are bounded and every
+//! Money at its edges, through the real app: an order whose total is 0 is placed,
+//! cancelled and refused refunds without any gateway; prices are bounded and every
 //! amount is checked (an overflow is a 422 naming the field, never a wrong amount);
 //! GraphQL carries amounts in a 64-bit scalar.
 
 use serde_json::{Value, json};
-use weft_sdk::types::AddItemRequest;
+use weft_sdk::types::{
+    AddItemRequest, ApplyCodeRequest, CancelOrderRequest, CreatePromotionRequest,
+    CreateRefundRequest,
+};
 use weft_testkit::TestApp;
 
+use crate::after_sale::eventually;
+use crate::purchase::{complete, ready_checkout, shop, stock, variant};
 use crate::support::{enrolled_admin, problem_of};
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
 }
 
+fn key() -> String {
+    format!("key-{}", uuid::Uuid::now_v7().simple())
+}
+
 weft_testkit::backend_tests!(
+    an_order_whose_total_is_zero_is_paid_without_a_charge_and_cancels_without_a_refund,
     graphql_carries_amounts_above_two_to_the_31st_exactly_in_a_64_bit_scalar,
 );
 
@@ -30,6 +41,189 @@ async fn postgres_prices_are_bounded_and_a_cart_out_of_range_is_refused_naming_t
         weft_testkit::Backend::Postgres,
     )
     .await;
+}
+
+/// Completes `checkout` with `payload` as the raw body: (status, body).
+async fn complete_raw(app: &TestApp, checkout: &str, payload: &Value) -> (u16, Value) {
+    let answer = app
+        .http
+        .post(app.url(&format!("/v1/checkouts/{checkout}/complete")))
+        .header("idempotency-key", key())
+        .json(payload)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.json().await.unwrap())
+}
+
+async fn an_order_whose_total_is_zero_is_paid_without_a_charge_and_cancels_without_a_refund(
+    app: TestApp,
+) {
+    let shop = shop(app).await;
+    let shirt = variant(&shop.admin, "FREE-1", 10).await;
+    for spec in [
+        json!({"code": "ALLOFF", "kind": "percentage", "percentage": 100, "combinable": true}),
+        json!({"code": "SHIPFREE", "kind": "free_shipping", "combinable": true}),
+    ] {
+        shop.admin
+            .create_promotion()
+            .body(body::<CreatePromotionRequest>(spec))
+            .send()
+            .await
+            .unwrap();
+    }
+    let ada = &shop.app.client;
+    let free_checkout = async |codes: &[&str]| {
+        let (cart, checkout) = ready_checkout(ada, &[(&shirt, 2)]).await;
+        for code in codes {
+            ada.apply_cart_promotion()
+                .id(&cart)
+                .body(body::<ApplyCodeRequest>(json!({ "code": code })))
+                .send()
+                .await
+                .unwrap();
+        }
+        checkout
+    };
+
+    // Above 0, a completion without a payment is refused before anything is held.
+    let paying = free_checkout(&["ALLOFF"]).await;
+    let (status, problem) = complete_raw(&shop.app, &paying, &json!({})).await;
+    assert_eq!(
+        (status, &problem["code"], &problem["errors"]),
+        (
+            422,
+            &json!("validation_failed"),
+            &json!([{"field": "payment", "message": "is required: the total is above 0"}])
+        ),
+        "{problem}"
+    );
+    assert_eq!(stock(ada, &shirt).await, (10, 0));
+
+    // 100 % off and free shipping: a total of 0, placed without a payment.
+    let checkout = free_checkout(&["ALLOFF", "SHIPFREE"]).await;
+    let view = ada
+        .get_checkout()
+        .id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (view.summary.subtotal.amount, view.summary.total.amount),
+        (4000, 0)
+    );
+    let (status, answer) = complete_raw(&shop.app, &checkout, &json!({})).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["order"]["status"], "paid");
+    assert_eq!(answer["order"]["total"]["amount"], 0);
+    let order_id = answer["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(stock(ada, &shirt).await, (8, 0), "stock committed");
+
+    // The payments log says so: provider `none`, 0 captured, no gateway reference.
+    let payments = shop
+        .admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(payments.len(), 1);
+    let payment = &payments[0];
+    assert_eq!(
+        (
+            payment.provider.as_str(),
+            payment.status.as_str(),
+            payment.amount,
+            payment.captured,
+            payment.order_id.as_deref()
+        ),
+        ("none", "captured", 0, 0, Some(order_id.as_str()))
+    );
+    let kinds: Vec<(&str, i64)> = payment
+        .transactions
+        .iter()
+        .map(|t| (t.kind.as_str(), t.amount))
+        .collect();
+    assert_eq!(kinds, [("authorize", 0), ("capture", 0)]);
+
+    // Nothing was paid, so nothing can be refunded.
+    let p = problem_of(
+        shop.admin
+            .refund_order()
+            .id(&order_id)
+            .idempotency_key(key())
+            .body(body::<CreateRefundRequest>(
+                json!({"amount": 1, "reason": "goodwill"}),
+            ))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            p.status,
+            p.code.as_str(),
+            p.errors.len(),
+            p.errors[0].field.as_str()
+        ),
+        (422, "validation_failed", 1, "amount")
+    );
+
+    // Cancelling restocks and gives nothing back: no refund is asked of anyone.
+    let cancelled = shop
+        .admin
+        .cancel_order()
+        .id(&order_id)
+        .body(body::<CancelOrderRequest>(
+            json!({"reason": "changed my mind"}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.refunded.amount, 0);
+    // Units go back on the shelf through events.
+    eventually("the restock", || async {
+        stock(ada, &shirt).await == (10, 0)
+    })
+    .await;
+    let payment = shop
+        .admin
+        .get_payment()
+        .id(&payment.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((payment.status.as_str(), payment.refunded), ("captured", 0));
+    assert_eq!(payment.transactions.len(), 2, "no refund transaction");
+
+    // A zero order with a payment named is placed the same way: the card is not used.
+    let checkout = free_checkout(&["ALLOFF", "SHIPFREE"]).await;
+    let order = complete(ada, &checkout, "tok_visa", &key())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!((order.status.as_str(), order.total.amount), ("paid", 0));
+    let payments = shop
+        .admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(
+        (payments[0].provider.as_str(), payments[0].amount),
+        ("none", 0)
+    );
 }
 
 /// The largest price the catalog takes (`weft_kernel::MAX_PRICE`): 10^12 minor units.
