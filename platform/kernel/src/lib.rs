@@ -17,7 +17,7 @@ pub use address::PostalAddress;
 pub use clock::Clock;
 pub use email::Email;
 pub use error::{ErrorKind, FieldError, Problem, ServiceError};
-pub use money::{Currency, Money, MoneyError};
+pub use money::{Currency, MAX_AMOUNT, MAX_PRICE, Money, MoneyError};
 pub use page::{Cursor, Page, PageRequest};
 
 /// Crates the `define_id!` expansion names, so callers need not depend on them.

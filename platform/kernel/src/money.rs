@@ -1,6 +1,7 @@
 //! Money in integer minor units with an ISO 4217 currency. Arithmetic is checked and
 //! refuses to mix currencies, so a total can never silently overflow or add euros to
-//! dollars.
+//! dollars. Every amount stays within ±[`MAX_AMOUNT`] (2^53 − 1), so it reads exactly
+//! in any JSON reader (JavaScript's numbers included); prices within [`MAX_PRICE`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -63,6 +64,45 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// The largest price (or any other amount a merchant types in) Weft accepts, in minor
+/// units: 10^12, i.e. 10 billion of a two-decimal currency's major units. It leaves room
+/// for a full cart (quantity × price × lines, shipping, tax) below [`MAX_AMOUNT`].
+pub const MAX_PRICE: i64 = 1_000_000_000_000;
+
+/// The largest magnitude any computed amount may reach: 2^53 − 1, the largest integer
+/// every JSON reader holds exactly (a JavaScript number, a GraphQL client). Beyond it a
+/// computation is refused ([`MoneyError::Overflow`]), never rounded or saturated.
+pub const MAX_AMOUNT: i64 = 9_007_199_254_740_991;
+
+/// `amount` if it is within ±[`MAX_AMOUNT`].
+pub fn in_range(amount: i128) -> Result<i64, MoneyError> {
+    if amount.abs() <= i128::from(MAX_AMOUNT) {
+        i64::try_from(amount).map_err(|_| MoneyError::Overflow)
+    } else {
+        Err(MoneyError::Overflow)
+    }
+}
+
+/// `a + b`, within ±[`MAX_AMOUNT`].
+pub fn add_amounts(a: i64, b: i64) -> Result<i64, MoneyError> {
+    in_range(i128::from(a) + i128::from(b))
+}
+
+/// `a − b`, within ±[`MAX_AMOUNT`].
+pub fn sub_amounts(a: i64, b: i64) -> Result<i64, MoneyError> {
+    in_range(i128::from(a) - i128::from(b))
+}
+
+/// `amount × factor` (a unit price times a quantity), within ±[`MAX_AMOUNT`].
+pub fn mul_amount(amount: i64, factor: i64) -> Result<i64, MoneyError> {
+    in_range(i128::from(amount) * i128::from(factor))
+}
+
+/// The sum of `amounts`, within ±[`MAX_AMOUNT`] (added in 128 bits: no step can wrap).
+pub fn sum_amounts(amounts: impl IntoIterator<Item = i64>) -> Result<i64, MoneyError> {
+    in_range(amounts.into_iter().map(i128::from).sum())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MoneyError {
     #[error("`{0}` is not an ISO 4217 currency code")]
@@ -89,30 +129,27 @@ impl Money {
         Self::new(0, currency)
     }
 
+    /// The sum, within ±[`MAX_AMOUNT`].
     pub fn checked_add(self, other: Self) -> Result<Self, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Self::new(amount, self.currency))
+        Ok(Self::new(
+            add_amounts(self.amount, other.amount)?,
+            self.currency,
+        ))
     }
 
+    /// The difference, within ±[`MAX_AMOUNT`].
     pub fn checked_sub(self, other: Self) -> Result<Self, MoneyError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Self::new(amount, self.currency))
+        Ok(Self::new(
+            sub_amounts(self.amount, other.amount)?,
+            self.currency,
+        ))
     }
 
+    /// `factor` times the amount, within ±[`MAX_AMOUNT`].
     pub fn checked_mul(self, factor: i64) -> Result<Self, MoneyError> {
-        let amount = self
-            .amount
-            .checked_mul(factor)
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Self::new(amount, self.currency))
+        Ok(Self::new(mul_amount(self.amount, factor)?, self.currency))
     }
 
     fn same_currency(self, other: Self) -> Result<(), MoneyError> {
@@ -176,6 +213,24 @@ mod tests {
             Money::new(i64::MAX, usd()).checked_mul(2),
             Err(MoneyError::Overflow)
         );
+    }
+
+    #[test]
+    fn amounts_stop_at_two_to_the_53rd_minus_one() {
+        assert_eq!(add_amounts(MAX_AMOUNT - 1, 1), Ok(MAX_AMOUNT));
+        assert_eq!(add_amounts(MAX_AMOUNT, 1), Err(MoneyError::Overflow));
+        assert_eq!(sub_amounts(-MAX_AMOUNT, 1), Err(MoneyError::Overflow));
+        assert_eq!(mul_amount(MAX_PRICE, 99), Ok(99 * MAX_PRICE));
+        assert_eq!(mul_amount(i64::MAX, 99), Err(MoneyError::Overflow));
+        assert_eq!(
+            sum_amounts([i64::MAX, i64::MAX, i64::MIN]),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(sum_amounts([MAX_AMOUNT, 1, -1]), Ok(MAX_AMOUNT));
+        // The bound is what a JavaScript number holds exactly.
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+        let round_trip = (MAX_AMOUNT as f64) as i64;
+        assert_eq!(round_trip, MAX_AMOUNT);
     }
 
     proptest! {

@@ -233,9 +233,10 @@ impl CartOrders for CheckoutCartOrders {
         cart_id: &str,
         order_id: &str,
         customer_key: &str,
+        codes: &[String],
     ) -> Result<(), PortError> {
         self.0
-            .redeem(cart_id, order_id, Some(customer_key))
+            .redeem(cart_id, order_id, Some(customer_key), Some(codes))
             .await
             .map(|_| ())
             .map_err(cart_error)

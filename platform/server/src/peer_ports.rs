@@ -76,7 +76,14 @@ fn cart_error(err: &SdkError) -> CheckoutError {
 }
 
 fn summary_of(cart: types::Cart) -> CartSummary {
+    let promotion_codes = cart
+        .promotions
+        .iter()
+        .filter(|p| p.applied && p.amount.amount > 0)
+        .map(|p| p.code.clone())
+        .collect();
     CartSummary {
+        promotion_codes,
         cart_id: cart.id,
         customer_id: cart.customer_id,
         currency: cart.currency,
@@ -185,10 +192,12 @@ impl CartOrders for PeerCartOrders {
         cart_id: &str,
         order_id: &str,
         customer_key: &str,
+        codes: &[String],
     ) -> Result<(), PortError> {
         let body = types::RedeemCodesRequest {
             order_id: order_id.to_owned(),
             customer_key: customer_key.to_owned(),
+            codes: codes.to_vec(),
         };
         // Keyed by the order: counted once however often it is asked.
         retried(|| async {

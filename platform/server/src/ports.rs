@@ -243,7 +243,14 @@ fn cart_error(err: CartError) -> weft_checkout::CheckoutError {
 }
 
 fn summary(cart: weft_cart::service::Cart) -> weft_checkout::service::CartSummary {
+    let promotion_codes = cart
+        .promotions
+        .iter()
+        .filter(|p| p.rejection.is_none() && p.amount > 0)
+        .map(|p| p.code.clone())
+        .collect();
     weft_checkout::service::CartSummary {
+        promotion_codes,
         cart_id: cart.id,
         customer_id: cart.customer_id,
         currency: cart.currency.code().to_owned(),

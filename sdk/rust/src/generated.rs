@@ -634,9 +634,10 @@ redirect_to_url: {url}}`), when `requires_action`.*/
         }
     }
     ///`CompleteCheckoutRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CompleteCheckoutRequest {
-        pub payment: PaymentInput,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment: ::std::option::Option<PaymentInput>,
     }
     impl CompleteCheckoutRequest {
         pub fn builder() -> builder::CompleteCheckoutRequest {
@@ -1737,6 +1738,11 @@ outside Weft that a `charge.refunded` event reported).*/
     ///The order a cart's codes are counted for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RedeemCodesRequest {
+        /**The codes the order was priced with (those that took something off when
+checkout read the cart); omitted: those that take something off now. A code that
+takes nothing off is never counted.*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub codes: ::std::vec::Vec<::std::string::String>,
         /**Who uses the codes (the customer's id, or the e-mail of a guest): the
 once-per-customer limits count this.*/
         pub customer_key: ::std::string::String,
@@ -1752,6 +1758,13 @@ once-per-customer limits count this.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RedeemRequest {
         pub cart_id: ::std::string::String,
+        /**The codes the order was priced with (those that took something off when the
+cart was priced for it): only these are counted, and a code on the cart that took
+nothing off neither counts nor refuses. Omitted: every code that applies now, or
+is refused only because it is used up (which then refuses the order, since a use
+taken meanwhile cannot be told from one taken before).*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub codes: ::std::vec::Vec<::std::string::String>,
         /**Whose use it is for per-customer limits: a customer id, or a guest's e-mail. The
 cart's customer when omitted.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6192,19 +6205,22 @@ nothing done again).*/
         }
         #[derive(Clone, Debug)]
         pub struct CompleteCheckoutRequest {
-            payment: ::std::result::Result<super::PaymentInput, ::std::string::String>,
+            payment: ::std::result::Result<
+                ::std::option::Option<super::PaymentInput>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CompleteCheckoutRequest {
             fn default() -> Self {
                 Self {
-                    payment: Err("no value supplied for payment".to_string()),
+                    payment: Ok(Default::default()),
                 }
             }
         }
         impl CompleteCheckoutRequest {
             pub fn payment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentInput>,
+                T: ::std::convert::TryInto<::std::option::Option<super::PaymentInput>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.payment = value
@@ -12894,6 +12910,10 @@ nothing done again).*/
         }
         #[derive(Clone, Debug)]
         pub struct RedeemCodesRequest {
+            codes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             customer_key: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -12906,12 +12926,25 @@ nothing done again).*/
         impl ::std::default::Default for RedeemCodesRequest {
             fn default() -> Self {
                 Self {
+                    codes: Ok(Default::default()),
                     customer_key: Err("no value supplied for customer_key".to_string()),
                     order_id: Err("no value supplied for order_id".to_string()),
                 }
             }
         }
         impl RedeemCodesRequest {
+            pub fn codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for codes: {e}")
+                    });
+                self
+            }
             pub fn customer_key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -12943,6 +12976,7 @@ nothing done again).*/
                 value: RedeemCodesRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    codes: value.codes?,
                     customer_key: value.customer_key?,
                     order_id: value.order_id?,
                 })
@@ -12951,6 +12985,7 @@ nothing done again).*/
         impl ::std::convert::From<super::RedeemCodesRequest> for RedeemCodesRequest {
             fn from(value: super::RedeemCodesRequest) -> Self {
                 Self {
+                    codes: Ok(value.codes),
                     customer_key: Ok(value.customer_key),
                     order_id: Ok(value.order_id),
                 }
@@ -12959,6 +12994,10 @@ nothing done again).*/
         #[derive(Clone, Debug)]
         pub struct RedeemRequest {
             cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            codes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             customer_key: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -12972,6 +13011,7 @@ nothing done again).*/
             fn default() -> Self {
                 Self {
                     cart_id: Err("no value supplied for cart_id".to_string()),
+                    codes: Ok(Default::default()),
                     customer_key: Ok(Default::default()),
                     order_id: Err("no value supplied for order_id".to_string()),
                 }
@@ -12987,6 +13027,18 @@ nothing done again).*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for cart_id: {e}")
+                    });
+                self
+            }
+            pub fn codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for codes: {e}")
                     });
                 self
             }
@@ -13022,6 +13074,7 @@ nothing done again).*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     cart_id: value.cart_id?,
+                    codes: value.codes?,
                     customer_key: value.customer_key?,
                     order_id: value.order_id?,
                 })
@@ -13031,6 +13084,7 @@ nothing done again).*/
             fn from(value: super::RedeemRequest) -> Self {
                 Self {
                     cart_id: Ok(value.cart_id),
+                    codes: Ok(value.codes),
                     customer_key: Ok(value.customer_key),
                     order_id: Ok(value.order_id),
                 }
@@ -19299,7 +19353,8 @@ let response = client.update_promotion()
     }
     /**Counts one use of every code that takes something off the cart, for an order
 being placed (checkout's step): all or none, never past a limit however many
-orders race — 422 `promotion_exhausted` or `promotion_limit_reached` otherwise.
+orders race — 422 `promotion_exhausted` or `promotion_limit_reached` otherwise. A
+code that takes nothing off (used up before) is not counted.
 Repeating it for the same order changes nothing
 
 Sends a `POST` request to `/v1/admin/promotions/redemptions`
@@ -19378,7 +19433,9 @@ step is undone on failure. Needs an `Idempotency-Key` (400
 `idempotency_key_required` without one): a retry answers the first result.
 201 `completed` with the order; 402 `payment_declined` (the stock is released,
 the cart kept: complete again with another card); 409 `out_of_stock` (nothing
-charged); 422 for a missing e-mail, address or shipping method; 409
+charged); 422 for a missing e-mail, address or shipping method, or a missing
+`payment` when the total is above 0 (at 0 nothing is charged and `payment` may
+be left out: the order is paid with provider `none`); 409
 `checkout_in_progress` while another request completes it; 200
 `requires_action` for 3-D Secure, then `POST /v1/checkouts/{id}/confirm`
 
@@ -19838,9 +19895,10 @@ let response = client.internal_list_cart_shipping_methods()
     ) -> builder::InternalListCartShippingMethods<'_> {
         builder::InternalListCartShippingMethods::new(self)
     }
-    /**Counts the uses of the cart's codes for an order; a code that no longer
-applies is refused with its reason (`promotion_usage_limit_reached`, …). Needs
-the `internal` scope
+    /**Counts the uses of the codes an order placed from the cart takes off; a counted
+code used up meanwhile refuses it (`promotion_exhausted`,
+`promotion_limit_reached`), one that takes nothing off is not counted. Needs the
+`internal` scope
 
 Sends a `POST` request to `/v1/internal/carts/{id}/redemptions`
 

@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use weft_kernel::MoneyError;
 
 weft_kernel::define_id!(CartId, "cart", "A shopping cart.");
 weft_kernel::define_id!(CartItemId, "item", "A line of a cart.");
 
 /// `amount × numerator / denominator`, rounded half to even (banker's rounding), in
 /// exact integer arithmetic: 0.5 cent goes to the even cent, so roundings do not drift
-/// up over many lines.
-pub fn mul_div_half_even(amount: i64, numerator: i64, denominator: i64) -> i64 {
+/// up over many lines. A result beyond ±`MAX_AMOUNT` is refused, never saturated.
+pub fn mul_div_half_even(amount: i64, numerator: i64, denominator: i64) -> Result<i64, MoneyError> {
     debug_assert!(denominator > 0);
     let product = i128::from(amount) * i128::from(numerator);
     let d = i128::from(denominator);
@@ -22,16 +23,16 @@ pub fn mul_div_half_even(amount: i64, numerator: i64, denominator: i64) -> i64 {
     } else {
         quotient
     };
-    i64::try_from(rounded).unwrap_or(i64::MAX)
+    weft_kernel::money::in_range(rounded)
 }
 
 /// Tax in a price without tax, at `rate_bps` basis points (7.25% = 725).
-pub fn tax_on_net(net: i64, rate_bps: u32) -> i64 {
+pub fn tax_on_net(net: i64, rate_bps: u32) -> Result<i64, MoneyError> {
     mul_div_half_even(net, i64::from(rate_bps), 10_000)
 }
 
 /// Tax inside a price that includes it (EU-style): gross × rate / (1 + rate).
-pub fn tax_in_gross(gross: i64, rate_bps: u32) -> i64 {
+pub fn tax_in_gross(gross: i64, rate_bps: u32) -> Result<i64, MoneyError> {
     mul_div_half_even(gross, i64::from(rate_bps), 10_000 + i64::from(rate_bps))
 }
 
@@ -188,8 +189,14 @@ pub struct PromotionOutcome {
 }
 
 impl PromotionOutcome {
-    pub fn amount(&self) -> i64 {
-        self.line_discounts.iter().sum::<i64>() + self.shipping_discount
+    /// What it takes off, goods and shipping (refused beyond ±`MAX_AMOUNT`).
+    pub fn amount(&self) -> Result<i64, MoneyError> {
+        weft_kernel::money::sum_amounts(
+            self.line_discounts
+                .iter()
+                .copied()
+                .chain([self.shipping_discount]),
+        )
     }
 }
 
@@ -220,7 +227,8 @@ pub fn apply_promotions(
     shipping: i64,
     now: DateTime<Utc>,
 ) -> Vec<PromotionOutcome> {
-    let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
+    // In 128 bits: only compared with a minimum, so it needs no range of its own.
+    let subtotal: i128 = lines.iter().map(|l| i128::from(l.line_total)).sum();
     let mut remaining: Vec<i64> = lines.iter().map(|l| l.line_total).collect();
     let mut shipping_left = shipping;
     // Whether a code already took something, and whether one of those refuses company.
@@ -238,7 +246,7 @@ pub fn apply_promotions(
         }
         if !rules.minimum_subtotal.is_empty() {
             match rules.minimum_subtotal.get(currency) {
-                Some(min) if subtotal >= *min => {}
+                Some(min) if subtotal >= i128::from(*min) => {}
                 Some(_) => {
                     outcomes.push(reject(Rejection::MinimumNotMet));
                     continue;
@@ -268,7 +276,9 @@ pub fn apply_promotions(
                 let pct = rules.percentage.unwrap_or(0).clamp(0, 100);
                 for (i, left) in remaining.iter_mut().enumerate() {
                     if in_scope[i] {
-                        let off = mul_div_half_even(*left, pct, 100).min(*left);
+                        // At most 100 % of what is left: it cannot leave the range.
+                        let off =
+                            mul_div_half_even(*left, pct, 100).map_or(*left, |o| o.min(*left));
                         line_discounts[i] = off;
                         *left -= off;
                     }
@@ -313,28 +323,34 @@ mod tests {
     #[test]
     fn halves_go_to_the_even_neighbour() {
         // 0.5 → 0, 1.5 → 2, 2.5 → 2, 3.5 → 4 (in units of the denominator).
-        assert_eq!(mul_div_half_even(1, 1, 2), 0);
-        assert_eq!(mul_div_half_even(3, 1, 2), 2);
-        assert_eq!(mul_div_half_even(5, 1, 2), 2);
-        assert_eq!(mul_div_half_even(7, 1, 2), 4);
-        assert_eq!(mul_div_half_even(-5, 1, 2), -2);
+        assert_eq!(mul_div_half_even(1, 1, 2), Ok(0));
+        assert_eq!(mul_div_half_even(3, 1, 2), Ok(2));
+        assert_eq!(mul_div_half_even(5, 1, 2), Ok(2));
+        assert_eq!(mul_div_half_even(7, 1, 2), Ok(4));
+        assert_eq!(mul_div_half_even(-5, 1, 2), Ok(-2));
         // Not halves: ordinary rounding.
-        assert_eq!(mul_div_half_even(10, 1, 3), 3);
-        assert_eq!(mul_div_half_even(20, 1, 3), 7);
+        assert_eq!(mul_div_half_even(10, 1, 3), Ok(3));
+        assert_eq!(mul_div_half_even(20, 1, 3), Ok(7));
     }
 
     #[test]
     fn tax_rounds_half_to_even() {
         // 7.25% of $10.00 = 72.5 cents → 72; of $10.20 = 73.95 → 74.
-        assert_eq!(tax_on_net(1000, 725), 72);
-        assert_eq!(tax_on_net(1020, 725), 74);
+        assert_eq!(tax_on_net(1000, 725), Ok(72));
+        assert_eq!(tax_on_net(1020, 725), Ok(74));
         // 20% of $0.10 = 2 cents exactly.
-        assert_eq!(tax_on_net(10, 2000), 2);
+        assert_eq!(tax_on_net(10, 2000), Ok(2));
         // 19% inside €119.00 is €19.00 exactly; inside €10.00 it is 1.5966 → 160.
-        assert_eq!(tax_in_gross(11_900, 1900), 1900);
-        assert_eq!(tax_in_gross(1000, 1900), 160);
-        assert_eq!(tax_on_net(0, 725), 0);
-        assert_eq!(tax_on_net(i64::MAX, 10_000), i64::MAX, "no overflow");
+        assert_eq!(tax_in_gross(11_900, 1900), Ok(1900));
+        assert_eq!(tax_in_gross(1000, 1900), Ok(160));
+        assert_eq!(tax_on_net(0, 725), Ok(0));
+        let max = weft_kernel::MAX_AMOUNT;
+        assert_eq!(tax_on_net(max, 10_000), Ok(max));
+        assert_eq!(
+            tax_on_net(i64::MAX, 10_000),
+            Err(MoneyError::Overflow),
+            "refused, never saturated"
+        );
     }
 
     fn rules(kind: PromotionKind) -> PromotionRules {
@@ -375,7 +391,10 @@ mod tests {
         // Two combinable halves leave a quarter, not zero.
         let out = apply_promotions(&[half.clone(), half], &lines, "USD", 0, now);
         assert_eq!(out[1].line_discounts, vec![252, 500]);
-        assert_eq!(out[0].amount() + out[1].amount(), 1005 + 2000 - 251 - 500);
+        assert_eq!(
+            out[0].amount().unwrap() + out[1].amount().unwrap(),
+            1005 + 2000 - 251 - 500
+        );
     }
 
     #[test]
@@ -448,7 +467,7 @@ mod tests {
             500,
             now,
         );
-        assert_eq!(out[0].amount(), 300);
+        assert_eq!(out[0].amount(), Ok(300));
         assert_eq!(out[1].rejection, Some(Rejection::NotCombinable));
         // Free shipping takes the shipping price off, and only that.
         let out = apply_promotions(&[friendly], &lines, "USD", 500, now);
@@ -462,6 +481,6 @@ mod tests {
         let mut other = rules(PromotionKind::FixedAmount);
         other.combinable = true;
         let out = apply_promotions(&[expired, other], &lines, "USD", 500, now);
-        assert_eq!(out[1].amount(), 1500);
+        assert_eq!(out[1].amount(), Ok(1500));
     }
 }

@@ -25,6 +25,10 @@ pub enum CartError {
     Promotion(Rejection),
     #[error("a promotion with this code exists")]
     PromotionCodeTaken,
+    /// A total would leave the range money is kept in (±2^53 − 1 minor units): `field`
+    /// is what made it (`items[2].quantity`, or `quantity` of the change asked for).
+    #[error("an amount is out of range")]
+    AmountOutOfRange { field: String },
     #[error("{0}")]
     Upstream(String),
     #[error(transparent)]
@@ -34,7 +38,9 @@ pub enum CartError {
 impl ServiceError for CartError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) | Self::Promotion(_) => ErrorKind::Invalid,
+            Self::Invalid(_) | Self::Promotion(_) | Self::AmountOutOfRange { .. } => {
+                ErrorKind::Invalid
+            }
             Self::CartNotFound | Self::ItemNotFound | Self::PromotionNotFound => {
                 ErrorKind::NotFound
             }
@@ -58,6 +64,7 @@ impl ServiceError for CartError {
             Self::PromotionNotFound => "promotion_not_found",
             Self::Promotion(r) => r.code(),
             Self::PromotionCodeTaken => "promotion_code_taken",
+            Self::AmountOutOfRange { .. } => "amount_out_of_range",
             Self::Upstream(_) => "upstream_unavailable",
             Self::Storage(e) => e.code(),
         }
@@ -67,6 +74,13 @@ impl ServiceError for CartError {
         match self {
             Self::Invalid(errors) => errors.clone(),
             Self::Promotion(r) => vec![FieldError::new("code", r.message())],
+            Self::AmountOutOfRange { field } => vec![FieldError::new(
+                field.clone(),
+                format!(
+                    "makes a total beyond {} minor units, more than can be charged",
+                    weft_kernel::MAX_AMOUNT
+                ),
+            )],
             _ => Vec::new(),
         }
     }

@@ -4,6 +4,8 @@
 use async_graphql::{Context, Object, SimpleObject, Subscription};
 use futures::{Stream, StreamExt as _};
 
+use weft_http::gql::{Long, MinorUnits};
+
 use crate::error::CartError;
 use crate::service::{Cart, CartService};
 
@@ -13,11 +15,11 @@ pub struct LineObject {
     pub id: String,
     pub variant_id: String,
     pub title: String,
-    pub quantity: i64,
-    pub unit_price: Option<i64>,
-    pub line_total: i64,
+    pub quantity: Long,
+    pub unit_price: Option<MinorUnits>,
+    pub line_total: MinorUnits,
     /// What the cart's codes take off this line.
-    pub discount: i64,
+    pub discount: MinorUnits,
     pub purchasable: bool,
 }
 
@@ -27,7 +29,7 @@ pub struct LineObject {
 pub struct PromotionObject {
     pub code: String,
     pub kind: String,
-    pub amount: i64,
+    pub amount: MinorUnits,
     pub applied: bool,
     /// Why it takes nothing now (`promotion_minimum_not_met`, …).
     pub reason: Option<String>,
@@ -41,12 +43,12 @@ pub struct CartObject {
     pub currency: String,
     pub items: Vec<LineObject>,
     pub promotions: Vec<PromotionObject>,
-    pub item_count: i64,
-    pub subtotal: i64,
-    pub discounts: i64,
-    pub shipping: i64,
-    pub tax: i64,
-    pub total: i64,
+    pub item_count: Long,
+    pub subtotal: MinorUnits,
+    pub discounts: MinorUnits,
+    pub shipping: MinorUnits,
+    pub tax: MinorUnits,
+    pub total: MinorUnits,
 }
 
 impl From<Cart> for CartObject {
@@ -61,10 +63,10 @@ impl From<Cart> for CartObject {
                     id: l.id,
                     variant_id: l.variant_id,
                     title: l.title,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    line_total: l.line_total,
-                    discount: l.discount,
+                    quantity: l.quantity.into(),
+                    unit_price: l.unit_price.map(MinorUnits),
+                    line_total: l.line_total.into(),
+                    discount: l.discount.into(),
                     purchasable: l.purchasable,
                 })
                 .collect(),
@@ -73,18 +75,18 @@ impl From<Cart> for CartObject {
                 .into_iter()
                 .map(|p| PromotionObject {
                     kind: p.kind.as_str().to_owned(),
-                    amount: p.amount,
+                    amount: p.amount.into(),
                     applied: p.rejection.is_none(),
                     reason: p.rejection.map(|r| r.code().to_owned()),
                     code: p.code,
                 })
                 .collect(),
-            item_count: cart.item_count,
-            subtotal: cart.subtotal,
-            discounts: cart.discounts,
-            shipping: cart.shipping,
-            tax: cart.tax,
-            total: cart.total,
+            item_count: cart.item_count.into(),
+            subtotal: cart.subtotal.into(),
+            discounts: cart.discounts.into(),
+            shipping: cart.shipping.into(),
+            tax: cart.tax.into(),
+            total: cart.total.into(),
         }
     }
 }
@@ -139,7 +141,7 @@ impl CartMutation {
         ctx: &Context<'_>,
         cart_id: String,
         variant_id: String,
-        quantity: i64,
+        quantity: Long,
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
@@ -147,7 +149,7 @@ impl CartMutation {
                 &cart_id,
                 weft_http::gql::user_id(ctx),
                 &variant_id,
-                quantity,
+                quantity.0,
             )
             .await
             .map_err(weft_http::gql::error)?
@@ -159,11 +161,11 @@ impl CartMutation {
         ctx: &Context<'_>,
         cart_id: String,
         item_id: String,
-        quantity: i64,
+        quantity: Long,
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .update_item(&cart_id, weft_http::gql::user_id(ctx), &item_id, quantity)
+            .update_item(&cart_id, weft_http::gql::user_id(ctx), &item_id, quantity.0)
             .await
             .map_err(weft_http::gql::error)?
             .into())

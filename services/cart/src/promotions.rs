@@ -526,17 +526,24 @@ impl CartService {
         self.get(cart_id, who).await
     }
 
-    /// Counts the use of every code that takes something off the cart, for `order_id`:
-    /// all or none. Each count is a guarded update under the promotion's row lock, so a
-    /// code limited to N uses is used N times however many orders race for it; a
-    /// per-customer limit is checked under the same lock. `customer_key` is the customer
-    /// id or, for a guest, their e-mail (the cart's customer when omitted). Repeating the
-    /// call for the same order changes nothing (a retried checkout step).
+    /// Counts the use of the codes an order placed from the cart takes off, for
+    /// `order_id`: all or none. `codes` are the codes the order was priced with (those that
+    /// took something off when checkout priced the cart): a code on the cart that took
+    /// nothing off then (used up by other orders, minimum not met…) is not among them,
+    /// so it is neither counted nor refuses the order. `None` (a caller that does not
+    /// say) counts every code that applies now or is refused only for its counts. Each count is a
+    /// guarded update under the promotion's row lock, so a code limited to N uses is used
+    /// N times however many orders race for it: a counted code used up meanwhile refuses
+    /// the order (`promotion_exhausted`), as does a per-customer limit checked under the
+    /// same lock. `customer_key` is the customer id or, for a guest, their e-mail (the
+    /// cart's customer when omitted). Repeating the call for the same order changes
+    /// nothing (a retried checkout step).
     pub async fn redeem(
         &self,
         cart_id: &str,
         order_id: &str,
         customer_key: Option<&str>,
+        codes: Option<&[String]>,
     ) -> Result<Vec<Redemption>, CartError> {
         let order_id = order_id.trim();
         if order_id.is_empty() || order_id.len() > 64 {
@@ -553,23 +560,51 @@ impl CartService {
             .map(|k| k.trim().to_lowercase())
             .or_else(|| stored.cart.customer_id.clone());
         let rows = stored.promotions.clone();
-        let cart = self.price(stored).await?;
-        // What each code does to the cart now. One refused only for its use counts is
-        // checked again under the lock below (a retry of this order may hold its use).
-        let verdicts: Vec<(&PromotionRow, Option<Rejection>)> = rows
-            .iter()
-            .filter_map(|r| {
-                let p = cart.promotions.iter().find(|p| p.promotion_id == r.id)?;
-                Some((r, p.rejection))
-            })
-            .collect();
+        // The codes to count: the ones the order was priced with, or (not said) those
+        // that may take something off the cart now.
+        let counted: Vec<PromotionRow> = if let Some(codes) = codes {
+            let wanted: Vec<String> = codes.iter().map(|c| normalize_code(c)).collect();
+            let mut out: Vec<PromotionRow> = rows
+                .iter()
+                .filter(|r| wanted.contains(&r.code))
+                .cloned()
+                .collect();
+            // A code taken off the cart since it was priced still counts for the order
+            // that got its discount (a deleted one has nothing to count).
+            let mut conn = self.db.conn().await?;
+            for code in &wanted {
+                if !out.iter().any(|r| &r.code == code)
+                    && let Some(row) = store::promotion_by_code(&mut conn, code).await?
+                {
+                    out.push(row);
+                }
+            }
+            out
+        } else {
+            // Without the codes the order was priced with, a code used up meanwhile
+            // cannot be told from one used up before: one refused only for its counts
+            // is counted under the lock below, or refuses the order (a retry of this
+            // order finds the use it holds).
+            let cart = self.price(stored).await?;
+            rows.into_iter()
+                .filter(|r| {
+                    cart.promotions.iter().any(|p| {
+                        p.promotion_id == r.id
+                            && matches!(
+                                p.rejection,
+                                None | Some(Rejection::Exhausted | Rejection::LimitReached)
+                            )
+                    })
+                })
+                .collect()
+        };
         let now = self.now();
         let redeemed = self
             .db
             .transaction(async |conn: &mut DbConn| {
                 let already = store::redemptions_of_order(conn, order_id).await?;
                 let mut out = Vec::new();
-                for (row, verdict) in &verdicts {
+                for row in &counted {
                     let redemption = Redemption {
                         promotion_id: row.id.clone(),
                         code: row.code.clone(),
@@ -579,13 +614,6 @@ impl CartService {
                     if already.iter().any(|r| r.promotion_id == row.id) {
                         out.push(redemption);
                         continue;
-                    }
-                    match verdict {
-                        // Applies, or is refused only for its counts: count it under the
-                        // lock, or refuse the order.
-                        None | Some(Rejection::Exhausted | Rejection::LimitReached) => {}
-                        // It takes nothing off this cart: nothing to count.
-                        Some(_) => continue,
                     }
                     if !store::take_use(conn, &row.id).await? {
                         return Err(CartError::Promotion(Rejection::Exhausted));
@@ -611,8 +639,10 @@ impl CartService {
             })
             .await?;
         // Use counts moved: every cart's copy of the codes, and this cart's limits.
-        self.promotions_changed().await;
-        self.changed(cart_id).await;
+        if !redeemed.is_empty() {
+            self.promotions_changed().await;
+            self.changed(cart_id).await;
+        }
         Ok(redeemed)
     }
 

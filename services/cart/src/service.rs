@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use weft_bus::live::{Fanout, MemoryFanout, Notice};
 use weft_cache::Cache;
 use weft_kernel::id::PrefixedId;
+use weft_kernel::money::{add_amounts, mul_amount, sub_amounts, sum_amounts};
 use weft_kernel::{Clock, Currency, FieldError};
 use weft_storage::{Db, DbConn};
 
@@ -541,6 +542,38 @@ impl CartService {
         Ok(())
     }
 
+    /// Refuses to make the line of `variant_id` hold `quantity` units (a new line when
+    /// the cart has none) when the cart could then not be priced: a total out of range
+    /// is a 422 naming `quantity`, before anything is stored.
+    async fn check_totals(
+        &self,
+        cart: CartRow,
+        variant_id: &str,
+        quantity: i64,
+    ) -> Result<(), CartError> {
+        let mut trial = {
+            let mut conn = self.db.conn().await?;
+            Self::load(&mut conn, cart).await?
+        };
+        match trial.items.iter_mut().find(|i| i.variant_id == variant_id) {
+            Some(line) => line.quantity = quantity,
+            None => trial.items.push(ItemRow {
+                id: String::new(),
+                cart_id: trial.cart.id.clone(),
+                variant_id: variant_id.to_owned(),
+                quantity,
+                created_at: trial.cart.updated_at,
+            }),
+        }
+        match self.price(trial).await {
+            Ok(_) => Ok(()),
+            Err(CartError::AmountOutOfRange { .. }) => Err(CartError::AmountOutOfRange {
+                field: "quantity".to_owned(),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Adds units of a variant (to its line, when there is one).
     pub async fn add_item(
         &self,
@@ -570,6 +603,7 @@ impl CartService {
         }
         self.check_sellable(&variant_id, wanted, &cart.currency)
             .await?;
+        self.check_totals(cart.clone(), &variant_id, wanted).await?;
         let now = self.now();
         let expires_at = self.expiry(now);
         self.db
@@ -630,6 +664,8 @@ impl CartService {
         };
         if quantity > line.quantity {
             self.check_sellable(&line.variant_id, quantity, &cart.currency)
+                .await?;
+            self.check_totals(cart.clone(), &line.variant_id, quantity)
                 .await?;
         }
         let now = self.now();
@@ -813,7 +849,12 @@ impl CartService {
         who: Option<&str>,
     ) -> Result<Vec<ShippingOption>, CartError> {
         let cart = self.get(id, who).await?;
-        let goods = cart.subtotal - cart.items.iter().map(|l| l.discount).sum::<i64>();
+        // The cart was priced in range, so what its goods cost after discounts is too.
+        let goods = sum_amounts(cart.items.iter().map(|l| l.discount))
+            .and_then(|off| sub_amounts(cart.subtotal, off))
+            .map_err(|_| CartError::AmountOutOfRange {
+                field: "total".to_owned(),
+            })?;
         let mut options: Vec<ShippingOption> = self
             .config
             .shipping
@@ -857,13 +898,20 @@ impl CartService {
         let mut priced = Vec::with_capacity(items.len());
         let mut subtotal: i64 = 0;
         let mut item_count = 0;
-        for item in items {
+        for (index, item) in items.into_iter().enumerate() {
             let info = variants.get(&item.variant_id);
             let price = info
                 .filter(|v| v.purchasable)
                 .and_then(|v| v.prices.get(currency.code()).copied());
-            let line_total = price.map_or(0, |(amount, _)| amount.saturating_mul(item.quantity));
-            subtotal = subtotal.saturating_add(line_total);
+            // Checked: a line or a subtotal out of range is refused, naming the line.
+            let out_of_range = |_| CartError::AmountOutOfRange {
+                field: format!("items[{index}].quantity"),
+            };
+            let line_total = match price {
+                Some((amount, _)) => mul_amount(amount, item.quantity).map_err(out_of_range)?,
+                None => 0,
+            };
+            subtotal = add_amounts(subtotal, line_total).map_err(out_of_range)?;
             item_count += item.quantity;
             priced.push(PricedLine {
                 line_total,
@@ -903,9 +951,17 @@ impl CartService {
         // Goods discounts first (they do not depend on shipping), then shipping priced
         // on what the goods cost after them, then free-shipping codes on that price.
         let first = apply_promotions(&rules, &priced, currency.code(), 0, now);
-        let goods_discounts: i64 = first.iter().flat_map(|o| o.line_discounts.iter()).sum();
+        // Discounts never exceed what they are taken off, so these stay in range; they
+        // are checked all the same, as every amount is.
+        let total_out_of_range = |_| CartError::AmountOutOfRange {
+            field: "total".to_owned(),
+        };
+        let goods_discounts =
+            sum_amounts(first.iter().flat_map(|o| o.line_discounts.iter().copied()))
+                .map_err(total_out_of_range)?;
         // The free-over threshold looks at what the goods cost after their discounts.
-        let method = shipping_for(subtotal - goods_discounts);
+        let method =
+            shipping_for(sub_amounts(subtotal, goods_discounts).map_err(total_out_of_range)?);
         let shipping = method.unwrap_or(0);
         let outcomes = apply_promotions(&rules, &priced, currency.code(), shipping, now);
         let mut applied = Vec::with_capacity(promotions.len());
@@ -920,20 +976,23 @@ impl CartService {
                 };
             }
             for (line, off) in lines.iter_mut().zip(&outcome.line_discounts) {
-                line.discount += off;
+                line.discount = add_amounts(line.discount, *off).map_err(total_out_of_range)?;
             }
-            discounts += outcome.amount();
-            shipping_discount += outcome.shipping_discount;
+            let amount = outcome.amount().map_err(total_out_of_range)?;
+            discounts = add_amounts(discounts, amount).map_err(total_out_of_range)?;
+            shipping_discount = add_amounts(shipping_discount, outcome.shipping_discount)
+                .map_err(total_out_of_range)?;
             applied.push(AppliedPromotion {
                 kind: PromotionKind::parse(&row.kind).unwrap_or(PromotionKind::Percentage),
-                amount: outcome.amount(),
+                amount,
                 rejection: outcome.rejection,
                 promotion_id: row.id,
                 code: row.code,
                 description: row.description,
             });
         }
-        let goods_discounts = discounts - shipping_discount;
+        let goods_discounts =
+            sub_amounts(discounts, shipping_discount).map_err(total_out_of_range)?;
         let rate = self
             .config
             .tax
@@ -944,13 +1003,18 @@ impl CartService {
             .inclusive_currencies
             .iter()
             .any(|c| c.eq_ignore_ascii_case(currency.code()));
-        let taxable = subtotal - goods_discounts;
-        let charged = taxable + shipping - shipping_discount;
+        let taxable = sub_amounts(subtotal, goods_discounts).map_err(total_out_of_range)?;
+        let charged = sub_amounts(shipping, shipping_discount)
+            .and_then(|s| add_amounts(taxable, s))
+            .map_err(total_out_of_range)?;
         let (tax, total) = if inclusive {
-            (tax_in_gross(taxable, rate), charged)
+            (
+                tax_in_gross(taxable, rate).map_err(total_out_of_range)?,
+                charged,
+            )
         } else {
-            let tax = tax_on_net(taxable, rate);
-            (tax, charged + tax)
+            let tax = tax_on_net(taxable, rate).map_err(total_out_of_range)?;
+            (tax, add_amounts(charged, tax).map_err(total_out_of_range)?)
         };
         Ok(Cart {
             id: cart.id,

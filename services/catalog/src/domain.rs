@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use weft_kernel::{Currency, FieldError};
+use weft_kernel::{Currency, FieldError, MAX_PRICE};
 
 weft_kernel::define_id!(ProductId, "prod", "A product.");
 
@@ -235,7 +235,8 @@ pub fn parse_option_values(
     Ok((given, key))
 }
 
-/// Checks a variant's prices: ISO currencies, each once, amounts ≥ 0, compare-at ≥ amount.
+/// Checks a variant's prices: ISO currencies, each once, amounts 0–[`MAX_PRICE`] (so
+/// a cart's totals stay exact), compare-at ≥ amount and within the same bound.
 pub fn parse_prices(
     field: &str,
     prices: &[(String, i64, Option<i64>)],
@@ -256,8 +257,18 @@ pub fn parse_prices(
         }
         if *amount < 0 {
             errors.push(FieldError::new(format!("{path}.amount"), "must be ≥ 0"));
+        } else if *amount > MAX_PRICE {
+            errors.push(FieldError::new(
+                format!("{path}.amount"),
+                format!("must be at most {MAX_PRICE} (minor units)"),
+            ));
         }
-        if compare_at.is_some_and(|c| c < *amount) {
+        if compare_at.is_some_and(|c| c > MAX_PRICE) {
+            errors.push(FieldError::new(
+                format!("{path}.compare_at_amount"),
+                format!("must be at most {MAX_PRICE} (minor units)"),
+            ));
+        } else if compare_at.is_some_and(|c| c < *amount) {
             errors.push(FieldError::new(
                 format!("{path}.compare_at_amount"),
                 "must be ≥ amount",
@@ -333,6 +344,8 @@ mod tests {
                 ("USD".into(), -1, None),
                 ("usd".into(), 5, Some(4)),
                 ("XXX1".into(), 1, None),
+                ("EUR".into(), MAX_PRICE + 1, None),
+                ("GBP".into(), MAX_PRICE, Some(i64::MAX)),
             ],
         )
         .unwrap_err();
@@ -343,7 +356,9 @@ mod tests {
                 "p[0].amount",
                 "p[1].currency",
                 "p[1].compare_at_amount",
-                "p[2].currency"
+                "p[2].currency",
+                "p[3].amount",
+                "p[4].compare_at_amount"
             ]
         );
         assert!(parse_prices("p", &[]).is_err());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use weft_http::gql::error as gql_error;
+use weft_http::gql::{Long, MinorUnits, error as gql_error};
 use weft_http::{Principal, authz};
 use weft_kernel::PageRequest;
 
@@ -80,7 +80,7 @@ impl From<Category> for CategoryObject {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(name = "Money")]
 pub struct MoneyObject {
-    pub amount: i64,
+    pub amount: MinorUnits,
     pub currency: String,
 }
 
@@ -88,8 +88,8 @@ pub struct MoneyObject {
 #[graphql(name = "Price")]
 pub struct PriceObject {
     pub currency: String,
-    pub amount: i64,
-    pub compare_at_amount: Option<i64>,
+    pub amount: MinorUnits,
+    pub compare_at_amount: Option<MinorUnits>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -104,11 +104,11 @@ fn price_range(r: &PriceRange) -> PriceRangeObject {
     let currency = r.currency.code().to_owned();
     PriceRangeObject {
         min: MoneyObject {
-            amount: r.min,
+            amount: r.min.into(),
             currency: currency.clone(),
         },
         max: MoneyObject {
-            amount: r.max,
+            amount: r.max.into(),
             currency: currency.clone(),
         },
         currency,
@@ -142,7 +142,7 @@ pub struct FacetCount {
     pub value: String,
     /// The category's name (category facet only).
     pub label: Option<String>,
-    pub count: u64,
+    pub count: Long,
 }
 
 /// Matching products whose lowest price is in `[from, to)`.
@@ -150,7 +150,7 @@ pub struct FacetCount {
 pub struct PriceBucket {
     pub from: MoneyObject,
     pub to: Option<MoneyObject>,
-    pub count: u64,
+    pub count: Long,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -167,7 +167,7 @@ pub struct SearchFacets {
 pub struct SearchConnection {
     pub nodes: Vec<SearchHit>,
     pub next_cursor: Option<String>,
-    pub total: u64,
+    pub total: Long,
     pub facets: SearchFacets,
 }
 
@@ -178,13 +178,13 @@ impl From<SearchPage> for SearchConnection {
                 .map(|f| FacetCount {
                     value: f.value,
                     label: f.label,
-                    count: f.count,
+                    count: f.count.into(),
                 })
                 .collect()
         };
         let code = p.facets.currency.code();
-        let money = |amount| MoneyObject {
-            amount,
+        let money = |amount: i64| MoneyObject {
+            amount: amount.into(),
             currency: code.to_owned(),
         };
         Self {
@@ -211,7 +211,7 @@ impl From<SearchPage> for SearchConnection {
                 })
                 .collect(),
             next_cursor: p.next_cursor,
-            total: p.total,
+            total: p.total.into(),
             facets: SearchFacets {
                 price: p
                     .facets
@@ -220,7 +220,7 @@ impl From<SearchPage> for SearchConnection {
                     .map(|b| PriceBucket {
                         from: money(b.from),
                         to: b.to.map(money),
-                        count: b.count,
+                        count: b.count.into(),
                     })
                     .collect(),
                 category: counts(p.facets.category),
@@ -282,8 +282,8 @@ impl From<Variant> for VariantObject {
                 .into_iter()
                 .map(|p| PriceObject {
                     currency: p.currency.code().to_owned(),
-                    amount: p.amount,
-                    compare_at_amount: p.compare_at_amount,
+                    amount: p.amount.into(),
+                    compare_at_amount: p.compare_at_amount.map(MinorUnits),
                 })
                 .collect(),
             weight_grams: v.weight_grams,
@@ -428,8 +428,8 @@ impl CatalogQuery {
         size: Option<String>,
         color: Option<String>,
         currency: Option<String>,
-        min_price: Option<i64>,
-        max_price: Option<i64>,
+        min_price: Option<MinorUnits>,
+        max_price: Option<MinorUnits>,
         #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
         in_stock: Option<bool>,
         #[graphql(desc = "`newest`, `price_asc`, `price_desc` or `relevance`.")] sort: Option<
@@ -450,8 +450,8 @@ impl CatalogQuery {
             size,
             color,
             currency,
-            min_price,
-            max_price,
+            min_price: min_price.map(|m| m.0),
+            max_price: max_price.map(|m| m.0),
             in_stock,
             sort: match (&q, sort) {
                 (Some(text), None) if !text.trim().is_empty() => Some("relevance".to_owned()),
@@ -484,8 +484,8 @@ impl CatalogQuery {
         size: Option<String>,
         color: Option<String>,
         currency: Option<String>,
-        min_price: Option<i64>,
-        max_price: Option<i64>,
+        min_price: Option<MinorUnits>,
+        max_price: Option<MinorUnits>,
         #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
         in_stock: Option<bool>,
         #[graphql(desc = "`relevance` (default), `price_asc`, `price_desc` or `newest`.")]
@@ -503,8 +503,8 @@ impl CatalogQuery {
             size,
             color,
             currency,
-            min_price,
-            max_price,
+            min_price: min_price.map(|m| m.0),
+            max_price: max_price.map(|m| m.0),
             in_stock,
             sort,
             include_unpublished: staff_reader(ctx),
@@ -567,8 +567,8 @@ impl CatalogQuery {
 #[derive(Debug, InputObject)]
 pub struct PriceInput {
     pub currency: String,
-    pub amount: i64,
-    pub compare_at_amount: Option<i64>,
+    pub amount: MinorUnits,
+    pub compare_at_amount: Option<MinorUnits>,
 }
 
 #[derive(Debug, InputObject)]
@@ -693,7 +693,7 @@ impl CatalogMutation {
                     prices: v
                         .prices
                         .into_iter()
-                        .map(|p| (p.currency, p.amount, p.compare_at_amount))
+                        .map(|p| (p.currency, p.amount.0, p.compare_at_amount.map(|c| c.0)))
                         .collect(),
                     weight_grams: v.weight_grams,
                     barcode: v.barcode,

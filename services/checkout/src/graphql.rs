@@ -7,6 +7,8 @@ use weft_kernel::PostalAddress;
 use weft_orders::graphql::OrderObject;
 
 use crate::error::CheckoutError;
+use weft_http::gql::MinorUnits;
+
 use crate::service::{Checkout, CheckoutPatch, CheckoutService, Completed, PaymentChoice};
 
 /// What completing answered: `completed` with the order, or `requires_action` with the
@@ -57,11 +59,11 @@ pub struct CheckoutObject {
     pub shipping_method_id: Option<String>,
     /// What is still needed before completing.
     pub missing: Vec<String>,
-    pub subtotal: i64,
-    pub discounts: i64,
-    pub shipping: i64,
-    pub tax: i64,
-    pub total: i64,
+    pub subtotal: MinorUnits,
+    pub discounts: MinorUnits,
+    pub shipping: MinorUnits,
+    pub tax: MinorUnits,
+    pub total: MinorUnits,
 }
 
 impl From<Checkout> for CheckoutObject {
@@ -77,11 +79,11 @@ impl From<Checkout> for CheckoutObject {
             billing_address: c.billing_address.map(Json),
             shipping_method_id: c.summary.shipping_method_id.clone(),
             missing: c.missing,
-            subtotal: c.summary.subtotal,
-            discounts: c.summary.discounts,
-            shipping: c.summary.shipping,
-            tax: c.summary.tax,
-            total: c.summary.total,
+            subtotal: c.summary.subtotal.into(),
+            discounts: c.summary.discounts.into(),
+            shipping: c.summary.shipping.into(),
+            tax: c.summary.tax.into(),
+            total: c.summary.total.into(),
         }
     }
 }
@@ -153,21 +155,25 @@ impl CheckoutMutation {
     }
 
     /// Places the order, as `POST /v1/checkouts/{id}/complete`. Retrying is safe: a
-    /// checkout makes one order, and a completed one answers it.
+    /// checkout makes one order, and a completed one answers it. `provider` and `token`
+    /// may be left out when the total is 0 (nothing is charged).
     async fn complete_checkout(
         &self,
         ctx: &Context<'_>,
         id: String,
-        provider: String,
-        token: String,
+        provider: Option<String>,
+        token: Option<String>,
     ) -> async_graphql::Result<CheckoutCompletionObject> {
         let svc = ctx.data::<CheckoutService>()?;
+        let payment = match (provider, token) {
+            (None, None) => None,
+            (provider, token) => Some(PaymentChoice {
+                provider: provider.unwrap_or_default(),
+                token: token.unwrap_or_default(),
+            }),
+        };
         Ok(svc
-            .complete(
-                &id,
-                weft_http::gql::user_id(ctx),
-                PaymentChoice { provider, token },
-            )
+            .complete(&id, weft_http::gql::user_id(ctx), payment)
             .await
             .map_err(weft_http::gql::error)?
             .into())

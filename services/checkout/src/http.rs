@@ -183,7 +183,10 @@ pub struct PaymentInput {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteCheckoutRequest {
-    pub payment: PaymentInput,
+    /// How the customer pays. May be left out when the total is 0: nothing is charged
+    /// (the payment is recorded under the `none` provider); required otherwise.
+    #[serde(default)]
+    pub payment: Option<PaymentInput>,
 }
 
 /// What completing a checkout answered: `completed` with the order (201), or
@@ -314,7 +317,9 @@ impl CheckoutApi {
     /// `idempotency_key_required` without one): a retry answers the first result.
     /// 201 `completed` with the order; 402 `payment_declined` (the stock is released,
     /// the cart kept: complete again with another card); 409 `out_of_stock` (nothing
-    /// charged); 422 for a missing e-mail, address or shipping method; 409
+    /// charged); 422 for a missing e-mail, address or shipping method, or a missing
+    /// `payment` when the total is above 0 (at 0 nothing is charged and `payment` may
+    /// be left out: the order is paid with provider `none`); 409
     /// `checkout_in_progress` while another request completes it; 200
     /// `requires_action` for 3-D Secure, then `POST /v1/checkouts/{id}/confirm`.
     #[oai(
@@ -341,10 +346,10 @@ impl CheckoutApi {
                 "Completing a checkout charges a card: send an Idempotency-Key header, and the same one on every retry.",
             ));
         }
-        let payment = PaymentChoice {
-            provider: body.0.payment.provider,
-            token: body.0.payment.token,
-        };
+        let payment = body.0.payment.map(|p| PaymentChoice {
+            provider: p.provider,
+            token: p.token,
+        });
         Ok(svc
             .complete(&id.0, authz::user_id(req), payment)
             .await?

@@ -88,12 +88,14 @@ pub trait Orders: Send + Sync + 'static {
 /// What completing asks of carts beyond reading them.
 #[async_trait::async_trait]
 pub trait CartOrders: Send + Sync + 'static {
-    /// Counts the uses of the cart's codes for `order_id` (refused: the code's reason).
+    /// Counts the uses of `codes` (those the order was priced with) for `order_id`;
+    /// refused with the code's reason when one was used up meanwhile.
     async fn redeem(
         &self,
         cart_id: &str,
         order_id: &str,
         customer_key: &str,
+        codes: &[String],
     ) -> Result<(), PortError>;
     /// Gives back the uses `order_id` took.
     async fn release_redemptions(&self, order_id: &str) -> Result<(), PortError>;

@@ -44,6 +44,10 @@ pub struct CartSummary {
     pub tax_inclusive: bool,
     pub total: i64,
     pub shipping_method_id: Option<String>,
+    /// The codes that take something off (what an order placed from it redeems); one
+    /// on the cart that takes nothing off is not here.
+    #[serde(default)]
+    pub promotion_codes: Vec<String>,
 }
 
 /// A shipping method offered for the checkout's destination, priced for its cart.
@@ -114,6 +118,10 @@ pub struct PaymentChoice {
     pub provider: String,
     pub token: String,
 }
+
+/// The provider a completion without a payment names: the payments service records a
+/// total of 0 under it without asking a gateway (and refuses it for anything else).
+pub const NO_PAYMENT: &str = "none";
 
 /// What completing answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -380,14 +388,24 @@ impl CheckoutService {
     /// answer. A completed checkout answers its order; a suspended one (3-D Secure) runs
     /// its waiting step again; one whose last attempt was undone starts a new attempt
     /// (another card after a decline). Requests racing for one checkout run one attempt:
-    /// the others get 409 `checkout_in_progress`.
+    /// the others get 409 `checkout_in_progress`. Without a `payment` only a total of 0
+    /// completes (nothing is charged; 422 `payment` otherwise).
     #[tracing::instrument(skip_all, fields(checkout_id = %id))]
     pub async fn complete(
         &self,
         id: &str,
         who: Option<&str>,
-        payment: PaymentChoice,
+        payment: Option<PaymentChoice>,
     ) -> Result<Completed, CheckoutError> {
+        let Some(payment) = payment else {
+            let row = self.owned(id, who).await?;
+            // Refused before anything is held; the saga checks again against the total
+            // it prices (the cart may change meanwhile).
+            if row.order_id.is_none() && self.summary_of(&row).await?.total != 0 {
+                return Err(payment_required());
+            }
+            return self.run_completion(id, who, NO_PAYMENT, "").await;
+        };
         let mut errors = Vec::new();
         let provider = payment.provider.trim().to_lowercase();
         let providers = self
@@ -412,6 +430,18 @@ impl CheckoutService {
         if !errors.is_empty() {
             return Err(CheckoutError::Invalid(errors));
         }
+        self.run_completion(id, who, &provider, &token).await
+    }
+
+    /// Starts (or answers, or resumes) the checkout's completion, paying with
+    /// `provider`'s `token`.
+    async fn run_completion(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        provider: &str,
+        token: &str,
+    ) -> Result<Completed, CheckoutError> {
         loop {
             let row = self.owned(id, who).await?;
             if let Some(order_id) = &row.order_id {
@@ -426,7 +456,7 @@ impl CheckoutService {
                     Err(e) => return Err(saga_error(e)),
                 }
             }
-            let context = Self::context(&row, &provider, &token)?;
+            let context = Self::context(&row, provider, token)?;
             let claimed = self
                 .db
                 .transaction(async |conn: &mut DbConn| {
@@ -547,6 +577,7 @@ impl CheckoutService {
                     "shipping_method_id",
                     failure.message,
                 )]),
+                "payment_required" => payment_required(),
                 "unavailable" => CheckoutError::Upstream(failure.message),
                 // Left at 3-D Secure past `checkout.abandon_after_seconds`: undone.
                 "abandoned" => CheckoutError::Refused {
@@ -560,6 +591,14 @@ impl CheckoutService {
             }),
         }
     }
+}
+
+/// A completion without a payment of a checkout whose total is above 0.
+fn payment_required() -> CheckoutError {
+    CheckoutError::Invalid(vec![FieldError::new(
+        "payment",
+        "is required: the total is above 0",
+    )])
 }
 
 fn saga_error(e: SagaError) -> CheckoutError {

@@ -2,6 +2,8 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
+use weft_http::gql::Long;
+
 use crate::service::InventoryService;
 
 /// A variant's stock over every location.
@@ -9,9 +11,9 @@ use crate::service::InventoryService;
 #[graphql(name = "Stock")]
 pub struct StockObject {
     pub variant_id: String,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
+    pub on_hand: Long,
+    pub reserved: Long,
+    pub available: Long,
     /// `in_stock`, `low_stock`, `out_of_stock` or `backorder`.
     pub stock_status: String,
 }
@@ -36,9 +38,9 @@ impl InventoryQuery {
         Ok(StockObject {
             stock_status: stock.status.as_str().to_owned(),
             variant_id: stock.variant_id,
-            on_hand: stock.on_hand,
-            reserved: stock.reserved,
-            available: stock.available,
+            on_hand: stock.on_hand.into(),
+            reserved: stock.reserved.into(),
+            available: stock.available.into(),
         })
     }
 }

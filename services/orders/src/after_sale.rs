@@ -301,17 +301,21 @@ impl OrderService {
                     ret.status.moves_to(ReturnStatus::Refunded)?;
                     if amount.is_none() {
                         let lines = store::lines_of(conn, order_id).await?;
-                        amount = Some(return_value(&ret.items, &lines));
+                        amount = Some(return_value(&ret.items, &lines).ok_or_else(|| {
+                            invalid("return_id", "its units' value is out of range")
+                        })?);
                     }
                 }
                 let amount =
                     amount.ok_or_else(|| invalid("amount", "is required without a return"))?;
-                let pending: i64 = store::refunds_of(conn, order_id)
-                    .await?
-                    .iter()
-                    .filter(|r| r.status == "pending")
-                    .map(|r| r.amount)
-                    .sum();
+                let pending = weft_kernel::money::sum_amounts(
+                    store::refunds_of(conn, order_id)
+                        .await?
+                        .iter()
+                        .filter(|r| r.status == "pending")
+                        .map(|r| r.amount),
+                )
+                .map_err(|e| OrdersError::Corrupt(format!("pending refunds: {e}")))?;
                 let left = order.total - order.refunded_total - pending;
                 // The status machine decides whether this order can be refunded at all.
                 Transition::Refunded {
@@ -320,6 +324,10 @@ impl OrderService {
                     paid_total: order.total,
                 }
                 .apply(status)?;
+                if left < 1 {
+                    // An order whose total was 0 (nothing charged), or given back in full.
+                    return Err(invalid("amount", "nothing is left to give back"));
+                }
                 if amount < 1 || amount > left {
                     return Err(invalid(
                         "amount",
@@ -774,13 +782,16 @@ impl OrderService {
 }
 
 /// What `items` of an order are worth: each unit at its line's price (discounts
-/// included), rounded down.
-fn return_value(items: &[ReturnItem], lines: &[store::LineRow]) -> i64 {
-    items
+/// included), rounded down. In 128 bits, then checked into the money range.
+fn return_value(items: &[ReturnItem], lines: &[store::LineRow]) -> Option<i64> {
+    let total: i128 = items
         .iter()
         .filter_map(|item| {
             let line = lines.iter().find(|l| l.variant_id == item.variant_id)?;
-            (line.quantity > 0).then(|| line.line_total * item.quantity / line.quantity)
+            (line.quantity > 0).then(|| {
+                i128::from(line.line_total) * i128::from(item.quantity) / i128::from(line.quantity)
+            })
         })
-        .sum()
+        .sum();
+    weft_kernel::money::in_range(total).ok()
 }

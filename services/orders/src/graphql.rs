@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use weft_http::gql::{Long, MinorUnits};
 use weft_kernel::PageRequest;
 
 use crate::after_sale::Return;
@@ -18,9 +19,9 @@ pub struct OrderLineObject {
     pub variant_id: String,
     pub title: String,
     pub sku: Option<String>,
-    pub quantity: i64,
-    pub unit_price: i64,
-    pub line_total: i64,
+    pub quantity: Long,
+    pub unit_price: MinorUnits,
+    pub line_total: MinorUnits,
 }
 
 /// An order; amounts in minor units of `currency`.
@@ -33,12 +34,12 @@ pub struct OrderObject {
     pub email: String,
     pub currency: String,
     pub lines: Vec<OrderLineObject>,
-    pub subtotal: i64,
-    pub discounts: i64,
-    pub shipping: i64,
-    pub tax: i64,
-    pub total: i64,
-    pub refunded: i64,
+    pub subtotal: MinorUnits,
+    pub discounts: MinorUnits,
+    pub shipping: MinorUnits,
+    pub tax: MinorUnits,
+    pub total: MinorUnits,
+    pub refunded: MinorUnits,
     pub payment_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -54,21 +55,21 @@ impl From<Order> for OrderObject {
                     variant_id: l.variant_id,
                     title: l.title,
                     sku: l.sku,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    line_total: l.line_total,
+                    quantity: l.quantity.into(),
+                    unit_price: l.unit_price.into(),
+                    line_total: l.line_total.into(),
                 })
                 .collect(),
             id: o.id,
             checkout_id: o.checkout_id,
             email: o.email,
             currency: o.currency,
-            subtotal: o.subtotal,
-            discounts: o.discounts,
-            shipping: o.shipping,
-            tax: o.tax,
-            total: o.total,
-            refunded: o.refunded_total,
+            subtotal: o.subtotal.into(),
+            discounts: o.discounts.into(),
+            shipping: o.shipping.into(),
+            tax: o.tax.into(),
+            total: o.total.into(),
+            refunded: o.refunded_total.into(),
             payment_id: o.payment_id,
             created_at: o.created_at,
         }
@@ -135,7 +136,7 @@ impl OrdersQuery {
 #[graphql(name = "ReturnItemInput")]
 pub struct ReturnItemInput {
     pub variant_id: String,
-    pub quantity: i64,
+    pub quantity: Long,
 }
 
 /// A return and where it stands (`requested`, `approved`, `rejected`, `received`,
@@ -201,7 +202,7 @@ impl OrdersMutation {
             .into_iter()
             .map(|i| ReturnItem {
                 variant_id: i.variant_id,
-                quantity: i.quantity,
+                quantity: i.quantity.0,
             })
             .collect();
         Ok(ctx

@@ -1,7 +1,9 @@
 //! Payments: one [`PaymentProvider`] trait over payment gateways, the built-in `test`
 //! gateway (the embedded default, deterministic test tokens), the `stripe` gateway
-//! ([`stripe`], on when `payments.stripe_secret_key` is set), and a contract suite
-//! (`testsuite`, behind the feature of that name) every provider passes.
+//! ([`stripe`], on when `payments.stripe_secret_key` is set), the `none` provider
+//! ([`no_charge`]: an order whose total is 0, recorded without a gateway, always
+//! there), and a contract suite (`testsuite`, behind the feature of that name) every
+//! provider passes.
 //!
 //! Tables owned: `payments_payments`, `payments_transactions` (the log),
 //! `payments_webhook_events` (gateway events processed, by id: replays do nothing), and
@@ -17,6 +19,7 @@
 //! `PaymentSucceeded` (captured), `PaymentFailed` (declined).
 
 pub mod http;
+pub mod no_charge;
 pub mod provider;
 pub mod service;
 mod store;
@@ -29,6 +32,7 @@ use weft_http::ServiceInfo;
 use weft_storage::migrate::MigrationSet;
 
 pub use http::{PaymentApi, PaymentInternalApi};
+pub use no_charge::{NO_CHARGE, NoCharge};
 pub use provider::{Authorization, Authorize, PaymentProvider, ProviderError, WebhookEvent};
 pub use service::{
     NewPayment, Payment, PaymentService, PaymentStatus, PaymentsError, WebhookOutcome,

@@ -13,6 +13,7 @@ use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Currency, Cursor, ErrorKind, FieldError, Money, Page, PageRequest};
 use weft_storage::{Db, DbConn, StorageError};
 
+use crate::no_charge::{NO_CHARGE, NoCharge};
 use crate::provider::{Authorization, Authorize, PaymentProvider, ProviderError};
 use crate::store::{self, ListFilter, PaymentRow, TransactionRow};
 
@@ -225,7 +226,9 @@ fn txn(
 
 impl PaymentService {
     pub fn new(db: Db, clock: Clock, providers: Vec<Arc<dyn PaymentProvider>>) -> Self {
-        let providers = providers.into_iter().map(|p| (p.name(), p)).collect();
+        let mut providers: HashMap<_, _> = providers.into_iter().map(|p| (p.name(), p)).collect();
+        // Zero totals are recorded without a gateway, whichever gateways are configured.
+        providers.insert(NO_CHARGE, Arc::new(NoCharge) as Arc<dyn PaymentProvider>);
         Self {
             db,
             clock,
@@ -237,9 +240,15 @@ impl PaymentService {
         self.clock.now().naive_utc()
     }
 
-    /// The providers this process can charge through, by name.
+    /// The providers a customer can pay through, by name (`none` is not one: it is
+    /// chosen for them when there is nothing to pay).
     pub fn provider_names(&self) -> Vec<&'static str> {
-        let mut names: Vec<_> = self.providers.keys().copied().collect();
+        let mut names: Vec<_> = self
+            .providers
+            .keys()
+            .copied()
+            .filter(|n| *n != NO_CHARGE)
+            .collect();
         names.sort_unstable();
         names
     }
@@ -256,9 +265,23 @@ impl PaymentService {
     /// Authorizes the attempt's payment (or answers the one it has): `Authorized` or
     /// `RequiresAction` as a [`Payment`], `Declined` as an error (with `PaymentFailed`
     /// in the outbox). Asking again is safe: the gateway is asked with the attempt as
-    /// its idempotency key.
+    /// its idempotency key. An amount of 0 is recorded under the `none` provider, with no
+    /// gateway and no token, whichever provider was named: there is nothing to charge.
     #[tracing::instrument(skip_all, fields(attempt = %new.attempt))]
-    pub async fn authorize(&self, new: NewPayment) -> Result<Payment, PaymentsError> {
+    pub async fn authorize(&self, mut new: NewPayment) -> Result<Payment, PaymentsError> {
+        let free = new.amount.amount == 0;
+        if free {
+            NO_CHARGE.clone_into(&mut new.provider);
+            NO_CHARGE.clone_into(&mut new.token);
+        } else if new.provider == NO_CHARGE {
+            return Err(PaymentsError::Invalid(vec![FieldError::new(
+                "payment.provider",
+                format!(
+                    "`none` pays only totals of 0; must be one of: {}",
+                    self.provider_names().join(", ")
+                ),
+            )]));
+        }
         let provider = Arc::clone(self.provider(&new.provider)?);
         let token = new.token.trim().to_owned();
         if token.is_empty() || token.len() > 255 {
@@ -508,6 +531,10 @@ impl PaymentService {
         match PaymentStatus::parse(&row.status) {
             Some(PaymentStatus::Captured | PaymentStatus::PartiallyRefunded) => {
                 let left = row.captured - row.refunded;
+                if left == 0 {
+                    // Nothing was charged (a total of 0): nothing to give back.
+                    return self.get(id).await;
+                }
                 return self
                     .refund(id, left, &format!("cancel:{id}"))
                     .await

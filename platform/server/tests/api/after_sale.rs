@@ -25,7 +25,7 @@ fn key() -> String {
 }
 
 /// Polls `check` until it holds (events are relayed after the answer), for 10 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,

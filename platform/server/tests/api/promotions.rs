@@ -32,6 +32,11 @@ async fn postgres_merchants_run_codes_and_carts_apply_them() {
     }
 }
 
+weft_testkit::backend_tests!(
+    a_code_used_up_by_someone_else_neither_counts_nor_blocks_the_order,
+    redeeming_the_codes_an_order_was_priced_with_is_all_or_none,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_uses_are_counted_once_per_order_and_never_past_a_limit() {
     uses_are_counted_once_per_order_and_never_past_a_limit(
@@ -804,4 +809,144 @@ async fn uses_are_counted_once_per_order_and_never_past_a_limit(app: TestApp) {
     )
     .await;
     assert_eq!((p.status, p.code.as_str()), (404, "cart_not_found"));
+}
+
+async fn times_used(admin: &weft_sdk::Client, id: &str) -> i64 {
+    admin
+        .get_promotion()
+        .id(id)
+        .send()
+        .await
+        .unwrap()
+        .times_used
+}
+
+/// Two customers; ONCE (10 %, one use) is used up by the first's order while the
+/// second's cart holds it beside TWENTY (20 %).
+async fn a_code_used_up_by_someone_else_neither_counts_nor_blocks_the_order(app: TestApp) {
+    use crate::purchase::{complete, ready_checkout, variant};
+    let (session, _, _) = enrolled_admin(&app, "exhausted@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let shirt = variant(&admin, "ONCE-1", 10).await;
+    let once = promotion(
+        &admin,
+        json!({"code": "ONCE", "kind": "percentage", "percentage": 10,
+               "usage_limit": 1, "combinable": true}),
+    )
+    .await;
+    let twenty = promotion(
+        &admin,
+        json!({"code": "TWENTY", "kind": "percentage", "percentage": 20, "combinable": true}),
+    )
+    .await;
+    let first = authed(
+        &app,
+        &customer(&app, "first@example.com").await.access_token,
+    );
+    let second = authed(
+        &app,
+        &customer(&app, "second@example.com").await.access_token,
+    );
+
+    let (second_cart, second_checkout) = ready_checkout(&second, &[(&shirt, 1)]).await;
+    apply(&second, &second_cart, "ONCE").await.unwrap();
+    apply(&second, &second_cart, "TWENTY").await.unwrap();
+    let (first_cart, first_checkout) = ready_checkout(&first, &[(&shirt, 1)]).await;
+    apply(&first, &first_cart, "ONCE").await.unwrap();
+    let order = complete(&first, &first_checkout, "tok_visa", "once-first")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(order.order.unwrap().discounts.amount, 200);
+    assert_eq!(times_used(&admin, &once.id).await, 1);
+
+    // The second cart shows ONCE used up and TWENTY's discount alone.
+    let cart = second
+        .get_cart()
+        .id(&second_cart)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let shown: Vec<(&str, bool, Option<&str>)> = cart
+        .promotions
+        .iter()
+        .map(|p| (p.code.as_str(), p.applied, p.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("ONCE", false, Some("promotion_exhausted")),
+            ("TWENTY", true, None)
+        ]
+    );
+    assert_eq!(cart.discounts.amount, 400);
+
+    // Completing places the order with TWENTY; ONCE counts nothing and refuses nothing.
+    let answer = complete(&second, &second_checkout, "tok_visa", "once-second")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    let order = answer.into_inner().order.unwrap();
+    assert_eq!(
+        (order.discounts.amount, order.total.amount),
+        (400, cart.total.amount)
+    );
+    assert_eq!(times_used(&admin, &once.id).await, 1, "ONCE unchanged");
+    assert_eq!(times_used(&admin, &twenty.id).await, 1);
+}
+
+/// A code the order was priced with that is used up by the time its uses are counted
+/// (a race) refuses the whole order cleanly: nothing of it is counted.
+async fn redeeming_the_codes_an_order_was_priced_with_is_all_or_none(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "race@example.com").await;
+    let admin = authed(&app, &session.access_token);
+    let (_, tee) = product(&admin, "RACE-TEE", 3000, None).await;
+    let once = promotion(
+        &admin,
+        json!({"code": "RACE1", "kind": "percentage", "percentage": 10,
+               "usage_limit": 1, "combinable": true}),
+    )
+    .await;
+    let other = promotion(
+        &admin,
+        json!({"code": "RACE2", "kind": "percentage", "percentage": 5, "combinable": true}),
+    )
+    .await;
+    let winner = cart_with(&app.client, &[(&tee, 1)]).await;
+    apply(&app.client, &winner.id, "RACE1").await.unwrap();
+    let loser = cart_with(&app.client, &[(&tee, 1)]).await;
+    apply(&app.client, &loser.id, "RACE1").await.unwrap();
+    apply(&app.client, &loser.id, "RACE2").await.unwrap();
+    let redeem = |cart: &str, order: &str, codes: &[&str]| {
+        admin
+            .redeem_promotions()
+            .body(body::<RedeemRequest>(
+                json!({"cart_id": cart, "order_id": order, "codes": codes}),
+            ))
+            .send()
+    };
+    // Both orders were priced with RACE1; the first to count it takes the last use.
+    redeem(&winner.id, "ord_race_winner", &["RACE1"])
+        .await
+        .unwrap();
+    let p = problem_of(redeem(&loser.id, "ord_race_loser", &["RACE2", "RACE1"]).await).await;
+    assert_eq!(
+        (p.status, p.code.as_str(), p.errors[0].field.as_str()),
+        (422, "promotion_exhausted", "code")
+    );
+    assert_eq!(times_used(&admin, &once.id).await, 1);
+    assert_eq!(
+        times_used(&admin, &other.id).await,
+        0,
+        "nothing half-counted"
+    );
+    // Priced without it (it showed used up), the same cart's order counts RACE2 alone.
+    let counted = redeem(&loser.id, "ord_race_later", &["RACE2"])
+        .await
+        .unwrap()
+        .into_inner();
+    let codes: Vec<&str> = counted.data.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["RACE2"]);
+    assert_eq!(times_used(&admin, &once.id).await, 1);
 }

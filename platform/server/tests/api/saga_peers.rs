@@ -438,6 +438,77 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
         .data;
     assert!(charged.iter().all(|p| p.captured == 0), "{charged:?}");
 
+    // A total of 0 (100 % off, free shipping) through the peers: the codes the order was
+    // priced with are counted over HTTP, no `payment` is needed, and payments records
+    // it under `none` without a gateway.
+    for spec in [
+        json!({"code": "PEERFREE", "kind": "percentage", "percentage": 100, "combinable": true}),
+        json!({"code": "PEERSHIP", "kind": "free_shipping", "combinable": true}),
+    ] {
+        admin
+            .create_promotion()
+            .body(body::<weft_sdk::types::CreatePromotionRequest>(spec))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (cart, checkout) = ready(&shop.client, &checkouts, &tee, 1).await;
+    for code in ["PEERFREE", "PEERSHIP"] {
+        shop.client
+            .apply_cart_promotion()
+            .id(&cart)
+            .body(body::<weft_sdk::types::ApplyCodeRequest>(
+                json!({ "code": code }),
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/checkouts/{checkout}/complete",
+            checkout_process.address()
+        ))
+        .header("idempotency-key", key())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    let free: Value = answer.json().await.unwrap();
+    assert_eq!(
+        (&free["order"]["status"], &free["order"]["total"]["amount"]),
+        (&json!("paid"), &json!(0)),
+        "{free}"
+    );
+    let payment = &admin
+        .list_payments()
+        .checkout_id(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data[0];
+    assert_eq!(
+        (
+            payment.provider.as_str(),
+            payment.status.as_str(),
+            payment.amount
+        ),
+        ("none", "captured", 0)
+    );
+    let used: Vec<i64> = admin
+        .list_promotions()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .iter()
+        .map(|p| p.times_used)
+        .collect();
+    assert_eq!(used, [1, 1], "both codes counted through the peers");
+
     // The shop goes away: completing fails cleanly, within the timeout and retries.
     admin
         .set_inventory()

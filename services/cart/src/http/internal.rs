@@ -30,6 +30,11 @@ pub struct RedeemCodesRequest {
     /// Who uses the codes (the customer's id, or the e-mail of a guest): the
     /// once-per-customer limits count this.
     pub customer_key: String,
+    /// The codes the order was priced with (those that took something off when
+    /// checkout read the cart); omitted: those that take something off now. A code that
+    /// takes nothing off is never counted.
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
 }
 
 /// Where a checkout's cart ships. Unlike `PATCH /v1/carts/{id}`, clearing the method
@@ -141,9 +146,10 @@ impl CartInternalApi {
         Ok(Json(ShippingMethodList { data }))
     }
 
-    /// Counts the uses of the cart's codes for an order; a code that no longer
-    /// applies is refused with its reason (`promotion_usage_limit_reached`, …). Needs
-    /// the `internal` scope.
+    /// Counts the uses of the codes an order placed from the cart takes off; a counted
+    /// code used up meanwhile refuses it (`promotion_exhausted`,
+    /// `promotion_limit_reached`), one that takes nothing off is not counted. Needs the
+    /// `internal` scope.
     #[oai(
         path = "/v1/internal/carts/:id/redemptions",
         method = "post",
@@ -158,8 +164,14 @@ impl CartInternalApi {
         body: JsonBody<RedeemCodesRequest>,
     ) -> ApiResult<Done> {
         authz::internal(req)?;
-        svc.redeem(&id.0, &body.0.order_id, Some(&body.0.customer_key))
-            .await?;
+        let b = body.0;
+        svc.redeem(
+            &id.0,
+            &b.order_id,
+            Some(&b.customer_key),
+            b.codes.as_deref(),
+        )
+        .await?;
         Ok(Done::NoContent)
     }
 

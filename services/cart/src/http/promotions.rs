@@ -168,6 +168,13 @@ pub struct RedeemRequest {
     /// cart's customer when omitted.
     #[serde(default)]
     pub customer_key: Option<String>,
+    /// The codes the order was priced with (those that took something off when the
+    /// cart was priced for it): only these are counted, and a code on the cart that took
+    /// nothing off neither counts nor refuses. Omitted: every code that applies now, or
+    /// is refused only because it is used up (which then refuses the order, since a use
+    /// taken meanwhile cannot be told from one taken before).
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -351,7 +358,8 @@ impl PromotionApi {
 
     /// Counts one use of every code that takes something off the cart, for an order
     /// being placed (checkout's step): all or none, never past a limit however many
-    /// orders race — 422 `promotion_exhausted` or `promotion_limit_reached` otherwise.
+    /// orders race — 422 `promotion_exhausted` or `promotion_limit_reached` otherwise. A
+    /// code that takes nothing off (used up before) is not counted.
     /// Repeating it for the same order changes nothing.
     #[oai(
         path = "/v1/admin/promotions/redemptions",
@@ -368,7 +376,12 @@ impl PromotionApi {
         authz::staff(req, "promotions:write")?;
         let b = body.0;
         let data = svc
-            .redeem(&b.cart_id, &b.order_id, b.customer_key.as_deref())
+            .redeem(
+                &b.cart_id,
+                &b.order_id,
+                b.customer_key.as_deref(),
+                b.codes.as_deref(),
+            )
             .await?
             .into_iter()
             .map(Into::into)

@@ -1,7 +1,10 @@
 //! Step 4: the total is held on the customer's card (not yet charged). A decline ends
 //! the attempt (`payment_declined`: the hold on stock goes back, the cart stays). 3-D
 //! Secure suspends the run until the customer acts; running the step again asks where
-//! the same payment stands. Undo: the hold is voided (or a charge refunded).
+//! the same payment stands. A total of 0 is recorded by the payments service under the
+//! `none` provider, no gateway asked; a completion without a payment whose total is
+//! above 0 ends here (`payment_required`). Undo: the hold is voided (or a charge
+//! refunded).
 
 use std::sync::Arc;
 
@@ -25,6 +28,13 @@ impl Step<Completion> for AuthorizePayment {
         let currency = Currency::parse(&summary.currency)
             .map_err(|e| StepError::failed("internal_error", e.to_string()))?;
         let amount = Money::new(summary.total, currency);
+        if cx.provider == crate::service::NO_PAYMENT && amount.amount != 0 {
+            // The cart grew after the completion was asked for without a payment.
+            return Err(StepError::failed(
+                "payment_required",
+                "the total is above 0: a payment is required",
+            ));
+        }
         let state = self
             .0
             .authorize(

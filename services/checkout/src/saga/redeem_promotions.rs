@@ -1,6 +1,7 @@
-//! Step 3: the uses of the cart's codes are counted for the order, under each code's
-//! row lock, so a code limited to N uses is used N times however many checkouts race.
-//! Undo: the uses are given back.
+//! Step 3: the uses of the codes the order was priced with (those that take something
+//! off; one used up by others before is not among them) are counted for the order,
+//! under each code's row lock, so a code limited to N uses is used N times however many
+//! checkouts race. Undo: the uses are given back.
 
 use std::sync::Arc;
 
@@ -20,11 +21,14 @@ impl Step<Completion> for RedeemPromotions {
 
     async fn run(&self, cx: &mut Completion) -> Result<Value, StepError> {
         // A code that takes nothing off the cart is not counted: nothing to do.
-        if cx.summary()?.discounts == 0 {
+        let codes = &cx.summary()?.promotion_codes;
+        if codes.is_empty() {
             return Ok(Value::Null);
         }
         let key = cx.customer_id.clone().unwrap_or_else(|| cx.email.clone());
-        self.0.redeem(&cx.cart_id, &cx.order_id, &key).await?;
+        self.0
+            .redeem(&cx.cart_id, &cx.order_id, &key, codes)
+            .await?;
         Ok(Value::Null)
     }
 
