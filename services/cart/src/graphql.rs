@@ -141,7 +141,9 @@ impl CartMutation {
         ctx: &Context<'_>,
         cart_id: String,
         variant_id: String,
-        quantity: Long,
+        // `Int` as it always was: a cart holds at most `cart.max_quantity` of a variant,
+        // far inside 32 bits, and clients' `$quantity: Int!` variables keep working.
+        quantity: i32,
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
@@ -149,7 +151,7 @@ impl CartMutation {
                 &cart_id,
                 weft_http::gql::user_id(ctx),
                 &variant_id,
-                quantity.0,
+                i64::from(quantity),
             )
             .await
             .map_err(weft_http::gql::error)?
@@ -161,11 +163,16 @@ impl CartMutation {
         ctx: &Context<'_>,
         cart_id: String,
         item_id: String,
-        quantity: Long,
+        quantity: i32,
     ) -> async_graphql::Result<CartObject> {
         let svc = ctx.data::<CartService>()?;
         Ok(svc
-            .update_item(&cart_id, weft_http::gql::user_id(ctx), &item_id, quantity.0)
+            .update_item(
+                &cart_id,
+                weft_http::gql::user_id(ctx),
+                &item_id,
+                i64::from(quantity),
+            )
             .await
             .map_err(weft_http::gql::error)?
             .into())
