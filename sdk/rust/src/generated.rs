@@ -306,6 +306,7 @@ counts for nothing until removed.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sku: ::std::option::Option<::std::string::String>,
         pub title: ::std::string::String,
+        ///The catalog's price now; absent when the line cannot be bought.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit_price: ::std::option::Option<CartMoney>,
         pub variant_id: ::std::string::String,
@@ -473,6 +474,7 @@ catalog).*/
     ///A checkout.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Checkout {
+        ///The shipping address unless another was given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_address: ::std::option::Option<PostalAddress>,
         pub cart_id: ::std::string::String,
@@ -513,6 +515,7 @@ catalog).*/
 redirect_to_url: {url}}`), when `requires_action`.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_action: ::std::option::Option<::serde_json::Value>,
+        ///The order, paid, when `completed`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<Order>,
         ///`pay_…`: the payment waiting for the customer, when `requires_action`.
@@ -610,8 +613,8 @@ redirect_to_url: {url}}`), when `requires_action`.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handle: ::std::option::Option<::std::string::String>,
         ///Replaces the collection's products (in this order).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub product_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
@@ -768,11 +771,10 @@ active, not combinable, no dates, no limits).*/
     pub struct CreatePromotionRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amounts: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         ///3–40 letters, digits, `-` or `_`.
         pub code: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -782,19 +784,18 @@ active, not combinable, no dates, no limits).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub kind: ::std::string::String,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub minimum_subtotal: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub per_customer_limit: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub percentage: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1465,6 +1466,7 @@ outside Weft that a `charge.refunded` event reported).*/
     pub struct PriceBucket {
         pub count: u64,
         pub from: MoneyDto,
+        ///`null` for the last, open-ended bucket.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub to: ::std::option::Option<MoneyDto>,
     }
@@ -2004,6 +2006,7 @@ that matched appear.*/
         >,
         ///`prod_…`
         pub id: ::std::string::String,
+        ///The first picture.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub image: ::std::option::Option<Image>,
         ///Some variant can be bought now.
@@ -2349,8 +2352,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub fit: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handle: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub images: ::std::vec::Vec<Image>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub images: ::std::option::Option<::std::vec::Vec<Image>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub material: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2361,8 +2364,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub size_chart: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub tags: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
@@ -2376,11 +2379,10 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
     pub struct UpdatePromotionRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amounts: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2391,19 +2393,18 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub minimum_subtotal: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub per_customer_limit: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub percentage: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2432,8 +2433,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub barcode: ::std::option::Option<::std::string::String>,
         ///Replaces every price of the variant.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub prices: ::std::vec::Vec<Price>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prices: ::std::option::Option<::std::vec::Vec<Price>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sku: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6039,7 +6040,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             product_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -6084,7 +6085,9 @@ nothing done again).*/
             }
             pub fn product_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.product_ids = value
@@ -6964,7 +6967,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             amounts: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6982,7 +6987,9 @@ nothing done again).*/
             >,
             kind: ::std::result::Result<::std::string::String, ::std::string::String>,
             minimum_subtotal: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             per_customer_limit: ::std::result::Result<
@@ -6998,7 +7005,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             scope_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             starts_at: ::std::result::Result<
@@ -7046,7 +7053,9 @@ nothing done again).*/
             pub fn amounts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7122,7 +7131,9 @@ nothing done again).*/
             pub fn minimum_subtotal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7175,7 +7186,9 @@ nothing done again).*/
             }
             pub fn scope_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope_ids = value
@@ -16536,7 +16549,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             images: ::std::result::Result<
-                ::std::vec::Vec<super::Image>,
+                ::std::option::Option<::std::vec::Vec<super::Image>>,
                 ::std::string::String,
             >,
             material: ::std::result::Result<
@@ -16560,7 +16573,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -16663,7 +16676,9 @@ nothing done again).*/
             }
             pub fn images<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Image>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Image>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.images = value
@@ -16737,7 +16752,9 @@ nothing done again).*/
             }
             pub fn tags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tags = value
@@ -16811,7 +16828,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             amounts: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             code: ::std::result::Result<
@@ -16835,7 +16854,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             minimum_subtotal: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             per_customer_limit: ::std::result::Result<
@@ -16851,7 +16872,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             scope_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             starts_at: ::std::result::Result<
@@ -16899,7 +16920,9 @@ nothing done again).*/
             pub fn amounts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16975,7 +16998,9 @@ nothing done again).*/
             pub fn minimum_subtotal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17028,7 +17053,9 @@ nothing done again).*/
             }
             pub fn scope_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope_ids = value
@@ -17155,7 +17182,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             prices: ::std::result::Result<
-                ::std::vec::Vec<super::Price>,
+                ::std::option::Option<::std::vec::Vec<super::Price>>,
                 ::std::string::String,
             >,
             sku: ::std::result::Result<
@@ -17192,7 +17219,9 @@ nothing done again).*/
             }
             pub fn prices<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Price>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.prices = value
