@@ -124,6 +124,37 @@ pub fn check_back_office(principal: Option<&Principal>) -> Result<&Principal, Au
     }
 }
 
+/// The gate the HTTP stack applies by path, before any body is read, so a caller who
+/// could never be allowed gets 401/403 whatever the body (not a 400/415/422 that reads
+/// it first). It is coarse on purpose — the kind of caller a route family admits — and
+/// the endpoints still make their exact check (an admin endpoint's scope, MFA).
+///
+/// - `/v1/internal/…`: [`check_internal`], exactly;
+/// - `/v1/admin/…`: [`check_back_office`] (an admin, or any app);
+/// - `/v1/me…` and `/v1/orders…`: a signed-in person (an admin still enrolling TOTP
+///   passes: `/v1/me/mfa/…` is where they enrol).
+pub fn check_route(path: &str, principal: Option<&Principal>) -> Result<(), AuthzError> {
+    if under(path, "/v1/internal") {
+        check_internal(principal).map(drop)
+    } else if under(path, "/v1/admin") {
+        check_back_office(principal).map(drop)
+    } else if under(path, "/v1/me") || under(path, "/v1/orders") {
+        match principal {
+            None => Err(AuthzError::Unauthenticated),
+            Some(p) if p.kind == PrincipalKind::User => Ok(()),
+            Some(_) => Err(AuthzError::Forbidden("customer")),
+        }
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `path` is `prefix` or below it (`/v1/meta` is not under `/v1/me`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// [`signed_in`] for callers that hold an `Option<&Principal>` (GraphQL).
 pub fn check_signed_in(principal: Option<&Principal>) -> Result<&Principal, AuthzError> {
     let p = enrolled(principal)?;
@@ -219,6 +250,26 @@ mod tests {
             Err(AuthzError::Forbidden("internal"))
         );
         assert_eq!(check_internal(None), Err(AuthzError::Unauthenticated));
+        assert_eq!(check_route("/v1/meta", None), Ok(()));
+        assert_eq!(check_route("/v1/carts", None), Ok(()));
+        assert_eq!(
+            check_route("/v1/me", None),
+            Err(AuthzError::Unauthenticated)
+        );
+        assert_eq!(
+            check_route("/v1/orders/ord_1/returns", Some(&app)),
+            Err(AuthzError::Forbidden("customer"))
+        );
+        assert_eq!(check_route("/v1/me/mfa/totp", Some(&pending)), Ok(()));
+        assert_eq!(
+            check_route("/v1/internal/holds", Some(&customer)),
+            Err(AuthzError::Forbidden("internal"))
+        );
+        assert_eq!(check_route("/v1/admin/products", Some(&app)), Ok(()));
+        assert_eq!(
+            check_route("/v1/admin/products", Some(&customer)),
+            Err(AuthzError::Forbidden("admin"))
+        );
         assert_eq!(AuthzError::MissingScope("x").kind().status(), 403);
         assert_eq!(AuthzError::Unauthenticated.kind().status(), 401);
     }

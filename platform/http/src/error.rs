@@ -213,7 +213,51 @@ pub fn problem_for(err: &poem::Error) -> Problem {
     }
     let status = err.status();
     let kind = kind_for_status(status);
-    let code = match kind {
+    let detail = if kind.is_server_error() {
+        "The server could not complete the request. Quote the request id when reporting it."
+            .to_owned()
+    } else {
+        err.to_string()
+    };
+    Problem::new(kind, code_for(kind), detail)
+}
+
+/// The problem for an error answer that carries no body of its own (a bare status from
+/// a handler or from poem): the same status, its stable code, and its reason as detail.
+pub fn problem_for_status(status: StatusCode) -> Problem {
+    let kind = kind_for_status(status);
+    let code = match status.as_u16() {
+        414 => "uri_too_long",
+        431 => "headers_too_large",
+        _ => code_for(kind),
+    };
+    let detail = match status.as_u16() {
+        404 => "Nothing is here.".to_owned(),
+        _ if kind.is_server_error() => {
+            "The server could not complete the request. Quote the request id when reporting it."
+                .to_owned()
+        }
+        _ => format!(
+            "{}.",
+            status
+                .canonical_reason()
+                .unwrap_or("The request was refused")
+        ),
+    };
+    let mut problem = Problem::new(kind, code, detail);
+    if problem.status != status.as_u16() {
+        // A status without a kind of its own (414, 431…) keeps its number and reason.
+        problem.status = status.as_u16();
+        status
+            .canonical_reason()
+            .unwrap_or("Error")
+            .clone_into(&mut problem.title);
+    }
+    problem
+}
+
+fn code_for(kind: ErrorKind) -> &'static str {
+    match kind {
         ErrorKind::BadRequest => "bad_request",
         ErrorKind::Unauthenticated => "unauthenticated",
         ErrorKind::Forbidden => "forbidden",
@@ -229,14 +273,7 @@ pub fn problem_for(err: &poem::Error) -> Problem {
         ErrorKind::BadGateway => "bad_gateway",
         ErrorKind::GatewayTimeout => "gateway_timeout",
         ErrorKind::Internal => "internal_error",
-    };
-    let detail = if kind.is_server_error() {
-        "The server could not complete the request. Quote the request id when reporting it."
-            .to_owned()
-    } else {
-        err.to_string()
-    };
-    Problem::new(kind, code, detail)
+    }
 }
 
 fn kind_for_status(status: StatusCode) -> ErrorKind {

@@ -116,7 +116,63 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("The request body is not valid JSON: {inner}"),
         )
     })?;
+    refuse_nul(bytes)?;
     Ok(value)
+}
+
+/// PostgreSQL `text` cannot hold a NUL character (SQLite would keep it and cut it off in
+/// places), so no string of a body may carry one: 422 naming each field that does. A raw
+/// NUL byte is already malformed JSON; only the `\u0000` escape gets this far, so the
+/// body is walked only when that escape appears in it.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    find_nul(&value, String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Collects a field error for every string (or key) under `value` holding a NUL, named
+/// as serde_path_to_error names fields (`items[2].note`).
+fn find_nul(value: &serde_json::Value, path: String, errors: &mut Vec<FieldError>) {
+    const MESSAGE: &str = "must not contain a NUL character (U+0000)";
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            let field = if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            };
+            errors.push(FieldError::new(field, MESSAGE));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    errors.push(FieldError::new(child.clone(), MESSAGE));
+                }
+                find_nul(item, child, errors);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
@@ -241,6 +297,19 @@ mod tests {
     fn a_missing_field_is_named_in_the_message() {
         let e = err(r#"{"items":[]}"#);
         assert!(e.errors[0].message.contains("email"), "{e:?}");
+    }
+
+    #[test]
+    fn a_nul_in_any_string_is_refused_naming_each_field() {
+        let e = err(
+            r#"{"email":"a\u0000b","items":[{"variant_id":"v","quantity":1},{"variant_id":"x\u0000","quantity":2}]}"#,
+        );
+        assert_eq!((e.kind, e.code), (ErrorKind::Invalid, "validation_failed"));
+        let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["email", "items[1].variant_id"]);
+        // An escaped backslash before `u0000` is not a NUL.
+        let order: Order = parse(br#"{"email":"a\\u0000","items":[]}"#).unwrap();
+        assert_eq!(order.email, "a\\u0000");
     }
 
     #[test]

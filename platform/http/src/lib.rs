@@ -3,6 +3,7 @@
 //! - [`error::ApiError`]: a service error on its way out; every failure — unknown route,
 //!   405, 413, 415, 422, 429, panic — leaves as RFC 9457 `application/problem+json`.
 //! - [`json::JsonBody`]: strict JSON bodies (unknown fields rejected, per-field errors).
+//! - [`form::FormBody`]: form bodies whose failures the endpoint answers itself (OAuth).
 //! - [`idempotency`]: `Idempotency-Key` on mutating POSTs, stored in the database.
 //! - [`stack`]: request id, tracing span and RED metrics, security headers, CORS, rate
 //!   limit and body limit, composed once in [`stack::HttpStack`].
@@ -14,6 +15,7 @@ pub mod authz;
 pub mod conditional;
 mod done;
 pub mod error;
+pub mod form;
 pub mod gql;
 pub mod idempotency;
 pub mod json;

@@ -7,11 +7,16 @@
 //! 4. problems — any error or panic below becomes problem+json carrying the request id;
 //! 5. authentication — the [`Authenticator`] names the caller, if any;
 //! 6. rate limits per client IP, user and app (health and metrics exempt, so probes never
-//!    get 429); then `/v1/admin/…` is closed to guests (401) and customers (403) before
-//!    any body is read;
+//!    get 429); then the route gate ([`crate::authz::check_route`]): `/v1/internal/…`,
+//!    `/v1/admin/…`, `/v1/me…` and `/v1/orders…` refuse callers who could never be
+//!    allowed (401/403) before any body is read;
 //! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it;
 //! 8. `Idempotency-Key` for POSTs under `/v1`;
 //! 9. CORS (only when origins are configured), then the routes.
+//!
+//! On the way out: an error answer without a body becomes problem+json, and personal
+//! answers (credentials sent, or accounts, carts, checkouts, orders) get
+//! `Cache-Control: no-store` unless the handler set a policy.
 
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
@@ -125,7 +130,15 @@ impl Endpoint for Edge {
             status = tracing::field::Empty,
         );
         let started = Instant::now();
+        let personal = is_personal(&req);
         let mut resp = self.guarded(req, &id).instrument(span.clone()).await;
+        if method != Method::HEAD {
+            problem_for_bare_error(&mut resp, &id);
+        }
+        if personal && !resp.headers().contains_key(header::CACHE_CONTROL) {
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         security_headers(&mut resp);
         if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
             // The body was not read to its end, so this connection cannot carry another
@@ -167,6 +180,15 @@ impl Edge {
 
     /// Rate limit, then body limit, then the routes.
     async fn limited(&self, mut req: Request) -> poem::Result<Response> {
+        if req.uri().to_string().len() > MAX_URI_BYTES {
+            let mut problem = crate::error::problem_for_status(StatusCode::URI_TOO_LONG);
+            problem.request_id = req.data::<RequestId>().map(|r| r.0.clone());
+            return Ok(problem_response(&problem));
+        }
+        if let Some(mut problem) = nul_in_target(req.uri()) {
+            problem.request_id = req.data::<RequestId>().map(|r| r.0.clone());
+            return Ok(problem_response(&problem));
+        }
         if let Some(authenticator) = &self.stack.authenticator
             && let Some(principal) = authenticator.principal(&req).await
         {
@@ -193,11 +215,10 @@ impl Edge {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             return Ok(resp);
         }
-        // The back office is closed to guests and customers before any body is read, so
-        // they get 401/403 whatever they send; scopes are the endpoints' to check.
-        if req.uri().path().starts_with("/v1/admin/")
-            && let Err(denied) = crate::authz::check_back_office(req.data::<Principal>())
-        {
+        // Internal, back-office and personal routes are closed to callers who could never
+        // be allowed before any body is read, so they get 401/403 whatever they send;
+        // the exact checks (scopes, MFA) stay with the endpoints.
+        if let Err(denied) = crate::authz::check_route(req.uri().path(), req.data::<Principal>()) {
             return Err(crate::ApiError::from(denied).into());
         }
         let limit = self
@@ -214,6 +235,86 @@ impl Edge {
             _ => self.inner.call(req).await,
         }
     }
+}
+
+/// The longest request target served (what common proxies accept). Longer ones get a
+/// 414 problem here; past 64 KiB the HTTP/1 parser itself answers a bare 414 before any
+/// request reaches the stack.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Every error a client sees is problem+json: an error answer that has no body (a bare
+/// status from a handler, such as a missing `/media` file, or from poem) gets the
+/// problem for its status, with the request id; its headers (`Allow`, `Retry-After`…)
+/// stay.
+fn problem_for_bare_error(resp: &mut Response, request_id: &str) {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return;
+    }
+    let body = resp.take_body();
+    if !body.is_empty() {
+        resp.set_body(body);
+        return;
+    }
+    let mut problem = crate::error::problem_for_status(status);
+    problem.request_id = Some(request_id.to_owned());
+    let rendered = problem_response(&problem);
+    let (parts, body) = rendered.into_parts();
+    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.clone());
+    }
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+    resp.set_body(body);
+}
+
+/// Routes whose answers belong to one person or one cart, credentials or not: accounts
+/// and tokens, carts (a guest's cart id is its only key) and checkouts, orders.
+const PERSONAL_ROUTES: &[&str] = &[
+    "/v1/auth",
+    "/v1/oauth",
+    "/v1/me",
+    "/v1/carts",
+    "/v1/checkouts",
+    "/v1/orders",
+];
+
+/// Whether no shared cache may keep the answer (`Cache-Control: no-store` unless the
+/// handler chose a policy): any request carrying credentials — what it gets back is
+/// this caller's — and the personal routes. Guests' catalog reads keep their caching.
+fn is_personal(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key("x-api-key")
+        || PERSONAL_ROUTES.iter().any(|route| {
+            path.strip_prefix(route)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+/// A NUL character in the path (404: no resource is named that way) or in a query
+/// parameter (422 naming it): PostgreSQL text cannot hold one, so none reaches a handler.
+fn nul_in_target(uri: &poem::http::Uri) -> Option<Problem> {
+    let has_nul = |s: &str| percent_encoding::percent_decode_str(s).any(|b| b == 0);
+    if has_nul(uri.path()) {
+        return Some(crate::error::problem_for_status(StatusCode::NOT_FOUND));
+    }
+    let errors: Vec<weft_kernel::FieldError> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| has_nul(pair))
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            let name = percent_encoding::percent_decode_str(name)
+                .decode_utf8_lossy()
+                .replace('\0', "\\0");
+            weft_kernel::FieldError::new(name, "must not contain a NUL character (U+0000)")
+        })
+        .collect();
+    (!errors.is_empty()).then(|| crate::ApiError::validation(errors).problem())
 }
 
 /// Takes a sane incoming `X-Request-Id` or makes one, and puts it where handlers, logs

@@ -4,9 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use poem::http::header;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{EndpointExt, IntoResponse, Route, Server, get, handler};
+use poem::{EndpointExt, Route, Server, get, handler};
 use poem_openapi::OpenApiService;
 use weft_bus::amqp::AmqpTransport;
 use weft_bus::memory::MemoryTransport;
@@ -73,9 +72,9 @@ fn api_service() -> OpenApiService<RestApis, ()> {
     )
 }
 
-/// The REST contract as committed in `openapi/v1.json`.
+/// The REST contract as committed in `openapi/v1.json` and served at `/v1/openapi.json`.
 pub fn openapi_json() -> String {
-    api_service().spec()
+    crate::openapi::contract(&api_service().spec())
 }
 
 /// A bound, ready-to-run `weft` process.
@@ -788,8 +787,20 @@ impl Application {
                 settings.checkout.recovery_interval_seconds.max(1),
             )));
         }
-        let spec = api.spec_endpoint();
-        let docs = api.swagger_ui();
+        // The served document and the reference page carry the contract (with its
+        // nullable marks), not poem-openapi's raw rendering.
+        let raw_spec = api.spec();
+        let contract = crate::openapi::contract(&raw_spec);
+        let docs_html = api.swagger_ui_html().replace(&raw_spec, &contract);
+        let spec = poem::endpoint::make_sync(move |_| {
+            poem::Response::builder()
+                .content_type("application/json")
+                .body(contract.clone())
+        });
+        let docs = Route::new().at(
+            "/",
+            poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone())),
+        );
         let schema = graphql::schema(
             Some(graphql::Services {
                 system: state.clone(),
@@ -906,6 +917,19 @@ impl Application {
         self.port
     }
 
+    /// Wraps everything this process serves, the HTTP stack included: the testkit checks
+    /// every answer against the served contract this way.
+    #[must_use]
+    pub fn map_endpoint(
+        mut self,
+        wrap: impl FnOnce(
+            poem::endpoint::BoxEndpoint<'static, poem::Response>,
+        ) -> poem::endpoint::BoxEndpoint<'static, poem::Response>,
+    ) -> Self {
+        self.app = wrap(self.app);
+        self
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }
@@ -1010,12 +1034,13 @@ async fn upkeep(cache: Cache, idempotency: Idempotency, db: Db) {
     }
 }
 
+/// The Prometheus text format, with its one `Content-Type` (a `String` answer would
+/// bring a second, plain one).
 #[handler]
-fn prometheus_metrics() -> impl IntoResponse {
-    weft_telemetry::prometheus().render().with_header(
-        header::CONTENT_TYPE,
-        "text/plain; version=0.0.4; charset=utf-8",
-    )
+fn prometheus_metrics() -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(weft_telemetry::prometheus().render())
 }
 
 /// Completes at SIGTERM or SIGINT, heard by a thread outside the runtime (see

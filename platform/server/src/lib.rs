@@ -11,6 +11,7 @@ pub mod banner;
 pub mod checkout_ports;
 pub mod cli;
 pub mod graphql;
+pub mod openapi;
 pub mod order_ports;
 pub mod peer_ports;
 pub mod ports;

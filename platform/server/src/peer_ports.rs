@@ -197,7 +197,7 @@ impl CartOrders for PeerCartOrders {
         let body = types::RedeemCodesRequest {
             order_id: order_id.to_owned(),
             customer_key: customer_key.to_owned(),
-            codes: codes.to_vec(),
+            codes: Some(codes.to_vec()),
         };
         // Keyed by the order: counted once however often it is asked.
         retried(|| async {

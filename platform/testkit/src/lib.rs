@@ -12,10 +12,13 @@
 // A harness fails the test that uses it by panicking, with a message saying why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod contract;
 pub mod oidc;
 mod process;
 
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
+
+use poem::EndpointExt as _;
 
 use weft_config::Settings;
 
@@ -42,6 +45,35 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _data_dir: tempfile::TempDir,
     _database: Option<TestDatabase>,
+    /// Answers that broke the served OpenAPI document; the test fails on them at drop.
+    violations: contract::Violations,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let violations = std::mem::take(
+            &mut *self
+                .violations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        assert!(
+            violations.is_empty() || std::thread::panicking(),
+            "{} answer(s) broke the OpenAPI contract (openapi/v1.json):\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+    }
+}
+
+/// The served contract, read once per test binary.
+fn served_contract() -> Arc<contract::Contract> {
+    static CONTRACT: OnceLock<Arc<contract::Contract>> = OnceLock::new();
+    Arc::clone(CONTRACT.get_or_init(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(&weft::openapi_json()).expect("the contract is JSON");
+        Arc::new(contract::Contract::new(&spec))
+    }))
 }
 
 impl std::fmt::Debug for TestApp {
@@ -135,9 +167,19 @@ pub async fn spawn_app_with(
     };
     configure(&mut settings);
 
+    let violations = contract::Violations::default();
+    let checked = Arc::clone(&violations);
     let app = weft::Application::build(settings.clone())
         .await
-        .expect("application builds");
+        .expect("application builds")
+        .map_endpoint(|inner| {
+            contract::Validating {
+                inner,
+                contract: served_contract(),
+                violations: checked,
+            }
+            .boxed()
+        });
     let port = app.port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -159,6 +201,7 @@ pub async fn spawn_app_with(
         server: Some(server),
         _data_dir: data_dir,
         _database: database,
+        violations,
     })
 }
 

@@ -306,6 +306,7 @@ counts for nothing until removed.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sku: ::std::option::Option<::std::string::String>,
         pub title: ::std::string::String,
+        ///The catalog's price now; absent when the line cannot be bought.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit_price: ::std::option::Option<CartMoney>,
         pub variant_id: ::std::string::String,
@@ -476,6 +477,7 @@ catalog).*/
     ///A checkout.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Checkout {
+        ///The shipping address unless another was given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_address: ::std::option::Option<PostalAddress>,
         pub cart_id: ::std::string::String,
@@ -516,6 +518,7 @@ catalog).*/
 redirect_to_url: {url}}`), when `requires_action`.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_action: ::std::option::Option<::serde_json::Value>,
+        ///The order, paid, when `completed`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<Order>,
         ///`pay_…`: the payment waiting for the customer, when `requires_action`.
@@ -613,8 +616,8 @@ redirect_to_url: {url}}`), when `requires_action`.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handle: ::std::option::Option<::std::string::String>,
         ///Replaces the collection's products (in this order).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub product_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
@@ -636,6 +639,8 @@ redirect_to_url: {url}}`), when `requires_action`.*/
     ///`CompleteCheckoutRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CompleteCheckoutRequest {
+        /**How the customer pays. May be left out when the total is 0: nothing is charged
+(the payment is recorded under the `none` provider); required otherwise.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment: ::std::option::Option<PaymentInput>,
     }
@@ -772,11 +777,10 @@ active, not combinable, no dates, no limits).*/
     pub struct CreatePromotionRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amounts: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         ///3–40 letters, digits, `-` or `_`.
         pub code: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -786,19 +790,18 @@ active, not combinable, no dates, no limits).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub kind: ::std::string::String,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub minimum_subtotal: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub per_customer_limit: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub percentage: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1469,6 +1472,7 @@ outside Weft that a `charge.refunded` event reported).*/
     pub struct PriceBucket {
         pub count: u64,
         pub from: MoneyDto,
+        ///`null` for the last, open-ended bucket.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub to: ::std::option::Option<MoneyDto>,
     }
@@ -1741,8 +1745,8 @@ outside Weft that a `charge.refunded` event reported).*/
         /**The codes the order was priced with (those that took something off when
 checkout read the cart); omitted: those that take something off now. A code that
 takes nothing off is never counted.*/
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub codes: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub codes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         /**Who uses the codes (the customer's id, or the e-mail of a guest): the
 once-per-customer limits count this.*/
         pub customer_key: ::std::string::String,
@@ -1763,8 +1767,8 @@ cart was priced for it): only these are counted, and a code on the cart that too
 nothing off neither counts nor refuses. Omitted: every code that applies now, or
 is refused only because it is used up (which then refuses the order, since a use
 taken meanwhile cannot be told from one taken before).*/
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub codes: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub codes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         /**Whose use it is for per-customer limits: a customer id, or a guest's e-mail. The
 cart's customer when omitted.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2020,6 +2024,7 @@ that matched appear.*/
         >,
         ///`prod_…`
         pub id: ::std::string::String,
+        ///The first picture.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub image: ::std::option::Option<Image>,
         ///Some variant can be bought now.
@@ -2365,8 +2370,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub fit: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handle: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub images: ::std::vec::Vec<Image>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub images: ::std::option::Option<::std::vec::Vec<Image>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub material: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2377,8 +2382,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub size_chart: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub tags: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
@@ -2392,11 +2397,10 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
     pub struct UpdatePromotionRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub amounts: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amounts: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2407,19 +2411,18 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         pub ends_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub minimum_subtotal: ::std::collections::HashMap<::std::string::String, i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub minimum_subtotal: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, i64>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub per_customer_limit: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub percentage: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scope_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub starts_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2448,8 +2451,8 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub barcode: ::std::option::Option<::std::string::String>,
         ///Replaces every price of the variant.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub prices: ::std::vec::Vec<Price>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prices: ::std::option::Option<::std::vec::Vec<Price>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sku: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6071,7 +6074,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             product_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -6116,7 +6119,9 @@ nothing done again).*/
             }
             pub fn product_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.product_ids = value
@@ -6999,7 +7004,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             amounts: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -7017,7 +7024,9 @@ nothing done again).*/
             >,
             kind: ::std::result::Result<::std::string::String, ::std::string::String>,
             minimum_subtotal: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             per_customer_limit: ::std::result::Result<
@@ -7033,7 +7042,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             scope_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             starts_at: ::std::result::Result<
@@ -7081,7 +7090,9 @@ nothing done again).*/
             pub fn amounts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7157,7 +7168,9 @@ nothing done again).*/
             pub fn minimum_subtotal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7210,7 +7223,9 @@ nothing done again).*/
             }
             pub fn scope_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope_ids = value
@@ -12911,7 +12926,7 @@ nothing done again).*/
         #[derive(Clone, Debug)]
         pub struct RedeemCodesRequest {
             codes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             customer_key: ::std::result::Result<
@@ -12935,7 +12950,9 @@ nothing done again).*/
         impl RedeemCodesRequest {
             pub fn codes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.codes = value
@@ -12995,7 +13012,7 @@ nothing done again).*/
         pub struct RedeemRequest {
             cart_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             codes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             customer_key: ::std::result::Result<
@@ -13032,7 +13049,9 @@ nothing done again).*/
             }
             pub fn codes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.codes = value
@@ -16609,7 +16628,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             images: ::std::result::Result<
-                ::std::vec::Vec<super::Image>,
+                ::std::option::Option<::std::vec::Vec<super::Image>>,
                 ::std::string::String,
             >,
             material: ::std::result::Result<
@@ -16633,7 +16652,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -16736,7 +16755,9 @@ nothing done again).*/
             }
             pub fn images<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Image>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Image>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.images = value
@@ -16810,7 +16831,9 @@ nothing done again).*/
             }
             pub fn tags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tags = value
@@ -16884,7 +16907,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             amounts: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             code: ::std::result::Result<
@@ -16908,7 +16933,9 @@ nothing done again).*/
                 ::std::string::String,
             >,
             minimum_subtotal: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, i64>,
+                >,
                 ::std::string::String,
             >,
             per_customer_limit: ::std::result::Result<
@@ -16924,7 +16951,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             scope_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             starts_at: ::std::result::Result<
@@ -16972,7 +16999,9 @@ nothing done again).*/
             pub fn amounts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17048,7 +17077,9 @@ nothing done again).*/
             pub fn minimum_subtotal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, i64>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17101,7 +17132,9 @@ nothing done again).*/
             }
             pub fn scope_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope_ids = value
@@ -17228,7 +17261,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             prices: ::std::result::Result<
-                ::std::vec::Vec<super::Price>,
+                ::std::option::Option<::std::vec::Vec<super::Price>>,
                 ::std::string::String,
             >,
             sku: ::std::result::Result<
@@ -17265,7 +17298,9 @@ nothing done again).*/
             }
             pub fn prices<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Price>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Price>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.prices = value

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Form, Json};
+use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
+use weft_http::form::FormBody;
 use weft_http::{ApiResult, JsonBody, Role, authz};
 use weft_kernel::{PageRequest, PostalAddress};
 
@@ -1077,9 +1078,22 @@ impl OAuthApi {
         &self,
         svc: Data<&IdentityService>,
         req: &Request,
-        body: Form<TokenRequest>,
+        body: FormBody<TokenRequest>,
     ) -> TokenResponse {
-        let form = body.0;
+        // Any unusable body (wrong content type, not a form, a field of the wrong
+        // shape) is an RFC 6749 `invalid_request`, never a problem+json.
+        let form = match body.0 {
+            Ok(form) => form,
+            Err(why) => {
+                return TokenResponse::BadRequest(
+                    Json(OAuthError {
+                        error: "invalid_request".to_owned(),
+                        error_description: why,
+                    }),
+                    "no-store".to_owned(),
+                );
+            }
+        };
         let credentials = match (basic_credentials(req), &form.client_id, &form.client_secret) {
             (Some(Err(e)), _, _) => return oauth_error(e),
             (Some(Ok(_)), _, Some(_)) => {

@@ -7,6 +7,8 @@ backend_tests!(
     graphql_meta_answers_the_same_as_rest,
     every_answer_carries_security_headers_and_a_request_id,
     metrics_count_requests_by_route_template,
+    metrics_send_one_content_type,
+    personal_answers_are_never_stored_and_public_reads_keep_their_caching,
 );
 
 async fn meta_reports_version_topology_and_hosted_services(app: TestApp) {
@@ -250,5 +252,81 @@ async fn ready_answers_503_naming_the_database_when_it_goes_away() {
             .unwrap()
             .status(),
         200
+    );
+}
+
+async fn metrics_send_one_content_type(app: TestApp) {
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let types: Vec<&str> = resp
+        .headers()
+        .get_all("content-type")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(types, ["text/plain; version=0.0.4; charset=utf-8"]);
+}
+
+async fn personal_answers_are_never_stored_and_public_reads_keep_their_caching(app: TestApp) {
+    let shopper = crate::support::customer(&app, "private@example.com").await;
+    let cart: serde_json::Value = app
+        .http
+        .post(app.url("/v1/carts"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cart_path = format!("/v1/carts/{}", cart["id"].as_str().unwrap());
+    let personal = [
+        ("a customer's account", "/v1/me", true),
+        ("a customer's addresses", "/v1/me/addresses", true),
+        ("a customer's orders", "/v1/orders", true),
+        ("a missing order of a customer", "/v1/orders/ord_0", true),
+        ("a guest's cart", cart_path.as_str(), false),
+    ];
+    for (case, path, signed_in) in personal {
+        let mut request = app.http.get(app.url(path));
+        if signed_in {
+            request = request.bearer_auth(&shopper.access_token);
+        }
+        let resp = request.send().await.unwrap();
+        assert_eq!(
+            resp.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{case}: {path} → {}",
+            resp.status()
+        );
+    }
+    // Sign-up answers tokens: never stored either (the sign-up above was one; again raw).
+    let resp = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(
+            &serde_json::json!({"email": "private@example.com", "password": "linen-and-wool-2026"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store", "tokens");
+
+    // A guest's catalog read is the shop's, not a person's: no no-store.
+    let resp = app
+        .http
+        .get(app.url("/v1/products?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_ne!(
+        resp.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "public catalog reads"
     );
 }
