@@ -149,6 +149,11 @@ pub fn check_route(path: &str, principal: Option<&Principal>) -> Result<(), Auth
     }
 }
 
+/// Whether `path` is a cluster-internal endpoint (`/v1/internal` or below it).
+pub fn is_internal(path: &str) -> bool {
+    under(path, "/v1/internal")
+}
+
 /// Whether `path` is `prefix` or below it (`/v1/meta` is not under `/v1/me`).
 fn under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)

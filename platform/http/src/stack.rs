@@ -60,6 +60,10 @@ pub struct HttpStack {
     pub idempotency: Option<Idempotency>,
     /// Resolves the caller before rate limiting (guests only when `None`).
     pub authenticator: Option<Arc<dyn Authenticator>>,
+    /// This process is a cluster's front door (a gateway with upstreams): `/v1/internal/…`
+    /// is a 404 here for everyone, before the route gate could answer 401/403 and so
+    /// reveal that such paths exist.
+    pub front_door: bool,
 }
 
 impl std::fmt::Debug for HttpStack {
@@ -218,6 +222,12 @@ impl Edge {
         // Internal, back-office and personal routes are closed to callers who could never
         // be allowed before any body is read, so they get 401/403 whatever they send;
         // the exact checks (scopes, MFA) stay with the endpoints.
+        if self.stack.front_door && crate::authz::is_internal(req.uri().path()) {
+            return Err(crate::ApiError::not_found(
+                "cluster-internal endpoints are not served through the gateway",
+            )
+            .into());
+        }
         if let Err(denied) = crate::authz::check_route(req.uri().path(), req.data::<Principal>()) {
             return Err(crate::ApiError::from(denied).into());
         }

@@ -876,6 +876,7 @@ impl Application {
             cors_origins: settings.cors_origins.clone(),
             idempotency: Some(idempotency.clone()),
             authenticator: Some(Arc::new(JwtAuthenticator(identity))),
+            front_door: !gateway.is_empty(),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 

@@ -44,6 +44,7 @@ fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
         cors_origins: vec![],
         idempotency: None,
         authenticator: Some(Arc::new(HeaderAuthenticator)),
+        front_door: false,
     };
     let ok = poem::endpoint::make_sync(|_| "ok");
     TestClient::new(stack.wrap(poem::Route::new().at("/v1/things", poem::get(ok))))

@@ -119,6 +119,7 @@ fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
         cors_origins: vec![],
         idempotency: Some(idempotency.clone()),
         authenticator: None,
+        front_door: false,
     };
     let api =
         poem::IntoEndpoint::into_endpoint(OpenApiService::new(ChargeApi, "test", "1")).data(runs);

@@ -77,6 +77,7 @@ fn client() -> TestClient<crate::stack::Edge> {
         cors_origins: vec!["https://shop.example.com".to_owned()],
         idempotency: None,
         authenticator: None,
+        front_door: false,
     };
     TestClient::new(
         stack.wrap(poem::IntoEndpoint::into_endpoint(OpenApiService::new(

@@ -118,6 +118,20 @@ async fn the_gateway_forwards_to_a_service_process_and_propagates_the_request_id
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    // Cluster-internal endpoints are not at the front door: 404 to anyone, a guest or a
+    // customer with a broken body included, never the 401/403 that says they exist.
+    for (token, body) in [(None, "{"), (Some("Bearer not-a-token"), "[]")] {
+        let mut req = http
+            .post(format!("{}/v1/internal/holds", gateway.address()))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            req = req.header("authorization", token);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{token:?}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    }
 
     // A dead upstream is a 502 problem, not a hang or a plain-text error.
     drop(service);
