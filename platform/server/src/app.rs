@@ -28,8 +28,8 @@ use crate::graphql;
 use crate::services;
 use crate::system::{Meta, ServiceMeta, SystemApi, SystemState};
 
-/// Every REST API of the binary, merged; the spec at `/v1/openapi.json` is this type's.
-pub type RestApis = (
+/// The public REST APIs: what `openapi/v1.json` describes and the SDKs expose.
+pub type PublicApis = (
     SystemApi,
     IdentityApi,
     weft_catalog::CatalogApi,
@@ -40,13 +40,21 @@ pub type RestApis = (
     weft_orders::OrderApi,
     weft_payments::PaymentApi,
     weft_payments::WebhookApi,
+);
+
+/// The cluster's own plumbing under `/v1/internal` (the `internal` scope): described
+/// apart, in `openapi/internal.json`, for the services' peer client only.
+pub type InternalApis = (
     weft_inventory::InventoryInternalApi,
     weft_cart::CartInternalApi,
     weft_payments::PaymentInternalApi,
     weft_orders::OrderInternalApi,
 );
 
-fn rest_apis() -> RestApis {
+/// Every REST API of the binary, merged: what is routed.
+pub type RestApis = (PublicApis, InternalApis);
+
+fn public_apis() -> PublicApis {
     (
         SystemApi,
         weft_identity::api(),
@@ -58,6 +66,11 @@ fn rest_apis() -> RestApis {
         weft_orders::OrderApi,
         weft_payments::PaymentApi,
         weft_payments::WebhookApi,
+    )
+}
+
+fn internal_apis() -> InternalApis {
+    (
         weft_inventory::InventoryInternalApi,
         weft_cart::CartInternalApi,
         weft_payments::PaymentInternalApi,
@@ -66,7 +79,15 @@ fn rest_apis() -> RestApis {
 }
 
 fn api_service() -> OpenApiService<RestApis, ()> {
-    OpenApiService::new(rest_apis(), "Weft", env!("CARGO_PKG_VERSION")).description(
+    OpenApiService::new(
+        (public_apis(), internal_apis()),
+        "Weft",
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+fn public_service() -> OpenApiService<PublicApis, ()> {
+    OpenApiService::new(public_apis(), "Weft", env!("CARGO_PKG_VERSION")).description(
         "Headless commerce for clothing brands. Errors are RFC 9457 problem+json; \
              ids are type-prefixed; money is integer minor units.",
     )
@@ -74,7 +95,18 @@ fn api_service() -> OpenApiService<RestApis, ()> {
 
 /// The REST contract as committed in `openapi/v1.json` and served at `/v1/openapi.json`.
 pub fn openapi_json() -> String {
-    crate::openapi::contract(&api_service().spec())
+    crate::openapi::contract(&public_service().spec())
+}
+
+/// The cluster's internal endpoints as committed in `openapi/internal.json` (not served:
+/// only the peer client is generated from it).
+pub fn openapi_internal_json() -> String {
+    let service = OpenApiService::new(internal_apis(), "Weft internal", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Service-to-service endpoints of a Weft cluster; every call needs an API key \
+             with the `internal` scope. Not part of the public API.",
+        );
+    crate::openapi::contract(&service.spec())
 }
 
 /// A bound, ready-to-run `weft` process.
@@ -274,7 +306,7 @@ fn peer(
     caller: &str,
     service: &str,
     url: Option<&str>,
-) -> anyhow::Result<Option<weft_sdk::Client>> {
+) -> anyhow::Result<Option<crate::ports::Peer>> {
     let hosts = |name: &str| hosted.iter().any(|s| s.name == name);
     if !hosts(caller) || hosts(service) {
         return Ok(None);
@@ -282,7 +314,7 @@ fn peer(
     let url = url.with_context(|| {
         format!("peers.{service}: the {caller} service needs the {service} service's URL")
     })?;
-    crate::ports::peer_client(
+    crate::ports::Peer::new(
         url,
         settings
             .peers
@@ -311,9 +343,9 @@ fn checkout_ports(
         Arc<dyn weft_checkout::service::Carts>,
         Arc<dyn weft_checkout::ports::CartOrders>,
     ) = match peer("cart", peers.cart.as_deref())? {
-        Some(client) => (
-            Arc::new(remote::PeerCarts(client.clone())),
-            Arc::new(remote::PeerCartOrders(client)),
+        Some(peer) => (
+            Arc::new(remote::PeerCarts(peer.internal())),
+            Arc::new(remote::PeerCartOrders(peer.internal())),
         ),
         None => (
             Arc::new(crate::ports::LocalCarts(cart.clone())),
@@ -322,17 +354,17 @@ fn checkout_ports(
     };
     let stock: Arc<dyn weft_checkout::ports::Stock> =
         match peer("inventory", peers.inventory.as_deref())? {
-            Some(client) => Arc::new(remote::PeerHolds(client)),
+            Some(peer) => Arc::new(remote::PeerHolds(peer.internal())),
             None => Arc::new(local::CheckoutStock(inventory.clone())),
         };
     let payments: Arc<dyn weft_checkout::ports::Payments> =
         match peer("payments", peers.payments.as_deref())? {
-            Some(client) => Arc::new(remote::PeerPayments(client)),
+            Some(peer) => Arc::new(remote::PeerPayments(peer.internal())),
             None => Arc::new(local::CheckoutPayments(payments.clone())),
         };
     let orders: Arc<dyn weft_checkout::ports::Orders> =
         match peer("orders", peers.orders.as_deref())? {
-            Some(client) => Arc::new(remote::PeerOrders(client)),
+            Some(peer) => Arc::new(remote::PeerOrders(peer.internal())),
             None => Arc::new(local::CheckoutOrders(orders.clone())),
         };
     Ok(weft_checkout::saga::Ports {
@@ -360,7 +392,7 @@ pub fn cart_service(
         "catalog",
         settings.peers.catalog.as_deref(),
     )? {
-        Some(client) => Arc::new(crate::ports::PeerCatalog(client)),
+        Some(peer) => Arc::new(crate::ports::PeerCatalog(peer.public())),
         None => Arc::new(crate::ports::LocalCatalog(catalog.clone())),
     };
     let stock: Arc<dyn weft_cart::service::Stock> = match peer(
@@ -370,7 +402,7 @@ pub fn cart_service(
         "inventory",
         settings.peers.inventory.as_deref(),
     )? {
-        Some(client) => Arc::new(crate::ports::PeerStock(client)),
+        Some(peer) => Arc::new(crate::ports::PeerStock(peer.public())),
         None => Arc::new(crate::ports::LocalStock(inventory.clone())),
     };
     Ok(weft_cart::CartService::new(
@@ -752,7 +784,7 @@ impl Application {
             "payments",
             settings.peers.payments.as_deref(),
         )? {
-            Some(client) => Arc::new(crate::peer_ports::PeerOrderPayments(client)),
+            Some(peer) => Arc::new(crate::peer_ports::PeerOrderPayments(peer.internal())),
             None => Arc::new(crate::order_ports::OrderPayments(payments.clone())),
         };
         let orders = weft_orders::OrderService::new(db.clone(), clock.clone())
@@ -789,9 +821,10 @@ impl Application {
         }
         // The served document and the reference page carry the contract (with its
         // nullable marks), not poem-openapi's raw rendering.
-        let raw_spec = api.spec();
+        let public = public_service();
+        let raw_spec = public.spec();
         let contract = crate::openapi::contract(&raw_spec);
-        let docs_html = api.swagger_ui_html().replace(&raw_spec, &contract);
+        let docs_html = public.swagger_ui_html().replace(&raw_spec, &contract);
         let spec = poem::endpoint::make_sync(move |_| {
             poem::Response::builder()
                 .content_type("application/json")

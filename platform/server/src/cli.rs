@@ -32,10 +32,17 @@ pub enum Command {
     /// or Elasticsearch when `elasticsearch_url` is set). A running shop holds the
     /// embedded index: stop it first.
     Reindex(CommonArgs),
-    /// Print the OpenAPI 3 document of the REST API.
-    Openapi,
+    /// Print the OpenAPI 3 document of the public REST API.
+    Openapi(OpenapiArgs),
     /// Print the GraphQL schema (SDL).
     GraphqlSchema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenapiArgs {
+    /// Print the cluster's internal endpoints (`/v1/internal/…`) instead.
+    #[arg(long)]
+    pub internal: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,5 +18,5 @@ pub mod ports;
 pub mod services;
 pub mod system;
 
-pub use app::{Application, openapi_json};
+pub use app::{Application, openapi_internal_json, openapi_json};
 pub use graphql::graphql_sdl;

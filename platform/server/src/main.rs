@@ -14,8 +14,12 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Openapi => {
-            println!("{}", weft::openapi_json());
+        Command::Openapi(args) => {
+            if args.internal {
+                println!("{}", weft::openapi_internal_json());
+            } else {
+                println!("{}", weft::openapi_json());
+            }
             ExitCode::SUCCESS
         }
         Command::GraphqlSchema => {

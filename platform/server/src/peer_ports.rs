@@ -20,16 +20,16 @@ use weft_checkout::service::{CartSummary, Carts, ShippingChoice, SummaryLine};
 use weft_kernel::{FieldError, Money, PostalAddress};
 use weft_orders::domain::{HistoryEntry, OrderStatus, Transition};
 use weft_orders::{NewOrder, Order, OrderLine};
-use weft_sdk::types;
+use weft_peer_client::types;
 
 use crate::ports::retried;
 
-type SdkError = weft_sdk::Error<types::Problem>;
+type SdkError = weft_peer_client::Error<types::Problem>;
 
 /// The peer's problem, when it answered with one.
 fn problem(err: &SdkError) -> Option<&types::Problem> {
     match err {
-        weft_sdk::Error::ErrorResponse(r) => Some(r.as_ref()),
+        weft_peer_client::Error::ErrorResponse(r) => Some(r.as_ref()),
         _ => None,
     }
 }
@@ -60,7 +60,7 @@ fn code_of(err: &SdkError) -> Option<&str> {
 
 /// Carts of another process, as checkout reads and ships them.
 #[derive(Debug, Clone)]
-pub struct PeerCarts(pub weft_sdk::Client);
+pub struct PeerCarts(pub weft_peer_client::Client);
 
 fn cart_error(err: &SdkError) -> CheckoutError {
     match problem(err) {
@@ -183,7 +183,7 @@ impl Carts for PeerCarts {
 
 /// Carts of another process, as completing a checkout counts codes and closes them.
 #[derive(Debug, Clone)]
-pub struct PeerCartOrders(pub weft_sdk::Client);
+pub struct PeerCartOrders(pub weft_peer_client::Client);
 
 #[async_trait::async_trait]
 impl CartOrders for PeerCartOrders {
@@ -236,7 +236,7 @@ impl CartOrders for PeerCartOrders {
 
 /// Inventory of another process, as checkout holds and sells stock.
 #[derive(Debug, Clone)]
-pub struct PeerHolds(pub weft_sdk::Client);
+pub struct PeerHolds(pub weft_peer_client::Client);
 
 fn hold_lines(lines: &[(String, i64)]) -> Vec<types::HoldLine> {
     lines
@@ -313,7 +313,7 @@ impl Stock for PeerHolds {
 
 /// Payments of another process, as checkout takes them.
 #[derive(Debug, Clone)]
-pub struct PeerPayments(pub weft_sdk::Client);
+pub struct PeerPayments(pub weft_peer_client::Client);
 
 /// Payments' refusals end a completion as `payment_failed` (as `checkout_ports`).
 fn payment_error(err: &SdkError) -> PortError {
@@ -450,7 +450,10 @@ impl Payments for PeerPayments {
 }
 
 /// Lets a payment go in full; a payment let go already answers as done.
-async fn cancel_payment(client: &weft_sdk::Client, payment_id: &str) -> Result<(), SdkError> {
+async fn cancel_payment(
+    client: &weft_peer_client::Client,
+    payment_id: &str,
+) -> Result<(), SdkError> {
     retried(|| async { client.internal_cancel_payment().id(payment_id).send().await })
         .await
         .map(|_| ())
@@ -458,7 +461,7 @@ async fn cancel_payment(client: &weft_sdk::Client, payment_id: &str) -> Result<(
 
 /// Orders of another process, as checkout makes and pays them.
 #[derive(Debug, Clone)]
-pub struct PeerOrders(pub weft_sdk::Client);
+pub struct PeerOrders(pub weft_peer_client::Client);
 
 /// Orders' refusals end a completion as `checkout_failed` (as `checkout_ports`).
 fn order_error(err: &SdkError) -> PortError {
@@ -638,7 +641,7 @@ impl Orders for PeerOrders {
 
 /// Payments of another process, as orders give money back.
 #[derive(Debug, Clone)]
-pub struct PeerOrderPayments(pub weft_sdk::Client);
+pub struct PeerOrderPayments(pub weft_peer_client::Client);
 
 fn order_payment_error(err: &SdkError) -> weft_orders::ports::PaymentError {
     use weft_orders::ports::PaymentError;

@@ -96,17 +96,16 @@ fn retry_policy() -> ExponentialBuilder {
 
 /// Calls a peer, and again (see [`retry_policy`]) while [`transient`] says it is worth it.
 /// Only for calls that are safe to repeat: reads, and writes keyed by what they act for.
-pub(crate) async fn retried<T, Fut>(
-    call: impl FnMut() -> Fut,
-) -> Result<T, weft_sdk::Error<weft_sdk::types::Problem>>
+pub(crate) async fn retried<T, P, Fut>(call: impl FnMut() -> Fut) -> Result<T, weft_sdk::Error<P>>
 where
-    Fut: std::future::Future<Output = Result<T, weft_sdk::Error<weft_sdk::types::Problem>>>,
+    Fut: std::future::Future<Output = Result<T, weft_sdk::Error<P>>>,
 {
     call.retry(retry_policy()).when(transient).await
 }
 
 /// Worth another try: the peer could not be reached, or failed on its side.
-fn transient(err: &weft_sdk::Error<weft_sdk::types::Problem>) -> bool {
+/// (Either client's error: both are progenitor's `Error` over their own `Problem`.)
+fn transient<P>(err: &weft_sdk::Error<P>) -> bool {
     match err {
         weft_sdk::Error::CommunicationError(_) | weft_sdk::Error::ResponseBodyError(_) => true,
         weft_sdk::Error::ErrorResponse(r) => r.status().is_server_error(),
@@ -123,29 +122,43 @@ fn upstream(peer: &str, err: &weft_sdk::Error<weft_sdk::types::Problem>) -> Cart
     CartError::Upstream(format!("{peer}: {detail}"))
 }
 
-/// An SDK client for a peer: its base URL, the configured timeout, and the cluster's API
-/// key (`X-Api-Key`) when one is set.
-pub fn peer_client(
-    base_url: &str,
-    api_key: Option<&str>,
-    timeout: Duration,
-) -> anyhow::Result<weft_sdk::Client> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(key) = api_key {
-        let mut value = reqwest::header::HeaderValue::from_str(key)
-            .map_err(|_| anyhow::anyhow!("peers.api_key: not a valid header value"))?;
-        value.set_sensitive(true);
-        headers.insert("x-api-key", value);
+/// Another process of the cluster: its base URL, and an HTTP client with the configured
+/// timeout and the cluster's API key (`X-Api-Key`) when one is set.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl Peer {
+    pub fn new(base_url: &str, api_key: Option<&str>, timeout: Duration) -> anyhow::Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = api_key {
+            let mut value = reqwest::header::HeaderValue::from_str(key)
+                .map_err(|_| anyhow::anyhow!("peers.api_key: not a valid header value"))?;
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .default_headers(headers)
+            .build()?;
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http,
+        })
     }
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .default_headers(headers)
-        .build()?;
-    Ok(weft_sdk::Client::new_with_client(
-        base_url.trim_end_matches('/'),
-        http,
-    ))
+
+    /// The public API's client (`/v1/admin/…` reads with the key's scopes).
+    pub fn public(&self) -> weft_sdk::Client {
+        weft_sdk::Client::new_with_client(&self.base_url, self.http.clone())
+    }
+
+    /// The internal endpoints' client (`/v1/internal/…`).
+    pub fn internal(&self) -> weft_peer_client::Client {
+        weft_peer_client::Client::new_with_client(&self.base_url, self.http.clone())
+    }
 }
 
 /// Most ids per call (the peers' limit).

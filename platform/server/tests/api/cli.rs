@@ -81,6 +81,12 @@ fn openapi_and_graphql_schema_print_the_contracts() {
     assert!(out.status.success());
     let spec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(spec["paths"]["/v1/meta"]["get"].is_object());
+    assert!(spec["paths"]["/v1/internal/holds"].is_null());
+    let out = weft().args(["openapi", "--internal"]).output().unwrap();
+    assert!(out.status.success());
+    let internal: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(internal["paths"]["/v1/internal/holds"]["post"].is_object());
+    assert!(internal["paths"]["/v1/meta"].is_null());
     let out = weft().arg("graphql-schema").output().unwrap();
     assert!(out.status.success());
     assert!(

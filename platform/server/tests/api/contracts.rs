@@ -23,6 +23,30 @@ async fn the_served_openapi_document_is_the_committed_one() {
     assert_eq!(served, spec, "run `cargo run -p weft-xtask -- codegen`");
     assert_eq!(served["openapi"], "3.0.0", "progenitor needs OpenAPI 3.0.x");
     assert_eq!(weft::graphql_sdl(), committed("openapi/schema.graphql"));
+
+    // The cluster's plumbing is described apart, for the peer client only: no path of
+    // the public document (nor the reference page) is internal, every one of the other is.
+    let internal: serde_json::Value =
+        serde_json::from_str(&committed("openapi/internal.json")).unwrap();
+    assert_eq!(
+        internal,
+        serde_json::from_str::<serde_json::Value>(&weft::openapi_internal_json()).unwrap(),
+        "run `cargo run -p weft-xtask -- codegen`"
+    );
+    let paths = |doc: &serde_json::Value| -> Vec<String> {
+        doc["paths"].as_object().unwrap().keys().cloned().collect()
+    };
+    let public = paths(&served);
+    assert!(public.len() > 80, "{}", public.len());
+    assert!(
+        public.iter().all(|p| !p.starts_with("/v1/internal")),
+        "{public:?}"
+    );
+    let plumbing = paths(&internal);
+    assert!(plumbing.len() >= 20, "{plumbing:?}");
+    assert!(plumbing.iter().all(|p| p.starts_with("/v1/internal/")));
+    let docs = app.http.get(app.url("/docs")).send().await.unwrap();
+    assert!(!docs.text().await.unwrap().contains("/v1/internal"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,6 +55,8 @@ fn credential(scopes: &[&str]) -> CreateCredentialRequest {
 struct Setup {
     shop: weft_testkit::TestApp,
     admin: weft_sdk::Client,
+    /// The admin's access token.
+    admin_token: String,
     tee: String,
     internal: String,
 }
@@ -98,6 +100,7 @@ async fn setup(stock: i64) -> Setup {
     Setup {
         shop,
         admin,
+        admin_token: session.access_token,
         tee,
         internal,
     }
@@ -108,6 +111,7 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
     let Setup {
         shop,
         admin,
+        admin_token,
         tee,
         internal,
     } = setup(6).await;
@@ -131,33 +135,40 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
         .unwrap()
         .into_inner()
         .id;
-    let p = problem_of(shop.client.internal_get_cart().id(&guest_cart).send().await).await;
-    assert_eq!((p.status, p.code.as_str()), (401, "unauthenticated"));
-    let p = problem_of(admin.internal_get_cart().id(&guest_cart).send().await).await;
-    assert_eq!((p.status, p.code.as_str()), (403, "forbidden"));
-    let with_key = |k: &str| {
-        weft_sdk::Client::new_with_client(
+    // Through the cluster's own client (the SDK has no internal endpoints).
+    let peer_with = |header: Option<(&str, &str)>| {
+        let headers = header
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .into_iter()
+            .collect();
+        weft_peer_client::Client::new_with_client(
             &shop.address,
             reqwest::Client::builder()
-                .default_headers(
-                    [("x-api-key".parse().unwrap(), k.parse().unwrap())]
-                        .into_iter()
-                        .collect(),
-                )
+                .default_headers(headers)
                 .build()
                 .unwrap(),
         )
     };
-    let p = problem_of(
-        with_key(&reader)
+    let refusal = |r: Result<_, weft_peer_client::Error<weft_peer_client::types::Problem>>| match r
+    {
+        Err(weft_peer_client::Error::ErrorResponse(p)) => (p.status, p.code.clone()),
+        other => panic!("expected a problem, got {other:?}"),
+    };
+    let bearer = format!("Bearer {admin_token}");
+    let cases = [
+        (None, 401, "unauthenticated"),
+        (Some(("authorization", bearer.as_str())), 403, "forbidden"),
+        (Some(("x-api-key", reader.as_str())), 403, "missing_scope"),
+    ];
+    for (header, status, code) in cases {
+        let answer = peer_with(header)
             .internal_get_cart()
             .id(&guest_cart)
             .send()
-            .await,
-    )
-    .await;
-    assert_eq!((p.status, p.code.as_str()), (403, "missing_scope"));
-    let peer = with_key(&internal);
+            .await;
+        assert_eq!(refusal(answer), (status, code.to_owned()), "{header:?}");
+    }
+    let peer = peer_with(Some(("x-api-key", internal.as_str())));
     assert_eq!(
         peer.internal_get_cart()
             .id(&guest_cart)
@@ -544,6 +555,7 @@ async fn a_checkout_process_killed_mid_purchase_settles_it_through_its_peers_aft
         admin,
         tee,
         internal,
+        ..
     } = setup(10).await;
     let dir = tempfile::tempdir().unwrap();
     migrate(dir.path(), Some("checkout"));
@@ -658,6 +670,7 @@ async fn thirty_buyers_of_five_units_through_a_checkout_process_make_five_orders
         admin,
         tee,
         internal,
+        ..
     } = setup(5).await;
     let dir = tempfile::tempdir().unwrap();
     migrate(dir.path(), Some("checkout"));
