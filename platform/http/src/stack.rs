@@ -1,5 +1,9 @@
 //! The middleware stack around every route, outermost first:
 //!
+//! 0. CORS (only when origins are configured): preflights are answered here, before any
+//!    check below could refuse them, and every answer — a 401, 413 or 429 included —
+//!    carries `Access-Control-Allow-Origin`, so a browser on the shop's origin reads the
+//!    problem instead of a network error;
 //! 1. request id — `X-Request-Id` propagated when sane, generated otherwise, echoed back;
 //! 2. observe — a tracing span per request, one access-log line, RED metrics labelled by
 //!    route template (never the raw path, so ids do not explode label cardinality);
@@ -11,8 +15,7 @@
 //!    `/v1/admin/…`, `/v1/me…` and `/v1/orders…` refuse callers who could never be
 //!    allowed (401/403) before any body is read;
 //! 7. body limit — 413 on `Content-Length` alone, or once the streamed body passes it;
-//! 8. `Idempotency-Key` for POSTs under `/v1`;
-//! 9. CORS (only when origins are configured), then the routes.
+//! 8. `Idempotency-Key` for POSTs under `/v1`; then the routes.
 //!
 //! On the way out: an error answer without a body becomes problem+json, and personal
 //! answers (credentials sent, or accounts, carts, checkouts, orders) get
@@ -79,14 +82,15 @@ impl std::fmt::Debug for HttpStack {
 impl HttpStack {
     /// Wraps `routes` in the whole stack.
     pub fn wrap(&self, routes: impl Endpoint + 'static) -> Edge {
-        let inner = match self.cors() {
-            Some(cors) => routes.with(cors).map_to_response().boxed(),
-            None => routes.map_to_response().boxed(),
-        };
-        Edge {
-            inner: Arc::new(inner),
+        let core = Core {
+            inner: Arc::new(routes.map_to_response().boxed()),
             stack: self.clone(),
-        }
+        };
+        let outer = match self.cors() {
+            Some(cors) => core.with(cors).map_to_response().boxed(),
+            None => core.boxed(),
+        };
+        Edge { outer }
     }
 
     fn cors(&self) -> Option<Cors> {
@@ -113,11 +117,41 @@ impl HttpStack {
 
 /// The routes inside the stack; see the module docs for the order of layers.
 pub struct Edge {
+    outer: poem::endpoint::BoxEndpoint<'static, Response>,
+}
+
+impl Endpoint for Edge {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        // Assigned here so that an origin CORS refuses gets a request id too (the core
+        // keeps this one).
+        let id = assign_request_id(&mut req);
+        let mut resp = self.outer.get_response(req).await;
+        if !resp.headers().contains_key(REQUEST_ID) {
+            // Answered by CORS before the core: a preflight, or a refusal (poem's is a
+            // plain-text 403), which becomes the problem for its status.
+            if resp.status().is_client_error() {
+                let mut problem = crate::error::problem_for_status(resp.status());
+                problem.request_id = Some(id.clone());
+                resp = problem_response(&problem);
+            }
+            security_headers(&mut resp);
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                resp.headers_mut().insert(REQUEST_ID, value);
+            }
+        }
+        Ok(resp)
+    }
+}
+
+/// Everything inside CORS.
+struct Core {
     inner: Arc<poem::endpoint::BoxEndpoint<'static, Response>>,
     stack: HttpStack,
 }
 
-impl Endpoint for Edge {
+impl Endpoint for Core {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
@@ -158,7 +192,7 @@ impl Endpoint for Edge {
     }
 }
 
-impl Edge {
+impl Core {
     /// Problems and panics: whatever happens below becomes a response.
     async fn guarded(&self, req: Request, id: &str) -> Response {
         match AssertUnwindSafe(self.limited(req)).catch_unwind().await {

@@ -217,13 +217,64 @@ async fn cors_allows_only_configured_origins() {
         .header("access-control-request-method", "POST")
         .send()
         .await;
-    assert_ne!(resp.0.status(), StatusCode::OK);
+    assert_eq!(resp.0.status(), StatusCode::FORBIDDEN);
     assert!(
         resp.0
             .headers()
             .get("access-control-allow-origin")
             .is_none()
     );
+    let p = problem(resp).await;
+    assert_eq!(p["status"], 403);
+    assert!(p["request_id"].is_string(), "{p}");
+}
+
+/// CORS comes before every check: a preflight to a guarded route is answered (the
+/// browser sends it without credentials), and refusals carry the CORS headers so a page
+/// on the shop's origin can read the problem.
+#[tokio::test]
+async fn cors_answers_preflights_and_refusals_of_guarded_routes() {
+    let origin = "https://shop.example.com";
+    let resp = client()
+        .options("/v1/admin/products")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    resp.assert_header("access-control-allow-origin", origin);
+    assert!(resp.0.headers().contains_key(crate::stack::REQUEST_ID));
+
+    let resp = client()
+        .get("/v1/admin/products")
+        .header("origin", origin)
+        .send()
+        .await;
+    resp.assert_status(StatusCode::UNAUTHORIZED);
+    resp.assert_header("access-control-allow-origin", origin);
+    let exposed = resp.0.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        exposed.contains("x-request-id") && exposed.contains("retry-after"),
+        "{exposed}"
+    );
+    assert_eq!(problem(resp).await["code"], "unauthenticated");
+
+    let resp = client()
+        .post("/v1/widgets")
+        .header("origin", origin)
+        .content_type("application/json")
+        .body(vec![b' '; 4096])
+        .send()
+        .await;
+    resp.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    resp.assert_header("access-control-allow-origin", origin);
 }
 
 #[test]
