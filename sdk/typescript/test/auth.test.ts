@@ -112,9 +112,12 @@ describe('auth', () => {
     storage.set({ ...tokens, expires_at: Date.now() + 5_000 });
     const weft = client({ storage, fetch: rec.fetch });
     const [a, b] = await Promise.all([weft.auth.accessToken(), weft.auth.accessToken()]);
-    expect(a).toBe(b);
-    expect(a).not.toBe(tokens.access_token);
     expect(rec.count('POST', '/v1/auth/refresh')).toBe(1);
+    expect(a).toBe(b);
+    const now = (await storage.get())!;
+    expect(a).toBe(now.access_token);
+    expect(now.refresh_token).not.toBe(tokens.refresh_token);
+    expect(now.expires_at).toBeGreaterThan(Date.now() + 14 * 60_000);
   });
 
   it('signs out cleanly when its refresh token was already used (the server revokes the family)', async () => {
