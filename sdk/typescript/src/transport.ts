@@ -148,6 +148,7 @@ export function createTransport(o: TransportOptions): Transport {
     for (let renewed = false; ; renewed = true) {
       const tokens = withSession ? await fresh() : null;
       if (tokens) headers.set('authorization', `Bearer ${tokens.access_token}`);
+      else if (withSession) headers.delete('authorization'); // signed out meanwhile: go as a guest
       const res = await send(make, req.signal);
       if (res.ok || res.status < 400) return res;
       const problem = await WeftProblem.fromResponse(res);

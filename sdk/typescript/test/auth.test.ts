@@ -154,6 +154,24 @@ describe('auth', () => {
     expect(firstOut).toBe(1);
   });
 
+  it('goes on as a guest when the session ended (another tab signed out) between a 401 and its refresh', async () => {
+    const { tokens } = await session();
+    let reads = 0;
+    // the first read hands out a token the server refuses; then the other tab has signed out
+    const storage: TokenStorage = {
+      get: () => (reads++ === 0 ? { ...tokens, access_token: 'garbage.not.a-jwt', expires_at: Date.now() + 3_600_000 } : null),
+      set: () => {},
+    };
+    const rec = recordingFetch();
+    const weft = client({ storage, fetch: rec.fetch });
+    await expect(weft.api.GET('/v1/me')).rejects.toMatchObject({ status: 401, code: 'unauthenticated' });
+    // tried once more, without the refused token: what a guest gets, not a stale session's answer
+    expect(rec.sent.map((s) => [s.path, s.status, s.headers.get('authorization')])).toEqual([
+      ['/v1/me', 401, 'Bearer garbage.not.a-jwt'],
+      ['/v1/me', 401, null],
+    ]);
+  });
+
   it('an API key rides on every call as X-Api-Key', async () => {
     const rec = recordingFetch();
     const weft = client({ apiKey: inject('apiKey'), fetch: rec.fetch });
