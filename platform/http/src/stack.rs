@@ -82,13 +82,13 @@ impl std::fmt::Debug for HttpStack {
 impl HttpStack {
     /// Wraps `routes` in the whole stack.
     pub fn wrap(&self, routes: impl Endpoint + 'static) -> Edge {
-        let core = Core {
+        let checked = Core {
             inner: Arc::new(routes.map_to_response().boxed()),
             stack: self.clone(),
         };
         let outer = match self.cors() {
-            Some(cors) => core.with(cors).map_to_response().boxed(),
-            None => core.boxed(),
+            Some(cors) => checked.with(cors).map_to_response().boxed(),
+            None => checked.boxed(),
         };
         Edge { outer }
     }

@@ -1917,6 +1917,31 @@ that matched appear.*/
             Default::default()
         }
     }
+    ///A social sign-in provider this shop has configured.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInProvider {
+        ///`google` or `facebook`: the `{provider}` of the OAuth paths.
+        pub id: ::std::string::String,
+        ///What a sign-in button says: "Google", "Facebook".
+        pub name: ::std::string::String,
+        ///Where to send the browser to start (`GET`, answers 302 to the provider).
+        pub start_path: ::std::string::String,
+    }
+    impl SignInProvider {
+        pub fn builder() -> builder::SignInProvider {
+            Default::default()
+        }
+    }
+    ///The social sign-in providers, so a storefront shows only the buttons that work.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInProviderList {
+        pub data: ::std::vec::Vec<SignInProvider>,
+    }
+    impl SignInProviderList {
+        pub fn builder() -> builder::SignInProviderList {
+            Default::default()
+        }
+    }
     ///A variant's stock over every location.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Stock {
@@ -13813,6 +13838,122 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SignInProvider {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            start_path: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInProvider {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    start_path: Err("no value supplied for start_path".to_string()),
+                }
+            }
+        }
+        impl SignInProvider {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn start_path<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_path = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_path: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInProvider> for super::SignInProvider {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInProvider,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    start_path: value.start_path?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInProvider> for SignInProvider {
+            fn from(value: super::SignInProvider) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    start_path: Ok(value.start_path),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInProviderList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::SignInProvider>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInProviderList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl SignInProviderList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SignInProvider>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInProviderList> for super::SignInProviderList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInProviderList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::SignInProviderList> for SignInProviderList {
+            fn from(value: super::SignInProviderList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Stock {
             allow_backorder: ::std::result::Result<bool, ::std::string::String>,
             available: ::std::result::Result<i64, ::std::string::String>,
@@ -16793,6 +16934,20 @@ let response = client.logout()
     pub fn logout(&self) -> builder::Logout<'_> {
         builder::Logout::new(self)
     }
+    /**The social sign-in providers configured here (none by default). The provider sends
+the browser back to its configured `redirect_url`: Weft's callback, or a
+storefront page that hands `code` and `state` on to it
+
+Sends a `GET` request to `/v1/auth/providers`
+
+```ignore
+let response = client.list_sign_in_providers()
+    .send()
+    .await;
+```*/
+    pub fn list_sign_in_providers(&self) -> builder::ListSignInProviders<'_> {
+        builder::ListSignInProviders::new(self)
+    }
     /**Starts social sign-in: redirects to the provider (PKCE and state included)
 
 Sends a `GET` request to `/v1/auth/oauth/{provider}/start`
@@ -18849,6 +19004,68 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_sign_in_providers`]
+
+[`Client::list_sign_in_providers`]: super::Client::list_sign_in_providers*/
+    #[derive(Debug, Clone)]
+    pub struct ListSignInProviders<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListSignInProviders<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/auth/providers`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SignInProviderList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/auth/providers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_sign_in_providers",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -126,6 +126,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The social sign-in providers configured here (none by default). The provider sends
+         *     the browser back to its configured `redirect_url`: Weft's callback, or a
+         *     storefront page that hands `code` and `state` on to it. */
+        get: operations["list_sign_in_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/oauth/{provider}/start": {
         parameters: {
             query?: never;
@@ -3001,6 +3020,25 @@ export interface components {
             data: components["schemas"]["ShippingMethodDto"][];
         };
         /**
+         * SignInProvider
+         * @description A social sign-in provider this shop has configured.
+         */
+        SignInProvider: {
+            /** @description `google` or `facebook`: the `{provider}` of the OAuth paths. */
+            id: string;
+            /** @description What a sign-in button says: "Google", "Facebook". */
+            name: string;
+            /** @description Where to send the browser to start (`GET`, answers 302 to the provider). */
+            start_path: string;
+        };
+        /**
+         * SignInProviderList
+         * @description The social sign-in providers, so a storefront shows only the buttons that work.
+         */
+        SignInProviderList: {
+            data: components["schemas"]["SignInProvider"][];
+        };
+        /**
          * Stock
          * @description A variant's stock over every location.
          */
@@ -3562,6 +3600,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sign_in_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SignInProviderList"];
+                };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
             "4XX": {

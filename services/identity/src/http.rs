@@ -291,6 +291,23 @@ pub struct SessionDto {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A social sign-in provider this shop has configured.
+#[derive(Debug, Clone, Object)]
+pub struct SignInProvider {
+    /// `google` or `facebook`: the `{provider}` of the OAuth paths.
+    pub id: String,
+    /// What a sign-in button says: "Google", "Facebook".
+    pub name: String,
+    /// Where to send the browser to start (`GET`, answers 302 to the provider).
+    pub start_path: String,
+}
+
+/// The social sign-in providers, so a storefront shows only the buttons that work.
+#[derive(Debug, Clone, Object)]
+pub struct SignInProviderList {
+    pub data: Vec<SignInProvider>,
+}
+
 /// A sign-in provider linked to the account.
 #[derive(Debug, Clone, Object)]
 pub struct LinkedAccountDto {
@@ -618,6 +635,35 @@ impl AccountApi {
     ) -> ApiResult<Done> {
         svc.logout(&body.0.refresh_token).await?;
         Ok(Done::NoContent)
+    }
+
+    /// The social sign-in providers configured here (none by default). The provider sends
+    /// the browser back to its configured `redirect_url`: Weft's callback, or a
+    /// storefront page that hands `code` and `state` on to it.
+    #[oai(
+        path = "/v1/auth/providers",
+        method = "get",
+        operation_id = "list_sign_in_providers",
+        tag = "Tag::Identity"
+    )]
+    async fn sign_in_providers(
+        &self,
+        svc: Data<&IdentityService>,
+    ) -> ApiResult<Json<SignInProviderList>> {
+        let data = svc
+            .social_providers()
+            .into_iter()
+            .map(|id| SignInProvider {
+                name: match id.as_str() {
+                    "google" => "Google".to_owned(),
+                    "facebook" => "Facebook".to_owned(),
+                    other => other.to_owned(),
+                },
+                start_path: format!("/v1/auth/oauth/{id}/start"),
+                id,
+            })
+            .collect();
+        Ok(Json(SignInProviderList { data }))
     }
 
     /// Starts social sign-in: redirects to the provider (PKCE and state included).

@@ -241,6 +241,13 @@ async fn create_customer(
 }
 
 impl IdentityService {
+    /// The configured social sign-in providers' names, sorted (`facebook`, `google`).
+    pub fn social_providers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.social.providers.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     fn provider(&self, name: &str) -> Result<&ProviderConfig, IdentityError> {
         self.social
             .providers

@@ -20,6 +20,23 @@ async fn social_sign_in_on_postgres() {
     social_sign_in(Backend::Postgres).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sign_in_provider_is_listed_or_started_unless_configured() {
+    let app = weft_testkit::spawn_app(Backend::Sqlite).await.unwrap();
+    let listed = app.client.list_sign_in_providers().send().await.unwrap();
+    assert!(listed.into_inner().data.is_empty());
+    let p = problem_of(
+        app.client
+            .oauth_start()
+            .provider("google")
+            .send()
+            .await
+            .map(|_| "a redirect"),
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (404, "unknown_provider"));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -74,6 +91,27 @@ async fn social_sign_in(backend: Backend) {
     else {
         return;
     };
+
+    // The configured providers are listed, for a storefront's buttons.
+    let listed = app
+        .client
+        .list_sign_in_providers()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let listed: Vec<(&str, &str, &str)> = listed
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str(), p.start_path.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("facebook", "Facebook", "/v1/auth/oauth/facebook/start"),
+            ("google", "Google", "/v1/auth/oauth/google/start"),
+        ]
+    );
 
     // The redirect carries PKCE (S256), a state and the hint.
     let start = app
