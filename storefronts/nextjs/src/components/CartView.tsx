@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { WeftProblem } from '@weft/sdk';
 import { formatMoney } from '@/lib/money';
 import { promotionReason } from '@/lib/promotions';
+import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
 import { Totals } from './Totals';
 
@@ -66,7 +67,7 @@ export function CartView() {
         <h2 id="lines-heading" className="sr-only">Items</h2>
         <ul className="divide-y divide-neutral-200 border-y border-neutral-200" data-testid="cart-lines">
           {cart.items.map((item) => {
-            const opts = Object.values(item.options as Record<string, string>).join(' / ');
+            const opts = describeOptions(item.options as Record<string, string>);
             return (
               <li key={item.id} className="flex gap-4 py-4" data-testid="cart-line">
                 <div className="h-24 w-20 shrink-0 overflow-hidden rounded bg-neutral-100">

@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
+import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
 import { ORDER_KEY } from './Confirmation';
 import { Totals } from './Totals';
@@ -198,14 +199,19 @@ export function CheckoutFlow() {
       <aside aria-labelledby="order-summary" className="space-y-4">
         <h2 id="order-summary" className="text-lg font-semibold">Order summary</h2>
         <ul className="space-y-2 text-sm">
-          {checkout.summary.lines.map((l) => (
+          {checkout.summary.lines.map((l) => {
+            const item = cart.items.find((i) => i.variant_id === l.variant_id);
+            return (
             <li key={l.variant_id} className="flex justify-between gap-2">
               <span>
-                {l.title} <span className="text-neutral-700">× {l.quantity}</span>
+                {l.title}
+                {item && <span className="text-neutral-700"> ({describeOptions(item.options as Record<string, string>)})</span>}
+                <span className="text-neutral-700"> × {l.quantity}</span>
               </span>
               <span>{formatMoney(l.line_total)}</span>
             </li>
-          ))}
+            );
+          })}
         </ul>
         <Totals t={checkout.summary} shippingChosen={checkout.shipping_method_id != null} />
       </aside>

@@ -31,21 +31,10 @@ export async function Header() {
       <nav aria-label="Categories" className="border-t border-neutral-100">
         <ul className="mx-auto flex max-w-6xl flex-wrap gap-x-6 gap-y-1 px-4 py-2 text-sm">
           {tree.map((c) => (
-            <li key={c.id} className="group relative">
+            <li key={c.id}>
               <Link href={`/categories/${c.handle}`} className="font-medium hover:underline">
                 {c.name}
               </Link>
-              {c.children.length > 0 && (
-                <ul className="mt-1 flex flex-wrap gap-x-3 text-neutral-700">
-                  {c.children.map((child) => (
-                    <li key={child.id}>
-                      <Link href={`/categories/${child.handle}`} className="hover:underline">
-                        {child.name}
-                      </Link>
-                    </li>
-                  ))}
-                </ul>
-              )}
             </li>
           ))}
           <li>

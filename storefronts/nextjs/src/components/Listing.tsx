@@ -32,13 +32,13 @@ export function Listing({ results, state, basePath, apiUrl }: Props) {
     <div className="grid gap-8 md:grid-cols-[14rem_1fr]">
       <aside aria-label="Filters" className="text-sm">
         <h2 className="mb-2 text-base font-semibold">Filter</h2>
-        <FacetGroup title="Size" values={results.facets.size} selected={state.size} linkFor={(v) => href(withFilter(state, { size: state.size === v ? undefined : v }))} />
+        <FacetGroup title="Size" values={sortSizes(results.facets.size)} selected={state.size} linkFor={(v) => href(withFilter(state, { size: state.size === v ? undefined : v }))} />
         <FacetGroup title="Colour" values={results.facets.color} selected={state.color} linkFor={(v) => href(withFilter(state, { color: state.color === v ? undefined : v }))} />
         <FacetGroup title="Brand" values={results.facets.brand} selected={state.brand} linkFor={(v) => href(withFilter(state, { brand: state.brand === v ? undefined : v }))} />
         <fieldset className="mb-4">
           <legend className="mb-1 font-medium">Price</legend>
           <ul className="space-y-1">
-            {results.facets.price.map((b) => {
+            {results.facets.price.filter((b) => b.count > 0 || (state.min_price === b.from.amount)).map((b) => {
               const min = b.from.amount;
               const max = b.to?.amount;
               const selected = state.min_price === min && state.max_price === max;
@@ -136,6 +136,19 @@ function FacetGroup({ title, values, selected, linkFor }: { title: string; value
       </ul>
     </fieldset>
   );
+}
+
+const SIZE_ORDER = ['XXS', 'XS', 'S', 'M', 'L', 'XL', 'XXL', '3XL'];
+
+/** Sizes in the order people read them (XS before S before M), numeric sizes by number. */
+function sortSizes(values: Schemas['FacetValue'][]): Schemas['FacetValue'][] {
+  const rank = (v: string) => {
+    const i = SIZE_ORDER.indexOf(v.toUpperCase());
+    if (i >= 0) return i;
+    const n = parseFloat(v);
+    return Number.isFinite(n) ? 100 + n : 10_000;
+  };
+  return [...values].sort((a, b) => rank(a.value) - rank(b.value) || a.value.localeCompare(b.value));
 }
 
 function priceLabel(min?: number, max?: number | null, currency = 'USD'): string {

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { imageSrc } from '@/lib/images';
-import { purchasable, stockLabel } from '@/lib/stock';
+import { describeOptions, purchasable, stockLabel } from '@/lib/stock';
 import { VariantPrice, PriceRange } from './Price';
 import { useCart } from './CartProvider';
 
@@ -210,7 +210,7 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
 }
 
 function describe(v: Variant): string {
-  return Object.values(v.options as Record<string, string>).join(' / ');
+  return describeOptions(v.options as Record<string, string>);
 }
 
 function problemText(e: unknown): string {

@@ -15,3 +15,12 @@ export function stockLabel(status: string): string {
       return 'Sold out';
   }
 }
+
+/** A variant's option values for people: size first, then colour, then any other. */
+export function describeOptions(options: Record<string, string>): string {
+  const rank = (k: string) => (k === 'size' ? 0 : k === 'color' ? 1 : 2);
+  return Object.entries(options)
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    .map(([, v]) => v)
+    .join(' / ');
+}
