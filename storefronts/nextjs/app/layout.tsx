@@ -4,6 +4,7 @@ import { GeistMono } from 'geist/font/mono';
 import { CartProvider } from '@/components/CartProvider';
 import { Header } from '@/components/Header';
 import { Footer } from '@/components/Footer';
+import { Hydrated } from '@/components/Hydrated';
 import { siteUrl } from '@/lib/config';
 import './globals.css';
 
@@ -32,6 +33,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
           </main>
           <Footer />
         </CartProvider>
+        <Hydrated />
       </body>
     </html>
   );

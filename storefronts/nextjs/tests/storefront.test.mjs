@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEnvironment } from './support/env.mjs';
 import { seed, CATEGORY, JACKET, TEE, PROMO } from './support/fixtures.mjs';
-import { axeChecked, checkPage, watchConsole } from './support/page.mjs';
+import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
 
 let env;
 let fixtures;
@@ -19,14 +19,35 @@ after(async () => {
   await env?.stop();
 });
 
-/** A fresh shopper: their own cookies, localStorage and cart. */
-async function shopper() {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  watchConsole(page, errors);
-  const unexpected = () => errors.filter((e) => !/Failed to load resource: the server responded with a status of (402|404|409|422)/.test(e));
-  return { context, page, unexpected };
+/**
+ * A test as a fresh shopper (their own cookies, localStorage and cart). On failure the
+ * page is screenshotted as FAILED-<n>.png and the browser's errors join the message.
+ */
+let scenarios = 0;
+function scenario(name, fn) {
+  const n = ++scenarios;
+  test(name, async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = [];
+    watchConsole(page, errors);
+    const unexpected = () => errors.filter((e) => !/Failed to load resource: (the server responded with a status of (402|404|409|422)|net::ERR_CONNECTION_RESET)/.test(e));
+    try {
+      await fn({ context, page, unexpected });
+      assert.deepEqual(unexpected(), [], 'no errors in the browser');
+    } catch (e) {
+      await page.screenshot({ path: `${RESULTS_DIR}/FAILED-${n}.png`, fullPage: true }).catch(() => {});
+      e.message += `\n  at ${page.url()}\n  browser errors: ${JSON.stringify(errors)}`;
+      throw e;
+    } finally {
+      }
+  });
+}
+
+/** Opens a storefront page and waits until React has hydrated it (clicks before that would be native). */
+async function open(page, pathname) {
+  await page.goto(`${env.site}${pathname}`);
+  await page.locator('html[data-hydrated]').waitFor();
 }
 
 async function ordersFor(email) {
@@ -57,7 +78,7 @@ async function fillAddress(page, a) {
 const ADDRESS = { country: 'US', name: 'Ada Shopper', line1: '1 Market Street', city: 'San Francisco', region: 'CA', postal_code: '94105' };
 
 async function checkoutUpToPayment(page, email) {
-  await page.goto(`${env.site}/checkout`);
+  await open(page, `/checkout`);
   await page.getByLabel('E-mail').fill(email);
   await page.getByRole('button', { name: 'Continue to address' }).click();
   await fillAddress(page, ADDRESS);
@@ -68,13 +89,12 @@ async function checkoutUpToPayment(page, email) {
 }
 
 describe('a guest shopper', () => {
-  test('browses a category with a size filter, and the back button undoes the filter', async () => {
-    const { context, page, unexpected } = await shopper();
-    await page.goto(env.site);
+  scenario('browses a category with a size filter, and the back button undoes the filter', async ({ context, page }) => {
+    await open(page, '/');
     await page.getByRole('heading', { name: 'New arrivals' }).waitFor();
     await checkPage(page, '01-home');
 
-    await page.goto(`${env.site}/categories/${CATEGORY.handle}`);
+    await open(page, `/categories/${CATEGORY.handle}`);
     await page.getByRole('heading', { level: 1, name: CATEGORY.name }).waitFor();
     const cards = page.getByTestId('product-card');
     assert.equal(await cards.count(), 2, 'both test products are listed');
@@ -103,16 +123,14 @@ describe('a guest shopper', () => {
     await page.waitForURL(/sort=price_asc/);
     await page.getByText('2 products', { exact: true }).waitFor();
     assert.deepEqual(await cards.locator('h3').allTextContents(), [TEE.title, JACKET.title]);
-    assert.deepEqual(unexpected(), []);
-    await context.close();
   });
 
-  test('searches with typos and sees highlighted matches', async () => {
-    const { context, page, unexpected } = await shopper();
-    await page.goto(env.site);
+  scenario('searches with typos and sees highlighted matches', async ({ page }) => {
+    await open(page, '/');
     await page.getByRole('search').first().getByLabel('Search products').fill('zephyrne jaket');
     await page.getByRole('search').first().getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/\/search\?q=zephyrne/);
+    await page.locator('html[data-hydrated]').waitFor();
     const first = page.getByTestId('product-card').first();
     await first.waitFor();
     assert.equal(await first.locator('h3').textContent(), JACKET.title);
@@ -124,13 +142,10 @@ describe('a guest shopper', () => {
     await page.waitForURL(/q=zephyrine\+cotton|q=zephyrine%20cotton/);
     await page.getByText('1 product', { exact: true }).waitFor();
     assert.equal(await page.getByTestId('product-card').locator('h3').first().textContent(), TEE.title);
-    assert.deepEqual(unexpected(), []);
-    await context.close();
   });
 
-  test('product page: structured data, Open Graph, and a sold-out size that cannot be picked', async () => {
-    const { context, page, unexpected } = await shopper();
-    await page.goto(`${env.site}/products/${JACKET.handle}`);
+  scenario('product page: structured data, Open Graph, and a sold-out size that cannot be picked', async ({ page }) => {
+    await open(page, `/products/${JACKET.handle}`);
     await page.getByRole('heading', { level: 1, name: JACKET.title }).waitFor();
 
     const ld = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
@@ -158,18 +173,15 @@ describe('a guest shopper', () => {
     await page.getByTestId(`option-color-Navy`).click();
     assert.equal(await page.locator('#opt-size-l').isDisabled(), false, 'L in Navy is for sale');
     assert.ok((await page.getByTestId('recommendations').count()) <= 1);
-    assert.deepEqual(unexpected(), []);
-    await context.close();
   });
 
-  test('adds two sizes, applies a code, follows live changes, and pays with 3-D Secure after a double click: one order', async () => {
-    const { context, page, unexpected } = await shopper();
-    await page.goto(`${env.site}/products/${JACKET.handle}`);
+  scenario('adds two sizes, applies a code, follows live changes, and pays with 3-D Secure after a double click: one order', async ({ page }) => {
+    await open(page, `/products/${JACKET.handle}`);
     await addJacket(page, 'Navy', 'M');
     await addJacket(page, 'Navy', 'L');
     await page.getByTestId('cart-count').getByText('2').waitFor();
 
-    await page.goto(`${env.site}/cart`);
+    await open(page, `/cart`);
     await page.getByTestId('cart-line').nth(1).waitFor();
     assert.deepEqual((await page.getByTestId('line-options').allTextContents()).sort(), ['L / Navy', 'M / Navy']);
     assert.equal(await page.getByTestId('subtotal').textContent(), '$178.00');
@@ -254,33 +266,65 @@ describe('a guest shopper', () => {
     assert.equal(o.discounts.amount, 1780, 'the code took 10 % off');
     assert.equal(o.total.amount, o.subtotal.amount - o.discounts.amount + o.shipping.amount + o.tax.amount);
     assert.equal(o.lines.reduce((n, l) => n + l.quantity, 0), 2);
-    assert.deepEqual(unexpected(), []);
-    await context.close();
   });
 
-  test('a declined card is reported, nothing is ordered, and another card then pays', async () => {
-    const { context, page, unexpected } = await shopper();
-    await page.goto(`${env.site}/products/${TEE.handle}`);
+  scenario('a declined card is reported, nothing is ordered, and another card then pays', async ({ page }) => {
+    await open(page, `/products/${TEE.handle}`);
     await page.getByTestId('option-size-S').click();
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await page.getByTestId('cart-count').getByText('1').waitFor();
     const email = `guest-declined-${Date.now()}@shop-test.example`;
     await checkoutUpToPayment(page, email);
 
+    await page.getByRole('radio', { name: /insufficient funds/ }).check();
+    await page.getByTestId('pay').click();
+    await page.getByTestId('payment-message').getByText('insufficient_funds').waitFor();
+
     await page.getByRole('radio', { name: /declined/ }).check();
     await page.getByTestId('pay').click();
-    await page.getByTestId('payment-message').getByText('declined').waitFor();
+    await page.getByTestId('payment-message').getByText('card_declined').waitFor();
     await checkPage(page, '14-checkout-declined');
     assert.deepEqual(await ordersFor(email), [], 'a declined card makes no order');
 
+    // The answer to the good card is lost on the way back (the server did place the
+    // order): the SDK sends the request again with the same key and gets the same order.
+    // The repeat is fetched by the test and handed to the page, because Weft's replayed
+    // answer lacks CORS headers (see the todo test below) and a browser would refuse it.
+    const keys = [];
+    await page.route('**/complete', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      const answer = await route.fetch(); // the server handles it…
+      if (keys.length === 1) return route.abort('connectionreset'); // …and the browser never hears back
+      return route.fulfill({ response: answer });
+    });
     await page.getByRole('radio', { name: /succeeds/ }).check();
     await page.getByTestId('pay').click();
     await page.waitForURL(/\/checkout\/confirmation\?order=ord_/);
     assert.equal(await page.getByTestId('order-status').textContent(), 'paid');
-    assert.equal((await ordersFor(email)).length, 1);
-    assert.deepEqual(unexpected(), []);
-    await context.close();
+    assert.equal(keys.length, 2, 'the lost answer was asked for again');
+    assert.equal(keys[0], keys[1], 'with the same Idempotency-Key');
+    const orders = await ordersFor(email);
+    assert.deepEqual(orders.map((o) => o.id), [await page.getByTestId('order-id').textContent()], 'one order');
   });
+
+  test(
+    "Weft's idempotent replay carries CORS headers, so a browser can read a retried answer",
+    { todo: 'Weft answers a replay (Idempotent-Replayed: true) without Access-Control-Allow-Origin' },
+    async () => {
+      const key = crypto.randomUUID();
+      const send = () =>
+        fetch(`${env.api}/v1/carts`, {
+          method: 'POST',
+          headers: { origin: env.site, 'content-type': 'application/json', 'idempotency-key': key },
+          body: '{}',
+        });
+      const first = await send();
+      const again = await send();
+      assert.equal(first.headers.get('access-control-allow-origin'), env.site, 'the first answer is readable cross-origin');
+      assert.equal(again.headers.get('idempotent-replayed'), 'true', 'the second is the replay');
+      assert.equal(again.headers.get('access-control-allow-origin'), env.site, 'the replay is readable cross-origin too');
+    },
+  );
 
   test('serves robots.txt and a sitemap listing the categories and products', async () => {
     const robots = await fetch(`${env.site}/robots.txt`).then((r) => r.text());

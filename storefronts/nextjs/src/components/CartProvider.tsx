@@ -97,7 +97,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
     let cancelled = false;
     void browserWeft().then((weft) => {
       if (cancelled) return;
-      stop = weft.watchCart(cartId, (c) => setCart(c), {
+      // A state read before a change we already hold may arrive after it: keep the newer.
+      stop = weft.watchCart(cartId, (c) => setCart((cur) => (cur && cur.id === c.id && cur.updated_at > c.updated_at ? cur : c)), {
         onError: () => {
           /* the SDK reconnects with backoff; a cart that is gone is noticed on the next read */
         },

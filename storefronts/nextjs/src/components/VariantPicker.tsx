@@ -1,5 +1,5 @@
 'use client';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { imageSrc } from '@/lib/images';
@@ -46,6 +46,9 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
   });
   const [quantity, setQuantity] = useState(1);
   const [busy, setBusy] = useState(false);
+  // Until React runs, a click would submit the form natively: keep the button off till then.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
 
   const matches = (v: Variant, sel: Record<string, string>) => Object.entries(sel).every(([k, val]) => opts(v)[k] === val);
@@ -188,7 +191,7 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
             </div>
             <button
               type="submit"
-              disabled={!variant || !purchasable(variant.stock_status) || busy}
+              disabled={!hydrated || !variant || !purchasable(variant.stock_status) || busy}
               className="rounded bg-neutral-900 px-6 py-2.5 font-medium text-white hover:bg-neutral-700 disabled:cursor-not-allowed disabled:bg-neutral-500"
             >
               {busy ? 'Adding…' : 'Add to cart'}
@@ -216,6 +219,7 @@ function describe(v: Variant): string {
 function problemText(e: unknown): string {
   if (e instanceof WeftProblem) {
     if (e.code === 'out_of_stock') return 'Sorry, that is sold out now.';
+    if (e.errors.length > 0) return e.errors.map((x) => `${x.field}: ${x.message}`).join('; ');
     return e.detail || e.title;
   }
   return 'Could not reach the shop. Please try again.';

@@ -76,6 +76,11 @@ export async function startEnvironment() {
 
     const staff = await signInAdmin(api, admin);
 
+    // Next's data cache and its regenerated pages outlive a server: what an earlier run's
+    // Weft answered (other ids under the same handles) must not be served against this one.
+    rmSync(path.join(APP_DIR, '.next', 'cache', 'fetch-cache'), { recursive: true, force: true });
+    rmSync(path.join(APP_DIR, '.next', 'server', 'route-cache'), { recursive: true, force: true });
+
     const siteProc = start(path.join(APP_DIR, 'node_modules', '.bin', 'next'), ['start', '-p', String(sitePort), '-H', '127.0.0.1'], {
       cwd: APP_DIR,
       env: {
