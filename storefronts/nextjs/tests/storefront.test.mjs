@@ -198,6 +198,12 @@ describe('a guest shopper', () => {
     assert.equal(await page.getByTestId('discounts').textContent(), '−$17.80');
     assert.equal(await page.getByTestId('total').textContent(), '$160.20');
 
+    // Shipping estimate: the cart priced by Weft for a destination and a method.
+    await page.getByLabel('Estimate shipping and tax').selectOption('US');
+    await page.getByRole('radio', { name: /Express/ }).check();
+    await page.getByTestId('shipping').getByText('$15.00').waitFor();
+    assert.equal(await page.getByTestId('total').textContent(), '$175.20');
+
     // Another device changes the cart: the page follows over the live WebSocket.
     const cartId = await page.evaluate(() => localStorage.getItem('weft.cart_id'));
     // (a guest cart is used by whoever holds its id: another device of the same guest)
@@ -213,6 +219,7 @@ describe('a guest shopper', () => {
     assert.equal(await page.getByTestId('subtotal').textContent(), '$267.00');
     await page.getByRole('button', { name: /Decrease quantity of .* M \/ Navy/ }).click();
     await page.getByTestId('subtotal').getByText('$178.00').waitFor();
+    assert.equal(await page.getByTestId('line-quantity').first().textContent(), 'Quantity 1');
     await checkPage(page, '07-cart-with-code');
 
     // Checkout, with bad input first: the API's field errors land on their fields.

@@ -16,6 +16,9 @@ interface CartContext {
   removeItem(itemId: string): Promise<Cart>;
   applyCode(code: string): Promise<Cart>;
   removeCode(code: string): Promise<Cart>;
+  /** Where the cart ships and how (`null` clears): sets the tax rate and the methods offered. */
+  ship(change: Schemas['UpdateCartRequest']): Promise<Cart>;
+  shippingMethods(): Promise<Schemas['ShippingMethodDto'][]>;
   /** Called once the cart became an order: the next add starts a new cart. */
   forget(): void;
 }
@@ -199,6 +202,18 @@ export function CartProvider({ children }: { children: ReactNode }) {
           params: { path: { id, code } },
         });
         return done(data);
+      },
+      async ship(change) {
+        const weft = await browserWeft();
+        const id = await ensureCart();
+        const { data } = await weft.api.PATCH('/v1/carts/{id}', { params: { path: { id } }, body: change });
+        return done(data);
+      },
+      async shippingMethods() {
+        const weft = await browserWeft();
+        const id = await ensureCart();
+        const { data } = await weft.api.GET('/v1/carts/{id}/shipping-methods', { params: { path: { id } } });
+        return data?.data ?? [];
       },
       forget() {
         storeId(null);

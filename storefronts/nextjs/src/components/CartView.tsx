@@ -6,6 +6,7 @@ import { formatMoney } from '@/lib/money';
 import { promotionReason } from '@/lib/promotions';
 import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
+import { ShippingEstimate } from './ShippingEstimate';
 import { Totals } from './Totals';
 
 /** The cart page: lines with quantities, promotion codes and the server's totals. */
@@ -166,6 +167,7 @@ export function CartView() {
             ))}
           </ul>
         )}
+        <ShippingEstimate />
         <Totals t={cart} shippingChosen={cart.shipping_method_id != null} />
         <Link href="/checkout" className="block rounded bg-neutral-900 px-4 py-3 text-center font-medium text-white hover:bg-neutral-700" data-testid="to-checkout">
           Check out

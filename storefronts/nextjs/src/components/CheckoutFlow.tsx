@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
+import { COUNTRIES } from '@/lib/countries';
 import { formatMoney } from '@/lib/money';
 import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
@@ -22,17 +23,6 @@ const STEPS: { id: Step; title: string }[] = [
   { id: 'payment', title: 'Payment' },
 ];
 
-const COUNTRIES: [string, string][] = [
-  ['US', 'United States'],
-  ['CA', 'Canada'],
-  ['GB', 'United Kingdom'],
-  ['DE', 'Germany'],
-  ['FR', 'France'],
-  ['NL', 'Netherlands'],
-  ['ES', 'Spain'],
-  ['IT', 'Italy'],
-  ['AU', 'Australia'],
-];
 
 /** Test-provider tokens (docs/payments.md): no card number is ever typed into or sent by the shop. */
 const TEST_CARDS: [string, string][] = [
