@@ -93,6 +93,22 @@ export function CheckoutFlow() {
     })();
   }, [ready, cart]);
 
+  // The cart changed (another tab, the live socket): the summary is priced again.
+  const cartVersion = cart?.updated_at;
+  useEffect(() => {
+    if (!checkout || !cartVersion) return;
+    let live = true;
+    void browserWeft()
+      .then((weft) => weft.api.GET('/v1/checkouts/{id}', { params: { path: { id: checkout.id } } }))
+      .then(({ data }) => {
+        if (live && data) setCheckout(data);
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [cartVersion]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const loadMethods = useCallback(async (id: string) => {
     const weft = await browserWeft();
     const { data } = await weft.api.GET('/v1/checkouts/{id}/shipping-methods', { params: { path: { id } } });

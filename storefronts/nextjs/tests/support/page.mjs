@@ -1,12 +1,13 @@
 // Per-page checks every browser test makes: a screenshot kept under test-results/, and
 // axe-core with no serious or critical violation.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { APP_DIR } from './env.mjs';
 
 export const RESULTS_DIR = path.join(APP_DIR, 'test-results');
+rmSync(RESULTS_DIR, { recursive: true, force: true }); // this run's pictures only
 mkdirSync(RESULTS_DIR, { recursive: true });
 
 export const axeChecked = [];
