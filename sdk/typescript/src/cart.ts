@@ -108,7 +108,7 @@ export function watchCart<Cart>(
       try {
         await deps.check(cartId);
       } catch (e) {
-        if (e instanceof WeftProblem && e.status < 500 && e.status !== 408 && e.status !== 429) return fail(e);
+        if (e instanceof WeftProblem && e.status < 500 && e.status !== 429) return fail(e);
         opts.onError?.(e);
       }
       if (stopped) return;

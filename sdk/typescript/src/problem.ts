@@ -54,7 +54,7 @@ export class WeftProblem extends Error {
     let body: Record<string, unknown> | null = null;
     try {
       const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+      if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
     } catch {
       // not JSON: handled below
     }

@@ -92,8 +92,10 @@ export function createTransport(o: TransportOptions): Transport {
   function refresh(stale: Tokens): Promise<Tokens | null> {
     refreshing ??= exclusive(async () => {
       const current = await storage.get();
-      // another call (or tab) refreshed since `stale` was read: its pair is the one to use
-      if (!current || current.access_token !== stale.access_token) return current;
+      // another call (or tab) refreshed since `stale` was read: its pair is the one to use.
+      // Refresh tokens are random and single use; an access token minted in the same second
+      // for the same person can be byte-identical, so it cannot tell.
+      if (!current || current.refresh_token !== stale.refresh_token) return current;
       const key = uuid();
       const res = await send(
         () =>
@@ -146,6 +148,7 @@ export function createTransport(o: TransportOptions): Transport {
     for (let renewed = false; ; renewed = true) {
       const tokens = withSession ? await fresh() : null;
       if (tokens) headers.set('authorization', `Bearer ${tokens.access_token}`);
+      else if (withSession) headers.delete('authorization'); // signed out meanwhile: go as a guest
       const res = await send(make, req.signal);
       if (res.ok || res.status < 400) return res;
       const problem = await WeftProblem.fromResponse(res);

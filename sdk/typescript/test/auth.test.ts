@@ -112,9 +112,12 @@ describe('auth', () => {
     storage.set({ ...tokens, expires_at: Date.now() + 5_000 });
     const weft = client({ storage, fetch: rec.fetch });
     const [a, b] = await Promise.all([weft.auth.accessToken(), weft.auth.accessToken()]);
-    expect(a).toBe(b);
-    expect(a).not.toBe(tokens.access_token);
     expect(rec.count('POST', '/v1/auth/refresh')).toBe(1);
+    expect(a).toBe(b);
+    const now = (await storage.get())!;
+    expect(a).toBe(now.access_token);
+    expect(now.refresh_token).not.toBe(tokens.refresh_token);
+    expect(now.expires_at).toBeGreaterThan(Date.now() + 14 * 60_000);
   });
 
   it('signs out cleanly when its refresh token was already used (the server revokes the family)', async () => {
@@ -149,6 +152,24 @@ describe('auth', () => {
     const again = client({ storage: expiredCopy(firstTokens), onSignOut: () => firstOut++ });
     await expect(again.api.GET('/v1/me')).rejects.toMatchObject({ status: 401, code: 'invalid_refresh_token' });
     expect(firstOut).toBe(1);
+  });
+
+  it('goes on as a guest when the session ended (another tab signed out) between a 401 and its refresh', async () => {
+    const { tokens } = await session();
+    let reads = 0;
+    // the first read hands out a token the server refuses; then the other tab has signed out
+    const storage: TokenStorage = {
+      get: () => (reads++ === 0 ? { ...tokens, access_token: 'garbage.not.a-jwt', expires_at: Date.now() + 3_600_000 } : null),
+      set: () => {},
+    };
+    const rec = recordingFetch();
+    const weft = client({ storage, fetch: rec.fetch });
+    await expect(weft.api.GET('/v1/me')).rejects.toMatchObject({ status: 401, code: 'unauthenticated' });
+    // tried once more, without the refused token: what a guest gets, not a stale session's answer
+    expect(rec.sent.map((s) => [s.path, s.status, s.headers.get('authorization')])).toEqual([
+      ['/v1/me', 401, 'Bearer garbage.not.a-jwt'],
+      ['/v1/me', 401, null],
+    ]);
   });
 
   it('an API key rides on every call as X-Api-Key', async () => {

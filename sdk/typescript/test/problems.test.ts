@@ -131,7 +131,8 @@ describe('problems', () => {
 describe('problems: 429', () => {
   let limited: WeftServer;
   beforeAll(async () => {
-    limited = await startWeft({ WEFT_RATE_LIMIT_PER_MINUTE: '3' });
+    // no demo catalog: this server only has to count requests
+    limited = await startWeft({ WEFT_RATE_LIMIT_PER_MINUTE: '3' }, { demo: false });
   });
   afterAll(async () => {
     await limited?.stop();

@@ -49,8 +49,11 @@ const NO_RATE_LIMITS = {
   WEFT_RATE_LIMIT_PER_APP_PER_MINUTE: '0',
 };
 
-/** Starts `weft serve --demo` and waits for `/health/ready`. `env` overrides (rate limits). */
-export async function startWeft(env: Record<string, string> = {}): Promise<WeftServer> {
+/**
+ * Starts `weft serve` (with `--demo` unless `demo: false`) and waits for `/health/ready`.
+ * `env` overrides the environment (rate limits).
+ */
+export async function startWeft(env: Record<string, string> = {}, { demo = true } = {}): Promise<WeftServer> {
   const bin = weftBinary();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'weft-sdk-test-'));
   const log = path.join(dataDir, 'weft.log');
@@ -58,7 +61,7 @@ export async function startWeft(env: Record<string, string> = {}): Promise<WeftS
   const port = await freePort();
   const child: ChildProcess = spawn(
     bin,
-    ['serve', '--demo', '--port', String(port), '--data-dir', path.join(dataDir, 'data')],
+    ['serve', ...(demo ? ['--demo'] : []), '--port', String(port), '--data-dir', path.join(dataDir, 'data')],
     {
       cwd: dataDir,
       env: weftEnv({ ...NO_RATE_LIMITS, ...env }),
