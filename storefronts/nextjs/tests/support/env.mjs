@@ -23,10 +23,11 @@ function newestMtime(dir) {
   return newest;
 }
 
-/** Builds the storefront when there is no build, or when a source file is newer than it. */
+/** Builds the storefront when there is no build, or when a source file (or the SDK's build) is newer than it. */
 export function ensureBuilt() {
   const id = path.join(APP_DIR, '.next', 'BUILD_ID');
-  const sources = ['app', 'src'].map((d) => newestMtime(path.join(APP_DIR, d)));
+  // the SDK's dist/ is bundled into the build too
+  const sources = ['app', 'src', '../../sdk/typescript/dist'].map((d) => newestMtime(path.join(APP_DIR, d)));
   const configs = ['next.config.ts', 'package.json', 'postcss.config.mjs'].map((f) => statSync(path.join(APP_DIR, f)).mtimeMs);
   if (existsSync(id) && statSync(id).mtimeMs > Math.max(...sources, ...configs)) return false;
   execFileSync('nice', ['-n', '10', 'npx', 'next', 'build'], {
