@@ -10,7 +10,7 @@ export async function Header() {
         <Link href="/" className="text-xl font-semibold tracking-tight" aria-label="Weft, home">
           Weft<span aria-hidden="true" className="text-blue-700">.</span>
         </Link>
-        <form action="/search" method="get" role="search" className="order-3 flex w-full gap-2 sm:order-none sm:ml-auto sm:w-auto">
+        <form action="/search" method="get" role="search" aria-label="Site search" className="order-3 flex w-full gap-2 sm:order-none sm:ml-auto sm:w-auto">
           <label htmlFor="site-search" className="sr-only">
             Search products
           </label>

@@ -30,6 +30,7 @@ export function SearchBox({ initial }: { initial: string }) {
   return (
     <form
       role="search"
+      aria-label="Refine search"
       action="/search"
       method="get"
       className="mt-4 flex max-w-xl gap-2"
