@@ -1,0 +1,40 @@
+import type { Metadata, Viewport } from 'next';
+import { GeistSans } from 'geist/font/sans';
+import { GeistMono } from 'geist/font/mono';
+import { CartProvider } from '@/components/CartProvider';
+import { Header } from '@/components/Header';
+import { Footer } from '@/components/Footer';
+import { Hydrated } from '@/components/Hydrated';
+import { siteUrl } from '@/lib/config';
+import './globals.css';
+
+export function generateMetadata(): Metadata {
+  return {
+    metadataBase: new URL(siteUrl()),
+    title: { default: 'Weft — clothing for every day', template: '%s · Weft' },
+    description: 'Clothing for women, men and kids: tops, bottoms, dresses, outerwear, shoes and accessories.',
+    openGraph: { siteName: 'Weft', type: 'website' },
+  };
+}
+
+export const viewport: Viewport = { themeColor: '#ffffff' };
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
+      <body className="flex min-h-screen flex-col font-sans">
+        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow">
+          Skip to content
+        </a>
+        <CartProvider>
+          <Header />
+          <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6">
+            {children}
+          </main>
+          <Footer />
+        </CartProvider>
+        <Hydrated />
+      </body>
+    </html>
+  );
+}
