@@ -564,7 +564,21 @@ const ENV_KEYS: &[&str] = &[
     "payments",
 ];
 
+/// Origins a demo shop lets call it when `cors_origins` is empty: the reference storefront
+/// started on its default port (`storefronts/nextjs`, `npm start`).
+pub const DEMO_STOREFRONT_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://127.0.0.1:3000"];
+
 impl Settings {
+    /// The origins CORS allows: `cors_origins`, or for a `demo` shop that set none, the
+    /// local reference storefront's, so the README's storefront command works as it is.
+    pub fn effective_cors_origins(&self) -> Vec<String> {
+        if self.demo && self.cors_origins.is_empty() {
+            DEMO_STOREFRONT_ORIGINS.map(str::to_owned).to_vec()
+        } else {
+            self.cors_origins.clone()
+        }
+    }
+
     /// Where the key files are: `keys_dir`, or `<data_dir>/keys`.
     pub fn keys_dir(&self) -> PathBuf {
         self.keys_dir
@@ -787,6 +801,21 @@ fn describe(err: &figment::Error) -> String {
 // figment's Jail dictates the closures' (large) error type.
 #[allow(clippy::result_large_err)]
 mod tests {
+    #[test]
+    fn a_demo_without_cors_origins_lets_the_local_storefront_in_and_nothing_else_changes() {
+        let mut s = super::Settings::default();
+        assert!(s.effective_cors_origins().is_empty(), "no CORS by default");
+        s.demo = true;
+        assert_eq!(
+            s.effective_cors_origins(),
+            ["http://localhost:3000", "http://127.0.0.1:3000"]
+        );
+        s.cors_origins = vec!["https://shop.example.com".to_owned()];
+        assert_eq!(s.effective_cors_origins(), ["https://shop.example.com"]);
+        s.demo = false;
+        assert_eq!(s.effective_cors_origins(), ["https://shop.example.com"]);
+    }
+
     use super::*;
 
     const SERVICES: &[&str] = &["gateway", "catalog"];

@@ -906,7 +906,7 @@ impl Application {
                 },
             ),
             trust_forwarded_for: settings.trust_forwarded_for,
-            cors_origins: settings.cors_origins.clone(),
+            cors_origins: settings.effective_cors_origins(),
             idempotency: Some(idempotency.clone()),
             authenticator: Some(Arc::new(JwtAuthenticator(identity))),
             front_door: !gateway.is_empty(),
