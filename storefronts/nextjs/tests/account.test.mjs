@@ -13,8 +13,20 @@ import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page
 let env;
 let fixtures;
 
+// Google is the one social provider configured (its authorisation address is local and
+// never reached: the test only follows Weft's redirect to it); Facebook is not.
+const AUTH_URL = 'http://127.0.0.1:9/authorize';
+const SOCIAL = {
+  WEFT_SOCIAL__GOOGLE__CLIENT_ID: 'shop-test-client',
+  WEFT_SOCIAL__GOOGLE__CLIENT_SECRET: 'shop-test-secret',
+  WEFT_SOCIAL__GOOGLE__REDIRECT_URL: 'http://127.0.0.1:9/v1/auth/oauth/google/callback',
+  WEFT_SOCIAL__GOOGLE__AUTH_URL: AUTH_URL,
+  WEFT_SOCIAL__GOOGLE__TOKEN_URL: 'http://127.0.0.1:9/token',
+  WEFT_SOCIAL__GOOGLE__USERINFO_URL: 'http://127.0.0.1:9/userinfo',
+};
+
 before(async () => {
-  env = await startEnvironment();
+  env = await startEnvironment({ weftEnv: SOCIAL });
   fixtures = await seed(env.staff);
 });
 
@@ -76,14 +88,26 @@ async function downloaded(page, click) {
 }
 
 describe('the customer account', () => {
-  scenario('sign up: a bad password is refused on its field, then a good one signs in; no social buttons when none is configured', async ({ page }) => {
+  scenario('sign up: a bad password is refused on its field, then a good one signs in; a button for each social provider Weft offers', async ({ page }) => {
     await open(page, '/account');
     const signUp = page.getByRole('region', { name: 'Create an account' });
     await signUp.waitFor();
     await checkPage(page, 'account-01-signed-out');
     const { data: providers } = await env.staff.api.GET('/v1/auth/providers');
-    assert.deepEqual(providers.data, [], 'the test Weft has no social provider');
-    assert.equal(await page.getByTestId('social-providers').count(), 0, 'no button for a provider Weft does not offer');
+    assert.deepEqual(providers.data.map((p) => p.id), ['google'], 'the test Weft offers Google alone');
+    const buttons = page.getByTestId('social-providers').getByRole('link');
+    await buttons.first().waitFor();
+    assert.deepEqual(await buttons.allTextContents(), ['Sign in with Google'], 'no button for a provider Weft does not offer');
+    const href = await buttons.first().getAttribute('href');
+    assert.equal(href, `${env.api}${providers.data[0].start_path}`);
+    // The link starts Weft's authorisation-code flow: a redirect to the provider with PKCE and a state.
+    const started = await fetch(href, { redirect: 'manual' });
+    assert.ok([302, 303, 307].includes(started.status), `a redirect, not ${started.status}`);
+    const to = new URL(started.headers.get('location'));
+    assert.equal(`${to.origin}${to.pathname}`, AUTH_URL);
+    assert.equal(to.searchParams.get('client_id'), 'shop-test-client');
+    assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(to.searchParams.get('state'), 'a state');
 
     const email = `signup-${Date.now()}@shop-test.example`;
     await signUp.getByLabel('Name').fill('Sam Signup');

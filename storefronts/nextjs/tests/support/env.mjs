@@ -38,7 +38,11 @@ export function ensureBuilt() {
   return true;
 }
 
-export async function startEnvironment() {
+/**
+ * Starts Weft, the storefront and Chromium. `options.weftEnv`: more environment for Weft
+ * (`WEFT_SOCIAL__GOOGLE__CLIENT_ID`, …), on top of the defaults below.
+ */
+export async function startEnvironment(options = {}) {
   if (!existsSync(WEFT_BIN)) {
     throw new Error(`no weft binary at ${WEFT_BIN}: build it (cargo build -p weft) or set WEFT_BIN`);
   }
@@ -63,6 +67,7 @@ export async function startEnvironment() {
     WEFT_RATE_LIMIT_PER_APP_PER_MINUTE: '0',
     WEFT_CORS_ORIGINS: JSON.stringify([site]),
     WEFT_LOG_FORMAT: 'json',
+    ...options.weftEnv,
   };
   const weftProc = start(WEFT_BIN, ['serve', '--demo', '--port', String(apiPort), '--data-dir', dataDir], { env: weftEnv });
   const procs = [weftProc];
