@@ -7,32 +7,43 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createWeft, memoryStorage } from '@weft/sdk';
 import { startEnvironment } from './support/env.mjs';
+import { startOidcProvider } from './support/oidc.mjs';
+import { freePort } from './support/processes.mjs';
 import { seed, JACKET, TEE } from './support/fixtures.mjs';
 import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
 
 let env;
 let fixtures;
 
-// Google is the one social provider configured (its authorisation address is local and
-// never reached: the test only follows Weft's redirect to it); Facebook is not.
-const AUTH_URL = 'http://127.0.0.1:9/authorize';
-const SOCIAL = {
-  WEFT_SOCIAL__GOOGLE__CLIENT_ID: 'shop-test-client',
-  WEFT_SOCIAL__GOOGLE__CLIENT_SECRET: 'shop-test-secret',
-  WEFT_SOCIAL__GOOGLE__REDIRECT_URL: 'http://127.0.0.1:9/v1/auth/oauth/google/callback',
-  WEFT_SOCIAL__GOOGLE__AUTH_URL: AUTH_URL,
-  WEFT_SOCIAL__GOOGLE__TOKEN_URL: 'http://127.0.0.1:9/token',
-  WEFT_SOCIAL__GOOGLE__USERINFO_URL: 'http://127.0.0.1:9/userinfo',
-};
+// Google is the one social provider configured — a real OpenID Connect provider
+// (platform/testkit/oidc) that sends the browser back to the shop's callback page;
+// Facebook is not configured.
+let oidc;
+let AUTH_URL;
 
 before(async () => {
-  env = await startEnvironment({ weftEnv: SOCIAL });
+  const sitePort = await freePort();
+  const callback = `http://127.0.0.1:${sitePort}/account/callback/google`;
+  oidc = await startOidcProvider([{ client_id: 'shop-test-client', client_secret: 'shop-test-secret', redirect_uris: [callback] }]);
+  AUTH_URL = `${oidc.issuer}/auth`;
+  env = await startEnvironment({
+    sitePort,
+    weftEnv: {
+      WEFT_SOCIAL__GOOGLE__CLIENT_ID: 'shop-test-client',
+      WEFT_SOCIAL__GOOGLE__CLIENT_SECRET: 'shop-test-secret',
+      WEFT_SOCIAL__GOOGLE__REDIRECT_URL: callback,
+      WEFT_SOCIAL__GOOGLE__AUTH_URL: AUTH_URL,
+      WEFT_SOCIAL__GOOGLE__TOKEN_URL: `${oidc.issuer}/token`,
+      WEFT_SOCIAL__GOOGLE__USERINFO_URL: `${oidc.issuer}/me`,
+    },
+  });
   fixtures = await seed(env.staff);
 });
 
 after(async () => {
   if (axeChecked.length) console.log(`axe-core checked ${axeChecked.length} account pages:`, axeChecked.map((a) => a.name).join(', '));
   await env?.stop();
+  await oidc?.stop();
 });
 
 const PASSWORD = 'plaid flannel 42 weft';
@@ -135,6 +146,42 @@ describe('the customer account', () => {
     assert.equal(await page.evaluate(() => localStorage.getItem('weft.tokens')), null, 'the session is gone');
   });
 
+  scenario('social sign-in: Google (a real OpenID Connect provider) sends the shopper back to the shop, signed in, with the guest cart', async ({ page }) => {
+    await open(page, `/products/${TEE.handle}`);
+    await page.getByTestId('option-size-XS').click();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByTestId('cart-count').getByText('1').waitFor();
+
+    const email = `social-${Date.now()}@shop-test.example`;
+    await open(page, '/account');
+    await page.getByRole('region', { name: 'Sign in' }).getByLabel('E-mail').fill(email);
+    const button = page.getByRole('link', { name: 'Sign in with Google' });
+    assert.match(await button.getAttribute('href'), new RegExp(`/v1/auth/oauth/google/start\\?login_hint=${encodeURIComponent(email).replace(/\./g, '\\.')}$`));
+    await button.click();
+    // Weft → the provider (sign-in and consent complete by themselves) → the shop's callback page.
+    await page.waitForURL(/\/account$/, { timeout: 30_000 });
+    await page.getByTestId('signed-in-as').getByText(email).waitFor();
+    await checkPage(page, 'account-04-social-signed-in');
+
+    // A customer was made from the provider's verified e-mail, and the guest's tee is in their cart.
+    const tokens = await page.evaluate(() => JSON.parse(localStorage.getItem('weft.tokens')));
+    const me = await fetch(`${env.api}/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } }).then((r) => r.json());
+    assert.equal(me.email, email);
+    assert.equal(me.role, 'customer');
+    const cartId = await page.evaluate(() => localStorage.getItem('weft.cart_id'));
+    const cart = await fetch(`${env.api}/v1/carts/${cartId}`, { headers: { authorization: `Bearer ${tokens.access_token}` } }).then((r) => r.json());
+    assert.equal(cart.customer_id, me.id);
+    assert.deepEqual(cart.items.map((i) => [i.handle, i.options.size]), [[TEE.handle, 'XS']]);
+
+    // Without an e-mail the provider's person declines: the shop says so.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.context().clearCookies(); // the provider's own session too
+    await page.getByRole('link', { name: 'Sign in with Google' }).click();
+    await page.getByTestId('social-error').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('social-error').textContent(), /did not complete/);
+    await checkPage(page, 'account-05-social-declined');
+  });
+
   scenario('a guest cart is kept at sign-in; checkout as the customer; orders, invoice, cancel, return, addresses, export, deletion', async ({ page }) => {
     const email = `customer-${Date.now()}@shop-test.example`;
     const made = createWeft({ baseUrl: env.api, storage: memoryStorage() });
@@ -151,7 +198,7 @@ describe('the customer account', () => {
     await open(page, '/account');
     await signIn(page, email, 'not the password at all');
     await page.getByTestId('signin-error').getByText('do not match').waitFor();
-    await checkPage(page, 'account-04-signin-wrong-password');
+    await checkPage(page, 'account-06-signin-wrong-password');
     await signIn(page, email, PASSWORD);
     await page.getByTestId('signed-in-as').getByText(email).waitFor();
 
@@ -170,7 +217,7 @@ describe('the customer account', () => {
     const emailField = page.getByLabel('E-mail');
     await page.waitForFunction(() => document.querySelector('#email')?.value);
     assert.equal(await emailField.inputValue(), email);
-    await checkPage(page, 'account-05-checkout-prefilled');
+    await checkPage(page, 'account-07-checkout-prefilled');
     await page.getByRole('button', { name: 'Continue to address' }).click();
     await page.getByLabel('Country').selectOption(ADDRESS.country);
     await page.getByLabel('Full name').fill(ADDRESS.name);
@@ -191,11 +238,11 @@ describe('the customer account', () => {
     const row = page.getByTestId(`order-${orderId}`);
     await row.waitFor();
     assert.equal(await row.getByTestId('order-status').textContent(), 'Paid');
-    await checkPage(page, 'account-06-orders');
+    await checkPage(page, 'account-08-orders');
     await row.getByRole('link', { name: orderId }).click();
     await page.waitForURL(new RegExp(`/account/orders/${orderId}$`));
     await page.getByTestId('order-history').getByText('Awaiting payment → Paid').waitFor();
-    await checkPage(page, 'account-07-order');
+    await checkPage(page, 'account-09-order');
 
     // The invoice: a PDF, fetched with the session and saved.
     const invoice = await downloaded(page, () => page.getByRole('button', { name: 'Download invoice (PDF)' }).click());
@@ -208,7 +255,7 @@ describe('the customer account', () => {
     await page.getByTestId('order-history').getByText('Paid → Cancelled').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel order' }).count(), 0);
     assert.equal((await customer.api.GET('/v1/orders/{id}', { params: { path: { id: orderId } } })).data.status, 'cancelled');
-    await checkPage(page, 'account-08-order-cancelled');
+    await checkPage(page, 'account-10-order-cancelled');
 
     // A shipped order (bought through the API, fulfilled by the merchant): a return request.
     const shipped = await buyJacket(customer, email);
@@ -222,7 +269,7 @@ describe('the customer account', () => {
     await page.getByLabel('Reason').fill('too small');
     await page.getByRole('button', { name: 'Request return' }).click();
     await page.getByTestId('returns').getByText('requested').waitFor();
-    await checkPage(page, 'account-09-return-requested');
+    await checkPage(page, 'account-11-return-requested');
     const { data: withReturn } = await customer.api.GET('/v1/orders/{id}', { params: { path: { id: shipped } } });
     assert.deepEqual(withReturn.returns.map((r) => [r.status, r.reason, r.items[0].quantity]), [['requested', 'too small', 1]]);
 
@@ -239,7 +286,7 @@ describe('the customer account', () => {
     await book.getByRole('button', { name: 'Add address' }).click();
     await book.getByTestId('error-postal_code').getByText('not a valid postal code').waitFor();
     assert.equal(await book.getByLabel('Postal code').getAttribute('aria-invalid'), 'true');
-    await checkPage(page, 'account-10-address-bad-postal-code');
+    await checkPage(page, 'account-12-address-bad-postal-code');
     await book.getByLabel('Postal code').fill(ADDRESS.postal_code);
     await book.getByRole('button', { name: 'Add address' }).click();
     await book.getByTestId('address').getByText('1 Market Street, San Francisco, CA, 94105, US').waitFor();
@@ -248,7 +295,7 @@ describe('the customer account', () => {
     await book.getByLabel('Postal code').fill('94607');
     await book.getByRole('button', { name: 'Save address' }).click();
     await book.getByTestId('address').getByText('1 Market Street, Oakland, CA, 94607, US').waitFor();
-    await checkPage(page, 'account-11-addresses');
+    await checkPage(page, 'account-13-addresses');
     const { data: addresses } = await customer.api.GET('/v1/me/addresses');
     assert.deepEqual(addresses.data.map((a) => [a.city, a.postal_code, a.is_default]), [['Oakland', '94607', true]]);
     await book.getByRole('button', { name: /^Delete/ }).click();
@@ -265,7 +312,7 @@ describe('the customer account', () => {
     // Deletion, after a confirmation: signed out, and the password no longer works.
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByRole('group', { name: 'Delete your account?' }).waitFor();
-    await checkPage(page, 'account-12-delete-confirm');
+    await checkPage(page, 'account-14-delete-confirm');
     await page.getByRole('button', { name: 'Yes, delete my account' }).click();
     await page.getByRole('region', { name: 'Sign in' }).waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('weft.tokens')), null);

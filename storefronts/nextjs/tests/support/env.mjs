@@ -40,7 +40,8 @@ export function ensureBuilt() {
 
 /**
  * Starts Weft, the storefront and Chromium. `options.weftEnv`: more environment for Weft
- * (`WEFT_SOCIAL__GOOGLE__CLIENT_ID`, …), on top of the defaults below.
+ * (`WEFT_SOCIAL__GOOGLE__CLIENT_ID`, …), on top of the defaults below; `options.sitePort`:
+ * the storefront's port, when something must know it first (a redirect URL).
  */
 export async function startEnvironment(options = {}) {
   if (!existsSync(WEFT_BIN)) {
@@ -52,7 +53,7 @@ export async function startEnvironment(options = {}) {
   ensureBuilt();
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'weft-shop-test-'));
-  const [apiPort, sitePort] = [await freePort(), await freePort()];
+  const [apiPort, sitePort] = [await freePort(), options.sitePort ?? (await freePort())];
   const api = `http://127.0.0.1:${apiPort}`;
   const site = `http://127.0.0.1:${sitePort}`;
   const admin = { email: 'admin@shop-test.example', password: 'correct horse battery staple 17' };

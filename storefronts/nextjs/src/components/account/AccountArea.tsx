@@ -7,6 +7,7 @@ import { formatMoney } from '@/lib/money';
 import { buttonClass, formatDate, problemMessage, saveBlob, secondaryButtonClass, statusLabel } from '@/lib/account';
 import { useCart } from '../CartProvider';
 import { AuthPanel } from './AuthPanel';
+import { useMergeGuestCart } from './useMergeGuestCart';
 import { Addresses } from './Addresses';
 
 type User = Schemas['User'];
@@ -17,7 +18,7 @@ type Order = Schemas['Order'];
  * customer's orders, addresses and personal data. The session is the SDK's (localStorage).
  */
 export function AccountArea() {
-  const { cart, ready, adopt, forget } = useCart();
+  const { ready, forget } = useCart();
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -38,23 +39,13 @@ export function AccountArea() {
   }, []);
 
   // A cart filled as a guest moves into the account at sign-in (docs/cart.md).
+  const mergeGuestCart = useMergeGuestCart();
   const onSignedIn = useCallback(
     async (u: User) => {
-      setNotice(null);
-      if (cart && !cart.customer_id && cart.items.length > 0) {
-        const weft = await browserWeft();
-        try {
-          const { data } = await weft.api.POST('/v1/carts/{id}/merge', { params: { path: { id: cart.id } } });
-          if (data) adopt(data);
-        } catch (e) {
-          // Already merged elsewhere or expired: the account's cart stands.
-          if (e instanceof WeftProblem && e.status === 404) forget();
-          else setNotice(`Your cart could not be moved into your account: ${problemMessage(e)}`);
-        }
-      }
+      setNotice(await mergeGuestCart());
       setUser(u);
     },
-    [cart, adopt, forget],
+    [mergeGuestCart],
   );
 
   const signOut = useCallback(async () => {

@@ -11,6 +11,8 @@ type Provider = { id: string; name: string; start_path: string };
 export function AuthPanel({ onSignedIn }: { onSignedIn: (user: User) => Promise<void> }) {
   const [providers, setProviders] = useState<Provider[]>([]);
   const [apiUrl, setApiUrl] = useState('');
+  // The sign-in form's e-mail, handed to the provider as `login_hint` (which account to use).
+  const [email, setEmail] = useState('');
 
   // Only the providers Weft has configured get a button.
   useEffect(() => {
@@ -24,7 +26,7 @@ export function AuthPanel({ onSignedIn }: { onSignedIn: (user: User) => Promise<
 
   return (
     <div className="grid gap-10 md:grid-cols-2">
-      <SignInForm onSignedIn={onSignedIn} />
+      <SignInForm email={email} setEmail={setEmail} onSignedIn={onSignedIn} />
       <SignUpForm onSignedIn={onSignedIn} />
       {providers.length > 0 && (
         <section aria-labelledby="social-heading" className="md:col-span-2">
@@ -32,7 +34,7 @@ export function AuthPanel({ onSignedIn }: { onSignedIn: (user: User) => Promise<
           <ul className="flex flex-wrap gap-3" data-testid="social-providers">
             {providers.map((p) => (
               <li key={p.id}>
-                <a href={`${apiUrl}${p.start_path}`} className="inline-block rounded border border-neutral-400 px-4 py-2 font-medium hover:bg-neutral-100">
+                <a href={`${apiUrl}${p.start_path}${email.trim() ? `?login_hint=${encodeURIComponent(email.trim())}` : ''}`} className="inline-block rounded border border-neutral-400 px-4 py-2 font-medium hover:bg-neutral-100">
                   Sign in with {p.name}
                 </a>
               </li>
@@ -69,8 +71,7 @@ function Field(props: { id: string; label: string; type?: string; auto: string; 
   );
 }
 
-function SignInForm({ onSignedIn }: { onSignedIn: (user: User) => Promise<void> }) {
-  const [email, setEmail] = useState('');
+function SignInForm({ email, setEmail, onSignedIn }: { email: string; setEmail: (v: string) => void; onSignedIn: (user: User) => Promise<void> }) {
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [message, setMessage] = useState<string | null>(null);
