@@ -21,6 +21,8 @@ interface CartContext {
   shippingMethods(): Promise<Schemas['ShippingMethodDto'][]>;
   /** Called once the cart became an order: the next add starts a new cart. */
   forget(): void;
+  /** Makes another cart the shopper's (the customer's cart a guest cart was merged into). */
+  adopt(cart: Cart): void;
 }
 
 const Ctx = createContext<CartContext | null>(null);
@@ -219,6 +221,11 @@ export function CartProvider({ children }: { children: ReactNode }) {
         storeId(null);
         setCart(null);
         setCartId(null);
+      },
+      adopt(c) {
+        storeId(c.id);
+        setCart(c);
+        setCartId(c.id);
       },
     };
   }, [cart, ready, ensureCart]);

@@ -63,6 +63,21 @@ export function CheckoutFlow() {
   const [busy, setBusy] = useState(false);
   const [methods, setMethods] = useState<Method[]>([]);
   const started = useRef<string | null>(null);
+  const [accountEmail, setAccountEmail] = useState<string | null>(null);
+
+  // A signed-in customer's e-mail is offered in the contact step.
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      const weft = await browserWeft();
+      if (!(await weft.auth.isSignedIn())) return;
+      const { data } = await weft.api.GET('/v1/me');
+      if (live && data?.email) setAccountEmail(data.email);
+    })().catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, []);
 
   // Make (or find again) this cart's checkout.
   useEffect(() => {
@@ -163,7 +178,7 @@ export function CheckoutFlow() {
         {error && <p role="alert" className="mb-4 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800" data-testid="checkout-error">{error}</p>}
 
         <StepSection title="Contact" active={step === 'email'} done={stepIndex > 0} summary={checkout.email ?? ''} onEdit={() => setStep('email')}>
-          <EmailForm initial={checkout.email ?? ''} busy={busy} error={errors['email']} onSubmit={(email) => update({ email }, 'address')} />
+          <EmailForm key={accountEmail ?? ''} initial={checkout.email ?? accountEmail ?? ''} busy={busy} error={errors['email']} onSubmit={(email) => update({ email }, 'address')} />
         </StepSection>
 
         <StepSection

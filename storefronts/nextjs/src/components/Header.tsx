@@ -26,6 +26,9 @@ export async function Header() {
             Search
           </button>
         </form>
+        <Link href="/account" className="text-sm font-medium hover:underline">
+          Account
+        </Link>
         <CartCount />
       </div>
       <nav aria-label="Categories" className="border-t border-neutral-100">

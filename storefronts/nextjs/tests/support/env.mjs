@@ -38,7 +38,12 @@ export function ensureBuilt() {
   return true;
 }
 
-export async function startEnvironment() {
+/**
+ * Starts Weft, the storefront and Chromium. `options.weftEnv`: more environment for Weft
+ * (`WEFT_SOCIAL__GOOGLE__CLIENT_ID`, …), on top of the defaults below; `options.sitePort`:
+ * the storefront's port, when something must know it first (a redirect URL).
+ */
+export async function startEnvironment(options = {}) {
   if (!existsSync(WEFT_BIN)) {
     throw new Error(`no weft binary at ${WEFT_BIN}: build it (cargo build -p weft) or set WEFT_BIN`);
   }
@@ -48,7 +53,7 @@ export async function startEnvironment() {
   ensureBuilt();
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'weft-shop-test-'));
-  const [apiPort, sitePort] = [await freePort(), await freePort()];
+  const [apiPort, sitePort] = [await freePort(), options.sitePort ?? (await freePort())];
   const api = `http://127.0.0.1:${apiPort}`;
   const site = `http://127.0.0.1:${sitePort}`;
   const admin = { email: 'admin@shop-test.example', password: 'correct horse battery staple 17' };
@@ -63,6 +68,7 @@ export async function startEnvironment() {
     WEFT_RATE_LIMIT_PER_APP_PER_MINUTE: '0',
     WEFT_CORS_ORIGINS: JSON.stringify([site]),
     WEFT_LOG_FORMAT: 'json',
+    ...options.weftEnv,
   };
   const weftProc = start(WEFT_BIN, ['serve', '--demo', '--port', String(apiPort), '--data-dir', dataDir], { env: weftEnv });
   const procs = [weftProc];

@@ -1,14 +1,25 @@
 // Per-page checks every browser test makes: a screenshot kept under test-results/, and
 // axe-core with no serious or critical violation.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { APP_DIR } from './env.mjs';
 
 export const RESULTS_DIR = path.join(APP_DIR, 'test-results');
-rmSync(RESULTS_DIR, { recursive: true, force: true }); // this run's pictures only
+// This run's pictures only: the first test file of a `node --test` run empties the folder,
+// the others (child processes of the same runner) add to it.
+const RUN_MARK = path.join(RESULTS_DIR, '.run');
+const sameRun = (() => {
+  try {
+    return readFileSync(RUN_MARK, 'utf8') === String(process.ppid);
+  } catch {
+    return false;
+  }
+})();
+if (!sameRun) rmSync(RESULTS_DIR, { recursive: true, force: true });
 mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(RUN_MARK, String(process.ppid));
 
 export const axeChecked = [];
 
