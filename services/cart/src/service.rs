@@ -325,9 +325,12 @@ impl CartService {
         id: &str,
         who: Option<&str>,
     ) -> Result<impl futures::Stream<Item = Cart> + Send + use<>, CartError> {
-        // Subscribed before the first read, so no change falls between the two.
+        // Subscribed before the first read, so no change falls between the two. Watchers
+        // read the database, not the hot copy: the cache fails open, so a change whose
+        // generation bump timed out (a slow Redis) would otherwise reach them as the old
+        // cart. A notice is rare next to reads; one query set per notice is cheap.
         let rx = self.live.subscribe();
-        let first = self.get(id, who).await?;
+        let first = self.get_from_database(id, who).await?;
         let state = Watch {
             next: Some(first),
             rx,
@@ -351,7 +354,11 @@ impl CartService {
             }
             // Coalesce what already queued up behind it: one read covers them all.
             while state.rx.try_recv().is_ok() {}
-            let cart = state.svc.get(&state.id, state.who.as_deref()).await.ok()?;
+            let cart = state
+                .svc
+                .get_from_database(&state.id, state.who.as_deref())
+                .await
+                .ok()?;
             Some((cart, Some(state)))
         }))
     }
@@ -429,13 +436,7 @@ impl CartService {
 
     pub async fn get(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
         let Some(hot) = &self.hot else {
-            // Released before pricing (see `create`).
-            let stored = {
-                let mut conn = self.db.conn().await?;
-                let cart = self.owned(&mut conn, id, who).await?;
-                Self::load(&mut conn, cart).await?
-            };
-            return self.price(stored).await;
+            return self.get_from_database(id, who).await;
         };
         let cart_generation: i64 = hot
             .get_json(&format!("{HOT_PREFIX}gen:{id}"))
@@ -464,6 +465,17 @@ impl CartService {
         if stored.cart.expires_at <= self.now() || theirs {
             return Err(CartError::CartNotFound);
         }
+        self.price(stored).await
+    }
+
+    /// The cart read from the database, never from a hot copy.
+    async fn get_from_database(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
+        // Released before pricing (see `create`).
+        let stored = {
+            let mut conn = self.db.conn().await?;
+            let cart = self.owned(&mut conn, id, who).await?;
+            Self::load(&mut conn, cart).await?
+        };
         self.price(stored).await
     }
 
