@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createWeft, memoryStorage, WeftProblem } from '@weft/sdk';
+import { encode } from 'uqr';
 import { startEnvironment } from './support/env.mjs';
 import { placeOrder, stockedProduct } from './support/orders.mjs';
 import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
@@ -75,6 +76,10 @@ test('an admin made with `weft admin create` enrols TOTP in the browser, then si
     assert.match(secret, /^[A-Z2-7]{16,}=*$/, 'a base32 secret');
     const uri = await page.getByTestId('totp-uri').textContent();
     assert.ok(uri.startsWith('otpauth://totp/') && uri.includes(`secret=${secret}`), uri);
+    // the QR code is that link's: the same modules as an encoding of it made here
+    const drawn = (await page.getByTestId('totp-qr').locator('path').getAttribute('d')).split('M').length - 1;
+    const expected = encode(uri, { ecc: 'M', border: 4 }).data.flat().filter(Boolean).length;
+    assert.ok(drawn > 100 && drawn === expected, `QR modules: drawn ${drawn}, expected ${expected}`);
     await checkPage(page, 'admin-02-enrol');
     await page.getByLabel('The 6-digit code your app shows').fill(totp(secret));
     await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();

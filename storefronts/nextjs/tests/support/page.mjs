@@ -1,14 +1,24 @@
 // Per-page checks every browser test makes: a screenshot kept under test-results/, and
 // axe-core with no serious or critical violation.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { APP_DIR } from './env.mjs';
 
 export const RESULTS_DIR = path.join(APP_DIR, 'test-results');
-rmSync(RESULTS_DIR, { recursive: true, force: true }); // this run's pictures only
+// This run's pictures only. `node --test` runs each test file in a child process of one
+// runner: the first file of a run empties the folder, the next ones (same parent) add to it.
+const RUN_MARK = path.join(RESULTS_DIR, '.run');
+let sameRun = false;
+try {
+  sameRun = readFileSync(RUN_MARK, 'utf8') === String(process.ppid);
+} catch {
+  // no mark: a new run
+}
+if (!sameRun) rmSync(RESULTS_DIR, { recursive: true, force: true });
 mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(RUN_MARK, String(process.ppid));
 
 export const axeChecked = [];
 

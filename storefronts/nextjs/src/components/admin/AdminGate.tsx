@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { createWeft, localStorageStorage, memoryStorage, WeftProblem, type Schemas, type Weft } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
 import { problemText } from '@/lib/admin';
+import { QrCode } from './QrCode';
 
 // The merchant area's gate. Nothing under /admin is rendered on the server with data: the
 // session lives in the browser (localStorage), so the page the server sends is this gate
@@ -256,9 +257,10 @@ function StaffSignIn({ onSignedIn }: { onSignedIn: () => void }) {
       )}
       {step.kind === 'enrol' && (
         <div className="flex flex-col gap-2">
-          <p>Staff sign in with a password and a code from an authenticator app. Add this account to your app:</p>
-          <p>Secret (type it in): <code data-testid="totp-secret" className="break-all font-mono font-semibold">{step.secret}</code></p>
-          <p>Or the setup link: <code data-testid="totp-uri" className="break-all font-mono text-sm">{step.uri}</code></p>
+          <p>Staff sign in with a password and a code from an authenticator app. Add this account to your app: scan the code,</p>
+          <QrCode text={step.uri} label="QR code of the setup link, for an authenticator app" />
+          <p>or type in the secret: <code data-testid="totp-secret" className="break-all font-mono font-semibold">{step.secret}</code></p>
+          <p>The setup link: <code data-testid="totp-uri" className="break-all font-mono text-sm">{step.uri}</code></p>
         </div>
       )}
       {step.kind !== 'password' && (
