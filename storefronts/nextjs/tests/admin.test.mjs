@@ -177,6 +177,9 @@ test('the admin finds a placed order, fulfils it with a tracking number; the ord
     await page.getByRole('button', { name: 'Mark as fulfilled' }).click();
     await page.getByTestId('order-status').getByText('fulfilled').waitFor();
     await page.getByTestId('order-history').getByText(/1Z999AA10123456784/).waitFor();
+    // a fulfilled order is no longer fulfilled or cancelled from here; it can be delivered
+    assert.equal(await page.getByRole('button', { name: 'Cancel order' }).count(), 0);
+    await page.getByRole('button', { name: 'Mark as delivered' }).waitFor();
     await checkPage(page, 'admin-07-order-fulfilled');
   });
   const { data } = await env.staff.api.GET('/v1/admin/orders/{id}', { params: { path: { id: order.id } } });

@@ -9,6 +9,9 @@ import { button, h1, h2, input, secondary, table } from './ui';
 
 type Order = Schemas['Order'];
 
+// Money can be given back once it was taken, until all of it was
+const REFUNDABLE = new Set(['paid', 'fulfilled', 'delivered', 'partially_refunded']);
+
 /** One order: lines, totals, history; fulfil with tracking, refund (full or part), cancel. */
 export function OrderDetail({ id }: { id: string }) {
   const { weft } = useAdmin();
@@ -71,9 +74,10 @@ export function OrderDetail({ id }: { id: string }) {
       </ol>
 
       <div className="mt-6 grid gap-6 lg:grid-cols-3">
-        <Fulfil order={order} onDone={setOrder} />
-        <Refund order={order} refundable={refundable} onDone={setOrder} />
-        <Cancel order={order} onDone={setOrder} />
+        {order.status === 'paid' && <Fulfil order={order} onDone={setOrder} />}
+        {order.status === 'fulfilled' && <Delivered order={order} onDone={setOrder} />}
+        {refundable > 0 && REFUNDABLE.has(order.status) && <Refund order={order} refundable={refundable} onDone={setOrder} />}
+        {(order.status === 'pending' || order.status === 'paid') && <Cancel order={order} onDone={setOrder} />}
       </div>
     </div>
   );
@@ -143,6 +147,31 @@ function Fulfil({ order, onDone }: { order: Order; onDone: (o: Order) => void })
       <button type="submit" disabled={a.busy} className={`${button} mt-3`}>Mark as fulfilled</button>
       <Outcome id="fulfil-error" error={a.error} done={a.done} />
     </form>
+  );
+}
+
+function Delivered({ order, onDone }: { order: Order; onDone: (o: Order) => void }) {
+  const { weft } = useAdmin();
+  const a = useAction(onDone);
+  return (
+    <section aria-labelledby="delivered-h">
+      <h2 id="delivered-h" className={h2}>Delivery</h2>
+      <p>Shipped; mark it delivered when the carrier confirms.</p>
+      <button
+        type="button"
+        disabled={a.busy}
+        className={`${button} mt-3`}
+        onClick={() =>
+          void a.run(async () => {
+            const { data } = await weft.api.POST('/v1/admin/orders/{id}/delivered', { params: { path: { id: order.id } } });
+            return data!;
+          }, 'Delivered.')
+        }
+      >
+        Mark as delivered
+      </button>
+      <Outcome id="delivered-error" error={a.error} done={a.done} />
+    </section>
   );
 }
 
