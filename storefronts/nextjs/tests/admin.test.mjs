@@ -210,7 +210,7 @@ test('the admin refunds part of another order; a refund over the rest is refused
   assert.equal(data.refunds.length, 1);
 });
 
-test('the admin creates a product with two variants, publishes it and restocks one variant', async () => {
+test('the admin creates a product with two variants, publishes it, restocks one, changes a price and adds a variant', async () => {
   const tag = Date.now().toString(36);
   const handle = `admin-made-beanie-${tag}`;
   let variantId;
@@ -219,15 +219,15 @@ test('the admin creates a product with two variants, publishes it and restocks o
     await page.getByLabel('Title', { exact: true }).fill('Admin Made Beanie');
     await page.getByLabel('Brand').fill('Admin Test Co');
     await page.getByLabel(/^Handle/).fill(handle);
-    const row = async (i, size, sku, price) => {
+    const row = async (i, size, color, sku, price) => {
       await page.getByLabel(`Size ${i}`, { exact: true }).fill(size);
-      await page.getByLabel(`Color ${i}`, { exact: true }).fill('Charcoal');
+      await page.getByLabel(`Color ${i}`, { exact: true }).fill(color);
       await page.getByLabel(`SKU ${i}`, { exact: true }).fill(sku);
       await page.getByLabel(`Price (USD) ${i}`, { exact: true }).fill(price);
     };
-    await row(1, 'S', `AMB-${tag}-S`.toUpperCase(), '24.00');
+    await row(1, 'S', 'Charcoal', `AMB-${tag}-S`.toUpperCase(), '24.00');
     await page.getByRole('button', { name: 'Add variant' }).click();
-    await row(2, 'L', `AMB-${tag}-L`.toUpperCase(), '26.50');
+    await row(2, 'L', 'Navy', `AMB-${tag}-L`.toUpperCase(), '26.50');
     await checkPage(page, 'admin-09-product-new');
     await page.getByRole('button', { name: 'Create product' }).click();
 
@@ -244,13 +244,24 @@ test('the admin creates a product with two variants, publishes it and restocks o
     await page.getByLabel(`Units to restock for ${skuL}`).fill('7');
     await page.getByRole('button', { name: `Restock ${skuL}` }).click();
     await stock.getByText(/7 on hand/).waitFor();
+    // a new price for S, and a third variant (options are fixed: S in Navy is free)
+    const skuS = `AMB-${tag}-S`.toUpperCase();
+    await page.getByLabel(`Price (USD) of ${skuS}`).fill('22.00');
+    await page.getByRole('button', { name: `Save price of ${skuS}` }).click();
+    await page.getByText('Saved.').first().waitFor();
+    await page.getByLabel("New variant's size").selectOption('S');
+    await page.getByLabel("New variant's color").selectOption('Navy');
+    await page.getByLabel("New variant's SKU").fill(`AMB-${tag}-SN`.toUpperCase());
+    await page.getByLabel("New variant's price (USD)").fill('25.00');
+    await page.getByRole('button', { name: 'Add variant' }).click();
+    await page.getByRole('cell', { name: `AMB-${tag}-SN`.toUpperCase(), exact: true }).waitFor();
     await checkPage(page, 'admin-10-product-restocked');
   });
   const { data: product } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: handle } } });
   assert.equal(product.status, 'active');
   assert.deepEqual(
     product.variants.map((v) => [v.options.size, v.options.color, v.prices.find((p) => p.currency === 'USD').amount]).sort(),
-    [['L', 'Charcoal', 2650], ['S', 'Charcoal', 2400]],
+    [['L', 'Navy', 2650], ['S', 'Charcoal', 2200], ['S', 'Navy', 2500]],
   );
   const { data: stock } = await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: variantId } } });
   assert.equal(stock.on_hand, 7);

@@ -182,12 +182,17 @@ export function ProductForm({ id }: { id?: string }) {
         {saved && <p role="status" className="text-green-800">{saved}</p>}
         <button type="submit" disabled={busy} className={`${button} self-start`}>{product ? 'Save' : 'Create product'}</button>
       </form>
-      {product && <Variants product={product} />}
+      {product && (
+        <Variants
+          product={product}
+          onChange={() => void weft.api.GET('/v1/products/{id}', { params: { path: { id: product.id } } }).then(({ data }) => setProduct(data!))}
+        />
+      )}
     </div>
   );
 }
 
-function Variants({ product }: { product: Schemas['Product'] }) {
+function Variants({ product, onChange }: { product: Schemas['Product']; onChange: () => void }) {
   const { weft } = useAdmin();
   const [stock, setStock] = useState<Map<string, Schemas['Stock']>>(new Map());
   const [locations, setLocations] = useState<Schemas['Location'][]>([]);
@@ -216,7 +221,7 @@ function Variants({ product }: { product: Schemas['Product'] }) {
             <tr key={v.id}>
               <td>{v.sku}</td>
               <td>{Object.entries(v.options).map(([k, x]) => `${k}: ${x}`).join(', ')}</td>
-              <td>{v.prices.map((p) => formatMoney(p)).join(', ')}</td>
+              <td><PriceEdit variant={v} onSaved={onChange} /></td>
               <td>
                 {stock.get(v.id) ? (
                   <StockCell stock={stock.get(v.id)!} locations={locations} label={v.sku} onChange={(s) => setStock(new Map(stock).set(v.id, s))} />
@@ -226,6 +231,93 @@ function Variants({ product }: { product: Schemas['Product'] }) {
           ))}
         </tbody>
       </table>
+      <NewVariant product={product} onAdded={onChange} />
     </section>
+  );
+}
+
+/** The variant's USD price (other currencies are kept as they are). */
+function PriceEdit({ variant, onSaved }: { variant: Schemas['Variant']; onSaved: () => void }) {
+  const { weft } = useAdmin();
+  const usd = variant.prices.find((p) => p.currency === 'USD');
+  const [price, setPrice] = useState(usd ? (usd.amount / 100).toFixed(2) : '');
+  const [error, setError] = useState('');
+  const [saved, setSaved] = useState(false);
+  const others = variant.prices.filter((p) => p.currency !== 'USD');
+  return (
+    <form
+      className="flex flex-wrap items-center gap-2"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setSaved(false);
+        const amount = parseAmount(price);
+        if (amount === null) return setError('Enter a price such as 49.00.');
+        setError('');
+        try {
+          await weft.api.PATCH('/v1/admin/variants/{id}', { params: { path: { id: variant.id } }, body: { prices: [...others, { currency: 'USD', amount }] } });
+          setSaved(true);
+          onSaved();
+        } catch (err) {
+          setError(problemText(err));
+        }
+      }}
+    >
+      <label>
+        <span className="sr-only">Price (USD) of {variant.sku}</span>
+        <input value={price} onChange={(e) => setPrice(e.target.value)} inputMode="decimal" className="w-24 rounded border border-neutral-500 px-2 py-1" />
+      </label>
+      <button type="submit" className={secondary} aria-label={`Save price of ${variant.sku}`}>Save</button>
+      {others.length > 0 && <span className="text-xs">{others.map((p) => formatMoney(p)).join(', ')}</span>}
+      {saved && <span className="text-sm text-green-800">Saved.</span>}
+      {error && <span role="alert" className="text-sm text-red-700">{error}</span>}
+    </form>
+  );
+}
+
+/** One more variant: a value for each of the product's options, a SKU and a USD price. */
+function NewVariant({ product, onAdded }: { product: Schemas['Product']; onAdded: () => void }) {
+  const { weft } = useAdmin();
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [sku, setSku] = useState('');
+  const [price, setPrice] = useState('');
+  const [error, setError] = useState('');
+  return (
+    <form
+      aria-labelledby="new-variant-h"
+      className="mt-4 flex flex-wrap items-end gap-2"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const amount = parseAmount(price);
+        if (amount === null) return setError('Enter a price such as 49.00.');
+        setError('');
+        try {
+          await weft.api.POST('/v1/admin/products/{id}/variants', {
+            params: { path: { id: product.id } },
+            body: { sku: sku.trim(), options: Object.fromEntries(product.options.map((o) => [o.name, values[o.name] ?? o.values[0]!])), prices: [{ currency: 'USD', amount }] },
+          });
+          setValues({});
+          setSku('');
+          setPrice('');
+          onAdded();
+        } catch (err) {
+          setError(problemText(err));
+        }
+      }}
+    >
+      <h3 id="new-variant-h" className="w-full font-semibold">Add a variant</h3>
+      <p className="w-full text-sm">A product&apos;s options are fixed once it is made: a new variant takes one of their values.</p>
+      {product.options.map((o) => (
+        <label key={o.name} className="text-sm">
+          New variant&apos;s {o.name}
+          <select value={values[o.name] ?? o.values[0]} onChange={(e) => setValues({ ...values, [o.name]: e.target.value })} className="mt-1 block rounded border border-neutral-500 px-2 py-1">
+            {o.values.map((v) => <option key={v} value={v}>{v}</option>)}
+          </select>
+        </label>
+      ))}
+      <label className="text-sm">New variant&apos;s SKU<input value={sku} onChange={(e) => setSku(e.target.value)} required className="mt-1 block w-40 rounded border border-neutral-500 px-2 py-1" /></label>
+      <label className="text-sm">New variant&apos;s price (USD)<input value={price} onChange={(e) => setPrice(e.target.value)} required inputMode="decimal" className="mt-1 block w-24 rounded border border-neutral-500 px-2 py-1" /></label>
+      <button type="submit" className={secondary}>Add variant</button>
+      {error && <p role="alert" className="w-full text-red-700">{error}</p>}
+    </form>
   );
 }
