@@ -267,8 +267,17 @@ test('the admin creates a product with two variants, publishes it, restocks one,
   assert.equal(stock.on_hand, 7);
 });
 
-test('the other screens: inventory, returns, promotions, customers, an API key shown once, a CSV import with progress', async () => {
+test('the other screens: dashboard totals, inventory, returns, promotions, customers, an API key shown once, a CSV import with progress', async () => {
+  // the dashboard counts today's two orders and their revenue net of the refund
+  const { data: placed } = await env.staff.api.GET('/v1/admin/orders', { params: { query: { limit: 100 } } });
+  assert.equal(placed.data.length, 2);
+  const net = placed.data.reduce((sum, o) => sum + o.total.amount - o.refunded.amount, 0);
   await onPage(adminContext, async (page) => {
+    await open(page, '/admin');
+    await page.getByTestId('orders-today').getByText('2', { exact: true }).waitFor();
+    assert.equal(await page.getByTestId('revenue-today').textContent(), `$${(net / 100).toFixed(2)}`);
+    await page.getByRole('heading', { name: 'Low stock' }).waitFor();
+
     await open(page, '/admin/inventory');
     await page.getByRole('table', { name: 'Stock per variant' }).waitFor();
     await checkPage(page, 'admin-11-inventory');
