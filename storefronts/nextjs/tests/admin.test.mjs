@@ -210,6 +210,42 @@ test('the admin refunds part of another order; a refund over the rest is refused
   assert.equal(data.refunds.length, 1);
 });
 
+test('a customer\'s return is approved, received (restocked) and refunded from the merchant area', async () => {
+  const email = `returner-${Date.now()}@admin-test.example`;
+  const customer = createWeft({ baseUrl: env.api, storage: memoryStorage() });
+  await customer.auth.signUp({ email, password: 'returner password 17 long', name: 'Rita Returner' });
+  const order = await placeOrder(env.api, scarf.variant.id, email, 2, customer);
+  await env.staff.api.POST('/v1/admin/orders/{id}/fulfillments', { params: { path: { id: order.id } }, body: { tracking_number: 'RET-1' } });
+  const { data: asked } = await customer.api.POST('/v1/orders/{id}/returns', {
+    params: { path: { id: order.id } },
+    body: { items: [{ variant_id: scarf.variant.id, quantity: 1 }], reason: 'too long' },
+  });
+  const before = (await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: scarf.variant.id } } })).data.on_hand;
+
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/returns');
+    const row = page.getByRole('row').filter({ hasText: asked.id });
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await row.getByRole('button', { name: 'Received, restock' }).waitFor();
+    await checkPage(page, 'admin-11b-return-approved');
+    await row.getByRole('button', { name: 'Received, restock' }).click();
+    await row.getByRole('link', { name: 'Refund it on the order' }).click();
+    await page.getByRole('heading', { name: `Order ${order.id}` }).waitFor();
+    await page.getByRole('button', { name: `Refund the received return ${asked.id}` }).click();
+    await page.getByTestId('order-refunded').getByText(`$${(order.lines[0].unit_price.amount / 100).toFixed(2)}`).waitFor();
+  });
+  const { data: after } = await env.staff.api.GET('/v1/admin/orders/{id}', { params: { path: { id: order.id } } });
+  assert.equal(after.returns[0].status, 'refunded');
+  assert.equal(after.refunded.amount, order.lines[0].unit_price.amount);
+  // inventory restocks from the ReturnReceived event, a moment later
+  let onHand;
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    onHand = (await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: scarf.variant.id } } })).data.on_hand;
+    if (onHand === before + 1) break;
+  }
+  assert.equal(onHand, before + 1, 'the received unit is back on hand');
+});
+
 test('the admin creates a product with two variants, publishes it, restocks one, changes a price and adds a variant', async () => {
   const tag = Date.now().toString(36);
   const handle = `admin-made-beanie-${tag}`;
@@ -268,13 +304,13 @@ test('the admin creates a product with two variants, publishes it, restocks one,
 });
 
 test('the other screens: dashboard totals, inventory, returns, promotions, customers, an API key shown once, a CSV import with progress', async () => {
-  // the dashboard counts today's two orders and their revenue net of the refund
+  // the dashboard counts today's three orders and their revenue net of the refunds
   const { data: placed } = await env.staff.api.GET('/v1/admin/orders', { params: { query: { limit: 100 } } });
-  assert.equal(placed.data.length, 2);
+  assert.equal(placed.data.length, 3);
   const net = placed.data.reduce((sum, o) => sum + o.total.amount - o.refunded.amount, 0);
   await onPage(adminContext, async (page) => {
     await open(page, '/admin');
-    await page.getByTestId('orders-today').getByText('2', { exact: true }).waitFor();
+    await page.getByTestId('orders-today').getByText('3', { exact: true }).waitFor();
     assert.equal(await page.getByTestId('revenue-today').textContent(), `$${(net / 100).toFixed(2)}`);
     await page.getByRole('heading', { name: 'Low stock' }).waitFor();
 

@@ -23,9 +23,8 @@ export async function stockedProduct(staff, { price = 4000, onHand = 50 } = {}) 
   return { product, variant };
 }
 
-/** A paid order of `quantity` units of `variantId`, placed by a guest with `email`. */
-export async function placeOrder(api, variantId, email, quantity = 2) {
-  const weft = createWeft({ baseUrl: api, storage: memoryStorage() });
+/** A paid order of `quantity` units of `variantId`, placed by a guest with `email` (or by the signed-in `weft`). */
+export async function placeOrder(api, variantId, email, quantity = 2, weft = createWeft({ baseUrl: api, storage: memoryStorage() })) {
   const { data: cart } = await weft.api.POST('/v1/carts', { body: { currency: 'USD' } });
   await weft.api.POST('/v1/carts/{id}/items', { params: { path: { id: cart.id } }, body: { variant_id: variantId, quantity } });
   const { data: checkout } = await weft.api.POST('/v1/checkouts', { body: { cart_id: cart.id } });

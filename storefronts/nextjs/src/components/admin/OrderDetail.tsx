@@ -218,6 +218,25 @@ function Refund({ order, refundable, onDone }: { order: Order; refundable: numbe
       <label htmlFor="refund-reason" className="mt-2 block font-medium">Reason (shown to the customer)</label>
       <input id="refund-reason" required value={reason} onChange={(e) => setReason(e.target.value)} className={input} />
       <button type="submit" disabled={a.busy} className={`${button} mt-3`}>Refund</button>
+      {order.returns.filter((r) => r.status === 'received').map((r) => (
+        <button
+          key={r.id}
+          type="button"
+          disabled={a.busy}
+          className={`${secondary} mt-3 block`}
+          onClick={() =>
+            void a.run(async () => {
+              const { data } = await weft.api.POST('/v1/admin/orders/{id}/refunds', {
+                params: { path: { id: order.id } },
+                body: { return_id: r.id, reason: reason.trim() || 'Your return arrived' },
+              });
+              return data!.order;
+            }, 'Refunded the return.')
+          }
+        >
+          Refund the received return {r.id}
+        </button>
+      ))}
       <Outcome id="refund-error" error={a.error} done={a.done} />
     </form>
   );
