@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { getCategoriesOrEmpty } from '@/lib/weft-server';
 import { CartCount } from './CartCount';
+import { StaffLink } from './StaffLink';
 
 export async function Header() {
   const tree = await getCategoriesOrEmpty();
@@ -29,6 +30,7 @@ export async function Header() {
         <Link href="/account" className="text-sm font-medium hover:underline">
           Account
         </Link>
+        <StaffLink />
         <CartCount />
       </div>
       <nav aria-label="Categories" className="border-t border-neutral-100">

@@ -105,7 +105,7 @@ export async function startEnvironment(options = {}) {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
     });
-    return { api, site, staff, browser, weftProc, siteProc, stop };
+    return { api, site, staff, browser, weftProc, siteProc, stop, dataDir, weftBin: WEFT_BIN };
   } catch (e) {
     await stop();
     throw e;

@@ -1,0 +1,90 @@
+'use client';
+import { useEffect, useState } from 'react';
+import Link from 'next/link';
+import type { Schemas } from '@weft/sdk';
+import { problemText, when } from '@/lib/admin';
+import { useAdmin } from './AdminGate';
+import { h1, secondary, table } from './ui';
+
+/** People with an account (customers and staff), 50 a page; a customer's orders; role changes. */
+export function Customers() {
+  const { weft, me } = useAdmin();
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<Schemas['UserPage'] | null>(null);
+  const [error, setError] = useState('');
+  const cursor = cursors[cursors.length - 1];
+
+  useEffect(() => {
+    weft.api
+      .GET('/v1/admin/users', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })
+      .then(({ data }) => setPage(data!))
+      .catch((e) => setError(problemText(e)));
+  }, [weft, cursor]);
+
+  async function setRole(u: Schemas['User'], role: string) {
+    setError('');
+    try {
+      const { data } = await weft.api.PATCH('/v1/admin/users/{id}', { params: { path: { id: u.id } }, body: { role } });
+      setPage((p) => (p ? { ...p, data: p.data.map((x) => (x.id === u.id ? data! : x)) } : p));
+    } catch (e) {
+      setError(problemText(e));
+    }
+  }
+
+  return (
+    <div>
+      <h1 className={h1}>Customers</h1>
+      {error && <p role="alert" className="text-red-700">{error}</p>}
+      {!page ? (
+        <p role="status">Loading…</p>
+      ) : (
+        <table className={table}>
+          <caption className="sr-only">Accounts</caption>
+          <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Since</th><th scope="col">Role</th><th scope="col">Orders</th></tr></thead>
+          <tbody>
+            {page.data.map((u) => (
+              <tr key={u.id}>
+                <td>{u.name}</td><td>{u.email}</td><td>{when(u.created_at)}</td>
+                <td>
+                  {u.id === me.id ? u.role : (
+                    <label>
+                      <span className="sr-only">Role of {u.email}</span>
+                      <select value={u.role} onChange={(e) => void setRole(u, e.target.value)} className="rounded border border-neutral-500 px-2 py-1">
+                        <option value="customer">customer</option>
+                        <option value="admin">admin</option>
+                      </select>
+                    </label>
+                  )}
+                </td>
+                <td><CustomerOrders id={u.id} email={u.email} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-4 flex gap-2">
+        {cursors.length > 1 && <button type="button" className={secondary} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
+        {page?.next_cursor && <button type="button" className={secondary} onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>}
+      </p>
+    </div>
+  );
+}
+
+function CustomerOrders({ id, email }: { id: string; email: string }) {
+  const { weft } = useAdmin();
+  const [orders, setOrders] = useState<Schemas['Order'][] | null>(null);
+  if (orders) {
+    return orders.length === 0 ? <span>none</span> : (
+      <ul>{orders.map((o) => <li key={o.id}><Link className="underline" href={`/admin/orders/${o.id}`}>{o.id}</Link> ({o.status})</li>)}</ul>
+    );
+  }
+  return (
+    <button
+      type="button"
+      className="underline"
+      onClick={() => void weft.api.GET('/v1/admin/orders', { params: { query: { customer_id: id, limit: 20 } } }).then(({ data }) => setOrders(data!.data))}
+    >
+      Show orders of {email}
+    </button>
+  );
+}

@@ -1,0 +1,364 @@
+// The merchant area (/admin) in a real browser against a real Weft: TOTP enrolment and
+// sign-in, a customer kept out, orders fulfilled and refunded, a product made and restocked.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createWeft, memoryStorage, WeftProblem } from '@weft/sdk';
+import { encode } from 'uqr';
+import { startEnvironment } from './support/env.mjs';
+import { placeOrder, stockedProduct } from './support/orders.mjs';
+import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
+import { totp } from './support/totp.mjs';
+
+const STAFF = { email: 'merchant@admin-test.example', password: 'merchant password 17 long' };
+
+let env;
+let scarf; // a product with stock, for the orders placed here
+let adminContext; // the browser of the admin who enrolled (their session is in its localStorage)
+let secret; // that admin's TOTP secret, read off the enrolment page
+
+before(async () => {
+  env = await startEnvironment();
+  // a second admin, made the documented way while the shop runs, who has not enrolled TOTP
+  execFileSync(env.weftBin, ['admin', 'create', '--data-dir', env.dataDir, '--email', STAFF.email, '--password', STAFF.password], { stdio: 'pipe' });
+  scarf = await stockedProduct(env.staff);
+});
+
+after(async () => {
+  if (axeChecked.length) console.log(`axe-core checked ${axeChecked.length} admin pages: ${axeChecked.map((a) => a.name).join(', ')}`);
+  await env?.stop();
+});
+
+/** Runs `fn` on a page of `context`; on failure keeps a screenshot and the browser's errors. */
+let scenarios = 0;
+async function onPage(context, fn, allowed = /$^/) {
+  const n = ++scenarios;
+  const page = await context.newPage();
+  const errors = [];
+  watchConsole(page, errors);
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  try {
+    await fn(page);
+    // Chromium's own favicon request (the shop has none) reaches the console but not the
+    // page's responses; every failed request the page makes is listed by the listener above
+    const favicon = /^console: Failed to load resource: the server responded with a status of 404/;
+    assert.deepEqual(errors.filter((e) => !allowed.test(e) && !favicon.test(e)), [], 'no errors in the browser, no failed requests');
+  } catch (e) {
+    await page.screenshot({ path: `${RESULTS_DIR}/FAILED-admin-${n}.png`, fullPage: true }).catch(() => {});
+    e.message += `\n  at ${page.url()}\n  browser errors: ${JSON.stringify(errors)}`;
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
+async function open(page, pathname) {
+  await page.goto(`${env.site}${pathname}`);
+  await page.locator('html[data-hydrated]').waitFor();
+}
+
+const newContext = () => env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+
+test('an admin made with `weft admin create` enrols TOTP in the browser, then signs in with password and code', async () => {
+  adminContext = await newContext();
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin');
+    await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+    await checkPage(page, 'admin-01-sign-in');
+    await page.getByLabel('E-mail').fill(STAFF.email);
+    await page.getByLabel('Password').fill(STAFF.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
+    secret = (await page.getByTestId('totp-secret').textContent()).trim();
+    assert.match(secret, /^[A-Z2-7]{16,}=*$/, 'a base32 secret');
+    const uri = await page.getByTestId('totp-uri').textContent();
+    assert.ok(uri.startsWith('otpauth://totp/') && uri.includes(`secret=${secret}`), uri);
+    // the QR code is that link's: the same modules as an encoding of it made here
+    const drawn = (await page.getByTestId('totp-qr').locator('path').getAttribute('d')).split('M').length - 1;
+    const expected = encode(uri, { ecc: 'M', border: 4 }).data.flat().filter(Boolean).length;
+    assert.ok(drawn > 100 && drawn === expected, `QR modules: drawn ${drawn}, expected ${expected}`);
+    await checkPage(page, 'admin-02-enrol');
+    await page.getByLabel('The 6-digit code your app shows').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+
+    await page.getByRole('heading', { name: 'Two-step sign-in is on' }).waitFor();
+    const codes = await page.getByTestId('recovery-codes').locator('li').allTextContents();
+    assert.equal(codes.length, 10, 'ten recovery codes');
+    await checkPage(page, 'admin-03-recovery-codes');
+    await page.getByRole('button', { name: /I have saved them/ }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByTestId('orders-today').waitFor();
+    await checkPage(page, 'admin-04-dashboard');
+
+    // sign out, and in again: the password alone is not enough now (Weft answers
+    // totp_required and the page asks for the code); a wrong code is refused with the
+    // reason, the right one lets the admin in
+    await page.getByRole('navigation', { name: 'Merchant area' }).getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+    await page.getByLabel('E-mail').fill(STAFF.email);
+    await page.getByLabel('Password').fill(STAFF.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel(/Code from your authenticator app/);
+    await code.fill(String((Number(totp(secret)) + 1) % 1_000_000).padStart(6, '0'));
+    await page.getByRole('button', { name: 'Verify code' }).click();
+    await page.getByRole('alert').getByText('That code was not accepted').waitFor();
+    // the enrolment used this 30 s step's code, and a used step is refused: the next step's
+    // code is inside Weft's one-step window
+    await code.fill(totp(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Verify code' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    // the shop's header offers staff the way in
+    await open(page, '/');
+    await page.getByRole('link', { name: 'Merchant area' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  }, /status of 401|^401 POST \S+\/v1\/auth\/login$/);
+});
+
+test('a customer who opens /admin gets "not allowed", and no /v1/admin call is made', async () => {
+  const email = `shopper-${Date.now()}@admin-test.example`;
+  const storage = memoryStorage();
+  const shopper = createWeft({ baseUrl: env.api, storage });
+  await shopper.auth.signUp({ email, password: 'shopper password 17 long', name: 'Sam Shopper' });
+  const tokens = await storage.get(); // what the shop keeps in localStorage once signed in
+  // Weft itself refuses the customer
+  await assert.rejects(shopper.api.GET('/v1/admin/orders'), (e) => e instanceof WeftProblem && e.status === 403);
+  // the page the server sends holds no merchant data, only the gate
+  const html = await (await fetch(`${env.site}/admin/orders`)).text();
+  assert.ok(html.includes('Checking your access'), 'the server renders the gate');
+  assert.ok(!html.includes('ord_') && !html.includes('/v1/admin'), 'and nothing of the shop\'s orders');
+
+  const context = await newContext();
+  await context.addInitScript((t) => localStorage.setItem('weft.tokens', JSON.stringify(t)), tokens);
+  const calls = [];
+  context.on('response', (r) => calls.push({ url: r.url(), status: r.status() }));
+  await onPage(context, async (page) => {
+    for (const path of ['/admin', '/admin/orders', '/admin/customers']) {
+      await open(page, path);
+      await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+      await page.getByText(`You are signed in as ${email}`).waitFor();
+    }
+    await checkPage(page, 'admin-05-customer-not-allowed');
+    await open(page, '/');
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByRole('link', { name: 'Merchant area' }).count(), 0, 'no merchant link for a customer');
+  });
+  await context.close();
+  const me = calls.filter((c) => new URL(c.url).pathname === '/v1/me');
+  assert.ok(me.length >= 3 && me.every((c) => c.status === 200), 'each admin page asked who the caller is');
+  assert.deepEqual(calls.filter((c) => c.url.includes('/v1/admin')), [], 'no admin endpoint was called');
+
+  // a guest gets the sign-in form, and no admin call either
+  const guest = await newContext();
+  const guestCalls = [];
+  guest.on('request', (r) => guestCalls.push(r.url()));
+  await onPage(guest, async (page) => {
+    await open(page, '/admin/orders');
+    await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+  });
+  await guest.close();
+  assert.deepEqual(guestCalls.filter((u) => u.includes('/v1/admin')), []);
+});
+
+test('the admin finds a placed order, fulfils it with a tracking number; the order is fulfilled', async () => {
+  const order = await placeOrder(env.api, scarf.variant.id, `fulfil-${Date.now()}@admin-test.example`);
+  assert.equal(order.status, 'paid');
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/orders');
+    await page.getByLabel('Status').selectOption('paid');
+    await page.getByRole('link', { name: order.id }).click();
+    await page.getByRole('heading', { name: `Order ${order.id}` }).waitFor();
+    await page.getByTestId('order-history').getByText(/pending → paid/).waitFor();
+    await checkPage(page, 'admin-06-order');
+    await page.getByLabel('Tracking number').fill('1Z999AA10123456784');
+    await page.getByLabel('Carrier').fill('ups');
+    await page.getByRole('button', { name: 'Mark as fulfilled' }).click();
+    await page.getByTestId('order-status').getByText('fulfilled').waitFor();
+    await page.getByTestId('order-history').getByText(/1Z999AA10123456784/).waitFor();
+    // a fulfilled order is no longer fulfilled or cancelled from here; it can be delivered
+    assert.equal(await page.getByRole('button', { name: 'Cancel order' }).count(), 0);
+    await page.getByRole('button', { name: 'Mark as delivered' }).waitFor();
+    await checkPage(page, 'admin-07-order-fulfilled');
+  });
+  const { data } = await env.staff.api.GET('/v1/admin/orders/{id}', { params: { path: { id: order.id } } });
+  assert.equal(data.status, 'fulfilled');
+  assert.ok(JSON.stringify(data.history).includes('1Z999AA10123456784'), 'the tracking number is in the history');
+});
+
+test('the admin refunds part of another order; a refund over the rest is refused with the API\'s reason', async () => {
+  const order = await placeOrder(env.api, scarf.variant.id, `refund-${Date.now()}@admin-test.example`);
+  await onPage(adminContext, async (page) => {
+    await open(page, `/admin/orders/${order.id}`);
+    await page.getByLabel('Amount (USD)').fill('5.00');
+    await page.getByLabel('Reason (shown to the customer)').fill('a loose thread');
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    await page.getByTestId('order-status').getByText('partially refunded').waitFor();
+    await page.getByTestId('order-refunded').getByText('$5.00').waitFor();
+    // more than is left: Weft refuses and says why
+    await page.getByLabel('Amount (USD)').fill(((order.total.amount + 100) / 100).toFixed(2));
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    const refusal = page.locator('#refund-error');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /^\S.* \([a-z_]+\)$/, 'the API\'s reason and code');
+    await checkPage(page, 'admin-08-order-refunded');
+  }, /status of 4\d\d|^4\d\d POST \S+\/refunds$/);
+  const { data } = await env.staff.api.GET('/v1/admin/orders/{id}', { params: { path: { id: order.id } } });
+  assert.equal(data.status, 'partially_refunded');
+  assert.equal(data.refunded.amount, 500);
+  assert.equal(data.refunds.length, 1);
+});
+
+test('a customer\'s return is approved, received (restocked) and refunded from the merchant area', async () => {
+  const email = `returner-${Date.now()}@admin-test.example`;
+  const customer = createWeft({ baseUrl: env.api, storage: memoryStorage() });
+  await customer.auth.signUp({ email, password: 'returner password 17 long', name: 'Rita Returner' });
+  const order = await placeOrder(env.api, scarf.variant.id, email, 2, customer);
+  await env.staff.api.POST('/v1/admin/orders/{id}/fulfillments', { params: { path: { id: order.id } }, body: { tracking_number: 'RET-1' } });
+  const { data: asked } = await customer.api.POST('/v1/orders/{id}/returns', {
+    params: { path: { id: order.id } },
+    body: { items: [{ variant_id: scarf.variant.id, quantity: 1 }], reason: 'too long' },
+  });
+  const before = (await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: scarf.variant.id } } })).data.on_hand;
+
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/returns');
+    const row = page.getByRole('row').filter({ hasText: asked.id });
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await row.getByRole('button', { name: 'Received, restock' }).waitFor();
+    await checkPage(page, 'admin-11b-return-approved');
+    await row.getByRole('button', { name: 'Received, restock' }).click();
+    await row.getByRole('link', { name: 'Refund it on the order' }).click();
+    await page.getByRole('heading', { name: `Order ${order.id}` }).waitFor();
+    await page.getByRole('button', { name: `Refund the received return ${asked.id}` }).click();
+    await page.getByTestId('order-refunded').getByText(`$${(order.lines[0].unit_price.amount / 100).toFixed(2)}`).waitFor();
+  });
+  const { data: after } = await env.staff.api.GET('/v1/admin/orders/{id}', { params: { path: { id: order.id } } });
+  assert.equal(after.returns[0].status, 'refunded');
+  assert.equal(after.refunded.amount, order.lines[0].unit_price.amount);
+  // inventory restocks from the ReturnReceived event, a moment later
+  let onHand;
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    onHand = (await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: scarf.variant.id } } })).data.on_hand;
+    if (onHand === before + 1) break;
+  }
+  assert.equal(onHand, before + 1, 'the received unit is back on hand');
+});
+
+test('the admin creates a product with two variants, publishes it, restocks one, changes a price and adds a variant', async () => {
+  const tag = Date.now().toString(36);
+  const handle = `admin-made-beanie-${tag}`;
+  let variantId;
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/products/new');
+    await page.getByLabel('Title', { exact: true }).fill('Admin Made Beanie');
+    await page.getByLabel('Brand').fill('Admin Test Co');
+    await page.getByLabel(/^Handle/).fill(handle);
+    const row = async (i, size, color, sku, price) => {
+      await page.getByLabel(`Size ${i}`, { exact: true }).fill(size);
+      await page.getByLabel(`Color ${i}`, { exact: true }).fill(color);
+      await page.getByLabel(`SKU ${i}`, { exact: true }).fill(sku);
+      await page.getByLabel(`Price (USD) ${i}`, { exact: true }).fill(price);
+    };
+    await row(1, 'S', 'Charcoal', `AMB-${tag}-S`.toUpperCase(), '24.00');
+    await page.getByRole('button', { name: 'Add variant' }).click();
+    await row(2, 'L', 'Navy', `AMB-${tag}-L`.toUpperCase(), '26.50');
+    await checkPage(page, 'admin-09-product-new');
+    await page.getByRole('button', { name: 'Create product' }).click();
+
+    await page.getByRole('heading', { name: 'Admin Made Beanie' }).waitFor();
+    await page.getByTestId('product-status').getByText('draft').waitFor();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByTestId('product-status').getByText('active').waitFor();
+
+    const { data: made } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: handle } } });
+    variantId = made.variants.find((v) => v.options.size === 'L').id;
+    const stock = page.getByTestId(`stock-${variantId}`);
+    await stock.waitFor();
+    const skuL = `AMB-${tag}-L`.toUpperCase();
+    await page.getByLabel(`Units to restock for ${skuL}`).fill('7');
+    await page.getByRole('button', { name: `Restock ${skuL}` }).click();
+    await stock.getByText(/7 on hand/).waitFor();
+    // a new price for S, and a third variant (options are fixed: S in Navy is free)
+    const skuS = `AMB-${tag}-S`.toUpperCase();
+    await page.getByLabel(`Price (USD) of ${skuS}`).fill('22.00');
+    await page.getByRole('button', { name: `Save price of ${skuS}` }).click();
+    await page.getByText('Saved.').first().waitFor();
+    await page.getByLabel("New variant's size").selectOption('S');
+    await page.getByLabel("New variant's color").selectOption('Navy');
+    await page.getByLabel("New variant's SKU").fill(`AMB-${tag}-SN`.toUpperCase());
+    await page.getByLabel("New variant's price (USD)").fill('25.00');
+    await page.getByRole('button', { name: 'Add variant' }).click();
+    await page.getByRole('cell', { name: `AMB-${tag}-SN`.toUpperCase(), exact: true }).waitFor();
+    await checkPage(page, 'admin-10-product-restocked');
+  });
+  const { data: product } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: handle } } });
+  assert.equal(product.status, 'active');
+  assert.deepEqual(
+    product.variants.map((v) => [v.options.size, v.options.color, v.prices.find((p) => p.currency === 'USD').amount]).sort(),
+    [['L', 'Navy', 2650], ['S', 'Charcoal', 2200], ['S', 'Navy', 2500]],
+  );
+  const { data: stock } = await env.staff.api.GET('/v1/inventory/{variant_id}', { params: { path: { variant_id: variantId } } });
+  assert.equal(stock.on_hand, 7);
+});
+
+test('the other screens: dashboard totals, inventory, returns, promotions, customers, an API key shown once, a CSV import with progress', async () => {
+  // the dashboard counts today's three orders and their revenue net of the refunds
+  const { data: placed } = await env.staff.api.GET('/v1/admin/orders', { params: { query: { limit: 100 } } });
+  assert.equal(placed.data.length, 3);
+  const net = placed.data.reduce((sum, o) => sum + o.total.amount - o.refunded.amount, 0);
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin');
+    await page.getByTestId('orders-today').getByText('3', { exact: true }).waitFor();
+    assert.equal(await page.getByTestId('revenue-today').textContent(), `$${(net / 100).toFixed(2)}`);
+    await page.getByRole('heading', { name: 'Low stock' }).waitFor();
+
+    await open(page, '/admin/inventory');
+    await page.getByRole('table', { name: 'Stock per variant' }).waitFor();
+    await checkPage(page, 'admin-11-inventory');
+
+    await open(page, '/admin/returns');
+    await page.getByText('No returns requested.').waitFor();
+    await checkPage(page, 'admin-12-returns');
+
+    await open(page, '/admin/promotions');
+    await page.getByLabel('Code', { exact: true }).fill('ADMINTEST5');
+    await page.getByLabel('Percent (1–100)').fill('5');
+    await page.getByRole('button', { name: 'Create code' }).click();
+    await page.getByRole('cell', { name: 'ADMINTEST5', exact: true }).waitFor();
+    await checkPage(page, 'admin-13-promotions');
+
+    await open(page, '/admin/customers');
+    await page.getByRole('cell', { name: STAFF.email, exact: true }).waitFor();
+    await checkPage(page, 'admin-14-customers');
+
+    await open(page, '/admin/apps');
+    await page.getByLabel('New API key: name').fill('warehouse sync');
+    await page.getByRole('group', { name: 'Scopes' }).last().getByLabel('inventory:write').check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('key-secret').textContent()).trim();
+    assert.match(key, /^wk_live_/);
+    await checkPage(page, 'admin-15-apps');
+    await open(page, '/admin/apps');
+    await page.getByRole('cell', { name: 'warehouse sync', exact: true }).waitFor();
+    assert.equal(await page.getByText(key).count(), 0, 'the key is shown once');
+    const keyed = createWeft({ baseUrl: env.api, apiKey: key });
+    await keyed.api.PUT('/v1/admin/inventory/{variant_id}', { params: { path: { variant_id: scarf.variant.id } }, body: { on_hand: 40 } });
+
+    const tag = Date.now().toString(36);
+    const csv = [
+      'handle,title,brand,status,option:size,sku,price:USD',
+      `csv-sock-${tag},CSV Sock,Admin Test Co,active,M,CSV-${tag}-M,900`,
+      `csv-sock-${tag},,,,L,CSV-${tag}-L,900`,
+      `csv-cap-${tag},CSV Cap,Admin Test Co,active,OS,CSV-${tag}-OS,-5`,
+    ].join('\n');
+    await open(page, '/admin/import');
+    await page.getByLabel('File').setInputFiles({ name: 'products.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('heading', { name: /: done$/ }).waitFor();
+    assert.match(await page.getByTestId('import-progress').textContent(), /2 of 2 processed \(100 %\): 1 imported, 1 refused/);
+    await page.getByText(/^line \d+:/).waitFor();
+    await checkPage(page, 'admin-16-import');
+  });
+});
