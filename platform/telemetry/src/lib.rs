@@ -47,7 +47,7 @@ impl Drop for TelemetryGuard {
 /// ("couldn't find segment in SegmentManager") while an index is written hard, which
 /// reads as trouble on a first start; its errors still show. poem's "listening" lines
 /// repeat Weft's own "weft is serving".
-const DEFAULT_LEVELS: &str = "info,tantivy=error,poem::server=warn";
+pub const DEFAULT_LEVELS: &str = "info,tantivy=error,poem::server=warn";
 
 /// Installs the global subscriber. `RUST_LOG` decides the levels (default
 /// [`DEFAULT_LEVELS`]).

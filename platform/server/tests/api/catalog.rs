@@ -975,10 +975,15 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_says_ready_only_once_its_stock_reaches_the_listings() {
     let dir = tempfile::tempdir().unwrap();
+    // The log levels a first start has (the test harness's own default is `info`, which
+    // lets tantivy's benign merge warnings through: dozens on a loaded machine).
     let weft = weft_testkit::WeftProcess::serve(
         std::path::Path::new(env!("CARGO_BIN_EXE_weft")),
         &["--data-dir", dir.path().to_str().unwrap(), "--demo"],
-        &[("WEFT_RATE_LIMIT_PER_MINUTE", "0")],
+        &[
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+            ("RUST_LOG", weft_telemetry::DEFAULT_LEVELS),
+        ],
     );
     let ready = weft
         .wait_for_log("demo catalog ready", std::time::Duration::from_mins(12))
