@@ -284,7 +284,7 @@ describe('the customer account', () => {
     await book.getByLabel('State / region').fill(ADDRESS.region);
     await book.getByLabel('Postal code').fill('ABCDE');
     await book.getByRole('button', { name: 'Add address' }).click();
-    await book.getByTestId('error-postal_code').getByText('not a valid postal code').waitFor();
+    await book.getByTestId('error-address-new-postal_code').getByText('not a valid postal code').waitFor();
     assert.equal(await book.getByLabel('Postal code').getAttribute('aria-invalid'), 'true');
     await checkPage(page, 'account-12-address-bad-postal-code');
     await book.getByLabel('Postal code').fill(ADDRESS.postal_code);

@@ -235,7 +235,7 @@ describe('a guest shopper', () => {
 
     await fillAddress(page, { ...ADDRESS, postal_code: 'ABCDE' });
     await page.getByRole('button', { name: 'Continue to shipping' }).click();
-    await page.getByTestId('error-addr-postal_code-error').waitFor();
+    await page.getByTestId('error-addr-postal_code').waitFor();
     assert.equal(await page.getByLabel('Postal code').getAttribute('aria-invalid'), 'true');
     await checkPage(page, '09-checkout-bad-postal-code');
     await page.getByLabel('Postal code').fill(ADDRESS.postal_code);

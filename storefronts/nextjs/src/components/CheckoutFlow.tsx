@@ -3,13 +3,14 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { WeftProblem, type Schemas } from '@weft/sdk';
+import { fieldErrors, inputClass, type FieldErrors } from '@/lib/forms';
 import { browserWeft } from '@/lib/weft-browser';
-import { COUNTRIES } from '@/lib/countries';
 import { formatMoney } from '@/lib/money';
 import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
 import { ORDER_KEY } from './Confirmation';
 import { Totals } from './Totals';
+import { AddressFields, type AddressFieldSpec } from './AddressFields';
 
 type Checkout = Schemas['Checkout'];
 type Address = Schemas['PostalAddress'];
@@ -33,16 +34,6 @@ const TEST_CARDS: [string, string][] = [
 ];
 
 const checkoutKey = (cartId: string) => `weft.checkout.${cartId}`;
-
-type FieldErrors = Record<string, string>;
-
-/** Field errors from a 422, keyed by the API's field path (`shipping_address.postal_code`). */
-function fieldErrors(e: unknown): FieldErrors | null {
-  if (e instanceof WeftProblem && e.errors.length > 0) {
-    return Object.fromEntries(e.errors.map((x) => [x.field, x.message]));
-  }
-  return null;
-}
 
 function problemMessage(e: unknown): string {
   if (e instanceof WeftProblem) return e.detail || e.title;
@@ -277,8 +268,6 @@ function FieldError({ id, message }: { id: string; message?: string }) {
   );
 }
 
-const inputClass = (bad: boolean) => `mt-1 w-full rounded border px-3 py-2 ${bad ? 'border-red-700' : 'border-neutral-400'}`;
-
 function EmailForm({ initial, busy, error, onSubmit }: { initial: string; busy: boolean; error?: string; onSubmit: (email: string) => void }) {
   const [email, setEmail] = useState(initial);
   return (
@@ -308,14 +297,14 @@ function EmailForm({ initial, busy, error, onSubmit }: { initial: string; busy: 
   );
 }
 
-const ADDRESS_FIELDS: { name: keyof Address; label: string; auto: string; optional?: boolean }[] = [
-  { name: 'name', label: 'Full name', auto: 'name' },
-  { name: 'line1', label: 'Address', auto: 'address-line1' },
-  { name: 'line2', label: 'Apartment, suite (optional)', auto: 'address-line2', optional: true },
+const ADDRESS_FIELDS: (AddressFieldSpec & { name: keyof Address })[] = [
+  { name: 'name', label: 'Full name', auto: 'name', wide: true },
+  { name: 'line1', label: 'Address', auto: 'address-line1', wide: true },
+  { name: 'line2', label: 'Apartment, suite (optional)', auto: 'address-line2' },
   { name: 'city', label: 'City', auto: 'address-level2' },
-  { name: 'region', label: 'State / region (optional)', auto: 'address-level1', optional: true },
+  { name: 'region', label: 'State / region (optional)', auto: 'address-level1' },
   { name: 'postal_code', label: 'Postal code', auto: 'postal-code' },
-  { name: 'phone', label: 'Phone (optional)', auto: 'tel', optional: true },
+  { name: 'phone', label: 'Phone (optional)', auto: 'tel' },
 ];
 
 function AddressForm({ initial, busy, errors, onSubmit }: { initial: Address | null; busy: boolean; errors: FieldErrors; onSubmit: (a: Address) => void }) {
@@ -353,42 +342,7 @@ function AddressForm({ initial, busy, errors, onSubmit }: { initial: Address | n
       {other.length > 0 && (
         <p role="alert" className="text-sm text-red-800 sm:col-span-2">{other.map(([, m]) => m).join(' ')}</p>
       )}
-      <div className="sm:col-span-2">
-        <label htmlFor="addr-country" className="block text-sm font-medium">Country</label>
-        <select
-          id="addr-country"
-          autoComplete="country"
-          value={a.country}
-          onChange={(e) => setA({ ...a, country: e.target.value })}
-          aria-invalid={err('country') ? true : undefined}
-          aria-describedby={err('country') ? 'addr-country-error' : undefined}
-          className={inputClass(!!err('country')) + ' bg-white'}
-        >
-          {COUNTRIES.map(([code, name]) => (
-            <option key={code} value={code}>{name}</option>
-          ))}
-        </select>
-        <FieldError id="addr-country-error" message={err('country')} />
-      </div>
-      {ADDRESS_FIELDS.map((f) => {
-        const id = `addr-${f.name}`;
-        const message = err(f.name);
-        return (
-          <div key={f.name} className={f.name === 'name' || f.name === 'line1' ? 'sm:col-span-2' : undefined}>
-            <label htmlFor={id} className="block text-sm font-medium">{f.label}</label>
-            <input
-              id={id}
-              autoComplete={f.auto}
-              value={a[f.name] ?? ''}
-              onChange={(e) => setA({ ...a, [f.name]: e.target.value })}
-              aria-invalid={message ? true : undefined}
-              aria-describedby={message ? `${id}-error` : undefined}
-              className={inputClass(!!message)}
-            />
-            <FieldError id={`${id}-error`} message={message} />
-          </div>
-        );
-      })}
+      <AddressFields prefix="addr" fields={ADDRESS_FIELDS} values={a} onChange={setA} errorOf={err} />
       <div className="sm:col-span-2">
         <button type="submit" disabled={busy} className="rounded bg-neutral-900 px-5 py-2 font-medium text-white hover:bg-neutral-700 disabled:bg-neutral-500">
           Continue to shipping

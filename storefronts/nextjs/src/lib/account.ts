@@ -1,14 +1,6 @@
 import { WeftProblem } from '@weft/sdk';
 
-/** Field errors of a 422, keyed by the API's field name (`postal_code`, `password`). */
-export type FieldErrors = Record<string, string>;
-
-export function fieldErrors(e: unknown): FieldErrors | null {
-  if (e instanceof WeftProblem && e.errors.length > 0) {
-    return Object.fromEntries(e.errors.map((x) => [x.field, x.message]));
-  }
-  return null;
-}
+export { fieldErrors, inputClass, type FieldErrors } from './forms';
 
 /** A problem as one sentence for the page (Weft's own detail when it gave one). */
 export function problemMessage(e: unknown): string {
@@ -49,6 +41,5 @@ export const ORDER_STATUS: Record<string, string> = {
 
 export const statusLabel = (s: string) => ORDER_STATUS[s] ?? s;
 
-export const inputClass = (bad: boolean) => `mt-1 w-full rounded border px-3 py-2 ${bad ? 'border-red-700' : 'border-neutral-400'}`;
 export const buttonClass = 'rounded bg-neutral-900 px-4 py-2 font-medium text-white hover:bg-neutral-700 disabled:bg-neutral-500';
 export const secondaryButtonClass = 'rounded border border-neutral-400 px-3 py-1.5 text-sm font-medium hover:bg-neutral-100 disabled:text-neutral-500';

@@ -2,13 +2,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
-import { COUNTRIES } from '@/lib/countries';
-import { buttonClass, fieldErrors, inputClass, problemMessage, secondaryButtonClass, type FieldErrors } from '@/lib/account';
+import { buttonClass, problemMessage, secondaryButtonClass } from '@/lib/account';
+import { fieldErrors, type FieldErrors } from '@/lib/forms';
+import { AddressFields, type AddressFieldSpec } from '../AddressFields';
 
 type Address = Schemas['Address'];
 type AddressBody = Schemas['CreateAddressRequest'];
 
-const FIELDS: { name: keyof AddressBody; label: string; auto: string; wide?: boolean }[] = [
+const FIELDS: (AddressFieldSpec & { name: keyof AddressBody })[] = [
   { name: 'name', label: 'Full name', auto: 'name', wide: true },
   { name: 'company', label: 'Company (optional)', auto: 'organization', wide: true },
   { name: 'line1', label: 'Address', auto: 'address-line1', wide: true },
@@ -184,46 +185,7 @@ function AddressForm(props: { initial: Address | null; submitLabel: string; onSu
           {[message, ...unplaced.map(([k, m]) => `${k}: ${m}`)].filter(Boolean).join(' ')}
         </p>
       )}
-      <div className="sm:col-span-2">
-        <label htmlFor={`${prefix}-country`} className="block text-sm font-medium">Country</label>
-        <select
-          id={`${prefix}-country`}
-          autoComplete="country"
-          value={a.country}
-          onChange={(e) => setA({ ...a, country: e.target.value })}
-          aria-invalid={errors['country'] ? true : undefined}
-          aria-describedby={errors['country'] ? `${prefix}-country-error` : undefined}
-          className={inputClass(!!errors['country']) + ' bg-white'}
-        >
-          {COUNTRIES.map(([code, name]) => (
-            <option key={code} value={code}>{name}</option>
-          ))}
-        </select>
-        {errors['country'] && <p id={`${prefix}-country-error`} className="mt-1 text-sm text-red-800">{errors['country']}</p>}
-      </div>
-      {FIELDS.map((f) => {
-        const id = `${prefix}-${f.name}`;
-        const message = errors[f.name];
-        return (
-          <div key={f.name} className={f.wide ? 'sm:col-span-2' : undefined}>
-            <label htmlFor={id} className="block text-sm font-medium">{f.label}</label>
-            <input
-              id={id}
-              autoComplete={f.auto}
-              value={a[f.name] ?? ''}
-              onChange={(e) => setA({ ...a, [f.name]: e.target.value })}
-              aria-invalid={message ? true : undefined}
-              aria-describedby={message ? `${id}-error` : undefined}
-              className={inputClass(!!message)}
-            />
-            {message && (
-              <p id={`${id}-error`} className="mt-1 text-sm text-red-800" data-testid={`error-${f.name}`}>
-                {message}
-              </p>
-            )}
-          </div>
-        );
-      })}
+      <AddressFields prefix={prefix} fields={FIELDS} values={a} onChange={setA} errorOf={(f) => errors[f]} />
       <div className="flex items-center gap-2 sm:col-span-2">
         <input id={`${prefix}-default`} type="checkbox" checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)} />
         <label htmlFor={`${prefix}-default`} className="text-sm">Make this my default address</label>
