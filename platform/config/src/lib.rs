@@ -564,16 +564,18 @@ const ENV_KEYS: &[&str] = &[
     "payments",
 ];
 
-/// Origins a demo shop lets call it when `cors_origins` is empty: the reference storefront
-/// started on its default port (`storefronts/nextjs`, `npm start`).
-pub const DEMO_STOREFRONT_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://127.0.0.1:3000"];
+/// What a demo shop lets call it when `cors_origins` is empty: any origin, so the
+/// reference storefront works on whatever port it is started. A demo listens on
+/// 127.0.0.1 and people sign in with bearer tokens, which browsers never send on their own.
+pub const DEMO_CORS_ORIGINS: [&str; 1] = ["*"];
 
 impl Settings {
-    /// The origins CORS allows: `cors_origins`, or for a `demo` shop that set none, the
-    /// local reference storefront's, so the README's storefront command works as it is.
+    /// The origins CORS allows: `cors_origins`, or for a `demo` shop that set none, any
+    /// (with CORS on, poem refuses an origin it does not allow), so the README's storefront
+    /// command works as it is.
     pub fn effective_cors_origins(&self) -> Vec<String> {
         if self.demo && self.cors_origins.is_empty() {
-            DEMO_STOREFRONT_ORIGINS.map(str::to_owned).to_vec()
+            DEMO_CORS_ORIGINS.map(str::to_owned).to_vec()
         } else {
             self.cors_origins.clone()
         }
@@ -802,14 +804,11 @@ fn describe(err: &figment::Error) -> String {
 #[allow(clippy::result_large_err)]
 mod tests {
     #[test]
-    fn a_demo_without_cors_origins_lets_the_local_storefront_in_and_nothing_else_changes() {
+    fn a_demo_without_cors_origins_lets_any_origin_in_and_nothing_else_changes() {
         let mut s = super::Settings::default();
         assert!(s.effective_cors_origins().is_empty(), "no CORS by default");
         s.demo = true;
-        assert_eq!(
-            s.effective_cors_origins(),
-            ["http://localhost:3000", "http://127.0.0.1:3000"]
-        );
+        assert_eq!(s.effective_cors_origins(), ["*"]);
         s.cors_origins = vec!["https://shop.example.com".to_owned()];
         assert_eq!(s.effective_cors_origins(), ["https://shop.example.com"]);
         s.demo = false;

@@ -1,8 +1,8 @@
 // The SDK unchanged in a real browser (Debian's Chromium, headless): the esbuild bundle as an
 // app would ship it, with the browser's own fetch, localStorage, Web Locks and WebSocket,
 // against the run's weft. The page's server also passes /v1 (HTTP and WebSocket) on to weft,
-// so the API is same-origin, as a storefront that proxies its API serves it. (Cross-origin,
-// weft answers preflights of /v1/me… with its route gate's 401 before CORS: see the README.)
+// so the API is same-origin, as a storefront that proxies its API serves it (the storefront's
+// browser tests cover a cross-origin shop).
 // Skipped without /usr/bin/chromium, except under CI=true, where a missing Chromium fails.
 import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:net';
