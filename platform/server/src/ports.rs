@@ -314,6 +314,7 @@ impl weft_checkout::service::Carts for LocalCarts {
             region: country.as_ref().map(|_| region.clone()),
             country: country.map(Some),
             shipping_method_id: method,
+            currency: None,
         };
         self.0
             .update(id, who, patch)

@@ -2097,6 +2097,11 @@ HTTP Basic or with `client_id` and `client_secret` in the form.*/
         ///ISO 3166-1 alpha-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<::std::string::String>,
+        /**ISO 4217: re-prices the cart in this currency (a shopper who switched). A line
+without a price in it stays in the cart with `purchasable: false`; a shipping
+method not priced in it ships nothing until another is chosen.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
         ///A region code of the country (`CA` for California).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
@@ -14926,6 +14931,10 @@ nothing done again).*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             region: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -14939,6 +14948,7 @@ nothing done again).*/
             fn default() -> Self {
                 Self {
                     country: Ok(Default::default()),
+                    currency: Ok(Default::default()),
                     region: Ok(Default::default()),
                     shipping_method_id: Ok(Default::default()),
                 }
@@ -14954,6 +14964,18 @@ nothing done again).*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
                     });
                 self
             }
@@ -14991,6 +15013,7 @@ nothing done again).*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     country: value.country?,
+                    currency: value.currency?,
                     region: value.region?,
                     shipping_method_id: value.shipping_method_id?,
                 })
@@ -15000,6 +15023,7 @@ nothing done again).*/
             fn from(value: super::UpdateCartRequest) -> Self {
                 Self {
                     country: Ok(value.country),
+                    currency: Ok(value.currency),
                     region: Ok(value.region),
                     shipping_method_id: Ok(value.shipping_method_id),
                 }
@@ -17130,6 +17154,19 @@ let response = client.list_users()
     pub fn list_users(&self) -> builder::ListUsers<'_> {
         builder::ListUsers::new(self)
     }
+    /**One user (admins, or apps with `customers:read`); 404 for an unknown or erased one
+
+Sends a `GET` request to `/v1/admin/users/{id}`
+
+```ignore
+let response = client.get_user()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_user(&self) -> builder::GetUser<'_> {
+        builder::GetUser::new(self)
+    }
     /**Changes a user's role; their sessions end (admins only, not their own role)
 
 Sends a `PATCH` request to `/v1/admin/users/{id}`
@@ -17508,10 +17545,18 @@ let response = client.get_job()
 
 Sends a `GET` request to `/v1/admin/products`
 
+Arguments:
+- `cursor`
+- `limit`
+- `q`: Products whose title, handle or brand contains this, or with a SKU that does
+(any case); drafts and archived ones too. Newest first, like the listing.
+- `status`: `draft`, `active` or `archived`; all when omitted.
 ```ignore
 let response = client.admin_list_products()
     .cursor(cursor)
     .limit(limit)
+    .q(q)
+    .status(status)
     .send()
     .await;
 ```*/
@@ -20199,6 +20244,87 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_user`]
+
+[`Client::get_user`]: super::Client::get_user*/
+    #[derive(Debug, Clone)]
+    pub struct GetUser<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/users/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::update_user`]
 
 [`Client::update_user`]: super::Client::update_user*/
@@ -22542,6 +22668,8 @@ pub mod builder {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<u32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
     }
     impl<'a> AdminListProducts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22549,6 +22677,8 @@ pub mod builder {
                 client: client,
                 cursor: Ok(None),
                 limit: Ok(None),
+                q: Ok(None),
+                status: Ok(None),
             }
         }
         pub fn cursor<V>(mut self, value: V) -> Self
@@ -22574,13 +22704,40 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for limit failed".to_string());
             self
         }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/v1/admin/products`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ProductPage>, Error<types::Problem>> {
-            let Self { client, cursor, limit } = self;
+            let Self { client, cursor, limit, q, status } = self;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/admin/products", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22600,6 +22757,8 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("cursor", &cursor))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("status", &status))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

@@ -310,7 +310,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One user (admins, or apps with `customers:read`); 404 for an unknown or erased one. */
+        get: operations["get_user"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3162,6 +3163,10 @@ export interface components {
             region?: string | null;
             /** @description One of `GET /v1/carts/{id}/shipping-methods`. */
             shipping_method_id?: string | null;
+            /** @description ISO 4217: re-prices the cart in this currency (a shopper who switched). A line
+             *     without a price in it stays in the cart with `purchasable: false`; a shipping
+             *     method not priced in it ships nothing until another is chosen. */
+            currency?: string | null;
         };
         /**
          * UpdateCheckoutRequest
@@ -4181,6 +4186,47 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["User"];
                 };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
@@ -5315,6 +5361,11 @@ export interface operations {
     admin_list_products: {
         parameters: {
             query?: {
+                /** @description Products whose title, handle or brand contains this, or with a SKU that does
+                 *     (any case); drafts and archived ones too. Newest first, like the listing. */
+                q?: string;
+                /** @description `draft`, `active` or `archived`; all when omitted. */
+                status?: string;
                 limit?: number;
                 cursor?: string;
             };

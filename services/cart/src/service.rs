@@ -132,6 +132,9 @@ pub struct CartPatch {
     pub country: Option<Option<String>>,
     pub region: Option<Option<String>>,
     pub shipping_method_id: Option<Option<String>>,
+    /// Re-prices the cart in another currency (carts price on every read, so the lines
+    /// follow; a line without a price in it stays, unpurchasable).
+    pub currency: Option<String>,
 }
 
 /// How carts behave.
@@ -812,6 +815,18 @@ impl CartService {
                 "must be a 1–3 character region code",
             ));
         }
+        let currency = match patch
+            .currency
+            .as_deref()
+            .map(|c| Currency::parse(&c.trim().to_uppercase()))
+        {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                errors.push(FieldError::new("currency", e.to_string()));
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(CartError::Invalid(errors));
         }
@@ -820,7 +835,13 @@ impl CartService {
         let chosen = patch.shipping_method_id.clone();
         self.db
             .transaction(async |conn: &mut DbConn| {
-                let cart = self.owned(conn, id, who).await?;
+                let mut cart = self.owned(conn, id, who).await?;
+                if let Some(c) = currency
+                    && c.code() != cart.currency
+                {
+                    store::set_currency(conn, &cart.id, c.code()).await?;
+                    c.code().clone_into(&mut cart.currency);
+                }
                 let country = country.clone().unwrap_or(cart.country.clone());
                 let region = region.clone().unwrap_or(cart.region.clone());
                 if region.is_some() && country.is_none() {

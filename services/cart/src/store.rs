@@ -146,6 +146,19 @@ pub(crate) async fn set_destination(
     Ok(())
 }
 
+pub(crate) async fn set_currency(
+    conn: &mut DbConn,
+    id: &str,
+    currency: &str,
+) -> Result<(), StorageError> {
+    let (key, currency) = (id.to_owned(), currency.to_owned());
+    db_run!(conn, c => diesel::update(carts::table.find(key.clone()))
+        .set(carts::currency.eq(currency.clone()))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
 pub(crate) async fn set_shipping_method(
     conn: &mut DbConn,
     id: &str,

@@ -459,6 +459,8 @@ impl CatalogQuery {
             },
             q,
             include_unpublished: false,
+            status: None,
+            text: None,
         };
         let page = ctx
             .data::<CatalogService>()?

@@ -907,6 +907,8 @@ impl CatalogApi {
             sort,
             q: q.0,
             include_unpublished: false,
+            status: None,
+            text: None,
         };
         let page = svc.list_products(&query, &page).await?;
         let body = ProductPage {
@@ -1275,13 +1277,23 @@ impl CatalogApi {
         &self,
         svc: Data<&CatalogService>,
         req: &Request,
+        /// Products whose title, handle or brand contains this, or with a SKU that does
+        /// (any case); drafts and archived ones too. Newest first, like the listing.
+        q: Query<Option<String>>,
+        /// `draft`, `active` or `archived`; all when omitted.
+        status: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ProductPage>> {
         authz::staff(req, "catalog:read")?;
         let page = page_request(limit.0, cursor.0.as_deref())?;
+        if q.0.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(CatalogError::field("q", "must be at most 200 characters").into());
+        }
         let query = ProductQuery {
             include_unpublished: true,
+            status: status.0,
+            text: q.0,
             ..ProductQuery::default()
         };
         let page = svc.list_products(&query, &page).await?;

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDateTime;
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
-    OptionalExtension, QueryDsl,
+    BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, JoinOnDsl,
+    NullableExpressionMethods, OptionalExtension, QueryDsl, TextExpressionMethods,
 };
 use diesel_async::RunQueryDsl;
 use weft_storage::{DbConn, StorageError, db_run};
@@ -428,6 +428,28 @@ pub(crate) struct ListFilter {
     pub max_price: Option<i64>,
     /// Only products with (`true`) or without (`false`) a variant that can be bought now.
     pub in_stock: Option<bool>,
+    /// The back office's search: products whose title, handle or brand contains this, or
+    /// with a variant whose SKU does (any case). Plain SQL, so drafts are found too.
+    pub text: Option<String>,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower`, the same in SQLite and PostgreSQL (ASCII case-folding in SQLite).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a LIKE pattern that matches it anywhere, its wildcards escaped (`\`).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }
 
 /// Where a page starts: after this product in the chosen order.
@@ -498,6 +520,20 @@ pub(crate) async fn list_products(
             } else {
                 q.filter(diesel::dsl::not(products::id.eq_any(sellable)))
             };
+        }
+        if let Some(text) = &filter.text {
+            let pattern = contains_pattern(text);
+            let by_sku = variants::table
+                .filter(lower(variants::sku).like(pattern.clone()).escape('\\'))
+                .select(variants::product_id);
+            q = q.filter(
+                lower(products::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(products::handle).like(pattern.clone()).escape('\\'))
+                    .or(lower(products::brand).like(pattern.clone()).escape('\\'))
+                    .or(products::id.eq_any(by_sku)),
+            );
         }
         if let Some(min) = filter.min_price {
             q = q.filter(ranges::max_amount.ge(min));

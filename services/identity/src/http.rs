@@ -975,6 +975,22 @@ impl AdminApi {
         }))
     }
 
+    /// One user (admins, or apps with `customers:read`); 404 for an unknown or erased one.
+    #[oai(
+        path = "/v1/admin/users/:id",
+        method = "get",
+        operation_id = "get_user"
+    )]
+    async fn get_user(
+        &self,
+        svc: Data<&IdentityService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<UserDto>> {
+        authz::staff(req, "customers:read")?;
+        Ok(Json(svc.user_by_id(&id.0).await?.into()))
+    }
+
     /// Changes a user's role; their sessions end (admins only, not their own role).
     #[oai(
         path = "/v1/admin/users/:id",

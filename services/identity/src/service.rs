@@ -255,6 +255,16 @@ impl IdentityService {
         })
     }
 
+    /// One user, for the back office (an erased one is gone: 404).
+    pub async fn user_by_id(&self, user_id: &str) -> Result<User, IdentityError> {
+        let mut conn = self.db.conn().await?;
+        let row = store::find_user_by_id(&mut conn, user_id)
+            .await?
+            .filter(|u| u.erased_at.is_none())
+            .ok_or(IdentityError::UserNotFound)?;
+        self.user(row)
+    }
+
     /// Changes a user's role (admins only; not their own). Their sessions end, so the
     /// new role applies from their next sign-in; access tokens already out keep the old
     /// role until they expire (15 minutes at most).

@@ -1,11 +1,13 @@
 import type { Metadata, Viewport } from 'next';
 import { GeistSans } from 'geist/font/sans';
 import { GeistMono } from 'geist/font/mono';
+import { CartDrawer } from '@/components/CartDrawer';
 import { CartProvider } from '@/components/CartProvider';
 import { Header } from '@/components/Header';
 import { Footer } from '@/components/Footer';
 import { Hydrated } from '@/components/Hydrated';
-import { siteUrl } from '@/lib/config';
+import { shopCurrencies, siteUrl } from '@/lib/config';
+import { currencyBootScript, currencyCss } from '@/lib/currency';
 import './globals.css';
 
 export function generateMetadata(): Metadata {
@@ -20,8 +22,14 @@ export function generateMetadata(): Metadata {
 export const viewport: Viewport = { themeColor: '#ffffff' };
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {
+  const currencies = shopCurrencies();
   return (
-    <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
+    // The boot script sets data-currency before React hydrates: not a mismatch to report.
+    <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`} suppressHydrationWarning>
+      <head>
+        <style dangerouslySetInnerHTML={{ __html: currencyCss(currencies) }} />
+        <script dangerouslySetInnerHTML={{ __html: currencyBootScript(currencies) }} />
+      </head>
       <body className="flex min-h-screen flex-col font-sans">
         <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow">
           Skip to content
@@ -32,6 +40,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             {children}
           </main>
           <Footer />
+          <CartDrawer />
         </CartProvider>
         <Hydrated />
       </body>

@@ -1,12 +1,13 @@
 import Link from 'next/link';
 import { connection } from 'next/server';
-import { browserApiUrl } from '@/lib/config';
+import { browserApiUrl, shopCurrencies } from '@/lib/config';
 import { getCategoriesOrEmpty, getCollections, listProducts } from '@/lib/weft-server';
 import { ProductCard, toCard } from '@/components/ProductCard';
 
 export default async function Home() {
   await connection();
   const apiUrl = browserApiUrl();
+  const currencies = shopCurrencies();
   const [categories, collections, newest] = await Promise.all([
     getCategoriesOrEmpty(),
     getCollections().catch(() => []),
@@ -45,7 +46,7 @@ export default async function Home() {
             {c.description && <p className="mb-3 text-sm text-neutral-700">{c.description}</p>}
             <ul className="grid grid-cols-2 gap-4 md:grid-cols-4">
               {products.map((p) => (
-                <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} />
+                <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} currencies={currencies} />
               ))}
             </ul>
           </section>
@@ -60,7 +61,7 @@ export default async function Home() {
         </div>
         <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" data-testid="new-arrivals">
           {newest.data.map((p, i) => (
-            <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} priority={i < 4} />
+            <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} currencies={currencies} priority={i < 4} />
           ))}
         </ul>
       </section>

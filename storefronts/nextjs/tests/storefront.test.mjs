@@ -2,6 +2,7 @@
 // `npm test` runs it; see README.md for what it starts and what it needs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createWeft, memoryStorage } from '@weft/sdk';
 import { startEnvironment } from './support/env.mjs';
 import { seed, CATEGORY, JACKET, TEE, PROMO } from './support/fixtures.mjs';
 import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
@@ -58,12 +59,16 @@ async function ordersFor(email) {
   return found;
 }
 
-/** Adds one size of the jacket from its product page. */
+/** Adds one size of the jacket from its product page; the cart drawer opens with it, and is closed. */
 async function addJacket(page, color, size) {
   await page.getByTestId(`option-color-${color}`).click();
   await page.getByTestId(`option-size-${size}`).click();
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByTestId('add-status').getByText(`(${size} / ${color})`).waitFor();
+  const drawer = page.getByRole('dialog', { name: /Your cart/ });
+  await drawer.getByTestId('line-options').getByText(`${size} / ${color}`).waitFor();
+  await drawer.getByRole('button', { name: 'Continue shopping' }).click();
+  await drawer.waitFor({ state: 'hidden' });
 }
 
 async function fillAddress(page, a) {
@@ -152,8 +157,10 @@ describe('a guest shopper', () => {
     assert.equal(ld['@type'], 'Product');
     assert.equal(ld.name, JACKET.title);
     assert.equal(ld.brand.name, JACKET.brand);
-    assert.equal(ld.offers.length, 6);
-    assert.equal(ld.offers.filter((o) => o.availability === 'https://schema.org/OutOfStock').length, 1);
+    // One offer per variant and shop currency.
+    assert.equal(ld.offers.length, 12);
+    assert.deepEqual([...new Set(ld.offers.map((o) => o.priceCurrency))].sort(), ['EUR', 'USD']);
+    assert.equal(ld.offers.filter((o) => o.availability === 'https://schema.org/OutOfStock').length, 2);
     assert.equal(await page.locator('meta[property="og:title"]').getAttribute('content'), JACKET.title);
     assert.match(await page.locator('meta[property="og:image"]').getAttribute('content'), /\/media\/demo\//);
 
@@ -273,6 +280,91 @@ describe('a guest shopper', () => {
     assert.equal(o.discounts.amount, 1780, 'the code took 10 % off');
     assert.equal(o.total.amount, o.subtotal.amount - o.discounts.amount + o.shipping.amount + o.tax.amount);
     assert.equal(o.lines.reduce((n, l) => n + l.quantity, 0), 2);
+  });
+
+  scenario('a shopper who chooses EUR sees euro prices everywhere, and the cart drawer and the cart follow the currency', async ({ page }) => {
+    await open(page, `/products/${JACKET.handle}`);
+    const shownPrice = () => page.getByTestId('price').filter({ visible: true });
+    await page.getByTestId('option-color-Navy').click();
+    await page.getByTestId('option-size-M').click();
+    assert.equal(await shownPrice().textContent(), '$89.00');
+    await page.getByTestId('currency').selectOption('EUR');
+    assert.equal(await shownPrice().textContent(), '€82.00');
+
+    // The choice outlives the page (a cookie): a cached product page shows it at once.
+    await open(page, `/products/${JACKET.handle}`);
+    assert.equal(await page.getByTestId('currency').inputValue(), 'EUR');
+    assert.equal(await page.locator('main [data-cur="EUR"]').first().isVisible(), true);
+    assert.equal(await page.locator('main [data-cur="USD"]').first().isVisible(), false);
+
+    // Added: the drawer opens with the line, in euros; the cart was made in EUR.
+    await page.getByTestId('option-size-M').click();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    const drawer = page.getByRole('dialog', { name: /Your cart/ });
+    await drawer.getByTestId('drawer-subtotal').getByText('€82.00').waitFor();
+    await checkPage(page, '05b-cart-drawer-eur');
+    const cartId = await page.evaluate(() => localStorage.getItem('weft.cart_id'));
+    const cartNow = () => fetch(`${env.api}/v1/carts/${cartId}`).then((r) => r.json());
+    assert.equal((await cartNow()).currency, 'EUR');
+    // The drawer changes quantities like the cart page.
+    await drawer.getByRole('button', { name: /Increase quantity of .* M \/ Navy/ }).click();
+    await drawer.getByTestId('drawer-subtotal').getByText('€164.00').waitFor();
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
+
+    // Back to dollars: the same cart, re-priced by Weft.
+    await page.getByTestId('currency').selectOption('USD');
+    for (let i = 0; i < 50 && (await cartNow()).currency !== 'USD'; i++) await new Promise((r) => setTimeout(r, 100));
+    const cart = await cartNow();
+    assert.deepEqual([cart.currency, cart.subtotal.amount, cart.items.length], ['USD', 17800, 1]);
+    await page.getByTestId('cart-link').click();
+    await drawer.getByTestId('drawer-subtotal').getByText('$178.00').waitFor();
+    await drawer.getByRole('link', { name: 'View cart' }).click();
+    await page.waitForURL(/\/cart$/);
+    await drawer.waitFor({ state: 'hidden' });
+    assert.equal(await page.getByTestId('subtotal').textContent(), '$178.00');
+
+    // A listing's price filters are in the shopper's currency (the server reads the cookie).
+    await open(page, `/categories/${CATEGORY.handle}`);
+    const filters = page.getByRole('complementary', { name: 'Filters' }).getByRole('group', { name: 'Price' });
+    await filters.getByText(/\$/).first().waitFor();
+    await page.getByTestId('currency').selectOption('EUR');
+    await filters.getByText(/€/).first().waitFor();
+    assert.equal(await filters.getByText(/\$/).count(), 0);
+  });
+
+  test('a catalog change shows at once once the shop is asked to revalidate: by an admin, never by a shopper', async () => {
+    const revalidate = (headers = {}) => fetch(`${env.site}/api/revalidate`, { method: 'POST', headers });
+    const anonymous = await revalidate();
+    assert.equal(anonymous.status, 401);
+    assert.equal((await anonymous.json()).code, 'unauthorized');
+    const shopper = createWeft({ baseUrl: env.api, storage: memoryStorage() });
+    const shopperStorage = memoryStorage();
+    const signedUp = createWeft({ baseUrl: env.api, storage: shopperStorage });
+    await signedUp.auth.signUp({ email: `reval-${Date.now()}@shop-test.example`, password: 'a long enough password 42', name: 'Rae' });
+    const customer = await revalidate({ authorization: `Bearer ${(await shopperStorage.get()).access_token}` });
+    assert.equal(customer.status, 403);
+    assert.equal(await shopper.auth.isSignedIn(), false);
+
+    const page = () => fetch(`${env.site}/products/${TEE.handle}`).then((r) => r.text());
+    const { data: tee } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: TEE.handle } } });
+    // A fresh start: everything cached from now on is at most a few seconds old.
+    assert.equal((await revalidate({ authorization: `Bearer ${await env.staffToken()}` })).status, 200);
+    const added = 'Now in organic cotton.';
+    let html = '';
+    for (let i = 0; i < 20 && !html.includes(TEE.title); i++) html = await page();
+    assert.ok(html.includes(TEE.title) && !html.includes(added), 'rendered, and now cached');
+    await env.staff.api.PATCH('/v1/admin/products/{id}', { params: { path: { id: tee.id } }, body: { description: `${tee.description} ${added}` } });
+    try {
+      assert.ok(!(await page()).includes(added), 'cached for a minute: the change is not shown before revalidation');
+      const ok = await revalidate({ authorization: `Bearer ${await env.staffToken()}` });
+      assert.equal(ok.status, 200);
+      for (let i = 0; i < 20 && !html.includes(added); i++) html = await page();
+      assert.ok(html.includes(added), 'shown right after revalidation');
+    } finally {
+      await env.staff.api.PATCH('/v1/admin/products/{id}', { params: { path: { id: tee.id } }, body: { description: tee.description } });
+      await revalidate({ authorization: `Bearer ${await env.staffToken()}` });
+    }
   });
 
   scenario('a declined card is reported, nothing is ordered, and another card then pays', async ({ page }) => {

@@ -333,7 +333,30 @@ async fn apps_trade_client_credentials_for_scoped_tokens(app: TestApp) {
 
     // The app acts for the shop within its scopes, never as a person or an admin.
     let as_app = authed(&app, &full_token);
-    as_app.list_users().send().await.unwrap();
+    let users = as_app.list_users().send().await.unwrap().into_inner();
+    let first = &users.data[0];
+    let one = as_app
+        .get_user()
+        .id(&first.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (one.id.as_str(), one.email.as_str()),
+        (first.id.as_str(), first.email.as_str())
+    );
+    let p = problem_of(as_app.get_user().id("usr_nobody").send().await).await;
+    assert_eq!((p.status, p.code.as_str()), (404, "user_not_found"));
+    let p = problem_of(
+        authed(&app, narrowed["access_token"].as_str().unwrap())
+            .get_user()
+            .id(&first.id)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((p.status, p.code.as_str()), (403, "missing_scope"));
     let p = problem_of(as_app.get_me().send().await).await;
     assert_eq!((p.status, p.code.as_str()), (403, "forbidden"));
     let p = problem_of(

@@ -410,6 +410,52 @@ async fn guests_fill_a_cart_priced_and_taxed_by_the_server(app: TestApp) {
     let problem = problem_of(add(guest, &euro.id, &l, 1).await).await;
     assert_eq!(problem.code, "price_unavailable");
 
+    // A shopper who switches currency keeps the cart, re-priced: size M in EUR, size L
+    // (no EUR price) kept but unpurchasable and counting nothing.
+    let switching = new_cart(guest, None).await;
+    add(guest, &switching.id, &m, 1).await.unwrap();
+    add(guest, &switching.id, &l, 1).await.unwrap();
+    let switched = guest
+        .update_cart()
+        .id(&switching.id)
+        .body(body::<UpdateCartRequest>(json!({"currency": "eur"})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(switched.currency, "EUR");
+    assert_eq!(switched.subtotal.amount, 2300);
+    assert_eq!(switched.subtotal.currency, "EUR");
+    let unpriced: Vec<_> = switched
+        .items
+        .iter()
+        .filter(|i| !i.purchasable)
+        .map(|i| &i.variant_id)
+        .collect();
+    assert_eq!(unpriced, [&l]);
+    let problem = problem_of(
+        guest
+            .update_cart()
+            .id(&switching.id)
+            .body(body::<UpdateCartRequest>(json!({"currency": "euros"})))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(problem.errors[0].field, "currency");
+    let back = guest
+        .get_cart()
+        .id(&switching.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (back.currency.as_str(), back.subtotal.amount),
+        ("EUR", 2300),
+        "a refused change changes nothing"
+    );
+
     // A product taken off sale: the line stays, counts for nothing, and cannot grow.
     admin
         .update_product()

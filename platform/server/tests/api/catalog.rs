@@ -158,6 +158,62 @@ async fn admins_build_a_catalog_and_guests_browse_it(app: TestApp) {
         .into_inner();
     assert_eq!(everything.data.len(), 3);
 
+    // The back office's search: title, handle, brand or SKU, any case, drafts included;
+    // LIKE's wildcards are plain characters; a status narrows it.
+    let search = |q: Option<&'static str>, status: Option<&'static str>| {
+        let admin = admin.clone();
+        async move {
+            let mut call = admin.admin_list_products();
+            if let Some(q) = q {
+                call = call.q(q);
+            }
+            if let Some(s) = status {
+                call = call.status(s);
+            }
+            call.send().await.map(|r| {
+                r.into_inner()
+                    .data
+                    .into_iter()
+                    .map(|p| p.handle)
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    assert_eq!(search(Some("WOOL"), None).await.unwrap(), ["wool-coat"]);
+    assert_eq!(
+        search(Some("tee-s"), None).await.unwrap(),
+        ["cotton-tee"],
+        "by SKU"
+    );
+    assert_eq!(
+        search(Some("loom &"), None).await.unwrap(),
+        ["wool-coat", "linen-shirt"],
+        "by brand"
+    );
+    assert!(
+        search(Some("%"), None).await.unwrap().is_empty(),
+        "% is not a wildcard"
+    );
+    assert_eq!(search(None, Some("draft")).await.unwrap(), ["wool-coat"]);
+    assert_eq!(
+        search(Some("t"), Some("active")).await.unwrap(),
+        ["cotton-tee", "linen-shirt"]
+    );
+    let p = problem_of(search(None, Some("deleted")).await).await;
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "status"));
+    let p = problem_of(
+        app.client
+            .admin_list_products()
+            .status("deleted")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        p.status, 401,
+        "a guest is refused before the query is looked at"
+    );
+
     let list = |q: &[(&str, &str)]| {
         let http = app.http.clone();
         let url = app.url("/v1/products");

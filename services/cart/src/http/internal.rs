@@ -103,6 +103,7 @@ impl CartInternalApi {
             region: b.country.as_ref().map(|_| b.region.clone()),
             country: b.country.map(Some),
             shipping_method_id: b.set_shipping_method.then_some(b.shipping_method_id),
+            currency: None,
         };
         Ok(Json(
             svc.update(&id.0, customer_id.0.as_deref(), patch)

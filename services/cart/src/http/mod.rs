@@ -196,6 +196,11 @@ pub struct UpdateCartRequest {
     /// One of `GET /v1/carts/{id}/shipping-methods`.
     #[serde(default)]
     pub shipping_method_id: MaybeUndefined<String>,
+    /// ISO 4217: re-prices the cart in this currency (a shopper who switched). A line
+    /// without a price in it stays in the cart with `purchasable: false`; a shipping
+    /// method not priced in it ships nothing until another is chosen.
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 /// A shipping method offered to a cart, priced for it.
@@ -312,6 +317,7 @@ impl CartApi {
             country: body.country.into(),
             region: body.region.into(),
             shipping_method_id: body.shipping_method_id.into(),
+            currency: body.currency,
         };
         Ok(Json(
             svc.update(&id.0, authz::user_id(req), patch).await?.into(),

@@ -189,6 +189,11 @@ pub struct ProductQuery {
     pub q: Option<String>,
     /// Admins and apps with `catalog:read` see drafts and archived products too.
     pub include_unpublished: bool,
+    /// With `include_unpublished`: only products in this status.
+    pub status: Option<String>,
+    /// The back office's search (title, handle, brand, SKU contain it); unlike `q` it
+    /// reads the database, so drafts are found and the order stays the listing's.
+    pub text: Option<String>,
 }
 
 /// The catalog service of this process.
@@ -501,7 +506,19 @@ impl CatalogService {
             }
             None => None,
         };
-        let statuses = if query.include_unpublished {
+        let statuses = if let Some(status) = query
+            .status
+            .as_deref()
+            .filter(|_| query.include_unpublished)
+        {
+            if !["draft", "active", "archived"].contains(&status) {
+                return Err(CatalogError::field(
+                    "status",
+                    "must be `draft`, `active` or `archived`",
+                ));
+            }
+            vec![status.to_owned()]
+        } else if query.include_unpublished {
             vec![
                 "draft".to_owned(),
                 "active".to_owned(),
@@ -536,6 +553,12 @@ impl CatalogService {
             min_price: query.min_price,
             max_price: query.max_price,
             in_stock: query.in_stock,
+            text: query
+                .text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
         };
         let rows =
             store::list_products(&mut conn, &filter, order, after.as_ref(), page.fetch_size())

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { connection } from 'next/server';
-import { browserApiUrl } from '@/lib/config';
+import { browserApiUrl, shopCurrencies } from '@/lib/config';
+import { shopperCurrency } from '@/lib/currency-server';
 import { apiQuery, parseListing, type RawQuery } from '@/lib/listing';
 import { searchProducts } from '@/lib/weft-server';
 import { Listing } from '@/components/Listing';
@@ -18,13 +19,13 @@ export async function generateMetadata({ searchParams }: Props): Promise<Metadat
 export default async function SearchPage({ searchParams }: Props) {
   await connection();
   const state = parseListing(await searchParams);
-  const results = await searchProducts(apiQuery(state));
+  const results = await searchProducts(apiQuery(state, { currency: await shopperCurrency() }));
   return (
     <>
       <h1 className="text-2xl font-semibold tracking-tight">{state.q ? <>Results for “{state.q}”</> : 'All products'}</h1>
       <SearchBox initial={state.q ?? ''} />
       <div className="mt-6">
-        <Listing results={results} state={state} basePath="/search" apiUrl={browserApiUrl()} />
+        <Listing results={results} state={state} basePath="/search" apiUrl={browserApiUrl()} currencies={shopCurrencies()} />
       </div>
     </>
   );

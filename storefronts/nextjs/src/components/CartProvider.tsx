@@ -1,6 +1,7 @@
 'use client';
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { WeftProblem, type Schemas } from '@weft/sdk';
+import { currentCurrency, subscribeCurrency } from '@/lib/currency';
 import { browserWeft } from '@/lib/weft-browser';
 
 export type Cart = Schemas['Cart'];
@@ -23,6 +24,10 @@ interface CartContext {
   forget(): void;
   /** Makes another cart the shopper's (the customer's cart a guest cart was merged into). */
   adopt(cart: Cart): void;
+  /** The cart drawer (see CartDrawer). */
+  drawerOpen: boolean;
+  openDrawer(): void;
+  closeDrawer(): void;
 }
 
 const Ctx = createContext<CartContext | null>(null);
@@ -59,7 +64,14 @@ export function CartProvider({ children }: { children: ReactNode }) {
   const [cart, setCart] = useState<Cart | null>(null);
   const [cartId, setCartId] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const openDrawer = useCallback(() => setDrawerOpen(true), []);
+  const closeDrawer = useCallback(() => setDrawerOpen(false), []);
   const creating = useRef<Promise<string> | null>(null);
+  // The shopper's currency ('' until hydrated): new carts are made in it, and a cart in
+  // another one (the shopper switched, here or in another tab) is re-priced in it.
+  const currency = useSyncExternalStore(subscribeCurrency, () => currentCurrency(''), () => '');
+  const repricing = useRef<string | null>(null);
 
   // Read the stored cart once; a cart that is gone (expired, ordered) is forgotten.
   const load = useCallback(async (id: string | null) => {
@@ -115,12 +127,29 @@ export function CartProvider({ children }: { children: ReactNode }) {
     };
   }, [cartId]);
 
+  useEffect(() => {
+    if (!cart || !currency || cart.currency === currency || repricing.current === `${cart.id}:${currency}`) return;
+    repricing.current = `${cart.id}:${currency}`;
+    const id = cart.id;
+    void browserWeft()
+      .then((weft) => weft.api.PATCH('/v1/carts/{id}', { params: { path: { id } }, body: { currency } }))
+      .then(({ data }) => {
+        if (data) setCart((cur) => (cur && cur.id === data.id ? data : cur));
+      })
+      .catch(() => {
+        /* a cart that became an order meanwhile: the next read forgets it */
+      })
+      .finally(() => {
+        repricing.current = null;
+      });
+  }, [cart, currency]);
+
   const ensureCart = useCallback(async (): Promise<string> => {
     if (cartId) return cartId;
     if (!creating.current) {
       creating.current = (async () => {
         const weft = await browserWeft();
-        const { data } = await weft.api.POST('/v1/carts', { body: {} });
+        const { data } = await weft.api.POST('/v1/carts', { body: { currency: currentCurrency('') || undefined } });
         if (!data) throw new Error('the cart was not created');
         storeId(data.id);
         setCart(data);
@@ -142,6 +171,9 @@ export function CartProvider({ children }: { children: ReactNode }) {
     return {
       cart,
       ready,
+      drawerOpen,
+      openDrawer,
+      closeDrawer,
       async addItem(variantId, quantity) {
         const weft = await browserWeft();
         let id = await ensureCart();
@@ -157,7 +189,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
             storeId(null);
             setCartId(null);
             const weft2 = await browserWeft();
-            const created = await weft2.api.POST('/v1/carts', { body: {} });
+            const created = await weft2.api.POST('/v1/carts', { body: { currency: currentCurrency('') || undefined } });
             if (!created.data) throw e;
             id = created.data.id;
             storeId(id);
@@ -228,7 +260,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
         setCartId(c.id);
       },
     };
-  }, [cart, ready, ensureCart]);
+  }, [cart, ready, ensureCart, drawerOpen, openDrawer, closeDrawer]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

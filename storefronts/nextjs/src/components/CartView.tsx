@@ -2,19 +2,18 @@
 import { useState } from 'react';
 import Link from 'next/link';
 import { WeftProblem } from '@weft/sdk';
+import { CartLines, problemText } from './CartLines';
 import { formatMoney } from '@/lib/money';
 import { promotionReason } from '@/lib/promotions';
-import { describeOptions } from '@/lib/stock';
 import { useCart } from './CartProvider';
 import { ShippingEstimate } from './ShippingEstimate';
 import { Totals } from './Totals';
 
 /** The cart page: lines with quantities, promotion codes and the server's totals. */
 export function CartView() {
-  const { cart, ready, setQuantity, removeItem, applyCode, removeCode } = useCart();
+  const { cart, ready, applyCode, removeCode } = useCart();
   const [code, setCode] = useState('');
   const [codeError, setCodeError] = useState<string | null>(null);
-  const [lineError, setLineError] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
 
   if (!ready) return <p role="status">Loading your cart…</p>;
@@ -29,13 +28,13 @@ export function CartView() {
     );
   }
 
-  async function run(key: string, f: () => Promise<unknown>) {
-    setPending(key);
-    setLineError(null);
+  async function dropCode(value: string) {
+    setPending(value);
+    setCodeError(null);
     try {
-      await f();
+      await removeCode(value);
     } catch (e) {
-      setLineError(e instanceof WeftProblem ? (e.code === 'out_of_stock' ? 'Not enough stock for that quantity.' : e.errors[0]?.message || e.detail || e.title) : 'Could not reach the shop.');
+      setCodeError(problemText(e));
     } finally {
       setPending(null);
     }
@@ -55,8 +54,8 @@ export function CartView() {
       setCode('');
     } catch (err) {
       if (err instanceof WeftProblem) {
-        setCodeError(err.code.startsWith('promotion_') ? promotionReason(err.code) : err.errors[0]?.message || err.detail || err.title);
-      } else setCodeError('Could not reach the shop.');
+        setCodeError(err.code.startsWith('promotion_') ? promotionReason(err.code) : problemText(err));
+      } else setCodeError(problemText(err));
     } finally {
       setPending(null);
     }
@@ -66,66 +65,7 @@ export function CartView() {
     <div className="grid gap-10 md:grid-cols-[1fr_20rem]">
       <section aria-labelledby="lines-heading">
         <h2 id="lines-heading" className="sr-only">Items</h2>
-        <ul className="divide-y divide-neutral-200 border-y border-neutral-200" data-testid="cart-lines">
-          {cart.items.map((item) => {
-            const opts = describeOptions(item.options as Record<string, string>);
-            return (
-              <li key={item.id} className="flex gap-4 py-4" data-testid="cart-line">
-                <div className="h-24 w-20 shrink-0 overflow-hidden rounded bg-neutral-100">
-                  {item.image_url && (
-                    // eslint-disable-next-line @next/next/no-img-element
-                    <img src={item.image_url} alt="" width={80} height={96} className="h-full w-full object-cover" />
-                  )}
-                </div>
-                <div className="flex-1">
-                  <p className="font-medium">
-                    {item.handle ? <Link href={`/products/${item.handle}`} className="hover:underline">{item.title}</Link> : item.title}
-                  </p>
-                  <p className="text-sm text-neutral-700" data-testid="line-options">{opts}</p>
-                  {item.unit_price && <p className="text-sm">{formatMoney(item.unit_price)} each</p>}
-                  {!item.purchasable && <p className="text-sm font-medium text-red-800">No longer available: remove it to check out.</p>}
-                  <div className="mt-2 flex items-center gap-2">
-                    <button
-                      type="button"
-                      aria-label={`Decrease quantity of ${item.title} ${opts}`}
-                      disabled={pending !== null || item.quantity <= 1}
-                      onClick={() => run(item.id, () => setQuantity(item.id, item.quantity - 1))}
-                      className="h-8 w-8 rounded border border-neutral-400 disabled:opacity-50"
-                    >
-                      −
-                    </button>
-                    <span aria-live="polite" className="w-8 text-center" data-testid="line-quantity">
-                      <span className="sr-only">Quantity </span>
-                      {item.quantity}
-                    </span>
-                    <button
-                      type="button"
-                      aria-label={`Increase quantity of ${item.title} ${opts}`}
-                      disabled={pending !== null}
-                      onClick={() => run(item.id, () => setQuantity(item.id, item.quantity + 1))}
-                      className="h-8 w-8 rounded border border-neutral-400 disabled:opacity-50"
-                    >
-                      +
-                    </button>
-                    <button
-                      type="button"
-                      disabled={pending !== null}
-                      onClick={() => run(item.id, () => removeItem(item.id))}
-                      className="ml-4 text-sm underline disabled:opacity-50"
-                    >
-                      Remove<span className="sr-only"> {item.title} {opts}</span>
-                    </button>
-                  </div>
-                </div>
-                <div className="text-right">
-                  <p className="font-medium" data-testid="line-total">{formatMoney(item.line_total)}</p>
-                  {item.discount.amount > 0 && <p className="text-sm text-green-800">−{formatMoney(item.discount)}</p>}
-                </div>
-              </li>
-            );
-          })}
-        </ul>
-        {lineError && <p role="alert" className="mt-3 text-sm text-red-800">{lineError}</p>}
+        <CartLines cart={cart} />
       </section>
       <aside aria-labelledby="summary-heading" className="space-y-6">
         <h2 id="summary-heading" className="text-lg font-semibold">Summary</h2>
@@ -160,7 +100,7 @@ export function CartView() {
                   )}
                   {p.description && <span className="block text-neutral-700">{p.description}</span>}
                 </span>
-                <button type="button" onClick={() => run(p.code, () => removeCode(p.code))} className="underline">
+                <button type="button" onClick={() => dropCode(p.code)} disabled={pending !== null} className="underline disabled:opacity-50">
                   Remove<span className="sr-only"> code {p.code}</span>
                 </button>
               </li>

@@ -1,6 +1,8 @@
 import Link from 'next/link';
 import { getCategoriesOrEmpty } from '@/lib/weft-server';
+import { shopCurrencies } from '@/lib/config';
 import { CartCount } from './CartCount';
+import { CurrencySelect } from './CurrencySelect';
 import { StaffLink } from './StaffLink';
 
 export async function Header() {
@@ -31,6 +33,7 @@ export async function Header() {
           Account
         </Link>
         <StaffLink />
+        <CurrencySelect currencies={shopCurrencies()} />
         <CartCount />
       </div>
       <nav aria-label="Categories" className="border-t border-neutral-100">

@@ -13,10 +13,12 @@ interface Props {
   /** The page's path without query: /categories/women or /search. */
   basePath: string;
   apiUrl: string;
+  /** The shop's currencies: each card carries all, the page's CSS shows the shopper's. */
+  currencies: string[];
 }
 
 /** A product listing with its facets, sort and cursor pages; every control is a link. */
-export function Listing({ results, state, basePath, apiUrl }: Props) {
+export function Listing({ results, state, basePath, apiUrl, currencies }: Props) {
   const href = (s: ListingState) => `${basePath}${toQuery(s)}`;
   const prev = previousPage(state);
   const sortHrefs = Object.fromEntries(SORTS.map((s) => [s.value, href(withFilter(state, { sort: s.value }))]));
@@ -90,7 +92,7 @@ export function Listing({ results, state, basePath, apiUrl }: Props) {
         ) : (
           <ul className="grid grid-cols-2 gap-x-4 gap-y-8 lg:grid-cols-3" data-testid="results">
             {results.data.map((hit, i) => (
-              <ProductCard key={hit.id} p={{ ...hit, highlights: hit.highlights as Record<string, string> }} apiUrl={apiUrl} priority={i < 3} />
+              <ProductCard key={hit.id} p={{ ...hit, highlights: hit.highlights as Record<string, string> }} apiUrl={apiUrl} currencies={currencies} priority={i < 3} />
             ))}
           </ul>
         )}

@@ -13,7 +13,7 @@ export interface CardProduct {
   highlights?: Record<string, string>;
 }
 
-export function ProductCard({ p, apiUrl, priority = false }: { p: CardProduct; apiUrl: string; priority?: boolean }) {
+export function ProductCard({ p, apiUrl, currencies, priority = false }: { p: CardProduct; apiUrl: string; currencies: string[]; priority?: boolean }) {
   const src = p.image ? imageSrc(p.image.url, apiUrl) : null;
   const titleHl = p.highlights?.title;
   return (
@@ -39,7 +39,7 @@ export function ProductCard({ p, apiUrl, priority = false }: { p: CardProduct; a
       </Link>
       <p className="text-xs text-neutral-700">{p.brand}</p>
       <p className="text-sm">
-        <PriceRange ranges={p.price_ranges} />
+        <PriceRange ranges={p.price_ranges} currencies={currencies} />
         {!p.in_stock && <span className="ml-2 text-xs font-medium text-red-800">Sold out</span>}
       </p>
       {p.highlights?.description && (

@@ -4,13 +4,11 @@ import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { imageSrc } from '@/lib/images';
 import { describeOptions, purchasable, stockLabel } from '@/lib/stock';
-import { VariantPrice, PriceRange } from './Price';
+import { EachCurrency, VariantPrice, PriceRange } from './Price';
 import { useCart } from './CartProvider';
 
 type Product = Schemas['Product'];
 type Variant = Schemas['Variant'];
-
-const CURRENCY = 'USD';
 
 function optionLabel(name: string): string {
   if (name === 'color') return 'Colour';
@@ -26,8 +24,8 @@ function slug(s: string): string {
  * (and the other values chosen) can be bought now, so a sold-out size in the chosen
  * colour cannot be picked. Colour comes first: it decides the pictures.
  */
-export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: string }) {
-  const { addItem } = useCart();
+export function VariantPicker({ product, apiUrl, currencies }: { product: Product; apiUrl: string; currencies: string[] }) {
+  const { addItem, openDrawer } = useCart();
   const options = useMemo(
     () => [...product.options].sort((a, b) => (a.name === 'color' ? -1 : b.name === 'color' ? 1 : 0)),
     [product.options],
@@ -66,7 +64,6 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
   const colour = chosen['color'];
   const images = product.images;
   const main = (colour && images.find((i) => i.url.includes(`--${slug(colour)}.`))) || images[0];
-  const price = variant?.prices.find((p) => p.currency === CURRENCY);
 
   async function add() {
     if (!variant) return;
@@ -75,6 +72,7 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
     try {
       await addItem(variant.id, quantity);
       setMessage({ kind: 'ok', text: `Added ${quantity} × ${product.title} (${describe(variant)}) to your cart.` });
+      openDrawer();
     } catch (e) {
       setMessage({ kind: 'error', text: problemText(e) });
     } finally {
@@ -106,7 +104,16 @@ export function VariantPicker({ product, apiUrl }: { product: Product; apiUrl: s
         <p className="text-sm text-neutral-700">{product.brand}</p>
         <h1 className="text-2xl font-semibold tracking-tight">{product.title}</h1>
         <p className="mt-2 text-lg">
-          {price ? <VariantPrice amount={price.amount} compareAt={price.compare_at_amount} currency={price.currency} /> : <PriceRange ranges={product.price_ranges} currency={CURRENCY} />}
+          {variant ? (
+            <EachCurrency currencies={currencies}>
+              {(c) => {
+                const price = variant.prices.find((p) => p.currency === c);
+                return price ? <VariantPrice amount={price.amount} compareAt={price.compare_at_amount} currency={c} /> : <span className="text-neutral-700">Not sold in {c}</span>;
+              }}
+            </EachCurrency>
+          ) : (
+            <PriceRange ranges={product.price_ranges} currencies={currencies} />
+          )}
         </p>
         <form
           className="mt-6 space-y-5"

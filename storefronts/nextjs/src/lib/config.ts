@@ -1,6 +1,8 @@
 // Where Weft answers. Read at run time (never inlined at build), so one build can be
 // started against any API: the server uses WEFT_API_URL, browsers are told
 // NEXT_PUBLIC_WEFT_API_URL (falling back to WEFT_API_URL) through /weft-config.json.
+import { parseCurrencies } from './currency';
+
 const env = process.env;
 
 export function serverApiUrl(): string {
@@ -14,6 +16,11 @@ export function browserApiUrl(): string {
 /** The storefront's own public origin, for canonical URLs, Open Graph and the sitemap. */
 export function siteUrl(): string {
   return trimSlash(env['WEFT_SITE_URL'] ?? 'http://localhost:3000');
+}
+
+/** The currencies the shop sells in, the default first (`WEFT_CURRENCIES`, "USD,EUR"). */
+export function shopCurrencies(): string[] {
+  return parseCurrencies(env['WEFT_CURRENCIES']);
 }
 
 /** Seconds a catalog answer is reused before it is asked for again. */

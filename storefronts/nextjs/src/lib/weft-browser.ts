@@ -4,6 +4,8 @@ import { createWeft, localStorageStorage, type Weft } from '@weft/sdk';
 // (/weft-config.json reads the server's environment at run time), so the same build
 // works against any API.
 let client: Promise<Weft> | null = null;
+/** Where the session's tokens live (the SDK refreshes them there). */
+export const tokens = localStorageStorage('weft.tokens');
 
 export function browserWeft(): Promise<Weft> {
   if (!client) {
@@ -12,7 +14,7 @@ export function browserWeft(): Promise<Weft> {
         if (!r.ok) throw new Error(`weft-config.json answered ${r.status}`);
         return r.json() as Promise<{ apiUrl: string }>;
       })
-      .then(({ apiUrl }) => createWeft({ baseUrl: apiUrl, storage: localStorageStorage('weft.tokens') }))
+      .then(({ apiUrl }) => createWeft({ baseUrl: apiUrl, storage: tokens }))
       .catch((e) => {
         client = null; // ask again next time rather than keep a failure
         throw e;

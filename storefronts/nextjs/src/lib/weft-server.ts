@@ -6,17 +6,20 @@ export type { Schemas };
 
 let client: Weft | null = null;
 
+/** Every catalog answer is cached under this tag; POST /api/revalidate drops them all. */
+export const CATALOG_TAG = 'catalog';
+
 /**
  * The server's Weft client: anonymous, and every GET goes through Next's data cache for
  * CATALOG_REVALIDATE_SECONDS, so a catalog page costs the API one request per minute and
- * URL however many shoppers load it.
+ * URL however many shoppers load it, until the catalog changes (app/api/revalidate).
  */
 export function weft(): Weft {
   if (!client) {
     client = createWeft({
       baseUrl: serverApiUrl(),
       fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-        fetch(input, { ...init, next: { revalidate: CATALOG_REVALIDATE_SECONDS } } as RequestInit),
+        fetch(input, { ...init, next: { revalidate: CATALOG_REVALIDATE_SECONDS, tags: [CATALOG_TAG] } } as RequestInit),
     });
   }
   return client;

@@ -81,7 +81,7 @@ export async function startEnvironment(options = {}) {
   try {
     await waitHttp(`${api}/health/ready`, weftProc, 120_000);
 
-    const staff = await signInAdmin(api, admin);
+    const { weft: staff, storage: staffTokens } = await signInAdmin(api, admin);
 
     // Next's data cache and its regenerated pages outlive a server: what an earlier run's
     // Weft answered (other ids under the same handles) must not be served against this one.
@@ -105,7 +105,8 @@ export async function startEnvironment(options = {}) {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
     });
-    return { api, site, staff, browser, weftProc, siteProc, stop, dataDir, weftBin: WEFT_BIN };
+    const staffToken = async () => (await staffTokens.get()).access_token;
+    return { api, site, staff, staffToken, browser, weftProc, siteProc, stop, dataDir, weftBin: WEFT_BIN };
   } catch (e) {
     await stop();
     throw e;
@@ -121,5 +122,5 @@ async function signInAdmin(api, admin) {
   const { data: verified } = await weft.api.POST('/v1/me/mfa/totp/verify', { body: { code: totp(enrolment.secret) } });
   const s = verified.session;
   await storage.set({ access_token: s.access_token, refresh_token: s.refresh_token, expires_at: Date.now() + s.expires_in * 1000 });
-  return weft;
+  return { weft, storage };
 }

@@ -10,6 +10,7 @@ export const JACKET = {
   handle: 'test-zephyrine-rain-jacket-harbor-1',
   brand: 'Harbor Test Co',
   price: 8900,
+  eur: 8200,
   sizes: ['S', 'M', 'L'],
   colors: ['Navy', 'Sand'],
   soldOut: { size: 'L', color: 'Sand' },
@@ -19,6 +20,7 @@ export const TEE = {
   handle: 'test-zephyrine-cotton-tee-harbor-2',
   brand: 'Harbor Test Co',
   price: 2500,
+  eur: 2300,
   sizes: ['XS', 'S'],
   colors: ['Navy'],
 };
@@ -43,7 +45,10 @@ function productBody(p, categoryId) {
       p.sizes.map((size) => ({
         sku: `${p.handle.slice(5, 20)}-${size}-${colorHandle(color)}`.toUpperCase(),
         options: { size, color },
-        prices: [{ currency: 'USD', amount: p.price }],
+        prices: [
+          { currency: 'USD', amount: p.price },
+          { currency: 'EUR', amount: p.eur },
+        ],
       })),
     ),
   };

@@ -2,7 +2,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { connection } from 'next/server';
-import { browserApiUrl } from '@/lib/config';
+import { browserApiUrl, shopCurrencies } from '@/lib/config';
+import { shopperCurrency } from '@/lib/currency-server';
 import { findCategory } from '@/lib/categories';
 import { apiQuery, parseListing, toQuery, type RawQuery } from '@/lib/listing';
 import { getCategoriesOrEmpty, getCategory, searchProducts } from '@/lib/weft-server';
@@ -35,7 +36,8 @@ export default async function CategoryPage({ params, searchParams }: Props) {
   const state = parseListing(await searchParams);
   const [tree, category] = await Promise.all([getCategoriesOrEmpty(), getCategory(handle)]);
   if (!category) notFound();
-  const results = await searchProducts(apiQuery(state, { category: category.handle }));
+  // Price facets and the price sort are in the shopper's currency.
+  const results = await searchProducts(apiQuery(state, { category: category.handle, currency: await shopperCurrency() }));
   const trail = findCategory(tree, category.handle)?.trail ?? [];
 
   return (
@@ -65,7 +67,7 @@ export default async function CategoryPage({ params, searchParams }: Props) {
         </ul>
       )}
       <div className="mt-6">
-        <Listing results={results} state={state} basePath={`/categories/${category.handle}`} apiUrl={browserApiUrl()} />
+        <Listing results={results} state={state} basePath={`/categories/${category.handle}`} apiUrl={browserApiUrl()} currencies={shopCurrencies()} />
       </div>
     </>
   );

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { browserApiUrl, CATALOG_REVALIDATE_SECONDS, siteUrl } from '@/lib/config';
+import { browserApiUrl, shopCurrencies, siteUrl } from '@/lib/config';
 import { findCategory } from '@/lib/categories';
 import { imageSrc } from '@/lib/images';
 import { toMajor } from '@/lib/money';
@@ -54,6 +54,7 @@ export default async function ProductPage({ params }: Props) {
   const apiUrl = browserApiUrl();
   const found = product.category_id ? findCategoryById(tree, product.category_id) : null;
   const origin = siteUrl();
+  const currencies = shopCurrencies();
 
   const jsonLd = {
     '@context': 'https://schema.org',
@@ -66,7 +67,7 @@ export default async function ProductPage({ params }: Props) {
     url: `${origin}/products/${product.handle}`,
     offers: product.variants.flatMap((v) =>
       v.prices
-        .filter((pr) => pr.currency === 'USD')
+        .filter((pr) => currencies.includes(pr.currency))
         .map((pr) => ({
           '@type': 'Offer',
           sku: v.sku,
@@ -93,7 +94,7 @@ export default async function ProductPage({ params }: Props) {
           <li aria-current="page">{product.title}</li>
         </ol>
       </nav>
-      <VariantPicker product={product} apiUrl={apiUrl} />
+      <VariantPicker product={product} apiUrl={apiUrl} currencies={currencies} />
       <section aria-labelledby="details" className="mt-10 max-w-prose">
         <h2 id="details" className="text-lg font-semibold">Details</h2>
         <p className="mt-2 whitespace-pre-line">{product.description}</p>
@@ -108,7 +109,7 @@ export default async function ProductPage({ params }: Props) {
           <h2 id="recs" className="mb-3 text-lg font-semibold">You may also like</h2>
           <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" data-testid="recommendations">
             {recommendations.map((p) => (
-              <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} />
+              <ProductCard key={p.id} p={toCard(p)} apiUrl={apiUrl} currencies={currencies} />
             ))}
           </ul>
         </section>

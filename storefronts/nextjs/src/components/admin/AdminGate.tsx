@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { createWeft, localStorageStorage, memoryStorage, WeftProblem, type Schemas, type Weft } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
 import { problemText } from '@/lib/admin';
+import { revalidateAfterCatalogWrites } from '@/lib/revalidate';
 import { QrCode } from './QrCode';
 
 // The merchant area's gate. Nothing under /admin is rendered on the server with data: the
@@ -43,7 +44,10 @@ export function AdminGate({ children }: { children: React.ReactNode }) {
       const weft = await browserWeft();
       if (!(await weft.auth.isSignedIn())) return setState({ kind: 'guest' });
       const { data: me } = await weft.api.GET('/v1/me');
-      if (me!.role === 'admin') setState({ kind: 'admin', weft, me: me! });
+      if (me!.role === 'admin') {
+        revalidateAfterCatalogWrites(weft);
+        setState({ kind: 'admin', weft, me: me! });
+      }
       else setState({ kind: 'not-allowed', email: me!.email });
     } catch (e) {
       if (e instanceof WeftProblem && e.status === 401) return setState({ kind: 'guest' });
