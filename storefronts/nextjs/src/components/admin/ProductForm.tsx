@@ -8,6 +8,7 @@ import { parseAmount, problemText } from '@/lib/admin';
 import { withDepth } from '@/lib/categories';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
+import { Field } from './Field';
 import { ProductImages } from './ProductImages';
 import { StockCell } from './Restock';
 import { button, h1, h2, input, secondary, table } from './ui';
@@ -124,26 +125,17 @@ export function ProductForm({ id }: { id?: string }) {
   }
 
   /** A labelled input (or textarea) with Weft's error for field `name` under it. */
-  const field = (name: string, label: string, value: string, set: (v: string) => void, opts: { required?: boolean; hint?: string; multiline?: boolean } = {}) => {
-    const id = `p-${name}`;
-    const described = [opts.hint && `${id}-hint`, errors[name] && `${id}-error`].filter(Boolean).join(' ') || undefined;
-    const props = {
-      id,
-      required: opts.required,
-      value,
-      'aria-invalid': errors[name] ? true : undefined,
-      'aria-describedby': described,
-      className: input,
-    };
-    return (
-      <div>
-        <label htmlFor={id} className="font-medium">{label}</label>
-        {opts.multiline ? <textarea {...props} rows={3} onChange={(e) => set(e.target.value)} /> : <input {...props} onChange={(e) => set(e.target.value)} />}
-        {opts.hint && <p id={`${id}-hint`} className="text-sm text-neutral-700">{opts.hint}</p>}
-        {errors[name] && <p id={`${id}-error`} className="text-red-700">{errors[name]}</p>}
-      </div>
-    );
-  };
+  const field = (name: string, label: string, value: string, set: (v: string) => void, opts: { required?: boolean; multiline?: boolean } = {}) => (
+    <Field id={`p-${name}`} label={label} error={errors[name]}>
+      {(control) =>
+        opts.multiline ? (
+          <textarea {...control} rows={3} value={value} onChange={(e) => set(e.target.value)} className={input} />
+        ) : (
+          <input {...control} required={opts.required} value={value} onChange={(e) => set(e.target.value)} className={input} />
+        )
+      }
+    </Field>
+  );
 
   if (id && !product) {
     return <div><h1 className={h1}>Product</h1>{error ? <p role="alert" className="text-red-700">{error}</p> : <p role="status">Loading…</p>}</div>;
@@ -166,25 +158,18 @@ export function ProductForm({ id }: { id?: string }) {
         {field('brand', 'Brand', brand, setBrand, { required: true })}
         {field('handle', 'Handle (made from the title when empty)', handle, setHandle)}
         {field('description', 'Description', description, setDescription, { multiline: true })}
-        <div>
-          <label htmlFor="p-category_id" className="font-medium">Category</label>
-          <select
-            id="p-category_id"
-            value={categoryId}
-            onChange={(e) => setCategoryId(e.target.value)}
-            aria-invalid={errors['category_id'] ? true : undefined}
-            aria-describedby={errors['category_id'] ? 'p-category_id-error' : undefined}
-            className={input}
-          >
-            <option value="">No category</option>
-            {/* until the tree is in, the product's own category is kept as it is */}
-            {!categories && categoryId && <option value={categoryId}>{categoryId}</option>}
-            {withDepth(categories ?? []).map(({ category, depth }) => (
-              <option key={category.id} value={category.id}>{'\u2014 '.repeat(depth)}{category.name}</option>
-            ))}
-          </select>
-          {errors['category_id'] && <p id="p-category_id-error" className="text-red-700">{errors['category_id']}</p>}
-        </div>
+        <Field id="p-category_id" label="Category" error={errors['category_id']}>
+          {(control) => (
+            <select {...control} value={categoryId} onChange={(e) => setCategoryId(e.target.value)} className={input}>
+              <option value="">No category</option>
+              {/* until the tree is in, the product's own category is kept as it is */}
+              {!categories && categoryId && <option value={categoryId}>{categoryId}</option>}
+              {withDepth(categories ?? []).map(({ category, depth }) => (
+                <option key={category.id} value={category.id}>{'\u2014 '.repeat(depth)}{category.name}</option>
+              ))}
+            </select>
+          )}
+        </Field>
         <fieldset className="flex flex-col gap-3 rounded border border-neutral-300 p-3">
           <legend className="px-1 font-semibold">Search engines</legend>
           {field('seo_title', 'SEO title (up to 70 characters; the shop uses the title when empty)', seoTitle, setSeoTitle)}

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { inputClass, type FieldErrors } from '@/lib/forms';
+import { Field } from './Field';
 import { secondary } from './ui';
 
 type Image = Schemas['Image'];
@@ -24,21 +25,11 @@ export function ProductImages({ images, onChange, errors }: { images: Image[]; o
   };
 
   const input = (i: number, key: 'url' | 'alt', label: string) => {
-    const id = `p-image-${i}-${key}`;
     const error = errors[`images[${i}].${key}`];
     return (
-      <div className="sm:col-span-3">
-        <label htmlFor={id} className="text-sm">{label}</label>
-        <input
-          id={id}
-          value={images[i]![key] ?? ''}
-          onChange={(e) => set(i, { [key]: e.target.value })}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-          className={inputClass(!!error)}
-        />
-        {error && <p id={`${id}-error`} className="text-sm text-red-700">{error}</p>}
-      </div>
+      <Field id={`p-image-${i}-${key}`} label={label} error={error} labelClass="text-sm" className="sm:col-span-3">
+        {(control) => <input {...control} value={images[i]![key] ?? ''} onChange={(e) => set(i, { [key]: e.target.value })} className={inputClass(!!error)} />}
+      </Field>
     );
   };
 
@@ -62,22 +53,12 @@ export function ProductImages({ images, onChange, errors }: { images: Image[]; o
         ))}
       </ol>
       <div className="mt-3 grid grid-cols-1 items-end gap-2 sm:grid-cols-8">
-        <div className="sm:col-span-3">
-          <label htmlFor="p-new-image-url" className="text-sm">New image URL (https://… or /media/…)</label>
-          <input
-            id="p-new-image-url"
-            value={url}
-            onChange={(e) => { setUrl(e.target.value); setMissing(false); }}
-            aria-invalid={missing ? true : undefined}
-            aria-describedby={missing ? 'p-new-image-url-error' : undefined}
-            className={inputClass(missing)}
-          />
-          {missing && <p id="p-new-image-url-error" className="text-sm text-red-700">Enter the picture&apos;s address.</p>}
-        </div>
-        <div className="sm:col-span-3">
-          <label htmlFor="p-new-image-alt" className="text-sm">New image alt text</label>
-          <input id="p-new-image-alt" value={alt} onChange={(e) => setAlt(e.target.value)} className={inputClass(false)} />
-        </div>
+        <Field id="p-new-image-url" label="New image URL (https://… or /media/…)" error={missing ? "Enter the picture's address." : undefined} labelClass="text-sm" className="sm:col-span-3">
+          {(control) => <input {...control} value={url} onChange={(e) => { setUrl(e.target.value); setMissing(false); }} className={inputClass(missing)} />}
+        </Field>
+        <Field id="p-new-image-alt" label="New image alt text" labelClass="text-sm" className="sm:col-span-3">
+          {(control) => <input {...control} value={alt} onChange={(e) => setAlt(e.target.value)} className={inputClass(false)} />}
+        </Field>
         <button
           type="button"
           className={`${secondary} sm:col-span-2`}

@@ -5,6 +5,7 @@ import { parseAmount } from '@/lib/admin';
 import type { FieldErrors } from '@/lib/forms';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
+import { Field } from './Field';
 import { button, h2, input, secondary } from './ui';
 
 type Promotion = Schemas['Promotion'];
@@ -96,33 +97,18 @@ export function PromotionEdit({ promotion: p, onSaved, onCancel }: { promotion: 
     });
   }
 
-  const box = (name: string, label: string, val: string, set: (v: string) => void, type = 'text', hint?: string) => {
-    const id = `edit-promo-${name}`;
-    const err = errorOf(name);
-    const described = [hint && `${id}-hint`, err && `${id}-error`].filter(Boolean).join(' ') || undefined;
-    return (
-      <div>
-        <label htmlFor={id} className="font-medium">{label}</label>
-        <input id={id} type={type} value={val} onChange={(e) => set(e.target.value)} aria-invalid={err ? true : undefined} aria-describedby={described} className={input} />
-        {hint && <p id={`${id}-hint`} className="text-sm text-neutral-700">{hint}</p>}
-        {err && <p id={`${id}-error`} className="text-red-700">{err}</p>}
-      </div>
-    );
-  };
+  const box = (name: string, label: string, val: string, set: (v: string) => void, type = 'text', hint?: string) => (
+    <Field id={`edit-promo-${name}`} label={label} error={errorOf(name)} hint={hint}>
+      {(control) => <input {...control} type={type} value={val} onChange={(e) => set(e.target.value)} className={input} />}
+    </Field>
+  );
 
   return (
     <form onSubmit={save} aria-labelledby="edit-promo-h" className="mt-6 flex max-w-md flex-col gap-3 rounded border border-neutral-300 p-4">
       <h2 id="edit-promo-h" className={`${h2} mt-0`}>Edit {p.code}</h2>
       {box('code', 'Code', code, setCode)}
       {box('description', 'Description', description, setDescription)}
-      <div>
-        <label htmlFor="edit-promo-kind" className="font-medium">Kind</label>
-        <select id="edit-promo-kind" value={kind} onChange={(e) => setKind(e.target.value)} className={input}>
-          <option value="percentage">Percentage off</option>
-          <option value="fixed_amount">Fixed amount off (USD)</option>
-          <option value="free_shipping">Free shipping</option>
-        </select>
-      </div>
+      <PromotionKindSelect id="edit-promo-kind" value={kind} onChange={setKind} />
       {kind === 'percentage' && box('percentage', 'Percent (1–100)', value, setValue)}
       {kind === 'fixed_amount' && box('amounts', 'Amount off (USD)', value, setValue)}
       {box('minimum_subtotal', 'Minimum subtotal (USD)', minimum, setMinimum, 'text', 'Empty: no minimum.')}
@@ -138,5 +124,19 @@ export function PromotionEdit({ promotion: p, onSaved, onCancel }: { promotion: 
         <button type="button" className={secondary} onClick={onCancel}>Cancel</button>
       </div>
     </form>
+  );
+}
+
+/** The kinds of promotion Weft knows, for the create and edit forms. */
+export function PromotionKindSelect({ id, value, onChange }: { id: string; value: string; onChange: (kind: string) => void }) {
+  return (
+    <div>
+      <label htmlFor={id} className="font-medium">Kind</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} className={input}>
+        <option value="percentage">Percentage off</option>
+        <option value="fixed_amount">Fixed amount off (USD)</option>
+        <option value="free_shipping">Free shipping</option>
+      </select>
+    </div>
   );
 }

@@ -5,7 +5,7 @@ import { formatMoney } from '@/lib/money';
 import { parseAmount, problemText, when } from '@/lib/admin';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
-import { PromotionEdit } from './PromotionEdit';
+import { PromotionEdit, PromotionKindSelect } from './PromotionEdit';
 import { button, h1, h2, input, secondary, table } from './ui';
 
 /** Promotion codes: list, create (percentage, fixed USD amount, free shipping), edit, switch on/off, delete. */
@@ -104,14 +104,7 @@ export function Promotions() {
       <form onSubmit={create} className="mt-6 flex max-w-md flex-col gap-3">
         <h2 className={h2}>New code</h2>
         <div><label htmlFor="promo-code" className="font-medium">Code</label><input id="promo-code" required value={code} onChange={(e) => setCode(e.target.value)} className={input} /></div>
-        <div>
-          <label htmlFor="promo-kind" className="font-medium">Kind</label>
-          <select id="promo-kind" value={kind} onChange={(e) => setKind(e.target.value)} className={input}>
-            <option value="percentage">Percentage off</option>
-            <option value="fixed_amount">Fixed amount off (USD)</option>
-            <option value="free_shipping">Free shipping</option>
-          </select>
-        </div>
+        <PromotionKindSelect id="promo-kind" value={kind} onChange={setKind} />
         {kind !== 'free_shipping' && (
           <div><label htmlFor="promo-value" className="font-medium">{kind === 'percentage' ? 'Percent (1–100)' : 'Amount (USD)'}</label><input id="promo-value" required value={value} onChange={(e) => setValue(e.target.value)} inputMode="decimal" className={input} /></div>
         )}
