@@ -362,3 +362,164 @@ test('the other screens: dashboard totals, inventory, returns, promotions, custo
     await checkPage(page, 'admin-16-import');
   });
 });
+
+test('the admin edits a product\'s SEO texts, category and images; Weft\'s field errors land on their fields', async () => {
+  const tag = Date.now().toString(36);
+  const { data: parent } = await env.staff.api.POST('/v1/admin/categories', { body: { name: `Knitwear ${tag}`, handle: `knitwear-${tag}` } });
+  const { data: child } = await env.staff.api.POST('/v1/admin/categories', { body: { name: `Scarves ${tag}`, handle: `scarves-${tag}`, parent_id: parent.id } });
+  const { product } = await stockedProduct(env.staff);
+  const seoLabel = /^SEO title/;
+  const seoDescriptionLabel = /^SEO description/;
+  const front = { url: `https://images.example/${tag}/front.jpg`, alt: 'The scarf, folded' };
+  const worn = { url: `/media/${tag}/worn.jpg`, alt: 'Worn with a coat' };
+
+  await onPage(adminContext, async (page) => {
+    await open(page, `/admin/products/${product.id}`);
+    await page.getByRole('heading', { name: product.title }).waitFor();
+    // the select offers the tree, children under their parent
+    const category = page.getByLabel('Category');
+    await category.locator(`option[value="${child.id}"]`).waitFor({ state: 'attached' });
+    assert.deepEqual(
+      (await category.locator('option').allTextContents()).filter((t) => t.includes(tag)),
+      [`Knitwear ${tag}`, `\u2014 Scarves ${tag}`],
+    );
+    await category.selectOption(child.id);
+    await page.getByLabel(seoLabel).fill('x'.repeat(71)); // Weft allows 70
+    await page.getByLabel(seoDescriptionLabel).fill('A warm scarf in soft merino, made for the browser test.');
+    // three pictures: one with an address Weft refuses, one removed, one moved to the front
+    for (const img of [{ url: 'front.jpg', alt: front.alt }, { url: 'https://images.example/gone.jpg', alt: 'gone' }, worn]) {
+      await page.getByLabel(/^New image URL/).fill(img.url);
+      await page.getByLabel('New image alt text').fill(img.alt);
+      await page.getByRole('button', { name: 'Add image' }).click();
+    }
+    await page.getByRole('button', { name: 'Remove image 2' }).click();
+    await page.getByRole('button', { name: 'Move image 2 up' }).click();
+    assert.equal(await page.getByTestId('product-image').count(), 2);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+
+    // one 422, each error on its field: the SEO title, and the second picture's address
+    const seoError = page.locator('#p-seo_title-error');
+    await seoError.waitFor();
+    assert.match(await seoError.textContent(), /70/);
+    assert.equal(await page.getByLabel(seoLabel).getAttribute('aria-invalid'), 'true');
+    await page.locator('#p-image-1-url-error').waitFor();
+    assert.equal(await page.getByLabel('Image 2 URL').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Image 1 URL').getAttribute('aria-invalid'), null, 'the good address is not marked');
+    await checkPage(page, 'admin-17-product-field-errors');
+
+    await page.getByLabel(seoLabel).fill('Merino scarf | Admin Test Co');
+    await page.getByLabel('Image 2 URL').fill(front.url);
+    await page.getByLabel('Image 1 alt text').fill('Worn with a long coat');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    assert.equal(await page.locator('#p-seo_title-error').count(), 0, 'the errors are gone');
+
+    // what Weft kept is what the page shows after a reload
+    await open(page, `/admin/products/${product.id}`);
+    await page.getByRole('heading', { name: product.title }).waitFor();
+    assert.equal(await page.getByLabel(seoLabel).inputValue(), 'Merino scarf | Admin Test Co');
+    assert.equal(await page.getByLabel('Category').inputValue(), child.id);
+    assert.equal(await page.getByLabel('Image 1 URL').inputValue(), worn.url);
+    await checkPage(page, 'admin-18-product-seo-category-images');
+  }, /status of 422|^422 PATCH \S+\/v1\/admin\/products\//);
+
+  const { data } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: product.id } } });
+  assert.equal(data.seo_title, 'Merino scarf | Admin Test Co');
+  assert.equal(data.seo_description, 'A warm scarf in soft merino, made for the browser test.');
+  assert.equal(data.category_id, child.id);
+  assert.deepEqual(data.images, [{ url: worn.url, alt: 'Worn with a long coat' }, front]);
+});
+
+test('the admin deletes a variant after confirming; a variant already gone is refused with Weft\'s reason', async () => {
+  const tag = Date.now().toString(36).toUpperCase();
+  const { data: product } = await env.staff.api.POST('/v1/admin/products', {
+    body: {
+      title: `Admin Test Gloves ${tag}`,
+      brand: 'Admin Test Co',
+      options: [{ name: 'size', values: ['S', 'M'] }],
+      variants: ['S', 'M'].map((size) => ({ sku: `ATG-${tag}-${size}`, options: { size }, prices: [{ currency: 'USD', amount: 1900 }] })),
+    },
+  });
+  const [skuS, skuM] = [`ATG-${tag}-S`, `ATG-${tag}-M`];
+  await onPage(adminContext, async (page) => {
+    await open(page, `/admin/products/${product.id}`);
+    await page.getByRole('cell', { name: skuS, exact: true }).waitFor();
+    // a first click only asks; "Keep it" keeps it
+    await page.getByRole('button', { name: `Delete ${skuS}` }).click();
+    const confirm = page.getByRole('group', { name: `Delete ${skuS}?` });
+    await confirm.waitFor();
+    assert.equal(await confirm.getByText('only variant').count(), 0, 'no warning while another variant is left');
+    await checkPage(page, 'admin-19-variant-delete-confirm');
+    await confirm.getByRole('button', { name: 'Keep it' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('cell', { name: skuS, exact: true }).count(), 1);
+
+    await page.getByRole('button', { name: `Delete ${skuS}` }).click();
+    await page.getByRole('button', { name: `Yes, delete ${skuS}` }).click();
+    await page.getByRole('cell', { name: skuS, exact: true }).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: skuM, exact: true }).waitFor();
+
+    // another member of staff deletes M meanwhile: this page still shows it, and Weft's
+    // refusal is what the merchant reads
+    await env.staff.api.DELETE('/v1/admin/variants/{id}', { params: { path: { id: product.variants.find((v) => v.sku === skuM).id } } });
+    await page.getByRole('button', { name: `Delete ${skuM}` }).click();
+    await page.getByRole('group', { name: `Delete ${skuM}?` }).getByText(/only variant/).waitFor();
+    await page.getByRole('button', { name: `Yes, delete ${skuM}` }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'variant_not_found' });
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /^\S.* \(variant_not_found\)$/, 'the API\'s reason and code');
+    await checkPage(page, 'admin-20-variant-delete-refused');
+  }, /status of 404|^404 DELETE \S+\/v1\/admin\/variants\//);
+  const { data } = await env.staff.api.GET('/v1/products/{id}', { params: { path: { id: product.id } } });
+  assert.deepEqual(data.variants.map((v) => v.sku), [], 'S deleted from the page, M through the API');
+});
+
+test('the admin edits a promotion: ends before it starts is refused on the field, then percent, limit and dates are saved', async () => {
+  const code = `EDIT${Date.now().toString(36).toUpperCase()}`;
+  const { data: promo } = await env.staff.api.POST('/v1/admin/promotions', { body: { code, kind: 'percentage', percentage: 10, description: 'ten off' } });
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/promotions');
+    await page.getByRole('button', { name: `Edit ${code}` }).click();
+    const form = page.getByRole('form', { name: `Edit ${code}` });
+    assert.equal(await form.getByLabel('Percent (1–100)').inputValue(), '10', 'the form starts from the code as it is');
+    await form.getByLabel('Percent (1–100)').fill('15');
+    await form.getByLabel('Usage limit (orders in all)').fill('50');
+    await form.getByLabel('Limit per customer').fill('two');
+    await form.getByRole('button', { name: `Save ${code}` }).click();
+    // not a number: said on the field before anything is sent
+    await form.locator('#edit-promo-per_customer_limit-error').waitFor();
+    await form.getByLabel('Limit per customer').fill('2');
+    await form.getByLabel('Starts (UTC)').fill('2030-01-02T00:00');
+    await form.getByLabel('Ends (UTC)').fill('2030-01-01T00:00');
+    await form.getByRole('button', { name: `Save ${code}` }).click();
+    const endsError = form.locator('#edit-promo-ends_at-error');
+    await endsError.waitFor();
+    assert.equal(await form.getByLabel('Ends (UTC)').getAttribute('aria-invalid'), 'true');
+    assert.equal(await form.locator('#edit-promo-per_customer_limit-error').count(), 0, 'the fixed field is clear');
+    await checkPage(page, 'admin-21-promotion-edit-refused');
+    const { data: unchanged } = await env.staff.api.GET('/v1/admin/promotions/{id}', { params: { path: { id: promo.id } } });
+    assert.equal(unchanged.percentage, 10, 'a refused edit changes nothing');
+
+    await form.getByLabel('Ends (UTC)').fill('2030-02-01T00:00');
+    await form.getByRole('button', { name: `Save ${code}` }).click();
+    await page.getByRole('status').getByText(`Saved ${code}.`).waitFor();
+    const row = page.getByTestId(`promo-${code}`);
+    await row.getByRole('cell', { name: '15 %', exact: true }).waitFor();
+    await row.getByRole('cell', { name: '0 of 50', exact: true }).waitFor();
+    await row.getByText('until 2030-02-01 00:00 UTC').waitFor();
+    await checkPage(page, 'admin-22-promotion-edited');
+
+    // an emptied limit is no limit (sent as null)
+    await page.getByRole('button', { name: `Edit ${code}` }).click();
+    await form.getByLabel('Usage limit (orders in all)').fill('');
+    await form.getByRole('button', { name: `Save ${code}` }).click();
+    await row.getByRole('cell', { name: '0', exact: true }).waitFor();
+  }, /status of 422|^422 PATCH \S+\/v1\/admin\/promotions\//);
+  const { data } = await env.staff.api.GET('/v1/admin/promotions/{id}', { params: { path: { id: promo.id } } });
+  assert.equal(data.percentage, 15);
+  assert.equal(data.usage_limit, null);
+  assert.equal(data.per_customer_limit, 2);
+  assert.equal(new Date(data.starts_at).toISOString(), '2030-01-02T00:00:00.000Z');
+  assert.equal(new Date(data.ends_at).toISOString(), '2030-02-01T00:00:00.000Z');
+  assert.equal(data.description, 'ten off', 'what the form did not change stays');
+});

@@ -3,7 +3,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { WeftProblem, type Schemas } from '@weft/sdk';
-import { fieldErrors, inputClass, type FieldErrors } from '@/lib/forms';
+import { inputClass, type FieldErrors } from '@/lib/forms';
+import { useSubmit } from '@/lib/useSubmit';
 import { browserWeft } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
 import { describeOptions } from '@/lib/stock';
@@ -49,9 +50,7 @@ export function CheckoutFlow() {
   const { cart, ready, forget } = useCart();
   const [checkout, setCheckout] = useState<Checkout | null>(null);
   const [step, setStep] = useState<Step>('email');
-  const [error, setError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, errors, submit } = useSubmit({ describe: problemMessage, fieldsOnly: true });
   const [methods, setMethods] = useState<Method[]>([]);
   const started = useRef<string | null>(null);
   const [accountEmail, setAccountEmail] = useState<string | null>(null);
@@ -127,21 +126,12 @@ export function CheckoutFlow() {
 
   async function update(body: Schemas['UpdateCheckoutRequest'], next: Step) {
     if (!checkout) return;
-    setBusy(true);
-    setError(null);
-    setErrors({});
-    try {
+    await submit(async () => {
       const weft = await browserWeft();
       const { data } = await weft.api.PATCH('/v1/checkouts/{id}', { params: { path: { id: checkout.id } }, body });
       if (data) setCheckout(data);
       setStep(next);
-    } catch (e) {
-      const fe = fieldErrors(e);
-      if (fe) setErrors(fe);
-      else setError(problemMessage(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (!ready) return <p role="status">Loading…</p>;

@@ -1,5 +1,7 @@
 import { WeftProblem } from '@weft/sdk';
 
+import type { SubmitOptions } from './useSubmit';
+
 export { fieldErrors, inputClass, type FieldErrors } from './forms';
 
 /** A problem as one sentence for the page (Weft's own detail when it gave one). */
@@ -11,6 +13,10 @@ export function problemMessage(e: unknown): string {
   }
   return 'Could not reach the shop. Check your connection and try again.';
 }
+
+/** `useSubmit` as the account's forms use it: Weft's field errors on their fields, any
+ *  other refusal as one sentence. */
+export const ACCOUNT_FORM: SubmitOptions = { describe: problemMessage, fieldsOnly: true };
 
 /** Saves a Blob as a file through a temporary object URL (what a download link would do). */
 export function saveBlob(blob: Blob, filename: string) {

@@ -15,3 +15,8 @@ export function findCategory(tree: Category[], handle: string, trail: Category[]
 export function flatten(tree: Category[]): Category[] {
   return tree.flatMap((c) => [c, ...flatten(c.children)]);
 }
+
+/** The tree in display order, each category with its depth (0 at the root), for a select. */
+export function withDepth(tree: Category[], depth = 0): { category: Category; depth: number }[] {
+  return tree.flatMap((c) => [{ category: c, depth }, ...withDepth(c.children, depth + 1)]);
+}

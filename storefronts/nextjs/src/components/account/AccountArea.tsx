@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
+import { useSubmit } from '@/lib/useSubmit';
 import { buttonClass, formatDate, problemMessage, saveBlob, secondaryButtonClass, statusLabel } from '@/lib/account';
 import { useCart } from '../CartProvider';
 import { AuthPanel } from './AuthPanel';
@@ -140,8 +141,7 @@ function Orders() {
 
 function PersonalData({ onDeleted }: { onDeleted: () => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
+  const { busy, error: message, setError: setMessage, submit } = useSubmit({ describe: problemMessage });
   return (
     <section aria-labelledby="data-heading">
       <h2 id="data-heading" className="mb-3 text-xl font-semibold">Your data</h2>
@@ -152,7 +152,7 @@ function PersonalData({ onDeleted }: { onDeleted: () => void }) {
           disabled={busy}
           className={secondaryButtonClass}
           onClick={async () => {
-            setMessage(null);
+            setMessage('');
             try {
               const weft = await browserWeft();
               const { data } = await weft.api.GET('/v1/me/export');
@@ -181,20 +181,14 @@ function PersonalData({ onDeleted }: { onDeleted: () => void }) {
               type="button"
               disabled={busy}
               className="rounded bg-red-800 px-4 py-2 font-medium text-white hover:bg-red-700 disabled:bg-neutral-500"
-              onClick={async () => {
-                setBusy(true);
-                setMessage(null);
-                try {
+              onClick={() =>
+                void submit(async () => {
                   const weft = await browserWeft();
                   await weft.api.DELETE('/v1/me');
                   await weft.auth.signOut().catch(() => {});
                   onDeleted();
-                } catch (e) {
-                  setMessage(problemMessage(e));
-                } finally {
-                  setBusy(false);
-                }
-              }}
+                })
+              }
             >
               Yes, delete my account
             </button>

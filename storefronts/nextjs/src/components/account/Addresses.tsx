@@ -2,8 +2,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
-import { buttonClass, problemMessage, secondaryButtonClass } from '@/lib/account';
-import { fieldErrors, type FieldErrors } from '@/lib/forms';
+import { ACCOUNT_FORM, buttonClass, problemMessage, secondaryButtonClass } from '@/lib/account';
+import { useSubmit } from '@/lib/useSubmit';
 import { AddressFields, type AddressFieldSpec } from '../AddressFields';
 
 type Address = Schemas['Address'];
@@ -144,22 +144,17 @@ function AddressForm(props: { initial: Address | null; submitLabel: string; onSu
     };
   });
   const [isDefault, setIsDefault] = useState(props.initial?.is_default ?? false);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: message, errors, submit } = useSubmit(ACCOUNT_FORM);
   const opt = (v: string | undefined) => v?.trim() || null;
   const unplaced = Object.entries(errors).filter(([k]) => !(k in a));
   return (
     <form
       noValidate
       className="grid gap-3 sm:grid-cols-2"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setBusy(true);
-        setErrors({});
-        setMessage(null);
-        try {
-          await props.onSubmit({
+        void submit(() =>
+          props.onSubmit({
             name: a.name!.trim(),
             company: opt(a.company),
             line1: a.line1!.trim(),
@@ -170,14 +165,8 @@ function AddressForm(props: { initial: Address | null; submitLabel: string; onSu
             country: a.country!,
             phone: opt(a.phone),
             is_default: isDefault,
-          });
-        } catch (err) {
-          const fe = fieldErrors(err);
-          if (fe) setErrors(fe);
-          else setMessage(problemMessage(err));
-        } finally {
-          setBusy(false);
-        }
+          }),
+        );
       }}
     >
       {(message || unplaced.length > 0) && (

@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
-import { buttonClass, fieldErrors, inputClass, problemMessage, type FieldErrors } from '@/lib/account';
+import { ACCOUNT_FORM, buttonClass, inputClass } from '@/lib/account';
+import { useSubmit } from '@/lib/useSubmit';
 
 type User = Schemas['User'];
 type Provider = { id: string; name: string; start_path: string };
@@ -73,31 +74,20 @@ function Field(props: { id: string; label: string; type?: string; auto: string; 
 
 function SignInForm({ email, setEmail, onSignedIn }: { email: string; setEmail: (v: string) => void; onSignedIn: (user: User) => Promise<void> }) {
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: message, errors, submit } = useSubmit(ACCOUNT_FORM);
   return (
     <section aria-labelledby="signin-heading">
       <h2 id="signin-heading" className="mb-3 text-lg font-semibold">Sign in</h2>
       <form
         noValidate
         className="space-y-3"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setErrors({});
-          setMessage(null);
-          try {
+          void submit(async () => {
             const weft = await browserWeft();
             const user = await weft.auth.signIn({ email: email.trim(), password });
             await onSignedIn(user);
-          } catch (err) {
-            const fe = fieldErrors(err);
-            if (fe) setErrors(fe);
-            else setMessage(problemMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         {message && <p role="alert" className="rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800" data-testid="signin-error">{message}</p>}
@@ -113,31 +103,20 @@ function SignUpForm({ onSignedIn }: { onSignedIn: (user: User) => Promise<void> 
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: message, errors, submit } = useSubmit(ACCOUNT_FORM);
   return (
     <section aria-labelledby="signup-heading">
       <h2 id="signup-heading" className="mb-3 text-lg font-semibold">Create an account</h2>
       <form
         noValidate
         className="space-y-3"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setErrors({});
-          setMessage(null);
-          try {
+          void submit(async () => {
             const weft = await browserWeft();
             const user = await weft.auth.signUp({ name: name.trim(), email: email.trim(), password });
             await onSignedIn(user);
-          } catch (err) {
-            const fe = fieldErrors(err);
-            if (fe) setErrors(fe);
-            else setMessage(problemMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         {message && <p role="alert" className="rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800" data-testid="signup-error">{message}</p>}

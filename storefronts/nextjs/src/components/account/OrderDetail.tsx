@@ -4,7 +4,8 @@ import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
-import { buttonClass, fieldErrors, formatDate, inputClass, problemMessage, saveBlob, secondaryButtonClass, statusLabel } from '@/lib/account';
+import { useSubmit } from '@/lib/useSubmit';
+import { ACCOUNT_FORM, buttonClass, formatDate, inputClass, problemMessage, saveBlob, secondaryButtonClass, statusLabel } from '@/lib/account';
 
 type Order = Schemas['Order'];
 type History = Schemas['OrderHistoryDto'];
@@ -26,8 +27,7 @@ export function OrderDetail({ id }: { id: string }) {
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [signedOut, setSignedOut] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: message, setError: setMessage, submit } = useSubmit({ describe: problemMessage });
 
   const load = useCallback(async () => {
     const weft = await browserWeft();
@@ -81,7 +81,7 @@ export function OrderDetail({ id }: { id: string }) {
           disabled={busy}
           className={secondaryButtonClass}
           onClick={async () => {
-            setMessage(null);
+            setMessage('');
             try {
               const weft = await browserWeft();
               const { data } = await weft.api.GET('/v1/orders/{id}/invoice', { params: { path: { id: order.id } }, parseAs: 'blob' });
@@ -98,19 +98,13 @@ export function OrderDetail({ id }: { id: string }) {
             type="button"
             disabled={busy}
             className={secondaryButtonClass}
-            onClick={async () => {
-              setBusy(true);
-              setMessage(null);
-              try {
+            onClick={() =>
+              void submit(async () => {
                 const weft = await browserWeft();
                 await weft.api.POST('/v1/orders/{id}/cancel', { params: { path: { id: order.id } }, body: { reason: 'cancelled by the customer' } });
                 await load();
-              } catch (e) {
-                setMessage(problemMessage(e));
-              } finally {
-                setBusy(false);
-              }
-            }}
+              })
+            }
           >
             Cancel order
           </button>
@@ -189,37 +183,29 @@ export function OrderDetail({ id }: { id: string }) {
 function ReturnForm({ order, onDone }: { order: Order; onDone: () => Promise<void> }) {
   const [quantities, setQuantities] = useState<Record<string, number>>({});
   const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: message, setError: setMessage, errors, setErrors, submit } = useSubmit(ACCOUNT_FORM);
   return (
     <section aria-labelledby="return-heading">
       <h2 id="return-heading" className="mb-2 text-lg font-semibold">Return items</h2>
       <form
         noValidate
         className="space-y-3"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setMessage(null);
-          setErrors({});
           const items = Object.entries(quantities)
             .filter(([, q]) => q > 0)
             .map(([variant_id, quantity]) => ({ variant_id, quantity }));
-          if (items.length === 0) return setMessage('Choose at least one item to return.');
-          setBusy(true);
-          try {
+          if (items.length === 0) {
+            setErrors({});
+            return setMessage('Choose at least one item to return.');
+          }
+          void submit(async () => {
             const weft = await browserWeft();
             await weft.api.POST('/v1/orders/{id}/returns', { params: { path: { id: order.id } }, body: { items, reason: reason.trim() } });
             setQuantities({});
             setReason('');
             await onDone();
-          } catch (err) {
-            const fe = fieldErrors(err);
-            if (fe) setErrors(fe);
-            else setMessage(problemMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         {message && <p role="alert" className="text-sm text-red-800">{message}</p>}

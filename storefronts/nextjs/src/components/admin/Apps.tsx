@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { problemText, when } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1, h2, input, secondary, table } from './ui';
 
@@ -94,21 +95,18 @@ function NewCredential({ kind, create }: { kind: 'app' | 'key'; create: (name: s
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
   const [secret, setSecret] = useState('');
-  const [error, setError] = useState('');
+  const { error, submit } = useSubmit();
   return (
     <form
       className="mt-4 flex max-w-xl flex-col gap-2"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setError('');
         setSecret('');
-        try {
+        void submit(async () => {
           setSecret(await create(name.trim(), scopes));
           setName('');
           setScopes([]);
-        } catch (err) {
-          setError(problemText(err));
-        }
+        });
       }}
     >
       <label htmlFor={`${kind}-name`} className="font-medium">{kind === 'app' ? 'New app' : 'New API key'}: name</label>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import Link from 'next/link';
 import type { Schemas } from '@weft/sdk';
 import { problemText, when } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { h1, secondary, table } from './ui';
 
@@ -11,7 +12,7 @@ export function Customers() {
   const { weft, me } = useAdmin();
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<Schemas['UserPage'] | null>(null);
-  const [error, setError] = useState('');
+  const { error, setError, submit } = useSubmit();
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
@@ -22,13 +23,10 @@ export function Customers() {
   }, [weft, cursor]);
 
   async function setRole(u: Schemas['User'], role: string) {
-    setError('');
-    try {
+    await submit(async () => {
       const { data } = await weft.api.PATCH('/v1/admin/users/{id}', { params: { path: { id: u.id } }, body: { role } });
       setPage((p) => (p ? { ...p, data: p.data.map((x) => (x.id === u.id ? data! : x)) } : p));
-    } catch (e) {
-      setError(problemText(e));
-    }
+    });
   }
 
   return (

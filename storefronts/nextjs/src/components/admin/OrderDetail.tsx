@@ -4,6 +4,7 @@ import Link from 'next/link';
 import type { Schemas } from '@weft/sdk';
 import { formatMoney, toMajor } from '@/lib/money';
 import { parseAmount, problemText, when } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1, h2, input, secondary, table } from './ui';
 
@@ -92,21 +93,14 @@ function describe(detail: unknown): string {
 }
 
 function useAction(onDone: (o: Order) => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, submit } = useSubmit();
   const [done, setDone] = useState('');
   async function run(f: () => Promise<Order>, message: string) {
-    setBusy(true);
-    setError('');
     setDone('');
-    try {
+    await submit(async () => {
       onDone(await f());
       setDone(message);
-    } catch (e) {
-      setError(problemText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return { busy, error, done, run };
 }

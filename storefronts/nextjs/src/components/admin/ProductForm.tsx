@@ -2,17 +2,22 @@
 import { useEffect, useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { WeftProblem, type Schemas } from '@weft/sdk';
+import type { Schemas } from '@weft/sdk';
 import { formatMoney } from '@/lib/money';
 import { parseAmount, problemText } from '@/lib/admin';
+import { withDepth } from '@/lib/categories';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
+import { Field } from './Field';
+import { ProductImages } from './ProductImages';
 import { StockCell } from './Restock';
 import { button, h1, h2, input, secondary, table } from './ui';
 
 interface VariantRow { size: string; color: string; sku: string; price: string }
 const emptyRow = (): VariantRow => ({ size: '', color: '', sku: '', price: '' });
 
-/** A new product (with its variants and USD prices), or an existing one to edit, publish, archive and restock. */
+/** A new product (with its variants and USD prices), or an existing one to edit (text, SEO,
+ *  category, images), publish, archive, restock, and add or delete variants of. */
 export function ProductForm({ id }: { id?: string }) {
   const { weft } = useAdmin();
   const router = useRouter();
@@ -21,46 +26,56 @@ export function ProductForm({ id }: { id?: string }) {
   const [brand, setBrand] = useState('');
   const [handle, setHandle] = useState('');
   const [description, setDescription] = useState('');
+  const [seoTitle, setSeoTitle] = useState('');
+  const [seoDescription, setSeoDescription] = useState('');
+  const [categoryId, setCategoryId] = useState('');
+  const [images, setImages] = useState<Schemas['Image'][]>([]);
+  const [categories, setCategories] = useState<Schemas['Category'][] | null>(null);
   const [rows, setRows] = useState<VariantRow[]>([emptyRow()]);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState('');
+  const { busy, error, setError, errors, setErrors, submit } = useSubmit();
   const [saved, setSaved] = useState('');
-  const [busy, setBusy] = useState(false);
+
+  /** The form shows the product as Weft has it (after a load, and after a save: Weft trims). */
+  function show(p: Schemas['Product']) {
+    setProduct(p);
+    setTitle(p.title);
+    setBrand(p.brand);
+    setHandle(p.handle);
+    setDescription(p.description);
+    setSeoTitle(p.seo_title ?? '');
+    setSeoDescription(p.seo_description ?? '');
+    setCategoryId(p.category_id ?? '');
+    setImages(p.images);
+  }
 
   useEffect(() => {
     if (!id) return;
     weft.api
       .GET('/v1/products/{id}', { params: { path: { id } } })
-      .then(({ data }) => {
-        setProduct(data!);
-        setTitle(data!.title);
-        setBrand(data!.brand);
-        setHandle(data!.handle);
-        setDescription(data!.description);
-      })
+      .then(({ data }) => show(data!))
       .catch((e) => setError(problemText(e)));
-  }, [weft, id]);
+  }, [weft, id]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  function showProblem(e: unknown) {
-    if (e instanceof WeftProblem && e.errors.length) {
-      setErrors(Object.fromEntries(e.errors.map((f) => [f.field, f.message])));
-    }
-    setError(problemText(e));
-  }
+  useEffect(() => {
+    weft.api
+      .GET('/v1/categories')
+      .then(({ data }) => setCategories(data!.data))
+      .catch((e) => setError(problemText(e)));
+  }, [weft]); // eslint-disable-line react-hooks/exhaustive-deps
 
   async function save(ev: React.FormEvent) {
     ev.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setError('');
     setSaved('');
-    try {
+    await submit(async () => {
       if (product) {
+        // every field of the form, so what is on screen is what Weft keeps: "" clears
+        // the SEO texts, category_id "" takes the product out of its category, and
+        // `images` replaces the list (order included)
         const { data } = await weft.api.PATCH('/v1/admin/products/{id}', {
           params: { path: { id: product.id } },
-          body: { title, brand, handle, description },
+          body: { title, brand, handle, description, seo_title: seoTitle, seo_description: seoDescription, category_id: categoryId, images },
         });
-        setProduct(data!);
+        show(data!);
         setSaved('Saved.');
         return;
       }
@@ -83,6 +98,10 @@ export function ProductForm({ id }: { id?: string }) {
           brand,
           handle: handle.trim() || null,
           description: description || null,
+          seo_title: seoTitle.trim() || null,
+          seo_description: seoDescription.trim() || null,
+          category_id: categoryId || null,
+          images,
           options,
           variants: used.map((r) => ({
             sku: r.sku.trim(),
@@ -92,40 +111,30 @@ export function ProductForm({ id }: { id?: string }) {
         },
       });
       router.push(`/admin/products/${data!.id}`);
-    } catch (e) {
-      showProblem(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   async function setStatus(status: 'active' | 'archived' | 'draft') {
     if (!product) return;
-    setError('');
     setSaved('');
-    try {
+    await submit(async () => {
       const { data } = await weft.api.PATCH('/v1/admin/products/{id}', { params: { path: { id: product.id } }, body: { status } });
       setProduct(data!);
       setSaved(status === 'active' ? 'Published.' : status === 'archived' ? 'Archived.' : 'Back to draft.');
-    } catch (e) {
-      showProblem(e);
-    }
+    });
   }
 
-  const field = (name: string, label: string, value: string, set: (v: string) => void, required = false) => (
-    <div>
-      <label htmlFor={`p-${name}`} className="font-medium">{label}</label>
-      <input
-        id={`p-${name}`}
-        required={required}
-        value={value}
-        onChange={(e) => set(e.target.value)}
-        aria-invalid={errors[name] ? true : undefined}
-        aria-describedby={errors[name] ? `p-${name}-error` : undefined}
-        className={input}
-      />
-      {errors[name] && <p id={`p-${name}-error`} className="text-red-700">{errors[name]}</p>}
-    </div>
+  /** A labelled input (or textarea) with Weft's error for field `name` under it. */
+  const field = (name: string, label: string, value: string, set: (v: string) => void, opts: { required?: boolean; multiline?: boolean } = {}) => (
+    <Field id={`p-${name}`} label={label} error={errors[name]}>
+      {(control) =>
+        opts.multiline ? (
+          <textarea {...control} rows={3} value={value} onChange={(e) => set(e.target.value)} className={input} />
+        ) : (
+          <input {...control} required={opts.required} value={value} onChange={(e) => set(e.target.value)} className={input} />
+        )
+      }
+    </Field>
   );
 
   if (id && !product) {
@@ -145,13 +154,28 @@ export function ProductForm({ id }: { id?: string }) {
         </div>
       )}
       <form onSubmit={save} className="flex max-w-3xl flex-col gap-3">
-        {field('title', 'Title', title, setTitle, true)}
-        {field('brand', 'Brand', brand, setBrand, true)}
+        {field('title', 'Title', title, setTitle, { required: true })}
+        {field('brand', 'Brand', brand, setBrand, { required: true })}
         {field('handle', 'Handle (made from the title when empty)', handle, setHandle)}
-        <div>
-          <label htmlFor="p-description" className="font-medium">Description</label>
-          <textarea id="p-description" value={description} onChange={(e) => setDescription(e.target.value)} rows={3} className={input} />
-        </div>
+        {field('description', 'Description', description, setDescription, { multiline: true })}
+        <Field id="p-category_id" label="Category" error={errors['category_id']}>
+          {(control) => (
+            <select {...control} value={categoryId} onChange={(e) => setCategoryId(e.target.value)} className={input}>
+              <option value="">No category</option>
+              {/* until the tree is in, the product's own category is kept as it is */}
+              {!categories && categoryId && <option value={categoryId}>{categoryId}</option>}
+              {withDepth(categories ?? []).map(({ category, depth }) => (
+                <option key={category.id} value={category.id}>{'\u2014 '.repeat(depth)}{category.name}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <fieldset className="flex flex-col gap-3 rounded border border-neutral-300 p-3">
+          <legend className="px-1 font-semibold">Search engines</legend>
+          {field('seo_title', 'SEO title (up to 70 characters; the shop uses the title when empty)', seoTitle, setSeoTitle)}
+          {field('seo_description', 'SEO description (up to 320 characters; the shop uses the description when empty)', seoDescription, setSeoDescription, { multiline: true })}
+        </fieldset>
+        <ProductImages images={images} onChange={setImages} errors={errors} />
         {!product && (
           <fieldset>
             <legend className="font-semibold">Variants</legend>
@@ -215,7 +239,7 @@ function Variants({ product, onChange }: { product: Schemas['Product']; onChange
       {error && <p role="alert" className="text-red-700">{error}</p>}
       <table className={table}>
         <caption className="sr-only">Variants</caption>
-        <thead><tr><th scope="col">SKU</th><th scope="col">Options</th><th scope="col">Price</th><th scope="col">Stock</th></tr></thead>
+        <thead><tr><th scope="col">SKU</th><th scope="col">Options</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Delete</th></tr></thead>
         <tbody>
           {product.variants.map((v) => (
             <tr key={v.id}>
@@ -227,6 +251,7 @@ function Variants({ product, onChange }: { product: Schemas['Product']; onChange
                   <StockCell stock={stock.get(v.id)!} locations={locations} label={v.sku} onChange={(s) => setStock(new Map(stock).set(v.id, s))} />
                 ) : '…'}
               </td>
+              <td><DeleteVariant variant={v} only={product.variants.length === 1} onDeleted={onChange} /></td>
             </tr>
           ))}
         </tbody>
@@ -236,30 +261,62 @@ function Variants({ product, onChange }: { product: Schemas['Product']; onChange
   );
 }
 
+/** Deletes a variant after a confirmation; Weft's refusal (a variant already gone, a
+ *  missing right) is shown in the row. */
+function DeleteVariant({ variant, only, onDeleted }: { variant: Schemas['Variant']; only: boolean; onDeleted: () => void }) {
+  const { weft } = useAdmin();
+  const [confirming, setConfirming] = useState(false);
+  const { busy, error, submit } = useSubmit();
+  const remove = () =>
+    submit(async () => {
+      await weft.api.DELETE('/v1/admin/variants/{id}', { params: { path: { id: variant.id } } });
+      setConfirming(false);
+      onDeleted();
+    });
+  return (
+    <div className="text-sm">
+      {!confirming ? (
+        <button type="button" className={secondary} onClick={() => setConfirming(true)}>Delete<span className="sr-only"> {variant.sku}</span></button>
+      ) : (
+        <div role="group" aria-label={`Delete ${variant.sku}?`} className="flex max-w-xs flex-col gap-2 rounded border border-red-700 bg-red-50 p-2">
+          <p>
+            Delete {variant.sku}? Its prices go with it; orders keep their lines.
+            {only && <strong> It is the product&apos;s only variant: the product will have nothing to sell.</strong>}
+          </p>
+          <div className="flex gap-2">
+            <button type="button" disabled={busy} className="rounded bg-red-800 px-3 py-1.5 font-medium text-white hover:bg-red-700 disabled:opacity-50" onClick={() => void remove()}>
+              Yes, delete {variant.sku}
+            </button>
+            <button type="button" className={secondary} onClick={() => setConfirming(false)}>Keep it</button>
+          </div>
+        </div>
+      )}
+      {error && <p role="alert" className="mt-1 text-red-700">{error}</p>}
+    </div>
+  );
+}
+
 /** The variant's USD price (other currencies are kept as they are). */
 function PriceEdit({ variant, onSaved }: { variant: Schemas['Variant']; onSaved: () => void }) {
   const { weft } = useAdmin();
   const usd = variant.prices.find((p) => p.currency === 'USD');
   const [price, setPrice] = useState(usd ? (usd.amount / 100).toFixed(2) : '');
-  const [error, setError] = useState('');
+  const { error, setError, submit } = useSubmit();
   const [saved, setSaved] = useState(false);
   const others = variant.prices.filter((p) => p.currency !== 'USD');
   return (
     <form
       className="flex flex-wrap items-center gap-2"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         setSaved(false);
         const amount = parseAmount(price);
         if (amount === null) return setError('Enter a price such as 49.00.');
-        setError('');
-        try {
+        void submit(async () => {
           await weft.api.PATCH('/v1/admin/variants/{id}', { params: { path: { id: variant.id } }, body: { prices: [...others, { currency: 'USD', amount }] } });
           setSaved(true);
           onSaved();
-        } catch (err) {
-          setError(problemText(err));
-        }
+        });
       }}
     >
       <label>
@@ -280,17 +337,16 @@ function NewVariant({ product, onAdded }: { product: Schemas['Product']; onAdded
   const [values, setValues] = useState<Record<string, string>>({});
   const [sku, setSku] = useState('');
   const [price, setPrice] = useState('');
-  const [error, setError] = useState('');
+  const { error, setError, submit } = useSubmit();
   return (
     <form
       aria-labelledby="new-variant-h"
       className="mt-4 flex flex-wrap items-end gap-2"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         const amount = parseAmount(price);
         if (amount === null) return setError('Enter a price such as 49.00.');
-        setError('');
-        try {
+        void submit(async () => {
           await weft.api.POST('/v1/admin/products/{id}/variants', {
             params: { path: { id: product.id } },
             body: { sku: sku.trim(), options: Object.fromEntries(product.options.map((o) => [o.name, values[o.name] ?? o.values[0]!])), prices: [{ currency: 'USD', amount }] },
@@ -299,9 +355,7 @@ function NewVariant({ product, onAdded }: { product: Schemas['Product']; onAdded
           setSku('');
           setPrice('');
           onAdded();
-        } catch (err) {
-          setError(problemText(err));
-        }
+        });
       }}
     >
       <h3 id="new-variant-h" className="w-full font-semibold">Add a variant</h3>

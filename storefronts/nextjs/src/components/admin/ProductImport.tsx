@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
 import { problemText } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1 } from './ui';
 
@@ -10,8 +11,7 @@ export function ProductImport() {
   const { weft } = useAdmin();
   const [file, setFile] = useState<File | null>(null);
   const [job, setJob] = useState<Schemas['Job'] | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, submit } = useSubmit();
 
   useEffect(() => {
     if (!job || job.status === 'done') return;
@@ -24,10 +24,8 @@ export function ProductImport() {
   async function upload(e: React.FormEvent) {
     e.preventDefault();
     if (!file) return;
-    setBusy(true);
-    setError('');
     setJob(null);
-    try {
+    await submit(async () => {
       const format = file.name.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv';
       const { data } = await weft.api.POST('/v1/admin/products/import', {
         params: { query: { format } },
@@ -36,11 +34,7 @@ export function ProductImport() {
         headers: { 'Content-Type': 'text/plain; charset=utf-8' },
       });
       setJob(data!);
-    } catch (err) {
-      setError(problemText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const pct = job && job.total > 0 ? Math.round((job.processed / job.total) * 100) : job?.status === 'done' ? 100 : 0;

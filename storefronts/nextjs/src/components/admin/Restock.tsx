@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import type { Schemas } from '@weft/sdk';
-import { problemText } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { secondary } from './ui';
 
@@ -15,8 +15,7 @@ export function StockCell({ stock, locations, label, onChange }: {
   const { weft } = useAdmin();
   const [quantity, setQuantity] = useState('');
   const [location, setLocation] = useState(locations.find((l) => l.is_default)?.id ?? '');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, submit } = useSubmit();
   const name = (id: string) => locations.find((l) => l.id === id)?.name ?? id;
   const key = stock.variant_id;
   return (
@@ -29,24 +28,18 @@ export function StockCell({ stock, locations, label, onChange }: {
       </ul>
       <form
         className="mt-1 flex flex-wrap items-end gap-2"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
           const n = Number(quantity);
           if (!Number.isInteger(n) || n <= 0) return setError('Enter a whole number of units.');
-          setBusy(true);
-          setError('');
-          try {
+          void submit(async () => {
             const { data } = await weft.api.POST('/v1/admin/inventory/{variant_id}/restock', {
               params: { path: { variant_id: stock.variant_id } },
               body: { quantity: n, location_id: location || null },
             });
             setQuantity('');
             onChange(data!);
-          } catch (err) {
-            setError(problemText(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <label className="text-sm">

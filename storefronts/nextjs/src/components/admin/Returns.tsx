@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import Link from 'next/link';
 import type { Schemas } from '@weft/sdk';
 import { problemText, when } from '@/lib/admin';
+import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { h1, secondary, table } from './ui';
 
@@ -14,7 +15,7 @@ export function Returns() {
   const [status, setStatus] = useState<string>('requested');
   const [returns, setReturns] = useState<Schemas['Return'][] | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
-  const [error, setError] = useState('');
+  const { error, setError, submit } = useSubmit();
 
   useEffect(() => {
     setReturns(null);
@@ -25,8 +26,7 @@ export function Returns() {
   }, [weft, status]);
 
   async function act(r: Schemas['Return'], action: 'approve' | 'reject' | 'receive' | 'receive-damaged') {
-    setError('');
-    try {
+    await submit(async () => {
       const path = { params: { path: { id: r.id } } };
       const note = notes[r.id]?.trim() || null;
       const { data } =
@@ -36,9 +36,7 @@ export function Returns() {
             ? await weft.api.POST('/v1/admin/returns/{id}/reject', { ...path, body: { note } })
             : await weft.api.POST('/v1/admin/returns/{id}/receive', { ...path, body: { restock: action === 'receive' } });
       setReturns((rs) => rs?.map((x) => (x.id === r.id ? data! : x)) ?? null);
-    } catch (e) {
-      setError(problemText(e));
-    }
+    });
   }
 
   return (
