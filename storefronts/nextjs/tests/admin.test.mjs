@@ -244,6 +244,18 @@ test('a customer\'s return is approved, received (restocked) and refunded from t
     if (onHand === before + 1) break;
   }
   assert.equal(onHand, before + 1, 'the received unit is back on hand');
+
+  // The customer's page: who they are, their order, what they spent net of the refund.
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/customers');
+    await page.getByRole('link', { name: 'Rita Returner' }).click();
+    await page.getByRole('heading', { name: 'Rita Returner' }).waitFor();
+    await page.getByTestId('customer').getByText(email).waitFor();
+    await page.getByRole('link', { name: order.id }).waitFor();
+    assert.equal(await page.getByTestId('order-count').textContent(), '1');
+    assert.equal(await page.getByTestId('spent').textContent(), `$${((after.total.amount - after.refunded.amount) / 100).toFixed(2)}`);
+    await checkPage(page, 'admin-11c-customer');
+  });
 });
 
 test('the admin creates a product with two variants, publishes it, restocks one, changes a price and adds a variant', async () => {
@@ -522,4 +534,42 @@ test('the admin edits a promotion: ends before it starts is refused on the field
   assert.equal(new Date(data.starts_at).toISOString(), '2030-01-02T00:00:00.000Z');
   assert.equal(new Date(data.ends_at).toISOString(), '2030-02-01T00:00:00.000Z');
   assert.equal(data.description, 'ten off', 'what the form did not change stays');
+});
+
+test('the admin searches the whole catalog (drafts too) by SKU and status; publishing shows the product in the shop at once', async () => {
+  const tag = Date.now().toString(36).toUpperCase();
+  const handle = `admin-test-beanie-${tag.toLowerCase()}`;
+  const { data: product } = await env.staff.api.POST('/v1/admin/products', {
+    body: {
+      title: `Admin Test Beanie ${tag}`,
+      handle,
+      brand: 'Admin Test Co',
+      variants: [{ sku: `ATB-${tag}`, prices: [{ currency: 'USD', amount: 2200 }] }],
+    },
+  });
+  assert.equal(product.status, 'draft');
+  const shop = () => fetch(`${env.site}/products/${handle}`);
+  assert.equal((await shop()).status, 404, 'a draft is not in the shop');
+
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/products');
+    await page.getByLabel('Find products').fill(`atb-${tag.toLowerCase()}`);
+    const rows = page.getByRole('table', { name: 'Products' }).getByRole('row');
+    await page.getByTestId('product-count').getByText('1 product found').waitFor();
+    assert.deepEqual(await rows.nth(1).getByRole('cell').allTextContents(), [product.title, 'Admin Test Co', 'draft', '1']);
+    await page.getByLabel('Status').selectOption('archived');
+    await page.getByTestId('product-count').getByText('0 products found').waitFor();
+    await page.getByLabel('Status').selectOption('draft');
+    await page.getByTestId('product-count').getByText('1 product found').waitFor();
+    await checkPage(page, 'admin-23-product-search');
+
+    // Publishing from the merchant area asks the shop to revalidate with the admin's token.
+    await rows.nth(1).getByRole('link', { name: product.title }).click();
+    const revalidated = page.waitForResponse((r) => r.url().endsWith('/api/revalidate'));
+    await page.getByRole('button', { name: 'Publish' }).click();
+    assert.equal((await revalidated).status(), 200);
+  });
+  const published = await shop();
+  assert.equal(published.status, 200, 'in the shop right after publishing, not a minute later');
+  assert.ok((await published.text()).includes(product.title));
 });

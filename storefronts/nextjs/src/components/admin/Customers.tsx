@@ -7,7 +7,7 @@ import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { h1, secondary, table } from './ui';
 
-/** People with an account (customers and staff), 50 a page; a customer's orders; role changes. */
+/** People with an account (customers and staff), 50 a page, each linked to their page; role changes. */
 export function Customers() {
   const { weft, me } = useAdmin();
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -38,11 +38,11 @@ export function Customers() {
       ) : (
         <table className={table}>
           <caption className="sr-only">Accounts</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Since</th><th scope="col">Role</th><th scope="col">Orders</th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Since</th><th scope="col">Role</th></tr></thead>
           <tbody>
             {page.data.map((u) => (
               <tr key={u.id}>
-                <td>{u.name}</td><td>{u.email}</td><td>{when(u.created_at)}</td>
+                <td><Link className="underline" href={`/admin/customers/${u.id}`}>{u.name || '(no name)'}</Link></td><td>{u.email}</td><td>{when(u.created_at)}</td>
                 <td>
                   {u.id === me.id ? u.role : (
                     <label>
@@ -54,7 +54,6 @@ export function Customers() {
                     </label>
                   )}
                 </td>
-                <td><CustomerOrders id={u.id} email={u.email} /></td>
               </tr>
             ))}
           </tbody>
@@ -65,24 +64,5 @@ export function Customers() {
         {page?.next_cursor && <button type="button" className={secondary} onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>}
       </p>
     </div>
-  );
-}
-
-function CustomerOrders({ id, email }: { id: string; email: string }) {
-  const { weft } = useAdmin();
-  const [orders, setOrders] = useState<Schemas['Order'][] | null>(null);
-  if (orders) {
-    return orders.length === 0 ? <span>none</span> : (
-      <ul>{orders.map((o) => <li key={o.id}><Link className="underline" href={`/admin/orders/${o.id}`}>{o.id}</Link> ({o.status})</li>)}</ul>
-    );
-  }
-  return (
-    <button
-      type="button"
-      className="underline"
-      onClick={() => void weft.api.GET('/v1/admin/orders', { params: { query: { customer_id: id, limit: 20 } } }).then(({ data }) => setOrders(data!.data))}
-    >
-      Show orders of {email}
-    </button>
   );
 }
