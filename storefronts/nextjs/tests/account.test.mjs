@@ -146,6 +146,23 @@ describe('the customer account', () => {
     assert.equal(await page.evaluate(() => localStorage.getItem('weft.tokens')), null, 'the session is gone');
   });
 
+  scenario('signing in or out in one tab is followed by the account page open in another', async ({ context, page }) => {
+    const email = `two-tabs-${Date.now()}@shop-test.example`;
+    await createWeft({ baseUrl: env.api, storage: memoryStorage() }).auth.signUp({ email, password: PASSWORD, name: 'Tess Tabs' });
+    const other = await context.newPage();
+    await open(other, '/account');
+    await other.getByRole('region', { name: 'Sign in' }).waitFor();
+
+    await open(page, '/account');
+    await signIn(page, email, PASSWORD);
+    await page.getByTestId('signed-in-as').getByText(email).waitFor();
+    await other.getByTestId('signed-in-as').getByText(email).waitFor();
+
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('region', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByTestId('signed-in-as').count(), 0);
+  });
+
   scenario('social sign-in: Google (a real OpenID Connect provider) sends the shopper back to the shop, signed in, with the guest cart', async ({ page }) => {
     await open(page, `/products/${TEE.handle}`);
     await page.getByTestId('option-size-XS').click();

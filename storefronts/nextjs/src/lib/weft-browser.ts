@@ -5,7 +5,8 @@ import { createWeft, localStorageStorage, type Weft } from '@weft/sdk';
 // works against any API.
 let client: Promise<Weft> | null = null;
 /** Where the session's tokens live (the SDK refreshes them there). */
-export const tokens = localStorageStorage('weft.tokens');
+export const TOKENS_KEY = 'weft.tokens';
+export const tokens = localStorageStorage(TOKENS_KEY);
 
 export function browserWeft(): Promise<Weft> {
   if (!client) {

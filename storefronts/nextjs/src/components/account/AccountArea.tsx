@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import Link from 'next/link';
 import { WeftProblem, type Schemas } from '@weft/sdk';
-import { browserWeft } from '@/lib/weft-browser';
+import { browserWeft, TOKENS_KEY } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
 import { useSubmit } from '@/lib/useSubmit';
 import { buttonClass, formatDate, problemMessage, saveBlob, secondaryButtonClass, statusLabel } from '@/lib/account';
@@ -23,21 +23,32 @@ export function AccountArea() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
 
-  useEffect(() => {
-    void (async () => {
-      const weft = await browserWeft();
-      if (!(await weft.auth.isSignedIn())) return setUser(null);
-      try {
-        setUser((await weft.api.GET('/v1/me')).data ?? null);
-      } catch (e) {
-        // The session ended (refresh refused) or the account is gone.
-        if (e instanceof WeftProblem && (e.status === 401 || e.status === 404)) {
-          await weft.auth.signOut().catch(() => {});
-          setUser(null);
-        } else setNotice(problemMessage(e));
-      }
-    })();
+  const load = useCallback(async () => {
+    const weft = await browserWeft();
+    if (!(await weft.auth.isSignedIn())) return setUser(null);
+    try {
+      setUser((await weft.api.GET('/v1/me')).data ?? null);
+    } catch (e) {
+      // The session ended (refresh refused) or the account is gone.
+      if (e instanceof WeftProblem && (e.status === 401 || e.status === 404)) {
+        await weft.auth.signOut().catch(() => {});
+        setUser(null);
+      } else setNotice(problemMessage(e));
+    }
   }, []);
+
+  useEffect(() => {
+    void load();
+    // Signed in or out in another tab (the session is shared through localStorage): follow
+    // it. A refresh there rewrites the tokens too, which changes nothing here.
+    const onStorage = (e: StorageEvent) => {
+      if (e.key !== TOKENS_KEY || (e.oldValue === null) === (e.newValue === null)) return;
+      setNotice(null);
+      void load();
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  }, [load]);
 
   // A cart filled as a guest moves into the account at sign-in (docs/cart.md).
   const mergeGuestCart = useMergeGuestCart();

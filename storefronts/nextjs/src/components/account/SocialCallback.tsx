@@ -2,8 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { localStorageStorage } from '@weft/sdk';
-import { browserWeft } from '@/lib/weft-browser';
+import { browserWeft, tokens } from '@/lib/weft-browser';
 import { problemMessage } from '@/lib/account';
 import { useMergeGuestCart } from './useMergeGuestCart';
 import { useCart } from '../CartProvider';
@@ -29,7 +28,7 @@ export function SocialCallback({ provider }: { provider: string }) {
         const weft = await browserWeft();
         const { data } = await weft.api.GET('/v1/auth/oauth/{provider}/callback', { params: { path: { provider }, query } });
         if (!data) throw new Error('no session');
-        await localStorageStorage('weft.tokens').set({
+        await tokens.set({
           access_token: data.access_token,
           refresh_token: data.refresh_token,
           expires_at: Date.now() + data.expires_in * 1000,

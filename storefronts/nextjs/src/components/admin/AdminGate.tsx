@@ -1,8 +1,8 @@
 'use client';
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
 import Link from 'next/link';
-import { createWeft, localStorageStorage, memoryStorage, WeftProblem, type Schemas, type Weft } from '@weft/sdk';
-import { browserWeft } from '@/lib/weft-browser';
+import { createWeft, memoryStorage, WeftProblem, type Schemas, type Weft } from '@weft/sdk';
+import { browserWeft, tokens } from '@/lib/weft-browser';
 import { problemText } from '@/lib/admin';
 import { revalidateAfterCatalogWrites } from '@/lib/revalidate';
 import { QrCode } from './QrCode';
@@ -156,11 +156,11 @@ function StaffSignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
 
-  async function keep(tokens: { access_token: string; refresh_token: string; expires_in: number }) {
-    await localStorageStorage('weft.tokens').set({
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      expires_at: Date.now() + tokens.expires_in * 1000,
+  async function keep(session: { access_token: string; refresh_token: string; expires_in: number }) {
+    await tokens.set({
+      access_token: session.access_token,
+      refresh_token: session.refresh_token,
+      expires_at: Date.now() + session.expires_in * 1000,
     });
   }
 
@@ -187,7 +187,7 @@ function StaffSignIn({ onSignedIn }: { onSignedIn: () => void }) {
       }
       if (step.kind === 'code') {
         const t = await storage.get();
-        await localStorageStorage('weft.tokens').set(t);
+        await tokens.set(t);
         onSignedIn();
         return;
       }
