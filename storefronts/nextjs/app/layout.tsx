@@ -1,6 +1,5 @@
 import type { Metadata, Viewport } from 'next';
 import { GeistSans } from 'geist/font/sans';
-import { GeistMono } from 'geist/font/mono';
 import { CartDrawer } from '@/components/CartDrawer';
 import { CartProvider } from '@/components/CartProvider';
 import { Header } from '@/components/Header';
@@ -25,7 +24,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
   const currencies = shopCurrencies();
   return (
     // The boot script sets data-currency before React hydrates: not a mismatch to report.
-    <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`} suppressHydrationWarning>
+    <html lang="en" className={GeistSans.variable} suppressHydrationWarning>
       <head>
         <style dangerouslySetInnerHTML={{ __html: currencyCss(currencies) }} />
         <script dangerouslySetInnerHTML={{ __html: currencyBootScript(currencies) }} />
