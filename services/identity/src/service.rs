@@ -257,12 +257,9 @@ impl IdentityService {
 
     /// One user, for the back office (an erased one is gone: 404).
     pub async fn user_by_id(&self, user_id: &str) -> Result<User, IdentityError> {
-        let mut conn = self.db.conn().await?;
-        let row = store::find_user_by_id(&mut conn, user_id)
+        self.live_user(user_id)
             .await?
-            .filter(|u| u.erased_at.is_none())
-            .ok_or(IdentityError::UserNotFound)?;
-        self.user(row)
+            .ok_or(IdentityError::UserNotFound)
     }
 
     /// Changes a user's role (admins only; not their own). Their sessions end, so the
@@ -436,12 +433,19 @@ impl IdentityService {
     }
 
     pub async fn me(&self, user_id: &str) -> Result<User, IdentityError> {
+        self.live_user(user_id)
+            .await?
+            .ok_or(IdentityError::Unauthenticated)
+    }
+
+    /// A user whose account is not erased.
+    async fn live_user(&self, user_id: &str) -> Result<Option<User>, IdentityError> {
         let mut conn = self.db.conn().await?;
-        let row = store::find_user_by_id(&mut conn, user_id)
+        store::find_user_by_id(&mut conn, user_id)
             .await?
             .filter(|u| u.erased_at.is_none())
-            .ok_or(IdentityError::Unauthenticated)?;
-        self.user(row)
+            .map(|row| self.user(row))
+            .transpose()
     }
 
     /// Edits the caller's name and phone (`Some("")` clears the phone).
