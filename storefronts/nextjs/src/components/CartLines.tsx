@@ -1,17 +1,10 @@
 'use client';
 import { useState } from 'react';
 import Link from 'next/link';
-import { WeftProblem } from '@weft/sdk';
+import { problemMessage } from '@/lib/forms';
 import { formatMoney } from '@/lib/money';
 import { describeOptions } from '@/lib/stock';
 import { useCart, type Cart } from './CartProvider';
-
-/** A Weft problem as one sentence for a shopper. */
-export function problemText(e: unknown): string {
-  if (!(e instanceof WeftProblem)) return 'Could not reach the shop.';
-  if (e.code === 'out_of_stock') return 'Not enough stock for that quantity.';
-  return e.errors[0]?.message || e.detail || e.title;
-}
 
 /**
  * The cart's lines with quantity buttons and remove, for the cart page and the drawer
@@ -28,7 +21,7 @@ export function CartLines({ cart, compact = false, onNavigate }: { cart: Cart; c
     try {
       await f();
     } catch (e) {
-      setLineError(problemText(e));
+      setLineError(problemMessage(e));
     } finally {
       setPending(null);
     }

@@ -2,7 +2,8 @@
 import { useState } from 'react';
 import Link from 'next/link';
 import { WeftProblem } from '@weft/sdk';
-import { CartLines, problemText } from './CartLines';
+import { problemMessage } from '@/lib/forms';
+import { CartLines } from './CartLines';
 import { formatMoney } from '@/lib/money';
 import { promotionReason } from '@/lib/promotions';
 import { useCart } from './CartProvider';
@@ -34,7 +35,7 @@ export function CartView() {
     try {
       await removeCode(value);
     } catch (e) {
-      setCodeError(problemText(e));
+      setCodeError(problemMessage(e));
     } finally {
       setPending(null);
     }
@@ -54,8 +55,8 @@ export function CartView() {
       setCode('');
     } catch (err) {
       if (err instanceof WeftProblem) {
-        setCodeError(err.code.startsWith('promotion_') ? promotionReason(err.code) : problemText(err));
-      } else setCodeError(problemText(err));
+        setCodeError(err.code.startsWith('promotion_') ? promotionReason(err.code) : problemMessage(err));
+      } else setCodeError(problemMessage(err));
     } finally {
       setPending(null);
     }

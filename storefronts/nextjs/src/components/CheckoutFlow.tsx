@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { WeftProblem, type Schemas } from '@weft/sdk';
-import { inputClass, type FieldErrors } from '@/lib/forms';
+import { inputClass, problemMessage, type FieldErrors } from '@/lib/forms';
 import { useSubmit } from '@/lib/useSubmit';
 import { browserWeft } from '@/lib/weft-browser';
 import { formatMoney } from '@/lib/money';
@@ -35,11 +35,6 @@ const TEST_CARDS: [string, string][] = [
 ];
 
 const checkoutKey = (cartId: string) => `weft.checkout.${cartId}`;
-
-function problemMessage(e: unknown): string {
-  if (e instanceof WeftProblem) return e.detail || e.title;
-  return 'Could not reach the shop. Check your connection and try again.';
-}
 
 function uuid(): string {
   return crypto.randomUUID();

@@ -1,7 +1,8 @@
 'use client';
 import { useEffect, useMemo, useState } from 'react';
 import Link from 'next/link';
-import { WeftProblem, type Schemas } from '@weft/sdk';
+import type { Schemas } from '@weft/sdk';
+import { problemMessage } from '@/lib/forms';
 import { imageSrc } from '@/lib/images';
 import { describeOptions, purchasable, stockLabel } from '@/lib/stock';
 import { EachCurrency, VariantPrice, PriceRange } from './Price';
@@ -74,7 +75,7 @@ export function VariantPicker({ product, apiUrl, currencies }: { product: Produc
       setMessage({ kind: 'ok', text: `Added ${quantity} × ${product.title} (${describe(variant)}) to your cart.` });
       openDrawer();
     } catch (e) {
-      setMessage({ kind: 'error', text: problemText(e) });
+      setMessage({ kind: 'error', text: problemMessage(e) });
     } finally {
       setBusy(false);
     }
@@ -221,13 +222,4 @@ export function VariantPicker({ product, apiUrl, currencies }: { product: Produc
 
 function describe(v: Variant): string {
   return describeOptions(v.options as Record<string, string>);
-}
-
-function problemText(e: unknown): string {
-  if (e instanceof WeftProblem) {
-    if (e.code === 'out_of_stock') return 'Sorry, that is sold out now.';
-    if (e.errors.length > 0) return e.errors.map((x) => `${x.field}: ${x.message}`).join('; ');
-    return e.detail || e.title;
-  }
-  return 'Could not reach the shop. Please try again.';
 }

@@ -1,18 +1,7 @@
-import { WeftProblem } from '@weft/sdk';
-
+import { problemMessage } from './forms';
 import type { SubmitOptions } from './useSubmit';
 
-export { fieldErrors, inputClass, type FieldErrors } from './forms';
-
-/** A problem as one sentence for the page (Weft's own detail when it gave one). */
-export function problemMessage(e: unknown): string {
-  if (e instanceof WeftProblem) {
-    if (e.code === 'invalid_credentials') return 'That e-mail and password do not match an account.';
-    if (e.code === 'login_throttled') return `Too many attempts. Try again in ${e.retryAfter ?? 60} seconds.`;
-    return e.detail || e.title;
-  }
-  return 'Could not reach the shop. Check your connection and try again.';
-}
+export { fieldErrors, inputClass, problemMessage, type FieldErrors } from './forms';
 
 /** `useSubmit` as the account's forms use it: Weft's field errors on their fields, any
  *  other refusal as one sentence. */

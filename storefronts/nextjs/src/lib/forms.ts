@@ -11,4 +11,22 @@ export function fieldErrors(e: unknown): FieldErrors | null {
   return null;
 }
 
+/**
+ * A refusal as one sentence for a shopper: a few codes in the shop's words, a 422's field
+ * messages, else Weft's own detail (the merchant area has its own, with the code).
+ */
+export function problemMessage(e: unknown): string {
+  if (!(e instanceof WeftProblem)) return 'Could not reach the shop. Check your connection and try again.';
+  switch (e.code) {
+    case 'invalid_credentials':
+      return 'That e-mail and password do not match an account.';
+    case 'login_throttled':
+      return `Too many attempts. Try again in ${e.retryAfter ?? 60} seconds.`;
+    case 'out_of_stock':
+      return 'Sorry, there is not enough stock for that.';
+  }
+  if (e.errors.length > 0) return e.errors.map((x) => x.message).join('; ');
+  return e.detail || e.title;
+}
+
 export const inputClass = (bad: boolean) => `mt-1 w-full rounded border px-3 py-2 ${bad ? 'border-red-700' : 'border-neutral-400'}`;

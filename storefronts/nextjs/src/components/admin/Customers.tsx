@@ -5,15 +5,16 @@ import type { Schemas } from '@weft/sdk';
 import { problemText, when } from '@/lib/admin';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
-import { h1, secondary, table } from './ui';
+import { PageNav, useCursorPages } from './PageNav';
+import { h1, table } from './ui';
 
 /** People with an account (customers and staff), 50 a page, each linked to their page; role changes. */
 export function Customers() {
   const { weft, me } = useAdmin();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const [page, setPage] = useState<Schemas['UserPage'] | null>(null);
   const { error, setError, submit } = useSubmit();
-  const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     weft.api
@@ -59,10 +60,7 @@ export function Customers() {
           </tbody>
         </table>
       )}
-      <p className="mt-4 flex gap-2">
-        {cursors.length > 1 && <button type="button" className={secondary} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
-        {page?.next_cursor && <button type="button" className={secondary} onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>}
-      </p>
+      <PageNav pages={pages} next={page?.next_cursor} />
     </div>
   );
 }

@@ -4,7 +4,8 @@ import type { Schemas } from '@weft/sdk';
 import { problemText } from '@/lib/admin';
 import { useAdmin } from './AdminGate';
 import { StockCell } from './Restock';
-import { h1, secondary, table } from './ui';
+import { PageNav, useCursorPages } from './PageNav';
+import { h1, table } from './ui';
 
 type Row = { stock: Schemas['Stock']; variant?: Schemas['VariantSummary'] };
 
@@ -12,12 +13,12 @@ type Row = { stock: Schemas['Stock']; variant?: Schemas['VariantSummary'] };
 export function Inventory() {
   const { weft } = useAdmin();
   const [lowOnly, setLowOnly] = useState(false);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const [rows, setRows] = useState<Row[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [locations, setLocations] = useState<Schemas['Location'][]>([]);
   const [error, setError] = useState('');
-  const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     weft.api.GET('/v1/admin/inventory/locations').then(({ data }) => setLocations(data!.data)).catch((e) => setError(problemText(e)));
@@ -42,7 +43,7 @@ export function Inventory() {
     <div>
       <h1 className={h1}>Inventory</h1>
       <label className="flex items-center gap-2">
-        <input type="checkbox" checked={lowOnly} onChange={(e) => { setLowOnly(e.target.checked); setCursors([undefined]); }} />
+        <input type="checkbox" checked={lowOnly} onChange={(e) => { setLowOnly(e.target.checked); pages.reset(); }} />
         Low stock only
       </label>
       {error && <p role="alert" className="text-red-700">{error}</p>}
@@ -71,10 +72,7 @@ export function Inventory() {
           </tbody>
         </table>
       )}
-      <p className="mt-4 flex gap-2">
-        {cursors.length > 1 && <button type="button" className={secondary} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
-        {next && <button type="button" className={secondary} onClick={() => setCursors([...cursors, next])}>Next</button>}
-      </p>
+      <PageNav pages={pages} next={next} />
     </div>
   );
 }

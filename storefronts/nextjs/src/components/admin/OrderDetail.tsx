@@ -6,6 +6,7 @@ import { formatMoney, toMajor } from '@/lib/money';
 import { parseAmount, problemText, when } from '@/lib/admin';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
+import { Field } from './Field';
 import { button, h1, h2, input, secondary, table } from './ui';
 
 type Order = Schemas['Order'];
@@ -197,17 +198,9 @@ function Refund({ order, refundable, onDone }: { order: Order; refundable: numbe
     >
       <h2 id="refund-h" className={h2}>Refund</h2>
       <p className="text-sm">Up to {formatMoney({ amount: refundable, currency: order.currency })} can be refunded.</p>
-      <label htmlFor="refund-amount" className="mt-2 block font-medium">Amount ({order.currency})</label>
-      <input
-        id="refund-amount"
-        inputMode="decimal"
-        value={amount}
-        onChange={(e) => setAmount(e.target.value)}
-        aria-invalid={amountError ? true : undefined}
-        aria-describedby={amountError ? 'refund-amount-error' : undefined}
-        className={input}
-      />
-      {amountError && <p id="refund-amount-error" className="text-red-700">{amountError}</p>}
+      <Field id="refund-amount" label={`Amount (${order.currency})`} error={amountError || undefined} labelClass="mt-2 block font-medium">
+        {(c) => <input {...c} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} className={input} />}
+      </Field>
       <button type="button" className={`${secondary} mt-2`} onClick={() => setAmount(toMajor(refundable))}>Full amount</button>
       <label htmlFor="refund-reason" className="mt-2 block font-medium">Reason (shown to the customer)</label>
       <input id="refund-reason" required value={reason} onChange={(e) => setReason(e.target.value)} className={input} />

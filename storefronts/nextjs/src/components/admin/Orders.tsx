@@ -5,7 +5,8 @@ import type { Schemas } from '@weft/sdk';
 import { formatMoney } from '@/lib/money';
 import { problemText, when } from '@/lib/admin';
 import { useAdmin } from './AdminGate';
-import { h1, secondary, table } from './ui';
+import { PageNav, useCursorPages } from './PageNav';
+import { h1, table } from './ui';
 
 export const ORDER_STATUSES = ['pending', 'paid', 'fulfilled', 'delivered', 'cancelled', 'partially_refunded', 'refunded'] as const;
 
@@ -13,10 +14,10 @@ export const ORDER_STATUSES = ['pending', 'paid', 'fulfilled', 'delivered', 'can
 export function Orders() {
   const { weft } = useAdmin();
   const [status, setStatus] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const [page, setPage] = useState<Schemas['OrderPage'] | null>(null);
   const [error, setError] = useState('');
-  const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     setPage(null);
@@ -30,7 +31,7 @@ export function Orders() {
     <div>
       <h1 className={h1}>Orders</h1>
       <label htmlFor="order-status" className="font-medium">Status</label>{' '}
-      <select id="order-status" value={status} onChange={(e) => { setStatus(e.target.value); setCursors([undefined]); }} className="rounded border border-neutral-500 px-2 py-1">
+      <select id="order-status" value={status} onChange={(e) => { setStatus(e.target.value); pages.reset(); }} className="rounded border border-neutral-500 px-2 py-1">
         <option value="">All</option>
         {ORDER_STATUSES.map((s) => <option key={s} value={s}>{s.replace('_', ' ')}</option>)}
       </select>
@@ -53,10 +54,7 @@ export function Orders() {
           </tbody>
         </table>
       )}
-      <p className="mt-4 flex gap-2">
-        {cursors.length > 1 && <button type="button" className={secondary} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
-        {page?.next_cursor && <button type="button" className={secondary} onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>}
-      </p>
+      <PageNav pages={pages} next={page?.next_cursor} />
     </div>
   );
 }
