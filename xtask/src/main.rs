@@ -33,8 +33,13 @@ fn codegen(check: bool) -> anyhow::Result<()> {
     let spec = weft_output(&root, &["openapi"])?;
     let internal = weft_output(&root, &["openapi", "--internal"])?;
     let sdl = weft_output(&root, &["graphql-schema"])?;
-    let sdk = generate_client(&spec, "openapi/v1.json")?;
-    let peer_client = generate_client(&internal, "openapi/internal.json")?;
+    let sdk = generate_client(&spec, "openapi/v1.json", None)?;
+    // Calls between processes carry the caller's trace context.
+    let peer_client = generate_client(
+        &internal,
+        "openapi/internal.json",
+        Some("crate::pass_trace_context"),
+    )?;
 
     let outputs = [
         (root.join("openapi/v1.json"), spec),
@@ -99,8 +104,13 @@ fn weft_output(root: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// A progenitor client over `spec_json` (committed as `source`).
-fn generate_client(spec_json: &str, source: &str) -> anyhow::Result<String> {
+/// A progenitor client over `spec_json` (committed as `source`); `pre_hook` names a
+/// `fn(&mut reqwest::Request)` run before every request.
+fn generate_client(
+    spec_json: &str,
+    source: &str,
+    pre_hook: Option<&str>,
+) -> anyhow::Result<String> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_str(spec_json).with_context(|| format!("parsing {source}"))?;
     let mut settings = progenitor::GenerationSettings::default();
@@ -108,6 +118,12 @@ fn generate_client(spec_json: &str, source: &str) -> anyhow::Result<String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_derive("PartialEq");
+    if let Some(hook) = pre_hook {
+        let hook: proc_macro2::TokenStream = hook
+            .parse()
+            .map_err(|e| anyhow::anyhow!("pre_hook `{hook}`: {e}"))?;
+        settings.with_pre_hook(hook);
+    }
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator.generate_tokens(&spec).context("progenitor")?;
     let file: syn::File = syn::parse2(tokens).context("parsing generated code")?;

@@ -109,8 +109,23 @@ impl Consumer {
         self.event_types().contains(&event_type)
     }
 
-    /// One attempt: the inbox record and the handler's effects in one transaction.
+    /// One attempt: the inbox record and the handler's effects in one transaction, in a
+    /// span that continues the trace of the request that wrote the event.
     pub async fn apply(&self, event: &Envelope) -> Result<Applied, HandlerError> {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            "consume",
+            consumer = self.name(),
+            event_type = %event.event_type,
+            event_id = %event.id,
+        );
+        if let Some(traceparent) = &event.trace_context {
+            weft_telemetry::trace_context::continue_from(&span, traceparent);
+        }
+        self.apply_once(event).instrument(span).await
+    }
+
+    async fn apply_once(&self, event: &Envelope) -> Result<Applied, HandlerError> {
         let consumer = self.name();
         let handler = Arc::clone(&self.handler);
         let event_id = event.id.to_string();

@@ -57,7 +57,7 @@ impl Envelope {
             aggregate_id: event.aggregate_id(),
             // Typed events are plain data: serializing them cannot fail.
             payload: serde_json::to_value(event).unwrap_or_default(),
-            trace_context: current_traceparent(),
+            trace_context: weft_telemetry::trace_context::current(),
         }
     }
 
@@ -104,23 +104,6 @@ impl Envelope {
             trace_context: row.trace_context,
         })
     }
-}
-
-/// The W3C traceparent of the current span, when OpenTelemetry is exporting.
-fn current_traceparent() -> Option<String> {
-    use opentelemetry::trace::TraceContextExt;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let context = tracing::Span::current().context();
-    let span = context.span();
-    let sc = span.span_context();
-    sc.is_valid().then(|| {
-        format!(
-            "00-{}-{}-{:02x}",
-            sc.trace_id(),
-            sc.span_id(),
-            sc.trace_flags().to_u8()
-        )
-    })
 }
 
 #[cfg(test)]

@@ -435,10 +435,19 @@ pub struct GraphqlSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GatewaySettings {
-    /// First path segment under `/v1` → base URL of the process serving it.
+    /// Service name → base URLs of its replicas, separated by commas: the gateway
+    /// forwards every path the service answers to them.
+    pub services: BTreeMap<String, String>,
+    /// Path prefix (segments under `/v1`, or an absolute path) → base URLs of the
+    /// replicas serving it, separated by commas; wins over `services` for its paths.
     pub upstreams: BTreeMap<String, String>,
     /// Seconds before an upstream answer is given up on (504).
     pub timeout_seconds: u64,
+    /// Consecutive failures of an upstream that open its circuit breaker.
+    pub breaker_failures: u32,
+    /// Seconds an open breaker answers 503 before one request probes the upstream; also
+    /// how long a replica that refused a connection is skipped.
+    pub breaker_open_seconds: u64,
 }
 
 impl Default for Settings {
@@ -497,8 +506,11 @@ impl Default for GraphqlSettings {
 impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
+            services: BTreeMap::new(),
             upstreams: BTreeMap::new(),
-            timeout_seconds: 30,
+            timeout_seconds: 5,
+            breaker_failures: 5,
+            breaker_open_seconds: 10,
         }
     }
 }

@@ -36,8 +36,8 @@ pub use stack::{ClientIp, HttpStack, RequestId};
 
 use weft_storage::migrate::MigrationSet;
 
-/// What a service crate tells the composition root about itself. Its REST `Api` and
-/// GraphQL parts are typed values the root merges next to this.
+/// What a service crate tells the composition root about itself. Its GraphQL parts are
+/// typed values the root merges next to this.
 #[derive(Debug)]
 pub struct ServiceInfo {
     /// The `--service` name, e.g. `catalog`.
@@ -46,4 +46,30 @@ pub struct ServiceInfo {
     pub description: &'static str,
     /// Tables it owns.
     pub migrations: &'static [&'static MigrationSet],
+    /// The paths it answers, public and internal, as prefixes of whole segments
+    /// (`/v1/products` covers `/v1/products/{id}`). A process mounts [`Self::rest`] at
+    /// each of them only when it hosts the service, so any other process answers 404.
+    pub paths: &'static [&'static str],
+    /// Its REST endpoint, expecting the absolute paths above; `None` for a service
+    /// with no REST API of its own (the gateway).
+    pub rest: Option<fn() -> poem::endpoint::BoxEndpoint<'static>>,
+}
+
+impl ServiceInfo {
+    /// Whether `path` is one of this service's, by [`Self::paths`] (whole segments).
+    pub fn claims(&self, path: &str) -> bool {
+        self.paths.iter().any(|prefix| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+/// A service's REST endpoint from its `poem-openapi` APIs (the contract documents are
+/// built from the same APIs, merged, by the composition root).
+pub fn rest_endpoint<T: poem_openapi::OpenApi + 'static>(
+    apis: T,
+) -> poem::endpoint::BoxEndpoint<'static> {
+    use poem::EndpointExt as _;
+    poem_openapi::OpenApiService::new(apis, "Weft", env!("CARGO_PKG_VERSION")).boxed()
 }

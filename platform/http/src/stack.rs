@@ -50,6 +50,9 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
+/// Whether a process serves a path; see [`HttpStack::serves`].
+pub type Serves = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// Settings of the stack, taken from `weft_config::Settings` by the server.
 #[derive(Clone)]
 pub struct HttpStack {
@@ -67,6 +70,10 @@ pub struct HttpStack {
     /// is a 404 here for everyone, before the route gate could answer 401/403 and so
     /// reveal that such paths exist.
     pub front_door: bool,
+    /// Whether this process serves a path, for a process that hosts some services only:
+    /// other services' paths are 404 before the route gate, which would otherwise answer
+    /// 401/403 for routes that are not here. `None`: every path is served.
+    pub serves: Option<Serves>,
 }
 
 impl std::fmt::Debug for HttpStack {
@@ -167,6 +174,14 @@ impl Endpoint for Core {
             path = %req.uri().path(),
             status = tracing::field::Empty,
         );
+        // A caller's trace (the gateway, another process) goes on in this one.
+        if let Some(traceparent) = req
+            .headers()
+            .get(weft_telemetry::trace_context::HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            weft_telemetry::trace_context::continue_from(&span, traceparent);
+        }
         let started = Instant::now();
         let personal = is_personal(&req);
         let mut resp = self.guarded(req, &id).instrument(span.clone()).await;
@@ -261,6 +276,11 @@ impl Core {
                 "cluster-internal endpoints are not served through the gateway",
             )
             .into());
+        }
+        if let Some(serves) = &self.stack.serves
+            && !serves(req.uri().path())
+        {
+            return Err(crate::ApiError::not_found("this process does not serve that path").into());
         }
         if let Err(denied) = crate::authz::check_route(req.uri().path(), req.data::<Principal>()) {
             return Err(crate::ApiError::from(denied).into());

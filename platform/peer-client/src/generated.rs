@@ -5430,6 +5430,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_hold_stock",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -5510,6 +5511,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_release_hold",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -5622,6 +5624,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_commit_hold",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -5720,6 +5723,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_get_cart",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -5851,6 +5855,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_ship_cart",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -5950,6 +5955,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_list_cart_shipping_methods",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6062,6 +6068,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_redeem_cart_promotions",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6142,6 +6149,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_release_redemptions",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6222,6 +6230,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_close_cart",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6284,6 +6293,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_list_payment_providers",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6380,6 +6390,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_authorize_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6462,6 +6473,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_get_attempt_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6544,6 +6556,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_confirm_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6658,6 +6671,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_capture_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6740,6 +6754,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_cancel_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6856,6 +6871,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_refund_payment",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -6952,6 +6968,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_create_order",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -7034,6 +7051,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_get_order",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -7146,6 +7164,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_mark_order_paid",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -7258,6 +7277,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "internal_call_off_order",
             };
+            (crate::pass_trace_context)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;

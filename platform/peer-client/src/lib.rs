@@ -10,3 +10,15 @@
 mod generated;
 
 pub use generated::*;
+
+/// Puts the current span's trace context on an outgoing call (progenitor's pre-hook), so
+/// the called process continues the caller's trace.
+fn pass_trace_context(request: &mut reqwest::Request) {
+    if let Some(traceparent) = weft_telemetry::trace_context::current()
+        && let Ok(value) = traceparent.parse()
+    {
+        request
+            .headers_mut()
+            .insert(weft_telemetry::trace_context::HEADER, value);
+    }
+}

@@ -51,9 +51,6 @@ pub type InternalApis = (
     weft_orders::OrderInternalApi,
 );
 
-/// Every REST API of the binary, merged: what is routed.
-pub type RestApis = (PublicApis, InternalApis);
-
 fn public_apis() -> PublicApis {
     (
         SystemApi,
@@ -75,14 +72,6 @@ fn internal_apis() -> InternalApis {
         weft_cart::CartInternalApi,
         weft_payments::PaymentInternalApi,
         weft_orders::OrderInternalApi,
-    )
-}
-
-fn api_service() -> OpenApiService<RestApis, ()> {
-    OpenApiService::new(
-        (public_apis(), internal_apis()),
-        "Weft",
-        env!("CARGO_PKG_VERSION"),
     )
 }
 
@@ -255,6 +244,7 @@ pub fn catalog_service(
             product: Duration::from_secs(settings.cache.product_ttl_seconds),
             listing: Duration::from_secs(settings.cache.listing_ttl_seconds),
             search: Duration::from_secs(settings.cache.search_ttl_seconds),
+            answer: Duration::from_secs(settings.cache.api_response_ttl_seconds),
         },
         weft_kernel::Clock::system(),
     )
@@ -770,7 +760,6 @@ impl Application {
             )));
         }
 
-        let api = api_service();
         let clock = weft_kernel::Clock::system();
         let payments = weft_payments::PaymentService::new(
             db.clone(),
@@ -856,20 +845,19 @@ impl Application {
                 timeout: Duration::from_secs(g.timeout_seconds),
             },
         );
-        // Guests' catalog reads are answered from cached bytes when nothing changed.
-        let api = weft_catalog::http_cache::PublicReads::new(
-            poem::IntoEndpoint::into_endpoint(api),
-            catalog.clone(),
-            Duration::from_secs(settings.cache.api_response_ttl_seconds),
-        );
-        let routes = Route::new()
-            .nest("/", api)
+        let system = Arc::new(weft_http::rest_endpoint(SystemApi));
+        let mut own = Route::new()
+            .nest_no_strip("/v1/meta", Arc::clone(&system))
+            .nest_no_strip("/health", system)
             .at("/v1/openapi.json", spec)
             .nest("/docs", docs)
-            .at("/metrics", get(prometheus_metrics))
-            .nest("/graphql", graphql::endpoint(schema))
-            .at("/media/demo/:file", get(demo_picture))
-            .at("/v1/carts/:id/live", get(weft_cart::http::live))
+            .at("/metrics", get(prometheus_metrics));
+        // The schema resolves through the services in this process, so only a process
+        // hosting them all serves it.
+        if hosted.len() == services::ALL.len() {
+            own = own.nest("/graphql", graphql::endpoint(schema));
+        }
+        let routes = services::Mounted::new(&hosted, own)
             .data(state)
             .data(identity.clone())
             .data(catalog.clone())
@@ -880,15 +868,18 @@ impl Application {
             .data(payments);
         let inventory_for_demo = inventory;
 
+        let upstreams = services::upstreams(&settings.gateway)?;
+        let g = &settings.gateway;
         let gateway = Gateway::new(
-            &settings.gateway.upstreams,
-            Duration::from_secs(settings.gateway.timeout_seconds),
+            &upstreams,
+            weft_gateway::Policy {
+                timeout: Duration::from_secs(g.timeout_seconds.max(1)),
+                breaker_failures: g.breaker_failures.max(1),
+                open_for: Duration::from_secs(g.breaker_open_seconds.max(1)),
+            },
         )?;
         if !gateway.is_empty() {
-            tracing::info!(
-                upstreams = settings.gateway.upstreams.len(),
-                "gateway routes configured"
-            );
+            tracing::info!(upstreams = upstreams.len(), "gateway routes configured");
         }
         let idempotency = Idempotency::new(db.clone());
         let stack = HttpStack {
@@ -910,6 +901,12 @@ impl Application {
             idempotency: Some(idempotency.clone()),
             authenticator: Some(Arc::new(JwtAuthenticator(identity))),
             front_door: !gateway.is_empty(),
+            serves: (hosted.len() < services::ALL.len()).then(|| {
+                let (hosted, gateway) = (hosted.clone(), gateway.clone());
+                Arc::new(move |path: &str| {
+                    services::serves(&hosted, path) || gateway.forwards(path)
+                }) as weft_http::stack::Serves
+            }),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();
 
@@ -1023,18 +1020,6 @@ impl Application {
         }
         tracing::info!("weft stopped");
         result
-    }
-}
-
-/// `GET /media/demo/<handle>--<color>.svg`: the demo catalog's placeholder pictures.
-#[poem::handler]
-fn demo_picture(poem::web::Path(file): poem::web::Path<String>) -> poem::Response {
-    match weft_catalog::demo::placeholder_svg(&file) {
-        Some(svg) => poem::Response::builder()
-            .content_type("image/svg+xml")
-            .header("cache-control", "public, max-age=86400, immutable")
-            .body(svg),
-        None => poem::Error::from_status(poem::http::StatusCode::NOT_FOUND).into_response(),
     }
 }
 

@@ -130,3 +130,35 @@ pub fn prometheus() -> &'static PrometheusHandle {
         handle
     })
 }
+
+/// W3C trace context (`traceparent`) across processes: the HTTP stack continues an
+/// incoming one, and the gateway, the peer client and the event bus pass theirs on, so
+/// one request through a cluster is one trace.
+pub mod trace_context {
+    use std::collections::HashMap;
+
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::TraceContextExt as _;
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    pub const HEADER: &str = "traceparent";
+
+    /// The `traceparent` of the current span, when spans are exported.
+    pub fn current() -> Option<String> {
+        let mut carrier = HashMap::new();
+        TraceContextPropagator::new()
+            .inject_context(&tracing::Span::current().context(), &mut carrier);
+        carrier.remove(HEADER)
+    }
+
+    /// Makes `span` a child of the remote span `traceparent` names; an invalid value
+    /// leaves it a root.
+    pub fn continue_from(span: &tracing::Span, traceparent: &str) {
+        let carrier = HashMap::from([(HEADER.to_owned(), traceparent.to_owned())]);
+        let parent = TraceContextPropagator::new().extract(&carrier);
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+        }
+    }
+}

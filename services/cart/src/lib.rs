@@ -37,4 +37,11 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "cart",
     description: "Guest and customer carts with server-side totals.",
     migrations: &[&MIGRATIONS],
+    paths: &[
+        "/v1/carts",
+        "/v1/admin/promotions",
+        "/v1/internal/carts",
+        "/v1/internal/redemptions",
+    ],
+    rest: Some(http::endpoint),
 };

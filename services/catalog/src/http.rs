@@ -842,6 +842,31 @@ fn prices(list: Vec<PriceDto>) -> Vec<(String, i64, Option<i64>)> {
         .collect()
 }
 
+/// The catalog service's REST endpoint: its operations, guests' reads answered from
+/// cached bytes when nothing changed, and the demo catalog's pictures.
+pub fn endpoint() -> poem::endpoint::BoxEndpoint<'static> {
+    use poem::EndpointExt as _;
+    poem::Route::new()
+        .at("/media/demo/:file", poem::get(demo_picture))
+        .nest_no_strip(
+            "/",
+            crate::http_cache::PublicReads::new(weft_http::rest_endpoint(CatalogApi)),
+        )
+        .boxed()
+}
+
+/// `GET /media/demo/<handle>--<color>.svg`: the demo catalog's placeholder pictures.
+#[poem::handler]
+fn demo_picture(poem::web::Path(file): poem::web::Path<String>) -> poem::Response {
+    match crate::demo::placeholder_svg(&file) {
+        Some(svg) => poem::Response::builder()
+            .content_type("image/svg+xml")
+            .header("cache-control", "public, max-age=86400, immutable")
+            .body(svg),
+        None => poem::Error::from_status(poem::http::StatusCode::NOT_FOUND).into_response(),
+    }
+}
+
 /// The catalog's endpoints.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CatalogApi;

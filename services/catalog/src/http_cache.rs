@@ -4,8 +4,6 @@
 //! `service`). Requests with credentials pass through: an admin may see drafts, and
 //! their answers are private.
 
-use std::time::Duration;
-
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -30,20 +28,16 @@ struct Head {
     content_type: String,
 }
 
-/// Wraps the routes; see the module docs.
+/// Wraps the catalog's routes; see the module docs. The [`CatalogService`] comes with
+/// the request (the process's data); how long answers live is its
+/// [`CacheTtls::answer`](crate::service::CacheTtls).
 pub struct PublicReads<E> {
     inner: E,
-    catalog: CatalogService,
-    ttl: Duration,
 }
 
 impl<E> PublicReads<E> {
-    pub fn new(inner: E, catalog: CatalogService, ttl: Duration) -> Self {
-        Self {
-            inner,
-            catalog,
-            ttl,
-        }
+    pub fn new(inner: E) -> Self {
+        Self { inner }
     }
 }
 
@@ -110,21 +104,22 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        if !cacheable(&req) {
-            return self.inner.call(req).await.map(IntoResponse::into_response);
-        }
+        let catalog = match req.data::<CatalogService>() {
+            Some(catalog) if cacheable(&req) => catalog.clone(),
+            _ => return self.inner.call(req).await.map(IntoResponse::into_response),
+        };
         let what = if searches(&req) {
             // An index that cannot say its state (Elasticsearch, in another process) is
             // not cached here.
-            let Some(generation) = self.catalog.search_generation() else {
+            let Some(generation) = catalog.search_generation() else {
                 return self.inner.call(req).await.map(IntoResponse::into_response);
             };
             format!("{}#index@{generation}", req.uri())
         } else {
             req.uri().to_string()
         };
-        let key = self.catalog.answer_key(&what).await;
-        let store = self.catalog.cache_store();
+        let key = catalog.answer_key(&what).await;
+        let store = catalog.cache_store();
         if let Ok(Some(bytes)) = store.get(&key).await
             && let Some((head, body)) = decode(&bytes)
         {
@@ -160,7 +155,7 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
         let body = resp.into_body().into_bytes().await?;
         if body.len() <= MAX_CACHED_BYTES
             && let Some(entry) = encode(&head, &body)
-            && let Err(err) = store.set(&key, entry, self.ttl).await
+            && let Err(err) = store.set(&key, entry, catalog.answer_ttl()).await
         {
             tracing::debug!(error = %err, "catalog answer not cached");
         }

@@ -40,4 +40,17 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "catalog",
     description: "Products, variants, prices and categories.",
     migrations: &[&MIGRATIONS],
+    paths: &[
+        "/v1/products",
+        "/v1/search",
+        "/v1/categories",
+        "/v1/collections",
+        "/v1/admin/products",
+        "/v1/admin/variants",
+        "/v1/admin/categories",
+        "/v1/admin/collections",
+        "/v1/admin/jobs",
+        "/media/demo",
+    ],
+    rest: Some(http::endpoint),
 };

@@ -40,4 +40,6 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "checkout",
     description: "Checkouts: e-mail, addresses, shipping method, summary, completion.",
     migrations: &[&MIGRATIONS],
+    paths: &["/v1/checkouts"],
+    rest: Some(|| weft_http::rest_endpoint(CheckoutApi)),
 };

@@ -44,4 +44,14 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "identity",
     description: "Customers and admins, sign-in, access and refresh tokens.",
     migrations: &[&MIGRATIONS],
+    paths: &[
+        "/v1/auth",
+        "/v1/me",
+        "/v1/admin/users",
+        "/v1/admin/apps",
+        "/v1/admin/api-keys",
+        "/v1/oauth",
+        "/.well-known/jwks.json",
+    ],
+    rest: Some(|| weft_http::rest_endpoint(http::api())),
 };

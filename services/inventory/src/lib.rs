@@ -37,4 +37,6 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "inventory",
     description: "Stock per variant and location, reservations, low-stock alerts.",
     migrations: &[&MIGRATIONS],
+    paths: &["/v1/inventory", "/v1/admin/inventory", "/v1/internal/holds"],
+    rest: Some(|| weft_http::rest_endpoint((InventoryApi, InventoryInternalApi))),
 };

@@ -33,6 +33,13 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "orders",
     description: "Orders: one per checkout, their status and history, fulfilments.",
     migrations: &[&MIGRATIONS],
+    paths: &[
+        "/v1/orders",
+        "/v1/admin/orders",
+        "/v1/admin/returns",
+        "/v1/internal/orders",
+    ],
+    rest: Some(|| weft_http::rest_endpoint((OrderApi, OrderInternalApi))),
 };
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {

@@ -52,4 +52,12 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "payments",
     description: "Payment gateways: authorize, capture, void, refund.",
     migrations: &[&MIGRATIONS],
+    paths: &[
+        "/v1/admin/payments",
+        "/v1/webhooks",
+        "/v1/internal/payment-providers",
+        "/v1/internal/payments",
+        "/v1/internal/checkout-attempts",
+    ],
+    rest: Some(|| weft_http::rest_endpoint((PaymentApi, WebhookApi, PaymentInternalApi))),
 };

@@ -120,6 +120,7 @@ fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
         idempotency: Some(idempotency.clone()),
         authenticator: None,
         front_door: false,
+        serves: None,
     };
     let api =
         poem::IntoEndpoint::into_endpoint(OpenApiService::new(ChargeApi, "test", "1")).data(runs);

@@ -78,6 +78,7 @@ fn client() -> TestClient<crate::stack::Edge> {
         idempotency: None,
         authenticator: None,
         front_door: false,
+        serves: None,
     };
     TestClient::new(
         stack.wrap(poem::IntoEndpoint::into_endpoint(OpenApiService::new(

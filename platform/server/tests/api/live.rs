@@ -261,3 +261,58 @@ async fn a_change_through_one_process_reaches_a_watcher_on_another() {
     let _ = stop_b.send(());
     let _ = b_server.await;
 }
+
+/// The live cart through a cluster's front door: the gateway upgrades the client's socket
+/// once the cart's process accepted its own, and passes every message on; a refusal
+/// there (someone else's cart) is the client's answer, before any upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_socket_through_the_gateway_hears_every_change() {
+    let app = weft_testkit::spawn_app(Backend::Sqlite).await.unwrap();
+    let (session, _, _) = enrolled_admin(&app, "live-gw@example.com").await;
+    let variant = stocked_variant(&authed(&app, &session.access_token)).await;
+    let gateway_dir = tempfile::tempdir().unwrap();
+    crate::processes::migrate(gateway_dir.path(), Some("gateway"));
+    let gateway = weft_testkit::WeftProcess::serve(
+        crate::processes::bin(),
+        &[
+            "--service",
+            "gateway",
+            "--data-dir",
+            gateway_dir.path().to_str().unwrap(),
+        ],
+        &[
+            ("WEFT_GATEWAY__SERVICES__CART", app.address.as_str()),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+    );
+    let front = weft_sdk::Client::new(&gateway.address());
+    let cart = new_cart(&front).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url(
+        &gateway.address(),
+        &format!("/v1/carts/{cart}/live"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut socket).await.unwrap()["item_count"], 0);
+    add(&front, &cart, &variant, 2).await;
+    let after = next_json(&mut socket).await.unwrap();
+    assert_eq!(
+        (after["id"].as_str(), after["item_count"].as_i64()),
+        (Some(cart.as_str()), Some(2))
+    );
+    // The client's close reaches the cart's process, which answers it.
+    socket.send(Message::Close(None)).await.unwrap();
+    assert!(next_json(&mut socket).await.is_none());
+
+    let shopper = customer(&app, "live-gw-shopper@example.com").await;
+    let theirs = new_cart(&authed(&app, &shopper.access_token)).await;
+    match tokio_tungstenite::connect_async(ws_url(
+        &gateway.address(),
+        &format!("/v1/carts/{theirs}/live"),
+    ))
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
+        other => panic!("expected 404, got {other:?}"),
+    }
+}

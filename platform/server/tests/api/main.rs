@@ -22,6 +22,7 @@ mod identity;
 mod inventory;
 mod live;
 mod me;
+mod migrations;
 mod money;
 mod processes;
 mod promotions;

@@ -147,6 +147,183 @@ async fn the_gateway_forwards_to_a_service_process_and_propagates_the_request_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_spreads_requests_over_replicas_skips_a_killed_one_and_then_opens_its_breaker()
+{
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut replicas: Vec<WeftProcess> = dirs
+        .iter()
+        .map(|d| WeftProcess::serve(bin(), &["--data-dir", d.path().to_str().unwrap()], &[]))
+        .collect();
+    let ids = [
+        meta(&replicas[0].address()).await.instance_id,
+        meta(&replicas[1].address()).await.instance_id,
+    ];
+    let gateway_dir = tempfile::tempdir().unwrap();
+    migrate(gateway_dir.path(), Some("gateway"));
+    let both = format!("{},{}", replicas[0].address(), replicas[1].address());
+    let gateway = WeftProcess::serve(
+        bin(),
+        &[
+            "--service",
+            "gateway",
+            "--data-dir",
+            gateway_dir.path().to_str().unwrap(),
+        ],
+        &[
+            ("WEFT_GATEWAY__UPSTREAMS__META", both.as_str()),
+            // Every catalog path, demo pictures included, by the service's own list.
+            ("WEFT_GATEWAY__SERVICES__CATALOG", both.as_str()),
+            ("WEFT_GATEWAY__BREAKER_FAILURES", "3"),
+            ("WEFT_GATEWAY__BREAKER_OPEN_SECONDS", "60"),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+    );
+    let front = gateway.address();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(meta(&front).await.instance_id);
+    }
+    assert_eq!(
+        seen,
+        [&ids[0], &ids[1], &ids[0], &ids[1]].map(String::clone),
+        "in turn"
+    );
+    let http = reqwest::Client::new();
+    for path in ["/v1/products?limit=1", "/media/demo/tee--red.svg"] {
+        let resp = http.get(format!("{front}{path}")).send().await.unwrap();
+        assert_ne!(resp.status(), 404, "{path} is forwarded");
+    }
+
+    // One replica dies: every request, a POST included, is answered by the other.
+    replicas[0].kill();
+    for _ in 0..6 {
+        assert_eq!(meta(&front).await.instance_id, ids[1]);
+    }
+    for _ in 0..2 {
+        // Refused by the live replica's catalog (a dead one would be a 502).
+        let post = http
+            .post(format!("{front}/v1/products"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 405);
+    }
+    // A service with no upstream is not the gateway's own either.
+    let login = http
+        .post(format!("{front}/v1/auth/login"))
+        .json(&serde_json::json!({"email": "nobody@example.com", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 404);
+
+    // Both dead: 502s until the breaker opens, then 503 at once with Retry-After.
+    replicas[1].kill();
+    for _ in 0..3 {
+        let resp = http.get(format!("{front}/v1/meta")).send().await.unwrap();
+        assert_eq!(resp.status(), 502);
+    }
+    let started = std::time::Instant::now();
+    let resp = http.get(format!("{front}/v1/meta")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "upstream_unavailable");
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_process_serves_its_own_routes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate(dir.path(), Some("inventory"));
+    let inventory = WeftProcess::serve(
+        bin(),
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--service",
+            "inventory",
+        ],
+        &[("WEFT_RATE_LIMIT_PER_MINUTE", "0")],
+    );
+    let http = reqwest::Client::new();
+    let at = |path: &str| format!("{}{path}", inventory.address());
+    let hosted = meta(&inventory.address()).await;
+    assert_eq!(
+        hosted
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["inventory"]
+    );
+    // Other services' routes are not mounted: 404 problems, to guests and to callers
+    // with credentials alike, never an answer from this process's empty tables.
+    for path in [
+        "/v1/products",
+        "/v1/products/prod_1",
+        "/v1/search/products?q=tee",
+        "/v1/carts/cart_1",
+        "/v1/orders",
+        "/v1/admin/orders",
+        "/v1/internal/orders",
+        "/media/demo/tee--red.svg",
+    ] {
+        for token in [None, Some("Bearer not-a-token")] {
+            let mut req = http.get(at(path));
+            if let Some(token) = token {
+                req = req.header("authorization", token);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 404, "{path} {token:?}");
+            assert_eq!(
+                resp.headers()["content-type"],
+                "application/problem+json",
+                "{path}"
+            );
+        }
+    }
+    // GraphQL resolves through in-process services: only a process hosting them all has it.
+    let graphql = http
+        .post(at("/graphql"))
+        .json(&serde_json::json!({"query": "{ products(first: 1) { totalCount } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graphql.status(), 404);
+    // Its own routes answer, and its internal ones refuse anyone without the
+    // `internal` scope (before reading the body).
+    let stock = http
+        .get(at("/v1/inventory?variant_ids=nonsense"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stock.status(), 422, "mounted: {:?}", stock.text().await);
+    for (credential, body) in [
+        (None, "{"),
+        (Some(("authorization", "Bearer not-a-token")), "[]"),
+        (Some(("x-api-key", "wk_live_forged")), "{}"),
+    ] {
+        let mut req = http
+            .post(at("/v1/internal/holds"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some((name, value)) = credential {
+            req = req.header(name, value);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{credential:?}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    }
+    assert_eq!(
+        http.get(at("/health/ready")).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_with_sigkill_restarts_on_the_same_data_with_nothing_corrupted() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
@@ -295,6 +472,149 @@ async fn spans_are_exported_over_otlp_when_an_endpoint_is_configured() {
             .iter()
             .all(|(ct, len)| ct == "application/x-protobuf" && *len > 0),
         "{received:?}"
+    );
+}
+
+/// One exported span: (service.name, trace id, span id, parent span id, name), ids in hex.
+type SpanRow = (String, String, String, String, String);
+
+/// An OTLP/HTTP collector that decodes what it receives into [`SpanRow`]s.
+async fn span_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<SpanRow>>>) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use poem::listener::{Acceptor, Listener};
+    use prost::Message as _;
+    let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = spans.clone();
+    let hex = |bytes: &[u8]| {
+        use std::fmt::Write as _;
+        bytes.iter().fold(String::new(), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+    };
+    let route = poem::Route::new().at(
+        "/v1/traces",
+        poem::post(poem::endpoint::make(move |req: poem::Request| {
+            let sink = sink.clone();
+            async move {
+                let body = req.into_body().into_vec().await.unwrap_or_default();
+                let export = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+                for resource in export.resource_spans {
+                    let service = resource
+                        .resource
+                        .iter()
+                        .flat_map(|r| &r.attributes)
+                        .find(|kv| kv.key == "service.name")
+                        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                            Value::StringValue(s) => Some(s.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
+                        sink.lock().unwrap().push((
+                            service.clone(),
+                            hex(&span.trace_id),
+                            hex(&span.span_id),
+                            hex(&span.parent_span_id),
+                            span.name,
+                        ));
+                    }
+                }
+                poem::Response::builder()
+                    .content_type("application/x-protobuf")
+                    .finish()
+            }
+        })),
+    );
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(route));
+    (format!("http://127.0.0.1:{port}"), spans)
+}
+
+/// A request through the gateway is one trace: the client's `traceparent` is continued by
+/// the gateway's request span, whose context the gateway passes on, so the service
+/// process's request span is its child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_request_through_the_gateway_is_one_trace_across_processes() {
+    let (endpoint, spans) = span_collector().await;
+    let otlp = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())];
+    let shop_dir = tempfile::tempdir().unwrap();
+    let mut shop = WeftProcess::serve(
+        bin(),
+        &["--data-dir", shop_dir.path().to_str().unwrap()],
+        &otlp,
+    );
+    let gateway_dir = tempfile::tempdir().unwrap();
+    migrate(gateway_dir.path(), Some("gateway"));
+    let upstream = shop.address();
+    let mut gateway = WeftProcess::serve(
+        bin(),
+        &[
+            "--service",
+            "gateway",
+            "--data-dir",
+            gateway_dir.path().to_str().unwrap(),
+        ],
+        &[
+            otlp[0],
+            ("WEFT_GATEWAY__SERVICES__CATALOG", upstream.as_str()),
+            ("WEFT_GATEWAY__SERVICES__CART", upstream.as_str()),
+        ],
+    );
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let client_span = "00f067aa0ba902b7";
+    let http = reqwest::Client::new();
+    let listed = http
+        .get(format!("{}/v1/products?limit=1", gateway.address()))
+        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let other = http
+        .post(format!("{}/v1/carts", gateway.address()))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 201);
+    // Shutdown flushes each process's batch.
+    assert!(gateway.signal_and_wait(15).success());
+    assert!(shop.signal_and_wait(15).success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let spans = spans.lock().unwrap().clone();
+    let in_trace: Vec<&SpanRow> = spans.iter().filter(|s| s.1 == trace_id).collect();
+    let front = in_trace
+        .iter()
+        .find(|s| s.0 == "weft-gateway" && s.4 == "request")
+        .unwrap_or_else(|| panic!("no gateway span in the client's trace: {spans:#?}"));
+    assert_eq!(
+        front.3, client_span,
+        "the gateway continues the client's span"
+    );
+    let served = in_trace
+        .iter()
+        .find(|s| s.0 != "weft-gateway" && s.4 == "request")
+        .unwrap_or_else(|| panic!("no service span in the client's trace: {spans:#?}"));
+    assert_eq!(
+        served.3, front.2,
+        "the service's span is the gateway's child"
+    );
+    // The cart request without a traceparent is a trace of its own, across both too.
+    let roots: Vec<&SpanRow> = spans
+        .iter()
+        .filter(|s| s.0 == "weft-gateway" && s.1 != trace_id && s.3.chars().all(|c| c == '0'))
+        .collect();
+    assert!(
+        roots.iter().any(|root| spans
+            .iter()
+            .any(|s| s.0 != "weft-gateway" && s.1 == root.1 && s.3 == root.2)),
+        "{spans:#?}"
     );
 }
 

@@ -11,7 +11,7 @@ use weft_testkit::WeftProcess;
 
 use crate::processes::{bin, migrate, tables};
 use crate::purchase::{complete, ready_checkout_at, stock};
-use crate::support::{authed, authed_at, enrolled_admin, enrolled_admin_at, problem_of};
+use crate::support::{authed, authed_at, enrolled_admin, problem_of};
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
@@ -213,6 +213,10 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
     ];
     let mut env = peers.to_vec();
     env.push(("WEFT_PEERS__PAYMENTS", shop.address.as_str()));
+    // Sign-in is identity's, at the shop; the orders process verifies the shop's tokens
+    // with the shop's keys, as a cluster's processes share identity's.
+    let keys_dir = shop.settings.keys_dir();
+    env.push(("WEFT_KEYS_DIR", keys_dir.to_str().unwrap()));
     let orders_process = WeftProcess::serve(
         bin(),
         &[
@@ -326,16 +330,7 @@ async fn a_checkout_process_completes_purchases_through_its_peers_over_http() {
     assert_eq!(again.order.unwrap().id, order.id);
 
     // The order lives in the orders process's database; the checkout's holds checkouts.
-    let orders_admin = authed_at(
-        &orders_address,
-        &enrolled_admin_at(
-            &orders_address,
-            orders_dir.path(),
-            "orders-admin@example.com",
-        )
-        .await
-        .access_token,
-    );
+    let orders_admin = authed_at(&orders_address, &admin_token);
     let stored = orders_admin
         .admin_get_order()
         .id(&order.id)

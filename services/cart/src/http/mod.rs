@@ -497,6 +497,19 @@ impl CartApi {
     }
 }
 
+/// The cart service's REST endpoint: carts, promotions, their internal operations and
+/// the live-cart WebSocket.
+pub fn endpoint() -> poem::endpoint::BoxEndpoint<'static> {
+    use poem::EndpointExt as _;
+    poem::Route::new()
+        .at("/v1/carts/:id/live", poem::get(live))
+        .nest_no_strip(
+            "/",
+            weft_http::rest_endpoint((CartApi, PromotionApi, CartInternalApi)),
+        )
+        .boxed()
+}
+
 /// `GET /v1/carts/{id}/live`: a WebSocket that sends the cart (as `GET /v1/carts/{id}`
 /// answers it, one JSON text message each) at once and after every change from any
 /// process, and closes (1000) when the cart is gone. The same rights as reading the cart:

@@ -213,6 +213,8 @@ pub struct CacheTtls {
     pub product: Duration,
     pub listing: Duration,
     pub search: Duration,
+    /// Whole answers to guests' reads ([`crate::http_cache`]).
+    pub answer: Duration,
 }
 
 impl Default for CacheTtls {
@@ -221,6 +223,7 @@ impl Default for CacheTtls {
             product: Duration::from_hours(1),
             listing: Duration::from_mins(30),
             search: Duration::from_mins(30),
+            answer: Duration::from_mins(5),
         }
     }
 }
@@ -270,6 +273,11 @@ impl CatalogService {
     }
 
     /// The cache underneath, for answers kept as raw bytes.
+    /// How long a whole answer to a guest's read stays cached.
+    pub fn answer_ttl(&self) -> Duration {
+        self.ttls.answer
+    }
+
     pub fn cache_store(&self) -> &std::sync::Arc<dyn weft_cache::CacheStore> {
         self.cache.store()
     }
