@@ -1,12 +1,15 @@
-# Shared by the bench scripts (sourced): build the release binary and start `weft serve`
+# Shared by the bench scripts (sourced): build the release binary (`PROFILE=debug`: the
+# dev one) and start `weft serve`
 # on a fresh data dir with the per-IP rate limit off. `start_weft PORT [ARGS…]` sets $bin,
 # $dir, $port, $base and $pid, stops the server on exit, and returns once it is ready.
 start_weft() {
   local default_port=$1
   shift
   local target=${CARGO_TARGET_DIR:-target}
-  cargo build --release -p weft --quiet
-  bin="$target/release/weft"
+  # PROFILE=debug measures the dev build (quick to make; compare within one run only).
+  local profile=${PROFILE:-release}
+  if [ "$profile" = release ]; then cargo build --release -p weft --quiet; else cargo build -p weft --quiet; fi
+  bin="$target/$profile/weft"
   dir=$(mktemp -d)
   port=${PORT:-$default_port}
   base="http://127.0.0.1:$port"

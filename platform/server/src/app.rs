@@ -296,7 +296,7 @@ fn peer(
     caller: &str,
     service: &str,
     url: Option<&str>,
-) -> anyhow::Result<Option<crate::ports::Peer>> {
+) -> anyhow::Result<Option<weft_peer_client::Peer>> {
     let hosts = |name: &str| hosted.iter().any(|s| s.name == name);
     if !hosts(caller) || hosts(service) {
         return Ok(None);
@@ -304,7 +304,7 @@ fn peer(
     let url = url.with_context(|| {
         format!("peers.{service}: the {caller} service needs the {service} service's URL")
     })?;
-    crate::ports::Peer::new(
+    weft_peer_client::Peer::new(
         url,
         settings
             .peers
@@ -314,6 +314,7 @@ fn peer(
         Duration::from_secs(settings.peers.timeout_seconds.max(1)),
     )
     .map(Some)
+    .map_err(anyhow::Error::msg)
 }
 
 /// What completing a checkout calls: the services in this process, or over HTTP those
@@ -326,40 +327,40 @@ fn checkout_ports(
     payments: &weft_payments::PaymentService,
     orders: &weft_orders::OrderService,
 ) -> anyhow::Result<weft_checkout::saga::Ports> {
-    use crate::{checkout_ports as local, peer_ports as remote};
     let peers = &settings.peers;
     let peer = |service: &str, url: Option<&str>| peer(settings, hosted, "checkout", service, url);
-    let (carts, cart_orders): (
-        Arc<dyn weft_checkout::service::Carts>,
-        Arc<dyn weft_checkout::ports::CartOrders>,
-    ) = match peer("cart", peers.cart.as_deref())? {
-        Some(peer) => (
-            Arc::new(remote::PeerCarts(peer.internal())),
-            Arc::new(remote::PeerCartOrders(peer.internal())),
-        ),
-        None => (
-            Arc::new(crate::ports::LocalCarts(cart.clone())),
-            Arc::new(local::CheckoutCartOrders(cart.clone())),
-        ),
+    let cart_client: Arc<dyn weft_cart::client::Carts> = match peer("cart", peers.cart.as_deref())?
+    {
+        Some(peer) => Arc::new(weft_cart::client::Remote(peer)),
+        None => Arc::new(weft_cart::client::Local(cart.clone())),
     };
-    let stock: Arc<dyn weft_checkout::ports::Stock> =
+    let carts = Arc::new(weft_checkout::ports::CartsClient(cart_client));
+    let stock: Arc<dyn weft_inventory::client::Inventory> =
         match peer("inventory", peers.inventory.as_deref())? {
-            Some(peer) => Arc::new(remote::PeerHolds(peer.internal())),
-            None => Arc::new(local::CheckoutStock(inventory.clone())),
+            Some(peer) => Arc::new(weft_inventory::client::Remote(peer)),
+            None => Arc::new(weft_inventory::client::Local(inventory.clone())),
         };
     let payments: Arc<dyn weft_checkout::ports::Payments> =
         match peer("payments", peers.payments.as_deref())? {
-            Some(peer) => Arc::new(remote::PeerPayments(peer.internal())),
-            None => Arc::new(local::CheckoutPayments(payments.clone())),
+            Some(peer) => Arc::new(weft_checkout::ports::PaymentsClient(Arc::new(
+                weft_payments::client::Remote(peer),
+            ))),
+            None => Arc::new(weft_checkout::ports::PaymentsClient(Arc::new(
+                weft_payments::client::Local(payments.clone()),
+            ))),
         };
     let orders: Arc<dyn weft_checkout::ports::Orders> =
         match peer("orders", peers.orders.as_deref())? {
-            Some(peer) => Arc::new(remote::PeerOrders(peer.internal())),
-            None => Arc::new(local::CheckoutOrders(orders.clone())),
+            Some(peer) => Arc::new(weft_checkout::ports::OrdersClient(Arc::new(
+                weft_orders::client::Remote(peer),
+            ))),
+            None => Arc::new(weft_checkout::ports::OrdersClient(Arc::new(
+                weft_orders::client::Local(orders.clone()),
+            ))),
         };
     Ok(weft_checkout::saga::Ports {
-        carts,
-        cart_orders,
+        carts: carts.clone(),
+        cart_orders: carts,
         stock,
         payments,
         orders,
@@ -375,25 +376,25 @@ pub fn cart_service(
     inventory: &weft_inventory::InventoryService,
     hosted: &[&'static weft_http::ServiceInfo],
 ) -> anyhow::Result<weft_cart::CartService> {
-    let catalog: Arc<dyn weft_cart::service::Catalog> = match peer(
+    let catalog: Arc<dyn weft_catalog::client::Catalog> = match peer(
         settings,
         hosted,
         "cart",
         "catalog",
         settings.peers.catalog.as_deref(),
     )? {
-        Some(peer) => Arc::new(crate::ports::PeerCatalog(peer.public())),
-        None => Arc::new(crate::ports::LocalCatalog(catalog.clone())),
+        Some(peer) => Arc::new(weft_catalog::client::Remote(peer)),
+        None => Arc::new(weft_catalog::client::Local(catalog.clone())),
     };
-    let stock: Arc<dyn weft_cart::service::Stock> = match peer(
+    let stock: Arc<dyn weft_inventory::client::Inventory> = match peer(
         settings,
         hosted,
         "cart",
         "inventory",
         settings.peers.inventory.as_deref(),
     )? {
-        Some(peer) => Arc::new(crate::ports::PeerStock(peer.public())),
-        None => Arc::new(crate::ports::LocalStock(inventory.clone())),
+        Some(peer) => Arc::new(weft_inventory::client::Remote(peer)),
+        None => Arc::new(weft_inventory::client::Local(inventory.clone())),
     };
     Ok(weft_cart::CartService::new(
         db.clone(),
@@ -773,8 +774,12 @@ impl Application {
             "payments",
             settings.peers.payments.as_deref(),
         )? {
-            Some(peer) => Arc::new(crate::peer_ports::PeerOrderPayments(peer.internal())),
-            None => Arc::new(crate::order_ports::OrderPayments(payments.clone())),
+            Some(peer) => Arc::new(weft_orders::ports::PaymentsClient(Arc::new(
+                weft_payments::client::Remote(peer),
+            ))),
+            None => Arc::new(weft_orders::ports::PaymentsClient(Arc::new(
+                weft_payments::client::Local(payments.clone()),
+            ))),
         };
         let orders = weft_orders::OrderService::new(db.clone(), clock.clone())
             .with_payments(order_payments)

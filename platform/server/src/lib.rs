@@ -8,13 +8,9 @@
 
 pub mod app;
 pub mod banner;
-pub mod checkout_ports;
 pub mod cli;
 pub mod graphql;
 pub mod openapi;
-pub mod order_ports;
-pub mod peer_ports;
-pub mod ports;
 pub mod services;
 pub mod system;
 

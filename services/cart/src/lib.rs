@@ -5,12 +5,13 @@
 //! Tables owned: `cart_carts`, `cart_items`, `cart_promotions`, `cart_applied_promotions`,
 //! `cart_promotion_redemptions`.
 //! Talks to: the catalog (variant, product state and price) and inventory (available
-//! stock) through the [`service::Catalog`] and [`service::Stock`] ports — in-process in
-//! embedded mode.
+//! stock) through their own clients ([`weft_catalog::client`], [`weft_inventory::client`])
+//! — in-process embedded, over HTTP in a cluster.
 //! Invariants: 1–`max_quantity` units per line, one line per variant; a cart expires
 //! 7 days after its last change and is then 404; a customer's cart is theirs alone (404
 //! to anyone else); amounts are integer minor units, tax rounded half to even.
 
+pub mod client;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -22,49 +22,15 @@ use crate::domain::{
 };
 use crate::error::CartError;
 use crate::store::{self, CartRow, ItemRow, PromotionRow};
+use weft_inventory::client::{Availability, Inventory};
 
-/// What a cart needs to know of a variant (from the catalog).
-#[derive(Debug, Clone, PartialEq)]
-pub struct VariantInfo {
-    pub variant_id: String,
-    pub product_id: String,
-    pub title: String,
-    pub handle: String,
-    pub sku: String,
-    pub options: BTreeMap<String, String>,
-    pub image_url: Option<String>,
-    /// Whether the product is on sale (active).
-    pub purchasable: bool,
-    /// Currency → (amount, compare-at amount), minor units.
-    pub prices: HashMap<String, (i64, Option<i64>)>,
-    /// The product's category and its ancestors (promotion scopes).
-    pub category_ids: Vec<String>,
-    pub collection_ids: Vec<String>,
-}
+/// What a cart needs to know of a variant: the catalog's answer.
+pub use weft_catalog::client::Variant as VariantInfo;
 
-/// A variant's stock as a cart judges it (from inventory).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Availability {
-    pub available: i64,
-    /// Sells past zero.
-    pub backorder: bool,
-}
-
-/// The catalog, as the cart uses it: in-process embedded, over HTTP in a cluster.
-#[async_trait::async_trait]
-pub trait Catalog: Send + Sync + 'static {
-    /// The variants among `ids` that exist.
-    async fn variants(&self, ids: &[String]) -> Result<Vec<VariantInfo>, CartError>;
-}
-
-/// Inventory, as the cart uses it.
-#[async_trait::async_trait]
-pub trait Stock: Send + Sync + 'static {
-    /// Availability of each of `ids` (a variant never stocked has none).
-    async fn availability(
-        &self,
-        ids: &[String],
-    ) -> Result<HashMap<String, Availability>, CartError>;
+/// The catalog's or inventory's trouble, whatever it is, stops a cart change: 503
+/// `upstream_unavailable`.
+fn upstream(err: &weft_peer_client::ClientError) -> CartError {
+    CartError::Upstream(err.to_string())
 }
 
 /// Tax rates by destination and which currencies' prices include tax.
@@ -228,8 +194,8 @@ pub(crate) struct Stored {
 #[derive(Clone)]
 pub struct CartService {
     pub(crate) db: Db,
-    catalog: Arc<dyn Catalog>,
-    stock: Arc<dyn Stock>,
+    catalog: Arc<dyn weft_catalog::client::Catalog>,
+    stock: Arc<dyn Inventory>,
     clock: Clock,
     config: Arc<CartConfig>,
     /// Tells watchers of a cart (any process) that it changed.
@@ -270,8 +236,8 @@ const SWEEP_BATCH: i64 = 500;
 impl CartService {
     pub fn new(
         db: Db,
-        catalog: Arc<dyn Catalog>,
-        stock: Arc<dyn Stock>,
+        catalog: Arc<dyn weft_catalog::client::Catalog>,
+        stock: Arc<dyn Inventory>,
         clock: Clock,
         config: CartConfig,
     ) -> Self {
@@ -534,7 +500,8 @@ impl CartService {
         let info = self
             .catalog
             .variants(&[variant_id.to_owned()])
-            .await?
+            .await
+            .map_err(|e| upstream(&e))?
             .into_iter()
             .next()
             .ok_or_else(|| CartError::field("variant_id", "is not a variant of the catalog"))?;
@@ -544,7 +511,11 @@ impl CartService {
         if !info.prices.contains_key(currency) {
             return Err(CartError::PriceUnavailable(currency.to_owned()));
         }
-        let stock = self.stock.availability(&[variant_id.to_owned()]).await?;
+        let stock = self
+            .stock
+            .availability(&[variant_id.to_owned()])
+            .await
+            .map_err(|e| upstream(&e))?;
         let stock = stock.get(variant_id).copied().unwrap_or(Availability {
             available: 0,
             backorder: false,
@@ -738,7 +709,10 @@ impl CartService {
         let stock = if ids.is_empty() {
             HashMap::new()
         } else {
-            self.stock.availability(&ids).await?
+            self.stock
+                .availability(&ids)
+                .await
+                .map_err(|e| upstream(&e))?
         };
         let (target, _) = self.create(Some(customer), Some(&guest.currency)).await?;
         let now = self.now();
@@ -922,7 +896,8 @@ impl CartService {
         } else {
             self.catalog
                 .variants(&ids)
-                .await?
+                .await
+                .map_err(|e| upstream(&e))?
                 .into_iter()
                 .map(|v| (v.variant_id.clone(), v))
                 .collect()

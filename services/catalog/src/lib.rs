@@ -12,6 +12,7 @@
 //! prices are integer minor units ≥ 0 in ISO 4217 currencies; guests only see `active`
 //! products.
 
+pub mod client;
 pub mod demo;
 pub mod domain;
 pub mod error;

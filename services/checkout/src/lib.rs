@@ -8,8 +8,9 @@
 //! run a crash interrupted resumed or compensated at the next start.
 //!
 //! Tables owned: `checkout_checkouts` (and its runs in the shared `platform_sagas`).
-//! Talks to: carts, inventory, payments and orders through the [`ports`] (in-process
-//! embedded).
+//! Talks to: carts, inventory, payments and orders through their own clients
+//! (`weft_<service>::client`), in-process or over HTTP; [`ports`] words their refusals as
+//! a completion ends with them.
 //! Invariants: a checkout belongs to its cart's owner (a guest checkout to whoever holds
 //! its id); the cart's destination follows the checkout's shipping address; one attempt
 //! runs at a time, and a checkout makes at most one order.

@@ -1,7 +1,9 @@
 //! What completing a checkout asks of the other services: stock held and committed,
 //! a payment authorized and captured, an order made, promotion uses counted, the cart
-//! closed. In-process embedded, over HTTP in a cluster (`platform/server`'s ports); every call is safe to repeat
-//! for the same attempt, which is what lets a saga step run again after a crash.
+//! closed. Each service's own client does the asking, in-process embedded and over HTTP
+//! in a cluster; here is how checkout words what they refuse (a stable code the saga
+//! ends with) and what it retries (anything else). Every call is safe to repeat for the
+//! same attempt, which is what lets a saga step run again after a crash.
 
 use weft_kernel::Money;
 use weft_orders::{NewOrder, Order};
@@ -26,16 +28,26 @@ impl PortError {
     }
 }
 
-/// Stock, as checkout uses it. `reference` is the checkout attempt.
-#[async_trait::async_trait]
-pub trait Stock: Send + Sync + 'static {
-    /// Holds every `(variant_id, quantity)`, all or none (`out_of_stock`).
-    async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> Result<(), PortError>;
-    /// Gives back what `reference` holds.
-    async fn release(&self, reference: &str) -> Result<(), PortError>;
-    /// The sale happened: what `reference` holds leaves the shelf (a lapsed hold is taken
-    /// from what is available, or `out_of_stock`).
-    async fn commit(&self, reference: &str, lines: &[(String, i64)]) -> Result<(), PortError>;
+/// Inventory's refusals in the words a completion ends with: a line that cannot be held
+/// is `out_of_stock`, a variant inventory does not know or a line it refuses
+/// `cart_not_purchasable`, anything else it refuses keeps inventory's code; inventory
+/// that cannot be asked is transient, and the step is tried again.
+pub fn stock_error(err: weft_peer_client::ClientError) -> PortError {
+    match err {
+        weft_peer_client::ClientError::Refused { code, message, .. } => match code.as_str() {
+            "out_of_stock" => {
+                PortError::refused("out_of_stock", "a line of the cart is out of stock")
+            }
+            "variant_not_found" | "validation_failed" => PortError::refused(
+                "cart_not_purchasable",
+                "a line of the cart cannot be bought now",
+            ),
+            _ => PortError::refused(code, message),
+        },
+        unavailable @ weft_peer_client::ClientError::Unavailable { .. } => {
+            PortError::Transient(unavailable.to_string())
+        }
+    }
 }
 
 /// Where a payment stands after authorizing.
@@ -73,6 +85,102 @@ pub trait Payments: Send + Sync + 'static {
     async fn cancel(&self, attempt: &str) -> Result<(), PortError>;
 }
 
+/// Payments' client as checkout's [`Payments`]: the attempt's payment found by the
+/// attempt, and payments' refusals in the words a completion ends with (a declined card
+/// `payment_declined`, anything else refused `payment_failed`).
+#[derive(Clone)]
+pub struct PaymentsClient(pub std::sync::Arc<dyn weft_payments::client::Payments>);
+
+impl std::fmt::Debug for PaymentsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PaymentsClient")
+    }
+}
+
+fn payment_error(err: weft_peer_client::ClientError) -> PortError {
+    match err {
+        refused @ weft_peer_client::ClientError::Refused { .. } => {
+            PortError::refused("payment_failed", refused.detail())
+        }
+        unavailable @ weft_peer_client::ClientError::Unavailable { .. } => {
+            PortError::Transient(unavailable.detail())
+        }
+    }
+}
+
+impl PaymentsClient {
+    async fn attempt_payment(&self, attempt: &str) -> Result<Option<String>, PortError> {
+        self.0.of_attempt(attempt).await.map_err(payment_error)
+    }
+}
+
+#[async_trait::async_trait]
+impl Payments for PaymentsClient {
+    async fn providers(&self) -> Result<Vec<String>, PortError> {
+        self.0.providers().await.map_err(payment_error)
+    }
+
+    async fn authorize(
+        &self,
+        attempt: &str,
+        checkout_id: &str,
+        provider: &str,
+        token: &str,
+        amount: Money,
+    ) -> Result<PaymentState, PortError> {
+        use weft_payments::client::Authorization;
+        match self
+            .0
+            .authorize(attempt, checkout_id, provider, token, amount)
+            .await
+            .map_err(payment_error)?
+        {
+            Authorization::Authorized { payment_id } => Ok(PaymentState::Authorized { payment_id }),
+            Authorization::RequiresAction {
+                payment_id,
+                next_action,
+            } => Ok(PaymentState::RequiresAction {
+                payment_id,
+                next_action,
+            }),
+            // The saga keeps the decline code in front of the gateway's message.
+            Authorization::Declined { code, message } => Err(PortError::refused(
+                "payment_declined",
+                format!("{code}: {message}"),
+            )),
+            Authorization::Failed { status } => Err(PortError::refused(
+                "payment_failed",
+                format!("the payment is {status}"),
+            )),
+        }
+    }
+
+    async fn confirm(&self, attempt: &str) -> Result<(), PortError> {
+        let payment = self.attempt_payment(attempt).await?.ok_or_else(|| {
+            PortError::refused("payment_failed", "no payment waits for this checkout")
+        })?;
+        self.0.confirm(&payment).await.map_err(payment_error)
+    }
+
+    async fn capture(&self, attempt: &str, order_id: &str) -> Result<String, PortError> {
+        let payment = self
+            .attempt_payment(attempt)
+            .await?
+            .ok_or_else(|| PortError::refused("payment_failed", "no payment for this checkout"))?;
+        self.0
+            .capture(&payment, order_id)
+            .await
+            .map_err(payment_error)
+    }
+
+    async fn cancel(&self, attempt: &str) -> Result<(), PortError> {
+        match self.attempt_payment(attempt).await? {
+            Some(payment) => self.0.cancel(&payment).await.map_err(payment_error),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Orders, as checkout uses them.
 #[async_trait::async_trait]
 pub trait Orders: Send + Sync + 'static {
@@ -83,6 +191,47 @@ pub trait Orders: Send + Sync + 'static {
     /// Calls the order off (a compensation); a cancelled order stays cancelled.
     async fn cancel(&self, order_id: &str, reason: &str) -> Result<(), PortError>;
     async fn get(&self, order_id: &str) -> Result<Order, PortError>;
+}
+
+/// Orders' client as checkout's [`Orders`]: orders' refusals end a completion as
+/// `checkout_failed`; orders that cannot be asked are transient.
+#[derive(Clone)]
+pub struct OrdersClient(pub std::sync::Arc<dyn weft_orders::client::Orders>);
+
+impl std::fmt::Debug for OrdersClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OrdersClient")
+    }
+}
+
+fn order_error(err: weft_peer_client::ClientError) -> PortError {
+    match err {
+        refused @ weft_peer_client::ClientError::Refused { .. } => {
+            PortError::refused("checkout_failed", refused.detail())
+        }
+        unavailable @ weft_peer_client::ClientError::Unavailable { .. } => {
+            PortError::Transient(unavailable.detail())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Orders for OrdersClient {
+    async fn create(&self, new: NewOrder) -> Result<Order, PortError> {
+        self.0.create(new).await.map_err(order_error)
+    }
+
+    async fn paid(&self, order_id: &str, payment_id: &str) -> Result<(), PortError> {
+        self.0.paid(order_id, payment_id).await.map_err(order_error)
+    }
+
+    async fn cancel(&self, order_id: &str, reason: &str) -> Result<(), PortError> {
+        self.0.call_off(order_id, reason).await.map_err(order_error)
+    }
+
+    async fn get(&self, order_id: &str) -> Result<Order, PortError> {
+        self.0.get(order_id).await.map_err(order_error)
+    }
 }
 
 /// What completing asks of carts beyond reading them.
@@ -101,4 +250,107 @@ pub trait CartOrders: Send + Sync + 'static {
     async fn release_redemptions(&self, order_id: &str) -> Result<(), PortError>;
     /// The cart became an order: it is closed.
     async fn close(&self, cart_id: &str) -> Result<(), PortError>;
+}
+
+/// The cart's client as checkout's [`Carts`](crate::service::Carts) and [`CartOrders`]:
+/// a cart checkout may not see is `cart_not_found`, what the cart refuses of what
+/// checkout passed on (a method not offered) is checkout's 422, and a promotion used up
+/// meanwhile ends a completion with the promotion's reason.
+#[derive(Clone)]
+pub struct CartsClient(pub std::sync::Arc<dyn weft_cart::client::Carts>);
+
+impl std::fmt::Debug for CartsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CartsClient")
+    }
+}
+
+fn checkout_error(err: weft_peer_client::ClientError) -> crate::CheckoutError {
+    use crate::CheckoutError;
+    match err {
+        weft_peer_client::ClientError::Refused { code, errors, .. }
+            if code == "cart_not_found" || code == "validation_failed" =>
+        {
+            if code == "cart_not_found" {
+                CheckoutError::CartNotFound
+            } else {
+                CheckoutError::Invalid(errors)
+            }
+        }
+        other => CheckoutError::Upstream(other.detail()),
+    }
+}
+
+fn cart_port_error(err: weft_peer_client::ClientError) -> PortError {
+    match err {
+        weft_peer_client::ClientError::Refused { code, message, .. } => {
+            PortError::refused(code, message)
+        }
+        unavailable @ weft_peer_client::ClientError::Unavailable { .. } => {
+            PortError::Transient(unavailable.detail())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::service::Carts for CartsClient {
+    async fn cart(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<crate::service::CartSummary, crate::CheckoutError> {
+        self.0.cart(id, who).await.map_err(checkout_error)
+    }
+
+    async fn ship(
+        &self,
+        id: &str,
+        who: Option<&str>,
+        country: Option<String>,
+        region: Option<String>,
+        method: Option<Option<String>>,
+    ) -> Result<crate::service::CartSummary, crate::CheckoutError> {
+        self.0
+            .ship(id, who, country, region, method)
+            .await
+            .map_err(checkout_error)
+    }
+
+    async fn shipping_options(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<Vec<crate::service::ShippingChoice>, crate::CheckoutError> {
+        self.0
+            .shipping_options(id, who)
+            .await
+            .map_err(checkout_error)
+    }
+}
+
+#[async_trait::async_trait]
+impl CartOrders for CartsClient {
+    async fn redeem(
+        &self,
+        cart_id: &str,
+        order_id: &str,
+        customer_key: &str,
+        codes: &[String],
+    ) -> Result<(), PortError> {
+        self.0
+            .redeem(cart_id, order_id, customer_key, codes)
+            .await
+            .map_err(cart_port_error)
+    }
+
+    async fn release_redemptions(&self, order_id: &str) -> Result<(), PortError> {
+        self.0
+            .release_redemptions(order_id)
+            .await
+            .map_err(cart_port_error)
+    }
+
+    async fn close(&self, cart_id: &str) -> Result<(), PortError> {
+        self.0.close(cart_id).await.map_err(cart_port_error)
+    }
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Serialize};
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Email, FieldError, PostalAddress};
 use weft_orders::Order;
@@ -17,47 +16,9 @@ use crate::error::{CheckoutError, known_code};
 use crate::saga::{Completion, Ports, SagaSettings};
 use crate::store::{self, CheckoutRow};
 
-/// A cart line, as the summary shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SummaryLine {
-    pub variant_id: String,
-    pub title: String,
-    pub sku: Option<String>,
-    pub quantity: i64,
-    pub unit_price: Option<i64>,
-    pub line_total: i64,
-    pub discount: i64,
-    pub purchasable: bool,
-}
-
-/// A cart priced now, as checkout needs it (from the cart service).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CartSummary {
-    pub cart_id: String,
-    pub customer_id: Option<String>,
-    pub currency: String,
-    pub lines: Vec<SummaryLine>,
-    pub subtotal: i64,
-    pub discounts: i64,
-    pub shipping: i64,
-    pub tax: i64,
-    pub tax_inclusive: bool,
-    pub total: i64,
-    pub shipping_method_id: Option<String>,
-    /// The codes that take something off (what an order placed from it redeems); one
-    /// on the cart that takes nothing off is not here.
-    #[serde(default)]
-    pub promotion_codes: Vec<String>,
-}
-
-/// A shipping method offered for the checkout's destination, priced for its cart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShippingChoice {
-    pub id: String,
-    pub name: String,
-    pub price: i64,
-    pub delivery_estimate: String,
-}
+/// A cart priced now, its lines and the shipping methods it may take: the cart's own
+/// answer ([`weft_cart::client`]).
+pub use weft_cart::client::{ShippingChoice, Summary as CartSummary, SummaryLine};
 
 /// Carts, as checkout uses them: in-process embedded, over HTTP in a cluster.
 #[async_trait::async_trait]

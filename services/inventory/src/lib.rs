@@ -12,6 +12,7 @@
 //! `BEGIN IMMEDIATE`; a reservation is active, released, committed or expired, and only an
 //! active one changes state.
 
+pub mod client;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -11,9 +11,11 @@
 //! Created by the checkout saga; read by their customer (`GET /v1/orders`, the PDF
 //! invoice), called off or partly returned by them, and moved on by the back office
 //! (`/v1/admin/orders…`: fulfilments, refunds, returns). Money goes back through the
-//! [`ports::Payments`] port.
+//! [`ports::Payments`] port, served by payments' own client. Others reach orders through
+//! [`client`].
 
 pub mod after_sale;
+pub mod client;
 pub mod domain;
 pub mod graphql;
 pub mod http;

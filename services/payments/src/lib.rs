@@ -18,6 +18,7 @@
 //! its gateway, listed at `GET /v1/admin/payments`. Events emitted (outbox):
 //! `PaymentSucceeded` (captured), `PaymentFailed` (declined).
 
+pub mod client;
 pub mod http;
 pub mod no_charge;
 pub mod provider;

@@ -420,39 +420,9 @@ async fn a_request_in_flight_at_shutdown_still_gets_its_answer() {
 
 /// A stand-in OTLP/HTTP collector: it records what arrives at `/v1/traces` and answers
 /// 200 as a collector does; the assertion is on what weft sent.
-async fn otlp_collector() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, usize)>>>,
-) {
-    use poem::listener::{Acceptor, Listener};
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = received.clone();
-    let route = poem::Route::new().at(
-        "/v1/traces",
-        poem::post(poem::endpoint::make(move |req: poem::Request| {
-            let sink = sink.clone();
-            async move {
-                let content_type = req.content_type().unwrap_or_default().to_owned();
-                let body = req.into_body().into_vec().await.unwrap_or_default();
-                sink.lock().unwrap().push((content_type, body.len()));
-                poem::Response::builder()
-                    .content_type("application/x-protobuf")
-                    .finish()
-            }
-        })),
-    );
-    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .unwrap();
-    let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
-    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(route));
-    (format!("http://127.0.0.1:{port}"), received)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_are_exported_over_otlp_when_an_endpoint_is_configured() {
-    let (endpoint, received) = otlp_collector().await;
+    let (endpoint, spans) = span_collector().await;
     let dir = tempfile::tempdir().unwrap();
     let mut process = WeftProcess::serve(
         bin(),
@@ -465,14 +435,10 @@ async fn spans_are_exported_over_otlp_when_an_endpoint_is_configured() {
     // Shutdown flushes the batch.
     assert!(process.signal_and_wait(15).success());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let received = received.lock().unwrap().clone();
-    assert!(!received.is_empty(), "no OTLP export arrived");
-    assert!(
-        received
-            .iter()
-            .all(|(ct, len)| ct == "application/x-protobuf" && *len > 0),
-        "{received:?}"
-    );
+    let spans = spans.lock().unwrap().clone();
+    // The collector decoded them as OTLP protobuf.
+    let requests = spans.iter().filter(|s| s.4 == "request").count();
+    assert!(requests >= 3, "{spans:#?}");
 }
 
 /// One exported span: (service.name, trace id, span id, parent span id, name), ids in hex.

@@ -9,9 +9,11 @@ use serde_json::Value;
 use weft_saga::{Step, StepError};
 
 use super::Completion;
-use crate::ports::Stock;
+use weft_inventory::client::Inventory;
 
-pub(super) struct CommitStock(pub Arc<dyn Stock>);
+use crate::ports::stock_error;
+
+pub(super) struct CommitStock(pub Arc<dyn Inventory>);
 
 #[async_trait::async_trait]
 impl Step<Completion> for CommitStock {
@@ -20,7 +22,10 @@ impl Step<Completion> for CommitStock {
     }
 
     async fn run(&self, cx: &mut Completion) -> Result<Value, StepError> {
-        self.0.commit(&cx.attempt, &cx.lines()?).await?;
+        self.0
+            .commit(&cx.attempt, &cx.lines()?)
+            .await
+            .map_err(stock_error)?;
         Ok(Value::Null)
     }
 

@@ -29,7 +29,7 @@ use weft_kernel::{Clock, PostalAddress};
 use weft_saga::{Saga, StepError};
 use weft_storage::Db;
 
-use crate::ports::{CartOrders, Orders, Payments, PortError, Stock};
+use crate::ports::{CartOrders, Orders, Payments, PortError};
 use crate::service::{CartSummary, Carts};
 
 /// The saga's kind in `platform_sagas`.
@@ -90,7 +90,7 @@ impl From<PortError> for StepError {
 pub struct Ports {
     pub carts: Arc<dyn Carts>,
     pub cart_orders: Arc<dyn CartOrders>,
-    pub stock: Arc<dyn Stock>,
+    pub stock: Arc<dyn weft_inventory::client::Inventory>,
     pub payments: Arc<dyn Payments>,
     pub orders: Arc<dyn Orders>,
 }

@@ -7,9 +7,11 @@ use serde_json::Value;
 use weft_saga::{Step, StepError};
 
 use super::Completion;
-use crate::ports::Stock;
+use weft_inventory::client::Inventory;
 
-pub(super) struct ReserveStock(pub Arc<dyn Stock>);
+use crate::ports::stock_error;
+
+pub(super) struct ReserveStock(pub Arc<dyn Inventory>);
 
 #[async_trait::async_trait]
 impl Step<Completion> for ReserveStock {
@@ -18,12 +20,15 @@ impl Step<Completion> for ReserveStock {
     }
 
     async fn run(&self, cx: &mut Completion) -> Result<Value, StepError> {
-        self.0.reserve(&cx.attempt, &cx.lines()?).await?;
+        self.0
+            .hold(&cx.attempt, &cx.lines()?)
+            .await
+            .map_err(stock_error)?;
         Ok(Value::Null)
     }
 
     async fn undo(&self, cx: &mut Completion, _undo: Option<Value>) -> Result<(), StepError> {
         // By reference, so a hold made by a run that died mid-step is found too.
-        Ok(self.0.release(&cx.attempt).await?)
+        Ok(self.0.release(&cx.attempt).await.map_err(stock_error)?)
     }
 }
