@@ -223,6 +223,43 @@ problem_fields!(weft_sdk::types::Problem);
 mod tests {
     use super::*;
 
+    /// A service error of any kind, for [`ClientError::of`].
+    #[derive(Debug)]
+    struct Failed(weft_kernel::ErrorKind, &'static str);
+
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.1)
+        }
+    }
+
+    impl std::error::Error for Failed {}
+
+    impl ServiceError for Failed {
+        fn kind(&self) -> weft_kernel::ErrorKind {
+            self.0
+        }
+        fn code(&self) -> &'static str {
+            self.1
+        }
+    }
+
+    #[test]
+    fn a_local_error_reads_as_its_http_answer_would() {
+        use weft_kernel::ErrorKind;
+        let refused = ClientError::of("inventory", &Failed(ErrorKind::Conflict, "out_of_stock"));
+        assert_eq!(refused.code(), Some("out_of_stock"));
+        assert_eq!(refused.to_string(), "inventory: out_of_stock: out_of_stock");
+        for kind in [
+            ErrorKind::Unavailable,
+            ErrorKind::Internal,
+            ErrorKind::Forbidden,
+        ] {
+            let err = ClientError::of("inventory", &Failed(kind, "database_unavailable"));
+            assert_eq!(err.code(), None, "{kind:?} is worth another try");
+        }
+    }
+
     #[test]
     fn only_refusals_of_the_request_itself_are_refusals() {
         for (status, refused) in [

@@ -549,6 +549,52 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
         .await
         .unwrap();
     assert_eq!(other.status(), 201);
+    // A write's events carry its trace: the consumers that apply them continue it.
+    let admin = crate::support::enrolled_admin_at(
+        &shop.address(),
+        shop_dir.path(),
+        "trace-admin@example.com",
+    )
+    .await;
+    let write_trace = "0af7651916cd43dd8448eb211c80319c";
+    let created = http
+        .post(format!("{}/v1/admin/products", shop.address()))
+        .bearer_auth(&admin.access_token)
+        .header(
+            "traceparent",
+            format!("00-{write_trace}-b7ad6b7169203331-01"),
+        )
+        .json(&serde_json::json!({
+            "title": "Traced Tee", "brand": "Plain", "status": "active",
+            "options": [{"name": "size", "values": ["M"]}],
+            "variants": [{"sku": "TRACE-M", "options": {"size": "M"},
+                          "prices": [{"currency": "USD", "amount": 1500}]}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    // Until the catalog's consumers have applied it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = http
+            .get(format!("{}/metrics", shop.address()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let applied = metrics.lines().any(|l| {
+            l.starts_with("bus_events_handled_total{")
+                && l.contains("catalog-cache")
+                && l.contains("applied")
+        });
+        if applied || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // Shutdown flushes each process's batch.
     assert!(gateway.signal_and_wait(15).success());
     assert!(shop.signal_and_wait(15).success());
@@ -570,6 +616,14 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
     assert_eq!(
         served.3, front.2,
         "the service's span is the gateway's child"
+    );
+    let consumed: Vec<&SpanRow> = spans
+        .iter()
+        .filter(|s| s.1 == write_trace && s.4 == "consume")
+        .collect();
+    assert!(
+        !consumed.is_empty(),
+        "no consumer span in the write's trace: {spans:#?}"
     );
     // The cart request without a traceparent is a trace of its own, across both too.
     let roots: Vec<&SpanRow> = spans

@@ -86,6 +86,32 @@ pub async fn enrolled_admin(app: &TestApp, email: &str) -> (AuthSession, String,
     enrol(&app.client, &app.address, email, password).await
 }
 
+/// An admin made with `weft admin create` in the SQLite shop under `data_dir`, signed in
+/// and enrolled (TOTP) at the process serving it at `address`.
+pub async fn enrolled_admin_at(
+    address: &str,
+    data_dir: &std::path::Path,
+    email: &str,
+) -> AuthSession {
+    let password = "tailor-made-2026!";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["admin", "create", "--email", email, "--data-dir"])
+        .arg(data_dir)
+        .env("WEFT_ADMIN_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .env_remove("WEFT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    enrol(&weft_sdk::Client::new(address), address, email, password)
+        .await
+        .0
+}
+
 /// Signs an admin in and enrols TOTP: (session, secret, recovery codes).
 async fn enrol(
     client: &weft_sdk::Client,
