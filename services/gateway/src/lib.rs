@@ -152,6 +152,19 @@ impl Pool {
     }
 }
 
+/// Ends a probe however its request ends — an unreadable body, a client gone mid-way
+/// (the future dropped) — not only by its outcome: a probe left running would keep the
+/// breaker refusing for good.
+struct ProbeGuard<'a>(Option<&'a Pool>);
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0 {
+            pool.probing.store(false, Ordering::Release);
+        }
+    }
+}
+
 /// The routing table and the HTTP client that forwards through it.
 #[derive(Debug, Clone)]
 pub struct Gateway {
@@ -265,6 +278,7 @@ impl Gateway {
                 .increment(1);
             return Err(self.refusal());
         }
+        let _probe = ProbeGuard((admission == Admission::Probe).then_some(pool));
         let path_and_query = req
             .uri()
             .path_and_query()
@@ -346,9 +360,11 @@ impl Gateway {
         use poem::FromRequest as _;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
         let now = self.epoch.now();
-        if pool.admit(now, self.policy.breaker_failures) == Admission::Refused {
+        let admission = pool.admit(now, self.policy.breaker_failures);
+        if admission == Admission::Refused {
             return Err(self.refusal().into());
         }
+        let _probe = ProbeGuard((admission == Admission::Probe).then_some(pool));
         let ws = poem::web::websocket::WebSocket::from_request_without_body(&req).await?;
         let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let mut headers = forwarded_headers(&req);
@@ -697,6 +713,24 @@ mod tests {
         assert_eq!(pool.admit(220, 3), Admission::Probe);
         pool.succeeded();
         assert_eq!(pool.admit(221, 3), Admission::Closed, "the probe succeeded");
+    }
+
+    #[test]
+    fn a_probe_that_ends_without_an_outcome_lets_the_next_one_through() {
+        let policy = Policy {
+            breaker_failures: 1,
+            open_for: Duration::from_millis(10),
+            ..Policy::default()
+        };
+        let g = gateway_with(&[("products", "http://a:1")], policy);
+        let pool = g.pool_for("/v1/products").unwrap();
+        pool.failed(0, &policy);
+        assert_eq!(pool.admit(10, 1), Admission::Probe);
+        {
+            // Its request dies (an unreadable body, the client gone) before any answer.
+            let _probe = ProbeGuard(Some(pool));
+        }
+        assert_eq!(pool.admit(11, 1), Admission::Probe, "not stuck refusing");
     }
 
     #[tokio::test]
