@@ -268,14 +268,13 @@ impl std::fmt::Debug for CartsClient {
 fn checkout_error(err: weft_peer_client::ClientError) -> crate::CheckoutError {
     use crate::CheckoutError;
     match err {
+        weft_peer_client::ClientError::Refused { code, .. } if code == "cart_not_found" => {
+            CheckoutError::CartNotFound
+        }
         weft_peer_client::ClientError::Refused { code, errors, .. }
-            if code == "cart_not_found" || code == "validation_failed" =>
+            if code == "validation_failed" =>
         {
-            if code == "cart_not_found" {
-                CheckoutError::CartNotFound
-            } else {
-                CheckoutError::Invalid(errors)
-            }
+            CheckoutError::Invalid(errors)
         }
         other => CheckoutError::Upstream(other.detail()),
     }
