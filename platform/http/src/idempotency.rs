@@ -6,8 +6,9 @@
 //! - the same key with a different request → 422 `idempotency_key_reused`;
 //! - a retry while the first is still running → 409 `idempotency_key_in_use`;
 //! - a malformed key (empty, over 255 characters, not visible ASCII) → 400;
-//! - a first run that fails on the server side (5xx, panic) releases the key, so the
-//!   retry runs; any other answer, 4xx included, is what every retry gets.
+//! - a first run that fails on the server side (5xx, panic) or answers "try again"
+//!   (`Retry-After`: a 409 `checkout_in_progress`, a 429) releases the key, so the retry
+//!   runs; any other answer, 4xx included, is what every retry gets.
 //!
 //! The handler runs in its own task: a client that disconnects mid-request cannot cancel
 //! it between its commit and the recording of its answer.
@@ -148,7 +149,9 @@ impl Idempotency {
                 return Err(ApiError::internal(std::io::Error::other("handler panicked")).into());
             }
         };
-        if status.is_server_error() {
+        // An answer that says "try again" (a 5xx, or `Retry-After` on a 409 or 429) is not
+        // the request's outcome: the key is released so the retry runs.
+        if status.is_server_error() || parts.headers.contains_key(poem::http::header::RETRY_AFTER) {
             self.release(&keyed).await;
         } else {
             let stored = StoredResponse {

@@ -74,6 +74,10 @@ pub struct HttpStack {
     /// other services' paths are 404 before the route gate, which would otherwise answer
     /// 401/403 for routes that are not here. `None`: every path is served.
     pub serves: Option<Serves>,
+    /// Paths this process forwards to another (a gateway's upstreams). Their
+    /// `Idempotency-Key` is the upstream's to honour: it sees the same key, and claiming it
+    /// here too (in a database the cluster shares) would answer the upstream "in use".
+    pub forwards: Option<Serves>,
 }
 
 impl std::fmt::Debug for HttpStack {
@@ -292,8 +296,13 @@ impl Core {
             .find(|(path, _)| req.uri().path() == *path)
             .map_or(self.stack.body_limit_bytes, |(_, limit)| *limit);
         limit_body(&mut req, limit).await?;
+        let forwarded = self
+            .stack
+            .forwards
+            .as_ref()
+            .is_some_and(|forwards| forwards(req.uri().path()));
         match &self.stack.idempotency {
-            Some(idempotency) if Idempotency::applies(&req) => {
+            Some(idempotency) if Idempotency::applies(&req) && !forwarded => {
                 idempotency.run(req, Arc::clone(&self.inner)).await
             }
             _ => self.inner.call(req).await,

@@ -13,6 +13,10 @@
 //!   once their lease lapsed: before the *pivot*
 //!   step they are compensated, from it on they are driven forward (the steps after the
 //!   pivot must be able to finish, and are retried until they do).
+//! - A step past the pivot that fails transiently through every retry does not undo the
+//!   run, and neither does an undo that fails transiently: the run is
+//!   [`Outcome::Deferred`], left as it is for the next resume or recovery. Only an undo
+//!   that fails cleanly leaves a run [`Outcome::Stuck`] for an operator.
 //! - One runner at a time moves a run: a lease in its row (a guarded update) that lapses
 //!   if the runner dies. A second caller gets [`Outcome::Busy`].
 
@@ -87,8 +91,13 @@ pub enum Outcome<C> {
     },
     /// Another runner holds the run now.
     Busy,
-    /// A compensation kept failing: the run needs an operator (`failure` says where).
+    /// A compensation failed for good: the run needs an operator (`failure` says where).
     Stuck { context: C, failure: Failure },
+    /// A step past the pivot, or an undo, could not be done yet: it failed transiently
+    /// through every retry (a peer down). The run stays where it is, running or
+    /// compensating, for the next [`Saga::resume`] or [`Saga::recover`] to go on with:
+    /// past the pivot a run is finished, never undone, however long a peer is away.
+    Deferred { context: C, failure: Failure },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -572,6 +581,19 @@ where
                         detail,
                     });
                 }
+                Err(StepError::Transient(message)) if position >= self.pivot => {
+                    // The step stays in flight (its row says so); whoever resumes the run
+                    // runs it again, keyed as before.
+                    tracing::warn!(saga = %id, step = step.name(), error = %message, "step past the pivot deferred; the run goes on later");
+                    return Ok(Outcome::Deferred {
+                        context,
+                        failure: Failure {
+                            step: step.name().to_owned(),
+                            code: "unavailable".to_owned(),
+                            message,
+                        },
+                    });
+                }
                 Err(err) => {
                     let (code, message) = match err {
                         StepError::Failed { code, message } => (code, message),
@@ -651,6 +673,21 @@ where
                         Some(row),
                     )
                     .await?;
+                }
+                Err(StepError::Transient(message)) => {
+                    // Still compensating from here: the next resume or recovery goes on.
+                    tracing::warn!(saga = %id, step = step.name(), error = %message, "undo deferred; compensation goes on later");
+                    return Ok(Outcome::Deferred {
+                        context,
+                        failure: Failure {
+                            step: step.name().to_owned(),
+                            code: "unavailable".to_owned(),
+                            message: format!(
+                                "{message} (after {}: {})",
+                                failure.step, failure.message
+                            ),
+                        },
+                    });
                 }
                 Err(err) => {
                     tracing::error!(saga = %id, step = step.name(), error = %err, "compensation failed; the run needs an operator");

@@ -33,8 +33,10 @@ enum Act {
     Hang,
     /// Takes 3.5 s (a slow gateway, a peer being retried).
     Slow,
-    /// Its undo fails every time.
+    /// Its undo is refused every time (a clean failure).
     UndoFails,
+    /// Its undo fails transiently this many times first (a peer down a while).
+    UndoFlaky(usize),
 }
 
 struct Probe {
@@ -42,6 +44,7 @@ struct Probe {
     act: Act,
     world: World,
     tries: Arc<Mutex<usize>>,
+    undo_tries: Arc<Mutex<usize>>,
 }
 
 #[async_trait::async_trait]
@@ -88,7 +91,17 @@ impl Step<Checkout> for Probe {
 
     async fn undo(&self, _cx: &mut Checkout, undo: Option<Value>) -> Result<(), StepError> {
         if self.act == Act::UndoFails {
-            return Err(StepError::Transient("peer down".into()));
+            return Err(StepError::failed("refused", "the peer refuses"));
+        }
+        if let Act::UndoFlaky(n) = self.act {
+            let tries = {
+                let mut t = self.undo_tries.lock().unwrap();
+                *t += 1;
+                *t
+            };
+            if tries <= n {
+                return Err(StepError::Transient("peer down".into()));
+            }
         }
         let entry = match undo {
             Some(v) => format!("undo:{}", v["undo"].as_str().unwrap_or("?")),
@@ -131,6 +144,7 @@ fn saga(db: &Db, world: &World, acts: &[(&'static str, Act)]) -> Saga<Checkout> 
             act: *act,
             world: Arc::clone(world),
             tries: Arc::default(),
+            undo_tries: Arc::default(),
         });
     }
     saga
@@ -378,6 +392,64 @@ async fn one_runner_at_a_time_and_a_compensation_that_keeps_failing_is_stuck() {
             Outcome::Stuck { .. }
         ));
         assert!(s.resume("s_nope").await.is_err(), "no such run");
+    }
+}
+
+/// A peer away through every retry: past the pivot the run is not undone but deferred,
+/// and the next resume finishes it; an undo that cannot reach its peer waits the same
+/// way, and the compensation goes on at the next resume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_away_defers_a_step_past_the_pivot_and_an_undo_instead_of_giving_up() {
+    for (_t, db) in databases().await {
+        let world = World::default();
+        // Four tries a run (three retries): the fifth succeeds.
+        let s = saga(
+            &db,
+            &world,
+            &[
+                ("reserve", Act::Succeed),
+                ("order", Act::Succeed),
+                ("commit", Act::Flaky(5)),
+            ],
+        )
+        .pivot("order");
+        match s.start("s_deferred", Checkout::default()).await.unwrap() {
+            Outcome::Deferred { failure, context } => {
+                assert_eq!(
+                    (failure.step.as_str(), failure.code.as_str()),
+                    ("commit", "unavailable")
+                );
+                assert_eq!(context.done, ["reserve", "order"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(log(&world), ["run:reserve", "run:order"], "nothing undone");
+        match s.resume("s_deferred").await.unwrap() {
+            Outcome::Completed(cx) => assert_eq!(cx.done, ["reserve", "order", "commit"]),
+            other => panic!("{other:?}"),
+        }
+
+        let world = World::default();
+        let s = saga(
+            &db,
+            &world,
+            &[("reserve", Act::UndoFlaky(5)), ("authorize", Act::Fail)],
+        );
+        assert!(matches!(
+            s.start("s_undo_later", Checkout::default()).await.unwrap(),
+            Outcome::Deferred { .. }
+        ));
+        assert!(!log(&world).iter().any(|l| l.starts_with("undo")));
+        match s.resume("s_undo_later").await.unwrap() {
+            Outcome::Compensated { failure, .. } => {
+                assert_eq!(
+                    (failure.step.as_str(), failure.code.as_str()),
+                    ("authorize", "declined")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(log(&world), ["run:reserve", "undo:reserve"]);
     }
 }
 

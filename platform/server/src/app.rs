@@ -272,6 +272,28 @@ pub async fn open_search(settings: &Settings) -> anyhow::Result<(Arc<dyn SearchI
     }
 }
 
+/// Whose search index this catalog process writes. A cluster's catalog replicas on
+/// tantivy each keep an index under their own `data_dir`, so each is a replica of its
+/// own, named by a file beside the index (made at its first start, kept across restarts
+/// so the replica catches up on what it missed while down). Elasticsearch, or an
+/// embedded shop, has one index: the catalog's consumers are shared.
+fn index_scope(settings: &Settings) -> anyhow::Result<weft_catalog::events::IndexScope> {
+    if settings.service.is_none() || settings.elasticsearch_url.is_some() {
+        return Ok(weft_catalog::events::IndexScope::Shared);
+    }
+    let path = settings.data_dir.join("search").join("replica");
+    let name = match std::fs::read_to_string(&path) {
+        Ok(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => {
+            let name = uuid::Uuid::now_v7().simple().to_string();
+            std::fs::write(&path, &name)
+                .with_context(|| format!("data_dir: cannot write {}", path.display()))?;
+            name
+        }
+    };
+    Ok(weft_catalog::events::IndexScope::replica(&name))
+}
+
 /// The inventory service over this process's storage.
 pub fn inventory_service(
     settings: &Settings,
@@ -704,10 +726,16 @@ impl Application {
         if hosted.iter().any(|s| s.name == "catalog") {
             let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
             subscribe(&bus, handler, settings.start_degraded).await?;
+            // Set once search is open: a replica's own index has consumers of its own.
+            let mut scope = weft_catalog::events::IndexScope::Shared;
             match open_search(&settings).await {
                 Ok((index, fresh)) => {
                     catalog = catalog.with_search(index);
-                    let handler = Arc::new(weft_catalog::events::SearchIndexer(catalog.clone()));
+                    scope = index_scope(&settings)?;
+                    let handler = Arc::new(weft_catalog::events::SearchIndexer::new(
+                        catalog.clone(),
+                        scope,
+                    ));
                     subscribe(&bus, handler, settings.start_degraded).await?;
                     if fresh {
                         tokio::spawn(fill_search_index(catalog.clone()));
@@ -720,7 +748,10 @@ impl Application {
             }
             state.search = Some(catalog.search_index().ok().cloned());
             // After search is settled: it rewrites the search documents it changes.
-            let handler = Arc::new(weft_catalog::events::StockFollower(catalog.clone()));
+            let handler = Arc::new(weft_catalog::events::StockFollower::new(
+                catalog.clone(),
+                scope,
+            ));
             subscribe(&bus, handler, settings.start_degraded).await?;
         }
 
@@ -911,6 +942,10 @@ impl Application {
                 Arc::new(move |path: &str| {
                     services::serves(&hosted, path) || gateway.forwards(path)
                 }) as weft_http::stack::Serves
+            }),
+            forwards: (!gateway.is_empty()).then(|| {
+                let gateway = gateway.clone();
+                Arc::new(move |path: &str| gateway.forwards(path)) as weft_http::stack::Serves
             }),
         };
         let app = stack.wrap(gateway.in_front_of(routes)).boxed();

@@ -12,6 +12,8 @@ pub struct WeftProcess {
     child: Child,
     pub port: u16,
     logs: Arc<Mutex<Vec<String>>>,
+    /// How it was started, for [`WeftProcess::restart`].
+    command: (std::path::PathBuf, Vec<String>, Vec<(String, String)>),
 }
 
 impl std::fmt::Debug for WeftProcess {
@@ -26,16 +28,49 @@ impl std::fmt::Debug for WeftProcess {
 impl WeftProcess {
     /// Runs `bin serve --port 0 <args>` with `envs` and waits until it reports its port.
     pub fn serve(bin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        Self::serve_on(bin, 0, args, envs)
+    }
+
+    /// [`WeftProcess::serve`] on a given `port` (0: any free one), for a process whose
+    /// address others are told before it starts.
+    pub fn serve_on(bin: &Path, port: u16, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let envs: Vec<(String, String)> = envs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::spawn(bin, port, args, envs)
+    }
+
+    /// Kills the process if it still runs (SIGKILL) and starts it again as before, on the
+    /// same port: what a supervisor does after a crash, so its peers find it where it was.
+    pub fn restart(&mut self) {
+        self.kill();
+        let (bin, args, envs) = self.command.clone();
+        let logs = Arc::clone(&self.logs);
+        let fresh = Self::spawn(&bin, self.port, args, envs);
+        // The earlier life's lines first, so `wait_for_log` sees the whole story.
+        let mut all = logs.lock().map(|l| l.clone()).unwrap_or_default();
+        {
+            let mut lines = fresh.logs.lock().expect("log lock");
+            all.append(&mut lines);
+            *lines = all;
+        }
+        let old = std::mem::replace(self, fresh);
+        drop(old);
+    }
+
+    fn spawn(bin: &Path, port: u16, args: Vec<String>, envs: Vec<(String, String)>) -> Self {
         // Tests talk to it with reqwest, which needs the process's TLS provider.
         crate::init_process();
         let mut child = Command::new(bin)
             .arg("serve")
-            .args(["--port", "0"])
-            .args(args)
+            .args(["--port", &port.to_string()])
+            .args(&args)
             .env("WEFT_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             // After the defaults, so a test can ask for more logs (`RUST_LOG`).
-            .envs(envs.iter().copied())
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -59,7 +94,12 @@ impl WeftProcess {
             let _ = child.kill();
             panic!("weft did not start: {:?}", logs.lock().map(|l| l.clone()));
         };
-        Self { child, port, logs }
+        Self {
+            child,
+            port,
+            logs,
+            command: (bin.to_path_buf(), args, envs),
+        }
     }
 
     pub fn address(&self) -> String {

@@ -521,6 +521,8 @@ impl CheckoutService {
             }),
             Outcome::Busy => Err(CheckoutError::InProgress),
             Outcome::Stuck { failure, .. } => Err(CheckoutError::NeedsAttention(failure.message)),
+            // A peer is away: the run goes on when asked again or by recovery.
+            Outcome::Deferred { failure, .. } => Err(CheckoutError::Upstream(failure.message)),
             Outcome::Compensated { failure, .. } => Err(match failure.code.as_str() {
                 "out_of_stock" => CheckoutError::OutOfStock(failure.message),
                 "payment_declined" => {

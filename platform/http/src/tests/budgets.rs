@@ -46,6 +46,7 @@ fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
         authenticator: Some(Arc::new(HeaderAuthenticator)),
         front_door: false,
         serves: None,
+        forwards: None,
     };
     let ok = poem::endpoint::make_sync(|_| "ok");
     TestClient::new(stack.wrap(poem::Route::new().at("/v1/things", poem::get(ok))))

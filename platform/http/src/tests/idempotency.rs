@@ -111,6 +111,15 @@ impl Harness {
 type Client = TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>;
 
 fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
+    client_forwarding(idempotency, runs, None)
+}
+
+/// A server whose `forwards` paths go on to another process (a gateway's upstreams).
+fn client_forwarding(
+    idempotency: &Idempotency,
+    runs: Arc<AtomicUsize>,
+    forwards: Option<crate::stack::Serves>,
+) -> Client {
     let stack = HttpStack {
         body_limit_bytes: 64 * 1024,
         large_bodies: Vec::new(),
@@ -121,6 +130,7 @@ fn client_for(idempotency: &Idempotency, runs: Arc<AtomicUsize>) -> Client {
         authenticator: None,
         front_door: false,
         serves: None,
+        forwards,
     };
     let api =
         poem::IntoEndpoint::into_endpoint(OpenApiService::new(ChargeApi, "test", "1")).data(runs);
@@ -173,7 +183,25 @@ on_every_database!(
     answers_survive_a_restart_and_expire_after_a_day,
     client_errors_are_remembered_too,
     requests_without_a_key_are_not_deduplicated,
+    a_gateway_leaves_a_forwarded_requests_key_to_its_upstream,
 );
+
+/// The upstream claims the key in the database the cluster shares; a gateway claiming it
+/// first would have the upstream answer "in use" to the very request it forwarded.
+async fn a_gateway_leaves_a_forwarded_requests_key_to_its_upstream(h: Harness) {
+    let forwards: crate::stack::Serves = Arc::new(|path: &str| path.starts_with("/v1/charges"));
+    let gateway = client_forwarding(&h.idempotency, Arc::clone(&h.runs), Some(forwards));
+    for _ in 0..2 {
+        let resp = post_with(&gateway, Some("key-fwd"), r#"{"amount": 5}"#).await;
+        resp.assert_status(poem::http::StatusCode::CREATED);
+        assert!(resp.0.headers().get("idempotent-replayed").is_none());
+    }
+    assert_eq!(h.runs.load(Ordering::SeqCst), 2, "both went on");
+    // Nothing was claimed here: the upstream's first run of the key is a first run.
+    let upstream = h.post(Some("key-fwd"), r#"{"amount": 5}"#).await;
+    upstream.assert_status(poem::http::StatusCode::CREATED);
+    assert!(upstream.0.headers().get("idempotent-replayed").is_none());
+}
 
 async fn a_retry_gets_the_first_answer_and_the_handler_runs_once(h: Harness) {
     let first = h.post(Some("key-1"), r#"{"amount": 1999}"#).await;

@@ -79,6 +79,7 @@ fn client() -> TestClient<crate::stack::Edge> {
         authenticator: None,
         front_door: false,
         serves: None,
+        forwards: None,
     };
     TestClient::new(
         stack.wrap(poem::IntoEndpoint::into_endpoint(OpenApiService::new(

@@ -34,3 +34,4 @@ mod social;
 mod stripe;
 mod support;
 mod system;
+mod whole_cluster;

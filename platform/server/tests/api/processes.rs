@@ -442,10 +442,10 @@ async fn spans_are_exported_over_otlp_when_an_endpoint_is_configured() {
 }
 
 /// One exported span: (service.name, trace id, span id, parent span id, name), ids in hex.
-type SpanRow = (String, String, String, String, String);
+pub(crate) type SpanRow = (String, String, String, String, String);
 
 /// An OTLP/HTTP collector that decodes what it receives into [`SpanRow`]s.
-async fn span_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<SpanRow>>>) {
+pub(crate) async fn span_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<SpanRow>>>) {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     use poem::listener::{Acceptor, Listener};

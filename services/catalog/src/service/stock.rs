@@ -18,9 +18,13 @@ impl CatalogService {
         variant_id: &str,
         status: &str,
         version: i64,
+        index_anyway: bool,
     ) -> Result<(), CatalogError> {
         let now = self.clock.now().naive_utc();
-        if !store::record_stock(conn, variant_id, status, version, now).await? {
+        // Another replica may have recorded it first; one with an index of its own must
+        // still bring that index up to date (from what is stored, so an older event
+        // writes the newer state).
+        if !store::record_stock(conn, variant_id, status, version, now).await? && !index_anyway {
             return Ok(());
         }
         // A variant inventory knows but the catalog no longer has: nothing to index.

@@ -1,0 +1,698 @@
+//! The whole cluster, end to end: a gateway and one process per service (two replicas of
+//! the catalog and of checkout) on PostgreSQL, Redis and RabbitMQ, used only through the
+//! gateway and the SDK, while a catalog replica and the inventory process are killed
+//! with SIGKILL and restarted. Nothing that was answered 2xx is lost, no order is lost or
+//! doubled, nothing is charged twice, and stock adds up. Every process exports its spans
+//! to one collector, so the test also shows that a checkout is one trace across the
+//! gateway, checkout, inventory, payments and orders processes, and that the restock
+//! after a cancel joins the cancel's trace.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use weft_sdk::types::{
+    AddItemRequest, CancelOrderRequest, CreateCartRequest, CreateCheckoutRequest,
+    CreateCredentialRequest, LoginRequest, UpdateCheckoutRequest, VerifyTotpRequest,
+};
+use weft_testkit::{WeftProcess, in_ci};
+
+use crate::processes::{SpanRow, bin, span_collector};
+use crate::purchase::{complete, stock, variant};
+use crate::support::{authed_at, registration, totp_now};
+
+fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn required(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            assert!(!in_ci(), "{name} is unset under CI=true");
+            eprintln!("skipped: {name} unset (the whole-cluster test needs it)");
+            None
+        }
+    }
+}
+
+/// A free port for a process whose address others need before it starts. Below Linux's
+/// ephemeral range (32768 and up), so no outgoing connection or `--port 0` listener takes
+/// it meanwhile.
+fn free_port() -> u16 {
+    let seed = uuid::Uuid::now_v7().as_u128();
+    (0..1000u128)
+        .map(|i| u16::try_from(20_000 + (seed + i * 7919) % 12_000).unwrap())
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port below the ephemeral range")
+}
+
+fn california() -> Value {
+    json!({"name": "Ada Lovelace", "line1": "1 Market St", "city": "San Francisco",
+           "region": "CA", "postal_code": "94105", "country": "US"})
+}
+
+/// A client sending `traceparent` with every request: (client, trace id).
+fn traced(address: &str, token: Option<&str>) -> (weft_sdk::Client, String) {
+    let trace = uuid::Uuid::now_v7().simple().to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "traceparent",
+        format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap(),
+    );
+    if let Some(token) = token {
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    (weft_sdk::Client::new_with_client(address, http), trace)
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The socket's next JSON message, within 10 s.
+async fn heard(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+/// Writes every process's log to a directory of its own and says where: a cluster's
+/// failure is read across processes.
+fn keep_logs(processes: &[(&str, &WeftProcess)]) -> String {
+    let dir = std::env::temp_dir().join(format!("weft-cluster-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, process) in processes {
+        let path = dir.join(format!("{name}-{}.log", process.port));
+        std::fs::write(path, process.logs().join("\n")).unwrap();
+    }
+    format!("process logs in {}", dir.display())
+}
+
+/// What a buyer under chaos got for one purchase.
+#[derive(Debug)]
+struct Attempt {
+    checkout: String,
+    key: String,
+    /// The order a 2xx completion answered, if one did.
+    order: Option<String>,
+}
+
+/// One guest purchase of one unit through `front`; `None` when the cart or checkout could
+/// not be made (a peer down), the attempt otherwise, answered or not.
+async fn buy(front: &weft_sdk::Client, variant: &str) -> Option<Attempt> {
+    let cart = front
+        .create_cart()
+        .body(body::<CreateCartRequest>(json!({})))
+        .send()
+        .await
+        .ok()?
+        .into_inner()
+        .id;
+    front
+        .add_cart_item()
+        .id(&cart)
+        .body(body::<AddItemRequest>(
+            json!({"variant_id": variant, "quantity": 1}),
+        ))
+        .send()
+        .await
+        .ok()?;
+    let checkout = front
+        .create_checkout()
+        .body(body::<CreateCheckoutRequest>(json!({"cart_id": cart})))
+        .send()
+        .await
+        .ok()?
+        .into_inner()
+        .id;
+    front
+        .update_checkout()
+        .id(&checkout)
+        .body(body::<UpdateCheckoutRequest>(json!({
+            "email": "chaos@example.com", "shipping_address": california(),
+            "shipping_method_id": "standard"
+        })))
+        .send()
+        .await
+        .ok()?;
+    let key = format!("chaos-{checkout}");
+    let order = match complete(front, &checkout, "tok_visa", &key).await {
+        Ok(done) => Some(done.into_inner().order.expect("a 2xx has its order").id),
+        Err(_) => None,
+    };
+    Some(Attempt {
+        checkout,
+        key,
+        order,
+    })
+}
+
+/// Asks again, with the same key, until the completion has its final answer: the order,
+/// or a refusal that will not change (sold out, for one).
+async fn settle(front: &weft_sdk::Client, attempt: &Attempt) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match complete(front, &attempt.checkout, "tok_visa", &attempt.key).await {
+            Ok(done) => return Some(done.into_inner().order.expect("its order").id),
+            Err(weft_sdk::Error::ErrorResponse(p))
+                if p.status().as_u16() < 500
+                    && !["checkout_in_progress", "idempotency_key_in_use"]
+                        .contains(&p.code.as_str()) =>
+            {
+                return None;
+            }
+            Err(err) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} never settled: {err:?}",
+                    attempt.checkout
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Every order of the shop, through the back office.
+async fn all_orders(admin: &weft_sdk::Client) -> Vec<weft_sdk::types::Order> {
+    let mut orders = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = admin.list_orders().limit(100);
+        if let Some(c) = &cursor {
+            req = req.cursor(c);
+        }
+        let page = req.send().await.unwrap().into_inner();
+        orders.extend(page.data);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return orders,
+        }
+    }
+}
+
+/// The admin made by `weft admin create` on the cluster's database, signed in and
+/// enrolled in TOTP at `address`: its access token.
+async fn admin_token(address: &str, env: &[(&str, &str)]) -> String {
+    let (email, password) = ("cluster-admin@example.com", "tailor-made-2026!");
+    let out = std::process::Command::new(bin())
+        .args(["admin", "create", "--email", email])
+        .envs(env.iter().copied())
+        .env("WEFT_ADMIN_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pending = weft_sdk::Client::new(address)
+        .login()
+        .body(LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            totp_code: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let client = authed_at(address, &pending.access_token);
+    let enrolment = client.start_totp().send().await.unwrap().into_inner();
+    client
+        .verify_totp()
+        .body(VerifyTotpRequest {
+            code: totp_now(&enrolment.secret),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .session
+        .access_token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one story, told in order
+async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed() {
+    let Some(admin_url) = weft_testkit::postgres_admin_url() else {
+        return;
+    };
+    let (Some(redis), Some(amqp)) = (
+        required("WEFT_TEST_REDIS_URL"),
+        required("WEFT_TEST_AMQP_URL"),
+    ) else {
+        return;
+    };
+    let database = weft_storage::testing::TestDatabase::postgres(&admin_url)
+        .await
+        .unwrap();
+    let database_url = database.url().unwrap().to_owned();
+    let namespace = format!("wc{}", uuid::Uuid::now_v7().simple());
+    let keys = tempfile::tempdir().unwrap();
+    let keys_dir = keys.path().to_str().unwrap().to_owned();
+    let (collector, spans) = span_collector().await;
+    let shared: Vec<(&str, &str)> = vec![
+        ("WEFT_DATABASE_URL", &database_url),
+        ("WEFT_REDIS_URL", &redis),
+        ("WEFT_AMQP_URL", &amqp),
+        ("WEFT_NAMESPACE", &namespace),
+        // Tokens signed by identity are verified by every process with its keys.
+        ("WEFT_KEYS_DIR", &keys_dir),
+        ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector),
+        // Sent within moments: a process killed later must have exported its spans.
+        ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+    ];
+    let out = std::process::Command::new(bin())
+        .arg("migrate")
+        .envs(shared.iter().copied())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dirs: Vec<tempfile::TempDir> = (0..10).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dir = |i: usize| dirs[i].path().to_str().unwrap().to_owned();
+    let start = |service: &str, i: usize, extra: &[(&str, &str)]| {
+        let mut env = shared.clone();
+        env.extend_from_slice(extra);
+        WeftProcess::serve(bin(), &["--service", service, "--data-dir", &dir(i)], &env)
+    };
+
+    // Identity first: the cluster's API key is made through it.
+    let identity = start("identity", 0, &[]);
+    let token = admin_token(&identity.address(), &shared).await;
+    let internal = authed_at(&identity.address(), &token)
+        .create_api_key()
+        .body(CreateCredentialRequest {
+            name: "cluster".into(),
+            scopes: vec!["internal".into(), "catalog:read".into()],
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .key;
+    let gateway_port = free_port();
+    let front_door = format!("http://127.0.0.1:{gateway_port}");
+    let mut catalogs = [start("catalog", 1, &[]), start("catalog", 2, &[])];
+    let mut inventory = start("inventory", 3, &[]);
+    let payments = start("payments", 4, &[]);
+    let peers_key = [("WEFT_PEERS__API_KEY", internal.as_str())];
+    let order_process = start(
+        "orders",
+        5,
+        &[
+            peers_key[0],
+            ("WEFT_PEERS__PAYMENTS", payments.address().as_str()),
+        ],
+    );
+    let inventory_at = inventory.address();
+    // The cart reads the catalog through the front door, which spreads over its replicas.
+    let cart = start(
+        "cart",
+        6,
+        &[
+            peers_key[0],
+            ("WEFT_PEERS__CATALOG", front_door.as_str()),
+            ("WEFT_PEERS__INVENTORY", inventory_at.as_str()),
+        ],
+    );
+    let checkout_peers = [
+        peers_key[0],
+        ("WEFT_PEERS__CART", &cart.address()),
+        ("WEFT_PEERS__INVENTORY", &inventory_at),
+        ("WEFT_PEERS__PAYMENTS", &payments.address()),
+        ("WEFT_PEERS__ORDERS", &order_process.address()),
+        ("WEFT_CHECKOUT__RECOVERY_INTERVAL_SECONDS", "1"),
+        ("WEFT_CHECKOUT__SAGA_LEASE_SECONDS", "5"),
+    ]
+    .map(|(k, v)| (k, v.to_owned()));
+    let checkout_env: Vec<(&str, &str)> = checkout_peers
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let checkouts = [
+        start("checkout", 7, &checkout_env),
+        start("checkout", 8, &checkout_env),
+    ];
+    let replicas =
+        |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
+    let routes = [
+        ("WEFT_GATEWAY__SERVICES__IDENTITY", identity.address()),
+        (
+            "WEFT_GATEWAY__SERVICES__CATALOG",
+            replicas(&[&catalogs[0], &catalogs[1]]),
+        ),
+        ("WEFT_GATEWAY__SERVICES__INVENTORY", inventory.address()),
+        ("WEFT_GATEWAY__SERVICES__CART", cart.address()),
+        ("WEFT_GATEWAY__SERVICES__PAYMENTS", payments.address()),
+        ("WEFT_GATEWAY__SERVICES__ORDERS", order_process.address()),
+        (
+            "WEFT_GATEWAY__SERVICES__CHECKOUT",
+            replicas(&[&checkouts[0], &checkouts[1]]),
+        ),
+        ("WEFT_GATEWAY__BREAKER_OPEN_SECONDS", "2".to_owned()),
+    ];
+    let mut gateway_env = shared.clone();
+    gateway_env.extend(routes.iter().map(|(k, v)| (*k, v.as_str())));
+    let gateway = WeftProcess::serve_on(
+        bin(),
+        gateway_port,
+        &["--service", "gateway", "--data-dir", &dir(9)],
+        &gateway_env,
+    );
+    assert_eq!(gateway.address(), front_door);
+
+    // From here on, only the front door.
+    let front = weft_sdk::Client::new(&front_door);
+    let admin = authed_at(&front_door, &token);
+    let shirt = variant(&admin, "CLUSTER-LINEN", 200).await;
+
+    // A customer registers, browses and searches (the replicas' own indexes both).
+    let ada = front
+        .register()
+        .body(registration("ada-cluster@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = front
+        .list_products()
+        .limit(5)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        listed
+            .data
+            .iter()
+            .any(|p| p.title.contains("CLUSTER-LINEN"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut found_in_a_row = 0;
+    while found_in_a_row < 4 {
+        let hits = front
+            .search_products()
+            .q("linen")
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        if hits.data.iter().any(|h| h.title.contains("CLUSTER-LINEN")) {
+            found_in_a_row += 1;
+        } else {
+            found_in_a_row = 0;
+            assert!(Instant::now() < deadline, "search never found it: {hits:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    // Ada watches her cart live, through the gateway.
+    let ada_client = authed_at(&front_door, &ada.access_token);
+    let ada_cart = ada_client
+        .create_cart()
+        .body(body::<CreateCartRequest>(json!({})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let live = format!(
+        "{}/v1/carts/{ada_cart}/live?access_token={}",
+        front_door.replacen("http://", "ws://", 1),
+        ada.access_token
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(live).await.unwrap();
+    assert_eq!(heard(&mut socket).await["item_count"], 0);
+    ada_client
+        .add_cart_item()
+        .id(&ada_cart)
+        .body(body::<AddItemRequest>(
+            json!({"variant_id": shirt, "quantity": 2}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(heard(&mut socket).await["item_count"], 2);
+
+    // She pays with 3-D Secure: held while she confirms, then a paid order.
+    let checkout = ada_client
+        .create_checkout()
+        .body(body::<CreateCheckoutRequest>(json!({"cart_id": ada_cart})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    ada_client
+        .update_checkout()
+        .id(&checkout)
+        .body(body::<UpdateCheckoutRequest>(json!({
+            "email": "ada-cluster@example.com", "shipping_address": california(),
+            "shipping_method_id": "standard"
+        })))
+        .send()
+        .await
+        .unwrap();
+    let (ada_traced, purchase_trace) = traced(&front_door, Some(&ada.access_token));
+    let waiting = complete(
+        &ada_traced,
+        &checkout,
+        "tok_threeDSecureRequired",
+        "ada-3ds",
+    )
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(waiting.status, "requires_action");
+    assert_eq!(stock(&front, &shirt).await, (200, 2), "held while she acts");
+    let confirmed = ada_traced
+        .confirm_checkout()
+        .id(&checkout)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 201);
+    let ada_order = confirmed.into_inner().order.unwrap();
+    assert_eq!(ada_order.status, "paid");
+    assert_eq!(stock(&front, &shirt).await, (198, 0));
+
+    // She changes her mind: cancelled, refunded in full, and the units go back.
+    let (ada_cancelling, cancel_trace) = traced(&front_door, Some(&ada.access_token));
+    let cancelled = ada_cancelling
+        .cancel_my_order()
+        .id(&ada_order.id)
+        .body(body::<CancelOrderRequest>(
+            json!({"reason": "changed my mind"}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.refunded.amount, ada_order.total.amount);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stock(&front, &shirt).await != (200, 0) {
+        assert!(Instant::now() < deadline, "the restock never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Chaos: buyers and browsers through the front door while a catalog replica and the
+    // inventory process are killed and restarted.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let browsers: Vec<_> = (0..2)
+        .map(|_| {
+            let (front, stop) = (front.clone(), stop.clone());
+            tokio::spawn(async move {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match front.list_products().limit(20).send().await {
+                        Ok(_) => ok += 1,
+                        Err(err) => failed.push(format!("{err:?}")),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    let buyers: Vec<_> = (0..4)
+        .map(|_| {
+            let (front, stop, shirt) = (front.clone(), stop.clone(), shirt.clone());
+            tokio::spawn(async move {
+                let mut attempts = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Some(attempt) = buy(&front, &shirt).await {
+                        attempts.push(attempt);
+                    }
+                }
+                attempts
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    catalogs[0].kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    inventory.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    catalogs[0].restart();
+    inventory.restart();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut browsed = 0;
+    for browser in browsers {
+        let (ok, failed) = browser.await.unwrap();
+        // A replica's death costs no read: the gateway asks the other one.
+        assert!(failed.is_empty(), "catalog reads failed: {failed:#?}");
+        browsed += ok;
+    }
+    let mut attempts = Vec::new();
+    for buyer in buyers {
+        attempts.extend(buyer.await.unwrap());
+    }
+    let answered: Vec<&Attempt> = attempts.iter().filter(|a| a.order.is_some()).collect();
+    assert!(browsed > 0 && !answered.is_empty(), "{attempts:#?}");
+
+    // Every purchase settles: a 2xx keeps its order, the others end one way or the other.
+    let mut settled: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for attempt in &attempts {
+        let order = settle(&front, attempt).await;
+        if let Some(first) = &attempt.order {
+            assert_eq!(order.as_ref(), Some(first), "a 2xx's order changed");
+        }
+        settled.insert(attempt.checkout.clone(), order);
+    }
+    let orders = all_orders(&admin).await;
+    let logs = || {
+        keep_logs(&[
+            ("gateway", &gateway),
+            ("identity", &identity),
+            ("catalog", &catalogs[0]),
+            ("catalog", &catalogs[1]),
+            ("inventory", &inventory),
+            ("payments", &payments),
+            ("orders", &order_process),
+            ("cart", &cart),
+            ("checkout", &checkouts[0]),
+            ("checkout", &checkouts[1]),
+        ])
+    };
+    let mut per_checkout: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for order in &orders {
+        per_checkout
+            .entry(order.checkout_id.as_str())
+            .or_default()
+            .push(order.id.as_str());
+    }
+    for (checkout, order) in &settled {
+        let made: Vec<&str> = per_checkout
+            .get(checkout.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let answered: Vec<&str> = order.iter().map(String::as_str).collect();
+        assert!(
+            made == answered,
+            "{checkout}: orders {made:?}, answered {answered:?}; {}",
+            logs()
+        );
+        // Charged once, and only for an order.
+        let payments = admin
+            .list_payments()
+            .checkout_id(checkout)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data;
+        let captured = payments.iter().filter(|p| p.status == "captured").count();
+        assert!(
+            captured == usize::from(order.is_some()),
+            "{checkout}: {payments:?}, order {:?}; {}",
+            orders
+                .iter()
+                .find(|o| &o.checkout_id == checkout)
+                .map(|o| (&o.status, &o.history)),
+            logs()
+        );
+    }
+    let sold = orders
+        .iter()
+        .filter(|o| o.status == "paid")
+        .map(|o| o.lines.iter().map(|l| l.quantity).sum::<i64>())
+        .sum::<i64>();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = stock(&front, &shirt).await;
+        if now == (200 - sold, 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stock {now:?}, expected {} on hand and nothing held after {sold} sold",
+            200 - sold
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "whole cluster: {browsed} catalog reads during the kills, all 2xx; {} purchases \
+         tried, {} answered 2xx at once, {} orders after settling, {sold} units sold",
+        attempts.len(),
+        answered.len(),
+        settled.values().filter(|o| o.is_some()).count(),
+    );
+    let distinct: BTreeSet<&str> = orders.iter().map(|o| o.checkout_id.as_str()).collect();
+    assert_eq!(distinct.len(), orders.len(), "one order per checkout");
+
+    // Every process flushes its spans as it stops.
+    let mut everyone = vec![gateway, identity, payments, order_process, cart];
+    everyone.extend(catalogs);
+    everyone.extend(checkouts);
+    everyone.push(inventory);
+    for process in &mut everyone {
+        assert!(process.signal_and_wait(15).success());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let spans = spans.lock().unwrap().clone();
+    let services_in = |trace: &str, name: Option<&str>| -> BTreeSet<String> {
+        spans
+            .iter()
+            .filter(|s: &&SpanRow| s.1 == trace && name.is_none_or(|n| s.4 == n))
+            .map(|s| s.0.clone())
+            .collect()
+    };
+    let purchase = services_in(&purchase_trace, None);
+    for service in [
+        "weft-gateway",
+        "weft-checkout",
+        "weft-inventory",
+        "weft-payments",
+        "weft-orders",
+    ] {
+        assert!(purchase.contains(service), "{service} not in {purchase:?}");
+    }
+    let restock = services_in(&cancel_trace, Some("consume"));
+    assert!(
+        restock.contains("weft-inventory"),
+        "the restock is not in the cancel's trace: {restock:?}"
+    );
+}
