@@ -151,6 +151,11 @@ pub struct PeerSettings {
     pub payments: Option<String>,
     /// Base URL of orders.
     pub orders: Option<String>,
+    /// Base URL of identity. A process that does not host identity and has this set
+    /// verifies access tokens with identity's published keys (JWKS) and asks identity
+    /// about API keys and apps, instead of reading a shared `keys_dir` and identity's
+    /// tables.
+    pub identity: Option<String>,
     /// An API key with the scopes the calls need, sent as `X-Api-Key`: `catalog:read`
     /// for a cart process, `internal` for checkout's and orders' calls.
     pub api_key: Option<Secret>,
@@ -166,6 +171,7 @@ impl Default for PeerSettings {
             cart: None,
             payments: None,
             orders: None,
+            identity: None,
             api_key: None,
             timeout_seconds: 5,
         }

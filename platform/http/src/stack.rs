@@ -246,10 +246,33 @@ impl Core {
             problem.request_id = req.data::<RequestId>().map(|r| r.0.clone());
             return Ok(problem_response(&problem));
         }
-        if let Some(authenticator) = &self.stack.authenticator
-            && let Some(principal) = authenticator.principal(&req).await
-        {
-            req.set_data(principal);
+        let principal = match &self.stack.authenticator {
+            Some(authenticator) => authenticator.principal(&req).await,
+            None => None,
+        };
+        match principal {
+            Some(principal) => req.set_data(principal),
+            // At a cluster's front door a credential that does not check out goes no
+            // further: the services behind it never see a forged or expired token.
+            // Sign-in paths keep taking requests that carry a stale one.
+            None if self.stack.front_door
+                && carries_credential(&req)
+                && !req.uri().path().starts_with("/v1/auth/")
+                && !req.uri().path().starts_with("/v1/oauth/")
+                && self
+                    .stack
+                    .forwards
+                    .as_ref()
+                    .is_some_and(|forwards| forwards(req.uri().path())) =>
+            {
+                return Err(crate::ApiError::new(
+                    weft_kernel::ErrorKind::Unauthenticated,
+                    "invalid_token",
+                    "the access token or API key is not valid: expired, revoked or not ours",
+                )
+                .into());
+            }
+            None => {}
         }
         if let Some(limits) = &self.stack.rate_limits
             && !exempt_from_rate_limit(req.uri().path())
@@ -308,6 +331,11 @@ impl Core {
             _ => self.inner.call(req).await,
         }
     }
+}
+
+/// Whether the request carries an access token or API key (valid or not).
+fn carries_credential(req: &Request) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key("x-api-key")
 }
 
 /// The longest request target served (what common proxies accept). Longer ones get a

@@ -190,6 +190,93 @@ again once the cart qualifies.*/
             Default::default()
         }
     }
+    ///A credential to check: an API key (`wk_live_…`) or an access token.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CredentialCheck {
+        pub credential: CredentialCheckCredential,
+    }
+    impl CredentialCheck {
+        pub fn builder() -> builder::CredentialCheck {
+            Default::default()
+        }
+    }
+    ///`CredentialCheckCredential`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CredentialCheckCredential(::std::string::String);
+    impl ::std::ops::Deref for CredentialCheckCredential {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CredentialCheckCredential> for ::std::string::String {
+        fn from(value: CredentialCheckCredential) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CredentialCheckCredential {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 8192usize {
+                return Err("longer than 8192 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CredentialCheckCredential {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CredentialCheckCredential {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CredentialCheckCredential {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Whose a valid credential is and what it may do.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CredentialOwner {
+        ///`usr_…`, `app_…` or `key_…`.
+        pub id: ::std::string::String,
+        ///`user` or `app`.
+        pub kind: ::std::string::String,
+        ///An admin who must enrol a second factor before anything else.
+        pub mfa_enrollment_pending: bool,
+        ///A person's role (`customer`, `admin`); none for apps.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///An app's scopes; empty for people.
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+    }
+    impl CredentialOwner {
+        pub fn builder() -> builder::CredentialOwner {
+            Default::default()
+        }
+    }
     ///One invalid field of a request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldError {
@@ -1847,6 +1934,165 @@ is said with a flag, not with `null`, so that generated clients can say it.*/
         impl ::std::convert::From<super::CommitHoldRequest> for CommitHoldRequest {
             fn from(value: super::CommitHoldRequest) -> Self {
                 Self { lines: Ok(value.lines) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CredentialCheck {
+            credential: ::std::result::Result<
+                super::CredentialCheckCredential,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CredentialCheck {
+            fn default() -> Self {
+                Self {
+                    credential: Err("no value supplied for credential".to_string()),
+                }
+            }
+        }
+        impl CredentialCheck {
+            pub fn credential<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CredentialCheckCredential>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for credential: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CredentialCheck> for super::CredentialCheck {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CredentialCheck,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    credential: value.credential?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CredentialCheck> for CredentialCheck {
+            fn from(value: super::CredentialCheck) -> Self {
+                Self {
+                    credential: Ok(value.credential),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CredentialOwner {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            mfa_enrollment_pending: ::std::result::Result<bool, ::std::string::String>,
+            role: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CredentialOwner {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    mfa_enrollment_pending: Err(
+                        "no value supplied for mfa_enrollment_pending".to_string(),
+                    ),
+                    role: Ok(Default::default()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl CredentialOwner {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn mfa_enrollment_pending<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mfa_enrollment_pending = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mfa_enrollment_pending: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CredentialOwner> for super::CredentialOwner {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CredentialOwner,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    kind: value.kind?,
+                    mfa_enrollment_pending: value.mfa_enrollment_pending?,
+                    role: value.role?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CredentialOwner> for CredentialOwner {
+            fn from(value: super::CredentialOwner) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    mfa_enrollment_pending: Ok(value.mfa_enrollment_pending),
+                    role: Ok(value.role),
+                    scopes: Ok(value.scopes),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -5052,6 +5298,20 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
+    /**Whose `credential` is: 200 with its owner, 404 `credential_not_valid` for a key or
+token that is unknown, revoked, expired or forged. Needs the `internal` scope
+
+Sends a `POST` request to `/v1/internal/credentials`
+
+```ignore
+let response = client.internal_check_credential()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_check_credential(&self) -> builder::InternalCheckCredential<'_> {
+        builder::InternalCheckCredential::new(self)
+    }
     /**Holds every line for `reference`, all or none: 409 `out_of_stock` holds
 nothing. Again for a reference that holds them: done. Needs the `internal` scope
 
@@ -5364,6 +5624,103 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::internal_check_credential`]
+
+[`Client::internal_check_credential`]: super::Client::internal_check_credential*/
+    #[derive(Debug, Clone)]
+    pub struct InternalCheckCredential<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CredentialCheck, String>,
+    }
+    impl<'a> InternalCheckCredential<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CredentialCheck>,
+            <V as std::convert::TryInto<
+                types::CredentialCheck,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CredentialCheck` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CredentialCheck,
+            ) -> types::builder::CredentialCheck,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/credentials`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialOwner>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CredentialCheck::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/credentials", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_check_credential",
+            };
+            (crate::pass_trace_context)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::internal_hold_stock`]
 
 [`Client::internal_hold_stock`]: super::Client::internal_hold_stock*/

@@ -45,6 +45,7 @@ pub type PublicApis = (
 /// The cluster's own plumbing under `/v1/internal` (the `internal` scope): described
 /// apart, in `openapi/internal.json`, for the services' peer client only.
 pub type InternalApis = (
+    weft_identity::IdentityInternalApi,
     weft_inventory::InventoryInternalApi,
     weft_cart::CartInternalApi,
     weft_payments::PaymentInternalApi,
@@ -68,6 +69,7 @@ fn public_apis() -> PublicApis {
 
 fn internal_apis() -> InternalApis {
     (
+        weft_identity::IdentityInternalApi,
         weft_inventory::InventoryInternalApi,
         weft_cart::CartInternalApi,
         weft_payments::PaymentInternalApi,
@@ -337,6 +339,38 @@ fn peer(
     )
     .map(Some)
     .map_err(anyhow::Error::msg)
+}
+
+/// Who checks a request's credentials: identity in this process, or, in a process of a
+/// cluster that does not host it and has `peers.identity`, identity over HTTP (tokens by
+/// its published keys, API keys by asking it). Without `peers.identity` such a process
+/// checks them itself, which needs identity's keys (a shared `keys_dir`) and its tables.
+fn authenticator(
+    settings: &Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+    identity: IdentityService,
+    cache: &Cache,
+) -> anyhow::Result<Arc<dyn weft_http::Authenticator>> {
+    let here = hosted.iter().any(|s| s.name == "identity");
+    match settings.peers.identity.as_deref() {
+        Some(url) if !here => {
+            let peer = weft_peer_client::Peer::new(
+                url,
+                settings
+                    .peers
+                    .api_key
+                    .as_ref()
+                    .map(weft_config::Secret::expose),
+                Duration::from_secs(settings.peers.timeout_seconds.max(1)),
+            )
+            .map_err(anyhow::Error::msg)?;
+            Ok(Arc::new(weft_identity::client::Remote::new(
+                peer,
+                cache.clone(),
+            )))
+        }
+        _ => Ok(Arc::new(JwtAuthenticator(identity))),
+    }
 }
 
 /// What completing a checkout calls: the services in this process, or over HTTP those
@@ -935,7 +969,7 @@ impl Application {
             trust_forwarded_for: settings.trust_forwarded_for,
             cors_origins: settings.effective_cors_origins(),
             idempotency: Some(idempotency.clone()),
-            authenticator: Some(Arc::new(JwtAuthenticator(identity))),
+            authenticator: Some(authenticator(&settings, &hosted, identity, &cache)?),
             front_door: !gateway.is_empty(),
             serves: (hosted.len() < services::ALL.len()).then(|| {
                 let (hosted, gateway) = (hosted.clone(), gateway.clone());

@@ -12,6 +12,7 @@
 pub mod addresses;
 pub mod apps;
 pub mod auth;
+pub mod client;
 pub mod domain;
 pub mod error;
 pub mod graphql;
@@ -31,7 +32,7 @@ use weft_storage::migrate::MigrationSet;
 pub use auth::JwtAuthenticator;
 pub use error::IdentityError;
 pub use graphql::IdentityQuery;
-pub use http::{IdentityApi, api};
+pub use http::{IdentityApi, IdentityInternalApi, api};
 pub use service::IdentityService;
 
 pub static MIGRATIONS: MigrationSet = MigrationSet {
@@ -52,6 +53,7 @@ pub static SERVICE: ServiceInfo = ServiceInfo {
         "/v1/admin/api-keys",
         "/v1/oauth",
         "/.well-known/jwks.json",
+        "/v1/internal/credentials",
     ],
-    rest: Some(|| weft_http::rest_endpoint(http::api())),
+    rest: Some(|| weft_http::rest_endpoint((http::api(), http::IdentityInternalApi))),
 };

@@ -494,10 +494,8 @@ impl IdentityService {
     /// The principal a valid access token names, else `None`.
     pub async fn principal_for_token(&self, token: &str) -> Option<Principal> {
         let claims = self.verify_access(token)?;
-        if let Some(role) = claims.role.as_deref() {
-            let mut principal = Principal::user(claims.sub, Role::parse(role)?);
-            principal.mfa_enrollment_pending = claims.mfa_pending;
-            return Some(principal);
+        if claims.role.is_some() {
+            return person(claims);
         }
         // An app's token is only as good as the app: revoking it stops its tokens at once.
         if !self.app_is_active(&claims.sub).await {
@@ -515,18 +513,7 @@ impl IdentityService {
 
     /// The claims of a valid access token signed by one of our keys, else `None`.
     pub fn verify_access(&self, token: &str) -> Option<AccessClaims> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::EdDSA {
-            return None;
-        }
-        let key = self.keys.verifying(header.kid.as_deref()?)?;
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.leeway = 5;
-        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
-            .ok()
-            .map(|d| d.claims)
+        decode_access(token, self.keys.verifying(&token_kid(token)?)?)
     }
 
     /// Signs an access token for `sub`, valid [`ACCESS_TOKEN_SECONDS`].
@@ -590,4 +577,31 @@ impl IdentityService {
             expires_in: ACCESS_TOKEN_SECONDS,
         })
     }
+}
+
+/// The key id of an EdDSA-signed token, else `None` (no other algorithm is ours).
+pub(crate) fn token_kid(token: &str) -> Option<String> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if header.alg != Algorithm::EdDSA {
+        return None;
+    }
+    header.kid
+}
+
+/// The claims of `token` if `key` signed it and it is one of our unexpired access tokens.
+pub(crate) fn decode_access(token: &str, key: &jsonwebtoken::DecodingKey) -> Option<AccessClaims> {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.leeway = 5;
+    jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        .ok()
+        .map(|d| d.claims)
+}
+
+/// The person an access token with a role names (an app's token has none).
+pub(crate) fn person(claims: AccessClaims) -> Option<Principal> {
+    let mut principal = Principal::user(claims.sub, Role::parse(claims.role.as_deref()?)?);
+    principal.mfa_enrollment_pending = claims.mfa_pending;
+    Some(principal)
 }

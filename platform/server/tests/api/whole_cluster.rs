@@ -2,7 +2,9 @@
 //! the catalog and of checkout) on PostgreSQL, Redis and RabbitMQ, used only through the
 //! gateway and the SDK, while a catalog replica and the inventory process are killed
 //! with SIGKILL and restarted. Nothing that was answered 2xx is lost, no order is lost or
-//! doubled, nothing is charged twice, and stock adds up. Every process exports its spans
+//! doubled, nothing is charged twice, and stock adds up. Only identity holds the signing
+//! keys: the others verify tokens by its published keys and ask it about API keys, and
+//! the gateway refuses a credential that does not check out. Every process exports its spans
 //! to one collector, so the test also shows that a checkout is one trace across the
 //! gateway, checkout, inventory, payments and orders processes, and that the restock
 //! after a cancel joins the cancel's trace.
@@ -271,8 +273,6 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         ("WEFT_REDIS_URL", &redis),
         ("WEFT_AMQP_URL", &amqp),
         ("WEFT_NAMESPACE", &namespace),
-        // Tokens signed by identity are verified by every process with its keys.
-        ("WEFT_KEYS_DIR", &keys_dir),
         ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector),
         // Sent within moments: a process killed later must have exported its spans.
@@ -299,8 +299,11 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     };
 
     // Identity first: the cluster's API key is made through it.
-    let identity = start("identity", 0, &[]);
-    let token = admin_token(&identity.address(), &shared).await;
+    // Only identity has the signing keys: the other processes verify its tokens by the
+    // keys it publishes, and ask it about API keys (`peers.identity`).
+    let signing = [("WEFT_KEYS_DIR", keys_dir.as_str())];
+    let identity = start("identity", 0, &signing);
+    let token = admin_token(&identity.address(), &[shared.as_slice(), &signing].concat()).await;
     let internal = authed_at(&identity.address(), &token)
         .create_api_key()
         .body(CreateCredentialRequest {
@@ -312,37 +315,39 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         .unwrap()
         .into_inner()
         .key;
+    let identity_at = identity.address();
+    let members = [
+        ("WEFT_PEERS__IDENTITY", identity_at.as_str()),
+        ("WEFT_PEERS__API_KEY", internal.as_str()),
+    ];
+    let member = |service: &str, i: usize, extra: &[(&str, &str)]| {
+        start(service, i, &[members.as_slice(), extra].concat())
+    };
     let gateway_port = free_port();
     let front_door = format!("http://127.0.0.1:{gateway_port}");
-    let mut catalogs = [start("catalog", 1, &[]), start("catalog", 2, &[])];
-    let mut inventory = start("inventory", 3, &[]);
-    let payments = start("payments", 4, &[]);
-    let peers_key = [("WEFT_PEERS__API_KEY", internal.as_str())];
-    let order_process = start(
+    let mut catalogs = [member("catalog", 1, &[]), member("catalog", 2, &[])];
+    let mut inventory = member("inventory", 3, &[]);
+    let payments = member("payments", 4, &[]);
+    let order_process = member(
         "orders",
         5,
-        &[
-            peers_key[0],
-            ("WEFT_PEERS__PAYMENTS", payments.address().as_str()),
-        ],
+        &[("WEFT_PEERS__PAYMENTS", payments.address().as_str())],
     );
     let inventory_at = inventory.address();
     // The cart reads the catalog through the front door, which spreads over its replicas.
-    let cart = start(
+    let cart = member(
         "cart",
         6,
         &[
-            peers_key[0],
             ("WEFT_PEERS__CATALOG", front_door.as_str()),
             ("WEFT_PEERS__INVENTORY", inventory_at.as_str()),
         ],
     );
     let checkout_peers = [
-        peers_key[0],
-        ("WEFT_PEERS__CART", &cart.address()),
-        ("WEFT_PEERS__INVENTORY", &inventory_at),
-        ("WEFT_PEERS__PAYMENTS", &payments.address()),
-        ("WEFT_PEERS__ORDERS", &order_process.address()),
+        ("WEFT_PEERS__CART", cart.address().as_str()),
+        ("WEFT_PEERS__INVENTORY", inventory_at.as_str()),
+        ("WEFT_PEERS__PAYMENTS", payments.address().as_str()),
+        ("WEFT_PEERS__ORDERS", order_process.address().as_str()),
         ("WEFT_CHECKOUT__RECOVERY_INTERVAL_SECONDS", "1"),
         ("WEFT_CHECKOUT__SAGA_LEASE_SECONDS", "5"),
     ]
@@ -352,8 +357,8 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         .map(|(k, v)| (*k, v.as_str()))
         .collect();
     let checkouts = [
-        start("checkout", 7, &checkout_env),
-        start("checkout", 8, &checkout_env),
+        member("checkout", 7, &checkout_env),
+        member("checkout", 8, &checkout_env),
     ];
     let replicas =
         |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
@@ -373,7 +378,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         ),
         ("WEFT_GATEWAY__BREAKER_OPEN_SECONDS", "2".to_owned()),
     ];
-    let mut gateway_env = shared.clone();
+    let mut gateway_env = [shared.as_slice(), &members].concat();
     gateway_env.extend(routes.iter().map(|(k, v)| (*k, v.as_str())));
     let gateway = WeftProcess::serve_on(
         bin(),
@@ -385,6 +390,33 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
 
     // From here on, only the front door.
     let front = weft_sdk::Client::new(&front_door);
+    // A token that does not check out is refused there: no service sees the request.
+    let http = reqwest::Client::new();
+    for (header, value) in [
+        (
+            "authorization",
+            "Bearer eyJhbGciOiJFZERTQSIsImtpZCI6Im5vcGUifQ.e30.c2ln",
+        ),
+        ("x-api-key", "wk_live_forged"),
+    ] {
+        let refused = http
+            .get(format!(
+                "{front_door}/v1/carts/cart_01a2497f710f74df8d4bf77d2e3c3e26"
+            ))
+            .header(header, value)
+            .header("x-request-id", format!("edge-{header}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401, "{header}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["code"], "invalid_token");
+        assert!(
+            cart.wait_for_log(&format!("edge-{header}"), Duration::from_millis(300))
+                .is_none(),
+            "the cart process saw it"
+        );
+    }
     let admin = authed_at(&front_door, &token);
     let shirt = variant(&admin, "CLUSTER-LINEN", 200).await;
 

@@ -18,6 +18,9 @@ use crate::error::IdentityError;
 use crate::keys::Jwks;
 use crate::service::{IdentityService, Tokens, User};
 
+pub mod internal;
+pub use internal::IdentityInternalApi;
+
 #[derive(Tags)]
 enum Tag {
     /// Accounts, sign-in and tokens.
