@@ -375,31 +375,44 @@ where
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let Some((row, steps)) = self.claim(&id).await? else {
-                continue;
-            };
-            let context: C = decode(&id, &row.context)?;
-            let position = to_index(row.position);
-            let outcome = if row.status == RUNNING && position < self.pivot {
-                let step = self.steps.get(position).map_or("end", |s| s.name());
-                tracing::warn!(saga = %id, kind = self.kind, step, "interrupted run compensated");
-                self.compensate(&id, context, steps, interrupted(step))
-                    .await?
-            } else if row.status == RUNNING {
-                tracing::warn!(saga = %id, kind = self.kind, "interrupted run finished");
-                self.forward(&id, context, position).await?
-            } else {
-                let failure = row
-                    .failure
-                    .as_deref()
-                    .and_then(|f| serde_json::from_str(f).ok())
-                    .unwrap_or_else(|| interrupted("?"));
-                self.compensate(&id, context, steps, failure).await?
-            };
-            self.unclaim(&id).await?;
-            out.push((id, outcome));
+            if let Some(outcome) = self.recover_run(&id).await? {
+                out.push((id, outcome));
+            }
         }
         Ok(out)
+    }
+
+    /// Recovers run `id` if it still needs it: compensated when interrupted before the
+    /// pivot, finished from it on, compensation resumed when it was compensating.
+    /// `None` when another runner holds it, or finished it since it was listed (a run
+    /// that completed meanwhile must never be undone from a stale list).
+    pub async fn recover_run(&self, id: &str) -> Result<Option<Outcome<C>>, SagaError> {
+        let Some((row, steps)) = self.claim(id).await? else {
+            return Ok(None);
+        };
+        let context: C = decode(id, &row.context)?;
+        let position = to_index(row.position);
+        let outcome = if row.status == RUNNING && position < self.pivot {
+            let step = self.steps.get(position).map_or("end", |s| s.name());
+            tracing::warn!(saga = %id, kind = self.kind, step, "interrupted run compensated");
+            self.compensate(id, context, steps, interrupted(step))
+                .await?
+        } else if row.status == RUNNING {
+            tracing::warn!(saga = %id, kind = self.kind, "interrupted run finished");
+            self.forward(id, context, position).await?
+        } else if row.status == COMPENSATING {
+            let failure = row
+                .failure
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok())
+                .unwrap_or_else(|| interrupted("?"));
+            self.compensate(id, context, steps, failure).await?
+        } else {
+            self.unclaim(id).await?;
+            return Ok(None);
+        };
+        self.unclaim(id).await?;
+        Ok(Some(outcome))
     }
 
     /// Recovers (see [`Saga::recover`]) now and every `every`, for as long as the process

@@ -453,6 +453,31 @@ async fn a_peer_away_defers_a_step_past_the_pivot_and_an_undo_instead_of_giving_
     }
 }
 
+/// A recovery that listed a run just before another runner completed it must leave it
+/// completed: undoing a paid order from a stale list is the worst a saga can do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_completed_since_it_was_listed_is_left_alone_by_recovery() {
+    for (_t, db) in databases().await {
+        let world = World::default();
+        let s = saga(
+            &db,
+            &world,
+            &[("reserve", Act::Succeed), ("order", Act::Succeed)],
+        )
+        .pivot("order");
+        assert!(matches!(
+            s.start("s_done", Checkout::default()).await.unwrap(),
+            Outcome::Completed(_)
+        ));
+        assert!(s.recover_run("s_done").await.unwrap().is_none());
+        assert_eq!(log(&world), ["run:reserve", "run:order"], "nothing undone");
+        assert!(matches!(
+            s.resume("s_done").await.unwrap(),
+            Outcome::Completed(_)
+        ));
+    }
+}
+
 /// A step that outlasts the lease keeps it: its runner renews it while the step runs, so
 /// no other runner recovers or resumes the run meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
