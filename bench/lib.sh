@@ -42,3 +42,51 @@ measure() {
 measure_header() {
   printf '%-14s %10s %9s %9s %7s\n' scenario "req/s" p50 p99 ratio
 }
+
+# `complete_checkouts FILE URL`: completes each checkout id in FILE once (`tok_visa`, its
+# own Idempotency-Key) with wrk at 32 connections for $duration against URL; each of wrk's
+# 2 threads takes every second checkout, starting at its own. Fails on a non-2xx answer
+# or when the checkouts run out. Sets $crps, $cp50, $cp99 and $completions.
+complete_checkouts() {
+  local lua out
+  lua=$(mktemp --suffix .lua)
+  {
+    printf 'local checkouts = {'; sed 's/.*/"&",/' "$1" | tr -d '\n'; printf '}\n'
+    cat <<'LUA'
+  local n = 0
+  local threads = {}
+  function setup(thread)
+    n = n + 1
+    thread:set("cursor", n)
+    table.insert(threads, thread)
+  end
+  function request()
+    local id = checkouts[cursor]
+    if id == nil then
+      used_up = true
+      id = checkouts[1]
+    end
+    cursor = cursor + 2
+    return wrk.format("POST", "/v1/checkouts/" .. id .. "/complete",
+      {["content-type"] = "application/json", ["idempotency-key"] = "bench-" .. id},
+      '{"payment": {"provider": "test", "token": "tok_visa"}}')
+  end
+  function done(summary, latency, requests)
+    for _, t in ipairs(threads) do
+      if t:get("used_up") then
+        io.stderr:write("ran out of ready checkouts: raise CHECKOUTS\n")
+        os.exit(1)
+      end
+    end
+  end
+LUA
+  } >"$lua"
+
+  out=$(wrk -t2 -c32 -d"$duration" --latency -s "$lua" "$2")
+  echo "$out" | grep -q "Non-2xx" && { echo "non-2xx answers" >&2; echo "$out" >&2; exit 1; }
+  crps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  cp50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  cp99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  completions=$(echo "$out" | awk '/requests in/ {print $1}')
+  rm -f "$lua"
+}
