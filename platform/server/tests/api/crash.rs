@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 use weft_testkit::WeftProcess;
 
-use weft_sdk::types::{LoginRequest, VerifyTotpRequest};
-
 use crate::purchase::{complete, ready_checkout, stock, variant};
 use crate::support::authed_at;
 
@@ -209,29 +207,9 @@ async fn admin_session(address: &str, data_dir: &str, database_url: Option<&str>
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pending = weft_sdk::Client::new(address)
-        .login()
-        .body(LoginRequest {
-            email: email.to_owned(),
-            password: password.to_owned(),
-            totp_code: None,
-        })
-        .send()
+    crate::support::enrol(&weft_sdk::Client::new(address), address, email, password)
         .await
-        .unwrap()
-        .into_inner();
-    let client = authed_at(address, &pending.access_token);
-    let enrolment = client.start_totp().send().await.unwrap().into_inner();
-    client
-        .verify_totp()
-        .body(VerifyTotpRequest {
-            code: crate::support::totp_now(&enrolment.secret),
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .session
+        .0
         .access_token
 }
 

@@ -113,7 +113,7 @@ pub async fn enrolled_admin_at(
 }
 
 /// Signs an admin in and enrols TOTP: (session, secret, recovery codes).
-async fn enrol(
+pub async fn enrol(
     client: &weft_sdk::Client,
     address: &str,
     email: &str,

@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use weft_sdk::types::{
     AddItemRequest, CancelOrderRequest, CreateCartRequest, CreateCheckoutRequest,
-    CreateCredentialRequest, LoginRequest, UpdateCheckoutRequest, VerifyTotpRequest,
+    CreateCredentialRequest, UpdateCheckoutRequest,
 };
 use weft_testkit::{WeftProcess, in_ci};
 
 use crate::processes::{SpanRow, bin, span_collector};
 use crate::purchase::{complete, stock, variant};
-use crate::support::{authed_at, registration, totp_now};
+use crate::support::{authed_at, registration};
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
@@ -222,29 +222,9 @@ async fn admin_token(address: &str, env: &[(&str, &str)]) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pending = weft_sdk::Client::new(address)
-        .login()
-        .body(LoginRequest {
-            email: email.to_owned(),
-            password: password.to_owned(),
-            totp_code: None,
-        })
-        .send()
+    crate::support::enrol(&weft_sdk::Client::new(address), address, email, password)
         .await
-        .unwrap()
-        .into_inner();
-    let client = authed_at(address, &pending.access_token);
-    let enrolment = client.start_totp().send().await.unwrap().into_inner();
-    client
-        .verify_totp()
-        .body(VerifyTotpRequest {
-            code: totp_now(&enrolment.secret),
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .session
+        .0
         .access_token
 }
 
