@@ -78,6 +78,10 @@ pub struct HttpStack {
     /// `Idempotency-Key` is the upstream's to honour: it sees the same key, and claiming it
     /// here too (in a database the cluster shares) would answer the upstream "in use".
     pub forwards: Option<Serves>,
+    /// A request to a forwarded path whose credential does not check out is refused
+    /// here (401 `invalid_token`), for a front door that can check every credential
+    /// (identity's keys by its JWKS, API keys by asking it).
+    pub refuse_bad_credentials: bool,
 }
 
 impl std::fmt::Debug for HttpStack {
@@ -255,7 +259,7 @@ impl Core {
             // At a cluster's front door a credential that does not check out goes no
             // further: the services behind it never see a forged or expired token.
             // Sign-in paths keep taking requests that carry a stale one.
-            None if self.stack.front_door
+            None if self.stack.refuse_bad_credentials
                 && carries_credential(&req)
                 && !req.uri().path().starts_with("/v1/auth/")
                 && !req.uri().path().starts_with("/v1/oauth/")

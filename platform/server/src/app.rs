@@ -977,6 +977,9 @@ impl Application {
                     services::serves(&hosted, path) || gateway.forwards(path)
                 }) as weft_http::stack::Serves
             }),
+            refuse_bad_credentials: !gateway.is_empty()
+                && settings.peers.identity.is_some()
+                && !hosted.iter().any(|s| s.name == "identity"),
             forwards: (!gateway.is_empty()).then(|| {
                 let gateway = gateway.clone();
                 Arc::new(move |path: &str| gateway.forwards(path)) as weft_http::stack::Serves

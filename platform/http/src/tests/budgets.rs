@@ -47,6 +47,7 @@ fn client(budgets: Budgets) -> TestClient<crate::stack::Edge> {
         front_door: false,
         serves: None,
         forwards: None,
+        refuse_bad_credentials: false,
     };
     let ok = poem::endpoint::make_sync(|_| "ok");
     TestClient::new(stack.wrap(poem::Route::new().at("/v1/things", poem::get(ok))))

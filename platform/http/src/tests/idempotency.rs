@@ -131,6 +131,7 @@ fn client_forwarding(
         front_door: false,
         serves: None,
         forwards,
+        refuse_bad_credentials: false,
     };
     let api =
         poem::IntoEndpoint::into_endpoint(OpenApiService::new(ChargeApi, "test", "1")).data(runs);

@@ -80,6 +80,7 @@ fn client() -> TestClient<crate::stack::Edge> {
         front_door: false,
         serves: None,
         forwards: None,
+        refuse_bad_credentials: false,
     };
     TestClient::new(
         stack.wrap(poem::IntoEndpoint::into_endpoint(OpenApiService::new(
