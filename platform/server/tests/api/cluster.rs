@@ -441,3 +441,100 @@ async fn keys_rotate_without_breaking_live_tokens_or_sealed_data() {
         200
     );
 }
+
+/// A gateway with `peers.identity` verifies people's tokens by identity's published keys:
+/// a token of a key it has not seen (identity rotated, then restarted) makes it fetch
+/// the keys again, with no restart of its own; a forged one is refused at the edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_on_identitys_jwks_follows_a_key_rotation_and_refuses_forgeries() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = data.path().join("keys");
+    let mut shop = WeftProcess::serve(bin(), &["--data-dir", data.path().to_str().unwrap()], &[]);
+    let gateway_dir = tempfile::tempdir().unwrap();
+    crate::processes::migrate(gateway_dir.path(), Some("gateway"));
+    let upstream = shop.address();
+    let gateway = WeftProcess::serve(
+        bin(),
+        &[
+            "--service",
+            "gateway",
+            "--data-dir",
+            gateway_dir.path().to_str().unwrap(),
+        ],
+        &[
+            ("WEFT_PEERS__IDENTITY", upstream.as_str()),
+            ("WEFT_GATEWAY__SERVICES__IDENTITY", upstream.as_str()),
+            ("WEFT_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+    );
+    let front = gateway.address();
+    let http = reqwest::Client::new();
+    let sign_in = |path: &'static str| {
+        let (http, front) = (http.clone(), front.clone());
+        async move {
+            let mut body = serde_json::json!({"email": "edge@example.com",
+                "password": "linen-and-wool-2026"});
+            if path.ends_with("register") {
+                body["name"] = "Ada".into();
+            }
+            let resp = http
+                .post(format!("{front}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(resp.status().is_success(), "{path}: {}", resp.status());
+            let session: serde_json::Value = resp.json().await.unwrap();
+            session["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let me = |token: String| {
+        let (http, front) = (http.clone(), front.clone());
+        async move {
+            http.get(format!("{front}/v1/me"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let old_token = sign_in("/v1/auth/register").await;
+    let fetched = std::time::Instant::now();
+    assert_eq!(me(old_token.clone()).await.status(), 200);
+
+    // Identity rotates: a newer key signs from its restart on.
+    let new_kid = format!("k{}", uuid::Uuid::now_v7().simple());
+    std::fs::write(
+        keys.join(format!("{new_kid}.ed25519")),
+        format!("{:02x}", 7u8).repeat(32),
+    )
+    .unwrap();
+    shop.restart();
+    // The gateway refetches at most every few seconds (forged key ids cannot flood it).
+    let wait = weft_identity::client::REFETCH_AFTER.saturating_sub(fetched.elapsed());
+    tokio::time::sleep(wait).await;
+    let new_token = sign_in("/v1/auth/login").await;
+    assert!(
+        new_token.split('.').next() != old_token.split('.').next(),
+        "another key"
+    );
+    assert_eq!(
+        me(new_token.clone()).await.status(),
+        200,
+        "the new key, unseen before"
+    );
+    assert_eq!(
+        me(old_token).await.status(),
+        200,
+        "the old key still verifies"
+    );
+
+    // Signed by no key of identity's: refused at the gateway, which names the reason.
+    let mut parts: Vec<&str> = new_token.split('.').collect();
+    let forged_signature = "A".repeat(parts[2].len());
+    parts[2] = &forged_signature;
+    let refused = me(parts.join(".")).await;
+    assert_eq!(refused.status(), 401);
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "invalid_token");
+}
