@@ -8,7 +8,10 @@ start_weft() {
   local target=${CARGO_TARGET_DIR:-target}
   # PROFILE=debug measures the dev build (quick to make; compare within one run only).
   local profile=${PROFILE:-release}
-  if [ "$profile" = release ]; then cargo build --release -p weft --quiet; else cargo build -p weft --quiet; fi
+  # SKIP_BUILD=1 measures the binary as last built (name its commit with the figures).
+  if [ -n "${SKIP_BUILD:-}" ]; then :
+  elif [ "$profile" = release ]; then cargo build --release -p weft --quiet
+  else cargo build -p weft --quiet; fi
   bin="$target/$profile/weft"
   dir=$(mktemp -d)
   port=${PORT:-$default_port}
