@@ -328,6 +328,11 @@ fn peer(
     let url = url.with_context(|| {
         format!("peers.{service}: the {caller} service needs the {service} service's URL")
     })?;
+    peer_at(settings, url).map(Some)
+}
+
+/// The peer at `url`, with the cluster's API key and timeout from `[peers]`.
+fn peer_at(settings: &Settings, url: &str) -> anyhow::Result<weft_peer_client::Peer> {
     weft_peer_client::Peer::new(
         url,
         settings
@@ -337,8 +342,20 @@ fn peer(
             .map(weft_config::Secret::expose),
         Duration::from_secs(settings.peers.timeout_seconds.max(1)),
     )
-    .map(Some)
     .map_err(anyhow::Error::msg)
+}
+
+/// The identity peer a process checks credentials with: `peers.identity`, when this
+/// process does not host identity itself.
+fn identity_peer<'a>(
+    settings: &'a Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+) -> Option<&'a str> {
+    settings
+        .peers
+        .identity
+        .as_deref()
+        .filter(|_| !hosted.iter().any(|s| s.name == "identity"))
 }
 
 /// Who checks a request's credentials: identity in this process, or, in a process of a
@@ -351,26 +368,13 @@ fn authenticator(
     identity: IdentityService,
     cache: &Cache,
 ) -> anyhow::Result<Arc<dyn weft_http::Authenticator>> {
-    let here = hosted.iter().any(|s| s.name == "identity");
-    match settings.peers.identity.as_deref() {
-        Some(url) if !here => {
-            let peer = weft_peer_client::Peer::new(
-                url,
-                settings
-                    .peers
-                    .api_key
-                    .as_ref()
-                    .map(weft_config::Secret::expose),
-                Duration::from_secs(settings.peers.timeout_seconds.max(1)),
-            )
-            .map_err(anyhow::Error::msg)?;
-            Ok(Arc::new(weft_identity::client::Remote::new(
-                peer,
-                cache.clone(),
-            )))
-        }
-        _ => Ok(Arc::new(JwtAuthenticator(identity))),
-    }
+    Ok(match identity_peer(settings, hosted) {
+        Some(url) => Arc::new(weft_identity::client::Remote::new(
+            peer_at(settings, url)?,
+            cache.clone(),
+        )),
+        None => Arc::new(JwtAuthenticator(identity)),
+    })
 }
 
 /// What completing a checkout calls: the services in this process, or over HTTP those
@@ -978,8 +982,7 @@ impl Application {
                 }) as weft_http::stack::Serves
             }),
             refuse_bad_credentials: !gateway.is_empty()
-                && settings.peers.identity.is_some()
-                && !hosted.iter().any(|s| s.name == "identity"),
+                && identity_peer(&settings, &hosted).is_some(),
             forwards: (!gateway.is_empty()).then(|| {
                 let gateway = gateway.clone();
                 Arc::new(move |path: &str| gateway.forwards(path)) as weft_http::stack::Serves

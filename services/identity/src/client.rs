@@ -20,7 +20,7 @@ use poem::Request;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use weft_cache::Cache;
-use weft_http::{Authenticator, Principal, PrincipalKind, Role};
+use weft_http::{Authenticator, Principal, Role};
 use weft_peer_client::{ClientError, Peer, retried, types};
 
 use crate::apps::API_KEY_PREFIX;
@@ -74,7 +74,6 @@ impl Owner {
             Principal::user(self.id, Role::parse(self.role.as_deref()?)?)
         };
         principal.mfa_enrollment_pending = self.mfa_enrollment_pending;
-        debug_assert!(self.app == (principal.kind == PrincipalKind::App));
         Some(principal)
     }
 }
