@@ -33,7 +33,8 @@ fn codegen(check: bool) -> anyhow::Result<()> {
     let spec = weft_output(&root, &["openapi"])?;
     let internal = weft_output(&root, &["openapi", "--internal"])?;
     let sdl = weft_output(&root, &["graphql-schema"])?;
-    let sdk = generate_client(&spec, "openapi/v1.json", None)?;
+    // The SDK runs a hook its user may install (`weft_sdk::set_request_hook`).
+    let sdk = generate_client(&spec, "openapi/v1.json", Some("crate::before_request"))?;
     // Calls between processes carry the caller's trace context.
     let peer_client = generate_client(
         &internal,

@@ -38,8 +38,11 @@ impl Peer {
         })
     }
 
-    /// The public API's client (public reads, `/v1/admin/…` with the key's scopes).
+    /// The public API's client (public reads, `/v1/admin/…` with the key's scopes); its
+    /// calls carry the caller's trace context too.
     pub fn public(&self) -> weft_sdk::Client {
+        // The SDK's hook is process-wide; the first peer installs it, later ones find it.
+        let _ = weft_sdk::set_request_hook(crate::pass_trace_context);
         weft_sdk::Client::new_with_client(&self.base_url, self.http.clone())
     }
 

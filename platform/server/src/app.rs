@@ -897,8 +897,22 @@ impl Application {
             "/",
             poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone())),
         );
+        let upstreams = services::upstreams(&settings.gateway)?;
+        let g = &settings.gateway;
+        let gateway = Gateway::new(
+            &upstreams,
+            weft_gateway::Policy {
+                timeout: Duration::from_secs(g.timeout_seconds.max(1)),
+                breaker_failures: g.breaker_failures.max(1),
+                open_for: Duration::from_secs(g.breaker_open_seconds.max(1)),
+            },
+        )?;
+        if !gateway.is_empty() {
+            tracing::info!(upstreams = upstreams.len(), "gateway routes configured");
+        }
         let schema = graphql::schema(
             Some(graphql::Services {
+                hosted: hosted.iter().map(|s| s.name).collect(),
                 system: state.clone(),
                 identity: identity.clone(),
                 catalog: catalog.clone(),
@@ -926,11 +940,14 @@ impl Application {
             .at("/v1/openapi.json", spec)
             .nest("/docs", docs)
             .at("/metrics", get(prometheus_metrics));
-        // The schema resolves through the services in this process, so only a process
-        // hosting them all serves it.
-        if hosted.len() == services::ALL.len() {
-            own = own.nest("/graphql", graphql::endpoint(schema));
-        }
+        // A process hosting some services answers their fields and reaches the others'
+        // through the gateway's routes (a cluster's front door has routes to them all).
+        own = if hosted.len() == services::ALL.len() {
+            own.nest("/graphql", graphql::endpoint(schema))
+        } else {
+            let federation = graphql::Federation::new(&hosted, gateway.clone());
+            own.nest("/graphql", graphql::federated_endpoint(schema, federation))
+        };
         let routes = services::Mounted::new(&hosted, own)
             .data(state)
             .data(identity.clone())
@@ -942,19 +959,6 @@ impl Application {
             .data(payments);
         let inventory_for_demo = inventory;
 
-        let upstreams = services::upstreams(&settings.gateway)?;
-        let g = &settings.gateway;
-        let gateway = Gateway::new(
-            &upstreams,
-            weft_gateway::Policy {
-                timeout: Duration::from_secs(g.timeout_seconds.max(1)),
-                breaker_failures: g.breaker_failures.max(1),
-                open_for: Duration::from_secs(g.breaker_open_seconds.max(1)),
-            },
-        )?;
-        if !gateway.is_empty() {
-            tracing::info!(upstreams = upstreams.len(), "gateway routes configured");
-        }
         let idempotency = Idempotency::new(db.clone());
         let stack = HttpStack {
             body_limit_bytes: settings.body_limit_bytes,

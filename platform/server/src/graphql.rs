@@ -5,6 +5,7 @@
 //! GraphiQL at `GET /graphql` loads its assets from this binary, so the playground works
 //! offline.
 
+pub mod federation;
 pub mod limits;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 use weft_http::ApiError;
 
+pub use federation::Federation;
 pub use limits::{QueryLimits, QueryRefused};
 
 use weft_cart::CartService;
@@ -76,9 +78,12 @@ pub struct Subscription(CartSubscription);
 
 pub type WeftSchema = Schema<Query, Mutation, Subscription>;
 
-/// What resolvers reach through the context.
+/// What resolvers reach through the context. Only the services in `hosted` are given to
+/// the schema: a process asked for another's fields answers an error, never from tables
+/// that are not its own.
 #[derive(Debug, Clone)]
 pub struct Services {
+    pub hosted: Vec<&'static str>,
     pub system: SystemState,
     pub identity: IdentityService,
     pub catalog: CatalogService,
@@ -99,14 +104,26 @@ pub fn schema(services: Option<Services>, max_complexity: usize) -> WeftSchema {
     )
     .limit_complexity(max_complexity);
     if let Some(services) = services {
-        builder = builder
-            .data(services.system)
-            .data(services.identity)
-            .data(services.catalog)
-            .data(services.inventory)
-            .data(services.cart)
-            .data(services.checkout)
-            .data(services.orders);
+        let hosts = |name: &str| services.hosted.contains(&name);
+        builder = builder.data(services.system);
+        if hosts("identity") {
+            builder = builder.data(services.identity);
+        }
+        if hosts("catalog") {
+            builder = builder.data(services.catalog);
+        }
+        if hosts("inventory") {
+            builder = builder.data(services.inventory);
+        }
+        if hosts("cart") {
+            builder = builder.data(services.cart);
+        }
+        if hosts("checkout") {
+            builder = builder.data(services.checkout);
+        }
+        if hosts("orders") {
+            builder = builder.data(services.orders);
+        }
     }
     builder.finish()
 }
@@ -238,7 +255,11 @@ async fn execute(
     req: &poem::Request,
     query: async_graphql_poem::GraphQLRequest,
 ) -> Result<async_graphql_poem::GraphQLResponse, ApiError> {
-    let mut request = query.0;
+    Ok(schema.run(with_request_data(req, query.0)).await?.into())
+}
+
+/// The caller the HTTP stack authenticated, and this request's own loaders.
+fn with_request_data(req: &poem::Request, mut request: Request) -> Request {
     if let Some(principal) = req.data::<Principal>() {
         request = request.data(principal.clone());
     }
@@ -249,7 +270,7 @@ async fn execute(
             tokio::spawn,
         ));
     }
-    Ok(schema.run(request).await?.into())
+    request
 }
 
 /// Subscriptions over a WebSocket (graphql-transport-ws or the older graphql-ws), as
@@ -310,6 +331,24 @@ fn asset(poem::web::Path(file): poem::web::Path<String>) -> poem::Result<Respons
 /// Lets the composition root mount GraphQL with `Route::nest`.
 pub fn endpoint(schema: GuardedSchema) -> impl Endpoint {
     routes(schema).map_to_response()
+}
+
+/// GraphQL in a process that does not host every service: each root field is answered
+/// by the process that does ([`federation`]).
+pub fn federated_endpoint(schema: GuardedSchema, federation: Federation) -> impl Endpoint {
+    Route::new()
+        .at("/", get(graphiql).post(federation::execute))
+        .at(
+            "/ws",
+            federation::Subscriptions {
+                federation: federation.clone(),
+                local: get(subscriptions),
+            },
+        )
+        .at("/assets/:file", get(asset))
+        .data(schema)
+        .data(federation)
+        .map_to_response()
 }
 
 const GRAPHIQL_HTML: &str = r#"<!doctype html>

@@ -18562,6 +18562,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_meta",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -18622,6 +18623,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_health_live",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -18670,6 +18672,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_health_ready",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -18759,6 +18762,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "register",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -18853,6 +18857,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "login",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -18949,6 +18954,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "refresh",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19043,6 +19049,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "logout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19105,6 +19112,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_sign_in_providers",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19200,6 +19208,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "oauth_start",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19333,6 +19342,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "oauth_callback",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19395,6 +19405,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_me",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19455,6 +19466,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_me",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19551,6 +19563,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_me",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19613,6 +19626,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "export_me",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19675,6 +19689,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "start_totp",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19771,6 +19786,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "verify_totp",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19833,6 +19849,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_addresses",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -19931,6 +19948,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_address",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20010,6 +20028,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_address",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20125,6 +20144,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_address",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20220,6 +20240,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_users",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20301,6 +20322,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_user",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20414,6 +20436,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_user",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20476,6 +20499,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_apps",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20575,6 +20599,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_app",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20654,6 +20679,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "revoke_app",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20716,6 +20742,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_api_keys",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20815,6 +20842,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_api_key",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20894,6 +20922,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "revoke_api_key",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -20988,6 +21017,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "oauth_token",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21050,6 +21080,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_jwks",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21337,6 +21368,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_products",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21624,6 +21656,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "search_products",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21704,6 +21737,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_variant_summaries",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21785,6 +21819,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_product",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21881,6 +21916,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_recommendations",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -21943,6 +21979,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_categories",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22024,6 +22061,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_category",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22086,6 +22124,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_collections",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22167,6 +22206,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_collection",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22263,6 +22303,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_collection",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22343,6 +22384,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_collection",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22457,6 +22499,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_collection",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22555,6 +22598,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "import_products",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22636,6 +22680,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_job",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22764,6 +22809,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "admin_list_products",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22862,6 +22908,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_product",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -22943,6 +22990,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_product",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23058,6 +23106,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_product",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23174,6 +23223,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_variant",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23253,6 +23303,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_variant",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23368,6 +23419,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_variant",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23464,6 +23516,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_category",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23544,6 +23597,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_category",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23658,6 +23712,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_category",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23740,6 +23795,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_inventory",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23820,6 +23876,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_variant_stock",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -23934,6 +23991,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "set_inventory",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24048,6 +24106,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "restock_inventory",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24157,6 +24216,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_inventory",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24219,6 +24279,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_locations",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24315,6 +24376,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_location",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24411,6 +24473,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_reservation",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24493,6 +24556,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_reservation",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24575,6 +24639,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "release_reservation",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24657,6 +24722,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "commit_reservation",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24753,6 +24819,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_cart",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24835,6 +24902,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_cart",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -24948,6 +25016,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_cart",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25029,6 +25098,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "merge_cart",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25111,6 +25181,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_cart_shipping_methods",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25224,6 +25295,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "add_cart_item",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25321,6 +25393,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "remove_cart_item",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25450,6 +25523,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_cart_item",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25564,6 +25638,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "apply_cart_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25661,6 +25736,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "remove_cart_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25756,6 +25832,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_promotions",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25854,6 +25931,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -25936,6 +26014,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26016,6 +26095,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26132,6 +26212,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_promotion",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26226,6 +26307,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "redeem_promotions",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26308,6 +26390,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "release_promotion_redemptions",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26406,6 +26489,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_checkout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26487,6 +26571,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_checkout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26602,6 +26687,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_checkout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26738,6 +26824,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "complete_checkout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26821,6 +26908,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "confirm_checkout",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -26907,6 +26995,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_checkout_shipping_methods",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27019,6 +27108,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_my_orders",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27100,6 +27190,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27173,6 +27264,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_order_invoice",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27286,6 +27378,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "cancel_my_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27399,6 +27492,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "request_return",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27528,6 +27622,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_orders",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27609,6 +27704,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "admin_get_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27683,6 +27779,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "admin_get_order_invoice",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27797,6 +27894,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "cancel_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -27930,6 +28028,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "refund_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28042,6 +28141,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_returns",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28158,6 +28258,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "approve_return",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28274,6 +28375,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "reject_return",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28390,6 +28492,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "receive_return",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28507,6 +28610,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "fulfill_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28589,6 +28693,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deliver_order",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28735,6 +28840,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_payments",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28816,6 +28922,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_payment",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
@@ -28901,6 +29008,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "receive_stripe_webhook",
             };
+            (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;

@@ -17,3 +17,21 @@
 mod generated;
 
 pub use generated::*;
+
+use std::sync::OnceLock;
+
+static REQUEST_HOOK: OnceLock<fn(&mut reqwest::Request)> = OnceLock::new();
+
+/// Installs a function run on every request of every [`Client`] of this process before it
+/// is sent, e.g. to add a trace context (`traceparent`) or a header of your own. One hook
+/// per process: answers `false`, and keeps the first, when one is already installed.
+pub fn set_request_hook(hook: fn(&mut reqwest::Request)) -> bool {
+    REQUEST_HOOK.set(hook).is_ok()
+}
+
+/// The generated client's pre-hook.
+fn before_request(request: &mut reqwest::Request) {
+    if let Some(hook) = REQUEST_HOOK.get() {
+        hook(request);
+    }
+}

@@ -17,6 +17,8 @@
 //! open breaker a 503; `/v1/internal/…` (process-to-process calls) is a 404 at the front
 //! door.
 
+pub mod graphql;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -262,6 +264,18 @@ impl Gateway {
         })
     }
 
+    /// Sends `req` (a WebSocket too), at its path (`uri()`), to the replicas serving `route`:
+    /// how a request that no prefix claims (GraphQL) reaches the process that answers it.
+    /// `None` when no upstream serves `route`.
+    pub async fn forward_to(&self, route: &str, req: Request) -> Option<poem::Result<Response>> {
+        let pool = self.pool_for(route)?;
+        Some(if is_websocket(&req) {
+            self.forward_websocket(pool, req).await
+        } else {
+            self.forward(pool, req).await.map_err(Into::into)
+        })
+    }
+
     /// Puts the gateway in front of `local`: claimed paths are forwarded, the rest served here.
     pub fn in_front_of<E: Endpoint>(self, local: E) -> GatewayEndpoint<E> {
         GatewayEndpoint {
@@ -368,10 +382,15 @@ impl Gateway {
         let ws = poem::web::websocket::WebSocket::from_request_without_body(&req).await?;
         let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let mut headers = forwarded_headers(&req);
-        // The client's handshake is the gateway's to answer; upstream gets its own.
+        // The client's handshake is the gateway's to answer; upstream gets its own, with
+        // the subprotocols the client offered (GraphQL's), and the one upstream picks is
+        // the one the client gets.
         let handshake: Vec<HeaderName> = headers
             .keys()
-            .filter(|name| name.as_str().starts_with("sec-websocket-"))
+            .filter(|name| {
+                name.as_str().starts_with("sec-websocket-")
+                    && *name != header::SEC_WEBSOCKET_PROTOCOL
+            })
             .cloned()
             .collect();
         for name in handshake {
@@ -389,10 +408,16 @@ impl Gateway {
             )
             .await;
             match connected {
-                Ok(Ok((upstream, _))) => {
+                Ok(Ok((upstream, answer))) => {
                     pool.succeeded();
+                    let chosen = answer
+                        .headers()
+                        .get(header::SEC_WEBSOCKET_PROTOCOL)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
                     return Ok(poem::IntoResponse::into_response(
-                        ws.on_upgrade(move |client| pump(client, upstream)),
+                        ws.protocols(chosen)
+                            .on_upgrade(move |client| pump(client, upstream)),
                     ));
                 }
                 // The upstream answered without upgrading: its answer is the client's.

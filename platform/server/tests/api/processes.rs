@@ -285,14 +285,37 @@ async fn a_service_process_serves_its_own_routes_only() {
             );
         }
     }
-    // GraphQL resolves through in-process services: only a process hosting them all has it.
-    let graphql = http
+    // GraphQL answers its own service's fields; another's, with no gateway route to
+    // reach it, is an error, never an answer from this process's empty tables.
+    let graphql: serde_json::Value = http
         .post(at("/graphql"))
         .json(&serde_json::json!({"query": "{ products(first: 1) { totalCount } }"}))
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(graphql.status(), 404);
+    assert_eq!(graphql["data"], serde_json::Value::Null, "{graphql}");
+    assert_eq!(
+        graphql["errors"][0]["extensions"]["code"], "service_not_hosted",
+        "{graphql}"
+    );
+    let graphql: serde_json::Value = http
+        .post(at("/graphql"))
+        .json(&serde_json::json!({"query": "{ meta { services { name } } products(first: 1) { totalCount } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        graphql["data"],
+        serde_json::Value::Null,
+        "products cannot be null: {graphql}"
+    );
+    assert_eq!(graphql["errors"][0]["path"][0], "products", "{graphql}");
     // Its own routes answer, and its internal ones refuse anyone without the
     // `internal` scope (before reading the body).
     let stock = http

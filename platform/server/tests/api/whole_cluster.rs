@@ -12,9 +12,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt as _;
+use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use weft_sdk::types::{
     AddItemRequest, CancelOrderRequest, CreateCartRequest, CreateCheckoutRequest,
     CreateCredentialRequest, UpdateCheckoutRequest,
@@ -460,7 +461,8 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(live).await.unwrap();
     assert_eq!(heard(&mut socket).await["item_count"], 0);
-    ada_client
+    let (ada_adding, add_trace) = traced(&front_door, Some(&ada.access_token));
+    ada_adding
         .add_cart_item()
         .id(&ada_cart)
         .body(body::<AddItemRequest>(
@@ -469,6 +471,86 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         .send()
         .await
         .unwrap();
+    assert_eq!(heard(&mut socket).await["item_count"], 2);
+
+    // GraphQL through the front door: one document over fields of three processes
+    // (the gateway's own `meta`, the catalog's, the cart's), split and merged; a
+    // mutation of one service goes there whole; the cart's subscription crosses the
+    // gateway's WebSocket and hears it.
+    let graphql = |body: Value| {
+        let (url, token) = (format!("{front_door}/graphql"), ada.access_token.clone());
+        async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let across = graphql(json!({
+        "query": "query Shop($cart: String!, $n: Int!) { meta { topology } products(first: $n) { nodes { variants { id } } } cart(id: $cart) { itemCount } }",
+        "variables": {"cart": ada_cart, "n": 2}
+    }))
+    .await;
+    assert!(across.get("errors").is_none(), "{across}");
+    assert_eq!(across["data"]["meta"]["topology"], "cluster", "{across}");
+    assert_eq!(
+        across["data"]["products"]["nodes"][0]["variants"][0]["id"], shirt,
+        "{across}"
+    );
+    assert_eq!(across["data"]["cart"]["itemCount"], 2, "{across}");
+    let mut request = format!(
+        "{}/graphql/ws?access_token={}",
+        front_door.replacen("http://", "ws://", 1),
+        ada.access_token
+    )
+    .into_client_request()
+    .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut watching, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({"type": "connection_init"});
+    watching
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(heard(&mut watching).await["type"], "connection_ack");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
+        "query": format!("subscription {{ cart(id: \"{ada_cart}\") {{ itemCount }} }}")
+    }});
+    watching
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    let now = heard(&mut watching).await;
+    assert_eq!(now["payload"]["data"]["cart"]["itemCount"], 2, "{now}");
+    let added = graphql(json!({
+        "query": "mutation Add($cart: String!, $variant: String!) { addCartItem(cartId: $cart, variantId: $variant, quantity: 1) { itemCount items { id } } }",
+        "variables": {"cart": ada_cart, "variant": shirt}
+    }))
+    .await;
+    assert_eq!(added["data"]["addCartItem"]["itemCount"], 3, "{added}");
+    let next = heard(&mut watching).await;
+    assert_eq!(next["payload"]["data"]["cart"]["itemCount"], 3, "{next}");
+    assert_eq!(heard(&mut socket).await["item_count"], 3);
+    // Back to the two she pays for.
+    let cart_line = added["data"]["addCartItem"]["items"][0]["id"].clone();
+    let back = graphql(json!({
+        "query": "mutation Back($cart: String!, $line: String!) { updateCartItem(cartId: $cart, itemId: $line, quantity: 2) { itemCount } }",
+        "variables": {"cart": ada_cart, "line": cart_line}
+    }))
+    .await;
+    assert_eq!(back["data"]["updateCartItem"]["itemCount"], 2, "{back}");
+    assert_eq!(
+        heard(&mut watching).await["payload"]["data"]["cart"]["itemCount"],
+        2
+    );
     assert_eq!(heard(&mut socket).await["item_count"], 2);
 
     // She pays with 3-D Secure: held while she confirms, then a paid order.
@@ -704,6 +786,11 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         "weft-orders",
     ] {
         assert!(purchase.contains(service), "{service} not in {purchase:?}");
+    }
+    // The cart reads the catalog through the public SDK: that call carries the trace too.
+    let add = services_in(&add_trace, None);
+    for service in ["weft-gateway", "weft-cart", "weft-catalog"] {
+        assert!(add.contains(service), "{service} not in {add:?}");
     }
     let restock = services_in(&cancel_trace, Some("consume"));
     assert!(
