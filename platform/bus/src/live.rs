@@ -21,6 +21,9 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::{Mutex, broadcast};
 
+/// The topic of "answers of service `key` that gateways keep are stale".
+pub const PURGE: &str = "purge";
+
 /// One change: `topic` names the kind of thing (`cart`), `key` which one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {

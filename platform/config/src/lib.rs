@@ -454,6 +454,12 @@ pub struct GatewaySettings {
     /// Seconds an open breaker answers 503 before one request probes the upstream; also
     /// how long a replica that refused a connection is skipped.
     pub breaker_open_seconds: u64,
+    /// Longest a guest's `GET` answer is kept at the gateway, in seconds (0: none are
+    /// kept). Only answers a service marks with `Weft-Gateway-Cache: max-age=…` are
+    /// kept, for the shorter of the two, until a purge on the bus retires them.
+    pub cache_seconds: u64,
+    /// Most bytes of answers the gateway keeps (least recently used go first).
+    pub cache_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -517,6 +523,8 @@ impl Default for GatewaySettings {
             timeout_seconds: 5,
             breaker_failures: 5,
             breaker_open_seconds: 10,
+            cache_seconds: 300,
+            cache_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

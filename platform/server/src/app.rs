@@ -508,6 +508,23 @@ async fn live_fanout(settings: &Settings) -> Arc<dyn weft_bus::live::Fanout> {
     }
 }
 
+/// Retires the gateway's kept answers whenever a service says they are stale; and when
+/// notices were missed (this process fell behind), since any of them may have been one.
+async fn follow_purges(
+    mut notices: tokio::sync::broadcast::Receiver<weft_bus::live::Notice>,
+    kept: Arc<weft_gateway::cache::AnswerCache>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match notices.recv().await {
+            Ok(notice) if notice.topic == weft_bus::live::PURGE => kept.purge(),
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => kept.purge(),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Subscribes `handler`. When the broker is down and starting degraded is allowed, keeps
 /// trying in the background instead, so the consumer joins once the broker is back.
 async fn subscribe(
@@ -760,8 +777,11 @@ impl Application {
             },
         };
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
+        // Live notices (carts changed, answers to purge) reach every process through it.
+        let fanout = live_fanout(&settings).await;
         let mut catalog = catalog_service(&settings, &db, &bus, &cache);
         if hosted.iter().any(|s| s.name == "catalog") {
+            catalog = catalog.with_purges(Arc::clone(&fanout));
             let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
             subscribe(&bus, handler, settings.start_degraded).await?;
             // Set once search is open: a replica's own index has consumers of its own.
@@ -812,7 +832,7 @@ impl Application {
         }
 
         let mut cart = cart_service(&settings, &db, &catalog, &inventory, &hosted)?
-            .with_live(live_fanout(&settings).await);
+            .with_live(Arc::clone(&fanout));
         if settings.cart.hot_copy {
             cart = cart.with_hot_copy(cache.clone());
         }
@@ -910,6 +930,22 @@ impl Application {
         if !gateway.is_empty() {
             tracing::info!(upstreams = upstreams.len(), "gateway routes configured");
         }
+        // Kept answers are purged through the broker: a gateway of a cluster without one
+        // would keep them stale for as long as they live.
+        let hears_purges = settings.amqp_url.is_some() || settings.service.is_none();
+        if !gateway.is_empty() && g.cache_seconds > 0 && !hears_purges {
+            tracing::warn!("gateway cache off: without amqp_url this process hears no purges");
+        }
+        let gateway = if !gateway.is_empty() && g.cache_seconds > 0 && hears_purges {
+            let kept = Arc::new(weft_gateway::cache::AnswerCache::new(
+                Duration::from_secs(g.cache_seconds),
+                g.cache_max_bytes,
+            ));
+            tokio::spawn(follow_purges(fanout.subscribe(), Arc::clone(&kept)));
+            gateway.with_cache(kept)
+        } else {
+            gateway
+        };
         let schema = graphql::schema(
             Some(graphql::Services {
                 hosted: hosted.iter().map(|s| s.name).collect(),

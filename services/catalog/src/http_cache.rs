@@ -17,6 +17,9 @@ const PREFIXES: &[&str] = &[
     "/v1/collections",
     "/v1/search",
 ];
+/// How long a gateway may keep a guest's answer; the gateway strips it. Not
+/// `Surrogate-Control`, which CDNs honour too, and they hear no purges.
+const GATEWAY_CACHE: &str = "weft-gateway-cache";
 /// Larger answers are served but not cached.
 const MAX_CACHED_BYTES: usize = 2 * 1024 * 1024;
 
@@ -76,6 +79,15 @@ fn decode(bytes: &[u8]) -> Option<(Head, &[u8])> {
     Some((head, &bytes[split + 1..]))
 }
 
+/// Marks a guest's answer as one a gateway may keep for `ttl` ([`GATEWAY_CACHE`]).
+fn shareable(resp: &mut Response, head: &Head, ttl: std::time::Duration) {
+    if head.cache_control.starts_with("public")
+        && let Ok(v) = HeaderValue::from_str(&format!("max-age={}", ttl.as_secs()))
+    {
+        resp.headers_mut().insert(GATEWAY_CACHE, v);
+    }
+}
+
 fn replay(req: &Request, head: &Head, body: &[u8]) -> Response {
     let not_modified = weft_http::conditional::not_modified(req, &head.etag);
     let mut resp = if not_modified {
@@ -124,7 +136,9 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
             && let Some((head, body)) = decode(&bytes)
         {
             metrics::counter!("catalog_answer_cache_total", "result" => "hit").increment(1);
-            return Ok(replay(&req, &head, body));
+            let mut resp = replay(&req, &head, body);
+            shareable(&mut resp, &head, catalog.answer_ttl());
+            return Ok(resp);
         }
         metrics::counter!("catalog_answer_cache_total", "result" => "miss").increment(1);
         // Asked without a condition, so the stored answer is the whole one.
@@ -165,7 +179,9 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
                 .headers_mut()
                 .insert(header::IF_NONE_MATCH, condition);
         }
-        Ok(replay(&req_for_replay, &head, &body))
+        let mut resp = replay(&req_for_replay, &head, &body);
+        shareable(&mut resp, &head, catalog.answer_ttl());
+        Ok(resp)
     }
 }
 

@@ -17,6 +17,7 @@
 //! open breaker a 503; `/v1/internal/…` (process-to-process calls) is a 404 at the front
 //! door.
 
+pub mod cache;
 pub mod graphql;
 
 use std::sync::Arc;
@@ -174,6 +175,7 @@ pub struct Gateway {
     client: reqwest::Client,
     policy: Policy,
     epoch: Epoch,
+    cache: Option<Arc<cache::AnswerCache>>,
 }
 
 /// `products` → `["v1", "products"]`; `/.well-known/jwks.json` → as written.
@@ -240,7 +242,15 @@ impl Gateway {
             client,
             policy,
             epoch: Epoch(Instant::now()),
+            cache: None,
         })
+    }
+
+    /// Keeps guests' answers that services mark as shareable ([`cache`]).
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<cache::AnswerCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -285,6 +295,15 @@ impl Gateway {
     }
 
     async fn forward(&self, pool: &Pool, mut req: Request) -> Result<Response, ApiError> {
+        // A kept answer is served even while the upstream's breaker is open.
+        let ticket = match self.cache.as_ref() {
+            Some(cache) => match cache.lookup(&req).await {
+                Some(Ok(kept)) => return Ok(kept),
+                Some(Err(ticket)) => Some((Arc::clone(cache), ticket)),
+                None => None,
+            },
+            None => None,
+        };
         let now = self.epoch.now();
         let admission = pool.admit(now, self.policy.breaker_failures);
         if admission == Admission::Refused {
@@ -298,7 +317,13 @@ impl Gateway {
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
-        let headers = forwarded_headers(&req);
+        let mut headers = forwarded_headers(&req);
+        if ticket.is_some() {
+            // Asked whole, so what is kept is the whole answer; the cache answers the
+            // client's condition.
+            headers.remove(header::IF_NONE_MATCH);
+        }
+        let client_headers = req.headers().clone();
         // Bodies are bounded by the HTTP stack; held whole so another replica can get it.
         let body = req.take_body().into_bytes().await.map_err(|e| {
             ApiError::new(
@@ -332,6 +357,12 @@ impl Gateway {
                         pool.failed(self.epoch.now(), &self.policy);
                     } else {
                         pool.succeeded();
+                    }
+                    if let Some((cache, ticket)) = ticket {
+                        return cache
+                            .keep(ticket, &client_headers, upstream)
+                            .await
+                            .map_err(|e| upstream_error(Some(&e)));
                     }
                     return Ok(relay(upstream));
                 }
@@ -550,10 +581,12 @@ fn forwarded_headers(req: &Request) -> HeaderMap {
     headers
 }
 
-/// The upstream's answer, streamed back.
+/// The upstream's answer, streamed back (without the gateway's own `Weft-Gateway-Cache`).
 fn relay(upstream: reqwest::Response) -> Response {
     let mut resp = Response::builder().status(upstream.status());
-    for (name, value) in &strip_hop_by_hop(upstream.headers()) {
+    let mut headers = strip_hop_by_hop(upstream.headers());
+    headers.remove(cache::GATEWAY_CACHE);
+    for (name, value) in &headers {
         resp = resp.header(name, value);
     }
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use weft_sdk::types::{
     AddItemRequest, CancelOrderRequest, CreateCartRequest, CreateCheckoutRequest,
-    CreateCredentialRequest, UpdateCheckoutRequest,
+    CreateCredentialRequest, UpdateCheckoutRequest, UpdateProductRequest,
 };
 use weft_testkit::{WeftProcess, in_ci};
 
@@ -404,6 +404,64 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     let admin = authed_at(&front_door, &token);
     let shirt = variant(&admin, "CLUSTER-LINEN", 200).await;
 
+    // The gateway keeps a guest's catalog answer, and lets it go the moment the catalog
+    // changes (a purge over the broker), long before the answer would expire.
+    let guest = reqwest::Client::new();
+    let listing = format!("{front_door}/v1/products?brand=Plain");
+    let first = guest.get(&listing).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["x-cache"], "MISS");
+    assert!(
+        first.headers().get("weft-gateway-cache").is_none(),
+        "the gateway's marking never reaches a client"
+    );
+    let etag = first.headers()["etag"].clone();
+    let listed: Value = first.json().await.unwrap();
+    let product_id = listed["data"][0]["id"].as_str().unwrap().to_owned();
+    let kept = guest.get(&listing).send().await.unwrap();
+    assert_eq!(kept.headers()["x-cache"], "HIT");
+    assert_eq!(kept.json::<Value>().await.unwrap(), listed);
+    let unchanged = guest
+        .get(&listing)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    let with_token = http.get(&listing).bearer_auth(&token).send().await.unwrap();
+    assert!(
+        with_token.headers().get("x-cache").is_none(),
+        "staff are never served kept answers"
+    );
+    admin
+        .update_product()
+        .id(&product_id)
+        .body(body::<UpdateProductRequest>(
+            json!({"title": "Linen Shirt CLUSTER-LINEN, renamed"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let changed_at = Instant::now();
+    loop {
+        let now: Value = guest
+            .get(&listing)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if now["data"][0]["title"] == "Linen Shirt CLUSTER-LINEN, renamed" {
+            break;
+        }
+        assert!(
+            changed_at.elapsed() < Duration::from_secs(10),
+            "the gateway still answers the old title: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // A customer registers, browses and searches (the replicas' own indexes both).
     let ada = front
         .register()
@@ -618,9 +676,19 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     // Chaos: buyers and browsers through the front door while a catalog replica and the
     // inventory process are killed and restarted.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Browsers ask past the gateway's kept answers, so every read reaches a replica.
+    let uncached = {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cache-control", "no-cache".parse().unwrap());
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        weft_sdk::Client::new_with_client(&front_door, http)
+    };
     let browsers: Vec<_> = (0..2)
         .map(|_| {
-            let (front, stop) = (front.clone(), stop.clone());
+            let (front, stop) = (uncached.clone(), stop.clone());
             tokio::spawn(async move {
                 let (mut ok, mut failed) = (0u32, Vec::new());
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {

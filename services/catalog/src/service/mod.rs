@@ -205,6 +205,8 @@ pub struct CatalogService {
     ttls: CacheTtls,
     clock: Clock,
     search: Option<std::sync::Arc<dyn weft_search::SearchIndex>>,
+    /// Where gateways hear that the answers they keep are stale.
+    purges: Option<std::sync::Arc<dyn weft_bus::live::Fanout>>,
 }
 
 /// How long cached answers live (a write makes them unreachable at once anyway).
@@ -258,7 +260,16 @@ impl CatalogService {
             ttls,
             clock,
             search: None,
+            purges: None,
         }
+    }
+
+    /// Tells gateways (over `fanout`) whenever cached answers are retired, so the guests'
+    /// answers they keep go too.
+    #[must_use]
+    pub fn with_purges(mut self, fanout: std::sync::Arc<dyn weft_bus::live::Fanout>) -> Self {
+        self.purges = Some(fanout);
+        self
     }
 
     /// After a committed write: wake the event relay, retire every cached answer.
@@ -282,9 +293,22 @@ impl CatalogService {
         self.cache.store()
     }
 
-    /// Makes every cached catalog answer unreachable.
+    /// Makes every cached catalog answer unreachable, here and at the gateways. Called
+    /// once a change has committed, so an answer a gateway fetches after the purge is new.
     pub async fn retire_cached(&self) {
         self.cache.increment(GENERATION, GENERATION_TTL).await;
+        if let Some(fanout) = &self.purges {
+            // Off the write's path: a purge that is lost leaves answers their max-age old.
+            let fanout = std::sync::Arc::clone(fanout);
+            tokio::spawn(async move {
+                fanout
+                    .publish(weft_bus::live::Notice {
+                        topic: weft_bus::live::PURGE.to_owned(),
+                        key: crate::SERVICE.name.to_owned(),
+                    })
+                    .await;
+            });
+        }
     }
 
     /// The cache key of an answer, or `None` when the cache cannot say its generation.
