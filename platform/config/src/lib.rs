@@ -31,6 +31,11 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Connections per process in the database pool.
     pub database_pool_size: u32,
+    /// PostgreSQL streaming replicas (`postgres://…`, separated by commas) that reads
+    /// which may trail a write use (guests' catalog pages); empty: the primary only.
+    pub database_replica_urls: String,
+    /// A replica trailing the primary by more than this many milliseconds is skipped.
+    pub database_replica_max_lag_ms: u64,
     /// `redis://…` for the shared cache and rate limits; unset means in-process.
     pub redis_url: Option<String>,
     /// `amqp://…` for events between processes; unset means in-process delivery.
@@ -472,6 +477,8 @@ impl Default for Settings {
             service: None,
             database_url: None,
             database_pool_size: 10,
+            database_replica_urls: String::new(),
+            database_replica_max_lag_ms: 1000,
             redis_url: None,
             amqp_url: None,
             elasticsearch_url: None,
@@ -561,6 +568,8 @@ const ENV_KEYS: &[&str] = &[
     "service",
     "database_url",
     "database_pool_size",
+    "database_replica_urls",
+    "database_replica_max_lag_ms",
     "redis_url",
     "amqp_url",
     "elasticsearch_url",
@@ -596,6 +605,16 @@ const ENV_KEYS: &[&str] = &[
 pub const DEMO_CORS_ORIGINS: [&str; 1] = ["*"];
 
 impl Settings {
+    /// `database_replica_urls`, one URL each.
+    pub fn replica_urls(&self) -> Vec<String> {
+        self.database_replica_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The origins CORS allows: `cors_origins`, or for a `demo` shop that set none, any
     /// (with CORS on, poem refuses an origin it does not allow), so the README's storefront
     /// command works as it is.
@@ -670,6 +689,15 @@ impl Settings {
             problems.push(
                 "database_url: must be a postgres:// URL (leave it unset for SQLite)".to_owned(),
             );
+        }
+        for url in self.replica_urls() {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                problems.push("database_replica_urls: each must be a postgres:// URL".to_owned());
+            }
+        }
+        if !self.replica_urls().is_empty() && self.database_url.is_none() {
+            problems
+                .push("database_replica_urls: replicas need a PostgreSQL database_url".to_owned());
         }
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))

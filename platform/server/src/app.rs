@@ -782,6 +782,21 @@ impl Application {
         let mut catalog = catalog_service(&settings, &db, &bus, &cache);
         if hosted.iter().any(|s| s.name == "catalog") {
             catalog = catalog.with_purges(Arc::clone(&fanout));
+            let replicas = settings.replica_urls();
+            if !replicas.is_empty() {
+                let max_lag = Duration::from_millis(settings.database_replica_max_lag_ms);
+                let reads = weft_storage::replicas::ReadDb::with_replicas(
+                    db.clone(),
+                    &replicas,
+                    settings.database_pool_size,
+                    max_lag,
+                )?;
+                tracing::info!(
+                    replicas = replicas.len(),
+                    "guests' catalog reads may use replicas"
+                );
+                catalog = catalog.with_reads(reads, max_lag);
+            }
             let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
             subscribe(&bus, handler, settings.start_degraded).await?;
             // Set once search is open: a replica's own index has consumers of its own.

@@ -5,6 +5,8 @@
 //! Owns only cross-cutting tables (`platform_*`); every service owns its own tables and
 //! migrations and hands them to [`migrate::run`] as a [`migrate::MigrationSet`].
 //!
+//! Reads that may trail a write can go to streaming replicas ([`replicas::ReadDb`]).
+//!
 //! Invariants: a transaction on SQLite starts with `BEGIN IMMEDIATE`, so two writers
 //! serialize at the start instead of failing at commit; a connection returned to the pool
 //! mid-transaction (a dropped future) is discarded, never reused.
@@ -12,6 +14,7 @@
 pub mod events;
 pub mod idempotency;
 pub mod migrate;
+pub mod replicas;
 pub mod sagas;
 pub mod system;
 pub mod testing;
@@ -174,27 +177,7 @@ impl Db {
 
     /// Connects to PostgreSQL at `url`.
     pub async fn postgres(url: &str, pool_size: u32) -> Result<Self, StorageError> {
-        let mut config = ManagerConfig::<AsyncPgConnection>::default();
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            async move {
-                use diesel_async::AsyncConnection as _;
-                let mut conn = AsyncPgConnection::establish(&url).await?;
-                conn.set_instrumentation(QueryCounter("postgres"));
-                Ok(conn)
-            }
-            .boxed()
-        });
-        let manager =
-            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
-        let pool = Pool::builder(manager)
-            .max_size(pool_size as usize)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .create_timeout(Some(Duration::from_secs(10)))
-            .runtime(deadpool_runtime())
-            .build()
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = Self::Postgres(pool);
+        let db = Self::Postgres(postgres_pool(url, pool_size, Duration::from_secs(10))?);
         db.ping().await?;
         Ok(db)
     }
@@ -371,6 +354,34 @@ impl DbConn {
         }
         Ok(())
     }
+}
+
+/// A pool of connections to PostgreSQL at `url`, made as they are needed; making one
+/// may take `connect_within`.
+fn postgres_pool(
+    url: &str,
+    pool_size: u32,
+    connect_within: Duration,
+) -> Result<Pool<AsyncPgConnection>, StorageError> {
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_owned();
+        async move {
+            use diesel_async::AsyncConnection as _;
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.set_instrumentation(QueryCounter("postgres"));
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(pool_size as usize)
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .create_timeout(Some(connect_within))
+        .runtime(deadpool_runtime())
+        .build()
+        .map_err(|e| StorageError::Unavailable(e.to_string()))
 }
 
 fn deadpool_runtime() -> deadpool::Runtime {

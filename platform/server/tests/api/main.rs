@@ -28,6 +28,7 @@ mod processes;
 mod promotions;
 mod purchase;
 mod rate_limit;
+mod replicas;
 mod saga_peers;
 mod search;
 mod social;

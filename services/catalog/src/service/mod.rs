@@ -207,6 +207,11 @@ pub struct CatalogService {
     search: Option<std::sync::Arc<dyn weft_search::SearchIndex>>,
     /// Where gateways hear that the answers they keep are stale.
     purges: Option<std::sync::Arc<dyn weft_bus::live::Fanout>>,
+    /// Where guests' reads go (replicas, when configured); staff read the primary.
+    reads: weft_storage::replicas::ReadDb,
+    /// How far a replica may trail: cached answers are retired again after it, so none
+    /// read from a replica before a change reached it outlives the change by more.
+    replica_lag: Option<Duration>,
 }
 
 /// How long cached answers live (a write makes them unreachable at once anyway).
@@ -254,6 +259,7 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Ca
 impl CatalogService {
     pub fn new(db: Db, bus: Bus, cache: Cache, ttls: CacheTtls, clock: Clock) -> Self {
         Self {
+            reads: weft_storage::replicas::ReadDb::primary_only(db.clone()),
             db,
             bus,
             cache,
@@ -261,7 +267,27 @@ impl CatalogService {
             clock,
             search: None,
             purges: None,
+            replica_lag: None,
         }
+    }
+
+    /// Reads guests' pages from `reads`'s replicas, which trail the primary by at most
+    /// `max_lag`.
+    #[must_use]
+    pub fn with_reads(mut self, reads: weft_storage::replicas::ReadDb, max_lag: Duration) -> Self {
+        self.reads = reads;
+        self.replica_lag = Some(max_lag);
+        self
+    }
+
+    /// A connection for a read: the primary's when the reader must see its own writes
+    /// (staff), else one that may trail it (a replica's).
+    pub(super) async fn read_conn(&self, fresh: bool) -> Result<DbConn, CatalogError> {
+        Ok(if fresh {
+            self.db.conn().await?
+        } else {
+            self.reads.conn().await?
+        })
     }
 
     /// Tells gateways (over `fanout`) whenever cached answers are retired, so the guests'
@@ -296,6 +322,20 @@ impl CatalogService {
     /// Makes every cached catalog answer unreachable, here and at the gateways. Called
     /// once a change has committed, so an answer a gateway fetches after the purge is new.
     pub async fn retire_cached(&self) {
+        self.retire_now().await;
+        if let Some(lag) = self.replica_lag {
+            // An answer read from a replica the change had not reached yet may have been
+            // cached under the new generation: retire once more when every usable
+            // replica has it.
+            let again = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(lag + weft_storage::replicas::WATCH_EVERY * 2).await;
+                again.retire_now().await;
+            });
+        }
+    }
+
+    async fn retire_now(&self) {
         self.cache.increment(GENERATION, GENERATION_TTL).await;
         if let Some(fanout) = &self.purges {
             // Off the write's path: a purge that is lost leaves answers their max-age old.
@@ -469,7 +509,7 @@ impl CatalogService {
         id_or_handle: &str,
         include_unpublished: bool,
     ) -> Result<Product, CatalogError> {
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.read_conn(include_unpublished).await?;
         let row = store::find_product(&mut conn, id_or_handle)
             .await?
             .filter(|p| include_unpublished || p.status == ProductStatus::Active.as_str())
@@ -526,7 +566,7 @@ impl CatalogService {
         if !errors.is_empty() {
             return Err(CatalogError::Invalid(errors));
         }
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.read_conn(query.include_unpublished).await?;
         let category_ids = match &query.category {
             Some(c) => {
                 let tree = store::list_categories(&mut conn).await?;
