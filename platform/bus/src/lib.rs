@@ -22,12 +22,14 @@ pub mod memory;
 pub mod relay;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+pub mod worker;
 
 use std::sync::Arc;
 
 pub use consumer::{Consumer, EventHandler, HandlerError, RetryPolicy};
 pub use envelope::{Envelope, Event};
 pub use relay::{Bus, BusSettings};
+pub use worker::Worker;
 
 use weft_storage::{DbConn, StorageError};
 

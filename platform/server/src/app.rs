@@ -355,7 +355,7 @@ fn identity_peer<'a>(
         .peers
         .identity
         .as_deref()
-        .filter(|_| !hosted.iter().any(|s| s.name == "identity"))
+        .filter(|_| !hosts(hosted, &weft_identity::SERVICE))
 }
 
 /// Who checks a request's credentials: identity in this process, or, in a process of a
@@ -508,6 +508,29 @@ async fn live_fanout(settings: &Settings) -> Arc<dyn weft_bus::live::Fanout> {
     }
 }
 
+/// Whether this process hosts `service`.
+fn hosts(hosted: &[&'static weft_http::ServiceInfo], service: &weft_http::ServiceInfo) -> bool {
+    hosted.iter().any(|s| std::ptr::eq(*s, service))
+}
+
+/// Starts a service's background work: its consumers subscribed, its tasks spawned.
+async fn start_workers(
+    bus: &Bus,
+    workers: Vec<weft_bus::Worker>,
+    start_degraded: bool,
+) -> anyhow::Result<()> {
+    for worker in workers {
+        match worker {
+            weft_bus::Worker::Consumer(handler) => subscribe(bus, handler, start_degraded).await?,
+            weft_bus::Worker::Task(name, run) => {
+                tracing::debug!(worker = name, "started");
+                tokio::spawn(run);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Retires the gateway's kept answers whenever a service says they are stale; and when
 /// notices were missed (this process fell behind), since any of them may have been one.
 async fn follow_purges(
@@ -653,23 +676,6 @@ async fn stock_demo(
     Ok(())
 }
 
-/// Fills an empty search index from the catalog (a first start, a deleted index, an
-/// index of an older layout), while the shop already serves.
-async fn fill_search_index(catalog: weft_catalog::CatalogService) {
-    let started = std::time::Instant::now();
-    match catalog.reindex(false, &|_, _| {}).await {
-        Ok(0) => {}
-        Ok(indexed) => tracing::info!(
-            indexed,
-            elapsed_ms = started.elapsed().as_millis(),
-            "search index filled from the catalog"
-        ),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot fill the search index; run `weft reindex`");
-        }
-    }
-}
-
 /// The social sign-in providers that have a client id.
 fn social_providers(social: &weft_config::SocialSettings) -> Providers {
     let overrides = |p: &weft_config::ProviderSettings| ProviderOverrides {
@@ -779,8 +785,10 @@ impl Application {
         let identity = identity_service(&settings, &db, &bus, &cache).await?;
         // Live notices (carts changed, answers to purge) reach every process through it.
         let fanout = live_fanout(&settings).await;
+        // Each hosted service's background work, started once every service is built.
+        let mut workers: Vec<(&'static weft_http::ServiceInfo, Vec<weft_bus::Worker>)> = Vec::new();
         let mut catalog = catalog_service(&settings, &db, &bus, &cache);
-        if hosted.iter().any(|s| s.name == "catalog") {
+        if hosts(&hosted, &weft_catalog::SERVICE) {
             catalog = catalog.with_purges(Arc::clone(&fanout));
             let replicas = settings.replica_urls();
             if !replicas.is_empty() {
@@ -797,22 +805,14 @@ impl Application {
                 );
                 catalog = catalog.with_reads(reads, max_lag);
             }
-            let handler = Arc::new(weft_catalog::events::CacheInvalidator(catalog.clone()));
-            subscribe(&bus, handler, settings.start_degraded).await?;
             // Set once search is open: a replica's own index has consumers of its own.
             let mut scope = weft_catalog::events::IndexScope::Shared;
+            let mut fresh_index = false;
             match open_search(&settings).await {
                 Ok((index, fresh)) => {
                     catalog = catalog.with_search(index);
                     scope = index_scope(&settings)?;
-                    let handler = Arc::new(weft_catalog::events::SearchIndexer::new(
-                        catalog.clone(),
-                        scope,
-                    ));
-                    subscribe(&bus, handler, settings.start_degraded).await?;
-                    if fresh {
-                        tokio::spawn(fill_search_index(catalog.clone()));
-                    }
+                    fresh_index = fresh;
                 }
                 Err(err) if settings.start_degraded => {
                     tracing::warn!(error = format!("{err:#}"), "starting without search");
@@ -820,50 +820,28 @@ impl Application {
                 Err(err) => return Err(err),
             }
             state.search = Some(catalog.search_index().ok().cloned());
-            // After search is settled: it rewrites the search documents it changes.
-            let handler = Arc::new(weft_catalog::events::StockFollower::new(
-                catalog.clone(),
-                scope,
-            ));
-            subscribe(&bus, handler, settings.start_degraded).await?;
+            workers.push((&weft_catalog::SERVICE, catalog.workers(scope, fresh_index)));
         }
 
         let inventory = inventory_service(&settings, &db, &bus);
-        if hosted.iter().any(|s| s.name == "inventory") {
-            tokio::spawn(inventory.clone().run_sweeper(Duration::from_secs(
+        workers.push((
+            &weft_inventory::SERVICE,
+            inventory.workers(Duration::from_secs(
                 settings.inventory.sweep_interval_seconds.max(1),
-            )));
-            // Stock the catalog has not heard of (an upgraded shop) is announced once.
-            let announcing = inventory.clone();
-            tokio::spawn(async move {
-                match announcing.announce_unannounced().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(variants = n, "stock statuses announced"),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "announcing stock statuses failed; next start retries");
-                    }
-                }
-            });
-        }
+            )),
+        ));
 
         let mut cart = cart_service(&settings, &db, &catalog, &inventory, &hosted)?
             .with_live(Arc::clone(&fanout));
         if settings.cart.hot_copy {
             cart = cart.with_hot_copy(cache.clone());
         }
-        if hosted.iter().any(|s| s.name == "inventory") {
-            // Cancelled orders' and received returns' units go back on the shelf.
-            let handler = Arc::new(weft_inventory::events::Restocker(inventory.clone()));
-            subscribe(&bus, handler, settings.start_degraded).await?;
-        }
-        if hosted.iter().any(|s| s.name == "cart") {
-            // Cancelled orders give back the promotion uses they counted.
-            let handler = Arc::new(weft_cart::events::UsesReleaser(cart.clone()));
-            subscribe(&bus, handler, settings.start_degraded).await?;
-            tokio::spawn(cart.clone().run_sweeper(Duration::from_secs(
+        workers.push((
+            &weft_cart::SERVICE,
+            cart.workers(Duration::from_secs(
                 settings.cart.sweep_interval_seconds.max(1),
-            )));
-        }
+            )),
+        ));
 
         let clock = weft_kernel::Clock::system();
         let payments = weft_payments::PaymentService::new(
@@ -893,12 +871,12 @@ impl Application {
                 address: settings.orders.seller_address.clone(),
                 tax_id: settings.orders.seller_tax_id.clone(),
             });
-        if hosted.iter().any(|s| s.name == "orders") {
-            // Payments of cancelled orders and refunds a gateway left unanswered.
-            tokio::spawn(orders.clone().run_settler(Duration::from_secs(
+        workers.push((
+            &weft_orders::SERVICE,
+            orders.workers(Duration::from_secs(
                 settings.orders.settle_interval_seconds.max(1),
-            )));
-        }
+            )),
+        ));
         let checkout = weft_checkout::CheckoutService::new(
             db.clone(),
             checkout_ports(&settings, &hosted, &cart, &inventory, &payments, &orders)?,
@@ -910,12 +888,16 @@ impl Application {
                     .then(|| Duration::from_secs(settings.checkout.abandon_after_seconds)),
             },
         );
-        if hosted.iter().any(|s| s.name == "checkout") {
-            // Completions a dead process left mid-way: resumed or compensated now, then
-            // whenever another process's lease on one lapses.
-            tokio::spawn(checkout.saga().run_recovery(Duration::from_secs(
+        workers.push((
+            &weft_checkout::SERVICE,
+            checkout.workers(Duration::from_secs(
                 settings.checkout.recovery_interval_seconds.max(1),
-            )));
+            )),
+        ));
+        for (service, work) in workers {
+            if hosts(&hosted, service) {
+                start_workers(&bus, work, settings.start_degraded).await?;
+            }
         }
         // The served document and the reference page carry the contract (with its
         // nullable marks), not poem-openapi's raw rendering.
@@ -1067,15 +1049,11 @@ impl Application {
             bus,
             idempotency,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
-            demo_catalog: (settings.demo && hosted.iter().any(|s| s.name == "catalog")).then(
-                || {
-                    let demo_stock = hosted
-                        .iter()
-                        .any(|s| s.name == "inventory")
-                        .then(|| inventory_for_demo.clone());
-                    (catalog, demo_stock)
-                },
-            ),
+            demo_catalog: (settings.demo && hosts(&hosted, &weft_catalog::SERVICE)).then(|| {
+                let demo_stock =
+                    hosts(&hosted, &weft_inventory::SERVICE).then(|| inventory_for_demo.clone());
+                (catalog, demo_stock)
+            }),
         })
     }
 

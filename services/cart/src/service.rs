@@ -1080,6 +1080,15 @@ impl CartService {
         }
     }
 
+    /// What the cart runs in the process hosting it: the releaser of cancelled orders'
+    /// promotion uses, and the sweeper of expired carts (every `sweep_every`).
+    pub fn workers(&self, sweep_every: Duration) -> Vec<weft_bus::Worker> {
+        vec![
+            weft_bus::Worker::consumer(crate::events::UsesReleaser(self.clone())),
+            weft_bus::Worker::task("cart-sweeper", self.clone().run_sweeper(sweep_every)),
+        ]
+    }
+
     /// Sweeps expired carts every `every`, for as long as the process runs.
     pub async fn run_sweeper(self, every: Duration) {
         let mut tick = tokio::time::interval(every);

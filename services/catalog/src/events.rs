@@ -9,6 +9,45 @@ use weft_storage::DbConn;
 
 use crate::service::CatalogService;
 
+impl CatalogService {
+    /// What the catalog runs in the process hosting it: retiring cached answers on
+    /// product events; with a search index, keeping it in step (`scope`: whose index) and,
+    /// when it is new (`fill_index`), filling it from the catalog; and following stock —
+    /// subscribed after search is settled, as it rewrites the search documents it changes.
+    pub fn workers(&self, scope: IndexScope, fill_index: bool) -> Vec<weft_bus::Worker> {
+        use weft_bus::Worker;
+        let mut workers = vec![Worker::consumer(CacheInvalidator(self.clone()))];
+        if self.search_index().is_ok() {
+            workers.push(Worker::consumer(SearchIndexer::new(self.clone(), scope)));
+            if fill_index {
+                workers.push(Worker::task(
+                    "search-filler",
+                    self.clone().fill_search_index(),
+                ));
+            }
+        }
+        workers.push(Worker::consumer(StockFollower::new(self.clone(), scope)));
+        workers
+    }
+
+    /// Fills an empty search index from the catalog (a first start, a deleted index, an
+    /// index of an older layout), while the shop already serves.
+    async fn fill_search_index(self) {
+        let started = std::time::Instant::now();
+        match self.reindex(false, &|_, _| {}).await {
+            Ok(0) => {}
+            Ok(indexed) => tracing::info!(
+                indexed,
+                elapsed_ms = started.elapsed().as_millis(),
+                "search index filled from the catalog"
+            ),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot fill the search index; run `weft reindex`");
+            }
+        }
+    }
+}
+
 /// Retires cached catalog answers on `ProductUpdated`.
 pub struct CacheInvalidator(pub CatalogService);
 

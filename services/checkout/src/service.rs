@@ -147,6 +147,16 @@ impl CheckoutService {
         }
     }
 
+    /// What checkout runs in the process hosting it: recovery of completions a dead
+    /// process left mid-way (resumed or compensated now, then whenever another process's
+    /// lease on one lapses; looked for every `recover_every`).
+    pub fn workers(&self, recover_every: std::time::Duration) -> Vec<weft_bus::Worker> {
+        vec![weft_bus::Worker::task(
+            "checkout-recovery",
+            self.saga().run_recovery(recover_every),
+        )]
+    }
+
     /// The completion saga, for the process to run its recovery.
     pub fn saga(&self) -> Arc<Saga<Completion>> {
         Arc::clone(&self.saga)

@@ -940,6 +940,27 @@ impl InventoryService {
         }
     }
 
+    /// What inventory runs in the process hosting it: the sweeper of expired holds
+    /// (every `sweep_every`), a one-off announcement of stock statuses the catalog has not
+    /// heard of (an upgraded shop), and the restocker of cancelled orders' and received
+    /// returns' units.
+    pub fn workers(&self, sweep_every: Duration) -> Vec<weft_bus::Worker> {
+        let announcing = self.clone();
+        vec![
+            weft_bus::Worker::task("inventory-sweeper", self.clone().run_sweeper(sweep_every)),
+            weft_bus::Worker::task("stock-announcer", async move {
+                match announcing.announce_unannounced().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(variants = n, "stock statuses announced"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "announcing stock statuses failed; next start retries");
+                    }
+                }
+            }),
+            weft_bus::Worker::consumer(crate::events::Restocker(self.clone())),
+        ]
+    }
+
     /// Sweeps expired reservations every `every`, for as long as the process runs.
     pub async fn run_sweeper(self, every: Duration) {
         let mut tick = tokio::time::interval(every);

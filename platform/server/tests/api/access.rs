@@ -29,7 +29,16 @@ fn login(email: &str, totp_code: Option<String>) -> LoginRequest {
 
 async fn totp_sign_in_needs_a_fresh_code_and_refuses_replays(app: TestApp) {
     crate::support::wait_for_fresh_totp_step().await;
-    let (_, secret, recovery) = enrolled_admin(&app, "mfa@example.com").await;
+    let password = "tailor-made-2026!";
+    let out = crate::support::create_admin(&app, "mfa@example.com", password);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, secret, recovery, enrolment_code) =
+        crate::support::enrol_with_code(&app.client, &app.address, "mfa@example.com", password)
+            .await;
     assert_eq!(recovery.len(), 10);
 
     let p = problem_of(
@@ -54,7 +63,7 @@ async fn totp_sign_in_needs_a_fresh_code_and_refuses_replays(app: TestApp) {
     let p = problem_of(
         app.client
             .login()
-            .body(login("mfa@example.com", Some(totp_at(&secret, 0))))
+            .body(login("mfa@example.com", Some(enrolment_code)))
             .send()
             .await,
     )

@@ -119,6 +119,18 @@ pub async fn enrol(
     email: &str,
     password: &str,
 ) -> (AuthSession, String, Vec<String>) {
+    let (session, secret, recovery, _) = enrol_with_code(client, address, email, password).await;
+    (session, secret, recovery)
+}
+
+/// As [`enrol`], with the TOTP code the enrolment used (for tests of replays: recomputing
+/// it later may land in the next 30 s step on a loaded machine).
+pub async fn enrol_with_code(
+    client: &weft_sdk::Client,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> (AuthSession, String, Vec<String>, String) {
     let pending = client
         .login()
         .body(LoginRequest {
@@ -132,16 +144,20 @@ pub async fn enrol(
         .into_inner();
     let client = authed_at(address, &pending.access_token);
     let enrolment = client.start_totp().send().await.unwrap().into_inner();
+    let code = totp_now(&enrolment.secret);
     let enabled = client
         .verify_totp()
-        .body(VerifyTotpRequest {
-            code: totp_now(&enrolment.secret),
-        })
+        .body(VerifyTotpRequest { code: code.clone() })
         .send()
         .await
         .unwrap()
         .into_inner();
-    (enabled.session, enrolment.secret, enabled.recovery_codes)
+    (
+        enabled.session,
+        enrolment.secret,
+        enabled.recovery_codes,
+        code,
+    )
 }
 
 /// Text values of a one-column query, straight from the app's database (to check what is
