@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use poem::Request;
-use poem::http::header;
+use poem::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 
 /// `Cache-Control` for public answers that may be stored but must be revalidated, so a
@@ -11,6 +11,10 @@ use sha2::{Digest, Sha256};
 pub const PUBLIC_REVALIDATE: &str = "public, no-cache";
 /// `Cache-Control` for answers only their caller may see.
 pub const PRIVATE: &str = "private, no-store";
+/// How long a cluster's gateway may keep a guest's answer (`max-age=N`), set by the
+/// service; the gateway strips it. Not `Surrogate-Control`: CDNs honour that one, and
+/// they hear no purges.
+pub const GATEWAY_CACHE: &str = "weft-gateway-cache";
 
 /// The strong ETag of a JSON document: a quoted digest of its bytes.
 pub fn etag(json: &serde_json::Value) -> String {
@@ -21,7 +25,12 @@ pub fn etag(json: &serde_json::Value) -> String {
 
 /// Whether the request's `If-None-Match` names `etag` (or `*`).
 pub fn not_modified(req: &Request, etag: &str) -> bool {
-    req.headers()
+    not_modified_by(req.headers(), etag)
+}
+
+/// [`not_modified`], from a request's headers.
+pub fn not_modified_by(headers: &HeaderMap, etag: &str) -> bool {
+    headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -29,6 +38,22 @@ pub fn not_modified(req: &Request, etag: &str) -> bool {
         .map(str::trim)
         // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+/// A whole answer kept as bytes (by a cache of answers): `head` as one JSON line, then
+/// the body as it went out.
+pub fn encode_kept<H: serde::Serialize>(head: &H, body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = serde_json::to_vec(head).ok()?;
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    Some(out)
+}
+
+/// What [`encode_kept`] made, back: (head, body).
+pub fn decode_kept<H: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<(H, &[u8])> {
+    let split = bytes.iter().position(|b| *b == b'\n')?;
+    let head = serde_json::from_slice(&bytes[..split]).ok()?;
+    Some((head, &bytes[split + 1..]))
 }
 
 #[cfg(test)]

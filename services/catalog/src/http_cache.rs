@@ -17,9 +17,6 @@ const PREFIXES: &[&str] = &[
     "/v1/collections",
     "/v1/search",
 ];
-/// How long a gateway may keep a guest's answer; the gateway strips it. Not
-/// `Surrogate-Control`, which CDNs honour too, and they hear no purges.
-const GATEWAY_CACHE: &str = "weft-gateway-cache";
 /// Larger answers are served but not cached.
 const MAX_CACHED_BYTES: usize = 2 * 1024 * 1024;
 
@@ -65,26 +62,14 @@ fn cacheable(req: &Request) -> bool {
         && !req.headers().contains_key("x-api-key")
 }
 
-/// `head` as one JSON line, then the body.
-fn encode(head: &Head, body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = serde_json::to_vec(head).ok()?;
-    out.push(b'\n');
-    out.extend_from_slice(body);
-    Some(out)
-}
-
-fn decode(bytes: &[u8]) -> Option<(Head, &[u8])> {
-    let split = bytes.iter().position(|b| *b == b'\n')?;
-    let head = serde_json::from_slice(&bytes[..split]).ok()?;
-    Some((head, &bytes[split + 1..]))
-}
-
-/// Marks a guest's answer as one a gateway may keep for `ttl` ([`GATEWAY_CACHE`]).
+/// Marks a guest's answer as one a gateway may keep for `ttl`
+/// ([`weft_http::conditional::GATEWAY_CACHE`]).
 fn shareable(resp: &mut Response, head: &Head, ttl: std::time::Duration) {
     if head.cache_control.starts_with("public")
         && let Ok(v) = HeaderValue::from_str(&format!("max-age={}", ttl.as_secs()))
     {
-        resp.headers_mut().insert(GATEWAY_CACHE, v);
+        resp.headers_mut()
+            .insert(weft_http::conditional::GATEWAY_CACHE, v);
     }
 }
 
@@ -133,7 +118,7 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
         let key = catalog.answer_key(&what).await;
         let store = catalog.cache_store();
         if let Ok(Some(bytes)) = store.get(&key).await
-            && let Some((head, body)) = decode(&bytes)
+            && let Some((head, body)) = weft_http::conditional::decode_kept(&bytes)
         {
             metrics::counter!("catalog_answer_cache_total", "result" => "hit").increment(1);
             let mut resp = replay(&req, &head, body);
@@ -168,7 +153,7 @@ impl<E: Endpoint> Endpoint for PublicReads<E> {
         };
         let body = resp.into_body().into_bytes().await?;
         if body.len() <= MAX_CACHED_BYTES
-            && let Some(entry) = encode(&head, &body)
+            && let Some(entry) = weft_http::conditional::encode_kept(&head, &body)
             && let Err(err) = store.set(&key, entry, catalog.answer_ttl()).await
         {
             tracing::debug!(error = %err, "catalog answer not cached");
@@ -197,8 +182,8 @@ mod tests {
             cache_control: "public, no-cache".into(),
             content_type: "application/json".into(),
         };
-        let entry = encode(&head, b"{\"data\":[]}\n").unwrap();
-        let (back, body) = decode(&entry).unwrap();
+        let entry = weft_http::conditional::encode_kept(&head, b"{\"data\":[]}\n").unwrap();
+        let (back, body): (Head, &[u8]) = weft_http::conditional::decode_kept(&entry).unwrap();
         assert_eq!(
             (back.etag.as_str(), body),
             ("\"e\"", &b"{\"data\":[]}\n"[..])

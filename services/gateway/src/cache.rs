@@ -24,8 +24,8 @@ use weft_cache::CacheStore as _;
 use weft_cache::memory::MemoryStore;
 
 /// The header a service marks a shareable answer with (`max-age=N`); never relayed to
-/// clients. Not `Surrogate-Control`: CDNs honour that one, and they hear no purges.
-pub const GATEWAY_CACHE: &str = "weft-gateway-cache";
+/// clients.
+pub use weft_http::conditional::GATEWAY_CACHE;
 /// Answers larger than this are relayed but not kept.
 const MAX_KEPT_BYTES: usize = 2 * 1024 * 1024;
 
@@ -105,7 +105,7 @@ impl AnswerCache {
         let what = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let key = format!("{}:{what}", self.generation.load(Ordering::Acquire));
         if let Ok(Some(bytes)) = self.store.get(&key).await
-            && let Some((head, body)) = decode(&bytes)
+            && let Some((head, body)) = weft_http::conditional::decode_kept(&bytes)
         {
             metrics::counter!("gateway_cache_total", "result" => "hit").increment(1);
             return Some(Ok(replay(req.headers(), &head, body, "HIT")));
@@ -157,7 +157,7 @@ impl AnswerCache {
         };
         let body = upstream.bytes().await?;
         if body.len() <= MAX_KEPT_BYTES
-            && let Some(entry) = encode(&head, &body)
+            && let Some(entry) = weft_http::conditional::encode_kept(&head, &body)
             && let Err(err) = self.store.set(&ticket.0, entry, ttl).await
         {
             tracing::debug!(error = %err, "answer not kept");
@@ -180,20 +180,6 @@ fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// `head` as one JSON line, then the body.
-fn encode(head: &Head, body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = serde_json::to_vec(head).ok()?;
-    out.push(b'\n');
-    out.extend_from_slice(body);
-    Some(out)
-}
-
-fn decode(bytes: &[u8]) -> Option<(Head, &[u8])> {
-    let split = bytes.iter().position(|b| *b == b'\n')?;
-    let head = serde_json::from_slice(&bytes[..split]).ok()?;
-    Some((head, &bytes[split + 1..]))
 }
 
 /// A kept answer for a client with these headers: 304 when its condition holds.
@@ -283,7 +269,11 @@ mod tests {
         };
         cache
             .store
-            .set(&key, encode(&head, b"[]").unwrap(), Duration::from_mins(1))
+            .set(
+                &key,
+                weft_http::conditional::encode_kept(&head, b"[]").unwrap(),
+                Duration::from_mins(1),
+            )
             .await
             .unwrap();
         let Some(Ok(hit)) = cache.lookup(&req).await else {
