@@ -446,7 +446,11 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             break;
         }
         assert_eq!(unchanged.status(), 200);
-        assert_ne!(unchanged.headers()["etag"], etag, "a 200 only for a changed answer");
+        assert_ne!(
+            unchanged.headers()["etag"],
+            etag,
+            "a 200 only for a changed answer"
+        );
         assert!(Instant::now() < deadline, "never a 304");
         etag = unchanged.headers()["etag"].clone();
     }
