@@ -194,8 +194,8 @@ pub(super) async fn execute(
     let request: async_graphql::Request = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::BadRequest,
-            "malformed_graphql_request",
-            format!("The body is not a GraphQL request: {e}"),
+            "malformed_json",
+            format!("The body is not a GraphQL request in JSON: {e}"),
         )
     })?;
     let doc = match schema.limits.admit(&request.query) {

@@ -316,6 +316,16 @@ async fn a_service_process_serves_its_own_routes_only() {
         "products cannot be null: {graphql}"
     );
     assert_eq!(graphql["errors"][0]["path"][0], "products", "{graphql}");
+    let malformed = http
+        .post(at("/graphql"))
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let problem: serde_json::Value = malformed.json().await.unwrap();
+    assert_eq!(problem["code"], "malformed_json", "{problem}");
     // Its own routes answer, and its internal ones refuse anyone without the
     // `internal` scope (before reading the body).
     let stock = http
