@@ -97,11 +97,6 @@ impl ReadDb {
         Ok(db)
     }
 
-    /// The primary: for writes, and reads that must see them.
-    pub fn primary(&self) -> &Db {
-        &self.primary
-    }
-
     /// A connection for a read that may trail the primary: a usable replica's, taken in
     /// turn, or the primary's.
     ///
