@@ -52,6 +52,9 @@ pub struct OrderCreated {
     pub email: String,
     pub total: Money,
     pub item_count: u32,
+    /// What it bought (reviews mark buyers' reviews as verified purchases).
+    #[serde(default)]
+    pub lines: Vec<Units>,
 }
 event!(OrderCreated, "order.created", order_id);
 
@@ -165,3 +168,26 @@ event!(
     "inventory.stock_status_changed",
     variant_id
 );
+
+/// A product's published ratings changed: how many reviews gave each of 1–5 stars.
+/// `version` grows with every summary of the product, so a late one can be ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRated {
+    pub product_id: String,
+    /// Reviews with 1, 2, 3, 4 and 5 stars.
+    pub distribution: [i64; 5],
+    pub version: i64,
+}
+event!(ProductRated, "review.product_rated", product_id);
+
+/// The mean of ratings counted per star (1 to 5), to two decimals; `None` for none.
+pub fn rating_average(distribution: &[i64; 5]) -> Option<f64> {
+    let count: i64 = distribution.iter().sum();
+    let sum: i64 = distribution
+        .iter()
+        .zip(1..)
+        .map(|(n, stars)| n * stars)
+        .sum();
+    #[allow(clippy::cast_precision_loss)] // counts are far below 2^52
+    (count > 0).then(|| (sum as f64 / count as f64 * 100.0).round() / 100.0)
+}

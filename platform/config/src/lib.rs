@@ -75,6 +75,7 @@ pub struct Settings {
     pub inventory: InventorySettings,
     pub checkout: CheckoutSettings,
     pub orders: OrdersSettings,
+    pub reviews: ReviewsSettings,
     pub cart: CartSettings,
     pub tax: TaxSettings,
     /// Shipping methods offered to carts and checkouts.
@@ -396,6 +397,51 @@ impl Default for CheckoutSettings {
     }
 }
 
+/// Reviews: who may write them, which go live without a moderator, where they are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewsSettings {
+    /// Publish verified-purchase reviews without links or blocked words at once; `false`
+    /// sends every review to the moderation queue.
+    pub auto_publish: bool,
+    /// Words (comma-separated, matched whole in any case) that send a review to the queue.
+    pub blocked_words: String,
+    /// Let customers review products they did not buy (marked unverified, always
+    /// moderated); otherwise such a review is refused with 403 `purchase_required`.
+    pub allow_unverified: bool,
+    /// Reports by different shoppers that send a published review back to the queue.
+    pub report_threshold: i64,
+    /// Keep reviews in MongoDB (`mongodb://…`) instead of the relational database.
+    pub mongodb_url: Option<Secret>,
+    /// The MongoDB database of the reviews (with `mongodb_url`).
+    pub mongodb_database: String,
+}
+
+impl Default for ReviewsSettings {
+    fn default() -> Self {
+        Self {
+            auto_publish: true,
+            blocked_words: String::new(),
+            allow_unverified: false,
+            report_threshold: 3,
+            mongodb_url: None,
+            mongodb_database: "weft".to_owned(),
+        }
+    }
+}
+
+impl ReviewsSettings {
+    /// The blocked words, trimmed, without empty ones.
+    pub fn blocked_words(&self) -> Vec<String> {
+        self.blocked_words
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// Orders after the sale: money going back, and who the invoices are from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -500,6 +546,7 @@ impl Default for Settings {
             inventory: InventorySettings::default(),
             checkout: CheckoutSettings::default(),
             orders: OrdersSettings::default(),
+            reviews: ReviewsSettings::default(),
             cart: CartSettings::default(),
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),

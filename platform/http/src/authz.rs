@@ -149,6 +149,27 @@ pub fn check_route(path: &str, principal: Option<&Principal>) -> Result<(), Auth
     }
 }
 
+/// The gate for writes (any method but `GET`, `HEAD` and `OPTIONS`), after
+/// [`check_route`] and as early: reviews are written, edited, voted on and reported by
+/// signed-in people only (`/v1/reviews/…`, `/v1/products/{id}/reviews`), so a guest or an
+/// app gets 401/403 whatever the body.
+pub fn check_write_route(path: &str, principal: Option<&Principal>) -> Result<(), AuthzError> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let product_reviews = segments.next() == Some("v1")
+        && segments.next() == Some("products")
+        && segments.next().is_some_and(|id| !id.is_empty())
+        && segments.next() == Some("reviews");
+    if product_reviews || under(path, "/v1/reviews") {
+        match principal {
+            None => Err(AuthzError::Unauthenticated),
+            Some(p) if p.kind == PrincipalKind::User => Ok(()),
+            Some(_) => Err(AuthzError::Forbidden("customer")),
+        }
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether `path` is a cluster-internal endpoint (`/v1/internal` or below it).
 pub fn is_internal(path: &str) -> bool {
     under(path, "/v1/internal")
@@ -256,6 +277,20 @@ mod tests {
         );
         assert_eq!(check_internal(None), Err(AuthzError::Unauthenticated));
         assert_eq!(check_route("/v1/meta", None), Ok(()));
+        assert_eq!(
+            check_write_route("/v1/products/prod_1/reviews", None),
+            Err(AuthzError::Unauthenticated)
+        );
+        assert_eq!(
+            check_write_route("/v1/reviews/rev_1/helpful", Some(&app)),
+            Err(AuthzError::Forbidden("customer"))
+        );
+        assert_eq!(
+            check_write_route("/v1/reviews/rev_1", Some(&customer)),
+            Ok(())
+        );
+        assert_eq!(check_write_route("/v1/products/prod_1", None), Ok(()));
+        assert_eq!(check_write_route("/v1/reviewsx", None), Ok(()));
         assert_eq!(check_route("/v1/carts", None), Ok(()));
         assert_eq!(
             check_route("/v1/me", None),

@@ -47,8 +47,10 @@ pub struct ServiceInfo {
     /// Tables it owns.
     pub migrations: &'static [&'static MigrationSet],
     /// The paths it answers, public and internal, as prefixes of whole segments
-    /// (`/v1/products` covers `/v1/products/{id}`). A process mounts [`Self::rest`] at
-    /// each of them only when it hosts the service, so any other process answers 404.
+    /// (`/v1/products` covers `/v1/products/{id}`); a `*` segment matches any one
+    /// segment (`/v1/products/*/reviews`). Where two services claim a path, the longer
+    /// prefix owns it ([`owner_of`]). A process mounts [`Self::rest`] at each of them only
+    /// when it hosts the service, so any other process answers 404.
     pub paths: &'static [&'static str],
     /// Its REST endpoint, expecting the absolute paths above; `None` for a service
     /// with no REST API of its own (the gateway).
@@ -58,11 +60,35 @@ pub struct ServiceInfo {
 impl ServiceInfo {
     /// Whether `path` is one of this service's, by [`Self::paths`] (whole segments).
     pub fn claims(&self, path: &str) -> bool {
-        self.paths.iter().any(|prefix| {
-            path.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        self.claim(path).is_some()
     }
+
+    /// How many segments of `path` this service's longest matching prefix covers.
+    pub fn claim(&self, path: &str) -> Option<usize> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.paths
+            .iter()
+            .filter_map(|prefix| {
+                let wanted: Vec<&str> = prefix.trim_start_matches('/').split('/').collect();
+                let matches = wanted.len() <= segments.len()
+                    && wanted
+                        .iter()
+                        .zip(&segments)
+                        .all(|(want, got)| *want == *got || (*want == "*" && !got.is_empty()));
+                matches.then_some(wanted.len())
+            })
+            .max()
+    }
+}
+
+/// The service among `services` that owns `path`: the one whose claim is the longest
+/// (`/v1/products/*/reviews` is reviews', though `/v1/products` is the catalog's).
+pub fn owner_of<'s>(services: &[&'s ServiceInfo], path: &str) -> Option<&'s ServiceInfo> {
+    services
+        .iter()
+        .filter_map(|s| s.claim(path).map(|n| (n, *s)))
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, s)| s)
 }
 
 /// A service's REST endpoint from its `poem-openapi` APIs (the contract documents are

@@ -316,6 +316,13 @@ impl Core {
         if let Err(denied) = crate::authz::check_route(req.uri().path(), req.data::<Principal>()) {
             return Err(crate::ApiError::from(denied).into());
         }
+        let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+        if !reads.contains(req.method())
+            && let Err(denied) =
+                crate::authz::check_write_route(req.uri().path(), req.data::<Principal>())
+        {
+            return Err(crate::ApiError::from(denied).into());
+        }
         let limit = self
             .stack
             .large_bodies

@@ -40,6 +40,7 @@ pub type PublicApis = (
     weft_orders::OrderApi,
     weft_payments::PaymentApi,
     weft_payments::WebhookApi,
+    weft_reviews::ReviewsApi,
 );
 
 /// The cluster's own plumbing under `/v1/internal` (the `internal` scope): described
@@ -64,6 +65,7 @@ fn public_apis() -> PublicApis {
         weft_orders::OrderApi,
         weft_payments::PaymentApi,
         weft_payments::WebhookApi,
+        weft_reviews::ReviewsApi,
     )
 }
 
@@ -425,6 +427,51 @@ fn checkout_ports(
         payments,
         orders,
     })
+}
+
+/// The reviews service, reaching the catalog in this process when it hosts it, and
+/// keeping reviews in MongoDB when `reviews.mongodb_url` is set.
+pub async fn reviews_service(
+    settings: &Settings,
+    db: &Db,
+    bus: &Bus,
+    catalog: &weft_catalog::CatalogService,
+    hosted: &[&'static weft_http::ServiceInfo],
+) -> anyhow::Result<weft_reviews::ReviewsService> {
+    let catalog: Arc<dyn weft_catalog::client::Catalog> = match peer(
+        settings,
+        hosted,
+        "reviews",
+        "catalog",
+        settings.peers.catalog.as_deref(),
+    )? {
+        Some(peer) => Arc::new(weft_catalog::client::Remote(peer)),
+        None => Arc::new(weft_catalog::client::Local(catalog.clone())),
+    };
+    let r = &settings.reviews;
+    let store: Arc<dyn weft_reviews::store::ReviewStore> = match &r.mongodb_url {
+        Some(url) if hosts(hosted, &weft_reviews::SERVICE) => Arc::new(
+            weft_reviews::store::mongo::MongoReviews::connect(url.expose(), &r.mongodb_database)
+                .await
+                .context("reviews.mongodb_url")?,
+        ),
+        _ => Arc::new(weft_reviews::store::sql::SqlReviews),
+    };
+    Ok(weft_reviews::ReviewsService::new(
+        db.clone(),
+        bus.clone(),
+        weft_kernel::Clock::system(),
+        store,
+        catalog,
+        weft_reviews::Rules {
+            moderation: weft_reviews::domain::Moderation {
+                auto_publish: r.auto_publish,
+                blocked_words: r.blocked_words(),
+            },
+            allow_unverified: r.allow_unverified,
+            report_threshold: r.report_threshold.max(1),
+        },
+    ))
 }
 
 /// The cart service, reaching the catalog and inventory in this process when it hosts
@@ -894,6 +941,8 @@ impl Application {
                 settings.checkout.recovery_interval_seconds.max(1),
             )),
         ));
+        let reviews = reviews_service(&settings, &db, &bus, &catalog, &hosted).await?;
+        workers.push((&weft_reviews::SERVICE, reviews.workers()));
         for (service, work) in workers {
             if hosts(&hosted, service) {
                 start_workers(&bus, work, settings.start_degraded).await?;
@@ -953,6 +1002,7 @@ impl Application {
                 cart: cart.clone(),
                 checkout: checkout.clone(),
                 orders: orders.clone(),
+                reviews: reviews.clone(),
             }),
             settings.graphql.max_complexity,
         );
@@ -989,7 +1039,8 @@ impl Application {
             .data(cart)
             .data(checkout)
             .data(orders)
-            .data(payments);
+            .data(payments)
+            .data(reviews);
         let inventory_for_demo = inventory;
 
         let idempotency = Idempotency::new(db.clone());

@@ -36,6 +36,8 @@ use weft_inventory::InventoryService;
 use weft_inventory::graphql::InventoryQuery;
 use weft_orders::OrderService;
 use weft_orders::graphql::{OrdersMutation, OrdersQuery};
+use weft_reviews::ReviewsService;
+use weft_reviews::graphql::{ReviewsMutation, ReviewsQuery};
 
 use crate::system::{Meta, SystemState};
 
@@ -61,6 +63,7 @@ pub struct Query(
     CartQuery,
     CheckoutQuery,
     OrdersQuery,
+    ReviewsQuery,
 );
 
 /// The root mutation: every service's mutation part, merged.
@@ -70,6 +73,7 @@ pub struct Mutation(
     CartMutation,
     CheckoutMutation,
     OrdersMutation,
+    ReviewsMutation,
 );
 
 /// The root subscription: every service's subscriptions, merged.
@@ -91,6 +95,7 @@ pub struct Services {
     pub cart: CartService,
     pub checkout: CheckoutService,
     pub orders: OrderService,
+    pub reviews: ReviewsService,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL. Depth is not
@@ -123,6 +128,9 @@ pub fn schema(services: Option<Services>, max_complexity: usize) -> WeftSchema {
         }
         if hosts("orders") {
             builder = builder.data(services.orders);
+        }
+        if hosts("reviews") {
+            builder = builder.data(services.reviews);
         }
     }
     builder.finish()

@@ -15,6 +15,7 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_payments::SERVICE,
     &weft_orders::SERVICE,
     &weft_checkout::SERVICE,
+    &weft_reviews::SERVICE,
     &weft_gateway::SERVICE,
 ];
 
@@ -41,7 +42,7 @@ pub fn migrations(hosted: &[&'static ServiceInfo]) -> Vec<&'static MigrationSet>
 /// Whether a process hosting `hosted` serves `path`: a path of one of them, or of no
 /// service at all (health, metrics, docs, an unknown path's 404).
 pub fn serves(hosted: &[&'static ServiceInfo], path: &str) -> bool {
-    hosted.iter().any(|s| s.claims(path)) || !ALL.iter().any(|s| s.claims(path))
+    weft_http::owner_of(ALL, path).is_none_or(|owner| hosted.iter().any(|s| s.name == owner.name))
 }
 
 /// The REST endpoints of the hosted services, each at its own paths only, in front of the
@@ -67,7 +68,14 @@ impl<E: Endpoint> Endpoint for Mounted<E> {
 
     async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
         let path = req.uri().path();
-        match self.services.iter().find(|(s, _)| s.claims(path)) {
+        // The longest claim wins (reviews' `/v1/products/*/reviews` over the catalog's
+        // `/v1/products`).
+        let owner = self
+            .services
+            .iter()
+            .filter_map(|(s, rest)| s.claim(path).map(|n| (n, rest)))
+            .max_by_key(|(n, _)| *n);
+        match owner {
             Some((_, rest)) => rest.call(req).await,
             None => self.own.call(req).await.map(IntoResponse::into_response),
         }
@@ -120,10 +128,16 @@ mod tests {
         for doc in [crate::openapi_json(), crate::openapi_internal_json()] {
             let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
             for path in doc["paths"].as_object().unwrap().keys() {
-                let owners: Vec<&str> = ALL
+                // The longest claim owns a path: two claims of one length would be a tie.
+                let claims: Vec<(usize, &str)> = ALL
                     .iter()
-                    .filter(|s| s.claims(path))
-                    .map(|s| s.name)
+                    .filter_map(|s| s.claim(path).map(|n| (n, s.name)))
+                    .collect();
+                let longest = claims.iter().map(|(n, _)| *n).max();
+                let owners: Vec<&str> = claims
+                    .iter()
+                    .filter(|(n, _)| Some(*n) == longest)
+                    .map(|(_, name)| *name)
                     .collect();
                 if system.contains(&path.as_str()) {
                     assert!(owners.is_empty(), "{path}: {owners:?}");
@@ -134,6 +148,42 @@ mod tests {
         }
         assert!(weft_catalog::SERVICE.claims("/v1/products/prod_1"));
         assert!(!weft_catalog::SERVICE.claims("/v1/productsx"));
+        let owner = |path| weft_http::owner_of(ALL, path).map(|s| s.name);
+        assert_eq!(owner("/v1/products/prod_1/reviews"), Some("reviews"));
+        assert_eq!(
+            owner("/v1/products/prod_1/reviews/summary"),
+            Some("reviews")
+        );
+        assert_eq!(
+            owner("/v1/products/prod_1/recommendations"),
+            Some("catalog")
+        );
+        assert_eq!(owner("/v1/products//reviews"), Some("catalog"));
+    }
+
+    /// Diesel records applied migrations by version alone, across every set: a version
+    /// two services share would run for one and be silently skipped for the other.
+    #[test]
+    fn no_two_migrations_share_a_version() {
+        use diesel::migration::MigrationSource;
+        let mut seen = std::collections::HashMap::new();
+        for set in migrations(&hosted(None)) {
+            let sqlite =
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&set.sqlite).unwrap();
+            let postgres = MigrationSource::<diesel::pg::Pg>::migrations(&set.postgres).unwrap();
+            assert_eq!(
+                sqlite.len(),
+                postgres.len(),
+                "{}: one set per database",
+                set.owner
+            );
+            for m in sqlite {
+                let version = m.name().version().to_string();
+                if let Some(other) = seen.insert(version.clone(), set.owner) {
+                    panic!("{version}: both {other} and {}", set.owner);
+                }
+            }
+        }
     }
 
     #[test]

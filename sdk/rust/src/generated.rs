@@ -59,6 +59,59 @@ pub mod types {
             Default::default()
         }
     }
+    ///A review as staff see it: with its author and reports.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AdminReview {
+        /**The name the author chose to show (`Customer` when none; `Former customer` once
+their data was erased).*/
+        pub author_name: ::std::string::String,
+        pub body: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`usr_…`; none once the author's data was erased.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        pub helpful_count: i64,
+        ///`rev_…`
+        pub id: ::std::string::String,
+        ///Why it was rejected or put back in the queue (the author and staff see it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub moderation_note: ::std::option::Option<::std::string::String>,
+        ///`https://` URLs of the author's photos.
+        pub photos: ::std::vec::Vec<::std::string::String>,
+        ///`prod_…`
+        pub product_id: ::std::string::String,
+        ///1–5.
+        pub rating: i32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reply: ::std::option::Option<ReviewReply>,
+        pub report_count: i64,
+        ///`runs_small`, `true_to_size` or `runs_large`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_fit: ::std::option::Option<::std::string::String>,
+        ///`pending`, `published` or `rejected`; only `published` reviews are public.
+        pub status: ::std::string::String,
+        pub title: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The author bought the product (set by Weft from their orders).
+        pub verified_purchase: bool,
+    }
+    impl AdminReview {
+        pub fn builder() -> builder::AdminReview {
+            Default::default()
+        }
+    }
+    ///One page of reviews for staff.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AdminReviewPage {
+        pub data: ::std::vec::Vec<AdminReview>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl AdminReviewPage {
+        pub fn builder() -> builder::AdminReviewPage {
+            Default::default()
+        }
+    }
     ///An API key (only its first characters).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKey {
@@ -1352,6 +1405,11 @@ outside Weft that a `charge.refunded` event reported).*/
         pub options: ::std::vec::Vec<ProductOption>,
         ///Lowest and highest variant price, per currency.
         pub price_ranges: ::std::vec::Vec<PriceRangeDto>,
+        ///Mean rating of its published reviews (two decimals); none without reviews.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rating_average: ::std::option::Option<f64>,
+        ///How many published reviews it has.
+        pub rating_count: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seo_description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1467,6 +1525,35 @@ outside Weft that a `charge.refunded` event reported).*/
     }
     impl PromotionPage {
         pub fn builder() -> builder::PromotionPage {
+            Default::default()
+        }
+    }
+    ///How many published reviews gave each rating, one star to five.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RatingDistribution {
+        pub five: i64,
+        pub four: i64,
+        pub one: i64,
+        pub three: i64,
+        pub two: i64,
+    }
+    impl RatingDistribution {
+        pub fn builder() -> builder::RatingDistribution {
+            Default::default()
+        }
+    }
+    ///A product's published ratings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RatingSummaryDto {
+        ///Mean rating to two decimals; none without reviews.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub average: ::std::option::Option<f64>,
+        pub count: i64,
+        pub distribution: RatingDistribution,
+        pub product_id: ::std::string::String,
+    }
+    impl RatingSummaryDto {
+        pub fn builder() -> builder::RatingSummaryDto {
             Default::default()
         }
     }
@@ -1658,6 +1745,16 @@ cart's customer when omitted.*/
             Default::default()
         }
     }
+    ///Why a review is rejected (1–500 characters; its author sees it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RejectRequest {
+        pub reason: ::std::string::String,
+    }
+    impl RejectRequest {
+        pub fn builder() -> builder::RejectRequest {
+            Default::default()
+        }
+    }
     ///`ReleasedUses`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ReleasedUses {
@@ -1666,6 +1763,26 @@ cart's customer when omitted.*/
     }
     impl ReleasedUses {
         pub fn builder() -> builder::ReleasedUses {
+            Default::default()
+        }
+    }
+    ///The shop's public answer (up to 2,000 characters; empty removes it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReplyRequest {
+        pub body: ::std::string::String,
+    }
+    impl ReplyRequest {
+        pub fn builder() -> builder::ReplyRequest {
+            Default::default()
+        }
+    }
+    ///Why a review is reported (1–500 characters).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReportRequest {
+        pub reason: ::std::string::String,
+    }
+    impl ReportRequest {
+        pub fn builder() -> builder::ReportRequest {
             Default::default()
         }
     }
@@ -1783,6 +1900,111 @@ cart's customer when omitted.*/
     }
     impl ReturnPage {
         pub fn builder() -> builder::ReturnPage {
+            Default::default()
+        }
+    }
+    ///A customer's review of a product.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Review {
+        /**The name the author chose to show (`Customer` when none; `Former customer` once
+their data was erased).*/
+        pub author_name: ::std::string::String,
+        pub body: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub helpful_count: i64,
+        ///`rev_…`
+        pub id: ::std::string::String,
+        ///Why it was rejected or put back in the queue (the author and staff see it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub moderation_note: ::std::option::Option<::std::string::String>,
+        ///`https://` URLs of the author's photos.
+        pub photos: ::std::vec::Vec<::std::string::String>,
+        ///`prod_…`
+        pub product_id: ::std::string::String,
+        ///1–5.
+        pub rating: i32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reply: ::std::option::Option<ReviewReply>,
+        ///`runs_small`, `true_to_size` or `runs_large`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_fit: ::std::option::Option<::std::string::String>,
+        ///`pending`, `published` or `rejected`; only `published` reviews are public.
+        pub status: ::std::string::String,
+        pub title: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The author bought the product (set by Weft from their orders).
+        pub verified_purchase: bool,
+    }
+    impl Review {
+        pub fn builder() -> builder::Review {
+            Default::default()
+        }
+    }
+    ///One page of reviews.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReviewPage {
+        pub data: ::std::vec::Vec<Review>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl ReviewPage {
+        pub fn builder() -> builder::ReviewPage {
+            Default::default()
+        }
+    }
+    ///Changes to one's review; what is omitted stays. It is moderated again.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ReviewPatch {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub author_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub photos: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rating: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_fit: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl ReviewPatch {
+        pub fn builder() -> builder::ReviewPatch {
+            Default::default()
+        }
+    }
+    ///A staff answer shown under a review.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReviewReply {
+        pub body: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl ReviewReply {
+        pub fn builder() -> builder::ReviewReply {
+            Default::default()
+        }
+    }
+    ///A new review.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReviewRequest {
+        ///The name to show (1–60 characters); `Customer` when omitted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub author_name: ::std::option::Option<::std::string::String>,
+        ///1–5,000 characters.
+        pub body: ::std::string::String,
+        ///Up to 6 `https://` URLs.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub photos: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///1–5.
+        pub rating: i32,
+        ///`runs_small`, `true_to_size` or `runs_large`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size_fit: ::std::option::Option<::std::string::String>,
+        ///1–150 characters.
+        pub title: ::std::string::String,
+    }
+    impl ReviewRequest {
+        pub fn builder() -> builder::ReviewRequest {
             Default::default()
         }
     }
@@ -2372,6 +2594,18 @@ but it can be ordered), following inventory within moments of a change.*/
             Default::default()
         }
     }
+    ///A helpful vote's outcome.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VoteResult {
+        ///This call counted the vote (`false`: it had been counted before).
+        pub counted: bool,
+        pub review: Review,
+    }
+    impl VoteResult {
+        pub fn builder() -> builder::VoteResult {
+            Default::default()
+        }
+    }
     ///What Weft did with a delivered event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookReceipt {
@@ -2743,6 +2977,401 @@ nothing done again).*/
         impl ::std::convert::From<super::AddressList> for AddressList {
             fn from(value: super::AddressList) -> Self {
                 Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AdminReview {
+            author_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            helpful_count: ::std::result::Result<i64, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            moderation_note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            photos: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            rating: ::std::result::Result<i32, ::std::string::String>,
+            reply: ::std::result::Result<
+                ::std::option::Option<super::ReviewReply>,
+                ::std::string::String,
+            >,
+            report_count: ::std::result::Result<i64, ::std::string::String>,
+            size_fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            verified_purchase: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for AdminReview {
+            fn default() -> Self {
+                Self {
+                    author_name: Err("no value supplied for author_name".to_string()),
+                    body: Err("no value supplied for body".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    customer_id: Ok(Default::default()),
+                    helpful_count: Err(
+                        "no value supplied for helpful_count".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    moderation_note: Ok(Default::default()),
+                    photos: Err("no value supplied for photos".to_string()),
+                    product_id: Err("no value supplied for product_id".to_string()),
+                    rating: Err("no value supplied for rating".to_string()),
+                    reply: Ok(Default::default()),
+                    report_count: Err("no value supplied for report_count".to_string()),
+                    size_fit: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    verified_purchase: Err(
+                        "no value supplied for verified_purchase".to_string(),
+                    ),
+                }
+            }
+        }
+        impl AdminReview {
+            pub fn author_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.author_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for author_name: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn helpful_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.helpful_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for helpful_count: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn moderation_note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.moderation_note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for moderation_note: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn photos<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photos = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photos: {e}")
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+            pub fn rating<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating: {e}")
+                    });
+                self
+            }
+            pub fn reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReviewReply>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply: {e}")
+                    });
+                self
+            }
+            pub fn report_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.report_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for report_count: {e}")
+                    });
+                self
+            }
+            pub fn size_fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_fit: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn verified_purchase<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified_purchase = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verified_purchase: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AdminReview> for super::AdminReview {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AdminReview,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    author_name: value.author_name?,
+                    body: value.body?,
+                    created_at: value.created_at?,
+                    customer_id: value.customer_id?,
+                    helpful_count: value.helpful_count?,
+                    id: value.id?,
+                    moderation_note: value.moderation_note?,
+                    photos: value.photos?,
+                    product_id: value.product_id?,
+                    rating: value.rating?,
+                    reply: value.reply?,
+                    report_count: value.report_count?,
+                    size_fit: value.size_fit?,
+                    status: value.status?,
+                    title: value.title?,
+                    updated_at: value.updated_at?,
+                    verified_purchase: value.verified_purchase?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AdminReview> for AdminReview {
+            fn from(value: super::AdminReview) -> Self {
+                Self {
+                    author_name: Ok(value.author_name),
+                    body: Ok(value.body),
+                    created_at: Ok(value.created_at),
+                    customer_id: Ok(value.customer_id),
+                    helpful_count: Ok(value.helpful_count),
+                    id: Ok(value.id),
+                    moderation_note: Ok(value.moderation_note),
+                    photos: Ok(value.photos),
+                    product_id: Ok(value.product_id),
+                    rating: Ok(value.rating),
+                    reply: Ok(value.reply),
+                    report_count: Ok(value.report_count),
+                    size_fit: Ok(value.size_fit),
+                    status: Ok(value.status),
+                    title: Ok(value.title),
+                    updated_at: Ok(value.updated_at),
+                    verified_purchase: Ok(value.verified_purchase),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AdminReviewPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::AdminReview>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AdminReviewPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl AdminReviewPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AdminReview>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AdminReviewPage> for super::AdminReviewPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AdminReviewPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AdminReviewPage> for AdminReviewPage {
+            fn from(value: super::AdminReviewPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -10525,6 +11154,11 @@ nothing done again).*/
                 ::std::vec::Vec<super::PriceRangeDto>,
                 ::std::string::String,
             >,
+            rating_average: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            rating_count: ::std::result::Result<i64, ::std::string::String>,
             seo_description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -10568,6 +11202,8 @@ nothing done again).*/
                     material: Ok(Default::default()),
                     options: Err("no value supplied for options".to_string()),
                     price_ranges: Err("no value supplied for price_ranges".to_string()),
+                    rating_average: Ok(Default::default()),
+                    rating_count: Err("no value supplied for rating_count".to_string()),
                     seo_description: Ok(Default::default()),
                     seo_title: Ok(Default::default()),
                     size_chart: Ok(Default::default()),
@@ -10734,6 +11370,32 @@ nothing done again).*/
                     });
                 self
             }
+            pub fn rating_average<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating_average = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rating_average: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rating_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating_count: {e}")
+                    });
+                self
+            }
             pub fn seo_description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -10852,6 +11514,8 @@ nothing done again).*/
                     material: value.material?,
                     options: value.options?,
                     price_ranges: value.price_ranges?,
+                    rating_average: value.rating_average?,
+                    rating_count: value.rating_count?,
                     seo_description: value.seo_description?,
                     seo_title: value.seo_title?,
                     size_chart: value.size_chart?,
@@ -10879,6 +11543,8 @@ nothing done again).*/
                     material: Ok(value.material),
                     options: Ok(value.options),
                     price_ranges: Ok(value.price_ranges),
+                    rating_average: Ok(value.rating_average),
+                    rating_count: Ok(value.rating_count),
                     seo_description: Ok(value.seo_description),
                     seo_title: Ok(value.seo_title),
                     size_chart: Ok(value.size_chart),
@@ -11514,6 +12180,211 @@ nothing done again).*/
                 Self {
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RatingDistribution {
+            five: ::std::result::Result<i64, ::std::string::String>,
+            four: ::std::result::Result<i64, ::std::string::String>,
+            one: ::std::result::Result<i64, ::std::string::String>,
+            three: ::std::result::Result<i64, ::std::string::String>,
+            two: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for RatingDistribution {
+            fn default() -> Self {
+                Self {
+                    five: Err("no value supplied for five".to_string()),
+                    four: Err("no value supplied for four".to_string()),
+                    one: Err("no value supplied for one".to_string()),
+                    three: Err("no value supplied for three".to_string()),
+                    two: Err("no value supplied for two".to_string()),
+                }
+            }
+        }
+        impl RatingDistribution {
+            pub fn five<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.five = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for five: {e}")
+                    });
+                self
+            }
+            pub fn four<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.four = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for four: {e}")
+                    });
+                self
+            }
+            pub fn one<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.one = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for one: {e}")
+                    });
+                self
+            }
+            pub fn three<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.three = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for three: {e}")
+                    });
+                self
+            }
+            pub fn two<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.two = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for two: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RatingDistribution> for super::RatingDistribution {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RatingDistribution,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    five: value.five?,
+                    four: value.four?,
+                    one: value.one?,
+                    three: value.three?,
+                    two: value.two?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RatingDistribution> for RatingDistribution {
+            fn from(value: super::RatingDistribution) -> Self {
+                Self {
+                    five: Ok(value.five),
+                    four: Ok(value.four),
+                    one: Ok(value.one),
+                    three: Ok(value.three),
+                    two: Ok(value.two),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RatingSummaryDto {
+            average: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            count: ::std::result::Result<i64, ::std::string::String>,
+            distribution: ::std::result::Result<
+                super::RatingDistribution,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RatingSummaryDto {
+            fn default() -> Self {
+                Self {
+                    average: Ok(Default::default()),
+                    count: Err("no value supplied for count".to_string()),
+                    distribution: Err("no value supplied for distribution".to_string()),
+                    product_id: Err("no value supplied for product_id".to_string()),
+                }
+            }
+        }
+        impl RatingSummaryDto {
+            pub fn average<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.average = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for average: {e}")
+                    });
+                self
+            }
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn distribution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RatingDistribution>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.distribution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for distribution: {e}")
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RatingSummaryDto> for super::RatingSummaryDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RatingSummaryDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    average: value.average?,
+                    count: value.count?,
+                    distribution: value.distribution?,
+                    product_id: value.product_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RatingSummaryDto> for RatingSummaryDto {
+            fn from(value: super::RatingSummaryDto) -> Self {
+                Self {
+                    average: Ok(value.average),
+                    count: Ok(value.count),
+                    distribution: Ok(value.distribution),
+                    product_id: Ok(value.product_id),
                 }
             }
         }
@@ -12241,6 +13112,44 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RejectRequest {
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RejectRequest {
+            fn default() -> Self {
+                Self {
+                    reason: Err("no value supplied for reason".to_string()),
+                }
+            }
+        }
+        impl RejectRequest {
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RejectRequest> for super::RejectRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RejectRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { reason: value.reason? })
+            }
+        }
+        impl ::std::convert::From<super::RejectRequest> for RejectRequest {
+            fn from(value: super::RejectRequest) -> Self {
+                Self { reason: Ok(value.reason) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ReleasedUses {
             released: ::std::result::Result<u64, ::std::string::String>,
         }
@@ -12278,6 +13187,82 @@ nothing done again).*/
                 Self {
                     released: Ok(value.released),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReplyRequest {
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReplyRequest {
+            fn default() -> Self {
+                Self {
+                    body: Err("no value supplied for body".to_string()),
+                }
+            }
+        }
+        impl ReplyRequest {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReplyRequest> for super::ReplyRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReplyRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { body: value.body? })
+            }
+        }
+        impl ::std::convert::From<super::ReplyRequest> for ReplyRequest {
+            fn from(value: super::ReplyRequest) -> Self {
+                Self { body: Ok(value.body) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReportRequest {
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReportRequest {
+            fn default() -> Self {
+                Self {
+                    reason: Err("no value supplied for reason".to_string()),
+                }
+            }
+        }
+        impl ReportRequest {
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReportRequest> for super::ReportRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReportRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { reason: value.reason? })
+            }
+        }
+        impl ::std::convert::From<super::ReportRequest> for ReportRequest {
+            fn from(value: super::ReportRequest) -> Self {
+                Self { reason: Ok(value.reason) }
             }
         }
         #[derive(Clone, Debug)]
@@ -13033,6 +14018,702 @@ nothing done again).*/
                 Self {
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Review {
+            author_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            helpful_count: ::std::result::Result<i64, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            moderation_note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            photos: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            rating: ::std::result::Result<i32, ::std::string::String>,
+            reply: ::std::result::Result<
+                ::std::option::Option<super::ReviewReply>,
+                ::std::string::String,
+            >,
+            size_fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            verified_purchase: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for Review {
+            fn default() -> Self {
+                Self {
+                    author_name: Err("no value supplied for author_name".to_string()),
+                    body: Err("no value supplied for body".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    helpful_count: Err(
+                        "no value supplied for helpful_count".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    moderation_note: Ok(Default::default()),
+                    photos: Err("no value supplied for photos".to_string()),
+                    product_id: Err("no value supplied for product_id".to_string()),
+                    rating: Err("no value supplied for rating".to_string()),
+                    reply: Ok(Default::default()),
+                    size_fit: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    verified_purchase: Err(
+                        "no value supplied for verified_purchase".to_string(),
+                    ),
+                }
+            }
+        }
+        impl Review {
+            pub fn author_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.author_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for author_name: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn helpful_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.helpful_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for helpful_count: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn moderation_note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.moderation_note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for moderation_note: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn photos<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photos = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photos: {e}")
+                    });
+                self
+            }
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_id: {e}")
+                    });
+                self
+            }
+            pub fn rating<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating: {e}")
+                    });
+                self
+            }
+            pub fn reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReviewReply>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply: {e}")
+                    });
+                self
+            }
+            pub fn size_fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_fit: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn verified_purchase<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified_purchase = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verified_purchase: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Review> for super::Review {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Review,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    author_name: value.author_name?,
+                    body: value.body?,
+                    created_at: value.created_at?,
+                    helpful_count: value.helpful_count?,
+                    id: value.id?,
+                    moderation_note: value.moderation_note?,
+                    photos: value.photos?,
+                    product_id: value.product_id?,
+                    rating: value.rating?,
+                    reply: value.reply?,
+                    size_fit: value.size_fit?,
+                    status: value.status?,
+                    title: value.title?,
+                    updated_at: value.updated_at?,
+                    verified_purchase: value.verified_purchase?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Review> for Review {
+            fn from(value: super::Review) -> Self {
+                Self {
+                    author_name: Ok(value.author_name),
+                    body: Ok(value.body),
+                    created_at: Ok(value.created_at),
+                    helpful_count: Ok(value.helpful_count),
+                    id: Ok(value.id),
+                    moderation_note: Ok(value.moderation_note),
+                    photos: Ok(value.photos),
+                    product_id: Ok(value.product_id),
+                    rating: Ok(value.rating),
+                    reply: Ok(value.reply),
+                    size_fit: Ok(value.size_fit),
+                    status: Ok(value.status),
+                    title: Ok(value.title),
+                    updated_at: Ok(value.updated_at),
+                    verified_purchase: Ok(value.verified_purchase),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReviewPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Review>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReviewPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReviewPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Review>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReviewPage> for super::ReviewPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReviewPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReviewPage> for ReviewPage {
+            fn from(value: super::ReviewPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReviewPatch {
+            author_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            photos: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            rating: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            size_fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReviewPatch {
+            fn default() -> Self {
+                Self {
+                    author_name: Ok(Default::default()),
+                    body: Ok(Default::default()),
+                    photos: Ok(Default::default()),
+                    rating: Ok(Default::default()),
+                    size_fit: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReviewPatch {
+            pub fn author_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.author_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for author_name: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn photos<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photos = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photos: {e}")
+                    });
+                self
+            }
+            pub fn rating<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating: {e}")
+                    });
+                self
+            }
+            pub fn size_fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_fit: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReviewPatch> for super::ReviewPatch {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReviewPatch,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    author_name: value.author_name?,
+                    body: value.body?,
+                    photos: value.photos?,
+                    rating: value.rating?,
+                    size_fit: value.size_fit?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReviewPatch> for ReviewPatch {
+            fn from(value: super::ReviewPatch) -> Self {
+                Self {
+                    author_name: Ok(value.author_name),
+                    body: Ok(value.body),
+                    photos: Ok(value.photos),
+                    rating: Ok(value.rating),
+                    size_fit: Ok(value.size_fit),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReviewReply {
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReviewReply {
+            fn default() -> Self {
+                Self {
+                    body: Err("no value supplied for body".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                }
+            }
+        }
+        impl ReviewReply {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReviewReply> for super::ReviewReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReviewReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    created_at: value.created_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReviewReply> for ReviewReply {
+            fn from(value: super::ReviewReply) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    created_at: Ok(value.created_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReviewRequest {
+            author_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+            photos: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            rating: ::std::result::Result<i32, ::std::string::String>,
+            size_fit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReviewRequest {
+            fn default() -> Self {
+                Self {
+                    author_name: Ok(Default::default()),
+                    body: Err("no value supplied for body".to_string()),
+                    photos: Ok(Default::default()),
+                    rating: Err("no value supplied for rating".to_string()),
+                    size_fit: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl ReviewRequest {
+            pub fn author_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.author_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for author_name: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn photos<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photos = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photos: {e}")
+                    });
+                self
+            }
+            pub fn rating<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating: {e}")
+                    });
+                self
+            }
+            pub fn size_fit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size_fit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size_fit: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReviewRequest> for super::ReviewRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReviewRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    author_name: value.author_name?,
+                    body: value.body?,
+                    photos: value.photos?,
+                    rating: value.rating?,
+                    size_fit: value.size_fit?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReviewRequest> for ReviewRequest {
+            fn from(value: super::ReviewRequest) -> Self {
+                Self {
+                    author_name: Ok(value.author_name),
+                    body: Ok(value.body),
+                    photos: Ok(value.photos),
+                    rating: Ok(value.rating),
+                    size_fit: Ok(value.size_fit),
+                    title: Ok(value.title),
                 }
             }
         }
@@ -16703,6 +18384,64 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct VoteResult {
+            counted: ::std::result::Result<bool, ::std::string::String>,
+            review: ::std::result::Result<super::Review, ::std::string::String>,
+        }
+        impl ::std::default::Default for VoteResult {
+            fn default() -> Self {
+                Self {
+                    counted: Err("no value supplied for counted".to_string()),
+                    review: Err("no value supplied for review".to_string()),
+                }
+            }
+        }
+        impl VoteResult {
+            pub fn counted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.counted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for counted: {e}")
+                    });
+                self
+            }
+            pub fn review<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Review>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.review = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for review: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VoteResult> for super::VoteResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VoteResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    counted: value.counted?,
+                    review: value.review?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VoteResult> for VoteResult {
+            fn from(value: super::VoteResult) -> Self {
+                Self {
+                    counted: Ok(value.counted),
+                    review: Ok(value.review),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WebhookReceipt {
             event_id: ::std::result::Result<
                 ::std::string::String,
@@ -17301,8 +19040,8 @@ without.
 - `q`: Free text, matched as `GET /v1/search/products` does (typos forgiven, the last
 word completed); best match first unless `sort` says otherwise.
 - `size`: Products with a variant in this size.
-- `sort`: `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
-`relevance`.
+- `sort`: `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc`,
+`rating` (best rated first; not with `q`) or `relevance`.
 ```ignore
 let response = client.list_products()
     .brand(brand)
@@ -18513,6 +20252,211 @@ let response = client.receive_stripe_webhook()
 ```*/
     pub fn receive_stripe_webhook(&self) -> builder::ReceiveStripeWebhook<'_> {
         builder::ReceiveStripeWebhook::new(self)
+    }
+    /**A product's published reviews, newest first unless `sort` says otherwise
+
+Sends a `GET` request to `/v1/products/{id}/reviews`
+
+Arguments:
+- `id`: `prod_…` or a handle.
+- `cursor`
+- `limit`: 1–100, default 20.
+- `sort`: `newest` (default), `helpful`, `highest` (also `rating`) or `lowest`.
+```ignore
+let response = client.list_product_reviews()
+    .id(id)
+    .cursor(cursor)
+    .limit(limit)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn list_product_reviews(&self) -> builder::ListProductReviews<'_> {
+        builder::ListProductReviews::new(self)
+    }
+    /**Reviews a product (a signed-in customer, once per product). `verified_purchase`
+is set by Weft from the customer's orders; without a purchase the review is
+refused (403 `purchase_required`) unless the shop allows unverified reviews.
+Verified reviews without links or blocked words are published at once; others
+wait for a moderator
+
+Sends a `POST` request to `/v1/products/{id}/reviews`
+
+Arguments:
+- `id`: `prod_…` or a handle.
+- `body`
+```ignore
+let response = client.create_review()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_review(&self) -> builder::CreateReview<'_> {
+        builder::CreateReview::new(self)
+    }
+    /**A product's published ratings: count, average and how many gave each star
+
+Sends a `GET` request to `/v1/products/{id}/reviews/summary`
+
+Arguments:
+- `id`: `prod_…` or a handle.
+```ignore
+let response = client.get_rating_summary()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_rating_summary(&self) -> builder::GetRatingSummary<'_> {
+        builder::GetRatingSummary::new(self)
+    }
+    /**A review: published ones for anyone; the author and staff see theirs in any state
+
+Sends a `GET` request to `/v1/reviews/{id}`
+
+Arguments:
+- `id`: `rev_…`
+```ignore
+let response = client.get_review()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_review(&self) -> builder::GetReview<'_> {
+        builder::GetReview::new(self)
+    }
+    /**Deletes one's own review
+
+Sends a `DELETE` request to `/v1/reviews/{id}`
+
+```ignore
+let response = client.delete_review()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_review(&self) -> builder::DeleteReview<'_> {
+        builder::DeleteReview::new(self)
+    }
+    /**Edits one's own review (what is omitted stays); it is moderated again
+
+Sends a `PATCH` request to `/v1/reviews/{id}`
+
+```ignore
+let response = client.update_review()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_review(&self) -> builder::UpdateReview<'_> {
+        builder::UpdateReview::new(self)
+    }
+    /**Marks a published review helpful: one vote per customer, however often asked
+
+Sends a `POST` request to `/v1/reviews/{id}/helpful`
+
+```ignore
+let response = client.vote_review_helpful()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn vote_review_helpful(&self) -> builder::VoteReviewHelpful<'_> {
+        builder::VoteReviewHelpful::new(self)
+    }
+    /**Reports a published review as abusive (once per customer); enough reports send it
+back to moderation
+
+Sends a `POST` request to `/v1/reviews/{id}/report`
+
+```ignore
+let response = client.report_review()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn report_review(&self) -> builder::ReportReview<'_> {
+        builder::ReportReview::new(self)
+    }
+    /**Every review, oldest first: `status=pending` is the moderation queue,
+`reported=true` keeps reviews shoppers reported
+
+Sends a `GET` request to `/v1/admin/reviews`
+
+Arguments:
+- `cursor`
+- `limit`: 1–100, default 20.
+- `product_id`: `prod_…`
+- `reported`
+- `status`: `pending`, `published` or `rejected`.
+```ignore
+let response = client.list_reviews_admin()
+    .cursor(cursor)
+    .limit(limit)
+    .product_id(product_id)
+    .reported(reported)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_reviews_admin(&self) -> builder::ListReviewsAdmin<'_> {
+        builder::ListReviewsAdmin::new(self)
+    }
+    /**Publishes a review (pending, rejected, or put back by reports)
+
+Sends a `POST` request to `/v1/admin/reviews/{id}/approve`
+
+```ignore
+let response = client.approve_review()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn approve_review(&self) -> builder::ApproveReview<'_> {
+        builder::ApproveReview::new(self)
+    }
+    /**Rejects a review with a reason its author sees; it leaves the product page
+
+Sends a `POST` request to `/v1/admin/reviews/{id}/reject`
+
+```ignore
+let response = client.reject_review()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reject_review(&self) -> builder::RejectReview<'_> {
+        builder::RejectReview::new(self)
+    }
+    /**Answers a review in public (replacing an earlier answer; an empty body removes it)
+
+Sends a `POST` request to `/v1/admin/reviews/{id}/reply`
+
+```ignore
+let response = client.reply_to_review()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reply_to_review(&self) -> builder::ReplyToReview<'_> {
+        builder::ReplyToReview::new(self)
+    }
+    /**Removes any review (abuse the rules did not catch)
+
+Sends a `DELETE` request to `/v1/admin/reviews/{id}`
+
+```ignore
+let response = client.delete_review_admin()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_review_admin(&self) -> builder::DeleteReviewAdmin<'_> {
+        builder::DeleteReviewAdmin::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -29015,6 +30959,1331 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_product_reviews`]
+
+[`Client::list_product_reviews`]: super::Client::list_product_reviews*/
+    #[derive(Debug, Clone)]
+    pub struct ListProductReviews<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListProductReviews<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                cursor: Ok(None),
+                limit: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/products/{id}/reviews`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ReviewPage>, Error<types::Problem>> {
+            let Self { client, id, cursor, limit, sort } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/products/{}/reviews", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_product_reviews",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_review`]
+
+[`Client::create_review`]: super::Client::create_review*/
+    #[derive(Debug, Clone)]
+    pub struct CreateReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReviewRequest, String>,
+    }
+    impl<'a> CreateReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReviewRequest>,
+            <V as std::convert::TryInto<types::ReviewRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReviewRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReviewRequest,
+            ) -> types::builder::ReviewRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/products/{id}/reviews`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Review>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReviewRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/products/{}/reviews", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_rating_summary`]
+
+[`Client::get_rating_summary`]: super::Client::get_rating_summary*/
+    #[derive(Debug, Clone)]
+    pub struct GetRatingSummary<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetRatingSummary<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/products/{id}/reviews/summary`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RatingSummaryDto>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/products/{}/reviews/summary", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_rating_summary",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_review`]
+
+[`Client::get_review`]: super::Client::get_review*/
+    #[derive(Debug, Clone)]
+    pub struct GetReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/reviews/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Review>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/reviews/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_review`]
+
+[`Client::delete_review`]: super::Client::delete_review*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/reviews/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/reviews/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_review`]
+
+[`Client::update_review`]: super::Client::update_review*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReviewPatch, String>,
+    }
+    impl<'a> UpdateReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReviewPatch>,
+            <V as std::convert::TryInto<types::ReviewPatch>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReviewPatch` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReviewPatch,
+            ) -> types::builder::ReviewPatch,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/reviews/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Review>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::ReviewPatch::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/reviews/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::vote_review_helpful`]
+
+[`Client::vote_review_helpful`]: super::Client::vote_review_helpful*/
+    #[derive(Debug, Clone)]
+    pub struct VoteReviewHelpful<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> VoteReviewHelpful<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/reviews/{id}/helpful`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VoteResult>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/reviews/{}/helpful", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "vote_review_helpful",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::report_review`]
+
+[`Client::report_review`]: super::Client::report_review*/
+    #[derive(Debug, Clone)]
+    pub struct ReportReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReportRequest, String>,
+    }
+    impl<'a> ReportReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReportRequest>,
+            <V as std::convert::TryInto<types::ReportRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReportRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReportRequest,
+            ) -> types::builder::ReportRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/reviews/{id}/report`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReportRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/reviews/{}/report", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "report_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_reviews_admin`]
+
+[`Client::list_reviews_admin`]: super::Client::list_reviews_admin*/
+    #[derive(Debug, Clone)]
+    pub struct ListReviewsAdmin<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        product_id: Result<Option<::std::string::String>, String>,
+        reported: Result<Option<bool>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListReviewsAdmin<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+                product_id: Ok(None),
+                reported: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn product_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.product_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for product_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn reported<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.reported = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for reported failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/reviews`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AdminReviewPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit, product_id, reported, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let product_id = product_id.map_err(Error::InvalidRequest)?;
+            let reported = reported.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/reviews", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("product_id", &product_id))
+                .query(&progenitor_client::QueryParam::new("reported", &reported))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_reviews_admin",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::approve_review`]
+
+[`Client::approve_review`]: super::Client::approve_review*/
+    #[derive(Debug, Clone)]
+    pub struct ApproveReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ApproveReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/reviews/{id}/approve`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AdminReview>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/reviews/{}/approve", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "approve_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reject_review`]
+
+[`Client::reject_review`]: super::Client::reject_review*/
+    #[derive(Debug, Clone)]
+    pub struct RejectReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::RejectRequest, String>,
+    }
+    impl<'a> RejectReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RejectRequest>,
+            <V as std::convert::TryInto<types::RejectRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RejectRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RejectRequest,
+            ) -> types::builder::RejectRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/reviews/{id}/reject`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AdminReview>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::RejectRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/reviews/{}/reject", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reject_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reply_to_review`]
+
+[`Client::reply_to_review`]: super::Client::reply_to_review*/
+    #[derive(Debug, Clone)]
+    pub struct ReplyToReview<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::ReplyRequest, String>,
+    }
+    impl<'a> ReplyToReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReplyRequest>,
+            <V as std::convert::TryInto<types::ReplyRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReplyRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReplyRequest,
+            ) -> types::builder::ReplyRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/reviews/{id}/reply`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AdminReview>, Error<types::Problem>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ReplyRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/reviews/{}/reply", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reply_to_review",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_review_admin`]
+
+[`Client::delete_review_admin`]: super::Client::delete_review_admin*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteReviewAdmin<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteReviewAdmin<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/reviews/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/reviews/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_review_admin",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

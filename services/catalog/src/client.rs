@@ -38,6 +38,9 @@ pub struct Variant {
 pub trait Catalog: Send + Sync + 'static {
     /// The variants among `ids` that exist.
     async fn variants(&self, ids: &[String]) -> Result<Vec<Variant>, ClientError>;
+    /// The id of the product `id_or_handle` names, when shoppers can see it (drafts and
+    /// archived products are `None`, as unknown ones).
+    async fn product_id(&self, id_or_handle: &str) -> Result<Option<String>, ClientError>;
 }
 
 /// The catalog in this process.
@@ -75,6 +78,14 @@ impl Catalog for Local {
                 collection_ids: v.collection_ids,
             })
             .collect())
+    }
+
+    async fn product_id(&self, id_or_handle: &str) -> Result<Option<String>, ClientError> {
+        match self.0.product(id_or_handle, false).await {
+            Ok(product) => Ok(Some(product.id)),
+            Err(crate::CatalogError::ProductNotFound) => Ok(None),
+            Err(e) => Err(ClientError::of(SERVICE, &e)),
+        }
     }
 }
 
@@ -115,5 +126,14 @@ impl Catalog for Remote {
             }));
         }
         Ok(out)
+    }
+
+    async fn product_id(&self, id_or_handle: &str) -> Result<Option<String>, ClientError> {
+        let client = self.0.public();
+        match retried(|| async { client.get_product().id(id_or_handle).send().await }).await {
+            Ok(answer) => Ok(Some(answer.into_inner().id)),
+            Err(weft_sdk::Error::ErrorResponse(answer)) if answer.status() == 404 => Ok(None),
+            Err(e) => Err(ClientError::call(SERVICE, &e)),
+        }
     }
 }

@@ -27,6 +27,7 @@ impl CatalogService {
             }
         }
         workers.push(Worker::consumer(StockFollower::new(self.clone(), scope)));
+        workers.push(Worker::consumer(RatingFollower(self.clone())));
         workers
     }
 
@@ -187,5 +188,39 @@ impl EventHandler for StockFollower {
     async fn after_commit(&self, _event: &Envelope) {
         // After the commit: retired earlier, a reader could cache the old status anew.
         self.catalog.retire_cached().await;
+    }
+}
+
+/// Follows reviews' `ProductRated`: each product's rating average and count, which
+/// products show and `sort=rating` orders by. A late summary (a lower `version`) is
+/// ignored.
+pub struct RatingFollower(pub CatalogService);
+
+#[async_trait::async_trait]
+impl EventHandler for RatingFollower {
+    fn consumer(&self) -> &'static str {
+        "catalog-ratings"
+    }
+
+    fn event_types(&self) -> &'static [&'static str] {
+        &[weft_bus::events::ProductRated::TYPE]
+    }
+
+    async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError> {
+        let rated: weft_bus::events::ProductRated = event
+            .decode()
+            .map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let average = weft_bus::events::rating_average(&rated.distribution).unwrap_or_default();
+        // Two decimals, as an integer: exact, and what listings sort by.
+        #[allow(clippy::cast_possible_truncation)]
+        let score = (average * 100.0).round() as i64;
+        let count = rated.distribution.iter().sum();
+        crate::store::record_rating(conn, &rated.product_id, score, count, rated.version)
+            .await
+            .map_err(HandlerError::Storage)
+    }
+
+    async fn after_commit(&self, _event: &Envelope) {
+        self.0.retire_cached().await;
     }
 }

@@ -321,6 +321,14 @@ impl ProductObject {
     async fn in_stock(&self) -> bool {
         self.0.in_stock
     }
+    /// Mean rating of its published reviews (two decimals); null without reviews.
+    async fn rating_average(&self) -> Option<f64> {
+        self.0.rating_average
+    }
+    /// How many published reviews it has.
+    async fn rating_count(&self) -> weft_http::gql::Long {
+        self.0.rating_count.into()
+    }
     async fn material(&self) -> Option<&str> {
         self.0.material.as_deref()
     }
@@ -432,9 +440,8 @@ impl CatalogQuery {
         max_price: Option<MinorUnits>,
         #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
         in_stock: Option<bool>,
-        #[graphql(desc = "`newest`, `price_asc`, `price_desc` or `relevance`.")] sort: Option<
-            String,
-        >,
+        #[graphql(desc = "`newest`, `price_asc`, `price_desc`, `rating` or `relevance`.")]
+        sort: Option<String>,
         #[graphql(desc = "Free text; best match first unless `sort` says otherwise.")] q: Option<
             String,
         >,

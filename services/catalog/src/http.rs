@@ -220,6 +220,10 @@ pub struct ProductDto {
     pub variants: Vec<VariantDto>,
     /// Some variant can be bought now (in stock, low, or on backorder).
     pub in_stock: bool,
+    /// Mean rating of its published reviews (two decimals); none without reviews.
+    pub rating_average: Option<f64>,
+    /// How many published reviews it has.
+    pub rating_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -260,6 +264,8 @@ impl From<Product> for ProductDto {
             price_ranges: p.price_ranges.into_iter().map(Into::into).collect(),
             variants: p.variants.into_iter().map(Into::into).collect(),
             in_stock: p.in_stock,
+            rating_average: p.rating_average,
+            rating_count: p.rating_count,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -903,8 +909,8 @@ impl CatalogApi {
         /// `true`: only products with a variant for sale now; `false`: only those
         /// without.
         in_stock: Query<Option<bool>>,
-        /// `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
-        /// `relevance`.
+        /// `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc`,
+        /// `rating` (best rated first; not with `q`) or `relevance`.
         sort: Query<Option<String>>,
         /// Free text, matched as `GET /v1/search/products` does (typos forgiven, the last
         /// word completed); best match first unless `sort` says otherwise.

@@ -117,8 +117,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_ratings (product_id) {
+        product_id -> Text,
+        score -> BigInt,
+        count -> BigInt,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     catalog_products,
+    catalog_ratings,
     catalog_product_prices,
     catalog_variant_options,
     catalog_collection_products,
@@ -131,6 +141,7 @@ use catalog_collection_products as members;
 use catalog_collections as collections;
 use catalog_product_prices as ranges;
 use catalog_products as products;
+use catalog_ratings as ratings;
 use catalog_variant_options as options;
 use catalog_variant_prices as prices;
 use catalog_variant_stock as stock;
@@ -438,6 +449,14 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+diesel::define_sql_function! {
+    /// SQL `coalesce` of a nullable integer and a default, the same in both databases.
+    fn coalesce(
+        x: diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        y: diesel::sql_types::BigInt
+    ) -> diesel::sql_types::BigInt;
+}
+
 /// `text` as a LIKE pattern that matches it anywhere, its wildcards escaped (`\`).
 fn contains_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
@@ -455,6 +474,7 @@ fn contains_pattern(text: &str) -> String {
 /// Where a page starts: after this product in the chosen order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ListCursor {
+    /// The sort key: the lowest price (price sorts), the rating score (`rating`).
     pub price: Option<i64>,
     pub id: String,
 }
@@ -464,10 +484,12 @@ pub(crate) enum ListOrder {
     Newest,
     PriceAsc,
     PriceDesc,
+    /// Best rated first (average × 100; unrated products last), newest among equals.
+    Rating,
 }
 
-/// One page of products (`limit` rows), with each one's lowest price in the filter's
-/// currency when sorting by price.
+/// One page of products (`limit` rows), with each one's sort key: its lowest price in
+/// the filter's currency when sorting by price, its rating score when by rating.
 pub(crate) async fn list_products(
     conn: &mut DbConn,
     filter: &ListFilter,
@@ -482,7 +504,12 @@ pub(crate) async fn list_products(
                     .eq(products::id)
                     .and(ranges::currency.eq(filter.currency.clone()))),
             )
-            .select((products::all_columns, ranges::min_amount.nullable()))
+            .left_join(ratings::table.on(ratings::product_id.eq(products::id)))
+            .select((
+                products::all_columns,
+                ranges::min_amount.nullable(),
+                coalesce(ratings::score.nullable(), 0_i64),
+            ))
             .into_boxed();
         q = q.filter(products::status.eq_any(filter.statuses.clone()));
         if let Some(ids) = &filter.category_ids {
@@ -572,10 +599,32 @@ pub(crate) async fn list_products(
                 }
                 q = q.order((ranges::min_amount.desc(), products::id.desc()));
             }
+            ListOrder::Rating => {
+                let score = coalesce(ratings::score.nullable(), 0_i64);
+                if let Some(after) = after {
+                    let key = after.price.unwrap_or_default();
+                    q = q.filter(
+                        score
+                            .lt(key)
+                            .or(score.eq(key).and(products::id.lt(after.id.clone()))),
+                    );
+                }
+                q = q.order((score.desc(), products::id.desc()));
+            }
         }
-        q.limit(limit).load::<(ProductRow, Option<i64>)>(c).await
+        q.limit(limit).load::<(ProductRow, Option<i64>, i64)>(c).await
     })?;
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(row, price, score)| {
+            let key = if order == ListOrder::Rating {
+                Some(score)
+            } else {
+                price
+            };
+            (row, key)
+        })
+        .collect())
 }
 
 // --- variants, options, prices -----------------------------------------------------------
@@ -999,6 +1048,52 @@ pub(crate) async fn record_stock(
             Ok(true)
         }
     }
+}
+
+/// Records a product's rating summary unless a newer one is recorded.
+pub(crate) async fn record_rating(
+    conn: &mut DbConn,
+    product_id: &str,
+    score: i64,
+    count: i64,
+    version: i64,
+) -> Result<(), StorageError> {
+    let id = product_id.to_owned();
+    let current: Option<i64> = db_run!(conn, c => ratings::table
+        .find(id.clone())
+        .select(ratings::version)
+        .first::<i64>(c)
+        .await
+        .optional())?;
+    match current {
+        Some(v) if v >= version => {}
+        Some(_) => {
+            db_run!(conn, c => diesel::update(ratings::table.find(id.clone()))
+                .set((ratings::score.eq(score), ratings::count.eq(count), ratings::version.eq(version)))
+                .execute(c)
+                .await)?;
+        }
+        None => {
+            db_run!(conn, c => diesel::insert_into(ratings::table)
+                .values((ratings::product_id.eq(id.clone()), ratings::score.eq(score), ratings::count.eq(count), ratings::version.eq(version)))
+                .execute(c)
+                .await)?;
+        }
+    }
+    Ok(())
+}
+
+/// (product id, score, count) of those of `product_ids` that have ratings.
+pub(crate) async fn ratings_of(
+    conn: &mut DbConn,
+    product_ids: &[String],
+) -> Result<Vec<(String, i64, i64)>, StorageError> {
+    Ok(db_run!(conn, c => ratings::table
+        .filter(ratings::product_id.eq_any(product_ids))
+        .filter(ratings::count.gt(0))
+        .select((ratings::product_id, ratings::score, ratings::count))
+        .load::<(String, i64, i64)>(c)
+        .await)?)
 }
 
 /// (variant id, status) of those of `variant_ids` inventory announced.

@@ -281,6 +281,13 @@ impl OrderService {
                         email: row.email.clone(),
                         total: Money::new(row.total, new.currency),
                         item_count,
+                        lines: items
+                            .iter()
+                            .map(|l| Units {
+                                variant_id: l.variant_id.clone(),
+                                quantity: l.quantity,
+                            })
+                            .collect(),
                     },
                 )
                 .await?;

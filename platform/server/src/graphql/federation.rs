@@ -24,7 +24,7 @@ use weft_kernel::ErrorKind;
 use super::{
     CartMutation, CartQuery, CartSubscription, CatalogMutation, CatalogQuery, CheckoutMutation,
     CheckoutQuery, GuardedSchema, IdentityQuery, InventoryQuery, OrdersMutation, OrdersQuery,
-    SystemQuery, limits,
+    ReviewsMutation, ReviewsQuery, SystemQuery, limits,
 };
 use crate::services;
 
@@ -58,6 +58,8 @@ impl Owners {
         owners.add::<SystemQuery, CheckoutMutation, EmptySubscription>("checkout", Mutation);
         owners.add::<OrdersQuery, EmptyMutation, EmptySubscription>("orders", Query);
         owners.add::<SystemQuery, OrdersMutation, EmptySubscription>("orders", Mutation);
+        owners.add::<ReviewsQuery, EmptyMutation, EmptySubscription>("reviews", Query);
+        owners.add::<SystemQuery, ReviewsMutation, EmptySubscription>("reviews", Mutation);
         owners
     }
 

@@ -29,6 +29,7 @@ mod promotions;
 mod purchase;
 mod rate_limit;
 mod replicas;
+mod reviews;
 mod saga_peers;
 mod search;
 mod social;

@@ -19,16 +19,14 @@ fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_merchants_run_codes_and_carts_apply_them() {
-    merchants_run_codes_and_carts_apply_them(
-        weft_testkit::spawn_app(Backend::Sqlite).await.unwrap(),
-    )
-    .await;
+    let app = weft_testkit::spawn_app(Backend::Sqlite).await.unwrap();
+    Box::pin(merchants_run_codes_and_carts_apply_them(app)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_merchants_run_codes_and_carts_apply_them() {
     if let Some(app) = weft_testkit::spawn_app(Backend::Postgres).await {
-        merchants_run_codes_and_carts_apply_them(app).await;
+        Box::pin(merchants_run_codes_and_carts_apply_them(app)).await;
     }
 }
 

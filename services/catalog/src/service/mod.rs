@@ -58,6 +58,13 @@ pub struct Product {
     /// Some variant can be bought now.
     #[serde(default)]
     pub in_stock: bool,
+    /// Mean of the published reviews' ratings (two decimals), as reviews announced it;
+    /// none without reviews.
+    #[serde(default)]
+    pub rating_average: Option<f64>,
+    /// Published reviews.
+    #[serde(default)]
+    pub rating_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -425,6 +432,11 @@ impl CatalogService {
         let variants = store::variants_of(conn, &ids).await?;
         let prices = store::prices_of(conn, &ids).await?;
         let ranges = store::ranges_of(conn, &ids).await?;
+        let mut ratings: HashMap<String, (i64, i64)> = store::ratings_of(conn, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, score, count)| (id, (score, count)))
+            .collect();
         let variant_ids: Vec<String> = variants.iter().map(|v| v.id.clone()).collect();
         let stock: HashMap<String, String> = store::stock_of(conn, &variant_ids)
             .await?
@@ -475,7 +487,12 @@ impl CatalogService {
         rows.into_iter()
             .map(|row| {
                 let variants = variants_by_product.remove(&row.id).unwrap_or_default();
+                let (score, rating_count) = ratings.remove(&row.id).unwrap_or_default();
                 Ok(Product {
+                    // The score is the average × 100, exact to two decimals.
+                    #[allow(clippy::cast_precision_loss)]
+                    rating_average: (rating_count > 0).then(|| score as f64 / 100.0),
+                    rating_count,
                     in_stock: variants
                         .iter()
                         .any(|v| crate::domain::SELLABLE.contains(&v.stock_status.as_str())),
@@ -528,10 +545,11 @@ impl CatalogService {
             "newest" => ListOrder::Newest,
             "price_asc" => ListOrder::PriceAsc,
             "price_desc" => ListOrder::PriceDesc,
+            "rating" => ListOrder::Rating,
             _ => {
                 return Err(CatalogError::field(
                     "sort",
-                    "must be `relevance`, `newest`, `price_asc` or `price_desc`",
+                    "must be `relevance`, `newest`, `price_asc`, `price_desc` or `rating`",
                 ));
             }
         };
