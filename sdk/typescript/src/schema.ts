@@ -1616,6 +1616,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A product's published reviews, newest first unless `sort` says otherwise. */
+        get: operations["list_product_reviews"];
+        put?: never;
+        /** Reviews a product (a signed-in customer, once per product). `verified_purchase`
+         *     is set by Weft from the customer's orders; without a purchase the review is
+         *     refused (403 `purchase_required`) unless the shop allows unverified reviews.
+         *     Verified reviews without links or blocked words are published at once; others
+         *     wait for a moderator. */
+        post: operations["create_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/reviews/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A product's published ratings: count, average and how many gave each star. */
+        get: operations["get_rating_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A review: published ones for anyone; the author and staff see theirs in any state. */
+        get: operations["get_review"];
+        put?: never;
+        post?: never;
+        /** Deletes one's own review. */
+        delete: operations["delete_review"];
+        options?: never;
+        head?: never;
+        /** Edits one's own review (what is omitted stays); it is moderated again. */
+        patch: operations["update_review"];
+        trace?: never;
+    };
+    "/v1/reviews/{id}/helpful": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks a published review helpful: one vote per customer, however often asked. */
+        post: operations["vote_review_helpful"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reports a published review as abusive (once per customer); enough reports send it
+         *     back to moderation. */
+        post: operations["report_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every review, oldest first: `status=pending` is the moderation queue,
+         *     `reported=true` keeps reviews shoppers reported. */
+        get: operations["list_reviews_admin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reviews/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publishes a review (pending, rejected, or put back by reports). */
+        post: operations["approve_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reviews/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rejects a review with a reason its author sees; it leaves the product page. */
+        post: operations["reject_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reviews/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answers a review in public (replacing an earlier answer; an empty body removes it). */
+        post: operations["reply_to_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes any review (abuse the rules did not catch). */
+        delete: operations["delete_review_admin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1658,6 +1837,55 @@ export interface components {
          */
         AddressList: {
             data: components["schemas"]["Address"][];
+        };
+        /**
+         * AdminReview
+         * @description A review as staff see it: with its author and reports.
+         */
+        AdminReview: {
+            /** @description `rev_…` */
+            id: string;
+            /** @description `prod_…` */
+            product_id: string;
+            /** @description The name the author chose to show (`Customer` when none; `Former customer` once
+             *     their data was erased). */
+            author_name: string;
+            /**
+             * Format: int32
+             * @description 1–5.
+             */
+            rating: number;
+            title: string;
+            body: string;
+            /** @description `runs_small`, `true_to_size` or `runs_large`. */
+            size_fit?: string | null;
+            /** @description `https://` URLs of the author's photos. */
+            photos: string[];
+            /** @description The author bought the product (set by Weft from their orders). */
+            verified_purchase: boolean;
+            /** @description `pending`, `published` or `rejected`; only `published` reviews are public. */
+            status: string;
+            /** @description Why it was rejected or put back in the queue (the author and staff see it). */
+            moderation_note?: string | null;
+            reply?: components["schemas"]["ReviewReply"] | null;
+            /** Format: int64 */
+            helpful_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description `usr_…`; none once the author's data was erased. */
+            customer_id?: string | null;
+            /** Format: int64 */
+            report_count: number;
+        };
+        /**
+         * AdminReviewPage
+         * @description One page of reviews for staff.
+         */
+        AdminReviewPage: {
+            data: components["schemas"]["AdminReview"][];
+            next_cursor?: string | null;
         };
         /**
          * ApiKey
@@ -2621,6 +2849,16 @@ export interface components {
             variants: components["schemas"]["Variant"][];
             /** @description Some variant can be bought now (in stock, low, or on backorder). */
             in_stock: boolean;
+            /**
+             * Format: double
+             * @description Mean rating of its published reviews (two decimals); none without reviews.
+             */
+            rating_average?: number | null;
+            /**
+             * Format: int64
+             * @description How many published reviews it has.
+             */
+            rating_count: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2715,6 +2953,37 @@ export interface components {
             data: components["schemas"]["Promotion"][];
             next_cursor?: string | null;
         };
+        /**
+         * RatingDistribution
+         * @description How many published reviews gave each rating, one star to five.
+         */
+        RatingDistribution: {
+            /** Format: int64 */
+            one: number;
+            /** Format: int64 */
+            two: number;
+            /** Format: int64 */
+            three: number;
+            /** Format: int64 */
+            four: number;
+            /** Format: int64 */
+            five: number;
+        };
+        /**
+         * RatingSummaryDto
+         * @description A product's published ratings.
+         */
+        RatingSummaryDto: {
+            product_id: string;
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: double
+             * @description Mean rating to two decimals; none without reviews.
+             */
+            average?: number | null;
+            distribution: components["schemas"]["RatingDistribution"];
+        };
         /** Readiness */
         Readiness: {
             status: components["schemas"]["ReadinessStatus"];
@@ -2807,6 +3076,13 @@ export interface components {
             password: string;
             name: string;
         };
+        /**
+         * RejectRequest
+         * @description Why a review is rejected (1–500 characters; its author sees it).
+         */
+        RejectRequest: {
+            reason: string;
+        };
         /** ReleasedUses */
         ReleasedUses: {
             /**
@@ -2814,6 +3090,20 @@ export interface components {
              * @description Uses given back (0 when the order had none, or they were given back already).
              */
             released: number;
+        };
+        /**
+         * ReplyRequest
+         * @description The shop's public answer (up to 2,000 characters; empty removes it).
+         */
+        ReplyRequest: {
+            body: string;
+        };
+        /**
+         * ReportRequest
+         * @description Why a review is reported (1–500 characters).
+         */
+        ReportRequest: {
+            reason: string;
         };
         /** Reservation */
         Reservation: {
@@ -2910,6 +3200,94 @@ export interface components {
         ReturnPage: {
             data: components["schemas"]["Return"][];
             next_cursor?: string | null;
+        };
+        /**
+         * Review
+         * @description A customer's review of a product.
+         */
+        Review: {
+            /** @description `rev_…` */
+            id: string;
+            /** @description `prod_…` */
+            product_id: string;
+            /** @description The name the author chose to show (`Customer` when none; `Former customer` once
+             *     their data was erased). */
+            author_name: string;
+            /**
+             * Format: int32
+             * @description 1–5.
+             */
+            rating: number;
+            title: string;
+            body: string;
+            /** @description `runs_small`, `true_to_size` or `runs_large`. */
+            size_fit?: string | null;
+            /** @description `https://` URLs of the author's photos. */
+            photos: string[];
+            /** @description The author bought the product (set by Weft from their orders). */
+            verified_purchase: boolean;
+            /** @description `pending`, `published` or `rejected`; only `published` reviews are public. */
+            status: string;
+            /** @description Why it was rejected or put back in the queue (the author and staff see it). */
+            moderation_note?: string | null;
+            reply?: components["schemas"]["ReviewReply"] | null;
+            /** Format: int64 */
+            helpful_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * ReviewPage
+         * @description One page of reviews.
+         */
+        ReviewPage: {
+            data: components["schemas"]["Review"][];
+            next_cursor?: string | null;
+        };
+        /**
+         * ReviewPatch
+         * @description Changes to one's review; what is omitted stays. It is moderated again.
+         */
+        ReviewPatch: {
+            /** Format: int32 */
+            rating?: number | null;
+            title?: string | null;
+            body?: string | null;
+            size_fit?: string | null;
+            photos?: string[] | null;
+            author_name?: string | null;
+        };
+        /**
+         * ReviewReply
+         * @description A staff answer shown under a review.
+         */
+        ReviewReply: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * ReviewRequest
+         * @description A new review.
+         */
+        ReviewRequest: {
+            /**
+             * Format: int32
+             * @description 1–5.
+             */
+            rating: number;
+            /** @description 1–150 characters. */
+            title: string;
+            /** @description 1–5,000 characters. */
+            body: string;
+            /** @description `runs_small`, `true_to_size` or `runs_large`. */
+            size_fit?: string | null;
+            /** @description Up to 6 `https://` URLs. */
+            photos?: string[] | null;
+            /** @description The name to show (1–60 characters); `Customer` when omitted. */
+            author_name?: string | null;
         };
         /**
          * SearchFacets
@@ -3346,6 +3724,15 @@ export interface components {
         VerifyTotpRequest: {
             /** @description The 6-digit code the authenticator app shows now. */
             code: string;
+        };
+        /**
+         * VoteResult
+         * @description A helpful vote's outcome.
+         */
+        VoteResult: {
+            review: components["schemas"]["Review"];
+            /** @description This call counted the vote (`false`: it had been counted before). */
+            counted: boolean;
         };
         /**
          * WebhookReceipt
@@ -4647,8 +5034,8 @@ export interface operations {
                 /** @description `true`: only products with a variant for sale now; `false`: only those
                  *     without. */
                 in_stock?: boolean;
-                /** @description `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc` or
-                 *     `relevance`. */
+                /** @description `newest` (default, or `relevance` with `q`), `price_asc`, `price_desc`,
+                 *     `rating` (best rated first; not with `q`) or `relevance`. */
                 sort?: string;
                 /** @description Free text, matched as `GET /v1/search/products` does (typos forgiven, the last
                  *     word completed); best match first unless `sort` says otherwise. */
@@ -8083,6 +8470,574 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["WebhookReceipt"];
                 };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_product_reviews: {
+        parameters: {
+            query?: {
+                /** @description `newest` (default), `helpful`, `highest` (also `rating`) or `lowest`. */
+                sort?: string;
+                /** @description 1–100, default 20. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description `prod_…` or a handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReviewPage"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `prod_…` or a handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Written: published, or pending moderation (`status` says which). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Review"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rating_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `prod_…` or a handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RatingSummaryDto"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `rev_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Review"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Review"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    vote_review_helpful: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["VoteResult"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_reviews_admin: {
+        parameters: {
+            query?: {
+                /** @description `pending`, `published` or `rejected`. */
+                status?: string;
+                /** @description `prod_…` */
+                product_id?: string;
+                reported?: boolean;
+                /** @description 1–100, default 20. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminReviewPage"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminReview"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminReview"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reply_to_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AdminReview"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_review_admin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
             "4XX": {
