@@ -157,6 +157,8 @@ pub struct PeerSettings {
     pub payments: Option<String>,
     /// Base URL of orders.
     pub orders: Option<String>,
+    /// Base URL of reviews (a catalog process shows products' reviews through it).
+    pub reviews: Option<String>,
     /// Base URL of identity. A process that does not host identity and has this set
     /// verifies access tokens with identity's published keys (JWKS) and asks identity
     /// about API keys and apps, instead of reading a shared `keys_dir` and identity's
@@ -177,6 +179,7 @@ impl Default for PeerSettings {
             cart: None,
             payments: None,
             orders: None,
+            reviews: None,
             identity: None,
             api_key: None,
             timeout_seconds: 5,
@@ -626,6 +629,7 @@ const ENV_KEYS: &[&str] = &[
     "inventory",
     "checkout",
     "orders",
+    "reviews",
     "cart",
     "tax",
     "shipping",
@@ -783,6 +787,7 @@ impl Settings {
             ("cart", &self.peers.cart),
             ("payments", &self.peers.payments),
             ("orders", &self.peers.orders),
+            ("reviews", &self.peers.reviews),
         ] {
             if let Some(url) = url
                 && !(url.starts_with("http://") || url.starts_with("https://"))

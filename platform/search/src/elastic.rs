@@ -64,6 +64,8 @@ fn mapping() -> Value {
                 "size": {"type": "keyword"},
                 "color": {"type": "keyword"},
                 "created": {"type": "long"},
+                // Mean rating × 100.
+                "rating": {"type": "long"},
                 // `USD_min`, `USD_max`, … : any currency, each a long.
                 "prices": {"type": "object", "dynamic": true},
                 "card": {"type": "object", "enabled": false}
@@ -93,6 +95,7 @@ fn source(doc: &ProductDoc) -> Value {
         "size": doc.sizes,
         "color": doc.colors,
         "created": doc.created_at_ms,
+        "rating": doc.rating,
         "prices": prices,
         "card": doc.card,
     })
@@ -149,6 +152,9 @@ fn body(request: &SearchRequest) -> Value {
     if let Some(ceiling) = request.max_price {
         filter.push(json!({"range": {min_field.clone(): {"lte": ceiling}}}));
     }
+    if let Some(stars) = request.min_rating {
+        filter.push(json!({"range": {"rating": {"gte": stars * 100}}}));
+    }
     let newest = json!({"created": {"order": "desc"}});
     let by_price =
         |order: &str| json!({min_field.clone(): {"order": order, "unmapped_type": "long"}});
@@ -157,6 +163,9 @@ fn body(request: &SearchRequest) -> Value {
         SearchSort::Relevance | SearchSort::Newest => json!([newest]),
         SearchSort::PriceAsc => json!([by_price("asc"), newest]),
         SearchSort::PriceDesc => json!([by_price("desc"), newest]),
+        SearchSort::Rating => {
+            json!([{"rating": {"order": "desc", "unmapped_type": "long"}}, newest])
+        }
     };
     if matches!(request.sort, SearchSort::PriceAsc | SearchSort::PriceDesc) {
         filter.push(json!({"exists": {"field": min_field}}));
@@ -182,7 +191,12 @@ fn body(request: &SearchRequest) -> Value {
             "brand": terms("brand.key"),
             "size": terms("size"),
             "color": terms("color"),
-            "price": {"range": {"field": min_field, "ranges": ranges}}
+            "price": {"range": {"field": min_field, "ranges": ranges}},
+            // One open-ended range per floor: "4 stars & up", …
+            "rating": {"range": {"field": "rating", "keyed": false, "ranges": crate::RATING_FLOORS
+                .iter()
+                .map(|stars| json!({"from": stars * 100}))
+                .collect::<Vec<_>>()}}
         },
         "highlight": {
             "pre_tags": ["<em>"],
@@ -249,6 +263,19 @@ fn results(request: &SearchRequest, answer: &Value) -> Result<SearchResults, Sea
             into.count = from["doc_count"].as_u64().unwrap_or_default();
         }
     }
+    // Elasticsearch answers range buckets in ascending order of `from`: match by floor.
+    let mut ratings = [0u64; 4];
+    if let Some(buckets) = aggs["rating"]["buckets"].as_array() {
+        for bucket in buckets {
+            let from = bucket["from"].as_f64().unwrap_or(-1.0);
+            for (floor, count) in crate::RATING_FLOORS.iter().zip(ratings.iter_mut()) {
+                #[allow(clippy::cast_precision_loss)]
+                if (from - (floor * 100) as f64).abs() < 0.5 {
+                    *count = bucket["doc_count"].as_u64().unwrap_or_default();
+                }
+            }
+        }
+    }
     Ok(SearchResults {
         total,
         hits,
@@ -258,6 +285,7 @@ fn results(request: &SearchRequest, answer: &Value) -> Result<SearchResults, Sea
             size: terms("size"),
             color: terms("color"),
             price,
+            rating: crate::rating_facet(ratings),
         },
     })
 }

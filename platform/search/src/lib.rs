@@ -43,6 +43,9 @@ pub struct ProductDoc {
     pub created_at_ms: i64,
     /// Some variant can be bought now.
     pub in_stock: bool,
+    /// The mean rating of its published reviews × 100 (350 is 3.5 stars); 0 unrated.
+    #[serde(default)]
+    pub rating: i64,
     /// What a result card shows, kept with the document so a search reads nothing else.
     pub card: serde_json::Value,
 }
@@ -68,7 +71,12 @@ pub enum SearchSort {
     PriceAsc,
     PriceDesc,
     Newest,
+    /// Best rated first (unrated last), newest first among equals.
+    Rating,
 }
+
+/// The floors of the rating facet, in stars: "4 stars & up", "3 & up", …
+pub const RATING_FLOORS: [i64; 4] = [4, 3, 2, 1];
 
 /// One search.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,6 +99,8 @@ pub struct SearchRequest {
     pub max_price: Option<i64>,
     /// Only products with (`true`) or without (`false`) a variant for sale now.
     pub in_stock: Option<bool>,
+    /// Only products whose reviews average at least this many stars (1–5).
+    pub min_rating: Option<i64>,
     /// Upper bounds (exclusive, minor units) of the price buckets, ascending; the last
     /// bucket is open-ended.
     pub price_bucket_bounds: Vec<i64>,
@@ -127,6 +137,28 @@ pub struct Facets {
     pub size: Vec<FacetCount>,
     pub color: Vec<FacetCount>,
     pub price: Vec<PriceBucket>,
+    /// For each of [`RATING_FLOORS`], the products averaging at least that many stars.
+    #[serde(default)]
+    pub rating: Vec<RatingFacet>,
+}
+
+/// Products whose reviews average at least `stars` stars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingFacet {
+    pub stars: i64,
+    pub count: u64,
+}
+
+/// The rating facet from counts per floor (in [`RATING_FLOORS`] order).
+fn rating_facet(counts: [u64; 4]) -> Vec<RatingFacet> {
+    RATING_FLOORS
+        .iter()
+        .zip(counts)
+        .map(|(stars, count)| RatingFacet {
+            stars: *stars,
+            count,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -70,6 +70,8 @@ struct Fields {
     /// `in_stock` or `out_of_stock`.
     stock: Field,
     created: Field,
+    /// Mean rating × 100.
+    rating: Field,
     prices: Field,
     card: Field,
 }
@@ -101,6 +103,7 @@ fn schema() -> (Schema, Fields) {
         status: b.add_text_field("status", STRING),
         stock: b.add_text_field("stock", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
+        rating: b.add_i64_field("rating", INDEXED | FAST),
         // `{"USD_min": 1999, "USD_max": 2999, …}`: any currency, no schema change.
         prices: b.add_json_field("prices", JsonObjectOptions::from(FAST)),
         card: b.add_text_field("card", STORED),
@@ -226,6 +229,7 @@ impl TantivyIndex {
             d.add_text(f.color, color);
         }
         d.add_i64(f.created, doc.created_at_ms);
+        d.add_i64(f.rating, doc.rating);
         let mut prices = BTreeMap::new();
         for (currency, span) in &doc.prices {
             prices.insert(format!("{currency}_min"), OwnedValue::I64(span.min));
@@ -509,6 +513,7 @@ impl SearchIndex for TantivyIndex {
                 size: facet(size),
                 color: facet(color),
                 price: gathered.buckets,
+                rating: crate::rating_facet(gathered.ratings),
             },
         })
     }
@@ -538,6 +543,8 @@ struct Gathered {
     total: u64,
     facets: [HashMap<String, u64>; 4],
     buckets: Vec<PriceBucket>,
+    /// Matches at or above each of the rating floors.
+    ratings: [u64; 4],
     /// Best first, `offset + limit` at most.
     top: Vec<Entry>,
 }
@@ -615,10 +622,14 @@ struct SegmentSearch {
     min_price: Option<Column<i64>>,
     max_price: Option<Column<i64>>,
     created: Option<Column<i64>>,
+    rating: Option<Column<i64>>,
+    /// The least rating × 100 a match needs.
+    rating_floor: Option<i64>,
     facet_columns: [Option<StrColumn>; 4],
     facet_counts: [Vec<u64>; 4],
     total: u64,
     buckets: Vec<PriceBucket>,
+    ratings: [u64; 4],
     top: Top,
 }
 
@@ -652,10 +663,13 @@ impl Collector for SearchCollector<'_> {
             min_price: fast.column_opt::<i64>(&format!("prices.{currency}_min"))?,
             max_price: fast.column_opt::<i64>(&format!("prices.{currency}_max"))?,
             created: fast.column_opt::<i64>("created")?,
+            rating: fast.column_opt::<i64>("rating")?,
+            rating_floor: self.request.min_rating.map(|stars| stars * 100),
             facet_columns,
             facet_counts,
             total: 0,
             buckets: empty_buckets(&self.request.price_bucket_bounds),
+            ratings: [0; 4],
             top: Top::new(self.request.offset + self.request.limit),
         })
     }
@@ -669,6 +683,7 @@ impl Collector for SearchCollector<'_> {
             total: 0,
             facets: Default::default(),
             buckets: empty_buckets(&self.request.price_bucket_bounds),
+            ratings: [0; 4],
             top: Vec::new(),
         };
         let mut top = Top::new(self.request.offset + self.request.limit);
@@ -681,6 +696,9 @@ impl Collector for SearchCollector<'_> {
             }
             for (into, from) in merged.buckets.iter_mut().zip(fruit.buckets) {
                 into.count += from.count;
+            }
+            for (into, from) in merged.ratings.iter_mut().zip(fruit.ratings) {
+                *into += from;
             }
             for entry in fruit.top {
                 top.push(entry);
@@ -711,7 +729,20 @@ impl SegmentCollector for SegmentSearch {
         if priced_sort && min.is_none() {
             return;
         }
+        let rating = self
+            .rating
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .unwrap_or_default();
+        if self.rating_floor.is_some_and(|floor| rating < floor) {
+            return;
+        }
         self.total += 1;
+        for (floor, count) in crate::RATING_FLOORS.iter().zip(self.ratings.iter_mut()) {
+            if rating >= floor * 100 {
+                *count += 1;
+            }
+        }
         for (column, counts) in self.facet_columns.iter().zip(self.facet_counts.iter_mut()) {
             if let Some(column) = column {
                 for ord in column.term_ords(doc) {
@@ -738,6 +769,7 @@ impl SegmentCollector for SegmentSearch {
             SearchSort::Relevance | SearchSort::Newest => created as f64,
             SearchSort::PriceAsc => -(min.unwrap_or_default() as f64),
             SearchSort::PriceDesc => min.unwrap_or_default() as f64,
+            SearchSort::Rating => rating as f64,
         };
         self.top.push(Entry {
             key,
@@ -770,6 +802,7 @@ impl SegmentCollector for SegmentSearch {
             total: self.total,
             facets,
             buckets: self.buckets,
+            ratings: self.ratings,
             top: self.top.best_first(),
         }
     }

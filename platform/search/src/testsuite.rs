@@ -64,6 +64,7 @@ fn doc(
             .collect::<BTreeMap<_, _>>(),
         created_at_ms: created,
         in_stock: true,
+        rating: 0,
         card: json!({"handle": id, "title": title}),
     }
 }
@@ -429,6 +430,43 @@ pub async fn stock_filters_either_way(index: Arc<dyn SearchIndex>) {
     assert!(id_set(&index, &request).await.is_empty());
 }
 
+pub async fn ratings_filter_sort_and_count(index: Arc<dyn SearchIndex>) {
+    let mut docs = shop();
+    for (id, rating) in [
+        ("p_wool", 450),
+        ("p_linen", 380),
+        ("p_tee", 450),
+        ("p_rain", 200),
+    ] {
+        if let Some(d) = docs.iter_mut().find(|d| d.id == id) {
+            d.rating = rating;
+        }
+    }
+    index.upsert(docs).await.unwrap();
+    index.refresh().await.unwrap();
+    // Best rated first, the newer among equals, unrated last.
+    let mut request = active("");
+    request.sort = SearchSort::Rating;
+    assert_eq!(
+        ids(&index, &request).await,
+        ["p_tee", "p_wool", "p_linen", "p_rain", "p_cafe"]
+    );
+    // Facets count every match at or above each floor.
+    let found = index.search(&active("")).await.unwrap();
+    let counts: Vec<(i64, u64)> = found
+        .facets
+        .rating
+        .iter()
+        .map(|f| (f.stars, f.count))
+        .collect();
+    assert_eq!(counts, [(4, 2), (3, 3), (2, 4), (1, 4)]);
+    // "4 stars & up" keeps those averaging at least 4, with text too.
+    request.min_rating = Some(4);
+    assert_eq!(id_set(&index, &request).await, ["p_tee", "p_wool"]);
+    "jacket".clone_into(&mut request.text);
+    assert_eq!(id_set(&index, &request).await, ["p_wool"]);
+}
+
 /// Declares one `#[tokio::test]` per contract function over `$make`, an async expression
 /// giving `Option<Fixture>` (`None`: this backend is skipped here).
 #[macro_export]
@@ -445,6 +483,7 @@ macro_rules! search_contract {
             writes_replace_remove_and_clear,
             text_without_words_matches_like_no_text,
             stock_filters_either_way,
+            ratings_filter_sort_and_count,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -85,6 +85,7 @@ async fn writes_show_without_an_explicit_refresh() {
         prices: std::collections::BTreeMap::default(),
         created_at_ms: 1,
         in_stock: true,
+        rating: 0,
         card: serde_json::json!({}),
     };
     index.upsert(vec![doc]).await.unwrap();

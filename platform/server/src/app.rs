@@ -474,6 +474,24 @@ pub async fn reviews_service(
     ))
 }
 
+/// How a product's reviews reach its GraphQL `Product`: reviews in this process, or at
+/// `peers.reviews` (a catalog process of a cluster); none without either.
+fn product_reviews(
+    settings: &Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+    reviews: &weft_reviews::ReviewsService,
+) -> anyhow::Result<Option<Arc<dyn weft_catalog::ports::ProductReviews>>> {
+    if hosts(hosted, &weft_reviews::SERVICE) {
+        return Ok(Some(Arc::new(weft_reviews::client::Local(reviews.clone()))));
+    }
+    match settings.peers.reviews.as_deref() {
+        Some(url) if hosts(hosted, &weft_catalog::SERVICE) => Ok(Some(Arc::new(
+            weft_reviews::client::Remote(peer_at(settings, url)?),
+        ))),
+        _ => Ok(None),
+    }
+}
+
 /// The cart service, reaching the catalog and inventory in this process when it hosts
 /// them, or over HTTP at `[peers]` when they run elsewhere (a cluster's cart process).
 pub fn cart_service(
@@ -1003,6 +1021,7 @@ impl Application {
                 checkout: checkout.clone(),
                 orders: orders.clone(),
                 reviews: reviews.clone(),
+                product_reviews: product_reviews(&settings, &hosted, &reviews)?,
             }),
             settings.graphql.max_complexity,
         );

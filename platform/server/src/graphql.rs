@@ -96,6 +96,8 @@ pub struct Services {
     pub checkout: CheckoutService,
     pub orders: OrderService,
     pub reviews: ReviewsService,
+    /// How `Product.reviews` reaches reviews: in this process, over HTTP, or not at all.
+    pub product_reviews: Option<Arc<dyn weft_catalog::ports::ProductReviews>>,
 }
 
 /// Builds the schema; `services` is `None` only when exporting the SDL. Depth is not
@@ -131,6 +133,9 @@ pub fn schema(services: Option<Services>, max_complexity: usize) -> WeftSchema {
         }
         if hosts("reviews") {
             builder = builder.data(services.reviews);
+        }
+        if let Some(port) = services.product_reviews {
+            builder = builder.data(port);
         }
     }
     builder.finish()

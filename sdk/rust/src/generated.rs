@@ -1542,6 +1542,17 @@ outside Weft that a `charge.refunded` event reported).*/
             Default::default()
         }
     }
+    ///Matching products whose reviews average at least `stars` stars.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RatingFacet {
+        pub count: u64,
+        pub stars: i64,
+    }
+    impl RatingFacet {
+        pub fn builder() -> builder::RatingFacet {
+            Default::default()
+        }
+    }
     ///A product's published ratings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RatingSummaryDto {
@@ -2017,6 +2028,8 @@ their data was erased).*/
         pub color: ::std::vec::Vec<FacetValue>,
         ///In the request's currency, by each product's lowest price.
         pub price: ::std::vec::Vec<PriceBucket>,
+        ///Products averaging at least 4, 3, 2 and 1 stars.
+        pub rating: ::std::vec::Vec<RatingFacet>,
         pub size: ::std::vec::Vec<FacetValue>,
     }
     impl SearchFacets {
@@ -12290,6 +12303,64 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RatingFacet {
+            count: ::std::result::Result<u64, ::std::string::String>,
+            stars: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for RatingFacet {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    stars: Err("no value supplied for stars".to_string()),
+                }
+            }
+        }
+        impl RatingFacet {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn stars<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stars = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stars: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RatingFacet> for super::RatingFacet {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RatingFacet,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    stars: value.stars?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RatingFacet> for RatingFacet {
+            fn from(value: super::RatingFacet) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    stars: Ok(value.stars),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RatingSummaryDto {
             average: ::std::result::Result<
                 ::std::option::Option<f64>,
@@ -14735,6 +14806,10 @@ nothing done again).*/
                 ::std::vec::Vec<super::PriceBucket>,
                 ::std::string::String,
             >,
+            rating: ::std::result::Result<
+                ::std::vec::Vec<super::RatingFacet>,
+                ::std::string::String,
+            >,
             size: ::std::result::Result<
                 ::std::vec::Vec<super::FacetValue>,
                 ::std::string::String,
@@ -14747,6 +14822,7 @@ nothing done again).*/
                     category: Err("no value supplied for category".to_string()),
                     color: Err("no value supplied for color".to_string()),
                     price: Err("no value supplied for price".to_string()),
+                    rating: Err("no value supplied for rating".to_string()),
                     size: Err("no value supplied for size".to_string()),
                 }
             }
@@ -14800,6 +14876,18 @@ nothing done again).*/
                     });
                 self
             }
+            pub fn rating<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RatingFacet>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rating = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rating: {e}")
+                    });
+                self
+            }
             pub fn size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::FacetValue>>,
@@ -14823,6 +14911,7 @@ nothing done again).*/
                     category: value.category?,
                     color: value.color?,
                     price: value.price?,
+                    rating: value.rating?,
                     size: value.size?,
                 })
             }
@@ -14834,6 +14923,7 @@ nothing done again).*/
                     category: Ok(value.category),
                     color: Ok(value.color),
                     price: Ok(value.price),
+                    rating: Ok(value.rating),
                     size: Ok(value.size),
                 }
             }
@@ -19083,10 +19173,11 @@ without.
 - `limit`: 1–100, default 20.
 - `max_price`: Minor units: products with a price at or below it.
 - `min_price`: Minor units: products with a price at or above it.
+- `min_rating`: 1–5: only products whose reviews average at least this many stars.
 - `q`: The words to find (at most 200 characters); empty or absent finds every
 product the filters let through.
 - `size`
-- `sort`: `relevance` (default), `price_asc`, `price_desc` or `newest`.
+- `sort`: `relevance` (default), `price_asc`, `price_desc`, `newest` or `rating`.
 ```ignore
 let response = client.search_products()
     .brand(brand)
@@ -19099,6 +19190,7 @@ let response = client.search_products()
     .limit(limit)
     .max_price(max_price)
     .min_price(min_price)
+    .min_rating(min_rating)
     .q(q)
     .size(size)
     .sort(sort)
@@ -23353,6 +23445,7 @@ pub mod builder {
         limit: Result<Option<u32>, String>,
         max_price: Result<Option<i64>, String>,
         min_price: Result<Option<i64>, String>,
+        min_rating: Result<Option<i64>, String>,
         q: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::string::String>, String>,
         sort: Result<Option<::std::string::String>, String>,
@@ -23371,6 +23464,7 @@ pub mod builder {
                 limit: Ok(None),
                 max_price: Ok(None),
                 min_price: Ok(None),
+                min_rating: Ok(None),
                 q: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
@@ -23494,6 +23588,16 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for min_price failed".to_string());
             self
         }
+        pub fn min_rating<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.min_rating = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for min_rating failed".to_string());
+            self
+        }
         pub fn q<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -23548,6 +23652,7 @@ pub mod builder {
                 limit,
                 max_price,
                 min_price,
+                min_rating,
                 q,
                 size,
                 sort,
@@ -23562,6 +23667,7 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let max_price = max_price.map_err(Error::InvalidRequest)?;
             let min_price = min_price.map_err(Error::InvalidRequest)?;
+            let min_rating = min_rating.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let size = size.map_err(Error::InvalidRequest)?;
             let sort = sort.map_err(Error::InvalidRequest)?;
@@ -23592,6 +23698,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("max_price", &max_price))
                 .query(&progenitor_client::QueryParam::new("min_price", &min_price))
+                .query(&progenitor_client::QueryParam::new("min_rating", &min_rating))
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))

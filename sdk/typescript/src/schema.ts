@@ -2970,6 +2970,16 @@ export interface components {
             five: number;
         };
         /**
+         * RatingFacet
+         * @description Matching products whose reviews average at least `stars` stars.
+         */
+        RatingFacet: {
+            /** Format: int64 */
+            stars: number;
+            /** Format: uint64 */
+            count: number;
+        };
+        /**
          * RatingSummaryDto
          * @description A product's published ratings.
          */
@@ -3301,6 +3311,8 @@ export interface components {
             color: components["schemas"]["FacetValue"][];
             /** @description In the request's currency, by each product's lowest price. */
             price: components["schemas"]["PriceBucket"][];
+            /** @description Products averaging at least 4, 3, 2 and 1 stars. */
+            rating: components["schemas"]["RatingFacet"][];
         };
         /**
          * SearchHit
@@ -5115,7 +5127,9 @@ export interface operations {
                 /** @description `true`: only products with a variant for sale now; `false`: only those
                  *     without. */
                 in_stock?: boolean;
-                /** @description `relevance` (default), `price_asc`, `price_desc` or `newest`. */
+                /** @description 1–5: only products whose reviews average at least this many stars. */
+                min_rating?: number;
+                /** @description `relevance` (default), `price_asc`, `price_desc`, `newest` or `rating`. */
                 sort?: string;
                 /** @description 1–100, default 20. */
                 limit?: number;

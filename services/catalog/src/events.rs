@@ -27,7 +27,7 @@ impl CatalogService {
             }
         }
         workers.push(Worker::consumer(StockFollower::new(self.clone(), scope)));
-        workers.push(Worker::consumer(RatingFollower(self.clone())));
+        workers.push(Worker::consumer(RatingFollower::new(self.clone(), scope)));
         workers
     }
 
@@ -192,14 +192,29 @@ impl EventHandler for StockFollower {
 }
 
 /// Follows reviews' `ProductRated`: each product's rating average and count, which
-/// products show and `sort=rating` orders by. A late summary (a lower `version`) is
-/// ignored.
-pub struct RatingFollower(pub CatalogService);
+/// products show, `sort=rating` orders by and search filters and counts. A late summary
+/// (a lower `version`) is ignored.
+pub struct RatingFollower {
+    catalog: CatalogService,
+    consumer: &'static str,
+    /// Each replica has an index of its own: index even what another replica recorded.
+    per_replica: bool,
+}
+
+impl RatingFollower {
+    pub fn new(catalog: CatalogService, scope: IndexScope) -> Self {
+        Self {
+            catalog,
+            consumer: scope.consumer("catalog-ratings"),
+            per_replica: scope != IndexScope::Shared,
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl EventHandler for RatingFollower {
     fn consumer(&self) -> &'static str {
-        "catalog-ratings"
+        self.consumer
     }
 
     fn event_types(&self) -> &'static [&'static str] {
@@ -215,12 +230,23 @@ impl EventHandler for RatingFollower {
         #[allow(clippy::cast_possible_truncation)]
         let score = (average * 100.0).round() as i64;
         let count = rated.distribution.iter().sum();
-        crate::store::record_rating(conn, &rated.product_id, score, count, rated.version)
+        self.catalog
+            .follow_rating(
+                conn,
+                &rated.product_id,
+                score,
+                count,
+                rated.version,
+                self.per_replica,
+            )
             .await
-            .map_err(HandlerError::Storage)
+            .map_err(|e| match e {
+                crate::CatalogError::Storage(s) => HandlerError::Storage(s),
+                e => HandlerError::Failed(e.to_string()),
+            })
     }
 
     async fn after_commit(&self, _event: &Envelope) {
-        self.0.retire_cached().await;
+        self.catalog.retire_cached().await;
     }
 }

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ErrorExtensions as _, InputObject, Object, SimpleObject};
 use weft_http::gql::{Long, MinorUnits, error as gql_error};
 use weft_http::{Principal, authz};
 use weft_kernel::PageRequest;
 
 use crate::domain::{Image, ProductOption};
 use crate::error::CatalogError;
+use crate::ports::{ProductReviews, RatingSummaryObject, ReviewConnection, ReviewSort};
 use crate::service::{
     CatalogService, Category, FacetValue, NewProduct, NewVariant, PriceRange, Product,
     ProductPatch, ProductQuery, SearchPage, SearchQuery, Variant,
@@ -160,6 +161,15 @@ pub struct SearchFacets {
     pub size: Vec<FacetCount>,
     pub color: Vec<FacetCount>,
     pub price: Vec<PriceBucket>,
+    /// Products averaging at least 4, 3, 2 and 1 stars.
+    pub rating: Vec<RatingFacet>,
+}
+
+/// Matching products whose reviews average at least `stars` stars.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RatingFacet {
+    pub stars: i32,
+    pub count: Long,
 }
 
 /// A page of search results with facet counts over every match.
@@ -227,6 +237,15 @@ impl From<SearchPage> for SearchConnection {
                 brand: counts(p.facets.brand),
                 size: counts(p.facets.size),
                 color: counts(p.facets.color),
+                rating: p
+                    .facets
+                    .rating
+                    .iter()
+                    .map(|(stars, count)| RatingFacet {
+                        stars: i32::try_from(*stars).unwrap_or_default(),
+                        count: (*count).into(),
+                    })
+                    .collect(),
             },
         }
     }
@@ -292,6 +311,21 @@ impl From<Variant> for VariantObject {
     }
 }
 
+/// Reviews as this process reaches them (none in a process without reviews or a route
+/// to them).
+fn reviews_port<'c>(ctx: &'c Context<'_>) -> async_graphql::Result<&'c Arc<dyn ProductReviews>> {
+    ctx.data_opt::<Arc<dyn ProductReviews>>().ok_or_else(|| {
+        async_graphql::Error::new("reviews are not reachable from this process")
+            .extend_with(|_, ext| ext.set("code", "service_not_hosted"))
+    })
+}
+
+/// A refusal or failure of reviews, with its code.
+fn peer_error(e: &weft_peer_client::ClientError) -> async_graphql::Error {
+    let code = e.code().unwrap_or("upstream_unavailable").to_owned();
+    async_graphql::Error::new(e.detail()).extend_with(|_, ext| ext.set("code", code.clone()))
+}
+
 /// A product with its variants.
 #[derive(Debug, Clone)]
 pub struct ProductObject(Product);
@@ -328,6 +362,29 @@ impl ProductObject {
     /// How many published reviews it has.
     async fn rating_count(&self) -> weft_http::gql::Long {
         self.0.rating_count.into()
+    }
+    /// Its published reviews (from the reviews service).
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: u32,
+        after: Option<String>,
+        #[graphql(default_with = "ReviewSort::Newest")] sort: ReviewSort,
+    ) -> async_graphql::Result<ReviewConnection> {
+        reviews_port(ctx)?
+            .page(&self.0.id, sort, first, after.as_deref())
+            .await
+            .map_err(|e| peer_error(&e))
+    }
+    /// How many of its published reviews gave each rating (from the reviews service).
+    async fn rating_summary(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<RatingSummaryObject> {
+        reviews_port(ctx)?
+            .summary(&self.0.id)
+            .await
+            .map_err(|e| peer_error(&e))
     }
     async fn material(&self) -> Option<&str> {
         self.0.material.as_deref()
@@ -497,7 +554,11 @@ impl CatalogQuery {
         max_price: Option<MinorUnits>,
         #[graphql(desc = "Only products with (true) or without (false) a variant for sale now.")]
         in_stock: Option<bool>,
-        #[graphql(desc = "`relevance` (default), `price_asc`, `price_desc` or `newest`.")]
+        #[graphql(desc = "1–5: only products whose reviews average at least this many stars.")]
+        min_rating: Option<i64>,
+        #[graphql(
+            desc = "`relevance` (default), `price_asc`, `price_desc`, `newest` or `rating`."
+        )]
         sort: Option<String>,
         #[graphql(default = 20)] first: u32,
         after: Option<String>,
@@ -515,6 +576,7 @@ impl CatalogQuery {
             min_price: min_price.map(|m| m.0),
             max_price: max_price.map(|m| m.0),
             in_stock,
+            min_rating,
             sort,
             include_unpublished: staff_reader(ctx),
         };

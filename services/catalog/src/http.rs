@@ -545,6 +545,16 @@ pub struct SearchFacetsDto {
     pub color: Vec<FacetValueDto>,
     /// In the request's currency, by each product's lowest price.
     pub price: Vec<PriceBucketDto>,
+    /// Products averaging at least 4, 3, 2 and 1 stars.
+    pub rating: Vec<RatingFacetDto>,
+}
+
+/// Matching products whose reviews average at least `stars` stars.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "RatingFacet")]
+pub struct RatingFacetDto {
+    pub stars: i64,
+    pub count: u64,
 }
 
 /// One page of search results.
@@ -593,6 +603,15 @@ impl From<SearchPage> for SearchResults {
                 brand: values(p.facets.brand),
                 size: values(p.facets.size),
                 color: values(p.facets.color),
+                rating: p
+                    .facets
+                    .rating
+                    .iter()
+                    .map(|(stars, count)| RatingFacetDto {
+                        stars: *stars,
+                        count: *count,
+                    })
+                    .collect(),
             },
         }
     }
@@ -823,9 +842,31 @@ const LIST_PARAMS: &[&str] = &[
     "cursor",
 ];
 
+/// The search's filters: the list's, and the rating floor.
+const SEARCH_PARAMS: &[&str] = &[
+    "q",
+    "category",
+    "collection",
+    "brand",
+    "size",
+    "color",
+    "currency",
+    "min_price",
+    "in_stock",
+    "max_price",
+    "min_rating",
+    "sort",
+    "limit",
+    "cursor",
+];
+
 /// Refuses parameters the list does not know (a misspelt filter would filter nothing).
 fn known_params(req: &Request) -> Result<(), CatalogError> {
-    let errors = weft_http::params::unknown(req.uri().query(), LIST_PARAMS);
+    known_params_of(req, LIST_PARAMS)
+}
+
+fn known_params_of(req: &Request, known: &[&str]) -> Result<(), CatalogError> {
+    let errors = weft_http::params::unknown(req.uri().query(), known);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -985,13 +1026,15 @@ impl CatalogApi {
         /// `true`: only products with a variant for sale now; `false`: only those
         /// without.
         in_stock: Query<Option<bool>>,
-        /// `relevance` (default), `price_asc`, `price_desc` or `newest`.
+        /// 1–5: only products whose reviews average at least this many stars.
+        min_rating: Query<Option<i64>>,
+        /// `relevance` (default), `price_asc`, `price_desc`, `newest` or `rating`.
         sort: Query<Option<String>>,
         /// 1–100, default 20.
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<SearchAnswer> {
-        known_params(req)?;
+        known_params_of(req, SEARCH_PARAMS)?;
         let page = page_request(limit.0, cursor.0.as_deref())?;
         let staff = authz::staff(req, "catalog:read").is_ok();
         let query = SearchQuery {
@@ -1005,6 +1048,7 @@ impl CatalogApi {
             min_price: min_price.0,
             max_price: max_price.0,
             in_stock: in_stock.0,
+            min_rating: min_rating.0,
             sort: sort.0,
             include_unpublished: staff,
         };

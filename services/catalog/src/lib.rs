@@ -21,6 +21,7 @@ pub mod graphql;
 pub mod http;
 pub mod http_cache;
 pub mod import;
+pub mod ports;
 pub mod service;
 mod store;
 

@@ -1050,14 +1050,15 @@ pub(crate) async fn record_stock(
     }
 }
 
-/// Records a product's rating summary unless a newer one is recorded.
+/// Records a product's rating summary unless a newer one is recorded; `true` when
+/// written.
 pub(crate) async fn record_rating(
     conn: &mut DbConn,
     product_id: &str,
     score: i64,
     count: i64,
     version: i64,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let id = product_id.to_owned();
     let current: Option<i64> = db_run!(conn, c => ratings::table
         .find(id.clone())
@@ -1066,7 +1067,7 @@ pub(crate) async fn record_rating(
         .await
         .optional())?;
     match current {
-        Some(v) if v >= version => {}
+        Some(v) if v >= version => return Ok(false),
         Some(_) => {
             db_run!(conn, c => diesel::update(ratings::table.find(id.clone()))
                 .set((ratings::score.eq(score), ratings::count.eq(count), ratings::version.eq(version)))
@@ -1080,7 +1081,7 @@ pub(crate) async fn record_rating(
                 .await)?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// (product id, score, count) of those of `product_ids` that have ratings.

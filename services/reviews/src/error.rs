@@ -19,8 +19,6 @@ pub enum ReviewsError {
     NotYours,
     #[error("authors cannot vote for their own review")]
     OwnReview,
-    #[error("only customers review products (apps and staff reply instead)")]
-    CustomersOnly,
     #[error("the catalog could not be reached: {0}")]
     CatalogUnavailable(String),
     #[error("the review store failed: {0}")]
@@ -37,9 +35,7 @@ impl ServiceError for ReviewsError {
             Self::Invalid(_) => ErrorKind::Invalid,
             Self::NotFound | Self::ProductNotFound => ErrorKind::NotFound,
             Self::AlreadyReviewed => ErrorKind::Conflict,
-            Self::PurchaseRequired | Self::NotYours | Self::OwnReview | Self::CustomersOnly => {
-                ErrorKind::Forbidden
-            }
+            Self::PurchaseRequired | Self::NotYours | Self::OwnReview => ErrorKind::Forbidden,
             Self::CatalogUnavailable(_) => ErrorKind::Unavailable,
             Self::Store(_) => ErrorKind::Internal,
             Self::Authz(e) => e.kind(),
@@ -56,7 +52,6 @@ impl ServiceError for ReviewsError {
             Self::PurchaseRequired => "purchase_required",
             Self::NotYours => "not_your_review",
             Self::OwnReview => "own_review",
-            Self::CustomersOnly => "customers_only",
             Self::CatalogUnavailable(_) => "upstream_unavailable",
             Self::Store(_) => "internal_error",
             Self::Authz(e) => e.code(),

@@ -3,103 +3,39 @@
 //! `voteReviewHelpful` and `reportReview` for signed-in customers; `moderateReview` and
 //! `replyToReview` for staff (`reviews:write`).
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use weft_http::gql::Long;
+use async_graphql::{Context, InputObject, Object};
+use weft_catalog::ports::{RatingSummaryObject, ReviewConnection, ReviewObject, ReviewSort};
 use weft_http::{Principal, authz};
 use weft_kernel::PageRequest;
 
-use crate::domain::{Content, RatingSummary, Review, Sort};
+use crate::domain::{Content, Review, Sort};
 use crate::error::ReviewsError;
 use crate::service::{Actor, ReviewsService};
 
-/// A customer's review of a product.
-#[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "Review")]
-pub struct ReviewObject {
-    pub id: String,
-    pub product_id: String,
-    pub author_name: String,
-    /// 1–5.
-    pub rating: i32,
-    pub title: String,
-    pub body: String,
-    /// `runs_small`, `true_to_size` or `runs_large`.
-    pub size_fit: Option<String>,
-    pub photos: Vec<String>,
-    pub verified_purchase: bool,
-    /// `pending`, `published` or `rejected`.
-    pub status: String,
-    /// Why it was rejected or re-queued (its author and staff only).
-    pub moderation_note: Option<String>,
-    pub reply: Option<String>,
-    pub helpful_count: Long,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl ReviewObject {
-    fn shown(r: Review, viewer: Option<Actor<'_>>) -> Self {
-        let own = match viewer {
-            Some(Actor::Staff) => true,
-            Some(Actor::Customer(me)) => r.customer_id.as_deref() == Some(me),
-            None => false,
-        };
-        Self {
-            id: r.id,
-            product_id: r.product_id,
-            author_name: r.author_name,
-            rating: r.rating,
-            title: r.title,
-            body: r.body,
-            size_fit: r.size_fit.map(|f| f.as_str().to_owned()),
-            photos: r.photos,
-            verified_purchase: r.verified_purchase,
-            status: r.status.as_str().to_owned(),
-            moderation_note: r.moderation_note.filter(|_| own),
-            reply: r.reply.map(|reply| reply.body),
-            helpful_count: r.helpful_count.into(),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
+/// `r` as `viewer` may see it: the moderation note is its author's and staff's business.
+pub(crate) fn shown(r: Review, viewer: Option<Actor<'_>>) -> ReviewObject {
+    let own = match viewer {
+        Some(Actor::Staff) => true,
+        Some(Actor::Customer(me)) => r.customer_id.as_deref() == Some(me),
+        None => false,
+    };
+    ReviewObject {
+        id: r.id,
+        product_id: r.product_id,
+        author_name: r.author_name,
+        rating: r.rating,
+        title: r.title,
+        body: r.body,
+        size_fit: r.size_fit.map(|f| f.as_str().to_owned()),
+        photos: r.photos,
+        verified_purchase: r.verified_purchase,
+        status: r.status.as_str().to_owned(),
+        moderation_note: r.moderation_note.filter(|_| own),
+        reply: r.reply.map(|reply| reply.body),
+        helpful_count: r.helpful_count.into(),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     }
-}
-
-/// A page of reviews.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct ReviewConnection {
-    pub nodes: Vec<ReviewObject>,
-    /// Pass as `after` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// A product's published ratings.
-#[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "RatingSummary")]
-pub struct RatingSummaryObject {
-    pub count: Long,
-    pub average: Option<f64>,
-    /// How many reviews gave 1, 2, 3, 4 and 5 stars.
-    pub distribution: Vec<Long>,
-}
-
-impl From<RatingSummary> for RatingSummaryObject {
-    fn from(s: RatingSummary) -> Self {
-        Self {
-            count: s.count().into(),
-            average: s.average(),
-            distribution: s.distribution.iter().map(|n| Long::from(*n)).collect(),
-        }
-    }
-}
-
-/// The order of a product's reviews.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ReviewSort {
-    Newest,
-    Helpful,
-    Highest,
-    Lowest,
 }
 
 impl From<ReviewSort> for Sort {
@@ -167,11 +103,7 @@ impl ReviewsQuery {
             .map_err(err)?;
         let who = viewer(ctx);
         Ok(ReviewConnection {
-            nodes: page
-                .data
-                .into_iter()
-                .map(|r| ReviewObject::shown(r, who))
-                .collect(),
+            nodes: page.data.into_iter().map(|r| shown(r, who)).collect(),
             next_cursor: page.next_cursor,
         })
     }
@@ -187,7 +119,7 @@ impl ReviewsQuery {
             .summary_of(&product_id)
             .await
             .map_err(err)?;
-        Ok(summary.into())
+        Ok(RatingSummaryObject::of(summary.distribution))
     }
 }
 
@@ -218,7 +150,7 @@ impl ReviewsMutation {
             .create(me, &product_id, content)
             .await
             .map_err(err)?;
-        Ok(ReviewObject::shown(review, Some(Actor::Customer(me))))
+        Ok(shown(review, Some(Actor::Customer(me))))
     }
 
     /// Edits one's review (what is omitted stays), as `PATCH /v1/reviews/{id}`.
@@ -247,7 +179,7 @@ impl ReviewsMutation {
             })
             .await
             .map_err(err)?;
-        Ok(ReviewObject::shown(review, Some(Actor::Customer(me))))
+        Ok(shown(review, Some(Actor::Customer(me))))
     }
 
     /// Deletes one's review; `true` when done.
@@ -272,7 +204,7 @@ impl ReviewsMutation {
             .vote(me, &id)
             .await
             .map_err(err)?;
-        Ok(ReviewObject::shown(review, Some(Actor::Customer(me))))
+        Ok(shown(review, Some(Actor::Customer(me))))
     }
 
     /// Reports a review as abusive (once per customer); `true` when recorded.
@@ -305,7 +237,7 @@ impl ReviewsMutation {
             .moderate(&id, approve, reason.as_deref())
             .await
             .map_err(err)?;
-        Ok(ReviewObject::shown(review, Some(Actor::Staff)))
+        Ok(shown(review, Some(Actor::Staff)))
     }
 
     /// Answers a review in public (staff); an empty body removes the answer.
@@ -322,6 +254,6 @@ impl ReviewsMutation {
             .reply(&id, &body)
             .await
             .map_err(err)?;
-        Ok(ReviewObject::shown(review, Some(Actor::Staff)))
+        Ok(shown(review, Some(Actor::Staff)))
     }
 }

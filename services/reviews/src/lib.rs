@@ -13,6 +13,7 @@
 //! published reviews are public and counted in ratings; a summary's `version` grows with
 //! every change of its product's ratings.
 
+pub mod client;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -291,6 +291,34 @@ async fn buyers_review_what_they_bought_and_the_catalog_follows_the_ratings(app:
         .unwrap()
         .into_inner();
     assert_eq!(listed.data[0].id, product);
+    // Search follows too (its index shows writes within a second): sorted and filtered
+    // by rating, and counted per floor, at 3.0 stars.
+    let mut floors = Vec::new();
+    for _ in 0..200 {
+        let found = app
+            .client
+            .search_products()
+            .min_rating(3)
+            .sort("rating")
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        floors = found
+            .facets
+            .rating
+            .iter()
+            .map(|f| (f.stars, f.count))
+            .collect::<Vec<(i64, u64)>>();
+        if floors == [(4, 0), (3, 1), (2, 1), (1, 1)] {
+            assert_eq!(found.data[0].id, product);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(floors, [(4, 0), (3, 1), (2, 1), (1, 1)]);
+    let out_of_range = app.client.search_products().min_rating(6).send().await;
+    assert_eq!(problem_of(out_of_range).await.status, 422);
 
     // The author deletes theirs; it leaves the page and the summary.
     ada.delete_review().id(&written.id).send().await.unwrap();
@@ -735,6 +763,27 @@ async fn graphql_writes_and_reads_reviews_with_the_same_rules(app: TestApp) {
         read["data"]["ratingSummary"]["distribution"],
         json!([0, 0, 0, 0, 1])
     );
+    // The same under the product itself, with the catalog's copy of the rating.
+    let mut nested = Value::Null;
+    for _ in 0..200 {
+        nested = gql(
+            "query($p: String!) { product(id: $p) { ratingAverage ratingCount \
+             ratingSummary { count } reviews(first: 5, sort: NEWEST) { nodes { title } } } }"
+                .to_owned(),
+            json!({"p": product}),
+            None,
+        )
+        .await;
+        if nested["data"]["product"]["ratingCount"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(nested["errors"].is_null(), "{nested}");
+    let shown = &nested["data"]["product"];
+    assert_eq!(shown["ratingAverage"], 5.0);
+    assert_eq!(shown["ratingSummary"]["count"], 1);
+    assert_eq!(shown["reviews"]["nodes"][0]["title"], "Warm");
 }
 
 /// With `reviews.allow_unverified`, a customer who did not buy may review, marked

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use weft_sdk::types::{
     AddItemRequest, CancelOrderRequest, CreateCartRequest, CreateCheckoutRequest,
-    CreateCredentialRequest, UpdateCheckoutRequest, UpdateProductRequest,
+    CreateCredentialRequest, ReviewRequest, UpdateCheckoutRequest, UpdateProductRequest,
 };
 use weft_testkit::{WeftProcess, in_ci};
 
@@ -271,7 +271,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let dirs: Vec<tempfile::TempDir> = (0..10).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<tempfile::TempDir> = (0..11).map(|_| tempfile::tempdir().unwrap()).collect();
     let dir = |i: usize| dirs[i].path().to_str().unwrap().to_owned();
     let start = |service: &str, i: usize, extra: &[(&str, &str)]| {
         let mut env = shared.clone();
@@ -306,7 +306,12 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     };
     let gateway_port = free_port();
     let front_door = format!("http://127.0.0.1:{gateway_port}");
-    let mut catalogs = [member("catalog", 1, &[]), member("catalog", 2, &[])];
+    // Catalog processes show products' reviews through the front door.
+    let to_reviews = [("WEFT_PEERS__REVIEWS", front_door.as_str())];
+    let mut catalogs = [
+        member("catalog", 1, &to_reviews),
+        member("catalog", 2, &to_reviews),
+    ];
     let mut inventory = member("inventory", 3, &[]);
     let payments = member("payments", 4, &[]);
     let order_process = member(
@@ -341,6 +346,12 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         member("checkout", 7, &checkout_env),
         member("checkout", 8, &checkout_env),
     ];
+    // Reviews resolve products through the front door, as the cart does.
+    let reviews = member(
+        "reviews",
+        10,
+        &[("WEFT_PEERS__CATALOG", front_door.as_str())],
+    );
     let replicas =
         |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
     let routes = [
@@ -353,6 +364,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         ("WEFT_GATEWAY__SERVICES__CART", cart.address()),
         ("WEFT_GATEWAY__SERVICES__PAYMENTS", payments.address()),
         ("WEFT_GATEWAY__SERVICES__ORDERS", order_process.address()),
+        ("WEFT_GATEWAY__SERVICES__REVIEWS", reviews.address()),
         (
             "WEFT_GATEWAY__SERVICES__CHECKOUT",
             replicas(&[&checkouts[0], &checkouts[1]]),
@@ -679,6 +691,71 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     assert_eq!(ada_order.status, "paid");
     assert_eq!(stock(&front, &shirt).await, (198, 0));
 
+    // She reviews the shirt through the front door: the reviews process hears of her
+    // order over the broker, resolves the product through the gateway, and the catalog
+    // replicas follow her rating.
+    let review = body::<ReviewRequest>(
+        json!({"rating": 4, "title": "Crisp linen", "body": "True to size."}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let written = loop {
+        match ada_client
+            .create_review()
+            .id(&product_id)
+            .body(review.clone())
+            .send()
+            .await
+        {
+            Ok(written) => break written.into_inner(),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no review: {e:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert!(written.verified_purchase);
+    assert_eq!(written.status, "published");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = front.get_product().id(&product_id).send().await.unwrap();
+        if shown.rating_count == 1 {
+            assert_eq!(shown.rating_average, Some(4.0));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the catalog never heard the rating"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed = front
+        .list_product_reviews()
+        .id(&product_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.data[0].title, "Crisp linen");
+    // GraphQL's `Product` carries them too: the catalog process asks reviews for them.
+    let shown: Value = reqwest::Client::new()
+        .post(format!("{front_door}/graphql"))
+        .json(&json!({
+            "query": "query($id: String!) { product(id: $id) { ratingCount \
+                      ratingSummary { average } reviews(first: 5) { nodes { title verifiedPurchase } } } }",
+            "variables": {"id": product_id}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(shown["errors"].is_null(), "{shown}");
+    assert_eq!(shown["data"]["product"]["ratingSummary"]["average"], 4.0);
+    assert_eq!(
+        shown["data"]["product"]["reviews"]["nodes"][0]["title"],
+        "Crisp linen"
+    );
+
     // She changes her mind: cancelled, refunded in full, and the units go back.
     let (ada_cancelling, cancel_trace) = traced(&front_door, Some(&ada.access_token));
     let cancelled = ada_cancelling
@@ -783,6 +860,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             ("inventory", &inventory),
             ("payments", &payments),
             ("orders", &order_process),
+            ("reviews", &reviews),
             ("cart", &cart),
             ("checkout", &checkouts[0]),
             ("checkout", &checkouts[1]),

@@ -36,7 +36,9 @@ pub struct SearchQuery {
     pub max_price: Option<i64>,
     /// Only products with (`true`) or without (`false`) a variant for sale now.
     pub in_stock: Option<bool>,
-    /// `relevance` (default), `price_asc`, `price_desc` or `newest`.
+    /// Only products whose reviews average at least this many stars (1–5).
+    pub min_rating: Option<i64>,
+    /// `relevance` (default), `price_asc`, `price_desc`, `newest` or `rating`.
     pub sort: Option<String>,
     pub include_unpublished: bool,
 }
@@ -54,6 +56,7 @@ impl From<&ProductQuery> for SearchQuery {
             min_price: q.min_price,
             max_price: q.max_price,
             in_stock: q.in_stock,
+            min_rating: None,
             sort: q.sort.clone(),
             include_unpublished: q.include_unpublished,
         }
@@ -108,6 +111,9 @@ pub struct SearchFacets {
     pub color: Vec<FacetValue>,
     /// In `currency`, by the products' lowest price.
     pub price: Vec<PriceBucket>,
+    /// (stars, how many products average at least that many), 4 stars down to 1.
+    #[serde(default)]
+    pub rating: Vec<(i64, u64)>,
     pub currency: weft_kernel::Currency,
 }
 
@@ -172,6 +178,11 @@ pub(crate) fn document(product: &Product) -> ProductDoc {
             .collect(),
         created_at_ms: product.created_at.timestamp_millis(),
         in_stock: product.in_stock,
+        // The average to two decimals, as an integer (the catalog keeps it so).
+        #[allow(clippy::cast_possible_truncation)]
+        rating: product
+            .rating_average
+            .map_or(0, |average| (average * 100.0).round() as i64),
         // Serializing plain data cannot fail.
         card: serde_json::to_value(&card).unwrap_or_default(),
     }
@@ -311,15 +322,22 @@ impl CatalogService {
                 format!("must be at most {MAX_QUERY_CHARS} characters"),
             ));
         }
+        if query
+            .min_rating
+            .is_some_and(|stars| !(1..=5).contains(&stars))
+        {
+            errors.push(FieldError::new("min_rating", "must be 1–5"));
+        }
         let sort = match query.sort.as_deref().unwrap_or("relevance") {
             "relevance" => SearchSort::Relevance,
             "price_asc" => SearchSort::PriceAsc,
             "price_desc" => SearchSort::PriceDesc,
             "newest" => SearchSort::Newest,
+            "rating" => SearchSort::Rating,
             _ => {
                 errors.push(FieldError::new(
                     "sort",
-                    "must be `relevance`, `price_asc`, `price_desc` or `newest`",
+                    "must be `relevance`, `price_asc`, `price_desc`, `newest` or `rating`",
                 ));
                 SearchSort::Relevance
             }
@@ -392,6 +410,7 @@ impl CatalogService {
             min_price: query.min_price,
             max_price: query.max_price,
             in_stock: query.in_stock,
+            min_rating: query.min_rating,
             price_bucket_bounds: weft_search::default_price_bounds(currency.minor_unit_exponent()),
             sort,
             offset,
@@ -473,6 +492,12 @@ impl CatalogService {
                         to: b.to,
                         count: b.count,
                     })
+                    .collect(),
+                rating: found
+                    .facets
+                    .rating
+                    .iter()
+                    .map(|f| (f.stars, f.count))
                     .collect(),
                 currency,
             },

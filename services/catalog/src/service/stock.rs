@@ -35,4 +35,24 @@ impl CatalogService {
         }
         Ok(())
     }
+
+    /// Records a product's rating summary from reviews (`score`: the average × 100),
+    /// ignoring one older than what is recorded, and rewrites its search document.
+    pub async fn follow_rating(
+        &self,
+        conn: &mut DbConn,
+        product_id: &str,
+        score: i64,
+        count: i64,
+        version: i64,
+        index_anyway: bool,
+    ) -> Result<(), CatalogError> {
+        if !store::record_rating(conn, product_id, score, count, version).await? && !index_anyway {
+            return Ok(());
+        }
+        if self.search.is_some() {
+            self.index_product(conn, product_id).await?;
+        }
+        Ok(())
+    }
 }
