@@ -1555,7 +1555,7 @@ outside Weft that a `charge.refunded` event reported).*/
     }
     ///A product's published ratings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct RatingSummaryDto {
+    pub struct RatingSummary {
         ///Mean rating to two decimals; none without reviews.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub average: ::std::option::Option<f64>,
@@ -1563,8 +1563,8 @@ outside Weft that a `charge.refunded` event reported).*/
         pub distribution: RatingDistribution,
         pub product_id: ::std::string::String,
     }
-    impl RatingSummaryDto {
-        pub fn builder() -> builder::RatingSummaryDto {
+    impl RatingSummary {
+        pub fn builder() -> builder::RatingSummary {
             Default::default()
         }
     }
@@ -12361,7 +12361,7 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
-        pub struct RatingSummaryDto {
+        pub struct RatingSummary {
             average: ::std::result::Result<
                 ::std::option::Option<f64>,
                 ::std::string::String,
@@ -12376,7 +12376,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for RatingSummaryDto {
+        impl ::std::default::Default for RatingSummary {
             fn default() -> Self {
                 Self {
                     average: Ok(Default::default()),
@@ -12386,7 +12386,7 @@ nothing done again).*/
                 }
             }
         }
-        impl RatingSummaryDto {
+        impl RatingSummary {
             pub fn average<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
@@ -12436,10 +12436,10 @@ nothing done again).*/
                 self
             }
         }
-        impl ::std::convert::TryFrom<RatingSummaryDto> for super::RatingSummaryDto {
+        impl ::std::convert::TryFrom<RatingSummary> for super::RatingSummary {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: RatingSummaryDto,
+                value: RatingSummary,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     average: value.average?,
@@ -12449,8 +12449,8 @@ nothing done again).*/
                 })
             }
         }
-        impl ::std::convert::From<super::RatingSummaryDto> for RatingSummaryDto {
-            fn from(value: super::RatingSummaryDto) -> Self {
+        impl ::std::convert::From<super::RatingSummary> for RatingSummary {
+            fn from(value: super::RatingSummary) -> Self {
                 Self {
                     average: Ok(value.average),
                     count: Ok(value.count),
@@ -31358,7 +31358,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/products/{id}/reviews/summary`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RatingSummaryDto>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::RatingSummary>, Error<types::Problem>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(

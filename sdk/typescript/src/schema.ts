@@ -2980,10 +2980,10 @@ export interface components {
             count: number;
         };
         /**
-         * RatingSummaryDto
+         * RatingSummary
          * @description A product's published ratings.
          */
-        RatingSummaryDto: {
+        RatingSummary: {
             product_id: string;
             /** Format: int64 */
             count: number;
@@ -8619,7 +8619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["RatingSummaryDto"];
+                    "application/json; charset=utf-8": components["schemas"]["RatingSummary"];
                 };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */

@@ -130,6 +130,7 @@ pub struct RatingDistribution {
 
 /// A product's published ratings.
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "RatingSummary")]
 pub struct RatingSummaryDto {
     pub product_id: String,
     pub count: i64,

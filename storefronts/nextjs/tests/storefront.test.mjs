@@ -6,6 +6,7 @@ import { createWeft, memoryStorage } from '@weft/sdk';
 import { startEnvironment } from './support/env.mjs';
 import { seed, CATEGORY, JACKET, TEE, PROMO } from './support/fixtures.mjs';
 import { axeChecked, checkPage, RESULTS_DIR, watchConsole } from './support/page.mjs';
+import { placeOrder, stockedProduct } from './support/orders.mjs';
 
 let env;
 let fixtures;
@@ -422,6 +423,44 @@ describe('a guest shopper', () => {
       assert.equal(again.headers.get('access-control-allow-origin'), env.site, 'the replay is readable cross-origin too');
     },
   );
+
+  scenario('a product page shows its reviews: the rating, how the size runs, verified buyers and the shop\'s reply', async ({ page }) => {
+    const { product, variant } = await stockedProduct(env.staff);
+    const email = `reviewer-${Date.now()}@storefront-test.example`;
+    const buyer = createWeft({ baseUrl: env.api, storage: memoryStorage() });
+    await buyer.auth.signUp({ email, password: 'reviewer password 17 long', name: 'Rita Reviewer' });
+    await placeOrder(env.api, variant.id, email, 1, buyer);
+    // The order reaches reviews as an event, moments after the answer.
+    let review;
+    for (let i = 0; i < 100 && !review; i++) {
+      try {
+        const { data } = await buyer.api.POST('/v1/products/{id}/reviews', {
+          params: { path: { id: product.id } },
+          body: { rating: 4, title: 'Warm and soft', body: 'Wore it all winter.', size_fit: 'runs_small', author_name: 'Rita R.' },
+        });
+        review = data;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(review, 'the buyer could review');
+    assert.equal(review.status, 'published');
+    await env.staff.api.POST('/v1/admin/reviews/{id}/reply', {
+      params: { path: { id: review.id } },
+      body: { body: 'Thank you, Rita!' },
+    });
+    await open(page, `/products/${product.handle}`);
+    const reviews = page.getByTestId('reviews');
+    await reviews.getByText('4.0 out of 5, from 1 review').waitFor();
+    const shown = reviews.getByTestId('review');
+    assert.equal(await shown.count(), 1);
+    assert.match(await shown.innerText(), /Warm and soft[\s\S]*Rita R\.[\s\S]*Verified purchase[\s\S]*Runs small[\s\S]*Wore it all winter\.[\s\S]*Thank you, Rita!/);
+    await reviews.getByRole('table', { name: 'Ratings by stars' }).waitFor();
+    // Search engines are told the rating too.
+    const ld = JSON.parse(await page.locator('script[type="application/ld+json"]').first().textContent());
+    assert.deepEqual(ld.aggregateRating, { '@type': 'AggregateRating', ratingValue: 4, reviewCount: 1, bestRating: 5, worstRating: 1 });
+    await checkPage(page, '15-product-reviews');
+  });
 
   test('serves robots.txt and a sitemap listing the categories and products', async () => {
     const robots = await fetch(`${env.site}/robots.txt`).then((r) => r.text());

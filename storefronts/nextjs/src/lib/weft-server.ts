@@ -83,6 +83,25 @@ export async function getRecommendations(id: string, limit = 4): Promise<Product
   }
 }
 
+export type Review = Schemas['Review'];
+export type RatingSummary = Schemas['RatingSummary'];
+
+/**
+ * A product's most helpful published reviews and its rating summary; none when reviews
+ * cannot be reached (a product page still renders without them).
+ */
+export async function getReviews(id: string, limit = 10): Promise<{ reviews: Review[]; summary: RatingSummary | null }> {
+  try {
+    const [list, summary] = await Promise.all([
+      weft().api.GET('/v1/products/{id}/reviews', { params: { path: { id }, query: { sort: 'helpful', limit } } }),
+      weft().api.GET('/v1/products/{id}/reviews/summary', { params: { path: { id } } }),
+    ]);
+    return { reviews: list.data?.data ?? [], summary: summary.data ?? null };
+  } catch {
+    return { reviews: [], summary: null };
+  }
+}
+
 export async function getCollections(): Promise<Collection[]> {
   const { data } = await weft().api.GET('/v1/collections');
   return data?.data ?? [];

@@ -6,8 +6,9 @@ import { findCategory } from '@/lib/categories';
 import { imageSrc } from '@/lib/images';
 import { toMajor } from '@/lib/money';
 import { purchasable } from '@/lib/stock';
-import { getCategoriesOrEmpty, getProduct, getRecommendations } from '@/lib/weft-server';
+import { getCategoriesOrEmpty, getProduct, getRecommendations, getReviews } from '@/lib/weft-server';
 import { ProductCard, toCard } from '@/components/ProductCard';
+import { Reviews } from '@/components/Reviews';
 import { VariantPicker } from '@/components/VariantPicker';
 
 // Rendered on first request, then served from the cache and rebuilt in the background
@@ -50,7 +51,11 @@ export default async function ProductPage({ params }: Props) {
   const { handle } = await params;
   const product = await getProduct(handle);
   if (!product) notFound();
-  const [tree, recommendations] = await Promise.all([getCategoriesOrEmpty(), getRecommendations(product.id, 4)]);
+  const [tree, recommendations, { reviews, summary }] = await Promise.all([
+    getCategoriesOrEmpty(),
+    getRecommendations(product.id, 4),
+    getReviews(product.id),
+  ]);
   const apiUrl = browserApiUrl();
   const found = product.category_id ? findCategoryById(tree, product.category_id) : null;
   const origin = siteUrl();
@@ -65,6 +70,11 @@ export default async function ProductPage({ params }: Props) {
     image: product.images.map((i) => absolute(imageSrc(i.url, apiUrl), origin)),
     sku: product.variants[0]?.sku,
     url: `${origin}/products/${product.handle}`,
+    // Search engines show stars for products with reviews.
+    aggregateRating:
+      summary && summary.count > 0
+        ? { '@type': 'AggregateRating', ratingValue: summary.average, reviewCount: summary.count, bestRating: 5, worstRating: 1 }
+        : undefined,
     offers: product.variants.flatMap((v) =>
       v.prices
         .filter((pr) => currencies.includes(pr.currency))
@@ -104,6 +114,7 @@ export default async function ProductPage({ params }: Props) {
           {product.care && (<><dt className="font-medium">Care</dt><dd>{product.care}</dd></>)}
         </dl>
       </section>
+      <Reviews summary={summary} reviews={reviews} />
       {recommendations.length > 0 && (
         <section aria-labelledby="recs" className="mt-12">
           <h2 id="recs" className="mb-3 text-lg font-semibold">You may also like</h2>
