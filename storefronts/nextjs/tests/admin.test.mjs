@@ -575,3 +575,40 @@ test('the admin searches the whole catalog (drafts too) by SKU and status; publi
   assert.equal(published.status, 200, 'in the shop right after publishing, not a minute later');
   assert.ok((await published.text()).includes(product.title));
 });
+
+test('a review held for moderation is published and answered from the merchant area', async () => {
+  const email = `moderated-${Date.now()}@admin-test.example`;
+  const customer = createWeft({ baseUrl: env.api, storage: memoryStorage() });
+  await customer.auth.signUp({ email, password: 'reviewer password 17 long', name: 'Mo Reviewer' });
+  await placeOrder(env.api, scarf.variant.id, email, 1, customer);
+  // A link holds even a verified buyer's review for a moderator; the order's event
+  // reaches reviews a moment after the answer.
+  let held;
+  for (let i = 0; i < 100 && !held; i++) {
+    try {
+      const { data } = await customer.api.POST('/v1/products/{id}/reviews', {
+        params: { path: { id: scarf.product.id } },
+        body: { rating: 5, title: 'Lovely scarf', body: 'Bought it after reading https://blog.example/scarves' },
+      });
+      held = data;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.equal(held?.status, 'pending');
+
+  await onPage(adminContext, async (page) => {
+    await open(page, '/admin/reviews');
+    const row = page.getByTestId(`review-${held.id}`);
+    await row.getByText('contains a link').waitFor();
+    await checkPage(page, 'admin-12-review-queue');
+    await row.getByRole('textbox', { name: 'Reply to Lovely scarf' }).fill('Thank you!');
+    await row.getByRole('button', { name: 'Reply' }).click();
+    await row.getByText('Reply: Thank you!').waitFor();
+    await row.getByRole('button', { name: 'Publish' }).click();
+    await row.getByRole('cell', { name: 'published' }).waitFor();
+  });
+  const { data: shown } = await customer.api.GET('/v1/reviews/{id}', { params: { path: { id: held.id } } });
+  assert.equal(shown.status, 'published');
+  assert.equal(shown.reply.body, 'Thank you!');
+});

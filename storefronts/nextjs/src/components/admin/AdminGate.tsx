@@ -107,6 +107,7 @@ const SECTIONS = [
   ['/admin/products', 'Products'],
   ['/admin/inventory', 'Inventory'],
   ['/admin/returns', 'Returns'],
+  ['/admin/reviews', 'Reviews'],
   ['/admin/promotions', 'Promotions'],
   ['/admin/customers', 'Customers'],
   ['/admin/apps', 'Apps and keys'],
