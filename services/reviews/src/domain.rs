@@ -303,6 +303,20 @@ pub struct RatingSummary {
 }
 
 impl RatingSummary {
+    /// From (rating, how many) pairs; ratings outside 1–5 are ignored.
+    pub fn from_counts(counts: impl IntoIterator<Item = (i32, i64)>) -> Self {
+        let mut summary = Self::default();
+        for (rating, n) in counts {
+            if let Some(slot) = usize::try_from(rating - 1)
+                .ok()
+                .and_then(|i| summary.distribution.get_mut(i))
+            {
+                *slot = n;
+            }
+        }
+        summary
+    }
+
     pub fn count(&self) -> i64 {
         self.distribution.iter().sum()
     }

@@ -154,16 +154,26 @@ async fn public_reviews(app: &TestApp, product: &str, sort: &str) -> Vec<weft_sd
         .data
 }
 
-async fn catalog_rating(app: &TestApp, product: &str) -> (Option<f64>, i64) {
-    let p = app
-        .client
-        .get_product()
-        .id(product)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    (p.rating_average, p.rating_count)
+/// Waits until the catalog's product shows `expected` (average, count): it follows
+/// reviews through events, moments after the change.
+async fn wait_for_catalog_rating(app: &TestApp, product: &str, expected: (Option<f64>, i64)) {
+    let mut seen = (None, 0);
+    for _ in 0..200 {
+        let p = app
+            .client
+            .get_product()
+            .id(product)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        seen = (p.rating_average, p.rating_count);
+        if seen == expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, expected, "the catalog's rating of {product}");
 }
 
 async fn buyers_review_what_they_bought_and_the_catalog_follows_the_ratings(app: TestApp) {
@@ -229,15 +239,7 @@ async fn buyers_review_what_they_bought_and_the_catalog_follows_the_ratings(app:
     assert_eq!(summary.distribution.five, 1);
 
     // The catalog follows through events: the product carries its rating.
-    let mut seen = (None, 0);
-    for _ in 0..200 {
-        seen = catalog_rating(app, &product).await;
-        if seen == (Some(3.5), 2) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(seen, (Some(3.5), 2));
+    wait_for_catalog_rating(app, &product, (Some(3.5), 2)).await;
 
     // An edit moves the summary; pages follow the cursor without repeats.
     ada.update_review()
@@ -271,15 +273,7 @@ async fn buyers_review_what_they_bought_and_the_catalog_follows_the_ratings(app:
     assert_eq!(rest.data.len(), 1);
     assert_eq!(rest.data[0].rating, 2);
     assert!(rest.next_cursor.is_none());
-    let mut seen = (None, 0);
-    for _ in 0..200 {
-        seen = catalog_rating(app, &product).await;
-        if seen == (Some(3.0), 2) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(seen, (Some(3.0), 2));
+    wait_for_catalog_rating(app, &product, (Some(3.0), 2)).await;
 
     // Listings sort by rating once products carry one.
     let listed = app

@@ -462,21 +462,14 @@ impl ReviewStore for MongoReviews {
             .await
             .map_err(|e| failed(&e))?;
         let groups: Vec<Document> = cursor.try_collect().await.map_err(|e| failed(&e))?;
-        let mut summary = RatingSummary::default();
-        for group in groups {
+        Ok(RatingSummary::from_counts(groups.iter().map(|group| {
             let rating = group.get_i32("_id").unwrap_or_default();
             let n = group
                 .get_i64("n")
                 .or_else(|_| group.get_i32("n").map(i64::from))
                 .unwrap_or_default();
-            if let Some(slot) = usize::try_from(rating - 1)
-                .ok()
-                .and_then(|i| summary.distribution.get_mut(i))
-            {
-                *slot = n;
-            }
-        }
-        Ok(summary)
+            (rating, n)
+        })))
     }
 
     async fn erase_customer(

@@ -376,16 +376,7 @@ impl ReviewStore for SqlReviews {
             .load(c)
             .await)
         .map_err(weft_storage::StorageError::from)?;
-        let mut summary = RatingSummary::default();
-        for (rating, n) in counts {
-            if let Some(slot) = usize::try_from(rating - 1)
-                .ok()
-                .and_then(|i| summary.distribution.get_mut(i))
-            {
-                *slot = n;
-            }
-        }
-        Ok(summary)
+        Ok(RatingSummary::from_counts(counts))
     }
 
     async fn erase_customer(
