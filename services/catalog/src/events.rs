@@ -94,6 +94,14 @@ impl IndexScope {
     }
 }
 
+/// A catalog failure as a consumer's: storage trouble is retried as such.
+fn handler_error(e: crate::CatalogError) -> HandlerError {
+    match e {
+        crate::CatalogError::Storage(s) => HandlerError::Storage(s),
+        e => HandlerError::Failed(e.to_string()),
+    }
+}
+
 /// Writes each changed product into the search index.
 pub struct SearchIndexer {
     catalog: CatalogService,
@@ -123,10 +131,7 @@ impl EventHandler for SearchIndexer {
         self.catalog
             .index_product(conn, &event.aggregate_id)
             .await
-            .map_err(|e| match e {
-                crate::CatalogError::Storage(s) => HandlerError::Storage(s),
-                e => HandlerError::Failed(e.to_string()),
-            })
+            .map_err(handler_error)
     }
 
     async fn after_commit(&self, _event: &Envelope) {
@@ -179,10 +184,7 @@ impl EventHandler for StockFollower {
                 self.per_replica,
             )
             .await
-            .map_err(|e| match e {
-                crate::CatalogError::Storage(s) => HandlerError::Storage(s),
-                e => HandlerError::Failed(e.to_string()),
-            })
+            .map_err(handler_error)
     }
 
     async fn after_commit(&self, _event: &Envelope) {
@@ -240,10 +242,7 @@ impl EventHandler for RatingFollower {
                 self.per_replica,
             )
             .await
-            .map_err(|e| match e {
-                crate::CatalogError::Storage(s) => HandlerError::Storage(s),
-                e => HandlerError::Failed(e.to_string()),
-            })
+            .map_err(handler_error)
     }
 
     async fn after_commit(&self, _event: &Envelope) {

@@ -842,23 +842,8 @@ const LIST_PARAMS: &[&str] = &[
     "cursor",
 ];
 
-/// The search's filters: the list's, and the rating floor.
-const SEARCH_PARAMS: &[&str] = &[
-    "q",
-    "category",
-    "collection",
-    "brand",
-    "size",
-    "color",
-    "currency",
-    "min_price",
-    "in_stock",
-    "max_price",
-    "min_rating",
-    "sort",
-    "limit",
-    "cursor",
-];
+/// The search's own filter, beside the list's.
+const SEARCH_ONLY_PARAMS: &[&str] = &["min_rating"];
 
 /// Refuses parameters the list does not know (a misspelt filter would filter nothing).
 fn known_params(req: &Request) -> Result<(), CatalogError> {
@@ -1034,7 +1019,7 @@ impl CatalogApi {
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<SearchAnswer> {
-        known_params_of(req, SEARCH_PARAMS)?;
+        known_params_of(req, &[LIST_PARAMS, SEARCH_ONLY_PARAMS].concat())?;
         let page = page_request(limit.0, cursor.0.as_deref())?;
         let staff = authz::staff(req, "catalog:read").is_ok();
         let query = SearchQuery {

@@ -28,19 +28,6 @@ pub struct Rules {
     pub report_threshold: i64,
 }
 
-impl Default for Rules {
-    fn default() -> Self {
-        Self {
-            moderation: Moderation {
-                auto_publish: true,
-                blocked_words: Vec::new(),
-            },
-            allow_unverified: false,
-            report_threshold: 3,
-        }
-    }
-}
-
 /// The reviews service of this process.
 #[derive(Clone)]
 pub struct ReviewsService {
@@ -97,11 +84,6 @@ impl ReviewsService {
             catalog,
             rules,
         }
-    }
-
-    /// Which store keeps the reviews (`relational` or `mongodb`).
-    pub fn store_name(&self) -> &'static str {
-        self.store.name()
     }
 
     /// Times are kept to the microsecond, as PostgreSQL does, so a cursor made from a

@@ -67,13 +67,6 @@ pub trait ReviewStore: Send + Sync + 'static {
     /// Removes a review with its votes and reports; `false` when there was none.
     async fn delete(&self, tx: &mut DbConn, id: &str) -> Result<bool, ReviewsError>;
     async fn get(&self, tx: &mut DbConn, id: &str) -> Result<Option<Review>, ReviewsError>;
-    /// `customer_id`'s review of `product_id`, if any.
-    async fn of_customer(
-        &self,
-        tx: &mut DbConn,
-        product_id: &str,
-        customer_id: &str,
-    ) -> Result<Option<Review>, ReviewsError>;
     /// Up to `limit` published reviews of a product in `sort` order, after `after`.
     async fn published(
         &self,

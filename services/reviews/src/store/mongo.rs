@@ -358,20 +358,6 @@ impl ReviewStore for MongoReviews {
         Ok(found.map(Into::into))
     }
 
-    async fn of_customer(
-        &self,
-        _tx: &mut DbConn,
-        product_id: &str,
-        customer_id: &str,
-    ) -> Result<Option<Review>, ReviewsError> {
-        let found = self
-            .reviews
-            .find_one(doc! { "product_id": product_id, "customer_id": customer_id })
-            .await
-            .map_err(|e| failed(&e))?;
-        Ok(found.map(Into::into))
-    }
-
     async fn published(
         &self,
         _tx: &mut DbConn,

@@ -207,22 +207,6 @@ impl ReviewStore for SqlReviews {
         Ok(row.map(Into::into))
     }
 
-    async fn of_customer(
-        &self,
-        tx: &mut DbConn,
-        product_id: &str,
-        customer_id: &str,
-    ) -> Result<Option<Review>, ReviewsError> {
-        let row = db_run!(tx, c => reviews::table
-            .filter(reviews::product_id.eq(product_id))
-            .filter(reviews::customer_id.eq(customer_id))
-            .first::<Row>(c)
-            .await
-            .optional())
-        .map_err(weft_storage::StorageError::from)?;
-        Ok(row.map(Into::into))
-    }
-
     async fn published(
         &self,
         tx: &mut DbConn,
