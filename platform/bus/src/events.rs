@@ -180,6 +180,22 @@ pub struct ProductRated {
 }
 event!(ProductRated, "review.product_rated", product_id);
 
+/// Weft stopped delivering to a webhook endpoint: a delivery failed for the whole retry
+/// window (tell the shop's staff, and the app that owns it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpointDisabled {
+    pub endpoint_id: String,
+    pub url: String,
+    /// The app that subscribed it; `None` for the shop's own.
+    pub owner_id: Option<String>,
+    pub reason: String,
+}
+event!(
+    WebhookEndpointDisabled,
+    "webhook.endpoint_disabled",
+    endpoint_id
+);
+
 /// The mean of ratings counted per star (1 to 5), to two decimals; `None` for none.
 pub fn rating_average(distribution: &[i64; 5]) -> Option<f64> {
     let count: i64 = distribution.iter().sum();

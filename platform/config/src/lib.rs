@@ -76,6 +76,7 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     pub orders: OrdersSettings,
     pub reviews: ReviewsSettings,
+    pub webhooks: WebhooksSettings,
     pub cart: CartSettings,
     pub tax: TaxSettings,
     /// Shipping methods offered to carts and checkouts.
@@ -445,6 +446,46 @@ impl ReviewsSettings {
     }
 }
 
+/// Outbound webhooks: where deliveries may go, how long a receiver gets, how failures
+/// are retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksSettings {
+    /// Deliver to loopback, private and link-local addresses too (development and tests;
+    /// otherwise refused after DNS resolution, against SSRF).
+    pub allow_private_targets: bool,
+    /// Only `https://` targets; `false` lets plain `http://` through (development).
+    pub require_https: bool,
+    /// A receiver that has not answered by then has failed the attempt.
+    pub timeout_seconds: u64,
+    /// The wait after the first failed attempt; it doubles (with jitter) after each.
+    pub first_retry_seconds: u64,
+    /// The longest wait between two attempts.
+    pub max_retry_interval_seconds: u64,
+    /// How long a delivery is retried before it fails for good and its endpoint is
+    /// disabled (3 days).
+    pub retry_window_seconds: u64,
+    /// Finished deliveries leave the log after this many days.
+    pub retention_days: u64,
+    /// Deliveries one process sends at once.
+    pub concurrency: usize,
+}
+
+impl Default for WebhooksSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            require_https: true,
+            timeout_seconds: 5,
+            first_retry_seconds: 60,
+            max_retry_interval_seconds: 6 * 3600,
+            retry_window_seconds: 3 * 86_400,
+            retention_days: 30,
+            concurrency: 16,
+        }
+    }
+}
+
 /// Orders after the sale: money going back, and who the invoices are from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -550,6 +591,7 @@ impl Default for Settings {
             checkout: CheckoutSettings::default(),
             orders: OrdersSettings::default(),
             reviews: ReviewsSettings::default(),
+            webhooks: WebhooksSettings::default(),
             cart: CartSettings::default(),
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),
@@ -630,6 +672,7 @@ const ENV_KEYS: &[&str] = &[
     "checkout",
     "orders",
     "reviews",
+    "webhooks",
     "cart",
     "tax",
     "shipping",

@@ -24,6 +24,7 @@ pub const SCOPES: &[&str] = &[
     "promotions:read",
     "promotions:write",
     "reviews:write",
+    "webhooks:write",
 ];
 
 /// Why a request may not proceed.

@@ -7,8 +7,11 @@
 //!   ciphertext ‖ tag)>`; the kid lets a new key take over while old rows stay readable,
 //!   and the caller's associated data (a row id and a column) pins a ciphertext to its
 //!   place, so it cannot be copied into another row and decrypt there.
+//! - [`signature`]: timestamped HMAC signatures of webhook bodies (Stripe's inbound,
+//!   Weft's outbound).
 
 pub mod keyfiles;
+pub mod signature;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -41,6 +41,7 @@ pub type PublicApis = (
     weft_payments::PaymentApi,
     weft_payments::WebhookApi,
     weft_reviews::ReviewsApi,
+    weft_webhooks::WebhooksApi,
 );
 
 /// The cluster's own plumbing under `/v1/internal` (the `internal` scope): described
@@ -66,6 +67,7 @@ fn public_apis() -> PublicApis {
         weft_payments::PaymentApi,
         weft_payments::WebhookApi,
         weft_reviews::ReviewsApi,
+        weft_webhooks::WebhooksApi,
     )
 }
 
@@ -472,6 +474,40 @@ pub async fn reviews_service(
             report_threshold: r.report_threshold.max(1),
         },
     ))
+}
+
+/// The webhooks service: its secrets sealed with this process's keys (`keys_dir`), its
+/// targets, timeout and retries from `webhooks.*`.
+pub fn webhooks_service(
+    settings: &Settings,
+    db: &Db,
+    bus: &Bus,
+) -> anyhow::Result<weft_webhooks::WebhooksService> {
+    let keys_dir = settings.keys_dir();
+    let sealer = weft_secrets::Sealer::load_or_create(&keys_dir)
+        .with_context(|| format!("keys_dir: {}", keys_dir.display()))?;
+    let w = &settings.webhooks;
+    let policy = weft_webhooks::Policy {
+        targets: weft_webhooks::target::TargetRules {
+            allow_private: w.allow_private_targets,
+            require_https: w.require_https,
+        },
+        timeout: Duration::from_secs(w.timeout_seconds.max(1)),
+        retry: weft_webhooks::domain::Retry {
+            first: Duration::from_secs(w.first_retry_seconds.max(1)),
+            max: Duration::from_secs(w.max_retry_interval_seconds.max(1)),
+            window: Duration::from_secs(w.retry_window_seconds),
+        },
+        retention: Duration::from_secs(w.retention_days.max(1) * 86_400),
+        concurrency: w.concurrency.max(1),
+    };
+    Ok(weft_webhooks::WebhooksService::new(
+        db.clone(),
+        bus.clone(),
+        weft_kernel::Clock::system(),
+        Arc::new(sealer),
+        policy,
+    )?)
 }
 
 /// How a product's reviews reach its GraphQL `Product`: reviews in this process, or at
@@ -961,6 +997,8 @@ impl Application {
         ));
         let reviews = reviews_service(&settings, &db, &bus, &catalog, &hosted).await?;
         workers.push((&weft_reviews::SERVICE, reviews.workers()));
+        let webhooks = webhooks_service(&settings, &db, &bus)?;
+        workers.push((&weft_webhooks::SERVICE, webhooks.workers()));
         for (service, work) in workers {
             if hosts(&hosted, service) {
                 start_workers(&bus, work, settings.start_degraded).await?;
@@ -1059,7 +1097,8 @@ impl Application {
             .data(checkout)
             .data(orders)
             .data(payments)
-            .data(reviews);
+            .data(reviews)
+            .data(webhooks);
         let inventory_for_demo = inventory;
 
         let idempotency = Idempotency::new(db.clone());

@@ -16,6 +16,7 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_orders::SERVICE,
     &weft_checkout::SERVICE,
     &weft_reviews::SERVICE,
+    &weft_webhooks::SERVICE,
     &weft_gateway::SERVICE,
 ];
 

@@ -18,6 +18,8 @@ mod generated;
 
 pub use generated::*;
 
+pub mod webhooks;
+
 use std::sync::OnceLock;
 
 static REQUEST_HOOK: OnceLock<fn(&mut reqwest::Request)> = OnceLock::new();

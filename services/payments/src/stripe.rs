@@ -18,7 +18,8 @@
 
 #[cfg(feature = "testsuite")]
 pub mod fake;
-pub mod signature;
+/// Stripe signs webhooks with the scheme Weft's own webhooks use (`weft_secrets::signature`).
+pub use weft_secrets::signature;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -498,7 +499,7 @@ impl PaymentProvider for StripeGateway {
             self.clock.now().timestamp(),
             self.tolerance.as_secs(),
         )
-        .map_err(|e| ProviderError::Invalid(e.to_string()))?;
+        .map_err(|e| ProviderError::Invalid(format!("Stripe-Signature: {e}")))?;
         let mut event = read_event(body)?;
         if event.kind == "charge.refunded"
             && !event.payload["refunds"]["data"].is_array()

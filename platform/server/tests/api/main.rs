@@ -36,4 +36,5 @@ mod social;
 mod stripe;
 mod support;
 mod system;
+mod webhooks;
 mod whole_cluster;

@@ -1,7 +1,7 @@
-//! Stripe's webhook signature scheme (docs.stripe.com/webhooks#verify-manually): the
-//! `Stripe-Signature` header is `t=<unix seconds>,v1=<hex>[,v1=<hex>…][,v0=…]`, each
-//! `v1` an HMAC-SHA256, keyed with the endpoint's signing secret (`whsec_…`, used whole),
-//! of `"{t}.{raw body}"`. Several `v1` appear while a secret is being rolled: any one
+//! Timestamped webhook signatures, the scheme Stripe signs its webhooks with
+//! (docs.stripe.com/webhooks#verify-manually) and Weft signs its own with (`Weft-Signature`):
+//! the header is `t=<unix seconds>,v1=<hex>[,v1=<hex>…][,v0=…]`, each `v1` an HMAC-SHA256,
+//! keyed with the endpoint's signing secret (`whsec_…`, used whole), of `"{t}.{raw body}"`. Several `v1` appear while a secret is being rolled: any one
 //! matching is enough. `t` must be within the tolerance of now, so a captured delivery
 //! cannot be replayed later (replays inside the window are caught by the event id).
 
@@ -13,13 +13,13 @@ use subtle::ConstantTimeEq;
 /// header or the expected signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error("the Stripe-Signature header is missing")]
+    #[error("the signature header is missing")]
     Missing,
-    #[error("the Stripe-Signature header has no timestamp (t=) or no v1 signature")]
+    #[error("the signature header has no timestamp (t=) or no v1 signature")]
     Malformed,
-    #[error("the Stripe-Signature timestamp is outside the tolerance window")]
+    #[error("the signature's timestamp is outside the tolerance window")]
     OutsideTolerance,
-    #[error("no v1 signature in Stripe-Signature matches the body")]
+    #[error("no v1 signature matches the body")]
     Mismatch,
 }
 
@@ -81,11 +81,22 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     hex
 }
 
-/// A `Stripe-Signature` header for `body` signed now with `secret`, as Stripe sends it
+/// A signature header for `body` signed at `timestamp` with `secret`, as Stripe sends it
 /// (for tests and tools that play Stripe).
 pub fn header(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    header_with(&[secret], timestamp, body)
+}
+
+/// A signature header with one `v1` per secret, in order: while a secret is being
+/// rotated, receivers holding either the old or the new one can verify.
+pub fn header_with(secrets: &[&[u8]], timestamp: i64, body: &[u8]) -> String {
     let t = timestamp.to_string();
-    format!("t={t},v1={}", sign(secret, &t, body))
+    let mut header = format!("t={t}");
+    for secret in secrets {
+        header.push_str(",v1=");
+        header.push_str(&sign(secret, &t, body));
+    }
+    header
 }
 
 #[cfg(test)]

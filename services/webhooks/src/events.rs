@@ -1,0 +1,53 @@
+//! What webhooks do with events, each in the inbox's transaction (once per event, however
+//! often it is delivered): every event an endpoint may subscribe to becomes one delivery
+//! per subscribed endpoint, and an erasure removes the customer's data from the log.
+
+use weft_bus::consumer::{EventHandler, HandlerError};
+use weft_bus::events::UserErased;
+use weft_bus::{Envelope, Event as _};
+use weft_storage::DbConn;
+
+use crate::WebhooksError;
+use crate::domain::TOPIC_NAMES;
+use crate::service::WebhooksService;
+
+/// Follows every subscribable event.
+pub struct Fanout(pub WebhooksService);
+
+fn failed(e: WebhooksError) -> HandlerError {
+    match e {
+        WebhooksError::Storage(s) => HandlerError::Storage(s),
+        e => HandlerError::Failed(e.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for Fanout {
+    fn consumer(&self) -> &'static str {
+        "webhooks-fanout"
+    }
+
+    fn event_types(&self) -> &'static [&'static str] {
+        TOPIC_NAMES
+    }
+
+    async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError> {
+        // Apps learn of an erasure too (to erase their own copies) before the log forgets.
+        self.0.fan_out(conn, event).await.map_err(failed)?;
+        if event.event_type == UserErased::TYPE {
+            let erased: UserErased = event
+                .decode()
+                .map_err(|e| HandlerError::Failed(e.to_string()))?;
+            let n = self.0.erase(conn, &erased.user_id).await.map_err(failed)?;
+            tracing::info!(
+                deliveries = n,
+                "an erased customer's data left the webhook log"
+            );
+        }
+        Ok(())
+    }
+
+    async fn after_commit(&self, _event: &Envelope) {
+        self.0.wake();
+    }
+}
