@@ -30,7 +30,8 @@ async function call<T>(baseUrl: string, path: string, body: unknown, token?: str
 }
 
 export async function setup(project: TestProject) {
-  server = await startWeft();
+  // Webhook tests deliver to a receiver on this machine over plain HTTP.
+  server = await startWeft({ WEFT_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true', WEFT_WEBHOOKS__REQUIRE_HTTPS: 'false' });
   const { baseUrl } = server;
   const adminEmail = 'sdk-admin@weft.test';
   const adminPassword = 'tailor-made-2026!';
@@ -53,7 +54,15 @@ export async function setup(project: TestProject) {
     '/v1/admin/api-keys',
     {
       name: 'sdk tests',
-      scopes: ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:write', 'orders:read', 'customers:read'],
+      scopes: [
+        'catalog:read',
+        'catalog:write',
+        'inventory:read',
+        'inventory:write',
+        'orders:read',
+        'customers:read',
+        'webhooks:write',
+      ],
     },
     enabled.session.access_token,
   );
