@@ -771,10 +771,10 @@ impl OrderService {
     /// What orders run in the process hosting them: the settler of payments of cancelled
     /// orders and refunds a gateway left unanswered (every `settle_every`).
     pub fn workers(&self, settle_every: Duration) -> Vec<weft_bus::Worker> {
-        vec![weft_bus::Worker::task(
-            "payment-settler",
-            self.clone().run_settler(settle_every),
-        )]
+        vec![
+            weft_bus::Worker::task("payment-settler", self.clone().run_settler(settle_every)),
+            weft_bus::Worker::consumer(crate::events::Privacy(self.clone())),
+        ]
     }
 
     /// Runs [`Self::settle_pending`] now and every `every`.

@@ -4,6 +4,7 @@
 //! `orders_returns`, `orders_settlements`.
 //! Events emitted (outbox, in the transaction of the change): `OrderCreated`,
 //! `OrderCancelled`, `OrderCompleted` (delivered), `OrderRefunded`, `ReturnReceived`.
+//! Events consumed: `UserErased` (the customer's orders forget their e-mail and addresses).
 //! Invariants: one order per checkout; an order moves only by a named
 //! [`domain::Transition`] its status allows, under its row lock, and every move is
 //! recorded with who made it and when.
@@ -17,6 +18,7 @@
 pub mod after_sale;
 pub mod client;
 pub mod domain;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod invoice;

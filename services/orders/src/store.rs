@@ -573,3 +573,24 @@ pub(crate) async fn set_refunded_total(
         .await)?;
     Ok(())
 }
+
+/// Replaces the e-mail address of `customer_id`'s orders with `placeholder` and drops
+/// their postal addresses. Returns how many orders changed.
+pub async fn erase_customer(
+    conn: &mut DbConn,
+    customer_id: &str,
+    placeholder: &str,
+    now: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    Ok(
+        db_run!(conn, c => diesel::update(orders::table.filter(orders::customer_id.eq(customer_id)))
+        .set((
+            orders::email.eq(placeholder),
+            orders::shipping_address.eq(None::<String>),
+            orders::billing_address.eq(None::<String>),
+            orders::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await)?,
+    )
+}

@@ -161,6 +161,7 @@ weft_testkit::backend_tests!(
     five_hundred_buyers_of_the_last_ten_units_make_ten_orders,
     twenty_retries_with_one_key_make_one_order_and_one_charge,
     graphql_completes_checkouts_and_lists_a_customers_orders,
+    an_erased_customer_s_orders_keep_their_amounts_but_no_contact_details,
 );
 
 async fn a_purchase_becomes_a_paid_order_with_its_stock_committed_and_its_cart_closed(
@@ -834,5 +835,76 @@ async fn graphql_completes_checkouts_and_lists_a_customers_orders(app: TestApp) 
     assert_eq!(
         guest["errors"][0]["extensions"]["code"], "unauthenticated",
         "{guest}"
+    );
+}
+
+/// An erasure reaches orders: the customer's orders keep what the books need (amounts,
+/// lines, history) and lose their e-mail address and postal addresses; another
+/// customer's orders are untouched.
+async fn an_erased_customer_s_orders_keep_their_amounts_but_no_contact_details(app: TestApp) {
+    let shop = shop(app).await;
+    let shirt = variant(&shop.admin, "GONE-1", 5).await;
+    let mut orders = Vec::new();
+    let mut sessions = Vec::new();
+    for email in ["leaving@example.com", "staying@example.com"] {
+        let who = customer(&shop.app, email).await;
+        let client = authed(&shop.app, &who.access_token);
+        let (_, checkout) = ready_checkout(&client, &[(&shirt, 1)]).await;
+        let order = complete(&client, &checkout, "tok_visa", &key())
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+        assert!(order.shipping_address.is_some());
+        orders.push(order);
+        sessions.push(client);
+    }
+    sessions[0].delete_me().send().await.unwrap();
+
+    let (gone, kept) = (&orders[0], &orders[1]);
+    let mut seen = None;
+    for _ in 0..200 {
+        let o = shop
+            .admin
+            .admin_get_order()
+            .id(&gone.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        if o.email.ends_with("@erased.invalid") {
+            seen = Some(o);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen = seen.expect("the erasure reached orders within 10 s");
+    assert_eq!(seen.shipping_address, None);
+    assert_eq!(seen.billing_address, None);
+    assert_eq!(seen.total, gone.total, "the amounts stay");
+    assert_eq!(seen.lines.len(), 1);
+    assert_eq!(seen.customer_id, gone.customer_id);
+    let other = shop
+        .admin
+        .admin_get_order()
+        .id(&kept.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(other.email, "ada@example.com");
+    assert!(other.shipping_address.is_some());
+    let stored = crate::support::stored_strings(
+        &shop.app,
+        &format!(
+            "SELECT COALESCE(shipping_address, '') || email AS v FROM orders_orders WHERE id = '{}'",
+            gone.id
+        ),
+    )
+    .await;
+    assert!(
+        !stored[0].contains("Market St") && !stored[0].contains("ada@example.com"),
+        "{stored:?}"
     );
 }
