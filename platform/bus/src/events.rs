@@ -180,6 +180,20 @@ pub struct ProductRated {
 }
 event!(ProductRated, "review.product_rated", product_id);
 
+/// An app's OAuth client or an API key was revoked: what it set up for itself (webhook
+/// endpoints) stops serving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRevoked {
+    /// `app_…` or `key_…`: the principal id requests made with it carried.
+    pub credential_id: String,
+    pub revoked_at: chrono::DateTime<chrono::Utc>,
+}
+event!(
+    CredentialRevoked,
+    "identity.credential_revoked",
+    credential_id
+);
+
 /// Weft stopped delivering to a webhook endpoint: a delivery failed for the whole retry
 /// window (tell the shop's staff, and the app that owns it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

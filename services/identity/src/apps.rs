@@ -187,11 +187,18 @@ impl IdentityService {
         let now = self.clock.now().naive_utc();
         let revoked = self
             .db
-            .transaction(async |conn: &mut DbConn| store::revoke_app(conn, id, now).await)
+            .transaction(async |conn: &mut DbConn| {
+                let revoked = store::revoke_app(conn, id, now).await?;
+                if revoked {
+                    announce_revoked(conn, id, now).await?;
+                }
+                Ok::<_, IdentityError>(revoked)
+            })
             .await?;
         if !revoked {
             return Err(IdentityError::AppNotFound);
         }
+        self.bus.wake();
         self.cache.invalidate(&app_key(id)).await;
         tracing::info!(app_id = %id, %actor, "app revoked");
         Ok(())
@@ -313,9 +320,16 @@ impl IdentityService {
         let now = self.clock.now().naive_utc();
         let row = self
             .db
-            .transaction(async |conn: &mut DbConn| store::revoke_api_key(conn, id, now).await)
+            .transaction(async |conn: &mut DbConn| {
+                let row = store::revoke_api_key(conn, id, now).await?;
+                if row.is_some() {
+                    announce_revoked(conn, id, now).await?;
+                }
+                Ok::<_, IdentityError>(row)
+            })
             .await?
             .ok_or(IdentityError::ApiKeyNotFound)?;
+        self.bus.wake();
         self.cache.invalidate(&api_key_key(&row.key_hash)).await;
         tracing::info!(key_id = %id, %actor, "API key revoked");
         Ok(())
@@ -373,4 +387,22 @@ impl IdentityService {
             tracing::warn!(error = %err, key_id = %id, "could not record an API key use");
         }
     }
+}
+
+/// Tells other services (webhooks) that `credential_id` is revoked, inside the revoking
+/// transaction.
+async fn announce_revoked(
+    conn: &mut DbConn,
+    credential_id: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<(), IdentityError> {
+    weft_bus::append(
+        conn,
+        &weft_bus::events::CredentialRevoked {
+            credential_id: credential_id.to_owned(),
+            revoked_at: at.and_utc(),
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -3,11 +3,9 @@
 //! (7 days, stored as digests; reusing a rotated one revokes the whole session).
 //!
 //! Tables owned: `identity_users`, `identity_refresh_tokens`.
-//! Events emitted: `UserRegistered` (with the registration) and `AccountLocked` (when
-//! repeated failed sign-ins block an account), through the outbox.
-//!
-//! Not yet here (issue 4): admins' TOTP, social login, third-party apps and API keys with
-//! scopes, addresses, PII encryption, export and erasure.
+//! Events emitted through the outbox: `UserRegistered` (with the registration),
+//! `AccountLocked` (when repeated failed sign-ins block an account), `UserErased` (with
+//! an erasure) and `CredentialRevoked` (an app or API key revoked).
 
 pub mod addresses;
 pub mod apps;

@@ -54,6 +54,24 @@ pub const TOPIC_NAMES: &[&str] = &[
     "user.erased",
 ];
 
+/// What the webhooks consumer follows: every topic, and revocations of the credentials
+/// that own endpoints (`identity.credential_revoked`).
+pub const CONSUMED: &[&str] = &[
+    "order.created",
+    "order.completed",
+    "order.cancelled",
+    "order.refunded",
+    "order.return_received",
+    "payment.succeeded",
+    "payment.failed",
+    "inventory.low",
+    "product.updated",
+    "review.product_rated",
+    "user.registered",
+    "user.erased",
+    "identity.credential_revoked",
+];
+
 /// The scope an app needs to receive `topic`; `None` when it is not one.
 pub fn scope_of(topic: &str) -> Option<&'static str> {
     TOPICS
@@ -306,6 +324,11 @@ mod tests {
     fn every_topic_has_a_known_scope_and_the_names_match() {
         let names: Vec<&str> = TOPICS.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, TOPIC_NAMES);
+        assert_eq!(&CONSUMED[..TOPIC_NAMES.len()], TOPIC_NAMES);
+        assert_eq!(
+            CONSUMED[TOPIC_NAMES.len()..],
+            ["identity.credential_revoked"]
+        );
         for (_, scope) in TOPICS {
             assert!(weft_http::authz::SCOPES.contains(scope), "{scope}");
         }

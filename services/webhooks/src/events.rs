@@ -1,17 +1,18 @@
 //! What webhooks do with events, each in the inbox's transaction (once per event, however
 //! often it is delivered): every event an endpoint may subscribe to becomes one delivery
-//! per subscribed endpoint, and an erasure removes the customer's data from the log.
+//! per subscribed endpoint, an erasure removes the customer's data from the log, and a
+//! revoked app's endpoints are disabled.
 
 use weft_bus::consumer::{EventHandler, HandlerError};
-use weft_bus::events::UserErased;
+use weft_bus::events::{CredentialRevoked, UserErased};
 use weft_bus::{Envelope, Event as _};
 use weft_storage::DbConn;
 
 use crate::WebhooksError;
-use crate::domain::TOPIC_NAMES;
+use crate::domain::CONSUMED;
 use crate::service::WebhooksService;
 
-/// Follows every subscribable event.
+/// Follows every subscribable event, and revocations.
 pub struct Fanout(pub WebhooksService);
 
 fn failed(e: WebhooksError) -> HandlerError {
@@ -28,10 +29,24 @@ impl EventHandler for Fanout {
     }
 
     fn event_types(&self) -> &'static [&'static str] {
-        TOPIC_NAMES
+        CONSUMED
     }
 
     async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError> {
+        if event.event_type == CredentialRevoked::TYPE {
+            let revoked: CredentialRevoked = event
+                .decode()
+                .map_err(|e| HandlerError::Failed(e.to_string()))?;
+            let n = self
+                .0
+                .owner_revoked(conn, &revoked.credential_id)
+                .await
+                .map_err(failed)?;
+            if n > 0 {
+                tracing::info!(endpoints = n, owner = %revoked.credential_id, "a revoked app's webhook endpoints disabled");
+            }
+            return Ok(());
+        }
         // Apps learn of an erasure too (to erase their own copies) before the log forgets.
         self.0.fan_out(conn, event).await.map_err(failed)?;
         if event.event_type == UserErased::TYPE {

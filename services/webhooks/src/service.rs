@@ -558,6 +558,23 @@ impl WebhooksService {
         Ok(store::erase_customer(tx, customer_id, self.now().naive_utc()).await?)
     }
 
+    /// Disables the endpoints `owner_id` (a revoked app or API key) made, inside the
+    /// consumer's transaction: nothing more is sent for a credential that no longer
+    /// exists. Returns how many.
+    pub async fn owner_revoked(
+        &self,
+        tx: &mut DbConn,
+        owner_id: &str,
+    ) -> Result<usize, WebhooksError> {
+        Ok(store::disable_owned(
+            tx,
+            owner_id,
+            "the app that made it was revoked",
+            self.now().naive_utc(),
+        )
+        .await?)
+    }
+
     /// Lets the dispatcher know deliveries were made.
     pub fn wake(&self) {
         self.wake.notify_one();

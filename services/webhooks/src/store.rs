@@ -277,6 +277,28 @@ pub async fn subscribers(
         .collect())
 }
 
+/// Disables every enabled endpoint of `owner_id`, giving `reason`.
+pub async fn disable_owned(
+    tx: &mut DbConn,
+    owner_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    use webhook_endpoints::dsl as e;
+    Ok(db_run!(tx, c => diesel::update(
+        e::webhook_endpoints
+            .filter(e::owner_id.eq(owner_id))
+            .filter(e::status.eq(EndpointStatus::Enabled.as_str())),
+    )
+    .set((
+        e::status.eq(EndpointStatus::Disabled.as_str()),
+        e::disabled_reason.eq(reason),
+        e::updated_at.eq(now),
+    ))
+    .execute(c)
+    .await)?)
+}
+
 /// Removes an endpoint with its deliveries and their attempts.
 pub async fn delete_endpoint(tx: &mut DbConn, id: &str) -> Result<bool, StorageError> {
     use webhook_deliveries::dsl as d;

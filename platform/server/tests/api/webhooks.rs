@@ -640,6 +640,7 @@ async fn apps_manage_their_own_endpoints_for_events_their_scopes_allow(app: Test
         .unwrap();
     assert_eq!(raw.status(), 401);
 
+    let second = subscribe(&app_client, &rx.url, &["order.cancelled"]).await;
     app_client
         .delete_webhook()
         .id(&own.id)
@@ -648,6 +649,28 @@ async fn apps_manage_their_own_endpoints_for_events_their_scopes_allow(app: Test
         .unwrap();
     let p = problem_of(admin.get_webhook().id(&own.id).send().await).await;
     assert_eq!(p.status, 404);
+
+    // A revoked key's endpoints stop receiving: nothing is sent for a gone credential.
+    admin
+        .revoke_api_key()
+        .id(&fulfilment.api_key.id)
+        .send()
+        .await
+        .unwrap();
+    crate::after_sale::eventually("the revoked key's endpoint disabled", || async {
+        let e = admin
+            .get_webhook()
+            .id(&second.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        e.status == "disabled"
+            && e.disabled_reason.as_deref() == Some("the app that made it was revoked")
+    })
+    .await;
+    let shops_own = admin.get_webhook().id(&shops.id).send().await.unwrap();
+    assert_eq!(shops_own.status, "enabled", "the shop's own endpoint stays");
 }
 
 async fn an_erased_customer_leaves_no_copy_in_the_delivery_log(app: TestApp) {
