@@ -7,11 +7,16 @@
 //! connected to (a name that later resolves elsewhere is refused then).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::domain::MAX_URL;
+
+/// How long a name may take to resolve before the target counts as unresolvable (a
+/// subscriber must not hold a request open with a name whose DNS never answers).
+const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a target must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,11 +120,15 @@ pub async fn check(url: &Url, rules: TargetRules) -> Result<(), TargetError> {
     let addrs: Vec<IpAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
-            .await
-            .map_err(|_| TargetError::Unresolvable(name.to_owned()))?
-            .map(|a| a.ip())
-            .collect(),
+        Some(url::Host::Domain(name)) => {
+            tokio::time::timeout(DNS_TIMEOUT, tokio::net::lookup_host((name, port)))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or_else(|| TargetError::Unresolvable(name.to_owned()))?
+                .map(|a| a.ip())
+                .collect()
+        }
         None => return Err(TargetError::Malformed("no host".into())),
     };
     if addrs.is_empty() {

@@ -23,40 +23,40 @@ const TOLERANCE: Duration = Duration::from_mins(5);
 
 /// What the receiver answers to each request, in order (then `Ok`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reply {
+pub enum Reply {
     Fail,
     Slow,
     Ok,
 }
 
 #[derive(Debug, Clone)]
-struct Received {
+pub struct Received {
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub body: Vec<u8>,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
 
 /// A webhook receiver on 127.0.0.1 answering by `script`.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Reply>>>,
 }
 
 impl Receiver {
-    async fn start(script: &[Reply]) -> Self {
+    pub async fn start(script: &[Reply]) -> Self {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<_>>()));
         let endpoint = {
@@ -116,7 +116,7 @@ impl Receiver {
     }
 
     /// Waits (up to 60 s) until `n` requests that `keep` selects arrived; returns them.
-    async fn wait_for(&self, n: usize, keep: impl Fn(&Received) -> bool) -> Vec<Received> {
+    pub async fn wait_for(&self, n: usize, keep: impl Fn(&Received) -> bool) -> Vec<Received> {
         for _ in 0..600 {
             let got = self.matching(&keep);
             if got.len() >= n {

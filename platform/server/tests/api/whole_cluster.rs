@@ -271,7 +271,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let dirs: Vec<tempfile::TempDir> = (0..11).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<tempfile::TempDir> = (0..12).map(|_| tempfile::tempdir().unwrap()).collect();
     let dir = |i: usize| dirs[i].path().to_str().unwrap().to_owned();
     let start = |service: &str, i: usize, extra: &[(&str, &str)]| {
         let mut env = shared.clone();
@@ -352,6 +352,15 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         10,
         &[("WEFT_PEERS__CATALOG", front_door.as_str())],
     );
+    // Webhooks deliver to this test's receiver, on 127.0.0.1 over plain HTTP.
+    let webhooks = member(
+        "webhooks",
+        11,
+        &[
+            ("WEFT_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+            ("WEFT_WEBHOOKS__REQUIRE_HTTPS", "false"),
+        ],
+    );
     let replicas =
         |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
     let routes = [
@@ -365,6 +374,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         ("WEFT_GATEWAY__SERVICES__PAYMENTS", payments.address()),
         ("WEFT_GATEWAY__SERVICES__ORDERS", order_process.address()),
         ("WEFT_GATEWAY__SERVICES__REVIEWS", reviews.address()),
+        ("WEFT_GATEWAY__SERVICES__WEBHOOKS", webhooks.address()),
         (
             "WEFT_GATEWAY__SERVICES__CHECKOUT",
             replicas(&[&checkouts[0], &checkouts[1]]),
@@ -415,6 +425,17 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     }
     let admin = authed_at(&front_door, &token);
     let shirt = variant(&admin, "CLUSTER-LINEN", 200).await;
+    // The shop's fulfilment system hears of orders through a webhook.
+    let receiver = crate::webhooks::Receiver::start(&[]).await;
+    let hook = admin
+        .create_webhook()
+        .body(body::<weft_sdk::types::CreateWebhookRequest>(
+            json!({"url": receiver.url, "events": ["order.created"]}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
 
     // The gateway keeps a guest's catalog answer, and lets it go the moment the catalog
     // changes (a purge over the broker), long before the answer would expire.
@@ -690,6 +711,19 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     let ada_order = confirmed.into_inner().order.unwrap();
     assert_eq!(ada_order.status, "paid");
     assert_eq!(stock(&front, &shirt).await, (198, 0));
+    // The webhooks process hears of her order over the broker and delivers it, signed.
+    let delivered = receiver
+        .wait_for(1, |r| r.json()["data"]["order_id"] == ada_order.id.as_str())
+        .await;
+    let event = weft_sdk::webhooks::verify(
+        &hook.secret,
+        delivered[0].header(weft_sdk::webhooks::SIGNATURE_HEADER),
+        &delivered[0].body,
+        Duration::from_mins(5),
+    )
+    .unwrap();
+    assert_eq!(event.event_type, "order.created");
+    assert_eq!(event.data["email"], "ada-cluster@example.com");
 
     // She reviews the shirt through the front door: the reviews process hears of her
     // order over the broker, resolves the product through the gateway, and the catalog
@@ -861,6 +895,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             ("payments", &payments),
             ("orders", &order_process),
             ("reviews", &reviews),
+            ("webhooks", &webhooks),
             ("cart", &cart),
             ("checkout", &checkouts[0]),
             ("checkout", &checkouts[1]),
