@@ -1059,6 +1059,7 @@ impl Application {
                 checkout: checkout.clone(),
                 orders: orders.clone(),
                 reviews: reviews.clone(),
+                webhooks: webhooks.clone(),
                 product_reviews: product_reviews(&settings, &hosted, &reviews)?,
             }),
             settings.graphql.max_complexity,

@@ -38,6 +38,8 @@ use weft_orders::OrderService;
 use weft_orders::graphql::{OrdersMutation, OrdersQuery};
 use weft_reviews::ReviewsService;
 use weft_reviews::graphql::{ReviewsMutation, ReviewsQuery};
+use weft_webhooks::WebhooksService;
+use weft_webhooks::graphql::{WebhooksMutation, WebhooksQuery};
 
 use crate::system::{Meta, SystemState};
 
@@ -64,6 +66,7 @@ pub struct Query(
     CheckoutQuery,
     OrdersQuery,
     ReviewsQuery,
+    WebhooksQuery,
 );
 
 /// The root mutation: every service's mutation part, merged.
@@ -74,6 +77,7 @@ pub struct Mutation(
     CheckoutMutation,
     OrdersMutation,
     ReviewsMutation,
+    WebhooksMutation,
 );
 
 /// The root subscription: every service's subscriptions, merged.
@@ -96,6 +100,7 @@ pub struct Services {
     pub checkout: CheckoutService,
     pub orders: OrderService,
     pub reviews: ReviewsService,
+    pub webhooks: WebhooksService,
     /// How `Product.reviews` reaches reviews: in this process, over HTTP, or not at all.
     pub product_reviews: Option<Arc<dyn weft_catalog::ports::ProductReviews>>,
 }
@@ -133,6 +138,9 @@ pub fn schema(services: Option<Services>, max_complexity: usize) -> WeftSchema {
         }
         if hosts("reviews") {
             builder = builder.data(services.reviews);
+        }
+        if hosts("webhooks") {
+            builder = builder.data(services.webhooks);
         }
         if let Some(port) = services.product_reviews {
             builder = builder.data(port);

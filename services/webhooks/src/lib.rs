@@ -14,6 +14,7 @@
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod graphql;
 pub mod http;
 pub mod service;
 pub mod store;

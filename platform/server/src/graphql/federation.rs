@@ -24,7 +24,7 @@ use weft_kernel::ErrorKind;
 use super::{
     CartMutation, CartQuery, CartSubscription, CatalogMutation, CatalogQuery, CheckoutMutation,
     CheckoutQuery, GuardedSchema, IdentityQuery, InventoryQuery, OrdersMutation, OrdersQuery,
-    ReviewsMutation, ReviewsQuery, SystemQuery, limits,
+    ReviewsMutation, ReviewsQuery, SystemQuery, WebhooksMutation, WebhooksQuery, limits,
 };
 use crate::services;
 
@@ -60,6 +60,8 @@ impl Owners {
         owners.add::<SystemQuery, OrdersMutation, EmptySubscription>("orders", Mutation);
         owners.add::<ReviewsQuery, EmptyMutation, EmptySubscription>("reviews", Query);
         owners.add::<SystemQuery, ReviewsMutation, EmptySubscription>("reviews", Mutation);
+        owners.add::<WebhooksQuery, EmptyMutation, EmptySubscription>("webhooks", Query);
+        owners.add::<SystemQuery, WebhooksMutation, EmptySubscription>("webhooks", Mutation);
         owners
     }
 

@@ -192,6 +192,7 @@ webhook_tests!(
     apps_manage_their_own_endpoints_for_events_their_scopes_allow,
     an_erased_customer_leaves_no_copy_in_the_delivery_log,
     bad_subscriptions_are_refused_naming_the_field,
+    graphql_manages_endpoints_with_the_same_rules,
 );
 
 async fn subscribe(
@@ -896,4 +897,125 @@ async fn targets_in_private_networks_are_refused() {
         );
     }
     assert!(admin.list_webhooks().send().await.unwrap().data.is_empty());
+}
+
+async fn graphql_manages_endpoints_with_the_same_rules(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "gql-hooks@example.com").await;
+    let shopper = customer(&app, "gql-shopper@example.com").await;
+    let app = &app;
+    let gql = |query: &str, variables: Value, token: Option<&str>| {
+        let mut req = app
+            .http
+            .post(app.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let rx = Receiver::start(&[]).await;
+    let create = "mutation($url: String!) { createWebhookEndpoint(input: \
+                  {url: $url, events: [\"order.created\"]}) { secret endpoint { id status events } } }";
+
+    let guest = gql(create, json!({"url": rx.url}), None).await;
+    assert_eq!(guest["errors"][0]["extensions"]["code"], "unauthenticated");
+    let customer = gql(create, json!({"url": rx.url}), Some(&shopper.access_token)).await;
+    assert_eq!(customer["errors"][0]["extensions"]["code"], "forbidden");
+    let refused = gql(
+        create,
+        json!({"url": "https://127.0.0.1.nip.invalid/hook"}),
+        Some(&session.access_token),
+    )
+    .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"],
+        "validation_failed"
+    );
+
+    let created = gql(create, json!({"url": rx.url}), Some(&session.access_token)).await;
+    assert!(created["errors"].is_null(), "{created}");
+    let made = &created["data"]["createWebhookEndpoint"];
+    let (id, secret) = (
+        made["endpoint"]["id"].as_str().unwrap().to_owned(),
+        made["secret"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(made["endpoint"]["status"], "enabled");
+
+    let sent = gql(
+        "mutation($id: String!) { sendWebhookTest(id: $id) { id eventId status } }",
+        json!({"id": id}),
+        Some(&session.access_token),
+    )
+    .await;
+    let event_id = sent["data"]["sendWebhookTest"]["eventId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = rx
+        .wait_for(1, |r| r.header("weft-event-id") == Some(event_id.as_str()))
+        .await;
+    assert!(
+        webhooks::verify(
+            &secret,
+            got[0].header("weft-signature"),
+            &got[0].body,
+            TOLERANCE
+        )
+        .is_ok()
+    );
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = gql(
+            "query($id: String!) { webhookEndpoints { nodes { id } } \
+             webhookDeliveries(endpointId: $id) { nodes { eventId status attemptCount } } }",
+            json!({"id": id}),
+            Some(&session.access_token),
+        )
+        .await;
+        if log["data"]["webhookDeliveries"]["nodes"][0]["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        log["data"]["webhookEndpoints"]["nodes"][0]["id"],
+        id.as_str()
+    );
+    let delivery = &log["data"]["webhookDeliveries"]["nodes"][0];
+    assert_eq!(delivery["eventId"], event_id.as_str());
+    assert_eq!(
+        (
+            delivery["status"].as_str(),
+            delivery["attemptCount"].as_i64()
+        ),
+        (Some("succeeded"), Some(1))
+    );
+
+    let disabled = gql(
+        "mutation($id: String!) { updateWebhookEndpoint(id: $id, input: {enabled: false}) { status disabledReason } }",
+        json!({"id": id}),
+        Some(&session.access_token),
+    )
+    .await;
+    assert_eq!(
+        disabled["data"]["updateWebhookEndpoint"]["status"],
+        "disabled"
+    );
+    let test_refused = gql(
+        "mutation($id: String!) { sendWebhookTest(id: $id) { id } }",
+        json!({"id": id}),
+        Some(&session.access_token),
+    )
+    .await;
+    assert_eq!(
+        test_refused["errors"][0]["extensions"]["code"],
+        "webhook_disabled"
+    );
+    let deleted = gql(
+        "mutation($id: String!) { deleteWebhookEndpoint(id: $id) }",
+        json!({"id": id}),
+        Some(&session.access_token),
+    )
+    .await;
+    assert_eq!(deleted["data"]["deleteWebhookEndpoint"], true);
 }
