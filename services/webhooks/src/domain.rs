@@ -38,22 +38,6 @@ pub const TOPICS: &[(&str, &str)] = &[
     ("user.erased", "customers:read"),
 ];
 
-/// The wire names of [`TOPICS`].
-pub const TOPIC_NAMES: &[&str] = &[
-    "order.created",
-    "order.completed",
-    "order.cancelled",
-    "order.refunded",
-    "order.return_received",
-    "payment.succeeded",
-    "payment.failed",
-    "inventory.low",
-    "product.updated",
-    "review.product_rated",
-    "user.registered",
-    "user.erased",
-];
-
 /// What the webhooks consumer follows: every topic, and revocations of the credentials
 /// that own endpoints (`identity.credential_revoked`).
 pub const CONSUMED: &[&str] = &[
@@ -71,6 +55,9 @@ pub const CONSUMED: &[&str] = &[
     "user.erased",
     "identity.credential_revoked",
 ];
+
+/// The wire names of [`TOPICS`] (what [`CONSUMED`] lists before the revocations).
+pub const TOPIC_NAMES: &[&str] = CONSUMED.split_at(CONSUMED.len() - 1).0;
 
 /// The scope an app needs to receive `topic`; `None` when it is not one.
 pub fn scope_of(topic: &str) -> Option<&'static str> {

@@ -6,48 +6,14 @@
 use std::time::Duration;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use weft_http::principal::PrincipalKind;
 use weft_http::{Principal, authz};
 use weft_kernel::PageRequest;
 
-use crate::domain::{Delivery, DeliveryStatus, Endpoint};
+use crate::domain::DeliveryStatus;
 use crate::error::WebhooksError;
+use crate::http::{DeliveryDto as WebhookDelivery, EndpointDto as WebhookEndpoint};
 use crate::service::{Changes, Manager, WebhooksService};
-
-/// An HTTPS endpoint subscribed to events.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct WebhookEndpoint {
-    pub id: String,
-    pub url: String,
-    pub description: String,
-    pub events: Vec<String>,
-    /// `enabled` or `disabled`.
-    pub status: String,
-    pub disabled_reason: Option<String>,
-    /// The app that subscribed it; none for the shop's own.
-    pub owner_id: Option<String>,
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Endpoint> for WebhookEndpoint {
-    fn from(e: Endpoint) -> Self {
-        Self {
-            id: e.id,
-            url: e.url,
-            description: e.description,
-            events: e.events,
-            status: e.status.as_str().to_owned(),
-            disabled_reason: e.disabled_reason,
-            owner_id: e.owner_id,
-            previous_secret_expires_at: e.previous_secret_expires_at,
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-        }
-    }
-}
 
 /// An endpoint with its signing secret, shown only in this answer.
 #[derive(Debug, Clone, SimpleObject)]
@@ -55,40 +21,6 @@ pub struct WebhookEndpointWithSecret {
     pub endpoint: WebhookEndpoint,
     /// `whsec_…`: the HMAC-SHA256 key of `Weft-Signature`. Store it now.
     pub secret: String,
-}
-
-/// One event's delivery to one endpoint.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct WebhookDelivery {
-    pub id: String,
-    pub endpoint_id: String,
-    pub event_id: String,
-    pub event_type: String,
-    /// `pending`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
-    pub attempt_count: i32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub last_response_status: Option<i32>,
-    /// The exact body sent; none once its customer's data was erased.
-    pub request_body: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Delivery> for WebhookDelivery {
-    fn from(d: Delivery) -> Self {
-        Self {
-            id: d.id,
-            endpoint_id: d.endpoint_id,
-            event_id: d.event_id,
-            event_type: d.event_type,
-            status: d.status.as_str().to_owned(),
-            attempt_count: d.attempts,
-            next_attempt_at: d.next_attempt_at,
-            last_response_status: d.last_response_status,
-            request_body: d.payload,
-            created_at: d.created_at,
-        }
-    }
 }
 
 /// A page of endpoints.

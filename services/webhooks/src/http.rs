@@ -1,9 +1,10 @@
-//! Webhooks' REST endpoints, all under `/v1/admin/webhooks` and all behind
+//! Webhooks' REST endpoints (whose endpoint and delivery shapes GraphQL answers too), all under `/v1/admin/webhooks` and all behind
 //! `staff("webhooks:write")`: an admin manages every endpoint, an app only its own (others
 //! are 404 to it), subscribing only to events its scopes let it read.
 
 use std::time::Duration;
 
+use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
@@ -31,8 +32,9 @@ enum Tag {
 }
 
 /// An HTTPS endpoint subscribed to events.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, SimpleObject)]
 #[oai(rename = "WebhookEndpoint")]
+#[graphql(name = "WebhookEndpoint")]
 pub struct EndpointDto {
     /// `whe_…`
     pub id: String,
@@ -87,8 +89,9 @@ pub struct WebhookEndpointPage {
 }
 
 /// One event's delivery to one endpoint.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, SimpleObject)]
 #[oai(rename = "WebhookDelivery")]
+#[graphql(name = "WebhookDelivery")]
 pub struct DeliveryDto {
     /// `whd_…` (also the `Weft-Delivery-Id` header).
     pub id: String,
