@@ -193,6 +193,8 @@ impl WebhooksService {
         let events = domain::check_events(events)
             .map_err(|e| errors.push(e))
             .unwrap_or_default();
+        // What the caller may not receive is refused before the URL is resolved.
+        who.may_receive(&events)?;
         let description = domain::check_description(description.unwrap_or_default())
             .map_err(|e| errors.push(e))
             .unwrap_or_default();
@@ -208,7 +210,6 @@ impl WebhooksService {
             errors.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(WebhooksError::Invalid(errors));
         }
-        who.may_receive(&events)?;
         let now = self.now();
         let endpoint = Endpoint {
             id: EndpointId::generate().to_string(),
@@ -266,6 +267,9 @@ impl WebhooksService {
             Some(e) => domain::check_events(e).map_err(|e| errors.push(e)).ok(),
             None => None,
         };
+        if let Some(events) = &events {
+            who.may_receive(events)?;
+        }
         let description = match &changes.description {
             Some(d) => domain::check_description(d)
                 .map_err(|e| errors.push(e))
@@ -288,9 +292,6 @@ impl WebhooksService {
             return Err(WebhooksError::Invalid(errors));
         }
         let mut row = self.row(who, id).await?;
-        if let Some(events) = &events {
-            who.may_receive(events)?;
-        }
         let mut endpoint = row.endpoint();
         if let Some(url) = url {
             endpoint.url = url;
