@@ -3,7 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createWeft, memoryStorage, WeftProblem } from '@weft/sdk';
+import { verifyWebhook } from '@weft/sdk/webhooks';
 import { encode } from 'uqr';
 import { startEnvironment } from './support/env.mjs';
 import { placeOrder, stockedProduct } from './support/orders.mjs';
@@ -18,7 +20,8 @@ let adminContext; // the browser of the admin who enrolled (their session is in 
 let secret; // that admin's TOTP secret, read off the enrolment page
 
 before(async () => {
-  env = await startEnvironment();
+  // The webhook scenario's receiver listens on this machine, over plain HTTP.
+  env = await startEnvironment({ weftEnv: { WEFT_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true', WEFT_WEBHOOKS__REQUIRE_HTTPS: 'false' } });
   // a second admin, made the documented way while the shop runs, who has not enrolled TOTP
   execFileSync(env.weftBin, ['admin', 'create', '--data-dir', env.dataDir, '--email', STAFF.email, '--password', STAFF.password], { stdio: 'pipe' });
   scarf = await stockedProduct(env.staff);
@@ -611,4 +614,49 @@ test('a review held for moderation is published and answered from the merchant a
   const { data: shown } = await customer.api.GET('/v1/reviews/{id}', { params: { path: { id: held.id } } });
   assert.equal(shown.status, 'published');
   assert.equal(shown.reply.body, 'Thank you!');
+});
+
+test('the admin subscribes a webhook, sends a test event that arrives signed, follows its delivery and disables it', async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ signature: req.headers['weft-signature'], body: Buffer.concat(chunks) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${receiver.address().port}/hooks/weft`;
+  try {
+    await onPage(adminContext, async (page) => {
+      await open(page, '/admin/webhooks');
+      await page.getByLabel('Endpoint URL (https)').fill(url);
+      await page.getByRole('checkbox', { name: 'order.created' }).check();
+      await page.getByRole('button', { name: 'Subscribe' }).click();
+      const secret = await page.getByTestId('webhook-secret').textContent();
+      assert.match(secret, /^whsec_/);
+      await checkPage(page, 'admin-13-webhooks');
+      const row = page.locator('tr', { hasText: url });
+      await row.getByRole('button', { name: 'Send test event' }).click();
+      for (const deadline = Date.now() + 30_000; received.length === 0 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(received.length, 1, 'the test event arrived');
+      const event = await verifyWebhook(secret, received[0].signature, received[0].body);
+      assert.equal(event.type, 'webhook.test');
+      const logged = page.getByTestId(`delivery-${event.id}`);
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        if ((await logged.getByRole('cell', { name: 'succeeded' }).count()) > 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await logged.getByRole('cell', { name: 'succeeded' }).waitFor();
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.getByRole('cell', { name: /^disabled/ }).waitFor();
+      assert.equal(await row.getByRole('button', { name: 'Send test event' }).isDisabled(), true);
+    });
+  } finally {
+    receiver.close();
+  }
 });

@@ -111,6 +111,7 @@ const SECTIONS = [
   ['/admin/promotions', 'Promotions'],
   ['/admin/customers', 'Customers'],
   ['/admin/apps', 'Apps and keys'],
+  ['/admin/webhooks', 'Webhooks'],
   ['/admin/import', 'Import'],
 ] as const;
 

@@ -6,7 +6,7 @@ import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1, h2, input, secondary, table } from './ui';
 
-const SCOPES = ['catalog:read', 'catalog:write', 'customers:read', 'customers:write', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'payments:read', 'promotions:read', 'promotions:write', 'reviews:write'];
+const SCOPES = ['catalog:read', 'catalog:write', 'customers:read', 'customers:write', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'payments:read', 'promotions:read', 'promotions:write', 'reviews:write', 'webhooks:write'];
 
 /** Third-party apps (OAuth client credentials) and API keys; a secret is shown once, right after it is made. */
 export function Apps() {
