@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use futures::StreamExt as _;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use weft_bus::events::WebhookEndpointDisabled;
 use weft_bus::{Bus, Envelope};
 use weft_http::AuthzError;
@@ -101,8 +100,11 @@ pub struct WebhooksService {
     sealer: Arc<Sealer>,
     policy: Policy,
     http: reqwest::Client,
-    /// Rung when deliveries were made, so the dispatcher sends them at once.
+    /// Rung when deliveries were made or a sending slot freed, so the dispatcher goes on
+    /// at once.
     wake: Arc<Notify>,
+    /// Attempts in flight in this process, at most `policy.concurrency`.
+    slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for WebhooksService {
@@ -154,6 +156,7 @@ impl WebhooksService {
             policy,
             http,
             wake: Arc::new(Notify::new()),
+            slots: Arc::new(Semaphore::new(policy.concurrency.max(1))),
         })
     }
 
@@ -581,24 +584,40 @@ impl WebhooksService {
         self.wake.notify_one();
     }
 
-    /// Sends the deliveries that are due (one batch). Returns how many were tried.
+    /// Leases what is due, as many as there are free sending slots, and starts each
+    /// attempt in its own task holding a slot: a slow receiver holds only its own slots,
+    /// never a batch of others. Returns how many were started.
     pub async fn dispatch_due(&self) -> Result<usize, WebhooksError> {
+        let free = self.slots.available_permits();
+        // Leasing is a write: take slots a few at a time, not one per finished attempt.
+        if free < (self.policy.concurrency / 4).max(1) {
+            return Ok(0);
+        }
         let now = self.now();
         let lease = chrono::Duration::from_std(self.policy.timeout + Duration::from_secs(30))
             .unwrap_or(chrono::Duration::minutes(1));
-        let batch = i64::try_from(self.policy.concurrency.max(1) * 2).unwrap_or(32);
+        let limit = i64::try_from(free).unwrap_or(i64::MAX);
         let due =
-            store::lease_due(&self.db, now.naive_utc(), (now + lease).naive_utc(), batch).await?;
-        let n = due.len();
-        futures::stream::iter(due)
-            .for_each_concurrent(self.policy.concurrency.max(1), async |d| {
+            store::lease_due(&self.db, now.naive_utc(), (now + lease).naive_utc(), limit).await?;
+        let mut started = 0;
+        for d in due {
+            // Only this loop takes slots, and it leased no more than were free.
+            let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
+                break;
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
                 let id = d.id.clone();
-                if let Err(err) = self.attempt(d).await {
+                if let Err(err) = this.attempt(d).await {
                     tracing::warn!(delivery = %id, error = %err, "a webhook attempt could not be recorded");
                 }
-            })
-            .await;
-        Ok(n)
+                drop(slot);
+                // A slot is free: what waits for one can go.
+                this.wake.notify_one();
+            });
+            started += 1;
+        }
+        Ok(started)
     }
 
     /// One attempt at `delivery`, and what follows from it.
@@ -777,8 +796,8 @@ impl WebhooksService {
         let mut pruned: Option<Instant> = None;
         loop {
             match self.dispatch_due().await {
-                // A full batch: there may be more at once.
-                Ok(n) if n >= self.policy.concurrency.max(1) * 2 => continue,
+                // Slots are still free and more may be due at once.
+                Ok(n) if n > 0 && self.slots.available_permits() > 0 => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "webhook dispatch failed"),
             }
