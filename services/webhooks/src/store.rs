@@ -429,6 +429,12 @@ pub async fn lease_due(
         .select(d::id)
         .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
         .filter(d::next_attempt_at.le(now))
+        .filter(d::leased_until.is_null().or(d::leased_until.lt(now)))
+        .filter(d::endpoint_id.eq_any(
+            e::webhook_endpoints
+                .filter(e::status.eq(EndpointStatus::Enabled.as_str()))
+                .select(e::id),
+        ))
         .first(c)
         .await
         .optional())?;
