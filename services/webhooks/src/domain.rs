@@ -279,8 +279,9 @@ pub fn body(
     .to_string()
 }
 
-/// When failed deliveries are tried again: exponential backoff from `first` (doubling,
-/// with jitter, at most `max` apart), for `window` after the delivery was made.
+/// When failed deliveries are tried again: exponential backoff from `first`, doubling up
+/// to `max`, each wait with up to as much again of random jitter; for `window` after the
+/// delivery was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     pub first: Duration,
