@@ -8,7 +8,7 @@ use weft_sdk::types::{
     CreateProductRequest, RejectRequest, ReplyRequest, ReportRequest, ReviewPatch, ReviewRequest,
     SetStockRequest,
 };
-use weft_testkit::{Backend, TestApp, in_ci, spawn_app_with};
+use weft_testkit::{Backend, TestApp, spawn_app_with};
 
 use crate::after_sale::eventually;
 use crate::purchase::{complete, ready_checkout, shop};
@@ -20,17 +20,7 @@ fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
 
 /// The app, with RabbitMQ carrying events on PostgreSQL (the cluster's transport).
 async fn spawn(backend: Backend, allow_unverified: bool) -> Option<TestApp> {
-    let amqp = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match std::env::var("WEFT_TEST_AMQP_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                assert!(!in_ci(), "WEFT_TEST_AMQP_URL is unset under CI=true");
-                eprintln!("skipped: WEFT_TEST_AMQP_URL unset (reviews on RabbitMQ not run)");
-                None
-            }
-        },
-    };
+    let amqp = crate::support::amqp_for(backend, "reviews");
     spawn_app_with(backend, |s| {
         s.amqp_url = amqp;
         s.reviews.allow_unverified = allow_unverified;

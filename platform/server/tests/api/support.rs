@@ -2,7 +2,7 @@
 //! CLI and enrolled in TOTP, as the API requires), TOTP codes and problem bodies.
 
 use weft_sdk::types::{AuthSession, LoginRequest, RegisterRequest, VerifyTotpRequest};
-use weft_testkit::TestApp;
+use weft_testkit::{Backend, TestApp, in_ci};
 
 pub fn create_admin(app: &TestApp, email: &str, password: &str) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
@@ -193,4 +193,21 @@ pub async fn execute_sql(app: &TestApp, sql: &str) -> usize {
     let db = weft::app::open_database(&app.settings).await.unwrap();
     let mut conn = db.conn().await.unwrap();
     weft_storage::db_run!(&mut conn, c => diesel::sql_query(sql).execute(c).await).unwrap()
+}
+
+/// RabbitMQ's URL for a run on `backend`: none on SQLite (events stay in-process); on
+/// PostgreSQL the cluster's transport, from `WEFT_TEST_AMQP_URL` — which must be set under
+/// CI=true, and is said to be missing otherwise (`what` names what then runs without it).
+pub fn amqp_for(backend: Backend, what: &str) -> Option<String> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match std::env::var("WEFT_TEST_AMQP_URL") {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                assert!(!in_ci(), "WEFT_TEST_AMQP_URL is unset under CI=true");
+                eprintln!("skipped: WEFT_TEST_AMQP_URL unset ({what} on RabbitMQ not run)");
+                None
+            }
+        },
+    }
 }

@@ -14,7 +14,7 @@ use poem::listener::{Acceptor as _, Listener as _};
 use serde_json::{Value, json};
 use weft_sdk::types::{CreateCredentialRequest, CreateWebhookRequest, WebhookPatch};
 use weft_sdk::webhooks;
-use weft_testkit::{Backend, TestApp, in_ci, spawn_app_with};
+use weft_testkit::{Backend, TestApp, spawn_app_with};
 
 use crate::purchase::shop;
 use crate::support::{authed, customer, enrolled_admin, execute_sql, problem_of};
@@ -139,17 +139,7 @@ fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
 /// The app with deliveries allowed to this machine (the receiver listens on 127.0.0.1)
 /// and retries one second apart, with RabbitMQ carrying events on PostgreSQL.
 async fn spawn(backend: Backend) -> Option<TestApp> {
-    let amqp = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match std::env::var("WEFT_TEST_AMQP_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                assert!(!in_ci(), "WEFT_TEST_AMQP_URL is unset under CI=true");
-                eprintln!("skipped: WEFT_TEST_AMQP_URL unset (webhooks on RabbitMQ not run)");
-                None
-            }
-        },
-    };
+    let amqp = crate::support::amqp_for(backend, "webhooks");
     spawn_app_with(backend, |s| {
         s.amqp_url = amqp;
         s.webhooks.allow_private_targets = true;
