@@ -35,6 +35,39 @@ pub struct AccountLocked {
 }
 event!(AccountLocked, "user.account_locked", user_id);
 
+/// Someone asked to reset an account's password (`POST /v1/auth/password/forgot`): send
+/// the holder a link with `token`, which works once until `expires_at`. Identity keeps
+/// only the token's hash; the token travels in this event alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRequested {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+event!(
+    PasswordResetRequested,
+    "user.password_reset_requested",
+    user_id
+);
+
+/// An account's e-mail address needs confirming (at registration, or asked again): send
+/// a link with `token`, which works once until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailVerificationRequested {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+event!(
+    EmailVerificationRequested,
+    "user.email_verification_requested",
+    user_id
+);
+
 /// A customer's personal data was erased at their request: every service that holds
 /// some (orders, reviews, notifications) anonymises it, keeping what the law requires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +90,15 @@ pub struct OrderCreated {
     pub lines: Vec<Units>,
 }
 event!(OrderCreated, "order.created", order_id);
+
+/// An order was handed to its carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFulfilled {
+    pub order_id: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+}
+event!(OrderFulfilled, "order.fulfilled", order_id);
 
 /// An order was delivered and is complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

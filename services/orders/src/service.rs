@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use weft_bus::Bus;
-use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated, Units};
+use weft_bus::events::{OrderCancelled, OrderCompleted, OrderCreated, OrderFulfilled, Units};
 use weft_kernel::{
     Clock, Currency, Cursor, ErrorKind, FieldError, Money, Page, PageRequest, PostalAddress,
     ServiceError,
@@ -434,6 +434,20 @@ impl OrderService {
                             .collect(),
                         restock: *restock,
                         payment_id: row.payment_id.clone(),
+                    },
+                )
+                .await?;
+            }
+            Transition::Fulfilled {
+                tracking_number,
+                carrier,
+            } => {
+                weft_bus::append(
+                    conn,
+                    &OrderFulfilled {
+                        order_id: id.to_owned(),
+                        tracking_number: tracking_number.clone(),
+                        carrier: carrier.clone(),
                     },
                 )
                 .await?;

@@ -25,6 +25,7 @@ pub const TEST_EVENT: &str = "webhook.test";
 /// (`inventory.stock_status_changed`) are not offered: a bulk change emits thousands.
 pub const TOPICS: &[(&str, &str)] = &[
     ("order.created", "orders:read"),
+    ("order.fulfilled", "orders:read"),
     ("order.completed", "orders:read"),
     ("order.cancelled", "orders:read"),
     ("order.refunded", "orders:read"),
@@ -42,6 +43,7 @@ pub const TOPICS: &[(&str, &str)] = &[
 /// that own endpoints (`identity.credential_revoked`).
 pub const CONSUMED: &[&str] = &[
     "order.created",
+    "order.fulfilled",
     "order.completed",
     "order.cancelled",
     "order.refunded",

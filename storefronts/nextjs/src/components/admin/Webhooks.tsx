@@ -11,6 +11,7 @@ type Delivery = Schemas['WebhookDelivery'];
 
 const EVENTS = [
   'order.created',
+  'order.fulfilled',
   'order.completed',
   'order.cancelled',
   'order.refunded',
