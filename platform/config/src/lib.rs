@@ -77,6 +77,7 @@ pub struct Settings {
     pub orders: OrdersSettings,
     pub reviews: ReviewsSettings,
     pub webhooks: WebhooksSettings,
+    pub notifications: NotificationsSettings,
     pub cart: CartSettings,
     pub tax: TaxSettings,
     /// Shipping methods offered to carts and checkouts.
@@ -486,6 +487,100 @@ impl Default for WebhooksSettings {
     }
 }
 
+/// Where notification e-mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransportKind {
+    /// One `.eml` file per message under `mail_dir` (the zero-setup default: nothing
+    /// leaves the machine).
+    File,
+    /// An SMTP server (`smtp_*`).
+    Smtp,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// STARTTLS, which the server must offer (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text: a relay on the same host or a test server only.
+    None,
+}
+
+/// Notifications: where e-mail goes, what it says about the shop, who the staff are,
+/// how a failing provider is retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsSettings {
+    pub email_transport: EmailTransportKind,
+    /// Where `file` transport writes; default `<data_dir>/mail`.
+    pub mail_dir: Option<PathBuf>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// The sender of every message, `Name <address>`.
+    pub from: String,
+    pub reply_to: Option<String>,
+    /// The shop's name, in every message.
+    pub shop_name: String,
+    /// Where links in messages lead (its `/account/…` pages).
+    pub storefront_url: String,
+    /// The merchant area, linked from staff messages.
+    pub admin_url: String,
+    /// Who gets staff messages: low stock, a disabled webhook endpoint.
+    pub staff_emails: Vec<String>,
+    /// The locale of customers who chose none (`en` and `fr` are built in).
+    pub default_locale: String,
+    /// The shop's own templates (`<locale>/<kind>.subject.txt|.txt|.html`), each
+    /// replacing the built-in one of the same name.
+    pub templates_dir: Option<PathBuf>,
+    /// A provider that has not answered by then has failed the attempt.
+    pub timeout_seconds: u64,
+    /// The wait after the first failed attempt; it doubles (with jitter) after each.
+    pub first_retry_seconds: u64,
+    /// The longest wait between two attempts.
+    pub max_retry_interval_seconds: u64,
+    /// Tries before a message is a dead letter.
+    pub max_attempts: u32,
+    /// Finished messages leave the log after this many days.
+    pub retention_days: u64,
+    /// Messages one process hands to providers at once.
+    pub concurrency: usize,
+}
+
+impl Default for NotificationsSettings {
+    fn default() -> Self {
+        Self {
+            email_transport: EmailTransportKind::File,
+            mail_dir: None,
+            smtp_host: "localhost".to_owned(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            from: "Weft <no-reply@weft.localhost>".to_owned(),
+            reply_to: None,
+            shop_name: "Weft".to_owned(),
+            storefront_url: "http://localhost:3000".to_owned(),
+            admin_url: "http://localhost:3000/admin".to_owned(),
+            staff_emails: Vec::new(),
+            default_locale: "en".to_owned(),
+            templates_dir: None,
+            timeout_seconds: 10,
+            first_retry_seconds: 30,
+            max_retry_interval_seconds: 3600,
+            max_attempts: 10,
+            retention_days: 90,
+            concurrency: 8,
+        }
+    }
+}
+
 /// Orders after the sale: money going back, and who the invoices are from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -592,6 +687,7 @@ impl Default for Settings {
             orders: OrdersSettings::default(),
             reviews: ReviewsSettings::default(),
             webhooks: WebhooksSettings::default(),
+            notifications: NotificationsSettings::default(),
             cart: CartSettings::default(),
             tax: TaxSettings::default(),
             shipping: ShippingSettings::default(),
@@ -673,6 +769,7 @@ const ENV_KEYS: &[&str] = &[
     "orders",
     "reviews",
     "webhooks",
+    "notifications",
     "cart",
     "tax",
     "shipping",

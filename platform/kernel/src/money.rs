@@ -161,6 +161,27 @@ impl Money {
     }
 }
 
+/// `12345` in EUR → `123.45 EUR`; JPY has no minor unit.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exponent = self.currency.minor_unit_exponent();
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let abs = self.amount.unsigned_abs();
+        if exponent == 0 {
+            return write!(f, "{sign}{abs} {}", self.currency);
+        }
+        let unit = 10u64.pow(exponent);
+        write!(
+            f,
+            "{sign}{}.{:0width$} {}",
+            abs / unit,
+            abs % unit,
+            self.currency,
+            width = exponent as usize
+        )
+    }
+}
+
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.currency)

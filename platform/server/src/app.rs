@@ -42,6 +42,7 @@ pub type PublicApis = (
     weft_payments::WebhookApi,
     weft_reviews::ReviewsApi,
     weft_webhooks::WebhooksApi,
+    weft_notifications::NotificationsApi,
 );
 
 /// The cluster's own plumbing under `/v1/internal` (the `internal` scope): described
@@ -68,6 +69,7 @@ fn public_apis() -> PublicApis {
         weft_payments::WebhookApi,
         weft_reviews::ReviewsApi,
         weft_webhooks::WebhooksApi,
+        weft_notifications::NotificationsApi,
     )
 }
 
@@ -508,6 +510,63 @@ pub fn webhooks_service(
         Arc::new(sealer),
         policy,
     )?)
+}
+
+/// The notifications service: e-mail through `notifications.email_transport` (files
+/// under `<data_dir>/mail` by default, or SMTP), templates built in or from
+/// `templates_dir`, retries from `notifications.*`.
+pub fn notifications_service(
+    settings: &Settings,
+    db: &Db,
+) -> anyhow::Result<weft_notifications::NotificationsService> {
+    use weft_config::{EmailTransportKind, SmtpSecurity};
+    use weft_notifications::channels::{self, EmailTransport};
+    let n = &settings.notifications;
+    let timeout = Duration::from_secs(n.timeout_seconds.max(1));
+    let transport = match n.email_transport {
+        EmailTransportKind::File => EmailTransport::Files(
+            n.mail_dir
+                .clone()
+                .unwrap_or_else(|| settings.data_dir.join("mail")),
+        ),
+        EmailTransportKind::Smtp => EmailTransport::Smtp {
+            host: n.smtp_host.clone(),
+            port: n.smtp_port,
+            security: match n.smtp_security {
+                SmtpSecurity::Starttls => channels::SmtpSecurity::StartTls,
+                SmtpSecurity::Tls => channels::SmtpSecurity::Tls,
+                SmtpSecurity::None => channels::SmtpSecurity::None,
+            },
+            username: n.smtp_username.clone(),
+            password: n.smtp_password.clone(),
+            timeout,
+        },
+    };
+    let email = channels::EmailSender::new(&transport, &n.from, n.reply_to.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let policy = weft_notifications::Policy {
+        retry: weft_notifications::domain::Retry {
+            first: Duration::from_secs(n.first_retry_seconds.max(1)),
+            max: Duration::from_secs(n.max_retry_interval_seconds.max(1)),
+            attempts: n.max_attempts.max(1),
+        },
+        concurrency: n.concurrency.max(1),
+        timeout,
+        retention: Duration::from_secs(n.retention_days.max(1) * 86_400),
+        shop_name: n.shop_name.clone(),
+        storefront_url: n.storefront_url.clone(),
+        admin_url: n.admin_url.clone(),
+        staff_emails: n.staff_emails.clone(),
+    };
+    Ok(weft_notifications::NotificationsService::new(
+        db.clone(),
+        weft_kernel::Clock::system(),
+        weft_notifications::templates::Templates::new(n.templates_dir.clone(), &n.default_locale),
+        weft_notifications::service::Senders {
+            email: Arc::new(email),
+        },
+        policy,
+    ))
 }
 
 /// How a product's reviews reach its GraphQL `Product`: reviews in this process, or at
@@ -999,6 +1058,8 @@ impl Application {
         workers.push((&weft_reviews::SERVICE, reviews.workers()));
         let webhooks = webhooks_service(&settings, &db, &bus)?;
         workers.push((&weft_webhooks::SERVICE, webhooks.workers()));
+        let notifications = notifications_service(&settings, &db)?;
+        workers.push((&weft_notifications::SERVICE, notifications.workers()));
         for (service, work) in workers {
             if hosts(&hosted, service) {
                 start_workers(&bus, work, settings.start_degraded).await?;
@@ -1099,7 +1160,8 @@ impl Application {
             .data(orders)
             .data(payments)
             .data(reviews)
-            .data(webhooks);
+            .data(webhooks)
+            .data(notifications);
         let inventory_for_demo = inventory;
 
         let idempotency = Idempotency::new(db.clone());

@@ -17,6 +17,7 @@ pub static ALL: &[&ServiceInfo] = &[
     &weft_checkout::SERVICE,
     &weft_reviews::SERVICE,
     &weft_webhooks::SERVICE,
+    &weft_notifications::SERVICE,
     &weft_gateway::SERVICE,
 ];
 

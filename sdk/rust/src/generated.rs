@@ -1113,6 +1113,114 @@ refused after resolving the name).*/
             Default::default()
         }
     }
+    ///A message as the log lists it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Notification {
+        pub attempt_count: i32,
+        ///`email`.
+        pub channel: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        ///The event that made it (`evt_…`).
+        pub event_id: ::std::string::String,
+        ///`ntf_…`
+        pub id: ::std::string::String,
+        /**`welcome`, `verify_email`, `password_reset`, `account_locked`,
+`order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
+`order_refunded`, `return_received`, `low_stock` or `webhook_disabled`.*/
+        pub kind: ::std::string::String,
+        ///Why the last attempt failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_error: ::std::option::Option<::std::string::String>,
+        ///The locale whose templates made it.
+        pub locale: ::std::string::String,
+        ///When it is tried next, while pending.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_attempt_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///What the provider called it when it took it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_id: ::std::option::Option<::std::string::String>,
+        ///The address it went to; `erased` once its customer was.
+        pub recipient: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sent_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /**`pending`, `sent`, `failed` (a dead letter: refused for good or out of tries) or
+`cancelled` (its customer was erased before it went).*/
+        pub status: ::std::string::String,
+        pub subject: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl Notification {
+        pub fn builder() -> builder::Notification {
+            Default::default()
+        }
+    }
+    ///A message with what it said.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationDetail {
+        pub attempt_count: i32,
+        ///The HTML part; none once forgotten.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body_html: ::std::option::Option<::std::string::String>,
+        ///The text part; none once forgotten (a single-use link after sending, an erasure).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body_text: ::std::option::Option<::std::string::String>,
+        ///`email`.
+        pub channel: ::std::string::String,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        ///The event that made it (`evt_…`).
+        pub event_id: ::std::string::String,
+        ///`ntf_…`
+        pub id: ::std::string::String,
+        /**`welcome`, `verify_email`, `password_reset`, `account_locked`,
+`order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
+`order_refunded`, `return_received`, `low_stock` or `webhook_disabled`.*/
+        pub kind: ::std::string::String,
+        ///Why the last attempt failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_error: ::std::option::Option<::std::string::String>,
+        ///The locale whose templates made it.
+        pub locale: ::std::string::String,
+        ///When it is tried next, while pending.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_attempt_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///What the provider called it when it took it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_id: ::std::option::Option<::std::string::String>,
+        ///The address it went to; `erased` once its customer was.
+        pub recipient: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sent_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /**`pending`, `sent`, `failed` (a dead letter: refused for good or out of tries) or
+`cancelled` (its customer was erased before it went).*/
+        pub status: ::std::string::String,
+        pub subject: ::std::string::String,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl NotificationDetail {
+        pub fn builder() -> builder::NotificationDetail {
+            Default::default()
+        }
+    }
+    ///One page of the log.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationPage {
+        pub data: ::std::vec::Vec<Notification>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl NotificationPage {
+        pub fn builder() -> builder::NotificationPage {
+            Default::default()
+        }
+    }
     ///An OAuth error (RFC 6749 §5.2).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OAuthError {
@@ -9452,6 +9560,738 @@ nothing done again).*/
                 Self {
                     amount: Ok(value.amount),
                     currency: Ok(value.currency),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Notification {
+            attempt_count: ::std::result::Result<i32, ::std::string::String>,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<::std::string::String, ::std::string::String>,
+            next_attempt_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            provider_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Notification {
+            fn default() -> Self {
+                Self {
+                    attempt_count: Err(
+                        "no value supplied for attempt_count".to_string(),
+                    ),
+                    channel: Err("no value supplied for channel".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    customer_id: Ok(Default::default()),
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    last_error: Ok(Default::default()),
+                    locale: Err("no value supplied for locale".to_string()),
+                    next_attempt_at: Ok(Default::default()),
+                    provider_id: Ok(Default::default()),
+                    recipient: Err("no value supplied for recipient".to_string()),
+                    sent_at: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    subject: Err("no value supplied for subject".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl Notification {
+            pub fn attempt_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attempt_count: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn last_error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_error: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn next_attempt_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_attempt_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_attempt_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
+            pub fn recipient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Notification> for super::Notification {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Notification,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempt_count: value.attempt_count?,
+                    channel: value.channel?,
+                    created_at: value.created_at?,
+                    customer_id: value.customer_id?,
+                    event_id: value.event_id?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    last_error: value.last_error?,
+                    locale: value.locale?,
+                    next_attempt_at: value.next_attempt_at?,
+                    provider_id: value.provider_id?,
+                    recipient: value.recipient?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    subject: value.subject?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Notification> for Notification {
+            fn from(value: super::Notification) -> Self {
+                Self {
+                    attempt_count: Ok(value.attempt_count),
+                    channel: Ok(value.channel),
+                    created_at: Ok(value.created_at),
+                    customer_id: Ok(value.customer_id),
+                    event_id: Ok(value.event_id),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    last_error: Ok(value.last_error),
+                    locale: Ok(value.locale),
+                    next_attempt_at: Ok(value.next_attempt_at),
+                    provider_id: Ok(value.provider_id),
+                    recipient: Ok(value.recipient),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    subject: Ok(value.subject),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationDetail {
+            attempt_count: ::std::result::Result<i32, ::std::string::String>,
+            body_html: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            body_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kind: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<::std::string::String, ::std::string::String>,
+            next_attempt_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            provider_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationDetail {
+            fn default() -> Self {
+                Self {
+                    attempt_count: Err(
+                        "no value supplied for attempt_count".to_string(),
+                    ),
+                    body_html: Ok(Default::default()),
+                    body_text: Ok(Default::default()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    customer_id: Ok(Default::default()),
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    last_error: Ok(Default::default()),
+                    locale: Err("no value supplied for locale".to_string()),
+                    next_attempt_at: Ok(Default::default()),
+                    provider_id: Ok(Default::default()),
+                    recipient: Err("no value supplied for recipient".to_string()),
+                    sent_at: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    subject: Err("no value supplied for subject".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl NotificationDetail {
+            pub fn attempt_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attempt_count: {e}")
+                    });
+                self
+            }
+            pub fn body_html<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body_html = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body_html: {e}")
+                    });
+                self
+            }
+            pub fn body_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body_text: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn last_error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_error: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn next_attempt_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_attempt_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_attempt_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
+            pub fn recipient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationDetail> for super::NotificationDetail {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempt_count: value.attempt_count?,
+                    body_html: value.body_html?,
+                    body_text: value.body_text?,
+                    channel: value.channel?,
+                    created_at: value.created_at?,
+                    customer_id: value.customer_id?,
+                    event_id: value.event_id?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    last_error: value.last_error?,
+                    locale: value.locale?,
+                    next_attempt_at: value.next_attempt_at?,
+                    provider_id: value.provider_id?,
+                    recipient: value.recipient?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    subject: value.subject?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationDetail> for NotificationDetail {
+            fn from(value: super::NotificationDetail) -> Self {
+                Self {
+                    attempt_count: Ok(value.attempt_count),
+                    body_html: Ok(value.body_html),
+                    body_text: Ok(value.body_text),
+                    channel: Ok(value.channel),
+                    created_at: Ok(value.created_at),
+                    customer_id: Ok(value.customer_id),
+                    event_id: Ok(value.event_id),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    last_error: Ok(value.last_error),
+                    locale: Ok(value.locale),
+                    next_attempt_at: Ok(value.next_attempt_at),
+                    provider_id: Ok(value.provider_id),
+                    recipient: Ok(value.recipient),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    subject: Ok(value.subject),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Notification>,
+                ::std::string::String,
+            >,
+            next_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    next_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl NotificationPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Notification>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn next_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_cursor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_cursor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationPage> for super::NotificationPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    next_cursor: value.next_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationPage> for NotificationPage {
+            fn from(value: super::NotificationPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    next_cursor: Ok(value.next_cursor),
                 }
             }
         }
@@ -22291,6 +23131,60 @@ let response = client.redeliver_webhook()
     pub fn redeliver_webhook(&self) -> builder::RedeliverWebhook<'_> {
         builder::RedeliverWebhook::new(self)
     }
+    /**The delivery log, newest first, filtered by recipient, status or kind
+
+Sends a `GET` request to `/v1/admin/notifications`
+
+Arguments:
+- `cursor`
+- `kind`: A kind, e.g. `password_reset`.
+- `limit`: 1–100, default 20.
+- `recipient`: An exact address.
+- `status`: `pending`, `sent`, `failed` or `cancelled`.
+```ignore
+let response = client.list_notifications()
+    .cursor(cursor)
+    .kind(kind)
+    .limit(limit)
+    .recipient(recipient)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_notifications(&self) -> builder::ListNotifications<'_> {
+        builder::ListNotifications::new(self)
+    }
+    /**One message with its text and HTML parts
+
+Sends a `GET` request to `/v1/admin/notifications/{id}`
+
+Arguments:
+- `id`: `ntf_…`
+```ignore
+let response = client.get_notification()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_notification(&self) -> builder::GetNotification<'_> {
+        builder::GetNotification::new(self)
+    }
+    /**Sends a failed message (a dead letter) again, with a fresh set of tries. 409 for
+one that is not failed, or whose body was forgotten
+
+Sends a `POST` request to `/v1/admin/notifications/{id}/resend`
+
+Arguments:
+- `id`: `ntf_…`
+```ignore
+let response = client.resend_notification()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn resend_notification(&self) -> builder::ResendNotification<'_> {
+        builder::ResendNotification::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -35113,6 +36007,319 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "redeliver_webhook",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_notifications`]
+
+[`Client::list_notifications`]: super::Client::list_notifications*/
+    #[derive(Debug, Clone)]
+    pub struct ListNotifications<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        kind: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<u32>, String>,
+        recipient: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListNotifications<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                kind: Ok(None),
+                limit: Ok(None),
+                recipient: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn kind<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.kind = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for kind failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
+            self
+        }
+        pub fn recipient<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.recipient = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for recipient failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/notifications`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NotificationPage>, Error<types::Problem>> {
+            let Self { client, cursor, kind, limit, recipient, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let kind = kind.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let recipient = recipient.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/notifications", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("kind", &kind))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("recipient", &recipient))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_notifications",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_notification`]
+
+[`Client::get_notification`]: super::Client::get_notification*/
+    #[derive(Debug, Clone)]
+    pub struct GetNotification<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetNotification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/notifications/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NotificationDetail>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/notifications/{}", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_notification",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resend_notification`]
+
+[`Client::resend_notification`]: super::Client::resend_notification*/
+    #[derive(Debug, Clone)]
+    pub struct ResendNotification<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> ResendNotification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/notifications/{id}/resend`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Notification>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/notifications/{}/resend", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resend_notification",
             };
             (crate::before_request)(&mut request);
             client.pre(&mut request, &info).await?;

@@ -1921,6 +1921,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log, newest first, filtered by recipient, status or kind. */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/notifications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message with its text and HTML parts. */
+        get: operations["get_notification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/notifications/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a failed message (a dead letter) again, with a fresh set of tries. 409 for
+         *     one that is not failed, or whose body was forgotten. */
+        post: operations["resend_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2726,6 +2778,102 @@ export interface components {
             amount: number;
             /** @description ISO 4217. */
             currency: string;
+        };
+        /**
+         * Notification
+         * @description A message as the log lists it.
+         */
+        Notification: {
+            /** @description `ntf_…` */
+            id: string;
+            /** @description The event that made it (`evt_…`). */
+            event_id: string;
+            /** @description `welcome`, `verify_email`, `password_reset`, `account_locked`,
+             *     `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
+             *     `order_refunded`, `return_received`, `low_stock` or `webhook_disabled`. */
+            kind: string;
+            /** @description `email`. */
+            channel: string;
+            /** @description The address it went to; `erased` once its customer was. */
+            recipient: string;
+            customer_id?: string | null;
+            /** @description The locale whose templates made it. */
+            locale: string;
+            subject: string;
+            /** @description `pending`, `sent`, `failed` (a dead letter: refused for good or out of tries) or
+             *     `cancelled` (its customer was erased before it went). */
+            status: string;
+            /** Format: int32 */
+            attempt_count: number;
+            /**
+             * Format: date-time
+             * @description When it is tried next, while pending.
+             */
+            next_attempt_at?: string | null;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /** @description What the provider called it when it took it. */
+            provider_id?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            sent_at?: string | null;
+        };
+        /**
+         * NotificationDetail
+         * @description A message with what it said.
+         */
+        NotificationDetail: {
+            /** @description `ntf_…` */
+            id: string;
+            /** @description The event that made it (`evt_…`). */
+            event_id: string;
+            /** @description `welcome`, `verify_email`, `password_reset`, `account_locked`,
+             *     `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
+             *     `order_refunded`, `return_received`, `low_stock` or `webhook_disabled`. */
+            kind: string;
+            /** @description `email`. */
+            channel: string;
+            /** @description The address it went to; `erased` once its customer was. */
+            recipient: string;
+            customer_id?: string | null;
+            /** @description The locale whose templates made it. */
+            locale: string;
+            subject: string;
+            /** @description `pending`, `sent`, `failed` (a dead letter: refused for good or out of tries) or
+             *     `cancelled` (its customer was erased before it went). */
+            status: string;
+            /** Format: int32 */
+            attempt_count: number;
+            /**
+             * Format: date-time
+             * @description When it is tried next, while pending.
+             */
+            next_attempt_at?: string | null;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /** @description What the provider called it when it took it. */
+            provider_id?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description The text part; none once forgotten (a single-use link after sending, an erasure). */
+            body_text?: string | null;
+            /** @description The HTML part; none once forgotten. */
+            body_html?: string | null;
+        };
+        /**
+         * NotificationPage
+         * @description One page of the log.
+         */
+        NotificationPage: {
+            data: components["schemas"]["Notification"][];
+            next_cursor?: string | null;
         };
         /**
          * OAuthError
@@ -9798,6 +9946,140 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                /** @description An exact address. */
+                recipient?: string;
+                /** @description `pending`, `sent`, `failed` or `cancelled`. */
+                status?: string;
+                /** @description A kind, e.g. `password_reset`. */
+                kind?: string;
+                /** @description 1–100, default 20. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `ntf_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationDetail"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resend_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `ntf_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending again, to be sent at once; follow it in the log. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Notification"];
                 };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */

@@ -5,7 +5,7 @@
 //! prints as `?`.
 
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
-use weft_kernel::{Currency, PostalAddress};
+use weft_kernel::{Currency, Money, PostalAddress};
 
 use crate::service::Order;
 
@@ -27,19 +27,11 @@ const BOTTOM: f32 = 110.0;
 
 /// `12345` in EUR → `123.45 EUR`; JPY has no minor unit.
 pub fn format_money(amount: i64, currency: &str) -> String {
-    let exponent = Currency::parse(currency).map_or(2, Currency::minor_unit_exponent);
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    if exponent == 0 {
-        return format!("{sign}{abs} {currency}");
+    match Currency::parse(currency) {
+        Ok(c) => Money::new(amount, c).to_string(),
+        // Orders keep only currencies that parsed when they were made.
+        Err(_) => format!("{amount} {currency}"),
     }
-    let unit = 10u64.pow(exponent);
-    format!(
-        "{sign}{}.{:0width$} {currency}",
-        abs / unit,
-        abs % unit,
-        width = exponent as usize
-    )
 }
 
 /// WinAnsi bytes of `text` (what the standard fonts print).

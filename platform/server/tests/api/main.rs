@@ -24,6 +24,7 @@ mod live;
 mod me;
 mod migrations;
 mod money;
+mod notifications;
 mod processes;
 mod promotions;
 mod purchase;

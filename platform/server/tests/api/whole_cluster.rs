@@ -271,7 +271,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let dirs: Vec<tempfile::TempDir> = (0..12).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<tempfile::TempDir> = (0..13).map(|_| tempfile::tempdir().unwrap()).collect();
     let dir = |i: usize| dirs[i].path().to_str().unwrap().to_owned();
     let start = |service: &str, i: usize, extra: &[(&str, &str)]| {
         let mut env = shared.clone();
@@ -361,6 +361,30 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             ("WEFT_WEBHOOKS__REQUIRE_HTTPS", "false"),
         ],
     );
+    // Notifications e-mail a real SMTP server (aiosmtpd) this test starts.
+    let sink = match crate::notifications::python() {
+        Some(python) => {
+            let mut sink = crate::notifications::SmtpSink::stopped(python);
+            sink.start(0).await;
+            Some(sink)
+        }
+        None => None,
+    };
+    let smtp_port = sink
+        .as_ref()
+        .map(|s| s.port.to_string())
+        .unwrap_or_default();
+    let smtp = [
+        ("WEFT_NOTIFICATIONS__EMAIL_TRANSPORT", "smtp"),
+        ("WEFT_NOTIFICATIONS__SMTP_HOST", "127.0.0.1"),
+        ("WEFT_NOTIFICATIONS__SMTP_PORT", smtp_port.as_str()),
+        ("WEFT_NOTIFICATIONS__SMTP_SECURITY", "none"),
+    ];
+    let notifications = member(
+        "notifications",
+        12,
+        if sink.is_some() { &smtp } else { &[] },
+    );
     let replicas =
         |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
     let routes = [
@@ -375,6 +399,10 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         ("WEFT_GATEWAY__SERVICES__ORDERS", order_process.address()),
         ("WEFT_GATEWAY__SERVICES__REVIEWS", reviews.address()),
         ("WEFT_GATEWAY__SERVICES__WEBHOOKS", webhooks.address()),
+        (
+            "WEFT_GATEWAY__SERVICES__NOTIFICATIONS",
+            notifications.address(),
+        ),
         (
             "WEFT_GATEWAY__SERVICES__CHECKOUT",
             replicas(&[&checkouts[0], &checkouts[1]]),
@@ -724,6 +752,15 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
     .unwrap();
     assert_eq!(event.event_type, "order.created");
     assert_eq!(event.data["email"], "ada-cluster@example.com");
+    // The notifications process hears of it too, and e-mails her the confirmation.
+    if let Some(sink) = &sink {
+        let mails = sink
+            .wait_for(1, |m| {
+                m.to() == ["ada-cluster@example.com"] && m.subject().contains(&ada_order.id)
+            })
+            .await;
+        assert!(mails[0].text().contains(&ada_order.id));
+    }
 
     // She reviews the shirt through the front door: the reviews process hears of her
     // order over the broker, resolves the product through the gateway, and the catalog
@@ -896,6 +933,7 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             ("orders", &order_process),
             ("reviews", &reviews),
             ("webhooks", &webhooks),
+            ("notifications", &notifications),
             ("cart", &cart),
             ("checkout", &checkouts[0]),
             ("checkout", &checkouts[1]),

@@ -1,0 +1,3 @@
+DROP TABLE notification_orders;
+DROP TABLE notification_contacts;
+DROP TABLE notification_messages;
