@@ -3,7 +3,8 @@
 //! Tables owned: `orders_orders`, `orders_lines`, `orders_history`, `orders_refunds`,
 //! `orders_returns`, `orders_settlements`.
 //! Events emitted (outbox, in the transaction of the change): `OrderCreated`,
-//! `OrderCancelled`, `OrderFulfilled` (shipped), `OrderCompleted` (delivered), `OrderRefunded`, `ReturnReceived`.
+//! `OrderCancelled`, `OrderFulfilled` (shipped), `OrderCompleted` (delivered),
+//! `OrderRefunded`, `ReturnReceived`.
 //! Events consumed: `UserErased` (the customer's orders forget their e-mail and addresses).
 //! Invariants: one order per checkout; an order moves only by a named
 //! [`domain::Transition`] its status allows, under its row lock, and every move is
