@@ -286,6 +286,43 @@ export interface paths {
         patch: operations["update_address"];
         trace?: never;
     };
+    "/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verifies the account's address with the token of a verification link (422
+         *     `invalid_verification_token` when it is unknown, expired or used). */
+        post: operations["verify_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/email/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends the signed-in user a new verification link (the earlier one stops working);
+         *     409 `already_verified` once verified. At most 3 requests per address and 20 per
+         *     client in a burst (429 `email_throttled` with `Retry-After` beyond). */
+        post: operations["request_email_verification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -2550,6 +2587,14 @@ export interface components {
             recovery_codes_left: number;
         };
         /**
+         * EmailRequested
+         * @description A request to send an e-mail was taken.
+         */
+        EmailRequested: {
+            /** @description What to tell the person, in English. */
+            message: string;
+        };
+        /**
          * FacetValue
          * @description A facet value and how many matching products have it.
          */
@@ -3810,6 +3855,9 @@ export interface components {
             /** @description `customer` or `admin`. */
             role: string;
             phone?: string | null;
+            /** @description Whether the holder proved they read mail at `email` (a verification link, a
+             *     password reset, or a sign-in provider that vouches for it). */
+            email_verified: boolean;
             /** Format: date-time */
             created_at: string;
         };
@@ -3868,6 +3916,14 @@ export interface components {
         /** VariantSummaryList */
         VariantSummaryList: {
             data: components["schemas"]["VariantSummary"][];
+        };
+        /**
+         * VerifyEmailRequest
+         * @description `POST /v1/auth/email/verify`
+         */
+        VerifyEmailRequest: {
+            /** @description The token from the link the e-mail carried. */
+            token: string;
         };
         /**
          * VerifyTotpRequest
@@ -4857,6 +4913,88 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Address"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_email_verification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken; an e-mail goes out when there is someone to send it to. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailRequested"];
                 };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */

@@ -2,11 +2,15 @@
 //! it through Redis). After `ACCOUNT_FREE_FAILURES` failures within 15 minutes an account
 //! is blocked for 2, 4, 8 … seconds (at most 15 minutes) after each further failure; an IP
 //! gets `IP_FREE_FAILURES` before the same treatment. A success clears the account's count.
+//!
+//! Requests that send an e-mail (password reset, address verification) are rationed too,
+//! by [`EmailThrottle`]: per address whether or not it has an account (a 429 that only
+//! known addresses got would tell which ones exist), and per client IP.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use weft_cache::Cache;
+use weft_cache::{Cache, Quota, RateDecision};
 
 const WINDOW: Duration = Duration::from_mins(15);
 const MAX_BLOCK: Duration = Duration::from_mins(15);
@@ -85,6 +89,60 @@ impl LoginThrottle {
     /// Clears the account's failures after a successful sign-in.
     pub async fn succeeded(&self, email: &str) {
         self.cache.invalidate(&account_key(email)).await;
+    }
+}
+
+/// E-mails one address may be sent per kind of link: a burst of 3, then one more every
+/// 5 minutes (GCRA over 15 minutes). Enough for "I did not get it" twice; not enough to
+/// flood an inbox.
+pub const EMAILS_PER_ADDRESS: Quota = Quota {
+    limit: 3,
+    period: Duration::from_mins(15),
+};
+
+/// E-mail-sending requests one client IP may make, whatever the addresses: a burst of
+/// 20, then one more every 45 seconds.
+pub const EMAILS_PER_IP: Quota = Quota {
+    limit: 20,
+    period: Duration::from_mins(15),
+};
+
+/// Rations requests that send e-mail, in the platform cache (shared through Redis in a
+/// cluster). Like every cache-backed limit it fails open: a cache outage must not stop
+/// people from resetting their passwords.
+#[derive(Debug, Clone)]
+pub struct EmailThrottle {
+    cache: Cache,
+}
+
+impl EmailThrottle {
+    pub fn new(cache: Cache) -> Self {
+        Self { cache }
+    }
+
+    /// Counts one request from `ip` for a `kind` of e-mail (`password_reset`…) to
+    /// `email`; `Err(wait)` when either allowance is spent. The IP is counted first, so a
+    /// client over its own allowance does not also use up the address's.
+    pub async fn check(&self, kind: &str, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        if let Some(ip) = ip {
+            limited(
+                self.cache
+                    .rate_limit(&format!("mail:ip:{ip}"), EMAILS_PER_IP)
+                    .await,
+            )?;
+        }
+        limited(
+            self.cache
+                .rate_limit(&format!("mail:{kind}:addr:{email}"), EMAILS_PER_ADDRESS)
+                .await,
+        )
+    }
+}
+
+fn limited(decision: RateDecision) -> Result<(), Duration> {
+    match decision {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after } => Err(retry_after),
     }
 }
 
