@@ -286,6 +286,44 @@ export interface paths {
         patch: operations["update_address"];
         trace?: never;
     };
+    "/v1/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a password reset link (good once, for 30 minutes) if an account uses the
+         *     address. The answer is the same either way; at most 3 requests per address and
+         *     20 per client in a burst (429 `email_throttled` with `Retry-After` beyond). */
+        post: operations["forgot_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a new password with the token of a reset link (422 `invalid_reset_token` when
+         *     it is unknown, expired or used). Every session of the account ends; the address
+         *     counts as verified. */
+        post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/email/verify": {
         parameters: {
             query?: never;
@@ -2616,6 +2654,13 @@ export interface components {
             message: string;
         };
         /**
+         * ForgotPasswordRequest
+         * @description `POST /v1/auth/password/forgot`
+         */
+        ForgotPasswordRequest: {
+            email: string;
+        };
+        /**
          * Image
          * @description A picture with its alt text, in display order.
          */
@@ -3335,6 +3380,16 @@ export interface components {
              * @description 1–86400; the configured default (15 min) when omitted.
              */
             ttl_seconds?: number | null;
+        };
+        /**
+         * ResetPasswordRequest
+         * @description `POST /v1/auth/password/reset`
+         */
+        ResetPasswordRequest: {
+            /** @description The token from the link the e-mail carried. */
+            token: string;
+            /** @description The new password: at least 10 characters, not a common password. */
+            password: string;
         };
         /**
          * RestockRequest
@@ -4914,6 +4969,92 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Address"];
                 };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forgot_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Taken; an e-mail goes out when there is someone to send it to. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailRequested"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
             "4XX": {

@@ -82,3 +82,17 @@ pub(crate) async fn spend(
     }
     Ok(store::find_account_token(conn, &token_hash).await?)
 }
+
+/// Whether `token` is, right now, an unspent link of `purpose`, and whose: a read
+/// without a transaction, to refuse a made-up token before any slow work. Only
+/// [`spend`] decides.
+pub(crate) async fn peek(
+    conn: &mut DbConn,
+    token: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<Option<AccountTokenRow>, IdentityError> {
+    Ok(store::find_account_token(conn, &digest(token))
+        .await?
+        .filter(|t| t.purpose == purpose.as_str() && t.used_at.is_none() && t.expires_at > now))
+}

@@ -48,6 +48,8 @@ pub enum IdentityError {
     OAuthDenied(String),
     #[error("the provider did not confirm the email address")]
     EmailNotVerified,
+    #[error("the password reset link is unknown, expired or already used; ask for a new one")]
+    BadResetToken,
     #[error("the verification link is unknown, expired or already used; ask for a new one")]
     BadVerificationToken,
     #[error("this account's e-mail address is already verified")]
@@ -73,7 +75,9 @@ impl From<weft_secrets::SecretsError> for IdentityError {
 impl ServiceError for IdentityError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) | Self::BadVerificationToken => ErrorKind::Invalid,
+            Self::Invalid(_) | Self::BadResetToken | Self::BadVerificationToken => {
+                ErrorKind::Invalid
+            }
             Self::EmailTaken
             | Self::AlreadyVerified
             | Self::MfaAlreadyEnabled
@@ -124,6 +128,7 @@ impl ServiceError for IdentityError {
             Self::BadOAuthState => "invalid_oauth_state",
             Self::OAuthDenied(_) => "oauth_denied",
             Self::EmailNotVerified => "email_not_verified",
+            Self::BadResetToken => "invalid_reset_token",
             Self::BadVerificationToken => "invalid_verification_token",
             Self::AlreadyVerified => "already_verified",
             Self::EmailThrottled(_) => "email_throttled",
@@ -144,7 +149,7 @@ impl ServiceError for IdentityError {
         match self {
             Self::Invalid(errors) => errors.clone(),
             // A 422 names its field, like every other.
-            Self::BadVerificationToken => vec![FieldError::new(
+            Self::BadResetToken | Self::BadVerificationToken => vec![FieldError::new(
                 "token",
                 "is unknown, expired or already used",
             )],

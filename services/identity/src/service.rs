@@ -88,7 +88,7 @@ pub struct IdentityService {
     /// A real hash of nothing anyone knows: unknown emails are checked against it so a
     /// failed login costs the same time whether or not the account exists.
     dummy_hash: Arc<String>,
-    throttle: LoginThrottle,
+    pub(crate) throttle: LoginThrottle,
     pub(crate) mail_throttle: EmailThrottle,
     pub(crate) social: Arc<crate::social::Providers>,
 }

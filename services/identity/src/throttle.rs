@@ -90,6 +90,15 @@ impl LoginThrottle {
     pub async fn succeeded(&self, email: &str) {
         self.cache.invalidate(&account_key(email)).await;
     }
+
+    /// Clears the account's failures and any block on it: after a password reset the
+    /// holder has proved they own the address, and guesses at the old password no
+    /// longer matter.
+    pub async fn forgive(&self, email: &str) {
+        let key = account_key(email);
+        self.cache.invalidate(&block_key(&key)).await;
+        self.cache.invalidate(&key).await;
+    }
 }
 
 /// E-mails one address may be sent per kind of link: a burst of 3, then one more every
@@ -157,5 +166,54 @@ mod tests {
         assert_eq!(block_for(6, 5), Some(Duration::from_secs(4)));
         assert_eq!(block_for(9, 5), Some(Duration::from_secs(32)));
         assert_eq!(block_for(40, 5), Some(MAX_BLOCK));
+    }
+
+    #[tokio::test]
+    async fn e_mail_requests_are_rationed_per_address_and_kind_and_per_ip() {
+        let store = weft_cache::memory::MemoryStore::new(1024 * 1024);
+        let throttle = EmailThrottle::new(Cache::new(std::sync::Arc::new(store)));
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let check = |kind: &'static str, email: String, ip: Option<IpAddr>| {
+            let throttle = throttle.clone();
+            async move { throttle.check(kind, &email, ip).await }
+        };
+        for n in 1..=3 {
+            assert_eq!(
+                check("password_reset", "ada@example.com".into(), Some(ip)).await,
+                Ok(()),
+                "#{n}"
+            );
+        }
+        let wait = check("password_reset", "ada@example.com".into(), Some(ip))
+            .await
+            .unwrap_err();
+        assert!(
+            wait > Duration::from_secs(290) && wait <= Duration::from_mins(5),
+            "{wait:?}"
+        );
+        assert_eq!(
+            check("email_verification", "ada@example.com".into(), Some(ip)).await,
+            Ok(()),
+            "another kind of link has its own allowance"
+        );
+        // Five requests from this IP so far: fifteen more pass, whatever the address.
+        for n in 0..15 {
+            assert_eq!(
+                check("password_reset", format!("p{n}@example.com"), Some(ip)).await,
+                Ok(())
+            );
+        }
+        let wait = check("password_reset", "late@example.com".into(), Some(ip))
+            .await
+            .unwrap_err();
+        assert!(
+            wait > Duration::from_secs(40) && wait <= Duration::from_secs(45),
+            "{wait:?}"
+        );
+        assert_eq!(
+            check("password_reset", "late@example.com".into(), None).await,
+            Ok(()),
+            "without a known IP only the address counts"
+        );
     }
 }

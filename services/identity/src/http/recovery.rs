@@ -1,5 +1,5 @@
-//! E-mail verification: the endpoint that sends a single-use link by e-mail and the one
-//! that spends it.
+//! Password reset and e-mail verification: the endpoints that send a single-use link by
+//! e-mail and the ones that spend it.
 
 use poem::Request;
 use poem::web::Data;
@@ -10,6 +10,23 @@ use weft_http::{ApiResult, JsonBody, authz};
 
 use super::{Done, Tag};
 use crate::service::IdentityService;
+
+/// `POST /v1/auth/password/forgot`
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// `POST /v1/auth/password/reset`
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The token from the link the e-mail carried.
+    pub token: String,
+    /// The new password: at least 10 characters, not a common password.
+    pub password: String,
+}
 
 /// `POST /v1/auth/email/verify`
 #[derive(Debug, Object, Deserialize)]
@@ -33,15 +50,59 @@ pub enum EmailAccepted {
     Accepted(Json<EmailRequested>),
 }
 
+/// The one answer to every accepted `forgot`: it must not tell whether the address has
+/// an account.
+const RESET_LINK_SENT: &str =
+    "If an account uses this address, a link to reset its password is on its way.";
 const VERIFICATION_LINK_SENT: &str =
     "A new link to verify the address is on its way; earlier links no longer work.";
 
-/// Links sent by e-mail: address verification.
+/// Links sent by e-mail: password reset and address verification.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RecoveryApi;
 
 #[OpenApi]
 impl RecoveryApi {
+    /// Sends a password reset link (good once, for 30 minutes) if an account uses the
+    /// address. The answer is the same either way; at most 3 requests per address and
+    /// 20 per client in a burst (429 `email_throttled` with `Retry-After` beyond).
+    #[oai(
+        path = "/v1/auth/password/forgot",
+        method = "post",
+        operation_id = "forgot_password",
+        tag = "Tag::Identity"
+    )]
+    async fn forgot_password(
+        &self,
+        svc: Data<&IdentityService>,
+        req: &Request,
+        body: JsonBody<ForgotPasswordRequest>,
+    ) -> ApiResult<EmailAccepted> {
+        let ip = req.data::<weft_http::ClientIp>().and_then(|c| c.0);
+        svc.forgot_password(&body.0.email, ip).await?;
+        Ok(EmailAccepted::Accepted(Json(EmailRequested {
+            message: RESET_LINK_SENT.to_owned(),
+        })))
+    }
+
+    /// Sets a new password with the token of a reset link (422 `invalid_reset_token` when
+    /// it is unknown, expired or used). Every session of the account ends; the address
+    /// counts as verified.
+    #[oai(
+        path = "/v1/auth/password/reset",
+        method = "post",
+        operation_id = "reset_password",
+        tag = "Tag::Identity"
+    )]
+    async fn reset_password(
+        &self,
+        svc: Data<&IdentityService>,
+        body: JsonBody<ResetPasswordRequest>,
+    ) -> ApiResult<Done> {
+        svc.reset_password(&body.0.token, &body.0.password).await?;
+        Ok(Done::NoContent)
+    }
+
     /// Verifies the account's address with the token of a verification link (422
     /// `invalid_verification_token` when it is unknown, expired or used).
     #[oai(
