@@ -884,6 +884,17 @@ refused after resolving the name).*/
             Default::default()
         }
     }
+    ///A request to send an e-mail was taken.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EmailRequested {
+        ///What to tell the person, in English.
+        pub message: ::std::string::String,
+    }
+    impl EmailRequested {
+        pub fn builder() -> builder::EmailRequested {
+            Default::default()
+        }
+    }
     ///A facet value and how many matching products have it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FacetValue {
@@ -908,6 +919,16 @@ refused after resolving the name).*/
     }
     impl FieldError {
         pub fn builder() -> builder::FieldError {
+            Default::default()
+        }
+    }
+    ///`POST /v1/auth/password/forgot`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ForgotPasswordRequest {
+        pub email: ::std::string::String,
+    }
+    impl ForgotPasswordRequest {
+        pub fn builder() -> builder::ForgotPasswordRequest {
             Default::default()
         }
     }
@@ -1960,6 +1981,19 @@ cart's customer when omitted.*/
             Default::default()
         }
     }
+    ///`POST /v1/auth/password/reset`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ResetPasswordRequest {
+        ///The new password: at least 10 characters, not a common password.
+        pub password: ::std::string::String,
+        ///The token from the link the e-mail carried.
+        pub token: ::std::string::String,
+    }
+    impl ResetPasswordRequest {
+        pub fn builder() -> builder::ResetPasswordRequest {
+            Default::default()
+        }
+    }
     ///Units back on the shelf (a cancelled order, a return).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RestockRequest {
@@ -2633,6 +2667,9 @@ follow shipping again, `shipping_method_id: null` clears the method.*/
     pub struct User {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub email: ::std::string::String,
+        /**Whether the holder proved they read mail at `email` (a verification link, a
+password reset, or a sign-in provider that vouches for it).*/
+        pub email_verified: bool,
         ///`usr_…`
         pub id: ::std::string::String,
         pub name: ::std::string::String,
@@ -2719,6 +2756,17 @@ but it can be ordered), following inventory within moments of a change.*/
     }
     impl VariantSummaryList {
         pub fn builder() -> builder::VariantSummaryList {
+            Default::default()
+        }
+    }
+    ///`POST /v1/auth/email/verify`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VerifyEmailRequest {
+        ///The token from the link the e-mail carried.
+        pub token: ::std::string::String,
+    }
+    impl VerifyEmailRequest {
+        pub fn builder() -> builder::VerifyEmailRequest {
             Default::default()
         }
     }
@@ -8217,6 +8265,44 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct EmailRequested {
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for EmailRequested {
+            fn default() -> Self {
+                Self {
+                    message: Err("no value supplied for message".to_string()),
+                }
+            }
+        }
+        impl EmailRequested {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EmailRequested> for super::EmailRequested {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EmailRequested,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { message: value.message? })
+            }
+        }
+        impl ::std::convert::From<super::EmailRequested> for EmailRequested {
+            fn from(value: super::EmailRequested) -> Self {
+                Self { message: Ok(value.message) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FacetValue {
             count: ::std::result::Result<u64, ::std::string::String>,
             label: ::std::result::Result<
@@ -8349,6 +8435,46 @@ nothing done again).*/
                     field: Ok(value.field),
                     message: Ok(value.message),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ForgotPasswordRequest {
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ForgotPasswordRequest {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                }
+            }
+        }
+        impl ForgotPasswordRequest {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ForgotPasswordRequest>
+        for super::ForgotPasswordRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ForgotPasswordRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { email: value.email? })
+            }
+        }
+        impl ::std::convert::From<super::ForgotPasswordRequest>
+        for ForgotPasswordRequest {
+            fn from(value: super::ForgotPasswordRequest) -> Self {
+                Self { email: Ok(value.email) }
             }
         }
         #[derive(Clone, Debug)]
@@ -14734,6 +14860,68 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ResetPasswordRequest {
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ResetPasswordRequest {
+            fn default() -> Self {
+                Self {
+                    password: Err("no value supplied for password".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl ResetPasswordRequest {
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordRequest>
+        for super::ResetPasswordRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password: value.password?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordRequest> for ResetPasswordRequest {
+            fn from(value: super::ResetPasswordRequest) -> Self {
+                Self {
+                    password: Ok(value.password),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RestockRequest {
             location_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -18910,6 +19098,7 @@ nothing done again).*/
                 ::std::string::String,
             >,
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            email_verified: ::std::result::Result<bool, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone: ::std::result::Result<
@@ -18923,6 +19112,9 @@ nothing done again).*/
                 Self {
                     created_at: Err("no value supplied for created_at".to_string()),
                     email: Err("no value supplied for email".to_string()),
+                    email_verified: Err(
+                        "no value supplied for email_verified".to_string(),
+                    ),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     phone: Ok(Default::default()),
@@ -18952,6 +19144,20 @@ nothing done again).*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_verified: {e}"
+                        )
                     });
                 self
             }
@@ -19010,6 +19216,7 @@ nothing done again).*/
                 Ok(Self {
                     created_at: value.created_at?,
                     email: value.email?,
+                    email_verified: value.email_verified?,
                     id: value.id?,
                     name: value.name?,
                     phone: value.phone?,
@@ -19022,6 +19229,7 @@ nothing done again).*/
                 Self {
                     created_at: Ok(value.created_at),
                     email: Ok(value.email),
+                    email_verified: Ok(value.email_verified),
                     id: Ok(value.id),
                     name: Ok(value.name),
                     phone: Ok(value.phone),
@@ -19564,6 +19772,44 @@ nothing done again).*/
         impl ::std::convert::From<super::VariantSummaryList> for VariantSummaryList {
             fn from(value: super::VariantSummaryList) -> Self {
                 Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerifyEmailRequest {
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VerifyEmailRequest {
+            fn default() -> Self {
+                Self {
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl VerifyEmailRequest {
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerifyEmailRequest> for super::VerifyEmailRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerifyEmailRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { token: value.token? })
+            }
+        }
+        impl ::std::convert::From<super::VerifyEmailRequest> for VerifyEmailRequest {
+            fn from(value: super::VerifyEmailRequest) -> Self {
+                Self { token: Ok(value.token) }
             }
         }
         #[derive(Clone, Debug)]
@@ -21391,6 +21637,64 @@ let response = client.update_address()
 ```*/
     pub fn update_address(&self) -> builder::UpdateAddress<'_> {
         builder::UpdateAddress::new(self)
+    }
+    /**Sends a password reset link (good once, for 30 minutes) if an account uses the
+address. The answer is the same either way; at most 3 requests per address and
+20 per client in a burst (429 `email_throttled` with `Retry-After` beyond)
+
+Sends a `POST` request to `/v1/auth/password/forgot`
+
+```ignore
+let response = client.forgot_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn forgot_password(&self) -> builder::ForgotPassword<'_> {
+        builder::ForgotPassword::new(self)
+    }
+    /**Sets a new password with the token of a reset link (422 `invalid_reset_token` when
+it is unknown, expired or used). Every session of the account ends; the address
+counts as verified
+
+Sends a `POST` request to `/v1/auth/password/reset`
+
+```ignore
+let response = client.reset_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reset_password(&self) -> builder::ResetPassword<'_> {
+        builder::ResetPassword::new(self)
+    }
+    /**Verifies the account's address with the token of a verification link (422
+`invalid_verification_token` when it is unknown, expired or used)
+
+Sends a `POST` request to `/v1/auth/email/verify`
+
+```ignore
+let response = client.verify_email()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_email(&self) -> builder::VerifyEmail<'_> {
+        builder::VerifyEmail::new(self)
+    }
+    /**Sends the signed-in user a new verification link (the earlier one stops working);
+409 `already_verified` once verified. At most 3 requests per address and 20 per
+client in a burst (429 `email_throttled` with `Retry-After` beyond)
+
+Sends a `POST` request to `/v1/me/email/verification`
+
+```ignore
+let response = client.request_email_verification()
+    .send()
+    .await;
+```*/
+    pub fn request_email_verification(&self) -> builder::RequestEmailVerification<'_> {
+        builder::RequestEmailVerification::new(self)
     }
     /**Every user, oldest first (admins, or apps with `customers:read`)
 
@@ -24822,6 +25126,360 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::forgot_password`]
+
+[`Client::forgot_password`]: super::Client::forgot_password*/
+    #[derive(Debug, Clone)]
+    pub struct ForgotPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ForgotPasswordRequest, String>,
+    }
+    impl<'a> ForgotPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ForgotPasswordRequest>,
+            <V as std::convert::TryInto<
+                types::ForgotPasswordRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ForgotPasswordRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ForgotPasswordRequest,
+            ) -> types::builder::ForgotPasswordRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/password/forgot`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EmailRequested>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ForgotPasswordRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/password/forgot", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "forgot_password",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reset_password`]
+
+[`Client::reset_password`]: super::Client::reset_password*/
+    #[derive(Debug, Clone)]
+    pub struct ResetPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ResetPasswordRequest, String>,
+    }
+    impl<'a> ResetPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResetPasswordRequest>,
+            <V as std::convert::TryInto<
+                types::ResetPasswordRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ResetPasswordRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResetPasswordRequest,
+            ) -> types::builder::ResetPasswordRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/password/reset`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ResetPasswordRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/password/reset", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reset_password",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_email`]
+
+[`Client::verify_email`]: super::Client::verify_email*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyEmail<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::VerifyEmailRequest, String>,
+    }
+    impl<'a> VerifyEmail<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyEmailRequest>,
+            <V as std::convert::TryInto<
+                types::VerifyEmailRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `VerifyEmailRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyEmailRequest,
+            ) -> types::builder::VerifyEmailRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/auth/email/verify`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyEmailRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/auth/email/verify", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_email",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::request_email_verification`]
+
+[`Client::request_email_verification`]: super::Client::request_email_verification*/
+    #[derive(Debug, Clone)]
+    pub struct RequestEmailVerification<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> RequestEmailVerification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/v1/me/email/verification`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EmailRequested>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/email/verification", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "request_email_verification",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

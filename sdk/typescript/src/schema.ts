@@ -286,6 +286,81 @@ export interface paths {
         patch: operations["update_address"];
         trace?: never;
     };
+    "/v1/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a password reset link (good once, for 30 minutes) if an account uses the
+         *     address. The answer is the same either way; at most 3 requests per address and
+         *     20 per client in a burst (429 `email_throttled` with `Retry-After` beyond). */
+        post: operations["forgot_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a new password with the token of a reset link (422 `invalid_reset_token` when
+         *     it is unknown, expired or used). Every session of the account ends; the address
+         *     counts as verified. */
+        post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verifies the account's address with the token of a verification link (422
+         *     `invalid_verification_token` when it is unknown, expired or used). */
+        post: operations["verify_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/email/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends the signed-in user a new verification link (the earlier one stops working);
+         *     409 `already_verified` once verified. At most 3 requests per address and 20 per
+         *     client in a burst (429 `email_throttled` with `Retry-After` beyond). */
+        post: operations["request_email_verification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -2602,6 +2677,14 @@ export interface components {
             recovery_codes_left: number;
         };
         /**
+         * EmailRequested
+         * @description A request to send an e-mail was taken.
+         */
+        EmailRequested: {
+            /** @description What to tell the person, in English. */
+            message: string;
+        };
+        /**
          * FacetValue
          * @description A facet value and how many matching products have it.
          */
@@ -2621,6 +2704,13 @@ export interface components {
             /** @description Where the problem is, as a path into the body (`shipping_address.postal_code`) or a parameter name. */
             field: string;
             message: string;
+        };
+        /**
+         * ForgotPasswordRequest
+         * @description `POST /v1/auth/password/forgot`
+         */
+        ForgotPasswordRequest: {
+            email: string;
         };
         /**
          * Image
@@ -3440,6 +3530,16 @@ export interface components {
             ttl_seconds?: number | null;
         };
         /**
+         * ResetPasswordRequest
+         * @description `POST /v1/auth/password/reset`
+         */
+        ResetPasswordRequest: {
+            /** @description The token from the link the e-mail carried. */
+            token: string;
+            /** @description The new password: at least 10 characters, not a common password. */
+            password: string;
+        };
+        /**
          * RestockRequest
          * @description Units back on the shelf (a cancelled order, a return).
          */
@@ -3958,6 +4058,9 @@ export interface components {
             /** @description `customer` or `admin`. */
             role: string;
             phone?: string | null;
+            /** @description Whether the holder proved they read mail at `email` (a verification link, a
+             *     password reset, or a sign-in provider that vouches for it). */
+            email_verified: boolean;
             /** Format: date-time */
             created_at: string;
         };
@@ -4016,6 +4119,14 @@ export interface components {
         /** VariantSummaryList */
         VariantSummaryList: {
             data: components["schemas"]["VariantSummary"][];
+        };
+        /**
+         * VerifyEmailRequest
+         * @description `POST /v1/auth/email/verify`
+         */
+        VerifyEmailRequest: {
+            /** @description The token from the link the e-mail carried. */
+            token: string;
         };
         /**
          * VerifyTotpRequest
@@ -5005,6 +5116,174 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Address"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forgot_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Taken; an e-mail goes out when there is someone to send it to. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailRequested"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_email_verification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken; an e-mail goes out when there is someone to send it to. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailRequested"];
                 };
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */

@@ -142,6 +142,34 @@ pub fn parse_phone(raw: &str) -> Result<Option<String>, FieldError> {
 
 weft_kernel::define_id!(UserId, "usr", "A customer or an admin.");
 
+/// What a single-use e-mail link is for. Each purpose has its own lifetime and is good
+/// only at its own endpoint: a reset link cannot verify an address, nor the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    PasswordReset,
+    EmailVerification,
+}
+
+impl TokenPurpose {
+    /// As stored in `identity_account_tokens.purpose`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerification => "email_verification",
+        }
+    }
+
+    /// How long a link stays good. A reset link opens the account, so it is short (OWASP
+    /// suggests minutes); a verification link only proves the address and may sit in an
+    /// inbox for days.
+    pub fn lifetime(self) -> chrono::Duration {
+        match self {
+            Self::PasswordReset => chrono::Duration::minutes(30),
+            Self::EmailVerification => chrono::Duration::days(7),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

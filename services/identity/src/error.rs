@@ -48,6 +48,16 @@ pub enum IdentityError {
     OAuthDenied(String),
     #[error("the provider did not confirm the email address")]
     EmailNotVerified,
+    #[error("the password reset link is unknown, expired or already used; ask for a new one")]
+    BadResetToken,
+    #[error("the verification link is unknown, expired or already used; ask for a new one")]
+    BadVerificationToken,
+    #[error("this account's e-mail address is already verified")]
+    AlreadyVerified,
+    /// Per address and per client: the e-mails these requests send land in someone's
+    /// inbox, so they are rationed whether or not the address has an account.
+    #[error("too many e-mails asked for; try again later")]
+    EmailThrottled(std::time::Duration),
     #[error("the sign-in provider could not be reached or answered wrongly: {0}")]
     Provider(String),
     #[error(transparent)]
@@ -65,8 +75,11 @@ impl From<weft_secrets::SecretsError> for IdentityError {
 impl ServiceError for IdentityError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::Invalid(_) | Self::BadResetToken | Self::BadVerificationToken => {
+                ErrorKind::Invalid
+            }
             Self::EmailTaken
+            | Self::AlreadyVerified
             | Self::MfaAlreadyEnabled
             | Self::MfaNotStarted
             | Self::OwnRole
@@ -78,7 +91,7 @@ impl ServiceError for IdentityError {
             | Self::BadTotp
             | Self::BadOAuthState
             | Self::OAuthDenied(_) => ErrorKind::Unauthenticated,
-            Self::Throttled(_) => ErrorKind::TooManyRequests,
+            Self::Throttled(_) | Self::EmailThrottled(_) => ErrorKind::TooManyRequests,
             Self::Authz(e) => e.kind(),
             Self::EmailNotVerified => ErrorKind::Forbidden,
             Self::UserNotFound
@@ -115,6 +128,10 @@ impl ServiceError for IdentityError {
             Self::BadOAuthState => "invalid_oauth_state",
             Self::OAuthDenied(_) => "oauth_denied",
             Self::EmailNotVerified => "email_not_verified",
+            Self::BadResetToken => "invalid_reset_token",
+            Self::BadVerificationToken => "invalid_verification_token",
+            Self::AlreadyVerified => "already_verified",
+            Self::EmailThrottled(_) => "email_throttled",
             Self::Provider(_) => "provider_error",
             Self::Storage(e) => e.code(),
             Self::Internal(_) => "internal_error",
@@ -123,7 +140,7 @@ impl ServiceError for IdentityError {
 
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Self::Throttled(wait) => Some(*wait),
+            Self::Throttled(wait) | Self::EmailThrottled(wait) => Some(*wait),
             _ => None,
         }
     }
@@ -131,6 +148,11 @@ impl ServiceError for IdentityError {
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Self::Invalid(errors) => errors.clone(),
+            // A 422 names its field, like every other.
+            Self::BadResetToken | Self::BadVerificationToken => vec![FieldError::new(
+                "token",
+                "is unknown, expired or already used",
+            )],
             _ => Vec::new(),
         }
     }

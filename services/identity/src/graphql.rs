@@ -16,6 +16,8 @@ pub struct UserObject {
     /// `customer` or `admin`.
     pub role: String,
     pub phone: Option<String>,
+    /// Whether the holder proved they read mail at `email`.
+    pub email_verified: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -77,6 +79,7 @@ impl From<User> for UserObject {
             name: u.name,
             role: u.role.as_str().to_owned(),
             phone: u.phone,
+            email_verified: u.email_verified,
             created_at: u.created_at,
         }
     }

@@ -2,21 +2,32 @@
 //! (EdDSA JWTs, 15 min, verifiable by anyone through the JWKS) and rotating refresh tokens
 //! (7 days, stored as digests; reusing a rotated one revokes the whole session).
 //!
-//! Tables owned: `identity_users`, `identity_refresh_tokens`.
+//! Password resets and address verification go by single-use links (stored as digests
+//! only) that identity hands to whoever sends e-mail, inside an event.
+//!
+//! Tables owned: `identity_users`, `identity_refresh_tokens`, `identity_account_tokens`,
+//! and the TOTP, recovery-code, app, API key, address and social sign-in tables.
 //! Events emitted through the outbox: `UserRegistered` (with the registration),
+//! `EmailVerificationRequested` (with the registration, and when asked again),
+//! `PasswordResetRequested` (a forgotten password, for a known address only),
 //! `AccountLocked` (when repeated failed sign-ins block an account), `UserErased` (with
 //! an erasure) and `CredentialRevoked` (an app or API key revoked).
+//! Invariants: a link works once, before it expires, at its own endpoint only; a new link
+//! replaces the previous one of its kind; a password reset ends every session.
 
+mod account_tokens;
 pub mod addresses;
 pub mod apps;
 pub mod auth;
 pub mod client;
 pub mod domain;
+pub mod email_verification;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod keys;
 pub mod mfa;
+pub mod password_reset;
 pub mod passwords;
 pub mod privacy;
 pub mod service;

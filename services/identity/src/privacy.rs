@@ -1,7 +1,8 @@
 //! The customer's rights over their data (GDPR art. 15 and 17): an export of everything
 //! identity holds about them, and erasure. Erasure keeps the account row, because orders
 //! refer to it and tax law keeps invoices for years, but strips it of everything personal
-//! and publishes `UserErased` so every other service anonymises its own copies.
+//! and publishes `UserErased` so every other service anonymises its own copies. Pending
+//! password-reset and verification links are deleted with the rest.
 
 use chrono::{DateTime, Utc};
 use weft_bus::events::UserErased;
@@ -105,6 +106,9 @@ impl IdentityService {
                 store::delete_addresses(conn, user_id).await?;
                 store::delete_links(conn, user_id).await?;
                 store::delete_totp(conn, user_id).await?;
+                // Pending links name the old address, and the placeholder is nobody's.
+                store::delete_account_tokens(conn, user_id).await?;
+                store::set_email_verified_at(conn, user_id, None).await?;
                 store::revoke_user_sessions(conn, user_id, now.naive_utc()).await?;
                 weft_bus::append(
                     conn,

@@ -17,12 +17,13 @@ use weft_kernel::{Clock, FieldError, Page, PageRequest};
 use weft_secrets::Sealer;
 use weft_storage::{Db, DbConn};
 
-use crate::domain::{Email, Name, Password, UserId};
+use crate::account_tokens;
+use crate::domain::{Email, Name, Password, TokenPurpose, UserId};
 use crate::error::IdentityError;
 use crate::keys::SigningKeys;
 use crate::passwords;
 use crate::store::{self, RefreshRow, UserRow};
-use crate::throttle::LoginThrottle;
+use crate::throttle::{EmailThrottle, LoginThrottle};
 
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 pub const REFRESH_TOKEN_DAYS: i64 = 7;
@@ -38,6 +39,9 @@ pub struct User {
     pub role: Role,
     /// Decrypted for the owner; `None` when unset.
     pub phone: Option<String>,
+    /// Whether the holder proved they read mail at `email` (a verification link, a
+    /// password reset, or a sign-in provider that vouches for the address).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -84,7 +88,8 @@ pub struct IdentityService {
     /// A real hash of nothing anyone knows: unknown emails are checked against it so a
     /// failed login costs the same time whether or not the account exists.
     dummy_hash: Arc<String>,
-    throttle: LoginThrottle,
+    pub(crate) throttle: LoginThrottle,
+    pub(crate) mail_throttle: EmailThrottle,
     pub(crate) social: Arc<crate::social::Providers>,
 }
 
@@ -144,6 +149,7 @@ impl IdentityService {
             db,
             bus,
             throttle: LoginThrottle::new(cache.clone()),
+            mail_throttle: EmailThrottle::new(cache.clone()),
             cache,
             keys: Arc::new(keys),
             sealer: Arc::new(sealer),
@@ -163,6 +169,7 @@ impl IdentityService {
         Ok(User {
             role: Role::parse(&row.role).unwrap_or(Role::Customer),
             phone,
+            email_verified: row.email_verified_at.is_some(),
             id: row.id,
             email: row.email,
             name: row.name,
@@ -174,7 +181,8 @@ impl IdentityService {
         &self.keys
     }
 
-    /// Creates a customer account and signs it in; publishes `UserRegistered`.
+    /// Creates a customer account and signs it in; publishes `UserRegistered`, and
+    /// `EmailVerificationRequested` with a link to confirm the address.
     #[tracing::instrument(skip_all)]
     pub async fn register(
         &self,
@@ -186,6 +194,7 @@ impl IdentityService {
         let row = self
             .new_row(&email, &password, &name, Role::Customer)
             .await?;
+        let now = self.clock.now();
         let (user, tokens) = self
             .db
             .transaction(async |conn: &mut DbConn| {
@@ -201,6 +210,8 @@ impl IdentityService {
                     },
                 )
                 .await?;
+                // In the same transaction: an account never exists without its link.
+                account_tokens::issue(conn, &row, TokenPurpose::EmailVerification, now).await?;
                 let tokens = self.issue(conn, &row, None).await?;
                 Ok((self.user(row.clone())?, tokens))
             })
@@ -312,6 +323,7 @@ impl IdentityService {
             updated_at: now,
             phone_sealed: None,
             erased_at: None,
+            email_verified_at: None,
         })
     }
 

@@ -196,7 +196,9 @@ fn parse_profile(v: &serde_json::Value, always_verified: bool) -> Option<Profile
     })
 }
 
-/// A customer who signed up through a provider: no password until they set one.
+/// A customer who signed up through a provider: no password until they set one (with a
+/// password reset), and the address verified, since only a provider that vouches for it
+/// gets this far.
 async fn create_customer(
     conn: &mut DbConn,
     email: &crate::domain::Email,
@@ -224,6 +226,7 @@ async fn create_customer(
         updated_at: now,
         phone_sealed: None,
         erased_at: None,
+        email_verified_at: Some(now),
     };
     if !store::insert_user(conn, &row).await? {
         return Err(IdentityError::EmailTaken);
@@ -409,7 +412,15 @@ impl IdentityService {
                     };
                     let (row, created) =
                         match store::find_user_by_email(conn, email.as_str()).await? {
-                            Some(row) => (row, false),
+                            Some(mut row) => {
+                                // The provider vouches that this person reads the address.
+                                if store::mark_email_verified(conn, &row.id, email.as_str(), now)
+                                    .await?
+                                {
+                                    row.email_verified_at = Some(now);
+                                }
+                                (row, false)
+                            }
                             None => (
                                 create_customer(conn, email, name.as_deref(), now).await?,
                                 true,

@@ -6,6 +6,12 @@ use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryD
 use diesel_async::RunQueryDsl;
 use weft_storage::{DbConn, StorageError, db_run};
 
+mod account_tokens;
+pub(crate) use account_tokens::{
+    AccountTokenRow, delete_account_tokens, delete_account_tokens_for, find_account_token,
+    insert_account_token, mark_email_verified, set_email_verified_at, spend_account_token,
+};
+
 diesel::table! {
     identity_users (id) {
         id -> Text,
@@ -17,6 +23,7 @@ diesel::table! {
         updated_at -> Timestamp,
         phone_sealed -> Nullable<Text>,
         erased_at -> Nullable<Timestamp>,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -130,6 +137,10 @@ pub(crate) struct UserRow {
     pub updated_at: NaiveDateTime,
     pub phone_sealed: Option<String>,
     pub erased_at: Option<NaiveDateTime>,
+    /// Written only by [`mark_email_verified`] and [`set_email_verified_at`], never by
+    /// [`update_user`]: an edit that read the row before a verification landed must not
+    /// write the old state back.
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -167,7 +178,8 @@ pub(crate) async fn find_user_by_id(
     Ok(db_run!(conn, c => users::table.find(id).first::<UserRow>(c).await.optional())?)
 }
 
-/// Writes a user's editable fields (name, role, phone, erasure) as they are in `user`.
+/// Writes a user's editable fields (name, role, phone, password, erasure) as they are in
+/// `user`; not `email_verified_at` (see [`UserRow`]).
 pub(crate) async fn update_user(conn: &mut DbConn, user: &UserRow) -> Result<(), StorageError> {
     db_run!(conn, c => diesel::update(users::table.find(&user.id))
         .set((

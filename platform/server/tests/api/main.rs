@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod account_recovery;
 mod after_sale;
 mod availability;
 mod bad_input;

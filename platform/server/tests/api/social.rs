@@ -139,6 +139,10 @@ async fn social_sign_in(backend: Backend) {
     let first: serde_json::Value = first.json().await.unwrap();
     assert_eq!(first["user"]["email"], "alice@example.com");
     assert_eq!(first["user"]["role"], "customer");
+    assert_eq!(
+        first["user"]["email_verified"], true,
+        "the provider vouched for the address"
+    );
     let again: serde_json::Value = sign_in(&app, "google", Some("alice@example.com"))
         .await
         .json()
@@ -160,12 +164,17 @@ async fn social_sign_in(backend: Backend) {
     // An existing password account is linked by its verified email, through Facebook's
     // client too (which sends its secret in the form).
     let bob = customer(&app, "bob@example.com").await;
+    assert!(!bob.user.email_verified);
     let linked: serde_json::Value = sign_in(&app, "facebook", Some("bob@example.com"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(linked["user"]["id"], bob.user.id.as_str());
+    assert_eq!(
+        linked["user"]["email_verified"], true,
+        "linking by a vouched-for address verifies it"
+    );
 
     // Unverified email: no account is created or linked.
     let resp = sign_in(&app, "google", Some("unverified.carol@example.com")).await;

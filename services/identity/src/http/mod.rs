@@ -19,7 +19,9 @@ use crate::keys::Jwks;
 use crate::service::{IdentityService, Tokens, User};
 
 pub mod internal;
+mod recovery;
 pub use internal::IdentityInternalApi;
+pub use recovery::RecoveryApi;
 
 #[derive(Tags)]
 enum Tag {
@@ -34,12 +36,12 @@ enum Tag {
     OAuth,
 }
 
-/// Identity's endpoints: three groups merged into one spec.
-pub type IdentityApi = (AccountApi, AdminApi, OAuthApi);
+/// Identity's endpoints: four groups merged into one spec.
+pub type IdentityApi = (AccountApi, RecoveryApi, AdminApi, OAuthApi);
 
 /// Identity's endpoints, ready to merge into the composition root.
 pub fn api() -> IdentityApi {
-    (AccountApi, AdminApi, OAuthApi)
+    (AccountApi, RecoveryApi, AdminApi, OAuthApi)
 }
 
 // --- wire types ------------------------------------------------------------------------
@@ -94,6 +96,9 @@ pub struct UserDto {
     /// `customer` or `admin`.
     pub role: String,
     pub phone: Option<String>,
+    /// Whether the holder proved they read mail at `email` (a verification link, a
+    /// password reset, or a sign-in provider that vouches for it).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -105,6 +110,7 @@ impl From<User> for UserDto {
             name: u.name,
             role: u.role.as_str().to_owned(),
             phone: u.phone,
+            email_verified: u.email_verified,
             created_at: u.created_at,
         }
     }

@@ -1,0 +1,2 @@
+DROP TABLE identity_account_tokens;
+ALTER TABLE identity_users DROP COLUMN email_verified_at;
