@@ -227,6 +227,7 @@ notification_tests!(
     an_smtp_outage_delays_messages_and_loses_none,
     a_refused_address_is_a_dead_letter_staff_can_resend,
     an_erased_customer_leaves_no_address_or_body_in_the_log,
+    the_links_in_the_e_mails_work_once_and_leave_the_log,
 );
 
 /// The log's messages to `recipient`, waiting (up to 60 s) until `n` of them are `status`.
@@ -267,8 +268,22 @@ async fn every_event_makes_exactly_one_message_even_when_delivered_twice(
 
     // A customer signs up: welcome.
     let ada = customer(app, "ada-notified@example.com").await;
-    let welcome = sink.wait_for(1, to("ada-notified@example.com")).await;
-    let welcome = &welcome[0];
+    let signed_up = sink.wait_for(2, to("ada-notified@example.com")).await;
+    let welcome = signed_up
+        .iter()
+        .find(|m| m.subject().starts_with("Welcome"))
+        .unwrap();
+    let confirm = signed_up
+        .iter()
+        .find(|m| m.subject().starts_with("Confirm your e-mail"))
+        .unwrap();
+    assert!(
+        confirm
+            .text()
+            .contains("https://loom.example/account/verify-email?token="),
+        "{}",
+        confirm.text()
+    );
     assert_eq!(welcome.subject(), "Welcome to Loom & Co, Ada Lovelace");
     assert_eq!(
         welcome.header("from").as_deref(),
@@ -370,7 +385,7 @@ async fn every_event_makes_exactly_one_message_even_when_delivered_twice(
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = sink.mails();
     for (recipient, n) in [
-        ("ada-notified@example.com", 1),
+        ("ada-notified@example.com", 2),
         ("ada@example.com", 3),
         ("ops@loom.example", 1),
     ] {
@@ -397,7 +412,11 @@ async fn every_event_makes_exactly_one_message_even_when_delivered_twice(
         log.iter()
             .all(|m| m.customer_id.as_deref() == Some(ada.user.id.as_str()))
     );
-    let welcome_logged = &logged(admin, "ada-notified@example.com", 1, "sent").await[0];
+    let welcome_logged = logged(admin, "ada-notified@example.com", 2, "sent")
+        .await
+        .into_iter()
+        .find(|m| m.kind == "welcome")
+        .unwrap();
     assert_eq!(message_id, format!("<{}@loom.example>", welcome_logged.id));
     let detail = admin
         .get_notification()
@@ -423,7 +442,7 @@ async fn an_smtp_outage_delays_messages_and_loses_none(python: PathBuf, backend:
     }
     // Nothing listens: every message waits, saying why.
     for e in &emails {
-        let waiting = logged(admin, e, 1, "pending").await;
+        let waiting = logged(admin, e, 2, "pending").await;
         for _ in 0..100 {
             let m = &admin
                 .list_notifications()
@@ -440,18 +459,19 @@ async fn an_smtp_outage_delays_messages_and_loses_none(python: PathBuf, backend:
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting.len(), 2, "a welcome and an e-mail confirmation");
     }
     // The server comes back, busy at first (451 to the first two): all arrive, once each.
     sink.start(2).await;
     for e in &emails {
         let addr: &'static str = Box::leak(e.clone().into_boxed_str());
-        sink.wait_for(1, to(addr)).await;
-        let sent = logged(admin, e, 1, "sent").await;
-        assert!(sent[0].attempt_count >= 2, "{:?}", sent[0]);
+        // A welcome and an e-mail confirmation each.
+        sink.wait_for(2, to(addr)).await;
+        let sent = logged(admin, e, 2, "sent").await;
+        assert!(sent.iter().any(|m| m.attempt_count >= 2), "{sent:?}");
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(sink.mails().len(), emails.len(), "no message twice");
+    assert_eq!(sink.mails().len(), 2 * emails.len(), "no message twice");
 }
 
 async fn a_refused_address_is_a_dead_letter_staff_can_resend(python: PathBuf, backend: Backend) {
@@ -463,7 +483,12 @@ async fn a_refused_address_is_a_dead_letter_staff_can_resend(python: PathBuf, ba
     let shop = shop(app).await;
     let (app, admin) = (&shop.app, &shop.admin);
     let refused = customer(app, "reject-me@example.com").await;
-    let failed = &logged(admin, "reject-me@example.com", 1, "failed").await[0];
+    let failed = logged(admin, "reject-me@example.com", 2, "failed")
+        .await
+        .into_iter()
+        .find(|m| m.kind == "welcome")
+        .unwrap();
+    let failed = &failed;
     assert_eq!(failed.kind, "welcome");
     assert_eq!(failed.attempt_count, 1, "a 550 is final: no retries");
     assert!(
@@ -504,13 +529,28 @@ async fn a_refused_address_is_a_dead_letter_staff_can_resend(python: PathBuf, ba
         .unwrap()
         .into_inner();
     assert_eq!(resent.status, "pending");
-    let again = &logged(admin, "reject-me@example.com", 1, "failed").await[0];
+    let mut again = None;
+    for _ in 0..600 {
+        let m = admin
+            .get_notification()
+            .id(&failed.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        if m.status == "failed" {
+            again = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = again.expect("the resent message was not tried within 60 s");
     assert_eq!(again.attempt_count, 1);
     assert!(again.updated_at > failed.updated_at);
 
     // Sent ones are not resent; unknown ids are 404.
     customer(app, "fine@example.com").await;
-    let sent = &logged(admin, "fine@example.com", 1, "sent").await[0];
+    let sent = &logged(admin, "fine@example.com", 2, "sent").await[0];
     let p = problem_of(admin.resend_notification().id(&sent.id).send().await).await;
     assert_eq!(
         (p.status, p.code.as_str()),
@@ -539,7 +579,7 @@ async fn an_erased_customer_leaves_no_address_or_body_in_the_log(
     let shop = shop(app).await;
     let (app, admin) = (&shop.app, &shop.admin);
     let gone = customer(app, "forget-me-too@example.com").await;
-    let sent = logged(admin, "forget-me-too@example.com", 1, "sent").await;
+    let sent = logged(admin, "forget-me-too@example.com", 2, "sent").await;
     authed(app, &gone.access_token)
         .delete_me()
         .send()
@@ -582,4 +622,121 @@ async fn an_erased_customer_leaves_no_address_or_body_in_the_log(
     )
     .await;
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The token in a link of `mail`'s text part (`…?token=<token>`).
+fn token_in(mail: &Mail) -> String {
+    let text = mail.text();
+    let start = text.find("?token=").expect("a link with a token") + "?token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn the_links_in_the_e_mails_work_once_and_leave_the_log(python: PathBuf, backend: Backend) {
+    use weft_sdk::types::{
+        ForgotPasswordRequest, LoginRequest, ResetPasswordRequest, VerifyEmailRequest,
+    };
+    let mut sink = SmtpSink::stopped(python);
+    sink.start(0).await;
+    let Some(app) = spawn(backend, &sink).await else {
+        return;
+    };
+    let shop = shop(app).await;
+    let (app, admin) = (&shop.app, &shop.admin);
+    let ada = customer(app, "linked@example.com").await;
+    let me = authed(app, &ada.access_token);
+
+    // The confirmation link from the e-mail verifies the address, once.
+    let confirm = sink
+        .wait_for(1, |m| {
+            m.to() == ["linked@example.com"] && m.subject().starts_with("Confirm your e-mail")
+        })
+        .await;
+    let token = token_in(&confirm[0]);
+    let verify = || {
+        app.client
+            .verify_email()
+            .body(VerifyEmailRequest {
+                token: token.clone(),
+            })
+            .send()
+    };
+    verify().await.unwrap();
+    assert!(
+        me.get_me()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .email_verified
+    );
+    assert_eq!(problem_of(verify().await).await.status, 422);
+
+    // The reset link from the e-mail sets a new password, once.
+    app.client
+        .forgot_password()
+        .body(ForgotPasswordRequest {
+            email: "linked@example.com".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    let reset_mail = sink
+        .wait_for(1, |m| {
+            m.to() == ["linked@example.com"] && m.subject().starts_with("Reset your")
+        })
+        .await;
+    assert!(
+        reset_mail[0]
+            .text()
+            .contains("https://loom.example/account/reset-password?token=")
+    );
+    assert!(
+        reset_mail[0].text().contains("30 minutes"),
+        "{}",
+        reset_mail[0].text()
+    );
+    let token = token_in(&reset_mail[0]);
+    let reset = || {
+        app.client
+            .reset_password()
+            .body(ResetPasswordRequest {
+                token: token.clone(),
+                password: "new-linen-and-wool-2027".into(),
+            })
+            .send()
+    };
+    reset().await.unwrap();
+    assert_eq!(problem_of(reset().await).await.status, 422);
+    app.client
+        .login()
+        .body(LoginRequest {
+            email: "linked@example.com".into(),
+            password: "new-linen-and-wool-2027".into(),
+            totp_code: None,
+        })
+        .send()
+        .await
+        .unwrap();
+
+    // The log keeps that the links were sent, never the links.
+    let log = logged(admin, "linked@example.com", 3, "sent").await;
+    for m in log.iter().filter(|m| m.kind != "welcome") {
+        let d = admin
+            .get_notification()
+            .id(&m.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((d.body_text, d.body_html), (None, None), "{}", m.kind);
+    }
+    let copies = crate::support::stored_strings(
+        app,
+        &format!("SELECT id AS v FROM notification_messages WHERE body_text LIKE '%{token}%'"),
+    )
+    .await;
+    assert!(copies.is_empty());
 }
