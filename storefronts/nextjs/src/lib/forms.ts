@@ -22,11 +22,19 @@ export function problemMessage(e: unknown): string {
       return 'That e-mail and password do not match an account.';
     case 'login_throttled':
       return `Too many attempts. Try again in ${e.retryAfter ?? 60} seconds.`;
+    case 'email_throttled':
+      return `Too many e-mails were asked for this address. Try again in ${waitText(e.retryAfter ?? 60)}.`;
     case 'out_of_stock':
       return 'Sorry, there is not enough stock for that.';
   }
   if (e.errors.length > 0) return e.errors.map((x) => x.message).join('; ');
   return e.detail || e.title;
+}
+
+/** A `Retry-After` in words: `45 seconds`, `2 minutes`, `15 minutes`. */
+export function waitText(seconds: number): string {
+  if (seconds < 90) return `${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
+  return `${Math.ceil(seconds / 60)} minutes`;
 }
 
 export const inputClass = (bad: boolean) => `mt-1 w-full rounded border px-3 py-2 ${bad ? 'border-red-700' : 'border-neutral-400'}`;

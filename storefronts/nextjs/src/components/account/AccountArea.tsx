@@ -10,13 +10,15 @@ import { useCart } from '../CartProvider';
 import { AuthPanel } from './AuthPanel';
 import { useMergeGuestCart } from './useMergeGuestCart';
 import { Addresses } from './Addresses';
+import { EmailVerificationNotice } from './EmailVerification';
 
 type User = Schemas['User'];
 type Order = Schemas['Order'];
 
 /**
  * `/account`, client-side: signed out, the sign-in and sign-up forms; signed in, the
- * customer's orders, addresses and personal data. The session is the SDK's (localStorage).
+ * customer's orders, addresses and personal data (and a notice while the e-mail address
+ * is not confirmed). The session is the SDK's (localStorage).
  */
 export function AccountArea() {
   const { ready, forget } = useCart();
@@ -87,6 +89,7 @@ export function AccountArea() {
         </button>
       </div>
       {notice && <p role="alert" className="text-sm text-red-800">{notice}</p>}
+      {!user.email_verified && <EmailVerificationNotice email={user.email} />}
       <Orders />
       <Addresses />
       <PersonalData

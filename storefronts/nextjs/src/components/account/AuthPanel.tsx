@@ -1,9 +1,11 @@
 'use client';
 import { useEffect, useState } from 'react';
+import Link from 'next/link';
 import type { Schemas } from '@weft/sdk';
 import { browserWeft } from '@/lib/weft-browser';
-import { ACCOUNT_FORM, buttonClass, inputClass } from '@/lib/account';
+import { ACCOUNT_FORM, buttonClass } from '@/lib/account';
 import { useSubmit } from '@/lib/useSubmit';
+import { Field } from './Field';
 
 type User = Schemas['User'];
 type Provider = { id: string; name: string; start_path: string };
@@ -47,31 +49,6 @@ export function AuthPanel({ onSignedIn }: { onSignedIn: (user: User) => Promise<
   );
 }
 
-function Field(props: { id: string; label: string; type?: string; auto: string; value: string; onChange: (v: string) => void; error?: string; hint?: string }) {
-  const describedBy = [props.error ? `${props.id}-error` : null, props.hint ? `${props.id}-hint` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div>
-      <label htmlFor={props.id} className="block text-sm font-medium">{props.label}</label>
-      <input
-        id={props.id}
-        type={props.type ?? 'text'}
-        autoComplete={props.auto}
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={describedBy}
-        className={inputClass(!!props.error)}
-      />
-      {props.hint && <p id={`${props.id}-hint`} className="mt-1 text-xs text-neutral-700">{props.hint}</p>}
-      {props.error && (
-        <p id={`${props.id}-error`} className="mt-1 text-sm text-red-800" data-testid={`error-${props.id}`}>
-          {props.error}
-        </p>
-      )}
-    </div>
-  );
-}
-
 function SignInForm({ email, setEmail, onSignedIn }: { email: string; setEmail: (v: string) => void; onSignedIn: (user: User) => Promise<void> }) {
   const [password, setPassword] = useState('');
   const { busy, error: message, errors, submit } = useSubmit(ACCOUNT_FORM);
@@ -93,7 +70,12 @@ function SignInForm({ email, setEmail, onSignedIn }: { email: string; setEmail: 
         {message && <p role="alert" className="rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800" data-testid="signin-error">{message}</p>}
         <Field id="signin-email" label="E-mail" type="email" auto="email" value={email} onChange={setEmail} error={errors['email']} />
         <Field id="signin-password" label="Password" type="password" auto="current-password" value={password} onChange={setPassword} error={errors['password']} />
-        <button type="submit" disabled={busy} className={buttonClass}>Sign in</button>
+        <div className="flex flex-wrap items-center gap-x-6 gap-y-3">
+          <button type="submit" disabled={busy} className={buttonClass}>Sign in</button>
+          <Link href="/account/forgot-password" className="text-sm underline hover:text-neutral-700">
+            Forgot your password?
+          </Link>
+        </div>
       </form>
     </section>
   );
