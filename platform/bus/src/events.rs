@@ -252,6 +252,20 @@ event!(
     endpoint_id
 );
 
+/// A signed-in customer's cart has had lines in it and no change for the shop's
+/// `cart.abandoned_after_seconds` (a reminder may follow, to those who allow marketing).
+/// Emitted once per quiet spell: a change and a new spell make another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartAbandoned {
+    pub cart_id: String,
+    pub customer_id: String,
+    /// Units in the cart.
+    pub item_count: i64,
+    /// Its last change.
+    pub last_changed_at: chrono::DateTime<chrono::Utc>,
+}
+event!(CartAbandoned, "cart.abandoned", cart_id);
+
 /// The mean of ratings counted per star (1 to 5), to two decimals; `None` for none.
 pub fn rating_average(distribution: &[i64; 5]) -> Option<f64> {
     let count: i64 = distribution.iter().sum();

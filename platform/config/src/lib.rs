@@ -266,6 +266,9 @@ pub struct CartSettings {
     /// Keep hot copies of carts' rows in the cache (in-process, or Redis when
     /// `redis_url` is set), so a cart read skips the database.
     pub hot_copy: bool,
+    /// A signed-in customer's cart with lines and no change for this long is abandoned
+    /// (`cart.abandoned`, a reminder to those who allow marketing); 0: never.
+    pub abandoned_after_seconds: u64,
 }
 
 impl Default for CartSettings {
@@ -276,6 +279,7 @@ impl Default for CartSettings {
             sweep_interval_seconds: 300,
             default_currency: "USD".to_owned(),
             hot_copy: true,
+            abandoned_after_seconds: 4 * 3600,
         }
     }
 }
@@ -530,6 +534,9 @@ pub struct NotificationsSettings {
     pub shop_name: String,
     /// Where links in messages lead (its `/account/…` pages).
     pub storefront_url: String,
+    /// Where this API is reached from outside: marketing e-mail's one-click unsubscribe
+    /// (RFC 8058) POSTs to `<api_url>/v1/notifications/unsubscribe`.
+    pub api_url: String,
     /// The merchant area, linked from staff messages.
     pub admin_url: String,
     /// Who gets staff messages: low stock, a disabled webhook endpoint.
@@ -551,6 +558,43 @@ pub struct NotificationsSettings {
     pub retention_days: u64,
     /// Messages one process hands to providers at once.
     pub concurrency: usize,
+    /// SMS through Twilio's Messages API: on when the account SID is set (then the token
+    /// and `twilio_from` are required).
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
+    /// A number of the account (`+1…`) or a Messaging Service SID (`MG…`).
+    pub twilio_from: Option<String>,
+    pub twilio_api_base: String,
+    /// Push through Expo's push service (APNs and FCM behind it).
+    pub expo_push: bool,
+    /// Needed when the Expo project enforces push security.
+    pub expo_access_token: Option<Secret>,
+    pub expo_api_base: String,
+}
+
+impl NotificationsSettings {
+    fn validate(&self, problems: &mut Vec<String>) {
+        if self.twilio_account_sid.is_some()
+            && (self.twilio_auth_token.is_none() || self.twilio_from.is_none())
+        {
+            problems.push(
+                "notifications.twilio_account_sid: set without twilio_auth_token and twilio_from"
+                    .to_owned(),
+            );
+        }
+        for (name, url) in [
+            ("api_url", &self.api_url),
+            ("storefront_url", &self.storefront_url),
+            ("twilio_api_base", &self.twilio_api_base),
+            ("expo_api_base", &self.expo_api_base),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                problems.push(format!(
+                    "notifications.{name}: `{url}` is not an http(s) URL"
+                ));
+            }
+        }
+    }
 }
 
 impl Default for NotificationsSettings {
@@ -577,6 +621,14 @@ impl Default for NotificationsSettings {
             max_attempts: 10,
             retention_days: 90,
             concurrency: 8,
+            api_url: "http://localhost:8000".to_owned(),
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            twilio_from: None,
+            twilio_api_base: "https://api.twilio.com".to_owned(),
+            expo_push: false,
+            expo_access_token: None,
+            expo_api_base: "https://exp.host".to_owned(),
         }
     }
 }
@@ -946,6 +998,7 @@ impl Settings {
             }
         }
         self.payments.validate(&mut problems);
+        self.notifications.validate(&mut problems);
         let g = &self.graphql;
         if g.max_depth == 0
             || g.max_complexity == 0

@@ -555,16 +555,48 @@ pub fn notifications_service(
         retention: Duration::from_secs(n.retention_days.max(1) * 86_400),
         shop_name: n.shop_name.clone(),
         storefront_url: n.storefront_url.clone(),
+        api_url: n.api_url.clone(),
         admin_url: n.admin_url.clone(),
         staff_emails: n.staff_emails.clone(),
     };
+    let sms = match (&n.twilio_account_sid, &n.twilio_auth_token, &n.twilio_from) {
+        (Some(sid), Some(token), Some(from)) => Some(Arc::new(
+            channels::SmsSender::new(&channels::TwilioSettings {
+                api_base: n.twilio_api_base.clone(),
+                account_sid: sid.clone(),
+                auth_token: token.expose().to_owned(),
+                from: from.clone(),
+                timeout,
+            })
+            .map_err(anyhow::Error::msg)?,
+        ) as Arc<dyn channels::Sender>),
+        _ => None,
+    };
+    let push = if n.expo_push {
+        Some(Arc::new(
+            channels::PushSender::new(&channels::ExpoSettings {
+                api_base: n.expo_api_base.clone(),
+                access_token: n.expo_access_token.as_ref().map(|t| t.expose().to_owned()),
+                timeout,
+            })
+            .map_err(anyhow::Error::msg)?,
+        ) as Arc<dyn channels::Sender>)
+    } else {
+        None
+    };
+    let keys_dir = settings.keys_dir();
+    let sealer = weft_secrets::Sealer::load_or_create(&keys_dir)
+        .with_context(|| format!("keys_dir: {}", keys_dir.display()))?;
     Ok(weft_notifications::NotificationsService::new(
         db.clone(),
         weft_kernel::Clock::system(),
         weft_notifications::templates::Templates::new(n.templates_dir.clone(), &n.default_locale),
         weft_notifications::service::Senders {
             email: Arc::new(email),
+            sms,
+            push,
         },
+        Arc::new(sealer),
         policy,
     ))
 }
@@ -624,6 +656,8 @@ pub fn cart_service(
         weft_cart::service::CartConfig {
             max_quantity: settings.cart.max_quantity.max(1),
             ttl: Duration::from_hours(24 * settings.cart.ttl_days.max(1)),
+            abandoned_after: (settings.cart.abandoned_after_seconds > 0)
+                .then(|| Duration::from_secs(settings.cart.abandoned_after_seconds)),
             default_currency: settings.cart.default_currency.clone(),
             tax: weft_cart::service::TaxRules {
                 rates: settings

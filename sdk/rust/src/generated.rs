@@ -1138,7 +1138,7 @@ refused after resolving the name).*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Notification {
         pub attempt_count: i32,
-        ///`email`.
+        ///`email`, `sms` or `push`.
         pub channel: ::std::string::String,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1149,7 +1149,8 @@ refused after resolving the name).*/
         pub id: ::std::string::String,
         /**`welcome`, `verify_email`, `password_reset`, `account_locked`,
 `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
-`order_refunded`, `return_received`, `low_stock` or `webhook_disabled`.*/
+`order_refunded`, `return_received`, `low_stock`, `webhook_disabled` or
+`cart_reminder` (marketing).*/
         pub kind: ::std::string::String,
         ///Why the last attempt failed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1164,7 +1165,8 @@ refused after resolving the name).*/
         ///What the provider called it when it took it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_id: ::std::option::Option<::std::string::String>,
-        ///The address it went to; `erased` once its customer was.
+        /**The address, phone number or push token it went to; `erased` once its customer
+was.*/
         pub recipient: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sent_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1189,7 +1191,7 @@ refused after resolving the name).*/
         ///The text part; none once forgotten (a single-use link after sending, an erasure).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body_text: ::std::option::Option<::std::string::String>,
-        ///`email`.
+        ///`email`, `sms` or `push`.
         pub channel: ::std::string::String,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1200,7 +1202,8 @@ refused after resolving the name).*/
         pub id: ::std::string::String,
         /**`welcome`, `verify_email`, `password_reset`, `account_locked`,
 `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
-`order_refunded`, `return_received`, `low_stock` or `webhook_disabled`.*/
+`order_refunded`, `return_received`, `low_stock`, `webhook_disabled` or
+`cart_reminder` (marketing).*/
         pub kind: ::std::string::String,
         ///Why the last attempt failed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1215,7 +1218,8 @@ refused after resolving the name).*/
         ///What the provider called it when it took it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_id: ::std::option::Option<::std::string::String>,
-        ///The address it went to; `erased` once its customer was.
+        /**The address, phone number or push token it went to; `erased` once its customer
+was.*/
         pub recipient: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sent_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1239,6 +1243,27 @@ refused after resolving the name).*/
     }
     impl NotificationPage {
         pub fn builder() -> builder::NotificationPage {
+            Default::default()
+        }
+    }
+    ///What a customer receives. Transactional e-mail (orders, account) always goes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationPreferences {
+        /**Marketing e-mail (a reminder of a cart left behind); off until the customer opts
+in, and every such e-mail can turn it off in one click.*/
+        pub marketing_email: bool,
+        ///For SMS, in E.164 form (`+33612345678`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        pub push_devices: ::std::vec::Vec<PushDevice>,
+        ///Order updates by push to the devices below too.
+        pub push_order_updates: bool,
+        ///Order updates (confirmed, shipped, delivered, cancelled) by SMS too.
+        pub sms_order_updates: bool,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl NotificationPreferences {
+        pub fn builder() -> builder::NotificationPreferences {
             Default::default()
         }
     }
@@ -1464,6 +1489,25 @@ outside Weft that a `charge.refunded` event reported).*/
             Default::default()
         }
     }
+    ///Changes to what a customer receives: an omitted field stays, `null` clears `phone`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PreferencesRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub marketing_email: ::std::option::Option<bool>,
+        ///E.164, e.g. `+33612345678`; `null` removes it (and needs `sms_order_updates` off).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub push_order_updates: ::std::option::Option<bool>,
+        ///Needs a phone number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sms_order_updates: ::std::option::Option<bool>,
+    }
+    impl PreferencesRequest {
+        pub fn builder() -> builder::PreferencesRequest {
+            Default::default()
+        }
+    }
     ///A variant's price in one currency.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Price {
@@ -1672,6 +1716,33 @@ outside Weft that a `charge.refunded` event reported).*/
     }
     impl PromotionPage {
         pub fn builder() -> builder::PromotionPage {
+            Default::default()
+        }
+    }
+    ///One of a customer's devices, for push messages.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PushDevice {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///`ios`, `android` or `web`.
+        pub platform: ::std::string::String,
+        ///The Expo push token, `ExponentPushToken[…]`.
+        pub token: ::std::string::String,
+    }
+    impl PushDevice {
+        pub fn builder() -> builder::PushDevice {
+            Default::default()
+        }
+    }
+    ///A device to send push messages to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PushDeviceRequest {
+        ///`ios`, `android` or `web`.
+        pub platform: ::std::string::String,
+        ///The Expo push token the app got (`ExponentPushToken[…]`).
+        pub token: ::std::string::String,
+    }
+    impl PushDeviceRequest {
+        pub fn builder() -> builder::PushDeviceRequest {
             Default::default()
         }
     }
@@ -10422,6 +10493,151 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NotificationPreferences {
+            marketing_email: ::std::result::Result<bool, ::std::string::String>,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_devices: ::std::result::Result<
+                ::std::vec::Vec<super::PushDevice>,
+                ::std::string::String,
+            >,
+            push_order_updates: ::std::result::Result<bool, ::std::string::String>,
+            sms_order_updates: ::std::result::Result<bool, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationPreferences {
+            fn default() -> Self {
+                Self {
+                    marketing_email: Err(
+                        "no value supplied for marketing_email".to_string(),
+                    ),
+                    phone: Ok(Default::default()),
+                    push_devices: Err("no value supplied for push_devices".to_string()),
+                    push_order_updates: Err(
+                        "no value supplied for push_order_updates".to_string(),
+                    ),
+                    sms_order_updates: Err(
+                        "no value supplied for sms_order_updates".to_string(),
+                    ),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl NotificationPreferences {
+            pub fn marketing_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.marketing_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for marketing_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn push_devices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PushDevice>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_devices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_devices: {e}")
+                    });
+                self
+            }
+            pub fn push_order_updates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_order_updates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for push_order_updates: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sms_order_updates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_order_updates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sms_order_updates: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationPreferences>
+        for super::NotificationPreferences {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationPreferences,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    marketing_email: value.marketing_email?,
+                    phone: value.phone?,
+                    push_devices: value.push_devices?,
+                    push_order_updates: value.push_order_updates?,
+                    sms_order_updates: value.sms_order_updates?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationPreferences>
+        for NotificationPreferences {
+            fn from(value: super::NotificationPreferences) -> Self {
+                Self {
+                    marketing_email: Ok(value.marketing_email),
+                    phone: Ok(value.phone),
+                    push_devices: Ok(value.push_devices),
+                    push_order_updates: Ok(value.push_order_updates),
+                    sms_order_updates: Ok(value.sms_order_updates),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct OAuthError {
             error: ::std::result::Result<::std::string::String, ::std::string::String>,
             error_description: ::std::result::Result<
@@ -12005,6 +12221,114 @@ nothing done again).*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PreferencesRequest {
+            marketing_email: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_order_updates: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            sms_order_updates: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PreferencesRequest {
+            fn default() -> Self {
+                Self {
+                    marketing_email: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    push_order_updates: Ok(Default::default()),
+                    sms_order_updates: Ok(Default::default()),
+                }
+            }
+        }
+        impl PreferencesRequest {
+            pub fn marketing_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.marketing_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for marketing_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn push_order_updates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_order_updates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for push_order_updates: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sms_order_updates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_order_updates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sms_order_updates: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreferencesRequest> for super::PreferencesRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreferencesRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    marketing_email: value.marketing_email?,
+                    phone: value.phone?,
+                    push_order_updates: value.push_order_updates?,
+                    sms_order_updates: value.sms_order_updates?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreferencesRequest> for PreferencesRequest {
+            fn from(value: super::PreferencesRequest) -> Self {
+                Self {
+                    marketing_email: Ok(value.marketing_email),
+                    phone: Ok(value.phone),
+                    push_order_updates: Ok(value.push_order_updates),
+                    sms_order_updates: Ok(value.sms_order_updates),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Price {
             amount: ::std::result::Result<i64, ::std::string::String>,
             compare_at_amount: ::std::result::Result<
@@ -13450,6 +13774,147 @@ nothing done again).*/
                 Self {
                     data: Ok(value.data),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PushDevice {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PushDevice {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    platform: Err("no value supplied for platform".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl PushDevice {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PushDevice> for super::PushDevice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PushDevice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    platform: value.platform?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PushDevice> for PushDevice {
+            fn from(value: super::PushDevice) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    platform: Ok(value.platform),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PushDeviceRequest {
+            platform: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for PushDeviceRequest {
+            fn default() -> Self {
+                Self {
+                    platform: Err("no value supplied for platform".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl PushDeviceRequest {
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PushDeviceRequest> for super::PushDeviceRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PushDeviceRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    platform: value.platform?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PushDeviceRequest> for PushDeviceRequest {
+            fn from(value: super::PushDeviceRequest) -> Self {
+                Self {
+                    platform: Ok(value.platform),
+                    token: Ok(value.token),
                 }
             }
         }
@@ -23488,6 +23953,82 @@ let response = client.resend_notification()
 ```*/
     pub fn resend_notification(&self) -> builder::ResendNotification<'_> {
         builder::ResendNotification::new(self)
+    }
+    /**What the signed-in customer receives, and their devices
+
+Sends a `GET` request to `/v1/me/notification-preferences`
+
+```ignore
+let response = client.get_notification_preferences()
+    .send()
+    .await;
+```*/
+    pub fn get_notification_preferences(
+        &self,
+    ) -> builder::GetNotificationPreferences<'_> {
+        builder::GetNotificationPreferences::new(self)
+    }
+    /**Changes what the signed-in customer receives. Opting out of marketing cancels
+marketing messages not sent yet
+
+Sends a `PATCH` request to `/v1/me/notification-preferences`
+
+```ignore
+let response = client.update_notification_preferences()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_notification_preferences(
+        &self,
+    ) -> builder::UpdateNotificationPreferences<'_> {
+        builder::UpdateNotificationPreferences::new(self)
+    }
+    /**Registers a device of the signed-in customer for push messages
+
+Sends a `POST` request to `/v1/me/push-devices`
+
+```ignore
+let response = client.add_push_device()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_push_device(&self) -> builder::AddPushDevice<'_> {
+        builder::AddPushDevice::new(self)
+    }
+    /**Forgets one of the signed-in customer's devices
+
+Sends a `DELETE` request to `/v1/me/push-devices/{token}`
+
+Arguments:
+- `token`: The device's push token.
+```ignore
+let response = client.remove_push_device()
+    .token(token)
+    .send()
+    .await;
+```*/
+    pub fn remove_push_device(&self) -> builder::RemovePushDevice<'_> {
+        builder::RemovePushDevice::new(self)
+    }
+    /**One-click unsubscribe from marketing e-mail (RFC 8058): the URL of a marketing
+e-mail's `List-Unsubscribe` header, which mail clients POST
+`List-Unsubscribe=One-Click` to; the storefront's unsubscribe page calls it too.
+No sign-in: the token is the proof. Any body is ignored; saying it twice is fine
+
+Sends a `POST` request to `/v1/notifications/unsubscribe`
+
+Arguments:
+- `token`: From the e-mail's link.
+```ignore
+let response = client.unsubscribe_marketing()
+    .token(token)
+    .send()
+    .await;
+```*/
+    pub fn unsubscribe_marketing(&self) -> builder::UnsubscribeMarketing<'_> {
+        builder::UnsubscribeMarketing::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -36986,6 +37527,429 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_notification_preferences`]
+
+[`Client::get_notification_preferences`]: super::Client::get_notification_preferences*/
+    #[derive(Debug, Clone)]
+    pub struct GetNotificationPreferences<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetNotificationPreferences<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/me/notification-preferences`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationPreferences>,
+            Error<types::Problem>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/notification-preferences", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_notification_preferences",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_notification_preferences`]
+
+[`Client::update_notification_preferences`]: super::Client::update_notification_preferences*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateNotificationPreferences<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PreferencesRequest, String>,
+    }
+    impl<'a> UpdateNotificationPreferences<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PreferencesRequest>,
+            <V as std::convert::TryInto<
+                types::PreferencesRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PreferencesRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PreferencesRequest,
+            ) -> types::builder::PreferencesRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/me/notification-preferences`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationPreferences>,
+            Error<types::Problem>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PreferencesRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me/notification-preferences", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_notification_preferences",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::add_push_device`]
+
+[`Client::add_push_device`]: super::Client::add_push_device*/
+    #[derive(Debug, Clone)]
+    pub struct AddPushDevice<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PushDeviceRequest, String>,
+    }
+    impl<'a> AddPushDevice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PushDeviceRequest>,
+            <V as std::convert::TryInto<
+                types::PushDeviceRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PushDeviceRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PushDeviceRequest,
+            ) -> types::builder::PushDeviceRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/me/push-devices`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PushDevice>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PushDeviceRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me/push-devices", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_push_device",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_push_device`]
+
+[`Client::remove_push_device`]: super::Client::remove_push_device*/
+    #[derive(Debug, Clone)]
+    pub struct RemovePushDevice<'a> {
+        client: &'a super::Client,
+        token: Result<::std::string::String, String>,
+    }
+    impl<'a> RemovePushDevice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                token: Err("token was not initialized".to_string()),
+            }
+        }
+        pub fn token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.token = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for token failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/me/push-devices/{token}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, token } = self;
+            let token = token.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/me/push-devices/{}", client.baseurl, encode_path(& token
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "remove_push_device",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::unsubscribe_marketing`]
+
+[`Client::unsubscribe_marketing`]: super::Client::unsubscribe_marketing*/
+    #[derive(Debug, Clone)]
+    pub struct UnsubscribeMarketing<'a> {
+        client: &'a super::Client,
+        token: Result<::std::string::String, String>,
+    }
+    impl<'a> UnsubscribeMarketing<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                token: Err("token was not initialized".to_string()),
+            }
+        }
+        pub fn token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.token = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for token failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/notifications/unsubscribe`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, token } = self;
+            let token = token.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/notifications/unsubscribe", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("token", &token))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "unsubscribe_marketing",
+            };
+            (crate::before_request)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

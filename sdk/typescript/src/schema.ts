@@ -2048,6 +2048,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the signed-in customer receives, and their devices. */
+        get: operations["get_notification_preferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes what the signed-in customer receives. Opting out of marketing cancels
+         *     marketing messages not sent yet. */
+        patch: operations["update_notification_preferences"];
+        trace?: never;
+    };
+    "/v1/me/push-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Registers a device of the signed-in customer for push messages. */
+        post: operations["add_push_device"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/push-devices/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forgets one of the signed-in customer's devices. */
+        delete: operations["remove_push_device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One-click unsubscribe from marketing e-mail (RFC 8058): the URL of a marketing
+         *     e-mail's `List-Unsubscribe` header, which mail clients POST
+         *     `List-Unsubscribe=One-Click` to; the storefront's unsubscribe page calls it too.
+         *     No sign-in: the token is the proof. Any body is ignored; saying it twice is fine. */
+        post: operations["unsubscribe_marketing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2880,11 +2953,13 @@ export interface components {
             event_id: string;
             /** @description `welcome`, `verify_email`, `password_reset`, `account_locked`,
              *     `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
-             *     `order_refunded`, `return_received`, `low_stock` or `webhook_disabled`. */
+             *     `order_refunded`, `return_received`, `low_stock`, `webhook_disabled` or
+             *     `cart_reminder` (marketing). */
             kind: string;
-            /** @description `email`. */
+            /** @description `email`, `sms` or `push`. */
             channel: string;
-            /** @description The address it went to; `erased` once its customer was. */
+            /** @description The address, phone number or push token it went to; `erased` once its customer
+             *     was. */
             recipient: string;
             customer_id?: string | null;
             /** @description The locale whose templates made it. */
@@ -2922,11 +2997,13 @@ export interface components {
             event_id: string;
             /** @description `welcome`, `verify_email`, `password_reset`, `account_locked`,
              *     `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
-             *     `order_refunded`, `return_received`, `low_stock` or `webhook_disabled`. */
+             *     `order_refunded`, `return_received`, `low_stock`, `webhook_disabled` or
+             *     `cart_reminder` (marketing). */
             kind: string;
-            /** @description `email`. */
+            /** @description `email`, `sms` or `push`. */
             channel: string;
-            /** @description The address it went to; `erased` once its customer was. */
+            /** @description The address, phone number or push token it went to; `erased` once its customer
+             *     was. */
             recipient: string;
             customer_id?: string | null;
             /** @description The locale whose templates made it. */
@@ -2964,6 +3041,24 @@ export interface components {
         NotificationPage: {
             data: components["schemas"]["Notification"][];
             next_cursor?: string | null;
+        };
+        /**
+         * NotificationPreferences
+         * @description What a customer receives. Transactional e-mail (orders, account) always goes.
+         */
+        NotificationPreferences: {
+            /** @description Marketing e-mail (a reminder of a cart left behind); off until the customer opts
+             *     in, and every such e-mail can turn it off in one click. */
+            marketing_email: boolean;
+            /** @description For SMS, in E.164 form (`+33612345678`). */
+            phone?: string | null;
+            /** @description Order updates (confirmed, shipped, delivered, cancelled) by SMS too. */
+            sms_order_updates: boolean;
+            /** @description Order updates by push to the devices below too. */
+            push_order_updates: boolean;
+            push_devices: components["schemas"]["PushDevice"][];
+            /** Format: date-time */
+            updated_at: string;
         };
         /**
          * OAuthError
@@ -3138,6 +3233,18 @@ export interface components {
             country: string;
             /** @description International format, `+` and 7–15 digits (spaces, dashes and dots allowed). */
             phone?: string | null;
+        };
+        /**
+         * PreferencesRequest
+         * @description Changes to what a customer receives: an omitted field stays, `null` clears `phone`.
+         */
+        PreferencesRequest: {
+            marketing_email?: boolean | null;
+            /** @description E.164, e.g. `+33612345678`; `null` removes it (and needs `sms_order_updates` off). */
+            phone?: string | null;
+            /** @description Needs a phone number. */
+            sms_order_updates?: boolean | null;
+            push_order_updates?: boolean | null;
         };
         /**
          * Price
@@ -3330,6 +3437,28 @@ export interface components {
         PromotionPage: {
             data: components["schemas"]["Promotion"][];
             next_cursor?: string | null;
+        };
+        /**
+         * PushDevice
+         * @description One of a customer's devices, for push messages.
+         */
+        PushDevice: {
+            /** @description The Expo push token, `ExponentPushToken[…]`. */
+            token: string;
+            /** @description `ios`, `android` or `web`. */
+            platform: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * PushDeviceRequest
+         * @description A device to send push messages to.
+         */
+        PushDeviceRequest: {
+            /** @description The Expo push token the app got (`ExponentPushToken[…]`). */
+            token: string;
+            /** @description `ios`, `android` or `web`. */
+            platform: string;
         };
         /**
          * RatingDistribution
@@ -10360,6 +10489,214 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Notification"];
                 };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_push_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushDeviceRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered (or moved to you from whoever had it). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PushDevice"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_push_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The device's push token. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe_marketing: {
+        parameters: {
+            query: {
+                /** @description From the e-mail's link. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to show. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An RFC 9457 problem: `status` and the stable `code` say what went wrong. */
             "4XX": {

@@ -113,6 +113,9 @@ pub struct CartConfig {
     pub default_currency: String,
     pub tax: TaxRules,
     pub shipping: Vec<ShippingMethod>,
+    /// A customer's cart with lines and no change for this long is abandoned
+    /// (`cart.abandoned`); `None`: never.
+    pub abandoned_after: Option<Duration>,
 }
 
 /// A cart as clients see it, priced now.
@@ -1080,8 +1083,49 @@ impl CartService {
         }
     }
 
+    /// Reports customers' carts that went quiet with lines in them (`cart.abandoned`,
+    /// written to the outbox in the transaction that marks each spell reported, so each
+    /// is reported once). Returns how many were.
+    pub async fn report_abandoned(&self) -> Result<usize, CartError> {
+        let Some(after) = self.config.abandoned_after else {
+            return Ok(0);
+        };
+        let mut reported = 0;
+        loop {
+            let now = self.now();
+            let cutoff =
+                now - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(4));
+            let (seen, n) = self
+                .db
+                .transaction(async |conn: &mut DbConn| {
+                    let quiet = store::take_quiet_carts(conn, cutoff, now, SWEEP_BATCH).await?;
+                    let mut n = 0;
+                    for cart in quiet.iter().filter(|c| c.units > 0) {
+                        weft_bus::append(
+                            conn,
+                            &weft_bus::events::CartAbandoned {
+                                cart_id: cart.id.clone(),
+                                customer_id: cart.customer_id.clone(),
+                                item_count: cart.units,
+                                last_changed_at: cart.changed_at.and_utc(),
+                            },
+                        )
+                        .await?;
+                        n += 1;
+                    }
+                    Ok::<_, CartError>((quiet.len(), n))
+                })
+                .await?;
+            reported += n;
+            if i64::try_from(seen).unwrap_or(i64::MAX) < SWEEP_BATCH {
+                return Ok(reported);
+            }
+        }
+    }
+
     /// What the cart runs in the process hosting it: the releaser of cancelled orders'
-    /// promotion uses, and the sweeper of expired carts (every `sweep_every`).
+    /// promotion uses, and the sweeper of expired and abandoned carts (every
+    /// `sweep_every`).
     pub fn workers(&self, sweep_every: Duration) -> Vec<weft_bus::Worker> {
         vec![
             weft_bus::Worker::consumer(crate::events::UsesReleaser(self.clone())),
@@ -1099,6 +1143,13 @@ impl CartService {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired carts deleted"),
                 Err(err) => tracing::warn!(error = %err, "cart sweep failed; will retry"),
+            }
+            match self.report_abandoned().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(carts = n, "abandoned carts reported"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "reporting abandoned carts failed; will retry");
+                }
             }
         }
     }

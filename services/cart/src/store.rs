@@ -32,6 +32,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cart_abandonments (cart_id) {
+        cart_id -> Text,
+        changed_at -> Timestamp,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(cart_abandonments -> cart_carts (cart_id));
+diesel::allow_tables_to_appear_in_same_query!(cart_carts, cart_abandonments);
+
 use cart_carts as carts;
 use cart_items as items;
 
@@ -212,6 +223,7 @@ pub(crate) async fn delete_cart(conn: &mut DbConn, id: &str) -> Result<(), Stora
     let key = id.to_owned();
     db_run!(conn, c => diesel::delete(items::table.filter(items::cart_id.eq(key.clone()))).execute(c).await)?;
     db_run!(conn, c => diesel::delete(cart_applied_promotions::table.filter(cart_applied_promotions::cart_id.eq(key.clone()))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(cart_abandonments::table.find(key.clone())).execute(c).await)?;
     db_run!(conn, c => diesel::delete(carts::table.find(key.clone())).execute(c).await)?;
     Ok(())
 }
@@ -233,9 +245,75 @@ pub(crate) async fn delete_expired(
     }
     db_run!(conn, c => diesel::delete(items::table.filter(items::cart_id.eq_any(ids.clone()))).execute(c).await)?;
     db_run!(conn, c => diesel::delete(cart_applied_promotions::table.filter(cart_applied_promotions::cart_id.eq_any(ids.clone()))).execute(c).await)?;
+    db_run!(conn, c => diesel::delete(cart_abandonments::table.filter(cart_abandonments::cart_id.eq_any(ids.clone()))).execute(c).await)?;
     Ok(
         db_run!(conn, c => diesel::delete(carts::table.filter(carts::id.eq_any(ids.clone()))).execute(c).await)?,
     )
+}
+
+/// A customer's cart quiet since `changed_at`, with `units` in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QuietCart {
+    pub id: String,
+    pub customer_id: String,
+    pub changed_at: NaiveDateTime,
+    pub units: i64,
+}
+
+/// Up to `limit` live customer carts unchanged since `cutoff` whose quiet spell is not
+/// reported yet; each is marked reported (in `conn`'s transaction). Empty carts are
+/// marked too, with no units, so they are not looked at again.
+pub(crate) async fn take_quiet_carts(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<QuietCart>, StorageError> {
+    use cart_abandonments::dsl as a;
+    let rows: Vec<(String, Option<String>, NaiveDateTime)> = db_run!(conn, c => carts::table
+        .left_join(a::cart_abandonments)
+        .filter(carts::customer_id.is_not_null())
+        .filter(carts::updated_at.le(cutoff))
+        .filter(carts::expires_at.gt(now))
+        .filter(a::changed_at.is_null().or(a::changed_at.ne(carts::updated_at)))
+        .select((carts::id, carts::customer_id, carts::updated_at))
+        .order(carts::updated_at.asc())
+        .limit(limit)
+        .load(c)
+        .await)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let lines: Vec<(String, i64)> = db_run!(conn, c => items::table
+        .filter(items::cart_id.eq_any(ids.clone()))
+        .select((items::cart_id, items::quantity))
+        .load(c)
+        .await)?;
+    let mut quiet = Vec::with_capacity(rows.len());
+    for (id, customer_id, changed_at) in rows {
+        let units = lines
+            .iter()
+            .filter(|(cart, _)| *cart == id)
+            .map(|(_, q)| *q)
+            .sum();
+        db_run!(conn, c => diesel::insert_into(a::cart_abandonments)
+            .values((a::cart_id.eq(&id), a::changed_at.eq(changed_at), a::reported_at.eq(now)))
+            .on_conflict(a::cart_id)
+            .do_update()
+            .set((a::changed_at.eq(changed_at), a::reported_at.eq(now)))
+            .execute(c)
+            .await)?;
+        if let Some(customer_id) = customer_id {
+            quiet.push(QuietCart {
+                id,
+                customer_id,
+                changed_at,
+                units,
+            });
+        }
+    }
+    Ok(quiet)
 }
 
 // --- promotions ------------------------------------------------------------------------

@@ -25,10 +25,13 @@ pub enum Kind {
     LowStock,
     /// To the shop's staff.
     WebhookDisabled,
+    /// Marketing: a signed-in customer's cart went quiet with lines in it. Only to those
+    /// who opted in, always with a one-click unsubscribe.
+    CartReminder,
 }
 
 impl Kind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Welcome,
         Self::VerifyEmail,
         Self::PasswordReset,
@@ -41,6 +44,7 @@ impl Kind {
         Self::ReturnReceived,
         Self::LowStock,
         Self::WebhookDisabled,
+        Self::CartReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Kind {
             Self::ReturnReceived => "return_received",
             Self::LowStock => "low_stock",
             Self::WebhookDisabled => "webhook_disabled",
+            Self::CartReminder => "cart_reminder",
         }
     }
 
@@ -68,6 +73,24 @@ impl Kind {
     /// message is sent or has failed.
     pub fn carries_secret(self) -> bool {
         matches!(self, Self::VerifyEmail | Self::PasswordReset)
+    }
+
+    /// Sent only to customers who opted in to marketing, with an unsubscribe link;
+    /// everything else is transactional (always sent).
+    pub fn is_marketing(self) -> bool {
+        matches!(self, Self::CartReminder)
+    }
+
+    /// Also goes by SMS and push to customers who asked for order updates there (a short
+    /// text, `<kind>.short.txt`).
+    pub fn is_order_update(self) -> bool {
+        matches!(
+            self,
+            Self::OrderConfirmation
+                | Self::OrderShipped
+                | Self::OrderDelivered
+                | Self::OrderCancelled
+        )
     }
 }
 
@@ -146,6 +169,8 @@ pub struct Message {
     pub body_text: Option<String>,
     /// The HTML part (e-mail only).
     pub body_html: Option<String>,
+    /// Marketing e-mail: the one-click unsubscribe URL (RFC 8058 `List-Unsubscribe`).
+    pub unsubscribe_url: Option<String>,
     pub status: Status,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,

@@ -13,6 +13,12 @@ pub enum NotificationsError {
     NotFailed(&'static str),
     #[error("the notification's body was forgotten (a single-use link, or an erasure)")]
     Forgotten,
+    #[error("this unsubscribe link is not valid")]
+    InvalidUnsubscribeToken,
+    #[error("no such device is registered for you")]
+    PushTokenNotFound,
+    #[error("sealing: {0}")]
+    Sealing(String),
     #[error(transparent)]
     Authz(#[from] weft_http::AuthzError),
     #[error(transparent)]
@@ -22,9 +28,10 @@ pub enum NotificationsError {
 impl ServiceError for NotificationsError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => ErrorKind::Invalid,
-            Self::NotFound => ErrorKind::NotFound,
+            Self::Invalid(_) | Self::InvalidUnsubscribeToken => ErrorKind::Invalid,
+            Self::NotFound | Self::PushTokenNotFound => ErrorKind::NotFound,
             Self::NotFailed(_) | Self::Forgotten => ErrorKind::Conflict,
+            Self::Sealing(_) => ErrorKind::Internal,
             Self::Authz(e) => e.kind(),
             Self::Storage(e) => e.kind(),
         }
@@ -36,6 +43,9 @@ impl ServiceError for NotificationsError {
             Self::NotFound => "notification_not_found",
             Self::NotFailed(_) => "notification_not_failed",
             Self::Forgotten => "notification_forgotten",
+            Self::InvalidUnsubscribeToken => "invalid_unsubscribe_token",
+            Self::PushTokenNotFound => "push_token_not_found",
+            Self::Sealing(_) => "internal_error",
             Self::Authz(e) => e.code(),
             Self::Storage(e) => e.code(),
         }

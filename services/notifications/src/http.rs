@@ -1,20 +1,23 @@
 //! Notifications' REST endpoints: the delivery log under `/v1/admin/notifications`, read
 //! with `customers:read` (it holds customers' addresses) and resent with
-//! `customers:write`.
+//! `customers:write`; a customer's own choices (`/v1/me/notification-preferences`,
+//! `/v1/me/push-devices`); the one-click unsubscribe of marketing e-mail.
 
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
-use weft_http::{ApiResult, authz};
+use serde::Deserialize;
+use weft_http::{ApiResult, Done, JsonBody, authz};
 use weft_kernel::{FieldError, PageRequest};
 
 use crate::domain::{Kind, Message, Status};
 use crate::error::NotificationsError;
-use crate::service::NotificationsService;
-use crate::store::Filter;
+use crate::service::{NotificationsService, PreferencesPatch};
+use crate::store::{Filter, Preferences, PushToken};
 
 #[derive(Tags)]
 enum Tag {
@@ -33,11 +36,13 @@ pub struct NotificationDto {
     pub event_id: String,
     /// `welcome`, `verify_email`, `password_reset`, `account_locked`,
     /// `order_confirmation`, `order_shipped`, `order_delivered`, `order_cancelled`,
-    /// `order_refunded`, `return_received`, `low_stock` or `webhook_disabled`.
+    /// `order_refunded`, `return_received`, `low_stock`, `webhook_disabled` or
+    /// `cart_reminder` (marketing).
     pub kind: String,
-    /// `email`.
+    /// `email`, `sms` or `push`.
     pub channel: String,
-    /// The address it went to; `erased` once its customer was.
+    /// The address, phone number or push token it went to; `erased` once its customer
+    /// was.
     pub recipient: String,
     pub customer_id: Option<String>,
     /// The locale whose templates made it.
@@ -115,6 +120,90 @@ pub enum Resent {
     /// Pending again, to be sent at once; follow it in the log.
     #[oai(status = 202)]
     Accepted(Json<NotificationDto>),
+}
+
+/// One of a customer's devices, for push messages.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "PushDevice")]
+pub struct PushDeviceDto {
+    /// The Expo push token, `ExponentPushToken[…]`.
+    pub token: String,
+    /// `ios`, `android` or `web`.
+    pub platform: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PushToken> for PushDeviceDto {
+    fn from(t: PushToken) -> Self {
+        Self {
+            token: t.token,
+            platform: t.platform,
+            created_at: t.created_at.and_utc(),
+        }
+    }
+}
+
+/// What a customer receives. Transactional e-mail (orders, account) always goes.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "NotificationPreferences")]
+pub struct PreferencesDto {
+    /// Marketing e-mail (a reminder of a cart left behind); off until the customer opts
+    /// in, and every such e-mail can turn it off in one click.
+    pub marketing_email: bool,
+    /// For SMS, in E.164 form (`+33612345678`).
+    pub phone: Option<String>,
+    /// Order updates (confirmed, shipped, delivered, cancelled) by SMS too.
+    pub sms_order_updates: bool,
+    /// Order updates by push to the devices below too.
+    pub push_order_updates: bool,
+    pub push_devices: Vec<PushDeviceDto>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PreferencesDto {
+    fn new(p: Preferences, devices: Vec<PushToken>) -> Self {
+        Self {
+            marketing_email: p.marketing_email,
+            phone: p.phone,
+            sms_order_updates: p.sms_order_updates,
+            push_order_updates: p.push_order_updates,
+            push_devices: devices.into_iter().map(Into::into).collect(),
+            updated_at: p.updated_at.and_utc(),
+        }
+    }
+}
+
+/// Changes to what a customer receives: an omitted field stays, `null` clears `phone`.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesRequest {
+    #[serde(default)]
+    pub marketing_email: Option<bool>,
+    /// E.164, e.g. `+33612345678`; `null` removes it (and needs `sms_order_updates` off).
+    #[serde(default)]
+    pub phone: MaybeUndefined<String>,
+    /// Needs a phone number.
+    #[serde(default)]
+    pub sms_order_updates: Option<bool>,
+    #[serde(default)]
+    pub push_order_updates: Option<bool>,
+}
+
+/// A device to send push messages to.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushDeviceRequest {
+    /// The Expo push token the app got (`ExponentPushToken[…]`).
+    pub token: String,
+    /// `ios`, `android` or `web`.
+    pub platform: String,
+}
+
+#[derive(ApiResponse)]
+pub enum DeviceAdded {
+    /// Registered (or moved to you from whoever had it).
+    #[oai(status = 201)]
+    Created(Json<PushDeviceDto>),
 }
 
 /// Notifications' endpoints.
@@ -224,5 +313,116 @@ impl NotificationsApi {
         authz::staff(req, "customers:write")?;
         let m = svc.resend(&id.0).await?;
         Ok(Resent::Accepted(Json((&m).into())))
+    }
+
+    /// What the signed-in customer receives, and their devices.
+    #[oai(
+        path = "/v1/me/notification-preferences",
+        method = "get",
+        operation_id = "get_notification_preferences",
+        tag = "Tag::Notifications"
+    )]
+    async fn preferences(
+        &self,
+        svc: Data<&NotificationsService>,
+        req: &Request,
+    ) -> ApiResult<Json<PreferencesDto>> {
+        let me = authz::signed_in(req)?.id.clone();
+        let (prefs, devices) = svc.preferences(&me).await?;
+        Ok(Json(PreferencesDto::new(prefs, devices)))
+    }
+
+    /// Changes what the signed-in customer receives. Opting out of marketing cancels
+    /// marketing messages not sent yet.
+    #[oai(
+        path = "/v1/me/notification-preferences",
+        method = "patch",
+        operation_id = "update_notification_preferences",
+        tag = "Tag::Notifications"
+    )]
+    async fn update_preferences(
+        &self,
+        svc: Data<&NotificationsService>,
+        req: &Request,
+        body: JsonBody<PreferencesRequest>,
+    ) -> ApiResult<Json<PreferencesDto>> {
+        let me = authz::signed_in(req)?.id.clone();
+        let b = body.0;
+        let phone = match b.phone {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(p) => Some(Some(p.trim().to_owned())),
+        };
+        svc.update_preferences(
+            &me,
+            PreferencesPatch {
+                marketing_email: b.marketing_email,
+                phone,
+                sms_order_updates: b.sms_order_updates,
+                push_order_updates: b.push_order_updates,
+            },
+        )
+        .await?;
+        let (prefs, devices) = svc.preferences(&me).await?;
+        Ok(Json(PreferencesDto::new(prefs, devices)))
+    }
+
+    /// Registers a device of the signed-in customer for push messages.
+    #[oai(
+        path = "/v1/me/push-devices",
+        method = "post",
+        operation_id = "add_push_device",
+        tag = "Tag::Notifications"
+    )]
+    async fn add_device(
+        &self,
+        svc: Data<&NotificationsService>,
+        req: &Request,
+        body: JsonBody<PushDeviceRequest>,
+    ) -> ApiResult<DeviceAdded> {
+        let me = authz::signed_in(req)?.id.clone();
+        let device = svc
+            .add_push_token(&me, body.0.token.trim(), body.0.platform.trim())
+            .await?;
+        Ok(DeviceAdded::Created(Json(device.into())))
+    }
+
+    /// Forgets one of the signed-in customer's devices.
+    #[oai(
+        path = "/v1/me/push-devices/:token",
+        method = "delete",
+        operation_id = "remove_push_device",
+        tag = "Tag::Notifications"
+    )]
+    async fn remove_device(
+        &self,
+        svc: Data<&NotificationsService>,
+        req: &Request,
+        /// The device's push token.
+        token: Path<String>,
+    ) -> ApiResult<Done> {
+        let me = authz::signed_in(req)?.id.clone();
+        svc.remove_push_token(&me, &token.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// One-click unsubscribe from marketing e-mail (RFC 8058): the URL of a marketing
+    /// e-mail's `List-Unsubscribe` header, which mail clients POST
+    /// `List-Unsubscribe=One-Click` to; the storefront's unsubscribe page calls it too.
+    /// No sign-in: the token is the proof. Any body is ignored; saying it twice is fine.
+    #[oai(
+        path = "/v1/notifications/unsubscribe",
+        method = "post",
+        operation_id = "unsubscribe_marketing",
+        tag = "Tag::Notifications"
+    )]
+    async fn unsubscribe(
+        &self,
+        svc: Data<&NotificationsService>,
+        /// From the e-mail's link.
+        token: Query<String>,
+    ) -> ApiResult<Done> {
+        svc.unsubscribe(&token.0).await?;
+        Ok(Done::NoContent)
     }
 }

@@ -1,13 +1,17 @@
-//! Notifications: events become messages to customers and staff — e-mail over SMTP
-//! today, behind a channel trait SMS and push providers plug into — rendered from
+//! Notifications: events become messages to customers and staff — e-mail over SMTP, SMS
+//! through Twilio, push through Expo, behind one channel trait — rendered from
 //! per-locale templates, sent once per event, retried with backoff when a provider
-//! fails, kept in a log staff can search and resend from.
+//! fails, kept in a log staff can search and resend from. Customers choose what they
+//! receive: transactional e-mail always, marketing only after opting in (with a
+//! one-click unsubscribe), order updates by SMS and push if they ask.
 //!
-//! Tables owned: `notification_messages`, `notification_contacts`, `notification_orders`.
+//! Tables owned: `notification_messages`, `notification_contacts`, `notification_orders`,
+//! `notification_preferences`, `notification_push_tokens`.
 //! Events consumed: `user.registered`, `user.email_verification_requested`,
 //! `user.password_reset_requested`, `user.account_locked`, `order.created`,
 //! `order.fulfilled`, `order.completed`, `order.cancelled`, `order.refunded`,
-//! `order.return_received`, `inventory.low`, `webhook.endpoint_disabled`, and
+//! `order.return_received`, `inventory.low`, `webhook.endpoint_disabled`,
+//! `cart.abandoned`, and
 //! `user.erased` (the customer leaves the log). Emitted: none.
 //! Invariants: one message per event, kind, channel and recipient, however often the
 //! event arrives (the inbox, and a unique key); a message is attempted by one dispatcher
@@ -37,8 +41,13 @@ pub static MIGRATIONS: MigrationSet = MigrationSet {
 
 pub static SERVICE: ServiceInfo = ServiceInfo {
     name: "notifications",
-    description: "Notifications: e-mail made from events, sent once, retried, logged.",
+    description: "Notifications: e-mail, SMS and push made from events, sent once, retried, logged.",
     migrations: &[&MIGRATIONS],
-    paths: &["/v1/admin/notifications"],
+    paths: &[
+        "/v1/admin/notifications",
+        "/v1/me/notification-preferences",
+        "/v1/me/push-devices",
+        "/v1/notifications",
+    ],
     rest: Some(|| weft_http::rest_endpoint(NotificationsApi)),
 };

@@ -12,9 +12,9 @@ use tokio::sync::{Notify, Semaphore};
 use weft_bus::Envelope;
 use weft_bus::Event as _;
 use weft_bus::events::{
-    AccountLocked, EmailVerificationRequested, InventoryLow, OrderCancelled, OrderCompleted,
-    OrderCreated, OrderFulfilled, OrderRefunded, PasswordResetRequested, ReturnReceived,
-    UserErased, UserRegistered, WebhookEndpointDisabled,
+    AccountLocked, CartAbandoned, EmailVerificationRequested, InventoryLow, OrderCancelled,
+    OrderCompleted, OrderCreated, OrderFulfilled, OrderRefunded, PasswordResetRequested,
+    ReturnReceived, UserErased, UserRegistered, WebhookEndpointDisabled,
 };
 use weft_kernel::id::PrefixedId;
 use weft_kernel::{Clock, Cursor, Page, PageRequest};
@@ -23,7 +23,7 @@ use weft_storage::{Db, DbConn};
 use crate::channels::{SendError, Sender};
 use crate::domain::{self, Channel, Kind, Message, MessageId, Retry, Status};
 use crate::error::NotificationsError;
-use crate::store::{self, Contact, Filter, OrderContact, Position};
+use crate::store::{self, Contact, Filter, OrderContact, Position, Preferences, PushToken};
 use crate::templates::Templates;
 
 /// The events notifications follow.
@@ -40,8 +40,12 @@ pub const CONSUMED: &[&str] = &[
     ReturnReceived::TYPE,
     InventoryLow::TYPE,
     WebhookEndpointDisabled::TYPE,
+    CartAbandoned::TYPE,
     UserErased::TYPE,
 ];
+
+/// What an unsubscribe token is sealed for (it opens for nothing else).
+const UNSUBSCRIBE_AAD: &str = "notifications/unsubscribe";
 
 /// How much of a provider's refusal the log keeps.
 const ERROR_BYTES: usize = 1000;
@@ -60,25 +64,58 @@ pub struct Policy {
     pub shop_name: String,
     /// Where links in messages lead: the storefront's `/account/…` pages.
     pub storefront_url: String,
+    /// Where this API is reached from outside, for links to it (one-click unsubscribe).
+    pub api_url: String,
     /// The merchant area, for staff messages.
     pub admin_url: String,
     /// Who gets staff messages (low stock, a disabled webhook).
     pub staff_emails: Vec<String>,
 }
 
-/// The providers of this process, one per channel it can use.
+/// The providers of this process, one per channel it can use; a channel without one
+/// makes no messages.
 #[derive(Clone)]
 pub struct Senders {
     pub email: Arc<dyn Sender>,
+    pub sms: Option<Arc<dyn Sender>>,
+    pub push: Option<Arc<dyn Sender>>,
 }
 
 /// A message to make: who gets what, with which template variables.
 struct Draft {
     kind: Kind,
+    channel: Channel,
     recipient: String,
     customer_id: Option<String>,
-    locale: Option<String>,
     context: serde_json::Value,
+}
+
+/// A change to a customer's choices; `None` leaves a choice as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreferencesPatch {
+    pub marketing_email: Option<bool>,
+    /// `Some(None)` removes the number.
+    pub phone: Option<Option<String>>,
+    pub sms_order_updates: Option<bool>,
+    pub push_order_updates: Option<bool>,
+}
+
+/// Whether `phone` is an E.164 number: `+`, then 8 to 15 digits, the first not 0.
+fn is_e164(phone: &str) -> bool {
+    phone.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
+/// Whether `token` looks like an Expo push token (`ExponentPushToken[…]`).
+fn is_push_token(token: &str) -> bool {
+    ["ExponentPushToken[", "ExpoPushToken["]
+        .iter()
+        .any(|p| token.starts_with(p))
+        && token.ends_with(']')
+        && token.len() <= 200
 }
 
 /// The notifications service of this process.
@@ -89,6 +126,8 @@ pub struct NotificationsService {
     templates: Arc<Templates>,
     senders: Senders,
     policy: Arc<Policy>,
+    /// Seals customers' ids into unsubscribe links.
+    sealer: Arc<weft_secrets::Sealer>,
     /// Rung when messages were made or a sending slot freed.
     wake: Arc<Notify>,
     /// Attempts in flight in this process, at most `policy.concurrency`.
@@ -120,6 +159,7 @@ impl NotificationsService {
         clock: Clock,
         templates: Templates,
         senders: Senders,
+        sealer: Arc<weft_secrets::Sealer>,
         policy: Policy,
     ) -> Self {
         let slots = Arc::new(Semaphore::new(policy.concurrency.max(1)));
@@ -128,6 +168,7 @@ impl NotificationsService {
             clock,
             templates: Arc::new(templates),
             senders,
+            sealer,
             policy: Arc::new(policy),
             wake: Arc::new(Notify::new()),
             slots,
@@ -161,9 +202,9 @@ impl NotificationsService {
         let now = self.now();
         let customer = |kind, recipient: &str, customer_id: Option<&str>, context| Draft {
             kind,
+            channel: Channel::Email,
             recipient: recipient.to_owned(),
             customer_id: customer_id.map(str::to_owned),
-            locale: None,
             context,
         };
         Ok(match event.event_type.as_str() {
@@ -235,7 +276,7 @@ impl NotificationsService {
                     },
                 )
                 .await?;
-                vec![customer(
+                let draft = customer(
                     Kind::OrderConfirmation,
                     &e.email,
                     e.customer_id.as_deref(),
@@ -245,7 +286,8 @@ impl NotificationsService {
                         "total": e.total.to_string(),
                         "item_count": e.item_count,
                     }),
-                )]
+                );
+                self.with_order_channels(tx, draft).await?
             }
             OrderFulfilled::TYPE => {
                 let e: OrderFulfilled = decode(event)?;
@@ -307,6 +349,10 @@ impl NotificationsService {
                     }),
                 )
             }
+            CartAbandoned::TYPE => {
+                let e: CartAbandoned = decode(event)?;
+                self.cart_reminder(tx, &e).await?
+            }
             WebhookEndpointDisabled::TYPE => {
                 let e: WebhookEndpointDisabled = decode(event)?;
                 self.staff(
@@ -337,13 +383,100 @@ impl NotificationsService {
         };
         context["order_id"] = json!(order_id);
         context["order_url"] = json!(self.link(&format!("/account/orders/{order_id}")));
-        Ok(vec![Draft {
+        let draft = Draft {
             kind,
+            channel: Channel::Email,
             recipient: order.email,
             customer_id: order.customer_id,
-            locale: None,
             context,
+        };
+        self.with_order_channels(tx, draft).await
+    }
+
+    /// `email` and, for an order update to a customer who asked for them, the same news
+    /// by SMS to their number and by push to each of their devices — on the channels this
+    /// process has a provider for.
+    async fn with_order_channels(
+        &self,
+        tx: &mut DbConn,
+        email: Draft,
+    ) -> Result<Vec<Draft>, NotificationsError> {
+        let Some(customer_id) = email
+            .customer_id
+            .clone()
+            .filter(|_| email.kind.is_order_update())
+        else {
+            return Ok(vec![email]);
+        };
+        let Some(prefs) = store::preferences(tx, &customer_id).await? else {
+            return Ok(vec![email]);
+        };
+        let also = |channel, recipient: String| Draft {
+            kind: email.kind,
+            channel,
+            recipient,
+            customer_id: Some(customer_id.clone()),
+            context: email.context.clone(),
+        };
+        let mut drafts = Vec::new();
+        if let (true, Some(phone), Some(_)) =
+            (prefs.sms_order_updates, &prefs.phone, &self.senders.sms)
+        {
+            drafts.push(also(Channel::Sms, phone.clone()));
+        }
+        if prefs.push_order_updates && self.senders.push.is_some() {
+            for device in store::push_tokens(tx, &customer_id).await? {
+                drafts.push(also(Channel::Push, device.token));
+            }
+        }
+        drafts.insert(0, email);
+        Ok(drafts)
+    }
+
+    /// A reminder of a quiet cart, for a customer who allowed marketing e-mail (checked
+    /// now, and again when they unsubscribe: what is not sent yet is cancelled).
+    async fn cart_reminder(
+        &self,
+        tx: &mut DbConn,
+        e: &CartAbandoned,
+    ) -> Result<Vec<Draft>, NotificationsError> {
+        let allowed = store::preferences(tx, &e.customer_id)
+            .await?
+            .is_some_and(|p| p.marketing_email);
+        if !allowed {
+            return Ok(Vec::new());
+        }
+        let Some(contact) = store::contact(tx, &e.customer_id).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![Draft {
+            kind: Kind::CartReminder,
+            channel: Channel::Email,
+            recipient: contact.email,
+            customer_id: Some(e.customer_id.clone()),
+            context: json!({
+                "name": contact.name,
+                "item_count": e.item_count,
+                "cart_url": self.link("/cart"),
+            }),
         }])
+    }
+
+    /// A link that unsubscribes `customer_id` from marketing: the API's one-click URL
+    /// (for mail clients, RFC 8058) and the storefront's page (for people).
+    fn unsubscribe_links(&self, customer_id: &str) -> Result<(String, String), NotificationsError> {
+        let sealed = self
+            .sealer
+            .seal_str(customer_id, UNSUBSCRIBE_AAD)
+            .map_err(|e| NotificationsError::Sealing(e.to_string()))?;
+        let token: String = url::form_urlencoded::byte_serialize(sealed.as_bytes()).collect();
+        Ok((
+            format!(
+                "{}/v1/notifications/unsubscribe?token={token}",
+                self.policy.api_url.trim_end_matches('/')
+            ),
+            self.link(&format!("/account/unsubscribe?token={token}")),
+        ))
     }
 
     fn staff(&self, kind: Kind, context: &serde_json::Value) -> Vec<Draft> {
@@ -352,9 +485,9 @@ impl NotificationsService {
             .iter()
             .map(|email| Draft {
                 kind,
+                channel: Channel::Email,
                 recipient: email.clone(),
                 customer_id: None,
-                locale: None,
                 context: context.clone(),
             })
             .collect()
@@ -380,27 +513,33 @@ impl NotificationsService {
         let drafts = self.drafts(tx, event).await?;
         let mut made = 0;
         for draft in drafts {
-            let locale = match (&draft.locale, &draft.customer_id) {
-                (Some(l), _) => Some(l.clone()),
-                (None, Some(c)) => store::contact(tx, c).await?.and_then(|c| c.locale),
-                (None, None) => None,
+            let locale = match &draft.customer_id {
+                Some(c) => store::contact(tx, c).await?.and_then(|c| c.locale),
+                None => None,
             };
             let mut context = self.base();
             if let (Some(base), Some(own)) = (context.as_object_mut(), draft.context.as_object()) {
                 base.extend(own.clone());
+            }
+            let mut unsubscribe_url = None;
+            if let (true, Some(customer)) = (draft.kind.is_marketing(), &draft.customer_id) {
+                let (one_click, page) = self.unsubscribe_links(customer)?;
+                context["unsubscribe_url"] = json!(page);
+                unsubscribe_url = Some(one_click);
             }
             let now = self.now();
             let mut message = Message {
                 id: MessageId::generate().as_str().to_owned(),
                 event_id: event.id.to_string(),
                 kind: draft.kind,
-                channel: Channel::Email,
+                channel: draft.channel,
                 recipient: draft.recipient,
                 customer_id: draft.customer_id,
                 locale: locale.clone().unwrap_or_default(),
                 subject: String::new(),
                 body_text: None,
                 body_html: None,
+                unsubscribe_url,
                 status: Status::Pending,
                 attempts: 0,
                 next_attempt_at: Some(now),
@@ -410,15 +549,21 @@ impl NotificationsService {
                 updated_at: now,
                 sent_at: None,
             };
-            match self
-                .templates
-                .render(draft.kind, locale.as_deref(), &context)
-            {
+            let rendered = match draft.channel {
+                Channel::Email => self
+                    .templates
+                    .render(draft.kind, locale.as_deref(), &context),
+                Channel::Sms | Channel::Push => {
+                    self.templates
+                        .render_short(draft.kind, locale.as_deref(), &context)
+                }
+            };
+            match rendered {
                 Ok(r) => {
                     message.locale = r.locale;
                     message.subject = r.subject;
                     message.body_text = Some(r.text);
-                    message.body_html = Some(r.html);
+                    message.body_html = r.html;
                 }
                 Err(e) => {
                     tracing::error!(kind = draft.kind.as_str(), error = %e, "a notification template did not render");
@@ -496,7 +641,141 @@ impl NotificationsService {
     fn sender(&self, channel: Channel) -> Option<&Arc<dyn Sender>> {
         match channel {
             Channel::Email => Some(&self.senders.email),
-            Channel::Sms | Channel::Push => None,
+            Channel::Sms => self.senders.sms.as_ref(),
+            Channel::Push => self.senders.push.as_ref(),
+        }
+    }
+
+    /// What `customer_id` chose to receive, and their devices.
+    pub async fn preferences(
+        &self,
+        customer_id: &str,
+    ) -> Result<(Preferences, Vec<PushToken>), NotificationsError> {
+        let mut conn = self.db.conn().await?;
+        let prefs = store::preferences(&mut conn, customer_id)
+            .await?
+            .unwrap_or_else(|| Preferences::defaults(customer_id, self.now().naive_utc()));
+        let devices = store::push_tokens(&mut conn, customer_id).await?;
+        Ok((prefs, devices))
+    }
+
+    /// Changes what `customer_id` receives. Opting out of marketing cancels the
+    /// marketing messages not sent yet.
+    pub async fn update_preferences(
+        &self,
+        customer_id: &str,
+        patch: PreferencesPatch,
+    ) -> Result<Preferences, NotificationsError> {
+        let mut errors = Vec::new();
+        if let Some(Some(phone)) = &patch.phone
+            && !is_e164(phone)
+        {
+            errors.push(weft_kernel::FieldError::new(
+                "phone",
+                "an international number in E.164 form, like +33612345678",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(NotificationsError::Invalid(errors));
+        }
+        let now = self.now().naive_utc();
+        self.db
+            .transaction(async |tx: &mut DbConn| {
+                let mut p = store::preferences(tx, customer_id)
+                    .await?
+                    .unwrap_or_else(|| Preferences::defaults(customer_id, now));
+                if let Some(v) = patch.marketing_email {
+                    p.marketing_email = v;
+                }
+                if let Some(v) = patch.phone.clone() {
+                    p.phone = v;
+                }
+                if let Some(v) = patch.sms_order_updates {
+                    p.sms_order_updates = v;
+                }
+                if let Some(v) = patch.push_order_updates {
+                    p.push_order_updates = v;
+                }
+                if p.sms_order_updates && p.phone.is_none() {
+                    return Err(NotificationsError::field(
+                        "sms_order_updates",
+                        "SMS needs a phone number",
+                    ));
+                }
+                p.updated_at = now;
+                store::save_preferences(tx, &p).await?;
+                if !p.marketing_email {
+                    store::cancel_pending_marketing(tx, customer_id, now).await?;
+                }
+                Ok(p)
+            })
+            .await
+    }
+
+    /// One-click unsubscribe from a marketing e-mail's link: no sign-in, the sealed
+    /// token is the proof. Saying it twice is fine.
+    pub async fn unsubscribe(&self, token: &str) -> Result<(), NotificationsError> {
+        let customer_id = self
+            .sealer
+            .open_str(token, UNSUBSCRIBE_AAD)
+            .map_err(|_| NotificationsError::InvalidUnsubscribeToken)?;
+        self.update_preferences(
+            &customer_id,
+            PreferencesPatch {
+                marketing_email: Some(false),
+                ..PreferencesPatch::default()
+            },
+        )
+        .await?;
+        tracing::info!("a customer unsubscribed from marketing e-mail");
+        Ok(())
+    }
+
+    /// Registers one of `customer_id`'s devices for push messages.
+    pub async fn add_push_token(
+        &self,
+        customer_id: &str,
+        token: &str,
+        platform: &str,
+    ) -> Result<PushToken, NotificationsError> {
+        let mut errors = Vec::new();
+        if !is_push_token(token) {
+            errors.push(weft_kernel::FieldError::new(
+                "token",
+                "an Expo push token, ExponentPushToken[…]",
+            ));
+        }
+        if !["ios", "android", "web"].contains(&platform) {
+            errors.push(weft_kernel::FieldError::new(
+                "platform",
+                "one of ios, android, web",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(NotificationsError::Invalid(errors));
+        }
+        let device = PushToken {
+            token: token.to_owned(),
+            customer_id: customer_id.to_owned(),
+            platform: platform.to_owned(),
+            created_at: self.now().naive_utc(),
+        };
+        let mut conn = self.db.conn().await?;
+        store::save_push_token(&mut conn, &device).await?;
+        Ok(device)
+    }
+
+    /// Forgets one of `customer_id`'s devices.
+    pub async fn remove_push_token(
+        &self,
+        customer_id: &str,
+        token: &str,
+    ) -> Result<(), NotificationsError> {
+        let mut conn = self.db.conn().await?;
+        if store::delete_push_token(&mut conn, token, Some(customer_id)).await? {
+            Ok(())
+        } else {
+            Err(NotificationsError::PushTokenNotFound)
         }
     }
 
@@ -551,6 +830,7 @@ impl NotificationsService {
                 message.channel.as_str()
             ))),
         };
+        let gone = message.channel == Channel::Push && matches!(outcome, Err(SendError::Gone(_)));
         let now = self.now();
         let mut m = message;
         m.attempts = read + 1;
@@ -569,7 +849,7 @@ impl NotificationsService {
                         .policy
                         .retry
                         .after(u32::try_from(m.attempts).unwrap_or(u32::MAX)),
-                    SendError::Permanent(_) => None,
+                    SendError::Permanent(_) | SendError::Gone(_) => None,
                 };
                 m.last_error = Some(domain::clip(&e.to_string(), ERROR_BYTES));
                 if let Some(wait) = retry {
@@ -590,6 +870,10 @@ impl NotificationsService {
             m.body_html = None;
         }
         let mut conn = self.db.conn().await?;
+        if gone {
+            // The app was uninstalled: later messages would fail the same way.
+            store::delete_push_token(&mut conn, &m.recipient, None).await?;
+        }
         let saved = store::save_message_if(&mut conn, &m, read).await?;
         if !saved {
             tracing::debug!(notification = %m.id, "the notification changed meanwhile; this attempt's outcome is not recorded");

@@ -20,6 +20,7 @@ diesel::table! {
         subject -> Text,
         body_text -> Nullable<Text>,
         body_html -> Nullable<Text>,
+        unsubscribe_url -> Nullable<Text>,
         status -> Text,
         attempts -> Integer,
         next_attempt_at -> Nullable<Timestamp>,
@@ -39,6 +40,26 @@ diesel::table! {
         name -> Text,
         locale -> Nullable<Text>,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_preferences (customer_id) {
+        customer_id -> Text,
+        marketing_email -> Bool,
+        phone -> Nullable<Text>,
+        sms_order_updates -> Bool,
+        push_order_updates -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_push_tokens (token) {
+        token -> Text,
+        customer_id -> Text,
+        platform -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -64,6 +85,7 @@ struct MessageRow {
     subject: String,
     body_text: Option<String>,
     body_html: Option<String>,
+    unsubscribe_url: Option<String>,
     status: String,
     attempts: i32,
     next_attempt_at: Option<NaiveDateTime>,
@@ -88,6 +110,7 @@ impl From<&Message> for MessageRow {
             subject: m.subject.clone(),
             body_text: m.body_text.clone(),
             body_html: m.body_html.clone(),
+            unsubscribe_url: m.unsubscribe_url.clone(),
             status: m.status.as_str().to_owned(),
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at.map(|t| t.naive_utc()),
@@ -115,6 +138,7 @@ impl From<MessageRow> for Message {
             subject: r.subject,
             body_text: r.body_text,
             body_html: r.body_html,
+            unsubscribe_url: r.unsubscribe_url,
             status: Status::parse(&r.status).unwrap_or(Status::Failed),
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at.map(|t| t.and_utc()),
@@ -146,6 +170,151 @@ pub struct OrderContact {
     pub customer_id: Option<String>,
     pub email: String,
     pub created_at: NaiveDateTime,
+}
+
+/// What a customer chose to receive.
+#[derive(
+    Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable, diesel::AsChangeset,
+)]
+#[diesel(table_name = notification_preferences, treat_none_as_null = true)]
+pub struct Preferences {
+    pub customer_id: String,
+    pub marketing_email: bool,
+    /// E.164 (`+33612345678`).
+    pub phone: Option<String>,
+    pub sms_order_updates: bool,
+    pub push_order_updates: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Preferences {
+    /// A customer who chose nothing yet: transactional e-mail only, and push order
+    /// updates to devices they register (registering one is asking for them).
+    pub fn defaults(customer_id: &str, now: NaiveDateTime) -> Self {
+        Self {
+            customer_id: customer_id.to_owned(),
+            marketing_email: false,
+            phone: None,
+            sms_order_updates: false,
+            push_order_updates: true,
+            updated_at: now,
+        }
+    }
+}
+
+/// A customer's device.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = notification_push_tokens)]
+pub struct PushToken {
+    pub token: String,
+    pub customer_id: String,
+    /// `ios`, `android` or `web`.
+    pub platform: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub async fn preferences(
+    conn: &mut DbConn,
+    customer_id: &str,
+) -> Result<Option<Preferences>, StorageError> {
+    Ok(db_run!(conn, c => notification_preferences::table
+        .find(customer_id)
+        .first::<Preferences>(c)
+        .await
+        .optional())?)
+}
+
+pub async fn save_preferences(tx: &mut DbConn, p: &Preferences) -> Result<(), StorageError> {
+    db_run!(tx, c => diesel::insert_into(notification_preferences::table)
+        .values(p)
+        .on_conflict(notification_preferences::customer_id)
+        .do_update()
+        .set(p)
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Cancels a customer's marketing messages not sent yet (they just opted out).
+pub async fn cancel_pending_marketing(
+    tx: &mut DbConn,
+    customer_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    use notification_messages::dsl as m;
+    let marketing: Vec<&str> = Kind::ALL
+        .iter()
+        .filter(|k| k.is_marketing())
+        .map(|k| k.as_str())
+        .collect();
+    Ok(db_run!(tx, c => diesel::update(
+        m::notification_messages
+            .filter(m::customer_id.eq(customer_id))
+            .filter(m::status.eq(Status::Pending.as_str()))
+            .filter(m::kind.eq_any(&marketing)),
+    )
+    .set((
+        m::status.eq(Status::Cancelled.as_str()),
+        m::next_attempt_at.eq(None::<NaiveDateTime>),
+        m::updated_at.eq(now),
+    ))
+    .execute(c)
+    .await)?)
+}
+
+pub async fn push_tokens(
+    conn: &mut DbConn,
+    customer_id: &str,
+) -> Result<Vec<PushToken>, StorageError> {
+    use notification_push_tokens::dsl as t;
+    Ok(db_run!(conn, c => t::notification_push_tokens
+        .filter(t::customer_id.eq(customer_id))
+        .order((t::created_at.asc(), t::token.asc()))
+        .load::<PushToken>(c)
+        .await)?)
+}
+
+/// Registers a device for `token.customer_id`; a token another customer registered
+/// moves to this one (the device changed hands, or signed in as someone else).
+pub async fn save_push_token(tx: &mut DbConn, token: &PushToken) -> Result<(), StorageError> {
+    use notification_push_tokens::dsl as t;
+    db_run!(tx, c => diesel::insert_into(t::notification_push_tokens)
+        .values(token)
+        .on_conflict(t::token)
+        .do_update()
+        .set((
+            t::customer_id.eq(&token.customer_id),
+            t::platform.eq(&token.platform),
+            t::created_at.eq(token.created_at),
+        ))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Forgets a device: one of `customer_id`'s (`Some`), or whoever's (`None`: the provider
+/// said it is gone). Returns whether there was one.
+pub async fn delete_push_token(
+    tx: &mut DbConn,
+    token: &str,
+    customer_id: Option<&str>,
+) -> Result<bool, StorageError> {
+    use notification_push_tokens::dsl as t;
+    let n = match customer_id {
+        Some(customer) => db_run!(tx, c => diesel::delete(
+            t::notification_push_tokens
+                .filter(t::token.eq(token))
+                .filter(t::customer_id.eq(customer)),
+        )
+        .execute(c)
+        .await)?,
+        None => {
+            db_run!(tx, c => diesel::delete(t::notification_push_tokens.filter(t::token.eq(token)))
+            .execute(c)
+            .await)?
+        }
+    };
+    Ok(n == 1)
 }
 
 /// A position in the log, newest first: the last item's creation time and id.
@@ -371,6 +540,10 @@ pub async fn erase_customer(
     use notification_messages::dsl as m;
     let n = db_run!(tx, c => async {
         diesel::delete(notification_contacts::table.find(customer_id)).execute(c).await?;
+        diesel::delete(notification_preferences::table.find(customer_id)).execute(c).await?;
+        diesel::delete(notification_push_tokens::table.filter(notification_push_tokens::customer_id.eq(customer_id)))
+            .execute(c)
+            .await?;
         diesel::delete(notification_orders::table.filter(notification_orders::customer_id.eq(customer_id)))
             .execute(c)
             .await?;
@@ -391,6 +564,7 @@ pub async fn erase_customer(
                 m::subject.eq(""),
                 m::body_text.eq(None::<String>),
                 m::body_html.eq(None::<String>),
+                m::unsubscribe_url.eq(None::<String>),
                 m::customer_id.eq(None::<String>),
                 m::updated_at.eq(now),
             ))

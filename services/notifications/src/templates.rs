@@ -1,6 +1,7 @@
 //! Message templates: for every kind a subject, a text part and an HTML part per locale
 //! (`<locale>/<kind>.subject.txt`, `.txt`, `.html`), with the HTML parts extending
-//! `layout.html`. The shop's own copies in `notifications.templates_dir` win over the
+//! `layout.html`; order updates also have a short text (`<kind>.short.txt`) for SMS and
+//! push, whose title is the subject. The shop's own copies in `notifications.templates_dir` win over the
 //! built-in ones, file by file. HTML is auto-escaped; text and subjects are not.
 //! A locale without a template falls back to its language (`fr-CA` → `fr`), then to the
 //! shop's default locale, then to `en`.
@@ -31,18 +32,35 @@ macro_rules! embed {
     };
 }
 
+macro_rules! embed_short {
+    ($($locale:literal: [$($kind:literal),* $(,)?]),* $(,)?) => {
+        &[
+            $($(
+                (concat!($locale, "/", $kind, ".short.txt"),
+                 include_str!(concat!("../templates/", $locale, "/", $kind, ".short.txt"))),
+            )*)*
+        ]
+    };
+}
+
 /// The built-in templates, by name.
 static BUILT_IN: &[(&str, &str)] = embed! {
     "en": [
         "welcome", "verify_email", "password_reset", "account_locked", "order_confirmation",
         "order_shipped", "order_delivered", "order_cancelled", "order_refunded",
-        "return_received", "low_stock", "webhook_disabled",
+        "return_received", "low_stock", "webhook_disabled", "cart_reminder",
     ],
     "fr": [
         "welcome", "verify_email", "password_reset", "account_locked", "order_confirmation",
         "order_shipped", "order_delivered", "order_cancelled", "order_refunded",
-        "return_received", "low_stock", "webhook_disabled",
+        "return_received", "low_stock", "webhook_disabled", "cart_reminder",
     ],
+};
+
+/// The built-in short texts (SMS, push) of order updates.
+static BUILT_IN_SHORT: &[(&str, &str)] = embed_short! {
+    "en": ["order_confirmation", "order_shipped", "order_delivered", "order_cancelled"],
+    "fr": ["order_confirmation", "order_shipped", "order_delivered", "order_cancelled"],
 };
 
 /// A message as its templates made it.
@@ -52,7 +70,8 @@ pub struct Rendered {
     pub locale: String,
     pub subject: String,
     pub text: String,
-    pub html: String,
+    /// E-mail only.
+    pub html: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +96,11 @@ impl std::fmt::Debug for Templates {
 }
 
 fn built_in(name: &str) -> Option<&'static str> {
-    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    BUILT_IN
+        .iter()
+        .chain(BUILT_IN_SHORT)
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
 }
 
 impl Templates {
@@ -134,12 +157,33 @@ impl Templates {
             .unwrap_or_else(|| "en".to_owned())
     }
 
-    /// Renders `kind` for `locale` with `context`.
+    /// Renders `kind`'s e-mail for `locale` with `context`.
     pub fn render(
         &self,
         kind: Kind,
         locale: Option<&str>,
         context: &impl Serialize,
+    ) -> Result<Rendered, TemplateError> {
+        self.render_parts(kind, locale, context, false)
+    }
+
+    /// Renders `kind`'s short text (SMS, push) for `locale`: the subject and
+    /// `<kind>.short.txt`.
+    pub fn render_short(
+        &self,
+        kind: Kind,
+        locale: Option<&str>,
+        context: &impl Serialize,
+    ) -> Result<Rendered, TemplateError> {
+        self.render_parts(kind, locale, context, true)
+    }
+
+    fn render_parts(
+        &self,
+        kind: Kind,
+        locale: Option<&str>,
+        context: &impl Serialize,
+        short: bool,
     ) -> Result<Rendered, TemplateError> {
         let locale = self.locale_for(kind, locale);
         let ctx = minijinja::Value::from(minijinja::value::Serde(context));
@@ -153,13 +197,23 @@ impl Templates {
                     source,
                 })
         };
-        let subject = part("subject.txt")?;
+        // A subject is one line, whatever the template's line breaks.
+        let subject = part("subject.txt")?
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (text, html) = if short {
+            // An SMS is one paragraph: no stray blank lines from template tags.
+            let text = part("short.txt")?;
+            (text.split_whitespace().collect::<Vec<_>>().join(" "), None)
+        } else {
+            (part("txt")?, Some(part("html")?))
+        };
         Ok(Rendered {
-            // A subject is one line, whatever the template's line breaks.
-            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: part("txt")?,
-            html: part("html")?,
             locale,
+            subject,
+            text,
+            html,
         })
     }
 }
@@ -194,6 +248,8 @@ mod tests {
             "threshold": 5,
             "endpoint_id": "whe_1",
             "url": "https://hooks.example/weft",
+            "cart_url": "https://shop.example/cart",
+            "unsubscribe_url": "https://shop.example/account/unsubscribe?token=t",
         })
     }
 
@@ -209,10 +265,27 @@ mod tests {
                     "{kind:?}"
                 );
                 assert!(r.text.len() > 20, "{locale}/{kind:?} text");
-                assert!(r.html.contains("<html") && r.html.contains("Loom &amp; Co"));
+                let html = r.html.unwrap();
+                assert!(html.contains("<html") && html.contains("Loom &amp; Co"));
                 // HTML escapes what customers typed; text keeps it as typed.
                 if kind == Kind::Welcome {
-                    assert!(r.html.contains("Ana &lt;Ana&gt;") && r.text.contains("Ana <Ana>"));
+                    assert!(html.contains("Ana &lt;Ana&gt;") && r.text.contains("Ana <Ana>"));
+                }
+                if kind.is_marketing() {
+                    assert!(
+                        html.contains("unsubscribe?token=t")
+                            && r.text.contains("account/unsubscribe?token=t"),
+                        "{locale}/{kind:?}: every marketing e-mail says how to stop them"
+                    );
+                }
+                if kind.is_order_update() {
+                    let short = t.render_short(kind, Some(locale), &context()).unwrap();
+                    assert_eq!(short.locale, locale);
+                    assert!(short.html.is_none());
+                    // One SMS segment of Unicode text is 70 characters; allow three.
+                    let chars = short.text.chars().count();
+                    assert!((20..=210).contains(&chars), "{locale}/{kind:?}: {chars}");
+                    assert!(short.text.contains("ord_1"), "{locale}/{kind:?}");
                 }
             }
         }
@@ -275,7 +348,7 @@ mod tests {
         let en = t.render(Kind::Welcome, Some("en"), &ctx).unwrap();
         assert_eq!(en.subject, "Hi Ana <Ana>!");
         assert!(
-            en.html.contains("Loom &amp; Co"),
+            en.html.unwrap().contains("Loom &amp; Co"),
             "the built-in HTML part stays"
         );
         let de = t.render(Kind::Welcome, Some("de"), &ctx).unwrap();
@@ -283,7 +356,7 @@ mod tests {
             (de.locale.as_str(), de.subject.as_str()),
             ("de", "Hallo Ana <Ana>")
         );
-        assert!(de.html.contains("Willkommen"));
+        assert!(de.html.unwrap().contains("Willkommen"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -25,6 +25,7 @@ mod live;
 mod me;
 mod migrations;
 mod money;
+mod notification_channels;
 mod notifications;
 mod processes;
 mod promotions;

@@ -1,0 +1,2 @@
+DROP INDEX cart_carts_quiet;
+DROP TABLE cart_abandonments;

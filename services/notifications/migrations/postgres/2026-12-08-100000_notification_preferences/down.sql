@@ -1,0 +1,3 @@
+ALTER TABLE notification_messages DROP COLUMN unsubscribe_url;
+DROP TABLE notification_push_tokens;
+DROP TABLE notification_preferences;
