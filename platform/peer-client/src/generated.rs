@@ -5583,6 +5583,20 @@ let response = client.internal_get_order()
     pub fn internal_get_order(&self) -> builder::InternalGetOrder<'_> {
         builder::InternalGetOrder::new(self)
     }
+    /**One order's invoice as a PDF, whoever it belongs to (notifications attach it to
+the confirmation). Needs the `internal` scope
+
+Sends a `GET` request to `/v1/internal/orders/{id}/invoice`
+
+```ignore
+let response = client.internal_get_order_invoice()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn internal_get_order_invoice(&self) -> builder::InternalGetOrderInvoice<'_> {
+        builder::InternalGetOrderInvoice::new(self)
+    }
     /**The order's payment was captured: it is `paid` (again: done). 409
 `illegal_transition` when it was cancelled. Needs the `internal` scope
 
@@ -7415,6 +7429,81 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_get_order_invoice`]
+
+[`Client::internal_get_order_invoice`]: super::Client::internal_get_order_invoice*/
+    #[derive(Debug, Clone)]
+    pub struct InternalGetOrderInvoice<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalGetOrderInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/orders/{id}/invoice`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/orders/{}/invoice", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "internal_get_order_invoice",
+            };
+            (crate::pass_trace_context)(&mut request);
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -601,6 +601,28 @@ pub fn notifications_service(
     ))
 }
 
+/// Where notifications fetch the invoices attached to order confirmations: orders in
+/// this process, or at `peers.orders`. A notifications process without either sends
+/// confirmations without the invoice (and says so once at start).
+fn invoices_for_notifications(
+    settings: &Settings,
+    hosted: &[&'static weft_http::ServiceInfo],
+    orders: &weft_orders::OrderService,
+) -> anyhow::Result<Option<Arc<dyn weft_orders::client::Orders>>> {
+    if !hosts(hosted, &weft_notifications::SERVICE) || hosts(hosted, &weft_orders::SERVICE) {
+        return Ok(Some(Arc::new(weft_orders::client::Local(orders.clone()))));
+    }
+    let Some(url) = settings.peers.orders.as_deref() else {
+        tracing::warn!(
+            "peers.orders is unset: order confirmations go without their invoice attached"
+        );
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(weft_orders::client::Remote(peer_at(
+        settings, url,
+    )?))))
+}
+
 /// How a product's reviews reach its GraphQL `Product`: reviews in this process, or at
 /// `peers.reviews` (a catalog process of a cluster); none without either.
 fn product_reviews(
@@ -1092,7 +1114,10 @@ impl Application {
         workers.push((&weft_reviews::SERVICE, reviews.workers()));
         let webhooks = webhooks_service(&settings, &db, &bus)?;
         workers.push((&weft_webhooks::SERVICE, webhooks.workers()));
-        let notifications = notifications_service(&settings, &db)?;
+        let mut notifications = notifications_service(&settings, &db)?;
+        if let Some(invoices) = invoices_for_notifications(&settings, &hosted, &orders)? {
+            notifications = notifications.with_invoices(invoices);
+        }
         workers.push((&weft_notifications::SERVICE, notifications.workers()));
         for (service, work) in workers {
             if hosts(&hosted, service) {

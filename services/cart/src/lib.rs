@@ -3,7 +3,9 @@
 //! subtotal, discounts, shipping, tax and total recomputed on the server.
 //!
 //! Tables owned: `cart_carts`, `cart_items`, `cart_promotions`, `cart_applied_promotions`,
-//! `cart_promotion_redemptions`.
+//! `cart_promotion_redemptions`, `cart_abandonments`.
+//! Events emitted: `cart.abandoned` (a customer's cart went quiet with lines in it; once
+//! per quiet spell).
 //! Talks to: the catalog (variant, product state and price) and inventory (available
 //! stock) through their own clients ([`weft_catalog::client`], [`weft_inventory::client`])
 //! — in-process embedded, over HTTP in a cluster.

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment as Part, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::domain::Message;
+use crate::domain::{Attachment, Message};
 
 /// Why a provider did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,8 +31,13 @@ pub enum SendError {
 /// A provider of one channel.
 #[async_trait::async_trait]
 pub trait Sender: Send + Sync {
-    /// Hands `message` over; answers the provider's id for it.
-    async fn send(&self, message: &Message) -> Result<String, SendError>;
+    /// Hands `message` over, with `attachments` where the channel carries files (e-mail);
+    /// answers the provider's id for it.
+    async fn send(
+        &self,
+        message: &Message,
+        attachments: &[Attachment],
+    ) -> Result<String, SendError>;
 }
 
 /// How the SMTP connection is secured.
@@ -139,7 +144,7 @@ impl EmailSender {
         })
     }
 
-    fn build(&self, m: &Message) -> Result<lettre::Message, SendError> {
+    fn build(&self, m: &Message, attachments: &[Attachment]) -> Result<lettre::Message, SendError> {
         let to: Mailbox = m
             .recipient
             .parse()
@@ -166,11 +171,22 @@ impl EmailSender {
                 "the message's body was erased before it was sent".into(),
             ));
         };
-        b.multipart(MultiPart::alternative_plain_html(
-            text.clone(),
-            html.clone(),
-        ))
-        .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
+        let mut body = MultiPart::alternative_plain_html(text.clone(), html.clone());
+        if !attachments.is_empty() {
+            body =
+                attachments
+                    .iter()
+                    .try_fold(MultiPart::mixed().multipart(body), |mixed, a| {
+                        let content_type = a.content_type.parse().map_err(|e| {
+                            SendError::Permanent(format!("attachment {}: {e}", a.filename))
+                        })?;
+                        Ok(mixed.singlepart(
+                            Part::new(a.filename.clone()).body(a.content.clone(), content_type),
+                        ))
+                    })?;
+        }
+        b.multipart(body)
+            .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
     }
 }
 
@@ -212,8 +228,12 @@ impl Header for ListUnsubscribePost {
 
 #[async_trait::async_trait]
 impl Sender for EmailSender {
-    async fn send(&self, message: &Message) -> Result<String, SendError> {
-        let email = self.build(message)?;
+    async fn send(
+        &self,
+        message: &Message,
+        attachments: &[Attachment],
+    ) -> Result<String, SendError> {
+        let email = self.build(message, attachments)?;
         match &self.transport {
             Transport::Smtp(smtp) => match smtp.send(email).await {
                 Ok(answer) => Ok(answer
@@ -330,7 +350,7 @@ impl SmsSender {
 
 #[async_trait::async_trait]
 impl Sender for SmsSender {
-    async fn send(&self, message: &Message) -> Result<String, SendError> {
+    async fn send(&self, message: &Message, _: &[Attachment]) -> Result<String, SendError> {
         let Some(body) = &message.body_text else {
             return Err(SendError::Permanent(
                 "the message's body was erased before it was sent".into(),
@@ -436,7 +456,7 @@ impl PushSender {
 
 #[async_trait::async_trait]
 impl Sender for PushSender {
-    async fn send(&self, message: &Message) -> Result<String, SendError> {
+    async fn send(&self, message: &Message, _: &[Attachment]) -> Result<String, SendError> {
         let Some(body) = &message.body_text else {
             return Err(SendError::Permanent(
                 "the message's body was erased before it was sent".into(),

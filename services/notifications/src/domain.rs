@@ -171,6 +171,9 @@ pub struct Message {
     pub body_html: Option<String>,
     /// Marketing e-mail: the one-click unsubscribe URL (RFC 8058 `List-Unsubscribe`).
     pub unsubscribe_url: Option<String>,
+    /// An order confirmation e-mail: the order whose invoice is attached (fetched from
+    /// orders when it is sent).
+    pub invoice_order_id: Option<String>,
     pub status: Status,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -181,6 +184,14 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A file sent with an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 /// When a message a provider could not take is tried again: exponential backoff from

@@ -126,6 +126,8 @@ pub struct NotificationsService {
     templates: Arc<Templates>,
     senders: Senders,
     policy: Arc<Policy>,
+    /// Orders, for the invoices attached to confirmations; none: sent without.
+    invoices: Option<Arc<dyn weft_orders::client::Orders>>,
     /// Seals customers' ids into unsubscribe links.
     sealer: Arc<weft_secrets::Sealer>,
     /// Rung when messages were made or a sending slot freed.
@@ -168,11 +170,20 @@ impl NotificationsService {
             clock,
             templates: Arc::new(templates),
             senders,
+            invoices: None,
             sealer,
             policy: Arc::new(policy),
             wake: Arc::new(Notify::new()),
             slots,
         }
+    }
+
+    /// Attaches each order confirmation's invoice, fetched from `orders` when the e-mail
+    /// is sent.
+    #[must_use]
+    pub fn with_invoices(mut self, orders: Arc<dyn weft_orders::client::Orders>) -> Self {
+        self.invoices = Some(orders);
+        self
     }
 
     /// Times are kept to the microsecond, as PostgreSQL does, so a cursor finds its item.
@@ -540,6 +551,10 @@ impl NotificationsService {
                 body_text: None,
                 body_html: None,
                 unsubscribe_url,
+                invoice_order_id: (draft.kind == Kind::OrderConfirmation
+                    && draft.channel == Channel::Email)
+                    .then(|| draft.context["order_id"].as_str().map(str::to_owned))
+                    .flatten(),
                 status: Status::Pending,
                 attempts: 0,
                 next_attempt_at: Some(now),
@@ -813,19 +828,47 @@ impl NotificationsService {
         Ok(started)
     }
 
+    /// The files `message` goes with: its order's invoice, from orders. Orders being
+    /// unreachable postpones the message (a confirmation without its invoice would be
+    /// incomplete); an order orders does not know goes without.
+    async fn attachments(&self, message: &Message) -> Result<Vec<domain::Attachment>, SendError> {
+        let (Some(order_id), Some(orders)) = (&message.invoice_order_id, &self.invoices) else {
+            return Ok(Vec::new());
+        };
+        match orders.invoice(order_id).await {
+            Ok(pdf) => Ok(vec![domain::Attachment {
+                filename: format!("invoice-{order_id}.pdf"),
+                content_type: "application/pdf".to_owned(),
+                content: pdf,
+            }]),
+            Err(weft_peer_client::ClientError::Refused { code, .. }) => {
+                tracing::warn!(order = %order_id, %code, "no invoice for the confirmation: sent without");
+                Ok(Vec::new())
+            }
+            Err(e) => Err(SendError::Retry(format!(
+                "the invoice could not be fetched: {e}"
+            ))),
+        }
+    }
+
     /// One attempt at `message`, and what follows from it.
     async fn attempt(&self, message: Message) -> Result<(), NotificationsError> {
         let read = message.attempts;
-        let outcome = match self.sender(message.channel) {
-            Some(sender) => {
-                match tokio::time::timeout(self.policy.timeout, sender.send(&message)).await {
+        let outcome = match (
+            self.sender(message.channel),
+            self.attachments(&message).await,
+        ) {
+            (_, Err(e)) => Err(e),
+            (Some(sender), Ok(files)) => {
+                match tokio::time::timeout(self.policy.timeout, sender.send(&message, &files)).await
+                {
                     Ok(r) => r,
                     Err(_) => Err(SendError::Retry(
                         "the provider did not answer in time".into(),
                     )),
                 }
             }
-            None => Err(SendError::Permanent(format!(
+            (None, Ok(_)) => Err(SendError::Permanent(format!(
                 "no {} provider is configured",
                 message.channel.as_str()
             ))),

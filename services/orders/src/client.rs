@@ -22,6 +22,8 @@ pub trait Orders: Send + Sync + 'static {
     /// Calls the order off before it was fulfilled; a cancelled order stays cancelled.
     async fn call_off(&self, order_id: &str, reason: &str) -> Result<(), ClientError>;
     async fn get(&self, order_id: &str) -> Result<Order, ClientError>;
+    /// The order's invoice, a PDF.
+    async fn invoice(&self, order_id: &str) -> Result<Vec<u8>, ClientError>;
 }
 
 /// Orders in this process.
@@ -55,6 +57,14 @@ impl Orders for Local {
         self.0
             .get(order_id)
             .await
+            .map_err(|e| ClientError::of(SERVICE, &e))
+    }
+
+    async fn invoice(&self, order_id: &str) -> Result<Vec<u8>, ClientError> {
+        self.0
+            .invoice(order_id)
+            .await
+            .map(|(_, pdf)| pdf)
             .map_err(|e| ClientError::of(SERVICE, &e))
     }
 }
@@ -237,5 +247,26 @@ impl Orders for Remote {
             .await
             .map_err(|e| ClientError::call(SERVICE, &e))?;
         order_of(order.into_inner())
+    }
+
+    async fn invoice(&self, order_id: &str) -> Result<Vec<u8>, ClientError> {
+        use futures::TryStreamExt as _;
+        let client = self.0.internal();
+        let answer = retried(|| async {
+            client
+                .internal_get_order_invoice()
+                .id(order_id)
+                .send()
+                .await
+        })
+        .await
+        .map_err(|e| ClientError::call(SERVICE, &e))?;
+        let chunks: Vec<_> = answer
+            .into_inner()
+            .into_inner()
+            .try_collect()
+            .await
+            .map_err(|e| unavailable(format!("the invoice did not arrive whole: {e}")))?;
+        Ok(chunks.concat())
     }
 }

@@ -379,7 +379,7 @@ pub enum InvoicePdf {
     ),
 }
 
-fn invoice_response(order: &Order, pdf: Vec<u8>) -> InvoicePdf {
+pub(crate) fn invoice_response(order: &Order, pdf: Vec<u8>) -> InvoicePdf {
     InvoicePdf::Pdf(
         Binary(pdf),
         format!("inline; filename=\"invoice-{}.pdf\"", order.id),

@@ -87,6 +87,31 @@ impl Mail {
         self.part("text/html")
     }
 
+    /// The one attachment of `content_type`: its filename and bytes.
+    pub fn attachment(&self, content_type: &str) -> (String, Vec<u8>) {
+        use base64::Engine as _;
+        let part = self.0["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["content_type"] == content_type)
+            .unwrap_or_else(|| panic!("no {content_type} attachment in {:?}", self.0));
+        (
+            part["filename"].as_str().unwrap_or_default().to_owned(),
+            base64::engine::general_purpose::STANDARD
+                .decode(part["base64"].as_str().unwrap())
+                .unwrap(),
+        )
+    }
+
+    pub fn has_attachment(&self) -> bool {
+        self.0["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| !p["filename"].is_null())
+    }
+
     pub fn subject(&self) -> String {
         self.header("subject").unwrap_or_default()
     }
@@ -358,6 +383,15 @@ async fn every_event_makes_exactly_one_message_even_when_delivered_twice(
         "{}",
         shipped.text()
     );
+    // The confirmation carries the order's invoice; the other news none.
+    let (filename, pdf) = confirmation.attachment("application/pdf");
+    assert_eq!(filename, format!("invoice-{}.pdf", order.id));
+    // The invoice as it stood when the order was confirmed (the one the customer
+    // downloads now says `delivered`).
+    let contains = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(contains(order.id.as_bytes()) && contains(b"Status: paid"));
+    assert!(!shipped.has_attachment());
     let low = sink.wait_for(1, to("ops@loom.example")).await;
     assert!(
         low[0].subject().starts_with("Low stock: "),

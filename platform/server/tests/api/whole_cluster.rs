@@ -374,16 +374,19 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
         .as_ref()
         .map(|s| s.port.to_string())
         .unwrap_or_default();
+    // It fetches the invoices it attaches to confirmations from the orders process.
+    let orders_at = order_process.address();
     let smtp = [
         ("WEFT_NOTIFICATIONS__EMAIL_TRANSPORT", "smtp"),
         ("WEFT_NOTIFICATIONS__SMTP_HOST", "127.0.0.1"),
         ("WEFT_NOTIFICATIONS__SMTP_PORT", smtp_port.as_str()),
         ("WEFT_NOTIFICATIONS__SMTP_SECURITY", "none"),
+        ("WEFT_PEERS__ORDERS", orders_at.as_str()),
     ];
     let notifications = member(
         "notifications",
         12,
-        if sink.is_some() { &smtp } else { &[] },
+        if sink.is_some() { &smtp } else { &smtp[4..] },
     );
     let replicas =
         |ps: &[&WeftProcess]| ps.iter().map(|p| p.address()).collect::<Vec<_>>().join(",");
@@ -760,6 +763,10 @@ async fn the_whole_cluster_sells_through_its_gateway_while_processes_are_killed(
             })
             .await;
         assert!(mails[0].text().contains(&ada_order.id));
+        // With her invoice, fetched from the orders process over HTTP.
+        let (filename, pdf) = mails[0].attachment("application/pdf");
+        assert_eq!(filename, format!("invoice-{}.pdf", ada_order.id));
+        assert!(pdf.starts_with(b"%PDF-"), "{:?}", &pdf[..pdf.len().min(16)]);
     }
 
     // She reviews the shirt through the front door: the reviews process hears of her

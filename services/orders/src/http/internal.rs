@@ -1,6 +1,6 @@
-//! What a cluster's checkout process asks of orders over HTTP (`/v1/internal/…`, an
-//! API key with the `internal` scope): make a checkout's order, mark it paid, call it
-//! off, read it. Each call is safe to repeat; the embedded profile makes the same
+//! What a cluster's checkout and notifications processes ask of orders over HTTP
+//! (`/v1/internal/…`, an API key with the `internal` scope): make a checkout's order,
+//! mark it paid, call it off, read it and its invoice. Each call is safe to repeat; the embedded profile makes the same
 //! calls in-process.
 
 use poem::Request;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use weft_http::{ApiResult, Done, JsonBody, authz};
 use weft_kernel::{Currency, FieldError, PostalAddress};
 
-use super::OrderDto;
+use super::{InvoicePdf, OrderDto, invoice_response};
 use crate::service::{NewOrder, OrderLine, OrderService, OrdersError};
 
 #[derive(Tags)]
@@ -147,6 +147,25 @@ impl OrderInternalApi {
     ) -> ApiResult<Json<OrderDto>> {
         authz::internal(req)?;
         Ok(Json(svc.get(&id.0).await?.into()))
+    }
+
+    /// One order's invoice as a PDF, whoever it belongs to (notifications attach it to
+    /// the confirmation). Needs the `internal` scope.
+    #[oai(
+        path = "/v1/internal/orders/:id/invoice",
+        method = "get",
+        operation_id = "internal_get_order_invoice",
+        tag = "Tag::OrdersInternal"
+    )]
+    async fn invoice(
+        &self,
+        svc: Data<&OrderService>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<InvoicePdf> {
+        authz::internal(req)?;
+        let (order, pdf) = svc.invoice(&id.0).await?;
+        Ok(invoice_response(&order, pdf))
     }
 
     /// The order's payment was captured: it is `paid` (again: done). 409

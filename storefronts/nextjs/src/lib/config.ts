@@ -23,6 +23,10 @@ export function shopCurrencies(): string[] {
   return parseCurrencies(env['WEFT_CURRENCIES']);
 }
 
+/** The shop's name as shoppers read it (Weft's `notifications.shop_name` signs its e-mails
+ *  with the same; the header and page titles say it too). */
+export const SHOP_NAME = 'Weft';
+
 /** Seconds a catalog answer is reused before it is asked for again. */
 export const CATALOG_REVALIDATE_SECONDS = 60;
 

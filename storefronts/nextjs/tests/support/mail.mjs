@@ -114,9 +114,10 @@ export async function waitForMail(dataDir, { to, subject, seen = new Set() }, ti
   throw new Error(`no e-mail to ${to} starting "${subject}" in ${path.join(dataDir, 'mail')} within ${timeoutMs} ms; found: ${JSON.stringify(looked)}`);
 }
 
-/** The first `…/account/<page>?token=…` link of a message's text part. */
+/** The first `…/account/<page>?token=…` link of a message's text part (a token may be
+ *  percent-encoded: an unsubscribe token is `<key>:<base64>`). */
 export function linkIn(mail, page) {
-  const m = new RegExp(`https?://[^\\s"<>]+/account/${page}\\?token=[A-Za-z0-9_-]+`).exec(mail.text);
+  const m = new RegExp(`https?://[^\\s"<>]+/account/${page}\\?token=[A-Za-z0-9_%.~-]+`).exec(mail.text);
   if (!m) throw new Error(`no /account/${page} link in the e-mail "${mail.subject}":\n${mail.text}`);
   return m[0];
 }

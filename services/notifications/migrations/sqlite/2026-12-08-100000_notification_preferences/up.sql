@@ -21,3 +21,5 @@ CREATE INDEX notification_push_tokens_by_customer ON notification_push_tokens (c
 
 -- Marketing e-mail: its one-click unsubscribe URL (RFC 8058).
 ALTER TABLE notification_messages ADD COLUMN unsubscribe_url TEXT;
+-- An order confirmation: the order whose invoice (a PDF from orders) is attached.
+ALTER TABLE notification_messages ADD COLUMN invoice_order_id TEXT;

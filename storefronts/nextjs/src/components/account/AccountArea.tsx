@@ -11,14 +11,15 @@ import { AuthPanel } from './AuthPanel';
 import { useMergeGuestCart } from './useMergeGuestCart';
 import { Addresses } from './Addresses';
 import { EmailVerificationNotice } from './EmailVerification';
+import { NotificationSettings } from './Notifications';
 
 type User = Schemas['User'];
 type Order = Schemas['Order'];
 
 /**
  * `/account`, client-side: signed out, the sign-in and sign-up forms; signed in, the
- * customer's orders, addresses and personal data (and a notice while the e-mail address
- * is not confirmed). The session is the SDK's (localStorage).
+ * customer's orders, addresses, notification settings and personal data (and a notice
+ * while the e-mail address is not confirmed). The session is the SDK's (localStorage).
  */
 export function AccountArea() {
   const { ready, forget } = useCart();
@@ -92,6 +93,7 @@ export function AccountArea() {
       {!user.email_verified && <EmailVerificationNotice email={user.email} />}
       <Orders />
       <Addresses />
+      <NotificationSettings />
       <PersonalData
         onDeleted={() => {
           forget();
