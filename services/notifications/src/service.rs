@@ -419,9 +419,11 @@ impl NotificationsService {
         else {
             return Ok(vec![email]);
         };
-        let Some(prefs) = store::preferences(tx, &customer_id).await? else {
-            return Ok(vec![email]);
-        };
+        // No choices saved yet: the defaults (push to the devices they registered).
+        let now = self.now().naive_utc();
+        let prefs = store::preferences(tx, &customer_id)
+            .await?
+            .unwrap_or_else(|| Preferences::defaults(&customer_id, now));
         let also = |channel, recipient: String| Draft {
             kind: email.kind,
             channel,

@@ -577,10 +577,18 @@ async fn order_updates_go_by_sms_and_push_to_those_who_asked(python: PathBuf, ba
         .send()
         .await
         .unwrap();
+    // Bo chose nothing, but his app registered his phone: push is on by default.
     let bo = authed(
         app,
         &customer(app, "bo-chan@example.com").await.access_token,
     );
+    bo.add_push_device()
+        .body(body::<PushDeviceRequest>(
+            json!({"token": "ExponentPushToken[bo-phone]", "platform": "ios"}),
+        ))
+        .send()
+        .await
+        .unwrap();
 
     let mut orders = HashMap::new();
     for (who, client) in [("ada", &ada), ("cy", &cy), ("bo", &bo)] {
@@ -664,7 +672,10 @@ async fn order_updates_go_by_sms_and_push_to_those_who_asked(python: PathBuf, ba
         "{refused:?}"
     );
 
-    // Every order's e-mail (the checkouts' address); Bo nothing else; each message once.
+    let bo_push = logged(admin, "ExponentPushToken[bo-phone]", 1, "sent").await;
+    assert_eq!(bo_push[0].kind, "order_confirmation");
+
+    // Every order's e-mail (the checkouts' address); Bo no SMS; each message once.
     for order in orders.values() {
         sink.wait_for(1, |m| {
             m.subject() == format!("Your Loom & Co order {order}")
@@ -685,6 +696,7 @@ async fn order_updates_go_by_sms_and_push_to_those_who_asked(python: PathBuf, ba
             "email:ada@example.com",
             "email:ada@example.com",
             "push:ExponentPushToken[ada-phone]",
+            "push:ExponentPushToken[bo-phone]",
             &format!("push:{GONE_DEVICE}"),
             &format!("sms:{INVALID_NUMBER}"),
             &format!("sms:{VALID_NUMBER}"),
