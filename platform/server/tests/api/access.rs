@@ -664,14 +664,16 @@ async fn every_admin_endpoint_refuses_guests_and_customers(app: TestApp) {
 }
 
 /// Writes anyone may make: sign-up and sign-in, the OAuth token endpoint, guest carts and
-/// checkouts, and the signed payment webhooks. Every other write in the served document
-/// is guarded, so a new endpoint is covered here without being listed.
+/// checkouts, the signed payment webhooks, and marketing e-mail's one-click unsubscribe
+/// (its sealed token is the proof). Every other write in the served document is guarded,
+/// so a new endpoint is covered here without being listed.
 const OPEN_WRITES: &[&str] = &[
     "/v1/auth/",
     "/v1/oauth/token",
     "/v1/carts",
     "/v1/checkouts",
     "/v1/webhooks/",
+    "/v1/notifications/unsubscribe",
 ];
 
 async fn every_guarded_write_refuses_the_caller_before_reading_the_body(app: TestApp) {

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use weft_sdk::types::{AddItemRequest, CreateCartRequest, PreferencesRequest, PushDeviceRequest};
 use weft_testkit::{Backend, TestApp, spawn_app_with};
 
-use crate::notifications::{SmtpSink, python};
-use crate::purchase::{complete, ready_checkout, shop, variant};
+use crate::notifications::{SmtpSink, logged, python};
+use crate::purchase::{Shop, complete, ready_checkout, shop, variant};
 use crate::support::{authed, customer, problem_of, stored_strings};
 
 const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -302,28 +302,18 @@ channel_tests!(
     a_quiet_cart_reminds_only_those_who_opted_in_and_unsubscribes_in_one_click,
 );
 
-/// The log's messages to `recipient`, waiting (up to 60 s) until `n` of them are `status`.
-async fn logged(
-    admin: &weft_sdk::Client,
-    recipient: &str,
-    n: usize,
-    status: &str,
-) -> Vec<weft_sdk::types::Notification> {
-    for _ in 0..600 {
-        let page = admin
-            .list_notifications()
-            .recipient(recipient)
-            .limit(100)
-            .send()
-            .await
-            .unwrap()
-            .into_inner();
-        if page.data.iter().filter(|m| m.status == status).count() >= n {
-            return page.data;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{n} messages to {recipient} were not {status} within 60 s");
+/// A shop e-mailing a running SMTP sink, with stand-in providers rate-limiting their
+/// first `rate_limited` requests; `None` when the backend is not available here.
+async fn started(
+    python: PathBuf,
+    backend: Backend,
+    rate_limited: u32,
+) -> Option<(SmtpSink, Providers, Shop)> {
+    let mut sink = SmtpSink::stopped(python);
+    sink.start(0).await;
+    let providers = Providers::start(rate_limited).await;
+    let app = spawn(backend, &sink, &providers).await?;
+    Some((sink, providers, shop(app).await))
 }
 
 async fn preferences_are_each_customers_own_and_checked(python: PathBuf, backend: Backend) {
@@ -533,19 +523,15 @@ async fn preferences_are_each_customers_own_and_checked(python: PathBuf, backend
 }
 
 async fn order_updates_go_by_sms_and_push_to_those_who_asked(python: PathBuf, backend: Backend) {
-    let mut sink = SmtpSink::stopped(python);
-    sink.start(0).await;
     // Both providers rate-limit the first request: it is tried again and goes once.
-    let providers = Providers::start(1).await;
-    let Some(app) = spawn(backend, &sink, &providers).await else {
+    let Some((sink, providers, shop)) = started(python, backend, 1).await else {
         return;
     };
-    let shop = shop(app).await;
     let (app, admin) = (&shop.app, &shop.admin);
     let shirt = variant(admin, "CHAN-1", 10).await;
 
     // Ada wants SMS and push (two devices, one of them uninstalled since); Cy gave a
-    // number Twilio refuses; Bo asked for nothing beyond e-mail.
+    // number Twilio refuses and no push.
     let ada = authed(
         app,
         &customer(app, "ada-chan@example.com").await.access_token,
@@ -713,13 +699,9 @@ async fn a_quiet_cart_reminds_only_those_who_opted_in_and_unsubscribes_in_one_cl
     python: PathBuf,
     backend: Backend,
 ) {
-    let mut sink = SmtpSink::stopped(python);
-    sink.start(0).await;
-    let providers = Providers::start(0).await;
-    let Some(app) = spawn(backend, &sink, &providers).await else {
+    let Some((sink, _providers, shop)) = started(python, backend, 0).await else {
         return;
     };
-    let shop = shop(app).await;
     let (app, admin) = (&shop.app, &shop.admin);
     let shirt = variant(admin, "QUIET-1", 10).await;
 

@@ -256,7 +256,7 @@ notification_tests!(
 );
 
 /// The log's messages to `recipient`, waiting (up to 60 s) until `n` of them are `status`.
-async fn logged(
+pub async fn logged(
     admin: &weft_sdk::Client,
     recipient: &str,
     n: usize,
@@ -614,6 +614,24 @@ async fn an_erased_customer_leaves_no_address_or_body_in_the_log(
     let (app, admin) = (&shop.app, &shop.admin);
     let gone = customer(app, "forget-me-too@example.com").await;
     let sent = logged(admin, "forget-me-too@example.com", 2, "sent").await;
+    // Their number and device go too.
+    let client = authed(app, &gone.access_token);
+    client
+        .update_notification_preferences()
+        .body(body::<weft_sdk::types::PreferencesRequest>(
+            json!({"phone": "+33612345678", "marketing_email": true}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    client
+        .add_push_device()
+        .body(body::<weft_sdk::types::PushDeviceRequest>(
+            json!({"token": "ExponentPushToken[forget-me-device]", "platform": "ios"}),
+        ))
+        .send()
+        .await
+        .unwrap();
     authed(app, &gone.access_token)
         .delete_me()
         .send()
@@ -652,7 +670,10 @@ async fn an_erased_customer_leaves_no_address_or_body_in_the_log(
         "SELECT id AS v FROM notification_messages WHERE recipient LIKE '%forget-me-too%' \
          OR body_text LIKE '%forget-me-too%' \
          UNION SELECT customer_id AS v FROM notification_contacts \
-         WHERE email = 'forget-me-too@example.com'",
+         WHERE email = 'forget-me-too@example.com' \
+         UNION SELECT customer_id AS v FROM notification_preferences WHERE phone = '+33612345678' \
+         UNION SELECT token AS v FROM notification_push_tokens \
+         WHERE token = 'ExponentPushToken[forget-me-device]'",
     )
     .await;
     assert!(leftovers.is_empty(), "{leftovers:?}");
