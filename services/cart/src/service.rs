@@ -1098,7 +1098,8 @@ impl CartService {
             let (seen, n) = self
                 .db
                 .transaction(async |conn: &mut DbConn| {
-                    let quiet = store::take_quiet_carts(conn, cutoff, now, SWEEP_BATCH).await?;
+                    let (looked, quiet) =
+                        store::take_quiet_carts(conn, cutoff, now, SWEEP_BATCH).await?;
                     let mut n = 0;
                     for cart in quiet.iter().filter(|c| c.units > 0) {
                         weft_bus::append(
@@ -1113,7 +1114,7 @@ impl CartService {
                         .await?;
                         n += 1;
                     }
-                    Ok::<_, CartError>((quiet.len(), n))
+                    Ok::<_, CartError>((looked, n))
                 })
                 .await?;
             reported += n;

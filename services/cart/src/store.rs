@@ -261,14 +261,15 @@ pub(crate) struct QuietCart {
 }
 
 /// Up to `limit` live customer carts unchanged since `cutoff` whose quiet spell is not
-/// reported yet; each is marked reported (in `conn`'s transaction). Empty carts are
-/// marked too, with no units, so they are not looked at again.
+/// reported yet; each is marked reported (in `conn`'s transaction), and only those this
+/// call marked are returned. Empty carts are marked too, with no units, so they are not
+/// looked at again. Also answers how many carts it looked at.
 pub(crate) async fn take_quiet_carts(
     conn: &mut DbConn,
     cutoff: NaiveDateTime,
     now: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<QuietCart>, StorageError> {
+) -> Result<(usize, Vec<QuietCart>), StorageError> {
     use cart_abandonments::dsl as a;
     let rows: Vec<(String, Option<String>, NaiveDateTime)> = db_run!(conn, c => carts::table
         .left_join(a::cart_abandonments)
@@ -282,8 +283,9 @@ pub(crate) async fn take_quiet_carts(
         .load(c)
         .await)?;
     if rows.is_empty() {
-        return Ok(Vec::new());
+        return Ok((0, Vec::new()));
     }
+    let looked = rows.len();
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     let lines: Vec<(String, i64)> = db_run!(conn, c => items::table
         .filter(items::cart_id.eq_any(ids.clone()))
@@ -297,13 +299,26 @@ pub(crate) async fn take_quiet_carts(
             .filter(|(cart, _)| *cart == id)
             .map(|(_, q)| *q)
             .sum();
-        db_run!(conn, c => diesel::insert_into(a::cart_abandonments)
-            .values((a::cart_id.eq(&id), a::changed_at.eq(changed_at), a::reported_at.eq(now)))
-            .on_conflict(a::cart_id)
-            .do_update()
-            .set((a::changed_at.eq(changed_at), a::reported_at.eq(now)))
-            .execute(c)
-            .await)?;
+        // Claimed by whichever sweeper changes the row: on PostgreSQL another cart
+        // process's sweeper may have read the same cart; the row lock makes the later one
+        // see the spell recorded (0 rows) and report nothing.
+        let moved = db_run!(conn, c => diesel::update(
+            a::cart_abandonments
+                .filter(a::cart_id.eq(&id))
+                .filter(a::changed_at.ne(changed_at)),
+        )
+        .set((a::changed_at.eq(changed_at), a::reported_at.eq(now)))
+        .execute(c)
+        .await)?;
+        let claimed = moved
+            + db_run!(conn, c => diesel::insert_into(a::cart_abandonments)
+                .values((a::cart_id.eq(&id), a::changed_at.eq(changed_at), a::reported_at.eq(now)))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await)?;
+        if claimed == 0 {
+            continue;
+        }
         if let Some(customer_id) = customer_id {
             quiet.push(QuietCart {
                 id,
@@ -313,7 +328,7 @@ pub(crate) async fn take_quiet_carts(
             });
         }
     }
-    Ok(quiet)
+    Ok((looked, quiet))
 }
 
 // --- promotions ------------------------------------------------------------------------
