@@ -3,6 +3,7 @@
 //! what is due to its channel's provider, retrying with backoff until a provider takes it
 //! or the tries run out (a dead letter).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -525,9 +526,19 @@ impl NotificationsService {
         }
         let drafts = self.drafts(tx, event).await?;
         let mut made = 0;
+        // One event's drafts (e-mail, SMS, push) are usually for one customer: one lookup.
+        let mut locales: HashMap<String, Option<String>> = HashMap::new();
         for draft in drafts {
             let locale = match &draft.customer_id {
-                Some(c) => store::contact(tx, c).await?.and_then(|c| c.locale),
+                Some(c) => {
+                    if let Some(l) = locales.get(c) {
+                        l.clone()
+                    } else {
+                        let l = store::contact(tx, c).await?.and_then(|c| c.locale);
+                        locales.insert(c.clone(), l.clone());
+                        l
+                    }
+                }
                 None => None,
             };
             let mut context = self.base();

@@ -25,8 +25,11 @@ mod live;
 mod me;
 mod migrations;
 mod money;
-mod notification_channels;
+// Before `notification_channels`, which runs its scenarios with this module's
+// `notification_tests!` (macros are visible only after their module).
+#[macro_use]
 mod notifications;
+mod notification_channels;
 mod processes;
 mod promotions;
 mod purchase;

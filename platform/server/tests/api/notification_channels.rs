@@ -271,32 +271,7 @@ async fn spawn(backend: Backend, sink: &SmtpSink, providers: &Providers) -> Opti
     .await
 }
 
-macro_rules! channel_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(python) = super::python() {
-                        super::$name(python, weft_testkit::Backend::Sqlite).await;
-                    }
-                }
-            )*
-        }
-        mod postgres_rabbitmq {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(python) = super::python() {
-                        super::$name(python, weft_testkit::Backend::Postgres).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-channel_tests!(
+notification_tests!(
     preferences_are_each_customers_own_and_checked,
     order_updates_go_by_sms_and_push_to_those_who_asked,
     a_quiet_cart_reminds_only_those_who_opted_in_and_unsubscribes_in_one_click,
