@@ -268,7 +268,7 @@ where
     /// Starts run `id` with `context` and drives it as far as it goes. A run with this id
     /// that exists is resumed instead (a retried request), whatever `context` says.
     pub async fn start(&self, id: &str, context: C) -> Result<Outcome<C>, SagaError> {
-        let now = self.now();
+        let (now, until) = (self.now(), self.lease_until());
         let row = SagaRow {
             id: id.to_owned(),
             kind: self.kind.to_owned(),
@@ -276,18 +276,32 @@ where
             position: 0,
             context: encode(&context),
             failure: None,
-            lease_owner: None,
-            lease_until: None,
+            // Born leased to this runner: no separate claim.
+            lease_owner: Some(self.owner.clone()),
+            lease_until: Some(until),
             created_at: now,
             updated_at: now,
         };
-        self.db
+        // The first step is recorded in flight with the run, in the same transaction.
+        let first = self
+            .record_ahead(0)
+            .then(|| self.step_row(id, 0, RUNNING, None));
+        let inserted = self
+            .db
             .transaction(async |conn: &mut DbConn| {
-                sagas::insert(conn, &row).await?;
-                Ok::<_, SagaError>(())
+                if !sagas::insert(conn, &row).await? {
+                    return Ok::<_, SagaError>(false);
+                }
+                if let Some(first) = &first {
+                    sagas::put_step(conn, first).await?;
+                }
+                Ok(true)
             })
             .await?;
-        self.resume(id).await
+        if !inserted {
+            return self.resume(id).await;
+        }
+        self.forward(id, context, 0, first.is_some()).await
     }
 
     /// Drives run `id` on from where it is: a suspended step runs again, a run being
@@ -313,10 +327,14 @@ where
             },
             COMPENSATING => {
                 let failure = failure.unwrap_or_else(|| interrupted("?"));
-                self.compensate(id, context, steps, failure).await?
+                return self.compensate(id, context, steps, failure).await;
             }
-            // Running (this runner's own start, or a retry) or suspended: forward.
-            _ => self.forward(id, context, to_index(row.position)).await?,
+            // Running (a retry) or suspended: forward.
+            _ => {
+                return self
+                    .forward(id, context, to_index(row.position), false)
+                    .await;
+            }
         };
         self.unclaim(id).await?;
         Ok(outcome)
@@ -345,7 +363,7 @@ where
                     code: code.to_owned(),
                     message: message.to_owned(),
                 };
-                self.compensate(id, context, steps, failure).await?
+                return self.compensate(id, context, steps, failure).await;
             }
             COMPLETED => Outcome::Completed(context),
             _ => {
@@ -399,7 +417,7 @@ where
                 .await?
         } else if row.status == RUNNING {
             tracing::warn!(saga = %id, kind = self.kind, "interrupted run finished");
-            self.forward(id, context, position).await?
+            self.forward(id, context, position, false).await?
         } else if row.status == COMPENSATING {
             let failure = row
                 .failure
@@ -411,7 +429,6 @@ where
             self.unclaim(id).await?;
             return Ok(None);
         };
-        self.unclaim(id).await?;
         Ok(Some(outcome))
     }
 
@@ -500,7 +517,9 @@ where
         work.await
     }
 
-    /// Writes the run's state, a step's row, and extends the lease — in one transaction.
+    /// Writes the run's state and `steps`' rows in one transaction, and extends this
+    /// runner's lease, or gives it back when `release` (the run stops here).
+    #[allow(clippy::too_many_arguments)]
     async fn save(
         &self,
         id: &str,
@@ -508,14 +527,15 @@ where
         position: usize,
         context: &C,
         failure: Option<&Failure>,
-        step: Option<StepRow>,
+        steps: &[StepRow],
+        release: bool,
     ) -> Result<(), SagaError> {
         let (now, until) = (self.now(), self.lease_until());
         let context = encode(context);
         let failure = failure.map(encode);
         self.db
             .transaction(async |conn: &mut DbConn| {
-                if let Some(step) = &step {
+                for step in steps {
                     sagas::put_step(conn, step).await?;
                 }
                 sagas::save(
@@ -528,10 +548,23 @@ where
                     now,
                 )
                 .await?;
-                sagas::lease(conn, id, &self.owner, now, until).await?;
+                if release {
+                    sagas::release(conn, id).await?;
+                } else {
+                    sagas::lease(conn, id, &self.owner, now, until).await?;
+                }
                 Ok::<_, SagaError>(())
             })
             .await
+    }
+
+    /// Whether step `position` is recorded in flight together with the save before it
+    /// (the previous step's "done", or the run's start). Not for a step the test hook
+    /// pauses before, so a process killed there has not started it, as before.
+    fn record_ahead(&self, position: usize) -> bool {
+        self.steps
+            .get(position)
+            .is_some_and(|step| self.pause_before.as_deref() != Some(step.name()))
     }
 
     fn step_row(&self, id: &str, position: usize, status: &str, undo: Option<&Value>) -> StepRow {
@@ -545,16 +578,20 @@ where
         }
     }
 
-    /// Runs the steps from `position` on.
+    /// Runs the steps from `position` on (`recorded`: that step is already recorded in
+    /// flight). Each step's "done" row is written together with the next step's "in
+    /// flight" row, or with the run's completion: one transaction between two steps, and
+    /// each step still durable before the next runs. Gives the lease back however it ends.
     async fn forward(
         &self,
         id: &str,
         mut context: C,
         mut position: usize,
+        mut recorded: bool,
     ) -> Result<Outcome<C>, SagaError> {
         loop {
             let Some(step) = self.steps.get(position).cloned() else {
-                self.save(id, COMPLETED, position, &context, None, None)
+                self.save(id, COMPLETED, position, &context, None, &[], true)
                     .await?;
                 tracing::info!(saga = %id, kind = self.kind, "saga completed");
                 return Ok(Outcome::Completed(context));
@@ -564,9 +601,11 @@ where
                 std::future::pending::<()>().await;
             }
             // Recorded as in flight first: a crash inside `run` leaves this to undo.
-            let running = self.step_row(id, position, RUNNING, None);
-            self.save(id, RUNNING, position, &context, None, Some(running))
-                .await?;
+            if !recorded {
+                let running = self.step_row(id, position, RUNNING, None);
+                self.save(id, RUNNING, position, &context, None, &[running], false)
+                    .await?;
+            }
             let run = (|| async {
                 // Each attempt starts from the context as it was.
                 let mut attempt: C = decode(id, &encode(&context))
@@ -580,13 +619,33 @@ where
             match result {
                 Ok((next, undo)) => {
                     context = next;
-                    let done = self.step_row(id, position, "done", Some(&undo));
-                    self.save(id, RUNNING, position + 1, &context, None, Some(done))
-                        .await?;
                     position += 1;
+                    let done = self.step_row(id, position - 1, "done", Some(&undo));
+                    recorded = self.record_ahead(position);
+                    if recorded {
+                        let running = self.step_row(id, position, RUNNING, None);
+                        self.save(
+                            id,
+                            RUNNING,
+                            position,
+                            &context,
+                            None,
+                            &[done, running],
+                            false,
+                        )
+                        .await?;
+                    } else if position == self.steps.len() {
+                        self.save(id, COMPLETED, position, &context, None, &[done], true)
+                            .await?;
+                        tracing::info!(saga = %id, kind = self.kind, "saga completed");
+                        return Ok(Outcome::Completed(context));
+                    } else {
+                        self.save(id, RUNNING, position, &context, None, &[done], false)
+                            .await?;
+                    }
                 }
                 Err(StepError::Suspend(detail)) => {
-                    self.save(id, SUSPENDED, position, &context, None, None)
+                    self.save(id, SUSPENDED, position, &context, None, &[], true)
                         .await?;
                     return Ok(Outcome::Suspended {
                         context,
@@ -598,6 +657,7 @@ where
                     // The step stays in flight (its row says so); whoever resumes the run
                     // runs it again, keyed as before.
                     tracing::warn!(saga = %id, step = step.name(), error = %message, "step past the pivot deferred; the run goes on later");
+                    self.unclaim(id).await?;
                     return Ok(Outcome::Deferred {
                         context,
                         failure: Failure {
@@ -614,7 +674,7 @@ where
                     };
                     // A clean failure left nothing of the step standing.
                     let failed = self.step_row(id, position, "failed", None);
-                    self.save(id, RUNNING, position, &context, None, Some(failed))
+                    self.save(id, RUNNING, position, &context, None, &[failed], false)
                         .await?;
                     let steps = {
                         let mut conn = self.db.conn().await?;
@@ -644,7 +704,7 @@ where
             .map(|s| to_index(s.position) + 1)
             .max()
             .unwrap_or(0);
-        self.save(id, COMPENSATING, top, &context, Some(&failure), None)
+        self.save(id, COMPENSATING, top, &context, Some(&failure), &[], false)
             .await?;
         for row in steps.iter().rev() {
             let position = to_index(row.position);
@@ -683,13 +743,15 @@ where
                         position,
                         &context,
                         Some(&failure),
-                        Some(row),
+                        &[row],
+                        false,
                     )
                     .await?;
                 }
                 Err(StepError::Transient(message)) => {
                     // Still compensating from here: the next resume or recovery goes on.
                     tracing::warn!(saga = %id, step = step.name(), error = %message, "undo deferred; compensation goes on later");
+                    self.unclaim(id).await?;
                     return Ok(Outcome::Deferred {
                         context,
                         failure: Failure {
@@ -709,7 +771,7 @@ where
                         code: "compensation_failed".to_owned(),
                         message: format!("{err} (after {}: {})", failure.step, failure.message),
                     };
-                    self.save(id, STUCK, position, &context, Some(&stuck), None)
+                    self.save(id, STUCK, position, &context, Some(&stuck), &[], true)
                         .await?;
                     return Ok(Outcome::Stuck {
                         context,
@@ -718,7 +780,7 @@ where
                 }
             }
         }
-        self.save(id, COMPENSATED, 0, &context, Some(&failure), None)
+        self.save(id, COMPENSATED, 0, &context, Some(&failure), &[], true)
             .await?;
         tracing::info!(saga = %id, kind = self.kind, step = %failure.step, code = %failure.code, "saga compensated");
         Ok(Outcome::Compensated { context, failure })

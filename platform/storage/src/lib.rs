@@ -26,7 +26,9 @@ use std::time::Duration;
 use diesel::SqliteConnection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager as _};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, TransactionManager};
 use futures::FutureExt;
@@ -146,6 +148,8 @@ impl Db {
         }
         let url = path.to_string_lossy().into_owned();
         let mut config = ManagerConfig::<SqliteConn>::default();
+        // A file cannot drop a connection: checking each one out needs no `SELECT 1`.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(|url| {
             let url = url.to_owned();
             async move {
@@ -364,6 +368,10 @@ fn postgres_pool(
     connect_within: Duration,
 ) -> Result<Pool<AsyncPgConnection>, StorageError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // No `SELECT 1` round trip per checkout (one per transaction, before): the pool still
+    // drops a connection whose socket closed or whose transaction broke, and a server
+    // gone since fails that one statement as it would have failed the check.
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(|url| {
         let url = url.to_owned();
         async move {

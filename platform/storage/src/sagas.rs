@@ -146,16 +146,21 @@ pub async fn release(conn: &mut DbConn, id: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Records a step's state (insert or overwrite).
+/// Records a step's state (insert or overwrite), in one statement.
 pub async fn put_step(conn: &mut DbConn, row: &StepRow) -> Result<(), StorageError> {
     let row = row.clone();
-    let (id, position) = (row.saga_id.clone(), row.position);
-    db_run!(conn, c => diesel::delete(steps::table
-        .filter(steps::saga_id.eq(id.clone()))
-        .filter(steps::position.eq(position)))
+    db_run!(conn, c => diesel::insert_into(steps::table)
+        .values(row.clone())
+        .on_conflict((steps::saga_id, steps::position))
+        .do_update()
+        .set((
+            steps::name.eq(row.name.clone()),
+            steps::status.eq(row.status.clone()),
+            steps::undo.eq(row.undo.clone()),
+            steps::updated_at.eq(row.updated_at),
+        ))
         .execute(c)
         .await)?;
-    db_run!(conn, c => diesel::insert_into(steps::table).values(row.clone()).execute(c).await)?;
     Ok(())
 }
 
