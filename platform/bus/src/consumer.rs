@@ -34,6 +34,33 @@ pub trait EventHandler: Send + Sync + 'static {
     /// not be seen before the change is, such as retiring cached answers that a reader
     /// could otherwise refill from the old state.
     async fn after_commit(&self, _event: &Envelope) {}
+    /// Most events that may be applied together in one transaction through
+    /// [`Self::handle_batch`] when several arrive at once (a bulk change, a backlog). 1,
+    /// the default: each event in a transaction of its own.
+    fn batch_limit(&self) -> usize {
+        1
+    }
+    /// Applies `events` (in order, duplicates already left out) in one transaction that
+    /// also records them all in the inbox. By default [`Self::handle`] for each; a
+    /// handler whose work repeats across events (re-indexing one product for each of its
+    /// variants) overrides it to do that work once.
+    async fn handle_batch(
+        &self,
+        conn: &mut DbConn,
+        events: &[&Envelope],
+    ) -> Result<(), HandlerError> {
+        for event in events {
+            self.handle(conn, event).await?;
+        }
+        Ok(())
+    }
+    /// Runs once `handle_batch`'s transaction committed: [`Self::after_commit`] for each
+    /// event by default; override to do once what each would repeat.
+    async fn after_commit_batch(&self, events: &[&Envelope]) {
+        for event in events {
+            self.after_commit(event).await;
+        }
+    }
 }
 
 /// How hard to try before dead-lettering.
@@ -157,6 +184,77 @@ impl Consumer {
                 .record(lag.as_secs_f64());
         }
         outcome
+    }
+
+    /// Applies `events` in order, in transactions of up to the handler's
+    /// [`EventHandler::batch_limit`]. A batch that fails is rolled back and its events
+    /// applied again one at a time with retries, so one bad event is retried and
+    /// dead-lettered alone while the others apply. Used in-process, where the relay waits
+    /// for this to finish.
+    pub async fn deliver_all(&self, events: &[&Envelope]) {
+        let limit = self.handler.batch_limit().max(1);
+        for chunk in events.chunks(limit) {
+            if chunk.len() > 1 {
+                match self.apply_batch(chunk).await {
+                    Ok(()) => continue,
+                    Err(err) => {
+                        tracing::warn!(consumer = self.name(), events = chunk.len(), error = %err, "a batch of events failed; applying them one at a time");
+                    }
+                }
+            }
+            for event in chunk {
+                self.deliver_with_retries(event).await;
+            }
+        }
+    }
+
+    /// One attempt at `events` in one transaction: each recorded in the inbox (a
+    /// duplicate is left out), then the handler's batch.
+    async fn apply_batch(&self, events: &[&Envelope]) -> Result<(), HandlerError> {
+        use tracing::Instrument as _;
+        let consumer = self.name();
+        let handler = Arc::clone(&self.handler);
+        let span = tracing::info_span!("consume_batch", consumer, events = events.len());
+        let now = Utc::now().naive_utc();
+        let outcome = self
+            .db
+            .transaction(async |conn: &mut DbConn| {
+                // Positions, not references: the transaction's closure may not hand
+                // back borrows of `events`.
+                let mut fresh = Vec::with_capacity(events.len());
+                for (i, event) in events.iter().enumerate() {
+                    if events::record_in_inbox(conn, consumer, &event.id.to_string(), now).await? {
+                        fresh.push(i);
+                    }
+                }
+                let batch: Vec<&Envelope> = fresh.iter().map(|&i| events[i]).collect();
+                handler.handle_batch(conn, &batch).await?;
+                Ok::<_, HandlerError>(fresh)
+            })
+            .instrument(span)
+            .await;
+        let fresh: Vec<&Envelope> = match outcome {
+            Ok(fresh) => fresh.into_iter().map(|i| events[i]).collect(),
+            Err(err) => {
+                metrics::counter!("bus_events_handled_total", "consumer" => consumer, "result" => "failed")
+                    .increment(events.len() as u64);
+                return Err(err);
+            }
+        };
+        metrics::counter!("bus_events_handled_total", "consumer" => consumer, "result" => "applied")
+            .increment(fresh.len() as u64);
+        metrics::counter!("bus_events_handled_total", "consumer" => consumer, "result" => "duplicate")
+            .increment((events.len() - fresh.len()) as u64);
+        handler.after_commit_batch(&fresh).await;
+        let applied_at = Utc::now();
+        for event in &fresh {
+            let lag = (applied_at - event.occurred_at)
+                .to_std()
+                .unwrap_or_default();
+            metrics::histogram!("bus_publish_to_handle_seconds", "consumer" => consumer)
+                .record(lag.as_secs_f64());
+        }
+        Ok(())
     }
 
     /// Applies `event`, retrying with backoff; after the last attempt it is dead-lettered.

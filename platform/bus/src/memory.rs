@@ -1,6 +1,8 @@
 //! The embedded transport: "publishing" hands each event to every in-process consumer
 //! that wants it and waits until each has applied it (or dead-lettered it), so the relay
-//! marks an event published only after it has been handled.
+//! marks an event published only after it has been handled. Each consumer takes the
+//! batch's events it wants in order (several in one transaction where its handler
+//! allows); consumers run side by side.
 
 use std::sync::{Arc, RwLock};
 
@@ -37,14 +39,16 @@ impl Transport for MemoryTransport {
 
     async fn publish(&self, batch: &[Envelope]) -> Result<(), BusError> {
         let consumers = self.consumers();
-        // In order, one event at a time; an event's consumers run concurrently.
-        for event in batch {
-            let deliveries = consumers
+        let deliveries = consumers.iter().map(|consumer| async move {
+            let wanted: Vec<&Envelope> = batch
                 .iter()
-                .filter(|c| c.wants(&event.event_type))
-                .map(|c| c.deliver_with_retries(event));
-            join_all(deliveries).await;
-        }
+                .filter(|e| consumer.wants(&e.event_type))
+                .collect();
+            if !wanted.is_empty() {
+                consumer.deliver_all(&wanted).await;
+            }
+        });
+        join_all(deliveries).await;
         Ok(())
     }
 

@@ -67,6 +67,13 @@ pub trait CacheStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Removes every key starting with `prefix` (e.g. `product:prod_…:`).
     async fn delete_prefix(&self, prefix: &str) -> Result<(), CacheError>;
+    /// Frees what an in-process store holds under `prefix` except keys starting with one
+    /// of `keep`: values no reader can reach any more (answers of a retired generation),
+    /// which would otherwise sit in memory until evicted. A shared store (Redis) leaves
+    /// them to their TTLs: scanning its keyspace at every change would cost more.
+    async fn forget_unreachable(&self, _prefix: &str, _keep: &[String]) -> Result<(), CacheError> {
+        Ok(())
+    }
     /// Adds `by` to the counter at `key` atomically and returns the new value; a new
     /// counter expires `ttl` after its creation (a fixed window).
     async fn increment(&self, key: &str, by: i64, ttl: Duration) -> Result<i64, CacheError>;
@@ -170,6 +177,14 @@ impl Cache {
 
     pub async fn invalidate_prefix(&self, prefix: &str) {
         self.observe("delete_prefix", self.store.delete_prefix(prefix).await);
+    }
+
+    /// See [`CacheStore::forget_unreachable`].
+    pub async fn forget_unreachable(&self, prefix: &str, keep: &[String]) {
+        self.observe(
+            "forget_unreachable",
+            self.store.forget_unreachable(prefix, keep).await,
+        );
     }
 
     /// Counts a request against `quota`; allows it when the store cannot answer, since

@@ -155,6 +155,17 @@ impl CacheStore for MemoryStore {
             .map_err(|e| CacheError::Unavailable(e.to_string()))
     }
 
+    async fn forget_unreachable(&self, prefix: &str, keep: &[String]) -> Result<(), CacheError> {
+        let (prefix, keep) = (prefix.to_owned(), keep.to_vec());
+        // Applies to the entries there are now, in moka's housekeeping, off this call.
+        self.entries
+            .invalidate_entries_if(move |k, _| {
+                k.starts_with(&prefix) && !keep.iter().any(|p| k.starts_with(p.as_str()))
+            })
+            .map(|_| ())
+            .map_err(|e| CacheError::Unavailable(e.to_string()))
+    }
+
     async fn increment(&self, key: &str, by: i64, ttl: Duration) -> Result<i64, CacheError> {
         // Upserts are atomic per key in moka: concurrent increments never lose a count.
         let entry = self
@@ -207,6 +218,34 @@ impl CacheStore for MemoryStore {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Answers of retired generations are freed; the current one and the counter stay.
+    #[tokio::test]
+    async fn unreachable_answers_are_freed_and_the_rest_kept() {
+        let store = MemoryStore::new(1024 * 1024);
+        let ttl = Duration::from_mins(1);
+        for key in ["catalog:1:a", "catalog:2:a", "catalog:3:a", "cart:1:x"] {
+            store.set(key, b"v".to_vec(), ttl).await.unwrap();
+        }
+        store.increment("catalog:gen", 3, ttl).await.unwrap();
+        store
+            .forget_unreachable(
+                "catalog:",
+                &["catalog:gen".to_owned(), "catalog:3:".to_owned()],
+            )
+            .await
+            .unwrap();
+        store.entries.run_pending_tasks().await;
+        for (key, kept) in [
+            ("catalog:1:a", false),
+            ("catalog:2:a", false),
+            ("catalog:3:a", true),
+            ("cart:1:x", true),
+            ("catalog:gen", true),
+        ] {
+            assert_eq!(store.get(key).await.unwrap().is_some(), kept, "{key}");
+        }
+    }
 
     /// Distinct 20 KB answers (a flood of unique searches) stay within the byte budget.
     #[tokio::test]

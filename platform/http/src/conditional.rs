@@ -18,9 +18,61 @@ pub const GATEWAY_CACHE: &str = "weft-gateway-cache";
 
 /// The strong ETag of a JSON document: a quoted digest of its bytes.
 pub fn etag(json: &serde_json::Value) -> String {
-    let digest = Sha256::digest(json.to_string().as_bytes());
+    etag_of(json.to_string().as_bytes())
+}
+
+/// The strong ETag of an answer's bytes.
+pub fn etag_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let short = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]);
     format!("\"{short}\"")
+}
+
+/// A JSON answer serialized once: the bytes that go out are the bytes its ETag digests
+/// (with `Json<T>` the body is built and serialized again after the ETag's copy). In
+/// the OpenAPI document it is `T` as `application/json`, exactly as `Json<T>` is.
+pub struct JsonBytes<T> {
+    bytes: Vec<u8>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: poem_openapi::types::ToJSON> JsonBytes<T> {
+    pub fn new(value: &T) -> Self {
+        let json = value.to_json().unwrap_or_default();
+        Self {
+            // Serializing a JSON value to memory cannot fail.
+            bytes: serde_json::to_vec(&json).unwrap_or_default(),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> JsonBytes<T> {
+    pub fn etag(&self) -> String {
+        etag_of(&self.bytes)
+    }
+}
+
+impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for JsonBytes<T> {
+    const CONTENT_TYPE: &'static str =
+        <poem_openapi::payload::Json<T> as poem_openapi::payload::Payload>::CONTENT_TYPE;
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T> poem::IntoResponse for JsonBytes<T> {
+    fn into_response(self) -> poem::Response {
+        // The same header `Json<T>` sends.
+        poem::Response::builder()
+            .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(self.bytes)
+    }
 }
 
 /// Whether the request's `If-None-Match` names `etag` (or `*`).

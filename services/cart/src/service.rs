@@ -499,14 +499,10 @@ impl CartService {
         variant_id: &str,
         quantity: i64,
         currency: &str,
+        variants: &HashMap<String, VariantInfo>,
     ) -> Result<(), CartError> {
-        let info = self
-            .catalog
-            .variants(&[variant_id.to_owned()])
-            .await
-            .map_err(|e| upstream(&e))?
-            .into_iter()
-            .next()
+        let info = variants
+            .get(variant_id)
             .ok_or_else(|| CartError::field("variant_id", "is not a variant of the catalog"))?;
         if !info.purchasable {
             return Err(CartError::ProductUnavailable);
@@ -563,7 +559,9 @@ impl CartService {
         }
     }
 
-    /// Adds units of a variant (to its line, when there is one).
+    /// Adds units of a variant (to its line, when there is one). The cart is read once
+    /// and priced once: the answer is the cart as written, unless another request changed
+    /// its lines meanwhile (then it is read again).
     pub async fn add_item(
         &self,
         id: &str,
@@ -571,15 +569,16 @@ impl CartService {
         variant_id: &str,
         quantity: i64,
     ) -> Result<Cart, CartError> {
+        use chrono::SubsecRound as _;
         self.check_quantity(quantity)?;
         let variant_id = variant_id.trim().to_owned();
-        let (cart, items) = {
+        let mut trial = {
             let mut conn = self.db.conn().await?;
             let cart = self.owned(&mut conn, id, who).await?;
-            let items = store::items_of(&mut conn, &cart.id).await?;
-            (cart, items)
+            Self::load(&mut conn, cart).await?
         };
-        let existing = items.iter().find(|i| i.variant_id == variant_id);
+        let seen = trial.cart.updated_at;
+        let existing = trial.items.iter().find(|i| i.variant_id == variant_id);
         let wanted = existing.map_or(0, |i| i.quantity) + quantity;
         if wanted > self.config.max_quantity {
             return Err(CartError::Invalid(vec![FieldError::new(
@@ -590,46 +589,77 @@ impl CartService {
                 ),
             )]));
         }
-        self.check_sellable(&variant_id, wanted, &cart.currency)
-            .await?;
-        self.check_totals(cart.clone(), &variant_id, wanted).await?;
-        let now = self.now();
+        // Stored at the precision every database keeps, so the answer is what a read
+        // of the cart gives.
+        let now = self.now().trunc_subsecs(6);
         let expires_at = self.expiry(now);
-        self.db
+        let mut new_line = None;
+        if let Some(line) = trial.items.iter_mut().find(|i| i.variant_id == variant_id) {
+            line.quantity = wanted;
+        } else {
+            let line = ItemRow {
+                id: CartItemId::generate().to_string(),
+                cart_id: trial.cart.id.clone(),
+                variant_id: variant_id.clone(),
+                quantity,
+                created_at: now,
+            };
+            trial.items.push(line.clone());
+            new_line = Some(line);
+        }
+        trial.cart.updated_at = now;
+        trial.cart.expires_at = expires_at;
+        // One catalog lookup for every line: the new one's checks and the pricing.
+        let variants = self.variants_of(&trial.items).await?;
+        self.check_sellable(&variant_id, wanted, &trial.cart.currency, &variants)
+            .await?;
+        let cart_id = trial.cart.id.clone();
+        let priced = match self.price_with(trial, &variants) {
+            Err(CartError::AmountOutOfRange { .. }) => {
+                return Err(CartError::AmountOutOfRange {
+                    field: "quantity".to_owned(),
+                });
+            }
+            other => other?,
+        };
+        let max = self.config.max_quantity;
+        let unchanged = self
+            .db
             .transaction(async |conn: &mut DbConn| {
-                // The line as it is now (another request may have changed it).
-                let lines = store::items_of(conn, &cart.id).await?;
-                match lines.iter().find(|i| i.variant_id == variant_id) {
-                    Some(line) => {
-                        let total = line.quantity + quantity;
-                        if total > self.config.max_quantity {
-                            return Err(CartError::field(
-                                "quantity",
-                                format!("at most {} per line", self.config.max_quantity),
-                            ));
-                        }
-                        store::set_quantity(conn, &line.id, total).await?;
-                    }
-                    None => {
-                        store::insert_item(
-                            conn,
-                            &ItemRow {
-                                id: CartItemId::generate().to_string(),
-                                cart_id: cart.id.clone(),
-                                variant_id: variant_id.clone(),
-                                quantity,
-                                created_at: now,
-                            },
-                        )
-                        .await?;
+                // Written against the lines as they are now, whatever was read above:
+                // another request may have changed them.
+                if !store::add_to_line(conn, &cart_id, &variant_id, quantity, max).await? {
+                    let line = new_line.clone().unwrap_or_else(|| ItemRow {
+                        // The line was removed meanwhile: a new one.
+                        id: CartItemId::generate().to_string(),
+                        cart_id: cart_id.clone(),
+                        variant_id: variant_id.clone(),
+                        quantity,
+                        created_at: now,
+                    });
+                    if !store::insert_item_if_absent(conn, &line).await? {
+                        // There is a line, and it would hold too many.
+                        return Err(CartError::field(
+                            "quantity",
+                            format!("at most {max} per line"),
+                        ));
                     }
                 }
-                store::touch_cart(conn, &cart.id, now, expires_at).await?;
-                Ok(())
+                // Every change to a cart's lines stamps the cart: unchanged since it was
+                // read, the priced trial is the cart as it now is.
+                let unchanged = store::touch_cart_if(conn, &cart_id, seen, now, expires_at).await?;
+                if !unchanged {
+                    store::touch_cart(conn, &cart_id, now, expires_at).await?;
+                }
+                Ok(unchanged)
             })
             .await?;
         self.changed(id).await;
-        self.get(id, who).await
+        if unchanged {
+            Ok(priced)
+        } else {
+            self.get(id, who).await
+        }
     }
 
     /// Sets a line's quantity.
@@ -652,7 +682,8 @@ impl CartService {
             (cart, line)
         };
         if quantity > line.quantity {
-            self.check_sellable(&line.variant_id, quantity, &cart.currency)
+            let variants = self.variants_of(std::slice::from_ref(&line)).await?;
+            self.check_sellable(&line.variant_id, quantity, &cart.currency, &variants)
                 .await?;
             self.check_totals(cart.clone(), &line.variant_id, quantity)
                 .await?;
@@ -885,6 +916,35 @@ impl CartService {
     /// Prices the lines with the catalog's prices now, applies the cart's codes and
     /// computes the totals.
     pub(crate) async fn price(&self, stored: Stored) -> Result<Cart, CartError> {
+        let variants = self.variants_of(&stored.items).await?;
+        self.price_with(stored, &variants)
+    }
+
+    /// What the catalog says now of the lines' variants, by id.
+    async fn variants_of(
+        &self,
+        items: &[ItemRow],
+    ) -> Result<HashMap<String, VariantInfo>, CartError> {
+        let ids: Vec<String> = items.iter().map(|i| i.variant_id.clone()).collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .catalog
+            .variants(&ids)
+            .await
+            .map_err(|e| upstream(&e))?
+            .into_iter()
+            .map(|v| (v.variant_id.clone(), v))
+            .collect())
+    }
+
+    /// [`Self::price`] with the lines' variants already looked up.
+    fn price_with(
+        &self,
+        stored: Stored,
+        variants: &HashMap<String, VariantInfo>,
+    ) -> Result<Cart, CartError> {
         let Stored {
             cart,
             items,
@@ -893,18 +953,6 @@ impl CartService {
         } = stored;
         let currency = Currency::parse(&cart.currency)
             .map_err(|e| CartError::Upstream(format!("stored currency: {e}")))?;
-        let ids: Vec<String> = items.iter().map(|i| i.variant_id.clone()).collect();
-        let variants: HashMap<String, VariantInfo> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            self.catalog
-                .variants(&ids)
-                .await
-                .map_err(|e| upstream(&e))?
-                .into_iter()
-                .map(|v| (v.variant_id.clone(), v))
-                .collect()
-        };
         let mut lines = Vec::with_capacity(items.len());
         let mut priced = Vec::with_capacity(items.len());
         let mut subtotal: i64 = 0;

@@ -200,6 +200,59 @@ pub(crate) async fn insert_item(conn: &mut DbConn, row: &ItemRow) -> Result<(), 
     Ok(())
 }
 
+/// Adds `quantity` units to the cart's line of `variant_id`, unless that makes more than
+/// `max`; `false` when there is no such line or it would hold too many. One statement.
+pub(crate) async fn add_to_line(
+    conn: &mut DbConn,
+    cart_id: &str,
+    variant_id: &str,
+    quantity: i64,
+    max: i64,
+) -> Result<bool, StorageError> {
+    let (cart, variant) = (cart_id.to_owned(), variant_id.to_owned());
+    let n = db_run!(conn, c => diesel::update(items::table
+        .filter(items::cart_id.eq(cart.clone()))
+        .filter(items::variant_id.eq(variant.clone()))
+        .filter(items::quantity.le(max - quantity)))
+        .set(items::quantity.eq(items::quantity + quantity))
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+/// Inserts the line unless the cart has one for its variant; `true` when inserted.
+pub(crate) async fn insert_item_if_absent(
+    conn: &mut DbConn,
+    row: &ItemRow,
+) -> Result<bool, StorageError> {
+    let n = db_run!(conn, c => diesel::insert_into(items::table)
+        .values(row.clone())
+        .on_conflict((items::cart_id, items::variant_id))
+        .do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+/// [`touch_cart`] if the cart was last changed at `seen`: `true` when nobody changed it
+/// since it was read then.
+pub(crate) async fn touch_cart_if(
+    conn: &mut DbConn,
+    id: &str,
+    seen: NaiveDateTime,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let key = id.to_owned();
+    let n = db_run!(conn, c => diesel::update(carts::table
+        .filter(carts::id.eq(key.clone()))
+        .filter(carts::updated_at.eq(seen)))
+        .set((carts::updated_at.eq(now), carts::expires_at.eq(expires_at)))
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
 pub(crate) async fn set_quantity(
     conn: &mut DbConn,
     item_id: &str,

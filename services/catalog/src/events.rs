@@ -7,7 +7,7 @@ use weft_bus::consumer::{EventHandler, HandlerError};
 use weft_bus::{Envelope, Event as _};
 use weft_storage::DbConn;
 
-use crate::service::CatalogService;
+use crate::service::{CatalogService, StockChange};
 
 impl CatalogService {
     /// What the catalog runs in the process hosting it: retiring cached answers on
@@ -49,6 +49,19 @@ impl CatalogService {
     }
 }
 
+/// Most events the catalog's consumers apply in one transaction: a bulk change (a drop,
+/// an import, the demo's stocking) re-indexes each product and retires the cached
+/// answers once per batch, not once per event, and holds the writer for a few ms.
+const BATCH: usize = 64;
+
+/// The distinct products a batch of `ProductUpdated` names, in order.
+fn products_of(events: &[&Envelope]) -> Vec<String> {
+    let mut ids: Vec<String> = events.iter().map(|e| e.aggregate_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Retires cached catalog answers on `ProductUpdated`.
 pub struct CacheInvalidator(pub CatalogService);
 
@@ -64,6 +77,21 @@ impl EventHandler for CacheInvalidator {
 
     async fn handle(&self, _conn: &mut DbConn, _event: &Envelope) -> Result<(), HandlerError> {
         self.0.retire_cached().await;
+        Ok(())
+    }
+
+    fn batch_limit(&self) -> usize {
+        BATCH
+    }
+
+    async fn handle_batch(
+        &self,
+        _conn: &mut DbConn,
+        events: &[&Envelope],
+    ) -> Result<(), HandlerError> {
+        if !events.is_empty() {
+            self.0.retire_cached().await;
+        }
         Ok(())
     }
 }
@@ -138,6 +166,27 @@ impl EventHandler for SearchIndexer {
         // After the commit: retired earlier, a reader could cache the old status anew.
         self.catalog.retire_cached().await;
     }
+
+    fn batch_limit(&self) -> usize {
+        BATCH
+    }
+
+    async fn handle_batch(
+        &self,
+        conn: &mut DbConn,
+        events: &[&Envelope],
+    ) -> Result<(), HandlerError> {
+        self.catalog
+            .index_products(conn, &products_of(events))
+            .await
+            .map_err(handler_error)
+    }
+
+    async fn after_commit_batch(&self, events: &[&Envelope]) {
+        if !events.is_empty() {
+            self.catalog.retire_cached().await;
+        }
+    }
 }
 
 /// Follows inventory: records each variant's stock status (ignoring one older than what
@@ -172,24 +221,46 @@ impl EventHandler for StockFollower {
     }
 
     async fn handle(&self, conn: &mut DbConn, event: &Envelope) -> Result<(), HandlerError> {
-        let change: weft_bus::events::StockStatusChanged = event
-            .decode()
-            .map_err(|e| HandlerError::Failed(e.to_string()))?;
-        self.catalog
-            .follow_stock(
-                conn,
-                &change.variant_id,
-                &change.status,
-                change.version,
-                self.per_replica,
-            )
-            .await
-            .map_err(handler_error)
+        self.handle_batch(conn, &[event]).await
     }
 
     async fn after_commit(&self, _event: &Envelope) {
         // After the commit: retired earlier, a reader could cache the old status anew.
         self.catalog.retire_cached().await;
+    }
+
+    fn batch_limit(&self) -> usize {
+        BATCH
+    }
+
+    async fn handle_batch(
+        &self,
+        conn: &mut DbConn,
+        events: &[&Envelope],
+    ) -> Result<(), HandlerError> {
+        let changes = events
+            .iter()
+            .map(|event| event.decode::<weft_bus::events::StockStatusChanged>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let changes: Vec<StockChange<'_>> = changes
+            .iter()
+            .map(|c| StockChange {
+                variant_id: &c.variant_id,
+                status: &c.status,
+                version: c.version,
+            })
+            .collect();
+        self.catalog
+            .follow_stock(conn, &changes, self.per_replica)
+            .await
+            .map_err(handler_error)
+    }
+
+    async fn after_commit_batch(&self, events: &[&Envelope]) {
+        if !events.is_empty() {
+            self.catalog.retire_cached().await;
+        }
     }
 }
 

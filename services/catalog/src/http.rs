@@ -628,7 +628,7 @@ macro_rules! conditional_response {
             /// The answer, with its `ETag`.
             #[oai(status = 200)]
             Ok(
-                Json<$body>,
+                weft_http::conditional::JsonBytes<$body>,
                 #[oai(header = "etag")] String,
                 #[oai(header = "cache-control")] String,
             ),
@@ -642,12 +642,12 @@ macro_rules! conditional_response {
 
         impl $name {
             fn answer(req: &Request, body: $body, cache_control: &str) -> Self {
-                use poem_openapi::types::ToJSON as _;
-                let etag = weft_http::conditional::etag(&body.to_json().unwrap_or_default());
+                let json = weft_http::conditional::JsonBytes::new(&body);
+                let etag = json.etag();
                 if weft_http::conditional::not_modified(req, &etag) {
                     Self::NotModified(etag, cache_control.to_owned())
                 } else {
-                    Self::Ok(Json(body), etag, cache_control.to_owned())
+                    Self::Ok(json, etag, cache_control.to_owned())
                 }
             }
         }

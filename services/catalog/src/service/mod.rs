@@ -17,6 +17,7 @@ pub use search::{
     Card, FacetValue, MAX_QUERY_CHARS, PriceBucket, SearchFacets, SearchHit, SearchPage,
     SearchQuery,
 };
+pub use stock::StockChange;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -219,6 +220,8 @@ pub struct CatalogService {
     /// How far a replica may trail: cached answers are retired again after it, so none
     /// read from a replica before a change reached it outlives the change by more.
     replica_lag: Option<Duration>,
+    /// When answers of retired generations were last dropped (ms since the epoch).
+    forgotten_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// How long cached answers live (a write makes them unreachable at once anyway).
@@ -275,6 +278,7 @@ impl CatalogService {
             search: None,
             purges: None,
             replica_lag: None,
+            forgotten_at: std::sync::Arc::default(),
         }
     }
 
@@ -343,7 +347,10 @@ impl CatalogService {
     }
 
     async fn retire_now(&self) {
-        self.cache.increment(GENERATION, GENERATION_TTL).await;
+        let generation = self.cache.increment(GENERATION, GENERATION_TTL).await;
+        if let Some(generation) = generation {
+            self.forget_retired(generation).await;
+        }
         if let Some(fanout) = &self.purges {
             // Off the write's path: a purge that is lost leaves answers their max-age old.
             let fanout = std::sync::Arc::clone(fanout);
@@ -356,6 +363,25 @@ impl CatalogService {
                     .await;
             });
         }
+    }
+
+    /// Drops the answers of generations before `current` from the in-process cache, at
+    /// most once a second (a bulk change retires many generations in a row): nobody can
+    /// reach them, and kept they would fill the cache's budget with dead answers.
+    async fn forget_retired(&self, current: i64) {
+        use std::sync::atomic::Ordering;
+        let now = self.clock.now().timestamp_millis();
+        let last = self.forgotten_at.load(Ordering::Relaxed);
+        if now - last < 1000
+            || self
+                .forgotten_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let keep = [GENERATION.to_owned(), format!("catalog:{current}:")];
+        self.cache.forget_unreachable("catalog:", &keep).await;
     }
 
     /// The cache key of an answer, or `None` when the cache cannot say its generation.

@@ -250,6 +250,35 @@ impl CatalogService {
         Ok(())
     }
 
+    /// [`Self::index_product`] for several products (by id) at once: one read of each
+    /// table for them all, one write to the index.
+    pub async fn index_products(
+        &self,
+        conn: &mut DbConn,
+        ids: &[String],
+    ) -> Result<(), CatalogError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let index = self.search_index()?;
+        let rows = store::products_by_ids(conn, ids).await?;
+        let gone: Vec<String> = ids
+            .iter()
+            .filter(|id| !rows.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        let products = self.assemble(conn, rows).await?;
+        if !products.is_empty() {
+            index
+                .upsert(products.iter().map(document).collect())
+                .await?;
+        }
+        if !gone.is_empty() {
+            index.delete(gone).await?;
+        }
+        Ok(())
+    }
+
     /// Writes every product into the index (emptied first when `clear`), calling
     /// `progress(done, total)` after each batch; returns how many were indexed.
     pub async fn reindex(

@@ -8,30 +8,44 @@ use crate::store;
 
 use super::CatalogService;
 
+/// One variant's stock status as inventory announced it.
+#[derive(Debug, Clone, Copy)]
+pub struct StockChange<'a> {
+    pub variant_id: &'a str,
+    pub status: &'a str,
+    pub version: i64,
+}
+
 impl CatalogService {
-    /// Records a variant's stock status, unless a newer one is recorded, and rewrites its
-    /// product's search document. Runs inside the event's transaction; the consumer
-    /// retires cached answers after it commits.
+    /// Records each variant's stock status, unless a newer one is recorded, and rewrites
+    /// the search documents of their products, each once. Runs inside the events'
+    /// transaction; the consumer retires cached answers after it commits.
     pub async fn follow_stock(
         &self,
         conn: &mut DbConn,
-        variant_id: &str,
-        status: &str,
-        version: i64,
+        changes: &[StockChange<'_>],
         index_anyway: bool,
     ) -> Result<(), CatalogError> {
         let now = self.clock.now().naive_utc();
-        // Another replica may have recorded it first; one with an index of its own must
-        // still bring that index up to date (from what is stored, so an older event
-        // writes the newer state).
-        if !store::record_stock(conn, variant_id, status, version, now).await? && !index_anyway {
-            return Ok(());
+        let mut products = std::collections::BTreeSet::new();
+        for change in changes {
+            // Another replica may have recorded it first; one with an index of its own
+            // must still bring that index up to date (from what is stored, so an older
+            // event writes the newer state).
+            let recorded =
+                store::record_stock(conn, change.variant_id, change.status, change.version, now)
+                    .await?;
+            if (!recorded && !index_anyway) || self.search.is_none() {
+                continue;
+            }
+            // A variant inventory knows but the catalog no longer has: nothing to index.
+            if let Some(product) = store::product_of_variant(conn, change.variant_id).await? {
+                products.insert(product);
+            }
         }
-        // A variant inventory knows but the catalog no longer has: nothing to index.
-        if let Some(product) = store::product_of_variant(conn, variant_id).await?
-            && self.search.is_some()
-        {
-            self.index_product(conn, &product).await?;
+        if !products.is_empty() {
+            let ids: Vec<String> = products.into_iter().collect();
+            self.index_products(conn, &ids).await?;
         }
         Ok(())
     }
