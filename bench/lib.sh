@@ -23,17 +23,20 @@ start_weft() {
   for _ in $(seq 1 100); do curl -fsS "$base/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
-# `measure NAME WRK-ARGS…`: warms up for 3 s, then runs wrk at 32 connections for
+# `measure NAME WRK-ARGS…`: warms up for 3 s, then runs wrk at 32 connections ($CONNS) for
 # $duration (default 15 s) and prints requests/s, p50, p99 and the ratio to the first
 # scenario measured (the floor: /health/live). Fails on any non-2xx answer.
 floor=""
 measure() {
   local name=$1
   shift
-  wrk -t2 -c32 -d3s "$@" >/dev/null
+  local conns=${CONNS:-32}
+  wrk -t2 -c"$conns" -d3s "$@" >/dev/null
   local out rps p50 p99 ratio
-  out=$(wrk -t2 -c32 -d"${duration:-15s}" --latency "$@")
+  out=$(wrk -t2 -c"$conns" -d"${duration:-15s}" --latency "$@")
   if echo "$out" | grep -q "Non-2xx"; then echo "$name: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
+  # Connections refused or timed out (many connections): reported, not hidden.
+  if echo "$out" | grep -q "Socket errors"; then echo "$name: $(echo "$out" | grep "Socket errors")" >&2; fi
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')

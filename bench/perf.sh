@@ -17,6 +17,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10s}
 . bench/lib.sh
+# DATABASE_URL=postgres://…/weft_bench (dropped and created afresh) and REDIS_URL=redis://…
+# run the same on PostgreSQL and Redis (the Redis's keys are flushed).
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
+    -c "CREATE DATABASE ${DATABASE_URL##*/}"
+  export WEFT_DATABASE_URL="$DATABASE_URL"
+fi
+if [ -n "${REDIS_URL:-}" ]; then
+  redis-cli -u "$REDIS_URL" flushdb >/dev/null
+  export WEFT_REDIS_URL="$REDIS_URL"
+fi
 start_weft 18090 --demo
 rss() { awk '/VmRSS/ {print $2 / 1024 " MB"}' "/proc/$1/status"; }
 stock_handled() {

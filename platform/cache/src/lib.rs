@@ -91,6 +91,9 @@ pub trait CacheStore: Send + Sync + 'static {
 pub struct Cache {
     store: Arc<dyn CacheStore>,
     degraded: Arc<AtomicBool>,
+    /// Keys being loaded by [`Cache::get_or_load`] in this process: one load per key at
+    /// a time, the other callers wait for its value.
+    loading: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -107,6 +110,7 @@ impl Cache {
         Self {
             store,
             degraded: Arc::new(AtomicBool::new(false)),
+            loading: Arc::default(),
         }
     }
 
@@ -148,7 +152,9 @@ impl Cache {
     }
 
     /// Reads through: the cached value, or `load()`'s, which is then cached. Errors from
-    /// `load` (the source of truth) are returned; cache errors never are.
+    /// `load` (the source of truth) are returned; cache errors never are. Concurrent
+    /// misses of one key in this process load it once: the others wait and read what it
+    /// cached (a popular page right after a change is one query, not one per reader).
     pub async fn get_or_load<T, E, F, Fut>(&self, key: &str, ttl: Duration, load: F) -> Result<T, E>
     where
         T: Serialize + DeserializeOwned,
@@ -159,10 +165,43 @@ impl Cache {
             metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
             return Ok(hit);
         }
-        metrics::counter!("cache_requests_total", "result" => "miss").increment(1);
-        let value = load().await?;
-        self.set_json(key, &value, ttl).await;
-        Ok(value)
+        if self.is_degraded() {
+            // A store that keeps nothing would make the waiters load one after another.
+            metrics::counter!("cache_requests_total", "result" => "miss").increment(1);
+            let value = load().await?;
+            self.set_json(key, &value, ttl).await;
+            return Ok(value);
+        }
+        let gate = {
+            let mut loading = self
+                .loading
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(loading.entry(key.to_owned()).or_default())
+        };
+        let turn = gate.lock().await;
+        // Loaded meanwhile by the caller this one waited for?
+        let outcome = if let Some(hit) = self.get_json(key).await {
+            metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
+            Ok(hit)
+        } else {
+            metrics::counter!("cache_requests_total", "result" => "miss").increment(1);
+            let loaded = load().await;
+            if let Ok(value) = &loaded {
+                self.set_json(key, value, ttl).await;
+            }
+            loaded
+        };
+        drop(turn);
+        let mut loading = self
+            .loading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Nobody else waits on this key's gate (the map's copy and this one): forget it.
+        if Arc::strong_count(&gate) <= 2 {
+            loading.remove(key);
+        }
+        outcome
     }
 
     /// Adds one to the counter at `key` (a window of `ttl` from its first count); `None`

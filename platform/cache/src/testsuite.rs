@@ -214,6 +214,37 @@ pub async fn ping_answers(store: Arc<dyn CacheStore>) {
     store.ping().await.unwrap();
 }
 
+/// 16 readers missing one key at once load it once; every one gets the value, and a
+/// later read is a hit.
+pub async fn concurrent_misses_of_one_key_load_it_once(store: Arc<dyn CacheStore>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cache = crate::Cache::new(store);
+    let key = format!("{}page", unique("coalesce"));
+    let loads = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let (cache, key, loads) = (cache.clone(), key.clone(), Arc::clone(&loads));
+            tokio::spawn(async move {
+                cache
+                    .get_or_load(&key, Duration::from_mins(1), async || {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok::<_, String>(vec![1, 2, 3])
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for reader in readers {
+        assert_eq!(reader.await.unwrap().unwrap(), vec![1, 2, 3]);
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 1, "one load for 16 readers");
+    let again: Result<Vec<i32>, String> = cache
+        .get_or_load(&key, Duration::from_mins(1), async || Ok(vec![9]))
+        .await;
+    assert_eq!(again.unwrap(), vec![1, 2, 3], "then a hit");
+}
+
 /// Instantiates every contract test for the store `$make` (an async expression giving
 /// `Option<Arc<dyn CacheStore>>`; `None` skips).
 #[macro_export]
@@ -227,6 +258,7 @@ macro_rules! cache_contract {
             a_counter_window_starts_at_creation_and_is_not_extended,
             rate_limits_allow_the_burst_then_say_when_to_retry,
             concurrent_requests_never_exceed_the_budget,
+            concurrent_misses_of_one_key_load_it_once,
             ping_answers,
         );
     };
