@@ -37,14 +37,6 @@ for name in health list20 category_size detail search_typo; do
 done
 # The same search, never twice alike (a max_price no other request uses), so no cache
 # can answer: what tantivy, the facets and the highlights cost.
-cat >"$dir/unique.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args) counter = id * 1000000000 end
-function request()
-  counter = counter + 1
-  return wrk.format(nil, "/v1/search/products?q=jaket&limit=20&max_price=" .. (1000000 + counter))
-end
-LUA
+unique_lua "/v1/search/products?q=jaket&limit=20&max_price=" "$dir/unique.lua"
 measure search_nocache -s "$dir/unique.lua" "http://127.0.0.1:$port"
 echo "RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"

@@ -100,15 +100,7 @@ for v in variants[:400]:
     call("PUT", f"/v1/admin/inventory/{v}", {"on_hand": 1000})
 PY
 
-cat >"$dir/unique.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args) counter = id * 1000000000 end
-function request()
-  counter = counter + 1
-  return wrk.format(nil, "/v1/products?limit=20&max_price=" .. (1000000 + counter))
-end
-LUA
+unique_lua "/v1/products?limit=20&max_price=" "$dir/unique.lua"
 # Both made before either is measured, so neither measures the other's setup.
 BASE="$embedded" CBASE="$embedded" READY="$ready" OUT="$dir/embedded.txt" \
   python3 bench/ready_checkouts.py

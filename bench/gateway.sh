@@ -35,15 +35,7 @@ gw_pid=$!
 trap 'kill $pid $gw_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 front="http://127.0.0.1:$gw_port"
 for _ in $(seq 1 100); do curl -fsS "$front/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-cat >"$dir/unique.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args) counter = id * 1000000000 end
-function request()
-  counter = counter + 1
-  return wrk.format(nil, "/v1/products?limit=20&max_price=" .. (1000000 + counter))
-end
-LUA
+unique_lua "/v1/products?limit=20&max_price=" "$dir/unique.lua"
 measure_header
 measure health "$shop/health/live"
 measure list20 "$shop/v1/products?limit=20"

@@ -96,3 +96,84 @@ LUA
   completions=$(echo "$out" | awk '/requests in/ {print $1}')
   rm -f "$lua"
 }
+
+# `unique_lua PATH FILE`: writes a wrk script to FILE that asks PATH followed by a number
+# no other request uses (e.g. `…&max_price=`), so no cache can answer any of them.
+unique_lua() {
+  {
+    printf 'local path = "%s"\n' "$1"
+    cat <<'LUA'
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) counter = id * 1000000000 end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, path .. (1000000 + counter))
+end
+LUA
+  } >"$2"
+}
+
+# `cart_fixture`: on a stocked demo shop at $base, finds 50 variants with at least 30
+# available, makes 200 carts, puts one unit of 5 variants in the first ($full), and writes
+# $dir/add.lua: one unit of one of the 50 into one of the other 199 carts per request.
+# Fails when the demo is not stocked within 10 minutes.
+cart_fixture() {
+  local variants="" c v
+  for _ in $(seq 1 600); do
+    variants=$(BASE="$base" python3 - <<'PY' || true
+import json, os, urllib.request
+base = os.environ["BASE"]
+def get(path):
+    with urllib.request.urlopen(base + path) as r:
+        return json.load(r)
+found = []
+cursor = None
+while len(found) < 50:
+    page = get("/v1/products?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+    for p in page["data"]:
+        for v in p["variants"]:
+            if get(f"/v1/inventory/{v['id']}")["available"] >= 30:
+                found.append(v["id"])
+                break
+        if len(found) == 50:
+            break
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+print(" ".join(found) if len(found) == 50 else "")
+PY
+)
+    [ -n "$variants" ] && break
+    sleep 1
+  done
+  [ -n "$variants" ] || { echo "the demo catalog was not stocked" >&2; exit 1; }
+  local carts=()
+  for _ in $(seq 1 200); do
+    carts+=("$(curl -fsS -X POST -H 'content-type: application/json' -d '{}' "$base/v1/carts" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
+  done
+  local vs
+  read -r -a vs <<<"$variants"
+  full=${carts[0]}
+  for v in "${vs[@]:0:5}"; do
+    curl -fsS -X POST -H 'content-type: application/json' \
+      -d "{\"variant_id\": \"$v\", \"quantity\": 1}" "$base/v1/carts/$full/items" >/dev/null
+  done
+  {
+    printf 'local carts = {'; for c in "${carts[@]:1}"; do printf '"%s",' "$c"; done; printf '}\n'
+    printf 'local variants = {'; for v in "${vs[@]}"; do printf '"%s",' "$v"; done; printf '}\n'
+    cat <<'LUA'
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) math.randomseed(1000 + id) end
+function request()
+  local cart = carts[math.random(#carts)]
+  local variant = variants[math.random(#variants)]
+  return wrk.format("POST", "/v1/carts/" .. cart .. "/items",
+    {["content-type"] = "application/json"},
+    '{"variant_id": "' .. variant .. '", "quantity": 1}')
+end
+LUA
+  } >"$dir/add.lua"
+}

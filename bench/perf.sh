@@ -60,67 +60,9 @@ done
 echo "stock burst applied within $(python3 -c "print(f'{$burst_end - $burst_start:.1f}')") s ($now events)"
 echo "RSS right after the seed: $(rss $pid)"
 
-cat >"$dir/unique.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args) counter = id * 1000000000 end
-function request()
-  counter = counter + 1
-  return wrk.format(nil, path .. (1000000 + counter))
-end
-LUA
-unique() { sed "1i path = \"$1\"" "$dir/unique.lua" >"$dir/$2.lua"; echo "$dir/$2.lua"; }
+unique() { unique_lua "$1" "$dir/$2.lua"; echo "$dir/$2.lua"; }
 
-# 50 in-stock variants and 200 carts for the cart scenarios.
-variants=$(BASE="$base" python3 - <<'PY'
-import json, os, urllib.request
-base = os.environ["BASE"]
-def get(path):
-    with urllib.request.urlopen(base + path) as r:
-        return json.load(r)
-found, cursor = [], None
-while len(found) < 50:
-    page = get("/v1/products?limit=100&in_stock=true" + (f"&cursor={cursor}" if cursor else ""))
-    for p in page["data"]:
-        for v in p["variants"]:
-            if get(f"/v1/inventory/{v['id']}")["available"] >= 30:
-                found.append(v["id"])
-                break
-        if len(found) == 50:
-            break
-    cursor = page["next_cursor"]
-    if not cursor:
-        break
-print(" ".join(found))
-PY
-)
-read -r -a vs <<<"$variants"
-carts=()
-for _ in $(seq 1 200); do
-  carts+=("$(curl -fsS -X POST -H 'content-type: application/json' -d '{}' "$base/v1/carts" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
-done
-full=${carts[0]}
-for v in "${vs[@]:0:5}"; do
-  curl -fsS -X POST -H 'content-type: application/json' \
-    -d "{\"variant_id\": \"$v\", \"quantity\": 1}" "$base/v1/carts/$full/items" >/dev/null
-done
-{
-  printf 'local carts = {'; for c in "${carts[@]:1}"; do printf '"%s",' "$c"; done; printf '}\n'
-  printf 'local variants = {'; for v in "${vs[@]}"; do printf '"%s",' "$v"; done; printf '}\n'
-  cat <<'LUA'
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args) math.randomseed(1000 + id) end
-function request()
-  local cart = carts[math.random(#carts)]
-  local variant = variants[math.random(#variants)]
-  return wrk.format("POST", "/v1/carts/" .. cart .. "/items",
-    {["content-type"] = "application/json"},
-    '{"variant_id": "' .. variant .. '", "quantity": 1}')
-end
-LUA
-} >"$dir/add.lua"
+cart_fixture
 cat >"$dir/create.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = "{}"
@@ -137,7 +79,7 @@ if [ -n "${PERF_DIR:-}" ]; then
     wait "$recorder"
   }
 fi
-echo "== $duration per scenario at 32 connections"
+echo "== $duration per scenario at ${CONNS:-32} connections"
 measure_header
 measure health "$base/health/live"
 measure list20_nocache -s "$(unique "/v1/products?limit=20&max_price=" list)" "$base"
