@@ -14,6 +14,7 @@ cart_fixture
 
 measure_header
 measure health "$base/health/live"
+measure add_to_small_cart -s "$dir/add_small.lua" "$base"
 measure add_to_cart -s "$dir/add.lua" "$base"
 measure get_cart "$base/v1/carts/$full"
 echo "RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"

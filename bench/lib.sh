@@ -16,7 +16,7 @@ start_weft() {
   dir=$(mktemp -d)
   port=${PORT:-$default_port}
   base="http://127.0.0.1:$port"
-  RUST_LOG=warn WEFT_LOG_FORMAT=json "$bin" serve --data-dir "$dir/data" --port "$port" \
+  RUST_LOG=${RUST_LOG:-warn} WEFT_LOG_FORMAT=json "$bin" serve --data-dir "$dir/data" --port "$port" \
     --rate-limit-per-minute 0 "$@" >"$dir/log" 2>&1 &
   pid=$!
   trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -115,8 +115,11 @@ LUA
 }
 
 # `cart_fixture`: on a stocked demo shop at $base, finds 50 variants with at least 30
-# available, makes 200 carts, puts one unit of 5 variants in the first ($full), and writes
-# $dir/add.lua: one unit of one of the 50 into one of the other 199 carts per request.
+# available, makes 1,200 carts, puts one unit of 5 variants in the first ($full), and
+# writes two scripts of one unit into a cart per request:
+# - $dir/add.lua: one of the 50 variants into one of 199 carts (carts grow to ~50 lines);
+# - $dir/add_small.lua: into one of 1,000 other carts, one of 5 variants fixed per cart
+#   (carts of at most 5 lines, as shoppers' are).
 # Fails when the demo is not stocked within 10 minutes.
 cart_fixture() {
   local variants="" c v
@@ -149,10 +152,18 @@ PY
   done
   [ -n "$variants" ] || { echo "the demo catalog was not stocked" >&2; exit 1; }
   local carts=()
-  for _ in $(seq 1 200); do
-    carts+=("$(curl -fsS -X POST -H 'content-type: application/json' -d '{}' "$base/v1/carts" \
-      | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
-  done
+  read -r -a carts <<<"$(BASE="$base" python3 - <<'PY'
+import json, os, urllib.request
+base = os.environ["BASE"]
+ids = []
+for _ in range(1200):
+    req = urllib.request.Request(base + "/v1/carts", data=b"{}", method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        ids.append(json.load(r)["id"])
+print(" ".join(ids))
+PY
+)"
   local vs
   read -r -a vs <<<"$variants"
   full=${carts[0]}
@@ -161,7 +172,7 @@ PY
       -d "{\"variant_id\": \"$v\", \"quantity\": 1}" "$base/v1/carts/$full/items" >/dev/null
   done
   {
-    printf 'local carts = {'; for c in "${carts[@]:1}"; do printf '"%s",' "$c"; done; printf '}\n'
+    printf 'local carts = {'; for c in "${carts[@]:1:199}"; do printf '"%s",' "$c"; done; printf '}\n'
     printf 'local variants = {'; for v in "${vs[@]}"; do printf '"%s",' "$v"; done; printf '}\n'
     cat <<'LUA'
 local threads = 0
@@ -176,4 +187,21 @@ function request()
 end
 LUA
   } >"$dir/add.lua"
+  {
+    printf 'local carts = {'; for c in "${carts[@]:200:1000}"; do printf '"%s",' "$c"; done; printf '}\n'
+    printf 'local variants = {'; for v in "${vs[@]}"; do printf '"%s",' "$v"; done; printf '}\n'
+    cat <<'LUA'
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) math.randomseed(2000 + id) end
+function request()
+  local i = math.random(#carts)
+  -- cart i only ever gets variants i*7 .. i*7+4 (mod 50): at most 5 lines
+  local variant = variants[(i * 7 + math.random(0, 4)) % #variants + 1]
+  return wrk.format("POST", "/v1/carts/" .. carts[i] .. "/items",
+    {["content-type"] = "application/json"},
+    '{"variant_id": "' .. variant .. '", "quantity": 1}')
+end
+LUA
+  } >"$dir/add_small.lua"
 }

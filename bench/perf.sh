@@ -5,7 +5,8 @@
 #      products read in 2 s windows while it is applied, and how long applying it took;
 #   2. RSS right after the seed;
 #   3. answers no cache can hold (a max_price no other request uses): a page of 20, a
-#      listing with `?q=`, a search with facets; then create cart, add to cart, get cart;
+#      listing with `?q=`, a search with facets; then create cart, add to carts of at most 5
+#      lines and to carts that grow to ~50, get cart;
 #   4. RSS after the load, and idle RSS after a restart on the same data.
 # Checkout completions: `bench/checkout.sh`. Run by hand; figures go into notes.
 # `PROFILE=profiling` (with CARGO_TARGET_DIR set) measures the profiling build;
@@ -87,6 +88,7 @@ measure q_nocache -s "$(unique "/v1/products?q=jacket&limit=20&max_price=" q)" "
 measure search_nocache -s "$(unique "/v1/search/products?q=jaket&limit=20&max_price=" search)" "$base"
 measure list20_cached "$base/v1/products?limit=20"
 measure create_cart -s "$dir/create.lua" "$base/v1/carts"
+measure add_to_small_cart -s "$dir/add_small.lua" "$base"
 measure add_to_cart -s "$dir/add.lua" "$base"
 measure get_cart "$base/v1/carts/$full"
 echo "RSS after the load: $(rss $pid)"

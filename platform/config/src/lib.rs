@@ -25,6 +25,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Seed the demo catalog on first start.
     pub demo: bool,
+    /// How many products the demo catalog has (the same 17 categories, scaled): 1,088 by
+    /// default; benchmarks of big catalogs seed 10,000 or 100,000.
+    pub demo_products: u32,
     /// Run only this service (cluster topology); all services when unset.
     pub service: Option<String>,
     /// `postgres://…` for PostgreSQL; unset means SQLite under `data_dir`.
@@ -712,6 +715,7 @@ impl Default for Settings {
             port: 8000,
             data_dir: PathBuf::from("./data"),
             demo: false,
+            demo_products: 1088,
             service: None,
             database_url: None,
             database_pool_size: 10,
@@ -806,6 +810,7 @@ const ENV_KEYS: &[&str] = &[
     "port",
     "data_dir",
     "demo",
+    "demo_products",
     "service",
     "database_url",
     "database_pool_size",
@@ -960,6 +965,9 @@ impl Settings {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
         {
             problems.push("namespace: letters, digits, `-` and `_` only".to_owned());
+        }
+        if !(1..=1_000_000).contains(&self.demo_products) {
+            problems.push("demo_products: must be 1–1000000".to_owned());
         }
         if self.database_pool_size == 0 {
             problems.push("database_pool_size: must be at least 1".to_owned());

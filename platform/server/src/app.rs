@@ -122,6 +122,8 @@ pub struct Application {
         weft_catalog::CatalogService,
         Option<weft_inventory::InventoryService>,
     )>,
+    /// The demo catalog's size (`demo_products`).
+    demo_products: usize,
 }
 
 impl std::fmt::Debug for Application {
@@ -803,6 +805,7 @@ async fn prepare_demo(
     catalog: &weft_catalog::CatalogService,
     inventory: Option<&weft_inventory::InventoryService>,
     db: &Db,
+    count: usize,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // Drawn from the first product on, once its length is known.
@@ -814,7 +817,7 @@ async fn prepare_demo(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("demo products");
-    let added = weft_catalog::demo::seed(catalog, db, &|done, total| {
+    let added = weft_catalog::demo::seed(catalog, db, count, &|done, total| {
         if bar.is_hidden() && done == 1 {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
@@ -823,6 +826,13 @@ async fn prepare_demo(
     })
     .await
     .context("seeding the demo catalog")?;
+    let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(
+        added,
+        seconds = started.elapsed().as_secs_f32(),
+        per_second = (added as u64).saturating_mul(1000) / millis.max(1),
+        "demo products written"
+    );
     // In a cluster whose catalog process hosts no inventory, stock is the inventory
     // process's to give; the catalog is ready as soon as its products are.
     if let Some(inventory) = inventory {
@@ -1285,6 +1295,7 @@ impl Application {
                     hosts(&hosted, &weft_inventory::SERVICE).then(|| inventory_for_demo.clone());
                 (catalog, demo_stock)
             }),
+            demo_products: settings.demo_products as usize,
         })
     }
 
@@ -1340,10 +1351,11 @@ impl Application {
         ));
         // Before the seed starts, so its progress bar is not drawn over this line.
         tracing::info!(port = self.port, "weft is serving");
+        let count = self.demo_products;
         let seeding = self.demo_catalog.map(|(catalog, inventory)| {
             let db = self.db.clone();
             tokio::spawn(async move {
-                if let Err(err) = prepare_demo(&catalog, inventory.as_ref(), &db).await {
+                if let Err(err) = prepare_demo(&catalog, inventory.as_ref(), &db, count).await {
                     tracing::error!(
                         error = format!("{err:#}"),
                         "could not prepare the demo catalog"

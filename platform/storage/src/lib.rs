@@ -11,6 +11,7 @@
 //! serialize at the start instead of failing at commit; a connection returned to the pool
 //! mid-transaction (a dropped future) is discarded, never reused.
 
+pub mod any_of;
 pub mod events;
 pub mod idempotency;
 pub mod migrate;
@@ -33,6 +34,8 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, TransactionManager};
 use futures::FutureExt;
 use weft_kernel::{ErrorKind, ServiceError};
+
+pub use any_of::any_of;
 
 /// SQLite behind the async interface; queries run on tokio's blocking pool, except in a
 /// write transaction (see [`SqliteRuntime`]).

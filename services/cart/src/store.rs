@@ -6,7 +6,7 @@ use diesel::{
     OptionalExtension, QueryDsl,
 };
 use diesel_async::RunQueryDsl;
-use weft_storage::{DbConn, StorageError, db_run};
+use weft_storage::{DbConn, StorageError, any_of, db_run};
 
 diesel::table! {
     cart_carts (id) {
@@ -341,7 +341,7 @@ pub(crate) async fn take_quiet_carts(
     let looked = rows.len();
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     let lines: Vec<(String, i64)> = db_run!(conn, c => items::table
-        .filter(items::cart_id.eq_any(ids.clone()))
+        .filter(any_of(items::cart_id, &ids))
         .select((items::cart_id, items::quantity))
         .load(c)
         .await)?;

@@ -13,7 +13,10 @@ use crate::error::CatalogError;
 use crate::service::{CatalogService, CategoryInput, NewProduct, NewVariant};
 
 const DONE_KEY: &str = "catalog.demo_seeded";
-const PER_CATEGORY: usize = 64;
+/// The demo's default size: 64 products in each of its 17 categories.
+pub const DEFAULT_PRODUCTS: usize = 1088;
+/// Products created per transaction while seeding.
+const SEED_BATCH: usize = 100;
 
 const BRANDS: &[&str] = &[
     "Loom & Co",
@@ -283,9 +286,12 @@ fn charm(cents: i64) -> i64 {
     (cents / 100).max(1) * 100 - 1
 }
 
-/// Every product of the demo catalog, with the handle of its category.
-fn products() -> Vec<(String, NewProduct)> {
-    let mut out = Vec::new();
+/// The first `count` products of the demo catalog, with the handle of their category:
+/// the same share in every category, so a bigger catalog has the same shape.
+fn products(count: usize) -> Vec<(String, NewProduct)> {
+    let categories = DEPARTMENTS.len() * CATEGORIES.len() - 1; // no men's dresses
+    let per_category = count.div_ceil(categories);
+    let mut out = Vec::with_capacity(count);
     let mut n = 0usize;
     for (dept_handle, dept_name) in DEPARTMENTS {
         for (cat_handle, _, kinds) in CATEGORIES {
@@ -294,7 +300,10 @@ fn products() -> Vec<(String, NewProduct)> {
                 continue;
             }
             let sizes = sizes(dept_handle, cat_handle);
-            for i in 0..PER_CATEGORY {
+            for i in 0..per_category {
+                if n == count {
+                    break;
+                }
                 n += 1;
                 let kind = &kinds[i % kinds.len()];
                 let adjective = ADJECTIVES[(i / kinds.len() + n) % ADJECTIVES.len()];
@@ -417,6 +426,7 @@ fn products() -> Vec<(String, NewProduct)> {
 pub async fn seed(
     svc: &CatalogService,
     db: &Db,
+    count: usize,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<usize, CatalogError> {
     if weft_storage::system::get(db, DONE_KEY).await?.is_some() {
@@ -438,15 +448,28 @@ pub async fn seed(
             .await?;
         }
     }
-    let all = products();
+    let all = products(count);
     let total = all.len() as u64;
     let mut added = 0;
-    for (done, (category, mut product)) in (1..).zip(all) {
-        let handle = product.handle.clone().unwrap_or_default();
-        if svc.product(&handle, true).await.is_err() {
-            product.category_id = Some(category);
-            svc.create_product(product).await?;
-            added += 1;
+    let mut done = 0;
+    let mut all = all.into_iter().peekable();
+    while all.peek().is_some() {
+        let batch: Vec<NewProduct> = all
+            .by_ref()
+            .take(SEED_BATCH)
+            .map(|(category, mut product)| {
+                product.category_id = Some(category);
+                product
+            })
+            .collect();
+        done += batch.len() as u64;
+        for outcome in svc.create_products(batch).await {
+            match outcome {
+                Ok(_) => added += 1,
+                // Seeded before a restart cut the seed short.
+                Err(CatalogError::HandleTaken(_)) => {}
+                Err(err) => return Err(err),
+            }
         }
         progress(done, total);
     }
@@ -523,8 +546,8 @@ mod tests {
 
     #[test]
     fn the_demo_catalog_is_big_varied_and_consistent() {
-        let all = products();
-        assert!(all.len() >= 1000, "{}", all.len());
+        let all = products(DEFAULT_PRODUCTS);
+        assert_eq!(all.len(), DEFAULT_PRODUCTS);
         let mut handles: Vec<_> = all.iter().map(|(_, p)| p.handle.clone().unwrap()).collect();
         handles.sort();
         handles.dedup();
@@ -551,6 +574,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_bigger_demo_has_the_asked_size_unique_names_and_every_category() {
+        for count in [1, 17, 5_000] {
+            let all = products(count);
+            assert_eq!(all.len(), count);
+            let handles: std::collections::BTreeSet<_> =
+                all.iter().map(|(_, p)| p.handle.clone().unwrap()).collect();
+            assert_eq!(handles.len(), count, "handles are unique");
+            let variants = all.iter().map(|(_, p)| p.variants.len()).sum::<usize>();
+            let skus: std::collections::BTreeSet<_> = all
+                .iter()
+                .flat_map(|(_, p)| p.variants.iter().map(|v| v.sku.clone()))
+                .collect();
+            assert_eq!(skus.len(), variants, "skus are unique");
+        }
+        let categories: std::collections::BTreeSet<_> =
+            products(5_000).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(categories.len(), 17);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use diesel::{
     NullableExpressionMethods, OptionalExtension, QueryDsl, TextExpressionMethods,
 };
 use diesel_async::RunQueryDsl;
-use weft_storage::{DbConn, StorageError, db_run};
+use weft_storage::any_of::AnyOf;
+use weft_storage::{DbConn, StorageError, any_of, db_run};
 
 diesel::table! {
     catalog_categories (id) {
@@ -360,7 +361,7 @@ pub(crate) async fn products_by_ids(
     ids: &[String],
 ) -> Result<Vec<ProductRow>, StorageError> {
     Ok(db_run!(conn, c => products::table
-        .filter(products::id.eq_any(ids))
+        .filter(any_of(products::id, ids))
         .load::<ProductRow>(c)
         .await)?)
 }
@@ -379,12 +380,56 @@ pub(crate) async fn product_handle_taken(
     Ok(n > 0)
 }
 
-pub(crate) async fn insert_product(
+/// Inserts `rows` (a `Vec` of owned rows) into `table` in one statement. diesel-async
+/// cannot send a multi-row insert to SQLite, diesel's own connection can: there it runs
+/// on the connection's thread (at once, in a write transaction).
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        match $conn {
+            DbConn::Postgres(c) => diesel::insert_into($table)
+                .values(&rows)
+                .execute(&mut **c)
+                .await
+                .map(drop),
+            DbConn::Sqlite(c) => c
+                .spawn_blocking(move |c| {
+                    diesel::RunQueryDsl::execute(diesel::insert_into($table).values(&rows), c)
+                })
+                .await
+                .map(drop),
+        }
+    }};
+}
+
+/// Rows inserted per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
+/// parameters for the widest row (products, 19 columns).
+const INSERT_CHUNK: usize = 1000;
+
+pub(crate) async fn insert_products(
     conn: &mut DbConn,
-    row: &ProductRow,
+    rows: &[ProductRow],
 ) -> Result<(), StorageError> {
-    db_run!(conn, c => diesel::insert_into(products::table).values(row).execute(c).await)?;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        insert_rows!(conn, products::table, chunk.to_vec())?;
+    }
     Ok(())
+}
+
+/// Which of `handles` products already have.
+pub(crate) async fn handles_taken(
+    conn: &mut DbConn,
+    handles: &[String],
+) -> Result<Vec<String>, StorageError> {
+    let mut taken = Vec::new();
+    for chunk in handles.chunks(INSERT_CHUNK) {
+        taken.extend(db_run!(conn, c => products::table
+            .filter(any_of(products::handle, chunk))
+            .select(products::handle)
+            .load::<String>(c)
+            .await)?);
+    }
+    Ok(taken)
 }
 
 pub(crate) async fn update_product(
@@ -488,16 +533,15 @@ pub(crate) enum ListOrder {
     Rating,
 }
 
-/// One page of products (`limit` rows), with each one's sort key: its lowest price in
-/// the filter's currency when sorting by price, its rating score when by rating.
-pub(crate) async fn list_products(
-    conn: &mut DbConn,
-    filter: &ListFilter,
-    order: ListOrder,
-    after: Option<&ListCursor>,
-    limit: i64,
-) -> Result<Vec<(ProductRow, Option<i64>)>, StorageError> {
-    let rows = db_run!(conn, c => {
+/// The boxed query of one page of products, built for whichever backend it is expanded
+/// for (as [`db_run!`] expands its body once per backend): `filter: &ListFilter`,
+/// `order: ListOrder`, `after: Option<&ListCursor>`, `limit: i64`. Selects each product
+/// with its lowest price in the filter's currency and its rating score.
+macro_rules! list_query {
+    ($filter:expr, $order:expr, $after:expr, $limit:expr) => {{
+        let filter: &ListFilter = $filter;
+        let order: ListOrder = $order;
+        let after: Option<&ListCursor> = $after;
         let mut q = products::table
             .left_join(
                 ranges::table.on(ranges::product_id
@@ -511,9 +555,9 @@ pub(crate) async fn list_products(
                 coalesce(ratings::score.nullable(), 0_i64),
             ))
             .into_boxed();
-        q = q.filter(products::status.eq_any(filter.statuses.clone()));
+        q = q.filter(any_of(products::status, &filter.statuses));
         if let Some(ids) = &filter.category_ids {
-            q = q.filter(products::category_id.eq_any(ids.clone()));
+            q = q.filter(any_of(products::category_id, ids));
         }
         if let Some(brand) = &filter.brand {
             q = q.filter(products::brand.eq(brand.clone()));
@@ -540,7 +584,7 @@ pub(crate) async fn list_products(
         if let Some(wanted) = filter.in_stock {
             let sellable = variants::table
                 .inner_join(stock::table.on(stock::variant_id.eq(variants::id)))
-                .filter(stock::status.eq_any(crate::domain::SELLABLE))
+                .filter(any_of(stock::status, crate::domain::SELLABLE))
                 .select(variants::product_id);
             q = if wanted {
                 q.filter(products::id.eq_any(sellable))
@@ -580,9 +624,9 @@ pub(crate) async fn list_products(
                 if let Some(after) = after {
                     let price = after.price.unwrap_or_default();
                     q = q.filter(
-                        ranges::min_amount
-                            .gt(price)
-                            .or(ranges::min_amount.eq(price).and(products::id.gt(after.id.clone()))),
+                        ranges::min_amount.gt(price).or(ranges::min_amount
+                            .eq(price)
+                            .and(products::id.gt(after.id.clone()))),
                     );
                 }
                 q = q.order((ranges::min_amount.asc(), products::id.asc()));
@@ -592,9 +636,9 @@ pub(crate) async fn list_products(
                 if let Some(after) = after {
                     let price = after.price.unwrap_or_default();
                     q = q.filter(
-                        ranges::min_amount
-                            .lt(price)
-                            .or(ranges::min_amount.eq(price).and(products::id.lt(after.id.clone()))),
+                        ranges::min_amount.lt(price).or(ranges::min_amount
+                            .eq(price)
+                            .and(products::id.lt(after.id.clone()))),
                     );
                 }
                 q = q.order((ranges::min_amount.desc(), products::id.desc()));
@@ -612,10 +656,17 @@ pub(crate) async fn list_products(
                 q = q.order((score.desc(), products::id.desc()));
             }
         }
-        q.limit(limit).load::<(ProductRow, Option<i64>, i64)>(c).await
-    })?;
-    Ok(rows
-        .into_iter()
+        q.limit($limit)
+    }};
+}
+
+/// A page's rows as `(product, sort key)`: the key is the lowest price in the filter's
+/// currency when sorting by price, the rating score when by rating.
+fn with_keys(
+    rows: Vec<(ProductRow, Option<i64>, i64)>,
+    order: ListOrder,
+) -> Vec<(ProductRow, Option<i64>)> {
+    rows.into_iter()
         .map(|(row, price, score)| {
             let key = if order == ListOrder::Rating {
                 Some(score)
@@ -624,32 +675,177 @@ pub(crate) async fn list_products(
             };
             (row, key)
         })
-        .collect())
+        .collect()
+}
+
+/// One page of products (`limit` rows), with each one's sort key: its lowest price in
+/// the filter's currency when sorting by price, its rating score when by rating.
+pub(crate) async fn list_products(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<&ListCursor>,
+    limit: i64,
+) -> Result<Vec<(ProductRow, Option<i64>)>, StorageError> {
+    let rows = db_run!(conn, c => list_query!(filter, order, after, limit)
+        .load::<(ProductRow, Option<i64>, i64)>(c)
+        .await)?;
+    Ok(with_keys(rows, order))
+}
+
+/// One page of products, as [`list_products`], and the parts of its first `parts_for`
+/// products. On SQLite both are read in one trip to the blocking pool.
+pub(crate) async fn list_page(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<&ListCursor>,
+    limit: i64,
+    parts_for: usize,
+) -> Result<(Vec<(ProductRow, Option<i64>)>, ProductParts), StorageError> {
+    match conn {
+        DbConn::Postgres(c) => {
+            let rows = list_query!(filter, order, after, limit)
+                .load::<(ProductRow, Option<i64>, i64)>(&mut **c)
+                .await?;
+            let ids: Vec<String> = rows
+                .iter()
+                .take(parts_for)
+                .map(|r| r.0.id.clone())
+                .collect();
+            let parts = parts_pg(c, &ids).await?;
+            Ok((with_keys(rows, order), parts))
+        }
+        DbConn::Sqlite(c) => {
+            let filter = filter.clone();
+            let after = after.cloned();
+            let (rows, parts) = c
+                .spawn_blocking(move |c| {
+                    let rows = diesel::RunQueryDsl::load::<(ProductRow, Option<i64>, i64)>(
+                        list_query!(&filter, order, after.as_ref(), limit),
+                        c,
+                    )?;
+                    let ids: Vec<String> = rows
+                        .iter()
+                        .take(parts_for)
+                        .map(|r| r.0.id.clone())
+                        .collect();
+                    let parts = parts_sqlite(c, &ids)?;
+                    Ok((rows, parts))
+                })
+                .await?;
+            Ok((with_keys(rows, order), parts))
+        }
+    }
+}
+
+// --- a product's parts ------------------------------------------------------------------
+
+/// Everything that hangs off some products, which the service assembles into answers.
+#[derive(Debug, Default)]
+pub(crate) struct ProductParts {
+    /// In position order within each product.
+    pub variants: Vec<VariantRow>,
+    pub prices: Vec<PriceRow>,
+    pub ranges: Vec<RangeRow>,
+    /// (product id, score, count) of the rated ones.
+    pub ratings: Vec<(String, i64, i64)>,
+    /// (variant id, status) of the variants inventory announced.
+    pub stock: Vec<(String, String)>,
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn variants_of_products<'a>(ids: &'a [String]) -> _ {
+    let of: AnyOf<variants::product_id> = any_of(variants::product_id, ids);
+    variants::table
+        .filter(of)
+        .order((variants::position, variants::id))
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn prices_of_products<'a>(ids: &'a [String]) -> _ {
+    let of: AnyOf<prices::product_id> = any_of(prices::product_id, ids);
+    prices::table
+        .filter(of)
+        .order((prices::variant_id, prices::currency))
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn ranges_of_products<'a>(ids: &'a [String]) -> _ {
+    let of: AnyOf<ranges::product_id> = any_of(ranges::product_id, ids);
+    ranges::table
+        .filter(of)
+        .order((ranges::product_id, ranges::currency))
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn ratings_of_products<'a>(ids: &'a [String]) -> _ {
+    let of: AnyOf<ratings::product_id> = any_of(ratings::product_id, ids);
+    let zero: i64 = 0;
+    ratings::table
+        .filter(of)
+        .filter(ratings::count.gt(zero))
+        .select((ratings::product_id, ratings::score, ratings::count))
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn stock_of_products<'a>(ids: &'a [String]) -> _ {
+    let of: AnyOf<variants::product_id> = any_of(variants::product_id, ids);
+    stock::table
+        .filter(stock::variant_id.eq_any(variants::table.filter(of).select(variants::id)))
+        .select((stock::variant_id, stock::status))
+}
+
+/// The parts of these products: five queries, whatever their number.
+pub(crate) async fn parts_of(
+    conn: &mut DbConn,
+    ids: Vec<String>,
+) -> Result<ProductParts, StorageError> {
+    match conn {
+        DbConn::Postgres(c) => parts_pg(c, &ids).await,
+        DbConn::Sqlite(c) => Ok(c.spawn_blocking(move |c| parts_sqlite(c, &ids)).await?),
+    }
+}
+
+/// PostgreSQL: the five queries pipelined on the connection (one round trip's wait).
+async fn parts_pg(
+    c: &mut diesel_async::AsyncPgConnection,
+    ids: &[String],
+) -> Result<ProductParts, StorageError> {
+    // Futures on a shared reference are pipelined by diesel-async.
+    let c: &diesel_async::AsyncPgConnection = c;
+    let (variants, prices, ranges, ratings, stock) = futures::try_join!(
+        variants_of_products(ids).load::<VariantRow>(&mut &*c),
+        prices_of_products(ids).load::<PriceRow>(&mut &*c),
+        ranges_of_products(ids).load::<RangeRow>(&mut &*c),
+        ratings_of_products(ids).load::<(String, i64, i64)>(&mut &*c),
+        stock_of_products(ids).load::<(String, String)>(&mut &*c),
+    )?;
+    Ok(ProductParts {
+        variants,
+        prices,
+        ranges,
+        ratings,
+        stock,
+    })
+}
+
+/// SQLite, on the blocking pool: rows decode straight into their types, with none of the
+/// owned-row copies a trip per query through diesel-async's wrapper makes.
+fn parts_sqlite(
+    c: &mut diesel::SqliteConnection,
+    ids: &[String],
+) -> diesel::QueryResult<ProductParts> {
+    Ok(ProductParts {
+        variants: diesel::RunQueryDsl::load(variants_of_products(ids), c)?,
+        prices: diesel::RunQueryDsl::load(prices_of_products(ids), c)?,
+        ranges: diesel::RunQueryDsl::load(ranges_of_products(ids), c)?,
+        ratings: diesel::RunQueryDsl::load(ratings_of_products(ids), c)?,
+        stock: diesel::RunQueryDsl::load(stock_of_products(ids), c)?,
+    })
 }
 
 // --- variants, options, prices -----------------------------------------------------------
-
-pub(crate) async fn variants_of(
-    conn: &mut DbConn,
-    product_ids: &[String],
-) -> Result<Vec<VariantRow>, StorageError> {
-    Ok(db_run!(conn, c => variants::table
-        .filter(variants::product_id.eq_any(product_ids))
-        .order((variants::position, variants::id))
-        .load::<VariantRow>(c)
-        .await)?)
-}
-
-pub(crate) async fn prices_of(
-    conn: &mut DbConn,
-    product_ids: &[String],
-) -> Result<Vec<PriceRow>, StorageError> {
-    Ok(db_run!(conn, c => prices::table
-        .filter(prices::product_id.eq_any(product_ids))
-        .order((prices::variant_id, prices::currency))
-        .load::<PriceRow>(c)
-        .await)?)
-}
 
 /// The prices of exactly these variants (not their products' other variants).
 pub(crate) async fn prices_of_variants(
@@ -657,20 +853,9 @@ pub(crate) async fn prices_of_variants(
     variant_ids: &[String],
 ) -> Result<Vec<PriceRow>, StorageError> {
     Ok(db_run!(conn, c => prices::table
-        .filter(prices::variant_id.eq_any(variant_ids))
+        .filter(any_of(prices::variant_id, variant_ids))
         .order((prices::variant_id, prices::currency))
         .load::<PriceRow>(c)
-        .await)?)
-}
-
-pub(crate) async fn ranges_of(
-    conn: &mut DbConn,
-    product_ids: &[String],
-) -> Result<Vec<RangeRow>, StorageError> {
-    Ok(db_run!(conn, c => ranges::table
-        .filter(ranges::product_id.eq_any(product_ids))
-        .order((ranges::product_id, ranges::currency))
-        .load::<RangeRow>(c)
         .await)?)
 }
 
@@ -695,7 +880,7 @@ pub(crate) async fn variants_by_ids(
     ids: &[String],
 ) -> Result<Vec<VariantRow>, StorageError> {
     Ok(db_run!(conn, c => variants::table
-        .filter(variants::id.eq_any(ids))
+        .filter(any_of(variants::id, ids))
         .load::<VariantRow>(c)
         .await)?)
 }
@@ -741,17 +926,60 @@ pub(crate) async fn next_variant_position(
 }
 
 /// Writes a variant with its option rows and prices.
-pub(crate) async fn insert_variant(
+/// A new variant's rows.
+#[derive(Debug, Clone)]
+pub(crate) struct NewVariantRows {
+    pub row: VariantRow,
+    pub options: Vec<OptionRow>,
+    pub prices: Vec<PriceRow>,
+}
+
+/// Inserts variants with their options and prices: one statement per table and chunk.
+pub(crate) async fn insert_variants(
     conn: &mut DbConn,
-    row: &VariantRow,
-    option_rows: &[OptionRow],
-    price_rows: &[PriceRow],
+    variants: &[&NewVariantRows],
 ) -> Result<(), StorageError> {
-    db_run!(conn, c => diesel::insert_into(variants::table).values(row).execute(c).await)?;
-    for o in option_rows {
-        db_run!(conn, c => diesel::insert_into(options::table).values(o).execute(c).await)?;
+    let rows: Vec<&VariantRow> = variants.iter().map(|v| &v.row).collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        insert_rows!(
+            conn,
+            variants::table,
+            chunk.iter().map(|r| (*r).clone()).collect::<Vec<_>>()
+        )?;
     }
-    replace_prices(conn, &row.id, price_rows).await
+    let options: Vec<&OptionRow> = variants.iter().flat_map(|v| &v.options).collect();
+    for chunk in options.chunks(INSERT_CHUNK) {
+        insert_rows!(
+            conn,
+            options::table,
+            chunk.iter().map(|r| (*r).clone()).collect::<Vec<_>>()
+        )?;
+    }
+    let prices: Vec<&PriceRow> = variants.iter().flat_map(|v| &v.prices).collect();
+    for chunk in prices.chunks(INSERT_CHUNK) {
+        insert_rows!(
+            conn,
+            prices::table,
+            chunk.iter().map(|r| (*r).clone()).collect::<Vec<_>>()
+        )?;
+    }
+    Ok(())
+}
+
+/// Which of `skus` variants already have.
+pub(crate) async fn skus_taken(
+    conn: &mut DbConn,
+    skus: &[String],
+) -> Result<Vec<String>, StorageError> {
+    let mut taken = Vec::new();
+    for chunk in skus.chunks(INSERT_CHUNK) {
+        taken.extend(db_run!(conn, c => variants::table
+            .filter(any_of(variants::sku, chunk))
+            .select(variants::sku)
+            .load::<String>(c)
+            .await)?);
+    }
+    Ok(taken)
 }
 
 pub(crate) async fn update_variant(
@@ -816,6 +1044,17 @@ pub(crate) async fn refresh_ranges(
             max_amount,
         };
         db_run!(conn, c => diesel::insert_into(ranges::table).values(&row).execute(c).await)?;
+    }
+    Ok(())
+}
+
+/// Inserts new products' price ranges.
+pub(crate) async fn insert_ranges(
+    conn: &mut DbConn,
+    rows: &[RangeRow],
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        insert_rows!(conn, ranges::table, chunk.to_vec())?;
     }
     Ok(())
 }
@@ -910,7 +1149,7 @@ pub(crate) async fn collection_members(
     collection_ids: &[String],
 ) -> Result<Vec<MemberRow>, StorageError> {
     Ok(db_run!(conn, c => members::table
-        .filter(members::collection_id.eq_any(collection_ids))
+        .filter(any_of(members::collection_id, collection_ids))
         .order((members::collection_id, members::position))
         .load::<MemberRow>(c)
         .await)?)
@@ -922,7 +1161,7 @@ pub(crate) async fn collections_of_products(
     product_ids: &[String],
 ) -> Result<Vec<MemberRow>, StorageError> {
     Ok(db_run!(conn, c => members::table
-        .filter(members::product_id.eq_any(product_ids))
+        .filter(any_of(members::product_id, product_ids))
         .load::<MemberRow>(c)
         .await)?)
 }
@@ -946,7 +1185,7 @@ pub(crate) async fn existing_products(
     ids: &[String],
 ) -> Result<Vec<String>, StorageError> {
     Ok(db_run!(conn, c => products::table
-        .filter(products::id.eq_any(ids))
+        .filter(any_of(products::id, ids))
         .select(products::id)
         .load::<String>(c)
         .await)?)
@@ -1082,31 +1321,6 @@ pub(crate) async fn record_rating(
         }
     }
     Ok(true)
-}
-
-/// (product id, score, count) of those of `product_ids` that have ratings.
-pub(crate) async fn ratings_of(
-    conn: &mut DbConn,
-    product_ids: &[String],
-) -> Result<Vec<(String, i64, i64)>, StorageError> {
-    Ok(db_run!(conn, c => ratings::table
-        .filter(ratings::product_id.eq_any(product_ids))
-        .filter(ratings::count.gt(0))
-        .select((ratings::product_id, ratings::score, ratings::count))
-        .load::<(String, i64, i64)>(c)
-        .await)?)
-}
-
-/// (variant id, status) of those of `variant_ids` inventory announced.
-pub(crate) async fn stock_of(
-    conn: &mut DbConn,
-    variant_ids: &[String],
-) -> Result<Vec<(String, String)>, StorageError> {
-    Ok(db_run!(conn, c => stock::table
-        .filter(stock::variant_id.eq_any(variant_ids))
-        .select((stock::variant_id, stock::status))
-        .load::<(String, String)>(c)
-        .await)?)
 }
 
 /// The product a variant belongs to.

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
-use weft_storage::{DbConn, StorageError, db_run};
+use weft_storage::{DbConn, StorageError, any_of, db_run};
 
 diesel::table! {
     inventory_locations (id) {
@@ -202,7 +202,7 @@ pub(crate) async fn items_of(
 ) -> Result<Vec<ItemRow>, StorageError> {
     let ids = variant_ids.to_vec();
     Ok(db_run!(conn, c => items::table
-        .filter(items::variant_id.eq_any(ids.clone()))
+        .filter(any_of(items::variant_id, &ids))
         .load::<ItemRow>(c)
         .await)?)
 }
@@ -231,7 +231,7 @@ pub(crate) async fn levels_of(
 ) -> Result<Vec<LevelRow>, StorageError> {
     let ids = variant_ids.to_vec();
     Ok(db_run!(conn, c => levels::table
-        .filter(levels::variant_id.eq_any(ids.clone()))
+        .filter(any_of(levels::variant_id, &ids))
         .order((
             levels::variant_id.asc(),
             (levels::on_hand - levels::reserved).desc(),

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
-use weft_storage::{DbConn, StorageError, db_run};
+use weft_storage::{DbConn, StorageError, any_of, db_run};
 
 diesel::table! {
     orders_orders (id) {
@@ -256,7 +256,7 @@ pub(crate) async fn lines_of_many(
 ) -> Result<Vec<LineRow>, StorageError> {
     let ids = ids.to_vec();
     Ok(db_run!(conn, c => lines::table
-        .filter(lines::order_id.eq_any(ids.clone()))
+        .filter(any_of(lines::order_id, &ids))
         .order((lines::order_id.asc(), lines::position.asc()))
         .load::<LineRow>(c)
         .await)?)

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
-use weft_storage::{DbConn, StorageError, db_run};
+use weft_storage::{DbConn, StorageError, any_of, db_run};
 
 diesel::table! {
     payments_payments (id) {
@@ -197,7 +197,7 @@ pub(crate) async fn transactions_of(
 ) -> Result<Vec<TransactionRow>, StorageError> {
     let ids = ids.to_vec();
     Ok(db_run!(conn, c => transactions::table
-        .filter(transactions::payment_id.eq_any(ids.clone()))
+        .filter(any_of(transactions::payment_id, &ids))
         .order((transactions::payment_id.asc(), transactions::seq.asc()))
         .load::<TransactionRow>(c)
         .await)?)

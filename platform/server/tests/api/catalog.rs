@@ -22,6 +22,7 @@ backend_tests!(
     imports_land_good_products_whole_and_report_bad_lines,
     the_cli_import_shows_in_a_running_shop,
     a_ten_megabyte_import_with_broken_rows_lands_its_good_products,
+    batched_imports_refuse_clashes_within_and_across_batches_and_land_the_rest,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -1018,9 +1019,14 @@ async fn the_demo_catalog_is_seeded_once_with_its_pictures() {
         weft_kernel::Clock::system(),
     );
     assert_eq!(
-        weft_catalog::demo::seed(&catalog, &db, &|_, _| {})
-            .await
-            .unwrap(),
+        weft_catalog::demo::seed(
+            &catalog,
+            &db,
+            weft_catalog::demo::DEFAULT_PRODUCTS,
+            &|_, _| {}
+        )
+        .await
+        .unwrap(),
         0
     );
 }
@@ -1591,6 +1597,137 @@ async fn imports_land_good_products_whole_and_report_bad_lines(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
+}
+
+/// 250 products: more than two batches of 100. Clashes inside a batch, across batches
+/// and with the shop, and an unknown category, are refused one product each.
+async fn batched_imports_refuse_clashes_within_and_across_batches_and_land_the_rest(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "batches@example.com").await;
+    let token = session.access_token.clone();
+    let category = authed(&app, &token)
+        .create_category()
+        .body(body::<CategoryRequest>(
+            json!({"name": "Tops", "handle": "bulk-tops"}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let import = async |body: String| {
+        let job: serde_json::Value = app
+            .http
+            .post(app.url("/v1/admin/products/import?format=jsonl"))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        wait_for_job(&app, &token, job["id"].as_str().unwrap()).await
+    };
+    let product = |handle: &str, sku: &str, category: &str| {
+        json!({
+            "title": "Bulk Tee", "handle": handle, "brand": "Marlow", "status": "active",
+            "category_id": category,
+            "options": [{"name": "size", "values": ["S", "M"]}],
+            "variants": [
+                {"sku": format!("{sku}-S"), "options": {"size": "S"},
+                 "prices": [{"currency": "USD", "amount": 2500}]},
+                {"sku": format!("{sku}-M"), "options": {"size": "M"},
+                 "prices": [{"currency": "USD", "amount": 2900}, {"currency": "EUR", "amount": 2700}]}
+            ]
+        })
+        .to_string()
+    };
+    let job = import(product("bulk-already", "BULK-ALREADY", "")).await;
+    assert_eq!(job["succeeded"].as_u64(), Some(1), "{job}");
+
+    let lines: Vec<String> = (1..=250)
+        .map(|n| match n {
+            50 => product("bulk-10", "BULK-50", "bulk-tops"), // a handle of this batch
+            150 => product("bulk-150", "BULK-20", "bulk-tops"), // a SKU of the first batch
+            201 => product("bulk-201", "BULK-201", "no-such-category"),
+            230 => product("bulk-already", "BULK-230", ""), // in the shop already
+            _ => product(&format!("bulk-{n}"), &format!("BULK-{n}"), &category.id),
+        })
+        .collect();
+    let job = import(lines.join("\n")).await;
+    assert_eq!(
+        (job["succeeded"].as_u64(), job["failed"].as_u64()),
+        (Some(246), Some(4)),
+        "{job}"
+    );
+    let refused: Vec<(u64, String)> = job["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [50, 150, 201, 230]
+    );
+    assert!(refused[0].1.contains("bulk-10"), "{refused:?}");
+    assert!(refused[1].1.contains("BULK-20-S"), "{refused:?}");
+    assert!(refused[2].1.contains("category"), "{refused:?}");
+    assert!(refused[3].1.contains("bulk-already"), "{refused:?}");
+
+    // Nothing of a refused product was written; every landed one is whole.
+    let stored = stored_strings(
+        &app,
+        "SELECT handle AS v FROM catalog_products WHERE handle LIKE 'bulk-%'",
+    )
+    .await;
+    assert_eq!(stored.len(), 247, "246 and the one before");
+    for gone in ["bulk-150", "bulk-201"] {
+        assert!(!stored.contains(&gone.to_owned()), "{gone}");
+    }
+    assert!(
+        stored_strings(&app, "SELECT sku AS v FROM catalog_variants WHERE sku IN ('BULK-50-S', 'BULK-230-S', 'BULK-201-M')")
+            .await
+            .is_empty()
+    );
+    for handle in ["bulk-1", "bulk-100", "bulk-101", "bulk-250"] {
+        let p = app
+            .client
+            .get_product()
+            .id(handle)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(p.variants.len(), 2, "{handle}");
+        assert_eq!(
+            p.category_id.as_deref(),
+            Some(category.id.as_str()),
+            "{handle}"
+        );
+        let usd = p.price_ranges.iter().find(|r| r.currency == "USD").unwrap();
+        assert_eq!((usd.min.amount, usd.max.amount), (2500, 2900), "{handle}");
+        let eur = p.price_ranges.iter().find(|r| r.currency == "EUR").unwrap();
+        assert_eq!((eur.min.amount, eur.max.amount), (2700, 2700), "{handle}");
+    }
+    // By handle, the category's handle, in the listing filtered by category and price.
+    let page = app
+        .client
+        .list_products()
+        .category("bulk-tops")
+        .max_price(2500)
+        .limit(100)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.data.len(), 100);
+    assert!(page.next_cursor.is_some());
 }
 
 async fn the_cli_import_shows_in_a_running_shop(app: TestApp) {

@@ -1,7 +1,7 @@
 //! Product imports, run in the foreground (`weft import products`) or as a background job
-//! (`POST /v1/admin/products/import`, progress at `GET /v1/admin/jobs/{id}`). Each product
-//! is created in its own transaction, so a product lands whole or not at all, good ones
-//! land whatever the bad ones do, and every refusal is reported with its line.
+//! (`POST /v1/admin/products/import`, progress at `GET /v1/admin/jobs/{id}`). Products are
+//! created [`IMPORT_BATCH`] to a transaction; still, a product lands whole or not at all,
+//! good ones land whatever the bad ones do, and every refusal is reported with its line.
 
 use chrono::{DateTime, Utc};
 use weft_storage::DbConn;
@@ -10,6 +10,9 @@ use super::CatalogService;
 use crate::error::CatalogError;
 use crate::import::{ImportItem, ImportProblem};
 use crate::store::{self, JobRow};
+
+/// Products created per transaction by an import.
+pub const IMPORT_BATCH: usize = 100;
 
 /// A job lists at most this many refused lines (`failed` counts them all).
 pub const MAX_LISTED_PROBLEMS: usize = 1000;
@@ -69,7 +72,7 @@ fn reason(e: &CatalogError) -> String {
 }
 
 impl CatalogService {
-    /// Creates every item, calling `progress(done, report)` after each.
+    /// Creates every item, calling `progress(done, report)` after each batch.
     pub async fn import_products(
         &self,
         items: Vec<ImportItem>,
@@ -80,25 +83,39 @@ impl CatalogService {
             created: 0,
             problems: read_problems,
         };
-        for (done, item) in (1u32..).zip(items) {
-            match self.import_one(item).await {
-                Ok(()) => report.created += 1,
-                Err(problem) => report.problems.push(problem),
-            }
+        let mut done = 0u32;
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let batch: Vec<ImportItem> = items.by_ref().take(IMPORT_BATCH).collect();
+            done += u32::try_from(batch.len()).unwrap_or(u32::MAX);
+            let (created, problems) = self.import_batch(batch).await;
+            report.created += created;
+            report.problems.extend(problems);
             progress(done, &report);
         }
         report.problems.sort_by_key(|p| p.line);
         report
     }
 
-    async fn import_one(&self, item: ImportItem) -> Result<(), ImportProblem> {
-        self.create_product(item.product)
-            .await
-            .map(|_| ())
-            .map_err(|e| ImportProblem {
-                line: item.line,
-                reason: reason(&e),
-            })
+    /// Creates a batch of items in one transaction (see [`CatalogService::create_products`]):
+    /// how many were created, and the refusals.
+    async fn import_batch(&self, batch: Vec<ImportItem>) -> (u32, Vec<ImportProblem>) {
+        let lines: Vec<usize> = batch.iter().map(|item| item.line).collect();
+        let outcomes = self
+            .create_products(batch.into_iter().map(|item| item.product).collect())
+            .await;
+        let mut created = 0;
+        let mut problems = Vec::new();
+        for (line, outcome) in lines.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(_) => created += 1,
+                Err(e) => problems.push(ImportProblem {
+                    line,
+                    reason: reason(&e),
+                }),
+            }
+        }
+        (created, problems)
     }
 
     /// Starts an import in the background; its progress is at [`CatalogService::job`].
@@ -134,11 +151,14 @@ impl CatalogService {
             let mut created = 0u32;
             let mut last_saved = std::time::Instant::now();
             let unread = problems.len();
-            for (done, item) in (1usize..).zip(items) {
-                match svc.import_one(item).await {
-                    Ok(()) => created += 1,
-                    Err(problem) => problems.push(problem),
-                }
+            let mut done = 0usize;
+            let mut items = items.into_iter().peekable();
+            while items.peek().is_some() {
+                let batch: Vec<ImportItem> = items.by_ref().take(IMPORT_BATCH).collect();
+                done += batch.len();
+                let (made, refused) = svc.import_batch(batch).await;
+                created += made;
+                problems.extend(refused);
                 // Progress is written at most every 250 ms: cheap, and fresh enough.
                 if last_saved.elapsed() >= std::time::Duration::from_millis(250) {
                     last_saved = std::time::Instant::now();

@@ -266,6 +266,102 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Ca
     serde_json::from_str(s).map_err(|e| CatalogError::Internal(format!("stored json: {e}")))
 }
 
+/// Products from their rows and parts.
+fn assemble(
+    rows: Vec<ProductRow>,
+    parts: store::ProductParts,
+) -> Result<Vec<Product>, CatalogError> {
+    let store::ProductParts {
+        variants,
+        prices,
+        ranges,
+        ratings,
+        stock,
+    } = parts;
+    let mut ratings: HashMap<String, (i64, i64)> = ratings
+        .into_iter()
+        .map(|(id, score, count)| (id, (score, count)))
+        .collect();
+    let stock: HashMap<String, String> = stock.into_iter().collect();
+    let mut prices_by_variant: HashMap<String, Vec<Price>> = HashMap::new();
+    for p in prices {
+        let currency = weft_kernel::Currency::parse(&p.currency)
+            .map_err(|e| CatalogError::Internal(e.to_string()))?;
+        prices_by_variant
+            .entry(p.variant_id)
+            .or_default()
+            .push(Price {
+                currency,
+                amount: p.amount,
+                compare_at_amount: p.compare_at_amount,
+            });
+    }
+    let mut variants_by_product: HashMap<String, Vec<Variant>> = HashMap::new();
+    for v in variants {
+        variants_by_product
+            .entry(v.product_id.clone())
+            .or_default()
+            .push(Variant {
+                stock_status: stock.get(&v.id).cloned().unwrap_or_else(unknown_stock),
+                prices: prices_by_variant.remove(&v.id).unwrap_or_default(),
+                options: from_json(&v.option_values)?,
+                id: v.id,
+                product_id: v.product_id,
+                sku: v.sku,
+                weight_grams: v.weight_grams,
+                barcode: v.barcode,
+            });
+    }
+    let mut ranges_by_product: HashMap<String, Vec<PriceRange>> = HashMap::new();
+    for r in ranges {
+        let currency = weft_kernel::Currency::parse(&r.currency)
+            .map_err(|e| CatalogError::Internal(e.to_string()))?;
+        ranges_by_product
+            .entry(r.product_id)
+            .or_default()
+            .push(PriceRange {
+                currency,
+                min: r.min_amount,
+                max: r.max_amount,
+            });
+    }
+    rows.into_iter()
+        .map(|row| {
+            let variants = variants_by_product.remove(&row.id).unwrap_or_default();
+            let (score, rating_count) = ratings.remove(&row.id).unwrap_or_default();
+            Ok(Product {
+                // The score is the average × 100, exact to two decimals.
+                #[allow(clippy::cast_precision_loss)]
+                rating_average: (rating_count > 0).then(|| score as f64 / 100.0),
+                rating_count,
+                in_stock: variants
+                    .iter()
+                    .any(|v| crate::domain::SELLABLE.contains(&v.stock_status.as_str())),
+                variants,
+                price_ranges: ranges_by_product.remove(&row.id).unwrap_or_default(),
+                tags: from_json(&row.tags)?,
+                images: from_json(&row.images)?,
+                options: from_json(&row.options)?,
+                size_chart: row.size_chart.as_deref().map(from_json).transpose()?,
+                id: row.id,
+                handle: row.handle,
+                title: row.title,
+                description: row.description,
+                brand: row.brand,
+                status: row.status,
+                material: row.material,
+                care: row.care,
+                fit: row.fit,
+                seo_title: row.seo_title,
+                seo_description: row.seo_description,
+                category_id: row.category_id,
+                created_at: row.created_at.and_utc(),
+                updated_at: row.updated_at.and_utc(),
+            })
+        })
+        .collect()
+}
+
 impl CatalogService {
     pub fn new(db: Db, bus: Bus, cache: Cache, ttls: CacheTtls, clock: Clock) -> Self {
         Self {
@@ -455,96 +551,8 @@ impl CatalogService {
         rows: Vec<ProductRow>,
     ) -> Result<Vec<Product>, CatalogError> {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let variants = store::variants_of(conn, &ids).await?;
-        let prices = store::prices_of(conn, &ids).await?;
-        let ranges = store::ranges_of(conn, &ids).await?;
-        let mut ratings: HashMap<String, (i64, i64)> = store::ratings_of(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|(id, score, count)| (id, (score, count)))
-            .collect();
-        let variant_ids: Vec<String> = variants.iter().map(|v| v.id.clone()).collect();
-        let stock: HashMap<String, String> = store::stock_of(conn, &variant_ids)
-            .await?
-            .into_iter()
-            .collect();
-        let mut prices_by_variant: HashMap<String, Vec<Price>> = HashMap::new();
-        for p in prices {
-            let currency = weft_kernel::Currency::parse(&p.currency)
-                .map_err(|e| CatalogError::Internal(e.to_string()))?;
-            prices_by_variant
-                .entry(p.variant_id)
-                .or_default()
-                .push(Price {
-                    currency,
-                    amount: p.amount,
-                    compare_at_amount: p.compare_at_amount,
-                });
-        }
-        let mut variants_by_product: HashMap<String, Vec<Variant>> = HashMap::new();
-        for v in variants {
-            variants_by_product
-                .entry(v.product_id.clone())
-                .or_default()
-                .push(Variant {
-                    stock_status: stock.get(&v.id).cloned().unwrap_or_else(unknown_stock),
-                    prices: prices_by_variant.remove(&v.id).unwrap_or_default(),
-                    options: from_json(&v.option_values)?,
-                    id: v.id,
-                    product_id: v.product_id,
-                    sku: v.sku,
-                    weight_grams: v.weight_grams,
-                    barcode: v.barcode,
-                });
-        }
-        let mut ranges_by_product: HashMap<String, Vec<PriceRange>> = HashMap::new();
-        for r in ranges {
-            let currency = weft_kernel::Currency::parse(&r.currency)
-                .map_err(|e| CatalogError::Internal(e.to_string()))?;
-            ranges_by_product
-                .entry(r.product_id)
-                .or_default()
-                .push(PriceRange {
-                    currency,
-                    min: r.min_amount,
-                    max: r.max_amount,
-                });
-        }
-        rows.into_iter()
-            .map(|row| {
-                let variants = variants_by_product.remove(&row.id).unwrap_or_default();
-                let (score, rating_count) = ratings.remove(&row.id).unwrap_or_default();
-                Ok(Product {
-                    // The score is the average × 100, exact to two decimals.
-                    #[allow(clippy::cast_precision_loss)]
-                    rating_average: (rating_count > 0).then(|| score as f64 / 100.0),
-                    rating_count,
-                    in_stock: variants
-                        .iter()
-                        .any(|v| crate::domain::SELLABLE.contains(&v.stock_status.as_str())),
-                    variants,
-                    price_ranges: ranges_by_product.remove(&row.id).unwrap_or_default(),
-                    tags: from_json(&row.tags)?,
-                    images: from_json(&row.images)?,
-                    options: from_json(&row.options)?,
-                    size_chart: row.size_chart.as_deref().map(from_json).transpose()?,
-                    id: row.id,
-                    handle: row.handle,
-                    title: row.title,
-                    description: row.description,
-                    brand: row.brand,
-                    status: row.status,
-                    material: row.material,
-                    care: row.care,
-                    fit: row.fit,
-                    seo_title: row.seo_title,
-                    seo_description: row.seo_description,
-                    category_id: row.category_id,
-                    created_at: row.created_at.and_utc(),
-                    updated_at: row.updated_at.and_utc(),
-                })
-            })
-            .collect()
+        let parts = store::parts_of(conn, ids).await?;
+        assemble(rows, parts)
     }
 
     pub(super) async fn load_product(
@@ -676,9 +684,16 @@ impl CatalogService {
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned),
         };
-        let rows =
-            store::list_products(&mut conn, &filter, order, after.as_ref(), page.fetch_size())
-                .await?;
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let (rows, parts) = store::list_page(
+            &mut conn,
+            &filter,
+            order,
+            after.as_ref(),
+            page.fetch_size(),
+            limit,
+        )
+        .await?;
         let positions: HashMap<String, Option<i64>> =
             rows.iter().map(|(r, p)| (r.id.clone(), *p)).collect();
         let page = Page::from_rows(rows.into_iter().map(|(r, _)| r).collect(), page, |r| {
@@ -687,7 +702,7 @@ impl CatalogService {
                 id: r.id.clone(),
             }
         });
-        let data = self.assemble(&mut conn, page.data).await?;
+        let data = assemble(page.data, parts)?;
         Ok(Page {
             data,
             next_cursor: page.next_cursor,

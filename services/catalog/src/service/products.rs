@@ -16,7 +16,7 @@ use crate::domain::{
     parse_option_values, parse_options, parse_prices, parse_sku, parse_text,
 };
 use crate::error::CatalogError;
-use crate::store::{self, OptionRow, ProductRow, VariantRow};
+use crate::store::{self, NewVariantRows, OptionRow, ProductRow, RangeRow, VariantRow};
 
 /// Optional text: `""` clears it; anything else must be 1..=max characters.
 fn optional_text(
@@ -135,6 +135,41 @@ fn check_variant(
     })
 }
 
+/// A new product checked and turned into rows, ready to write; its category is still
+/// the id or handle it was given.
+#[derive(Debug, Clone)]
+struct PreparedProduct {
+    row: ProductRow,
+    category: Option<String>,
+    variants: Vec<NewVariantRows>,
+}
+
+/// Each product's lowest and highest variant price per currency.
+fn ranges_of(products: &[PreparedProduct]) -> Vec<RangeRow> {
+    let mut out = Vec::new();
+    for p in products {
+        let mut by_currency: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for price in p.variants.iter().flat_map(|v| &v.prices) {
+            let entry = by_currency
+                .entry(&price.currency)
+                .or_insert((price.amount, price.amount));
+            entry.0 = entry.0.min(price.amount);
+            entry.1 = entry.1.max(price.amount);
+        }
+        out.extend(
+            by_currency
+                .into_iter()
+                .map(|(currency, (min, max))| RangeRow {
+                    product_id: p.row.id.clone(),
+                    currency: currency.to_owned(),
+                    min_amount: min,
+                    max_amount: max,
+                }),
+        );
+    }
+    out
+}
+
 impl CatalogService {
     // --- writing products -----------------------------------------------------------
 
@@ -157,6 +192,64 @@ impl CatalogService {
 
     /// Creates a product with its variants.
     pub async fn create_product(&self, input: NewProduct) -> Result<Product, CatalogError> {
+        let prepared = self.prepare_product(&input)?;
+        let written = self
+            .db
+            .transaction(async move |conn: &mut DbConn| {
+                let mut prepared = prepared;
+                self.write_product(conn, &mut prepared).await?;
+                let mut products = self.assemble(conn, vec![prepared.row]).await?;
+                products.pop().ok_or(CatalogError::ProductNotFound)
+            })
+            .await
+            .map_err(unique_to_conflict)?;
+        self.changed().await;
+        // Debug only: the request log already records who created it, and a seed or an
+        // import would otherwise print a line per product.
+        tracing::debug!(product_id = %written.id, "product created");
+        Ok(written)
+    }
+
+    /// Creates several products in one transaction, each whole or not at all: the answer
+    /// has one outcome per input, in order. A refusal (invalid, handle or SKU taken,
+    /// unknown category) refuses only its product; a database failure rolls the batch
+    /// back and creates its products one at a time instead.
+    pub async fn create_products(
+        &self,
+        inputs: Vec<NewProduct>,
+    ) -> Vec<Result<String, CatalogError>> {
+        let prepared: Vec<Result<PreparedProduct, CatalogError>> = inputs
+            .iter()
+            .map(|input| self.prepare_product(input))
+            .collect();
+        let written = self
+            .db
+            .transaction(async move |conn: &mut DbConn| {
+                let mut batch = prepared;
+                self.write_products(conn, &mut batch).await?;
+                Ok::<_, CatalogError>(batch)
+            })
+            .await;
+        match written {
+            Ok(batch) => {
+                if batch.iter().any(Result::is_ok) {
+                    self.changed().await;
+                }
+                batch.into_iter().map(|p| p.map(|p| p.row.id)).collect()
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, products = inputs.len(), "a batch of new products failed; creating them one at a time");
+                let mut out = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    out.push(self.create_product(input).await.map(|p| p.id));
+                }
+                out
+            }
+        }
+    }
+
+    /// Checks a new product and turns it into rows (with fresh ids); nothing is read.
+    fn prepare_product(&self, input: &NewProduct) -> Result<PreparedProduct, CatalogError> {
         let mut errors = Vec::new();
         let title = parse_text("title", &input.title, 200)
             .map_err(|e| errors.push(e))
@@ -229,7 +322,7 @@ impl CatalogService {
         let id = ProductId::generate().to_string();
         let row = ProductRow {
             id: id.clone(),
-            handle: handle.clone(),
+            handle,
             title,
             description,
             brand,
@@ -249,65 +342,133 @@ impl CatalogService {
             updated_at: now,
         };
         let category = input.category_id.clone().filter(|c| !c.is_empty());
-        let written = self
-            .db
-            .transaction(async |conn: &mut DbConn| {
-                let mut row = row.clone();
-                if let Some(c) = &category {
-                    let found = store::find_category(conn, c)
-                        .await?
-                        .ok_or_else(|| CatalogError::field("category_id", "is not a category"))?;
-                    row.category_id = Some(found.id);
-                }
-                if store::product_handle_taken(conn, &handle, None).await? {
-                    return Err(CatalogError::HandleTaken(handle.clone()));
-                }
-                for v in &checked {
-                    if store::sku_taken(conn, &v.sku, None).await? {
-                        return Err(CatalogError::SkuTaken(v.sku.clone()));
-                    }
-                }
-                store::insert_product(conn, &row).await?;
-                for (position, v) in checked.iter().enumerate() {
-                    self.write_variant(conn, &id, v, i32::try_from(position).unwrap_or(i32::MAX))
-                        .await?;
-                }
-                store::refresh_ranges(conn, &id).await?;
-                self.publish(conn, &id, "created").await?;
-                let mut products = self.assemble(conn, vec![row]).await?;
-                products.pop().ok_or(CatalogError::ProductNotFound)
+        let variants = checked
+            .iter()
+            .enumerate()
+            .map(|(position, v)| {
+                self.variant_rows(&id, v, i32::try_from(position).unwrap_or(i32::MAX))
             })
-            .await
-            .map_err(unique_to_conflict)?;
-        self.changed().await;
-        // Debug only: the request log already records who created it, and a seed or an
-        // import would otherwise print a line per product.
-        tracing::debug!(product_id = %written.id, "product created");
-        Ok(written)
+            .collect::<Result<Vec<_>, CatalogError>>()?;
+        Ok(PreparedProduct {
+            row,
+            category,
+            variants,
+        })
     }
 
-    async fn write_variant(
+    /// Writes one prepared product in `conn`'s transaction, after checking its category,
+    /// handle and SKUs.
+    async fn write_product(
         &self,
         conn: &mut DbConn,
+        p: &mut PreparedProduct,
+    ) -> Result<(), CatalogError> {
+        if let Some(c) = &p.category {
+            let found = store::find_category(conn, c)
+                .await?
+                .ok_or_else(|| CatalogError::field("category_id", "is not a category"))?;
+            p.row.category_id = Some(found.id);
+        }
+        if store::product_handle_taken(conn, &p.row.handle, None).await? {
+            return Err(CatalogError::HandleTaken(p.row.handle.clone()));
+        }
+        for v in &p.variants {
+            if store::sku_taken(conn, &v.row.sku, None).await? {
+                return Err(CatalogError::SkuTaken(v.row.sku.clone()));
+            }
+        }
+        store::insert_products(conn, std::slice::from_ref(&p.row)).await?;
+        store::insert_variants(conn, &p.variants.iter().collect::<Vec<_>>()).await?;
+        store::insert_ranges(conn, &ranges_of(std::slice::from_ref(p))).await?;
+        self.publish(conn, &p.row.id, "created").await
+    }
+
+    /// [`Self::write_product`] for a batch: one read of the categories, handles and SKUs
+    /// for all, then one insert per table (in chunks). A product that cannot be written
+    /// becomes its refusal; the rest are written.
+    async fn write_products(
+        &self,
+        conn: &mut DbConn,
+        batch: &mut [Result<PreparedProduct, CatalogError>],
+    ) -> Result<(), CatalogError> {
+        let categories = store::list_categories(conn).await?;
+        let handles: Vec<String> = batch
+            .iter()
+            .flatten()
+            .map(|p| p.row.handle.clone())
+            .collect();
+        let skus: Vec<String> = batch
+            .iter()
+            .flatten()
+            .flat_map(|p| p.variants.iter().map(|v| v.row.sku.clone()))
+            .collect();
+        let mut taken_handles: std::collections::HashSet<String> =
+            store::handles_taken(conn, &handles)
+                .await?
+                .into_iter()
+                .collect();
+        let mut taken_skus: std::collections::HashSet<String> =
+            store::skus_taken(conn, &skus).await?.into_iter().collect();
+        for item in batch.iter_mut() {
+            let Ok(p) = item else { continue };
+            let refusal = if let Some(c) = &p.category
+                && let Some(found) = categories
+                    .iter()
+                    .find(|row| &row.id == c || &row.handle == c)
+            {
+                p.row.category_id = Some(found.id.clone());
+                None
+            } else if p.category.is_some() {
+                Some(CatalogError::field("category_id", "is not a category"))
+            } else {
+                None
+            };
+            let refusal = refusal
+                .or_else(|| {
+                    taken_handles
+                        .contains(&p.row.handle)
+                        .then(|| CatalogError::HandleTaken(p.row.handle.clone()))
+                })
+                .or_else(|| {
+                    p.variants
+                        .iter()
+                        .find(|v| taken_skus.contains(&v.row.sku))
+                        .map(|v| CatalogError::SkuTaken(v.row.sku.clone()))
+                });
+            if let Some(refusal) = refusal {
+                *item = Err(refusal);
+            } else {
+                // Later products of the batch cannot take them again.
+                taken_handles.insert(p.row.handle.clone());
+                taken_skus.extend(p.variants.iter().map(|v| v.row.sku.clone()));
+            }
+        }
+        let accepted: Vec<&PreparedProduct> = batch.iter().flatten().collect();
+        let rows: Vec<ProductRow> = accepted.iter().map(|p| p.row.clone()).collect();
+        store::insert_products(conn, &rows).await?;
+        let variants: Vec<&NewVariantRows> = accepted.iter().flat_map(|p| &p.variants).collect();
+        store::insert_variants(conn, &variants).await?;
+        let ranges: Vec<RangeRow> = accepted
+            .iter()
+            .flat_map(|p| ranges_of(std::slice::from_ref(*p)))
+            .collect();
+        store::insert_ranges(conn, &ranges).await?;
+        for p in &accepted {
+            self.publish(conn, &p.row.id, "created").await?;
+        }
+        Ok(())
+    }
+
+    /// The rows of a new variant of `product_id`, with a fresh id.
+    fn variant_rows(
+        &self,
         product_id: &str,
         v: &CheckedVariant,
         position: i32,
-    ) -> Result<String, CatalogError> {
+    ) -> Result<NewVariantRows, CatalogError> {
         let now = self.clock.now().naive_utc();
         let id = VariantId::generate().to_string();
-        let row = VariantRow {
-            id: id.clone(),
-            product_id: product_id.to_owned(),
-            sku: v.sku.clone(),
-            options_key: v.key.clone(),
-            option_values: to_json(&v.values)?,
-            weight_grams: v.weight_grams,
-            barcode: v.barcode.clone(),
-            position,
-            created_at: now,
-            updated_at: now,
-        };
-        let option_rows: Vec<OptionRow> = v
+        let options = v
             .values
             .iter()
             .map(|(name, value)| OptionRow {
@@ -317,14 +478,34 @@ impl CatalogService {
                 value: value.clone(),
             })
             .collect();
-        store::insert_variant(
-            conn,
-            &row,
-            &option_rows,
-            &price_rows(&id, product_id, &v.prices),
-        )
-        .await?;
-        Ok(id)
+        Ok(NewVariantRows {
+            prices: price_rows(&id, product_id, &v.prices),
+            options,
+            row: VariantRow {
+                id,
+                product_id: product_id.to_owned(),
+                sku: v.sku.clone(),
+                options_key: v.key.clone(),
+                option_values: to_json(&v.values)?,
+                weight_grams: v.weight_grams,
+                barcode: v.barcode.clone(),
+                position,
+                created_at: now,
+                updated_at: now,
+            },
+        })
+    }
+
+    async fn write_variant(
+        &self,
+        conn: &mut DbConn,
+        product_id: &str,
+        v: &CheckedVariant,
+        position: i32,
+    ) -> Result<String, CatalogError> {
+        let rows = self.variant_rows(product_id, v, position)?;
+        store::insert_variants(conn, &[&rows]).await?;
+        Ok(rows.row.id)
     }
 
     /// Edits a product's own fields (its options and variants have their own calls).
