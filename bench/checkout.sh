@@ -17,8 +17,9 @@
 # the first over HTTP (`[peers]`, an API key with the `internal` scope made through the
 # API by an admin created with `weft admin create`).
 #
-# With DATABASE_URL the database is dropped and created afresh. Run by hand; figures go
-# into notes and bench/README.md.
+# With DATABASE_URL the database is dropped and created afresh. PERF_DIR=dir records a
+# `perf` profile of the completions (dir/checkout.data; costs some throughput). Run by
+# hand; figures go into notes and bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10s}
@@ -53,7 +54,15 @@ fi
 # Ready checkouts, made by 8 client threads once the demo catalog is stocked.
 BASE="$base" CBASE="$cbase" READY="$ready" OUT="$dir/checkouts.txt" python3 bench/ready_checkouts.py
 
+# PERF_DIR=dir: a CPU profile of the (first) process during the completions.
+recorder=""
+if [ -n "${PERF_DIR:-}" ]; then
+  mkdir -p "$PERF_DIR"
+  (sleep 2; perf record -q -F 999 -g -p "$pid" -o "$PERF_DIR/checkout.data" -- sleep 5 2>/dev/null) &
+  recorder=$!
+fi
 complete_checkouts "$dir/checkouts.txt" "$cbase"
+[ -z "$recorder" ] || wait "$recorder"
 label=sqlite
 [ -n "${DATABASE_URL:-}" ] && label=postgres
 [ -n "${CLUSTER:-}" ] && label="$label, cluster"

@@ -6,6 +6,11 @@
 //! `IN (SELECT value FROM json_each(?))` there, with the values as one JSON array, and
 //! `= ANY($1)` on PostgreSQL (as `eq_any` does): the same text whatever the list, so the
 //! prepared statement is kept.
+//!
+//! SQLite's planner cannot tell how many values the JSON array holds: where the list
+//! decides the plan (the driving filter of an ordered, limited page), keep `=` for one
+//! value or `eq_any`. Lists of ids looked up by an index (`product_id` of these 20
+//! products) are what it is for.
 
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};

@@ -555,7 +555,13 @@ macro_rules! list_query {
                 coalesce(ratings::score.nullable(), 0_i64),
             ))
             .into_boxed();
-        q = q.filter(any_of(products::status, &filter.statuses));
+        // One status (a guest's `active`) as `=`: a list there, even one value as
+        // `any_of`, keeps SQLite's planner from walking the status index in id order and
+        // sorts every match instead (see `any_of`'s documentation).
+        q = match filter.statuses.as_slice() {
+            [one] => q.filter(products::status.eq(one.clone())),
+            several => q.filter(products::status.eq_any(several.to_vec())),
+        };
         if let Some(ids) = &filter.category_ids {
             q = q.filter(any_of(products::category_id, ids));
         }
