@@ -826,6 +826,8 @@ async fn prepare_demo(
     })
     .await
     .context("seeding the demo catalog")?;
+    // The tables grew from nothing: plan the shop's queries on their real sizes.
+    db.optimize().await?;
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     tracing::info!(
         added,
@@ -862,6 +864,7 @@ async fn prepare_demo(
         }
     }
     bar.finish_and_clear();
+    db.optimize().await?;
     let census = catalog.census().await?;
     tracing::info!(
         products = census.products,
@@ -965,6 +968,8 @@ impl Application {
                 "database migrated"
             );
         }
+        // Statistics for the planner, should this database have none (or stale ones).
+        db.optimize().await?;
         let instance_id = weft_storage::system::get_or_insert(
             &db,
             "instance_id",
@@ -1390,6 +1395,9 @@ async fn upkeep(cache: Cache, idempotency: Idempotency, db: Db) {
         tick += 1;
         if tick % 10 != 1 {
             continue;
+        }
+        if let Err(err) = db.optimize().await {
+            tracing::warn!(error = %err, "refreshing the query planner's statistics failed");
         }
         match idempotency.sweep().await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired idempotency records removed"),

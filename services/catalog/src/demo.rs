@@ -286,12 +286,13 @@ fn charm(cents: i64) -> i64 {
     (cents / 100).max(1) * 100 - 1
 }
 
-/// The first `count` products of the demo catalog, with the handle of their category:
-/// the same share in every category, so a bigger catalog has the same shape.
-fn products(count: usize) -> Vec<(String, NewProduct)> {
+/// Products `window` (0-based positions) of the demo catalog of `count` products, with
+/// the handle of their category: the same share in every category, so a bigger catalog
+/// has the same shape. A window at a time keeps a big seed's memory to one batch.
+fn products(count: usize, window: std::ops::Range<usize>) -> Vec<(String, NewProduct)> {
     let categories = DEPARTMENTS.len() * CATEGORIES.len() - 1; // no men's dresses
     let per_category = count.div_ceil(categories);
-    let mut out = Vec::with_capacity(count);
+    let mut out = Vec::with_capacity(window.len());
     let mut n = 0usize;
     for (dept_handle, dept_name) in DEPARTMENTS {
         for (cat_handle, _, kinds) in CATEGORIES {
@@ -305,6 +306,9 @@ fn products(count: usize) -> Vec<(String, NewProduct)> {
                     break;
                 }
                 n += 1;
+                if !window.contains(&(n - 1)) {
+                    continue;
+                }
                 let kind = &kinds[i % kinds.len()];
                 let adjective = ADJECTIVES[(i / kinds.len() + n) % ADJECTIVES.len()];
                 let brand = BRANDS[(n * 3 + n / 8) % BRANDS.len()];
@@ -448,21 +452,17 @@ pub async fn seed(
             .await?;
         }
     }
-    let all = products(count);
-    let total = all.len() as u64;
+    let total = count as u64;
     let mut added = 0;
-    let mut done = 0;
-    let mut all = all.into_iter().peekable();
-    while all.peek().is_some() {
-        let batch: Vec<NewProduct> = all
-            .by_ref()
-            .take(SEED_BATCH)
+    for start in (0..count).step_by(SEED_BATCH) {
+        let batch: Vec<NewProduct> = products(count, start..(start + SEED_BATCH).min(count))
+            .into_iter()
             .map(|(category, mut product)| {
                 product.category_id = Some(category);
                 product
             })
             .collect();
-        done += batch.len() as u64;
+        let done = (start + batch.len()) as u64;
         for outcome in svc.create_products(batch).await {
             match outcome {
                 Ok(_) => added += 1,
@@ -546,7 +546,7 @@ mod tests {
 
     #[test]
     fn the_demo_catalog_is_big_varied_and_consistent() {
-        let all = products(DEFAULT_PRODUCTS);
+        let all = products(DEFAULT_PRODUCTS, 0..DEFAULT_PRODUCTS);
         assert_eq!(all.len(), DEFAULT_PRODUCTS);
         let mut handles: Vec<_> = all.iter().map(|(_, p)| p.handle.clone().unwrap()).collect();
         handles.sort();
@@ -579,7 +579,7 @@ mod tests {
     #[test]
     fn a_bigger_demo_has_the_asked_size_unique_names_and_every_category() {
         for count in [1, 17, 5_000] {
-            let all = products(count);
+            let all = products(count, 0..count);
             assert_eq!(all.len(), count);
             let handles: std::collections::BTreeSet<_> =
                 all.iter().map(|(_, p)| p.handle.clone().unwrap()).collect();
@@ -591,9 +591,19 @@ mod tests {
                 .collect();
             assert_eq!(skus.len(), variants, "skus are unique");
         }
-        let categories: std::collections::BTreeSet<_> =
-            products(5_000).into_iter().map(|(c, _)| c).collect();
+        let categories: std::collections::BTreeSet<_> = products(5_000, 0..5_000)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         assert_eq!(categories.len(), 17);
+        // Windows, as the seed takes them, add up to the whole.
+        let handles = |all: Vec<(String, NewProduct)>| -> Vec<String> {
+            all.into_iter().map(|(_, p)| p.handle.unwrap()).collect()
+        };
+        let mut pieces = handles(products(250, 0..100));
+        pieces.extend(handles(products(250, 100..200)));
+        pieces.extend(handles(products(250, 200..250)));
+        assert_eq!(pieces, handles(products(250, 0..250)));
     }
 
     #[test]

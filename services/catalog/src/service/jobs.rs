@@ -94,7 +94,15 @@ impl CatalogService {
             progress(done, &report);
         }
         report.problems.sort_by_key(|p| p.line);
+        self.optimize_after_import().await;
         report
+    }
+
+    /// The planner's statistics after a bulk write (see `Db::optimize`).
+    async fn optimize_after_import(&self) {
+        if let Err(err) = self.db.optimize().await {
+            tracing::warn!(error = %err, "refreshing the query planner's statistics failed");
+        }
     }
 
     /// Creates a batch of items in one transaction (see [`CatalogService::create_products`]):
@@ -171,6 +179,7 @@ impl CatalogService {
                 }
             }
             problems.sort_by_key(|p| p.line);
+            svc.optimize_after_import().await;
             "done".clone_into(&mut job.status);
             let failed = problems.len();
             // The count is whole; the list keeps the first problems, enough to fix a file.
