@@ -100,4 +100,4 @@ RUST_LOG=warn WEFT_LOG_FORMAT=json "$bin" serve --data-dir "$dir/data" --port "$
 pid=$!
 until curl -fsS "$base/health/ready" >/dev/null 2>&1; do sleep 0.1; done
 sleep 5
-echo "idle RSS after a restart: $(rss $pid)"
+echo "idle RSS after a restart: $(rss $pid) ($(awk '/RssAnon|RssFile/ {printf "%s %.0f MB  ", $1, $2 / 1024}' "/proc/$pid/status"))"
