@@ -372,10 +372,9 @@ impl CatalogService {
         if store::product_handle_taken(conn, &p.row.handle, None).await? {
             return Err(CatalogError::HandleTaken(p.row.handle.clone()));
         }
-        for v in &p.variants {
-            if store::sku_taken(conn, &v.row.sku, None).await? {
-                return Err(CatalogError::SkuTaken(v.row.sku.clone()));
-            }
+        let skus: Vec<String> = p.variants.iter().map(|v| v.row.sku.clone()).collect();
+        if let Some(taken) = store::skus_taken(conn, &skus).await?.into_iter().next() {
+            return Err(CatalogError::SkuTaken(taken));
         }
         store::insert_products(conn, std::slice::from_ref(&p.row)).await?;
         store::insert_variants(conn, &p.variants.iter().collect::<Vec<_>>()).await?;
