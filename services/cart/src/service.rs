@@ -14,7 +14,7 @@ use weft_cache::Cache;
 use weft_kernel::id::PrefixedId;
 use weft_kernel::money::{add_amounts, mul_amount, sub_amounts, sum_amounts};
 use weft_kernel::{Clock, Currency, FieldError};
-use weft_storage::{Db, DbConn};
+use weft_storage::{Db, DbConn, short_reads};
 
 use crate::domain::{
     CartId, CartItemId, PricedLine, PromotionKind, Rejection, apply_promotions, tax_in_gross,
@@ -399,10 +399,7 @@ impl CartService {
             .await?;
         // The connection goes back before pricing: the catalog takes one of its own, and
         // holding two per request would starve the pool under load.
-        let stored = {
-            let mut conn = self.db.conn().await?;
-            Self::load(&mut conn, row).await?
-        };
+        let stored = self.load_row(row).await?;
         Ok((self.price(stored).await?, created))
     }
 
@@ -421,11 +418,14 @@ impl CartService {
         let key = format!("{HOT_PREFIX}{id}:{cart_generation}:{promotions_generation}");
         let stored: Stored = hot
             .get_or_load(&key, HOT_TTL, async || {
-                let mut conn = self.db.conn().await?;
-                let cart = store::find_live_cart(&mut conn, id, self.now())
-                    .await?
-                    .ok_or(CartError::CartNotFound)?;
-                Self::load(&mut conn, cart).await
+                short_reads(async {
+                    let mut conn = self.db.conn().await?;
+                    let cart = store::find_live_cart(&mut conn, id, self.now())
+                        .await?
+                        .ok_or(CartError::CartNotFound)?;
+                    Self::load(&mut conn, cart).await
+                })
+                .await
             })
             .await?;
         // The same rules as `owned`, on the copy: expired, or someone else's, is 404.
@@ -443,11 +443,7 @@ impl CartService {
     /// The cart read from the database, never from a hot copy.
     async fn get_from_database(&self, id: &str, who: Option<&str>) -> Result<Cart, CartError> {
         // Released before pricing (see `create`).
-        let stored = {
-            let mut conn = self.db.conn().await?;
-            let cart = self.owned(&mut conn, id, who).await?;
-            Self::load(&mut conn, cart).await?
-        };
+        let stored = self.stored(id, who).await?;
         self.price(stored).await
     }
 
@@ -457,6 +453,26 @@ impl CartService {
             hot.increment(PROMOTIONS_GENERATION, HOT_GENERATION_TTL)
                 .await;
         }
+    }
+
+    /// The live cart `who` may see, with its lines and codes: a few rows by key, read on
+    /// the task's own thread (see [`short_reads`]).
+    pub(crate) async fn stored(&self, id: &str, who: Option<&str>) -> Result<Stored, CartError> {
+        short_reads(async {
+            let mut conn = self.db.conn().await?;
+            let cart = self.owned(&mut conn, id, who).await?;
+            Self::load(&mut conn, cart).await
+        })
+        .await
+    }
+
+    /// [`Self::load`] of `cart` on a connection of its own, as [`Self::stored`] reads.
+    async fn load_row(&self, cart: CartRow) -> Result<Stored, CartError> {
+        short_reads(async {
+            let mut conn = self.db.conn().await?;
+            Self::load(&mut conn, cart).await
+        })
+        .await
     }
 
     /// A cart's lines and codes, and which codes its customer has used up.
@@ -536,10 +552,7 @@ impl CartService {
         variant_id: &str,
         quantity: i64,
     ) -> Result<(), CartError> {
-        let mut trial = {
-            let mut conn = self.db.conn().await?;
-            Self::load(&mut conn, cart).await?
-        };
+        let mut trial = self.load_row(cart).await?;
         match trial.items.iter_mut().find(|i| i.variant_id == variant_id) {
             Some(line) => line.quantity = quantity,
             None => trial.items.push(ItemRow {
@@ -572,11 +585,7 @@ impl CartService {
         use chrono::SubsecRound as _;
         self.check_quantity(quantity)?;
         let variant_id = variant_id.trim().to_owned();
-        let mut trial = {
-            let mut conn = self.db.conn().await?;
-            let cart = self.owned(&mut conn, id, who).await?;
-            Self::load(&mut conn, cart).await?
-        };
+        let mut trial = self.stored(id, who).await?;
         let seen = trial.cart.updated_at;
         let existing = trial.items.iter().find(|i| i.variant_id == variant_id);
         let wanted = existing.map_or(0, |i| i.quantity) + quantity;
@@ -671,7 +680,7 @@ impl CartService {
         quantity: i64,
     ) -> Result<Cart, CartError> {
         self.check_quantity(quantity)?;
-        let (cart, line) = {
+        let (cart, line) = short_reads(async {
             let mut conn = self.db.conn().await?;
             let cart = self.owned(&mut conn, id, who).await?;
             let line = store::items_of(&mut conn, &cart.id)
@@ -679,8 +688,9 @@ impl CartService {
                 .into_iter()
                 .find(|i| i.id == item_id)
                 .ok_or(CartError::ItemNotFound)?;
-            (cart, line)
-        };
+            Ok::<_, CartError>((cart, line))
+        })
+        .await?;
         if quantity > line.quantity {
             let variants = self.variants_of(std::slice::from_ref(&line)).await?;
             self.check_sellable(&line.variant_id, quantity, &cart.currency, &variants)
@@ -730,15 +740,16 @@ impl CartService {
     /// none), summing quantities capped by the line limit and by what is available, then
     /// deletes the guest cart. What a storefront calls right after sign-in.
     pub async fn merge(&self, guest_cart_id: &str, customer: &str) -> Result<Cart, CartError> {
-        let (guest, guest_lines) = {
+        let (guest, guest_lines) = short_reads(async {
             let mut conn = self.db.conn().await?;
             let guest = store::find_live_cart(&mut conn, guest_cart_id, self.now())
                 .await?
                 .filter(|c| c.customer_id.is_none())
                 .ok_or(CartError::CartNotFound)?;
             let lines = store::items_of(&mut conn, &guest.id).await?;
-            (guest, lines)
-        };
+            Ok::<_, CartError>((guest, lines))
+        })
+        .await?;
         let ids: Vec<String> = guest_lines.iter().map(|l| l.variant_id.clone()).collect();
         let stock = if ids.is_empty() {
             HashMap::new()

@@ -562,8 +562,12 @@ macro_rules! list_query {
             [one] => q.filter(products::status.eq(one.clone())),
             several => q.filter(products::status.eq_any(several.to_vec())),
         };
-        if let Some(ids) = &filter.category_ids {
-            q = q.filter(any_of(products::category_id, ids));
+        // Likewise a leaf category as `=`, so its page walks `(category_id, status, id)`;
+        // a parent's several as a list the planner can count.
+        match filter.category_ids.as_deref() {
+            None => {}
+            Some([one]) => q = q.filter(products::category_id.eq(one.clone())),
+            Some(several) => q = q.filter(products::category_id.eq_any(several.to_vec())),
         }
         if let Some(brand) = &filter.brand {
             q = q.filter(products::brand.eq(brand.clone()));

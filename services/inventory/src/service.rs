@@ -232,16 +232,22 @@ impl InventoryService {
 
     /// Stock of many variants at once (a cart's lines), with a constant number of queries.
     pub async fn stocks(&self, variant_ids: &[String]) -> Result<Vec<Stock>, InventoryError> {
-        let mut conn = self.db.conn().await?;
+        // Rows by key, as many as asked for: read on the task's own thread.
+        let (level_rows, item_rows) = weft_storage::short_reads(async {
+            let mut conn = self.db.conn().await?;
+            let levels = store::levels_of(&mut conn, variant_ids).await?;
+            let items = store::items_of(&mut conn, variant_ids).await?;
+            Ok::<_, InventoryError>((levels, items))
+        })
+        .await?;
         let mut levels: HashMap<String, Vec<LevelRow>> = HashMap::new();
-        for level in store::levels_of(&mut conn, variant_ids).await? {
+        for level in level_rows {
             levels
                 .entry(level.variant_id.clone())
                 .or_default()
                 .push(level);
         }
-        let items: HashMap<String, ItemRow> = store::items_of(&mut conn, variant_ids)
-            .await?
+        let items: HashMap<String, ItemRow> = item_rows
             .into_iter()
             .map(|i| (i.variant_id.clone(), i))
             .collect();

@@ -106,7 +106,8 @@ impl CatalogService {
         &self,
         ids: &[String],
     ) -> Result<Vec<VariantSummary>, CatalogError> {
-        let (variants, prices, products, members) = {
+        // Rows by key, as many as asked for: read on the task's own thread.
+        let (variants, prices, products, members) = weft_storage::short_reads(async {
             let mut conn = self.db.conn().await?;
             let variants = store::variants_by_ids(&mut conn, ids).await?;
             let mut product_ids: Vec<String> =
@@ -116,8 +117,9 @@ impl CatalogService {
             let prices = store::prices_of_variants(&mut conn, ids).await?;
             let products = store::products_by_ids(&mut conn, &product_ids).await?;
             let members = store::collections_of_products(&mut conn, &product_ids).await?;
-            (variants, prices, products, members)
-        };
+            Ok::<_, CatalogError>((variants, prices, products, members))
+        })
+        .await?;
         // Through the cache, after the connection went back.
         let tree = self.categories().await?;
         let mut parents: HashMap<&str, Option<&str>> = HashMap::new();
