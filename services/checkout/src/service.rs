@@ -169,10 +169,12 @@ impl CheckoutService {
     /// A checkout `who` may use: a guest's for whoever holds its id, a customer's for
     /// that customer only (404 for anyone else).
     async fn owned(&self, id: &str, who: Option<&str>) -> Result<CheckoutRow, CheckoutError> {
-        let mut conn = self.db.conn().await?;
-        let row = store::find(&mut conn, id)
-            .await?
-            .ok_or(CheckoutError::NotFound)?;
+        let row = weft_storage::short_reads(async {
+            let mut conn = self.db.conn().await?;
+            Ok::<_, CheckoutError>(store::find(&mut conn, id).await?)
+        })
+        .await?
+        .ok_or(CheckoutError::NotFound)?;
         match &row.customer_id {
             Some(owner) if Some(owner.as_str()) != who => Err(CheckoutError::NotFound),
             _ => Ok(row),

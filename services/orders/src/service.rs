@@ -468,21 +468,26 @@ impl OrderService {
 
     /// An order with its lines and history.
     pub async fn get(&self, id: &str) -> Result<Order, OrdersError> {
-        let mut conn = self.db.conn().await?;
-        let row = store::find(&mut conn, id)
-            .await?
-            .ok_or(OrdersError::NotFound)?;
-        let lines = store::lines_of(&mut conn, id).await?;
-        let history = store::history_of(&mut conn, id).await?;
-        order(row, lines, history)
+        // Rows by key, as many as the order has lines and events: on the task's thread.
+        weft_storage::short_reads(async {
+            let mut conn = self.db.conn().await?;
+            let row = store::find(&mut conn, id)
+                .await?
+                .ok_or(OrdersError::NotFound)?;
+            let lines = store::lines_of(&mut conn, id).await?;
+            let history = store::history_of(&mut conn, id).await?;
+            order(row, lines, history)
+        })
+        .await
     }
 
     /// The order a checkout made, if it made one.
     pub async fn of_checkout(&self, checkout_id: &str) -> Result<Option<Order>, OrdersError> {
-        let row = {
+        let row = weft_storage::short_reads(async {
             let mut conn = self.db.conn().await?;
-            store::by_checkout(&mut conn, checkout_id).await?
-        };
+            Ok::<_, OrdersError>(store::by_checkout(&mut conn, checkout_id).await?)
+        })
+        .await?;
         match row {
             Some(row) => Ok(Some(self.get(&row.id).await?)),
             None => Ok(None),

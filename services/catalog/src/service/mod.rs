@@ -560,13 +560,17 @@ impl CatalogService {
         id_or_handle: &str,
         include_unpublished: bool,
     ) -> Result<Product, CatalogError> {
-        let mut conn = self.read_conn(include_unpublished).await?;
-        let row = store::find_product(&mut conn, id_or_handle)
-            .await?
-            .filter(|p| include_unpublished || p.status == ProductStatus::Active.as_str())
-            .ok_or(CatalogError::ProductNotFound)?;
-        let mut products = self.assemble(&mut conn, vec![row]).await?;
-        products.pop().ok_or(CatalogError::ProductNotFound)
+        // One product by key and its parts: read on the task's own thread.
+        weft_storage::short_reads(async {
+            let mut conn = self.read_conn(include_unpublished).await?;
+            let row = store::find_product(&mut conn, id_or_handle)
+                .await?
+                .filter(|p| include_unpublished || p.status == ProductStatus::Active.as_str())
+                .ok_or(CatalogError::ProductNotFound)?;
+            let mut products = self.assemble(&mut conn, vec![row]).await?;
+            products.pop().ok_or(CatalogError::ProductNotFound)
+        })
+        .await
     }
 
     /// One page of products, filtered and sorted.
