@@ -581,25 +581,29 @@ macro_rules! list_query {
                 ),
             );
         }
+        // Correlated (`EXISTS … product_id = products.id`), so a page walks its index and
+        // probes each product it passes; `id IN (SELECT …)` built the list of every
+        // product with that value first (all 10,000 for size M), for each page.
         for (name, value) in &filter.option_values {
-            q = q.filter(
-                products::id.eq_any(
-                    options::table
-                        .filter(options::name.eq(name.clone()))
-                        .filter(options::value.eq(value.clone()))
-                        .select(options::product_id),
-                ),
-            );
+            q = q.filter(diesel::dsl::exists(
+                options::table
+                    .filter(options::product_id.eq(products::id))
+                    .filter(options::name.eq(name.clone()))
+                    .filter(options::value.eq(value.clone())),
+            ));
         }
         if let Some(wanted) = filter.in_stock {
-            let sellable = variants::table
-                .inner_join(stock::table.on(stock::variant_id.eq(variants::id)))
-                .filter(any_of(stock::status, crate::domain::SELLABLE))
-                .select(variants::product_id);
+            // Correlated too, for the same reason.
+            let sellable = diesel::dsl::exists(
+                variants::table
+                    .inner_join(stock::table.on(stock::variant_id.eq(variants::id)))
+                    .filter(variants::product_id.eq(products::id))
+                    .filter(any_of(stock::status, crate::domain::SELLABLE)),
+            );
             q = if wanted {
-                q.filter(products::id.eq_any(sellable))
+                q.filter(sellable)
             } else {
-                q.filter(diesel::dsl::not(products::id.eq_any(sellable)))
+                q.filter(diesel::dsl::not(sellable))
             };
         }
         if let Some(text) = &filter.text {
