@@ -24,16 +24,24 @@ start_weft() {
 }
 
 # `measure NAME WRK-ARGS…`: warms up for 3 s, then runs wrk at 32 connections ($CONNS) for
-# $duration (default 15 s) and prints requests/s, p50, p99 and the ratio to the first
-# scenario measured (the floor: /health/live). Fails on any non-2xx answer.
+# $duration (default 15 s) and prints requests/s, p50, p99, the ratio to the first
+# scenario measured (the floor: /health/live) and the server's CPU time per request
+# (user + system of the weft process $pid over the run, everything it did included; in
+# the scripts that run several processes, only $pid's):
+# rates swing ±20% between runs on a shared machine, CPU per request much less.
+# Fails on any non-2xx answer.
 floor=""
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${pid:-0}/stat" 2>/dev/null || echo 0; }
 measure() {
   local name=$1
   shift
   local conns=${CONNS:-32}
   wrk -t2 -c"$conns" -d3s "$@" >/dev/null
-  local out rps p50 p99 ratio
+  local out rps p50 p99 ratio ticks requests cpu
+  ticks=$(cpu_ticks)
   out=$(wrk -t2 -c"$conns" -d"${duration:-15s}" --latency "$@")
+  ticks=$(( $(cpu_ticks) - ticks ))
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
   if echo "$out" | grep -q "Non-2xx"; then echo "$name: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
   # Connections refused or timed out (many connections): reported, not hidden.
   if echo "$out" | grep -q "Socket errors"; then echo "$name: $(echo "$out" | grep "Socket errors")" >&2; fi
@@ -42,11 +50,12 @@ measure() {
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   floor=${floor:-$rps}
   ratio=$(python3 -c "print(f'{$rps / $floor:.2f}')")
-  printf '%-14s %10s %9s %9s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+  cpu=$(python3 -c "print(f'{$ticks * 1000 / $(getconf CLK_TCK) / $requests:.3f}ms')")
+  printf '%-14s %10s %9s %9s %7s %9s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$cpu"
 }
 
 measure_header() {
-  printf '%-14s %10s %9s %9s %7s\n' scenario "req/s" p50 p99 ratio
+  printf '%-14s %10s %9s %9s %7s %9s\n' scenario "req/s" p50 p99 ratio cpu/req
 }
 
 # `complete_checkouts FILE URL`: completes each checkout id in FILE once (`tok_visa`, its

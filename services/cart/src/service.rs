@@ -399,7 +399,17 @@ impl CartService {
             .await?;
         // The connection goes back before pricing: the catalog takes one of its own, and
         // holding two per request would starve the pool under load.
-        let stored = self.load_row(row).await?;
+        // A new cart has no lines or codes to read back.
+        let stored = if created {
+            Stored {
+                cart: row,
+                items: Vec::new(),
+                promotions: Vec::new(),
+                used_up: Vec::new(),
+            }
+        } else {
+            self.load_row(row).await?
+        };
         Ok((self.price(stored).await?, created))
     }
 
