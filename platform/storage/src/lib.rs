@@ -53,8 +53,8 @@ tokio::task_local! {
 /// blocking pool (PostgreSQL is unaffected). Only for reads known to be short: rows
 /// found by key, as many as a cart or an order has lines. A WAL reader does not wait
 /// for writers, so such a read takes microseconds; the two thread switches of a hop cost
-/// more than that (under load, on 2 cores, thread switches were ~40% of adding to a
-/// cart, which read the cart, its lines, its promotions and the stock, each a hop).
+/// more than that (adding to a cart read the cart, its lines, its codes and the stock,
+/// each a hop; inline, its futex calls fell from 7.9% to 4.4% of its CPU profile).
 /// A scan, or anything whose length grows with the data, stays outside. A transaction
 /// begun inside still hops for its `BEGIN` and `COMMIT` (see [`SqliteRuntime`]).
 pub async fn short_reads<F: Future>(f: F) -> F::Output {

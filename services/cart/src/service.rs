@@ -397,9 +397,9 @@ impl CartService {
                 Ok((row, true))
             })
             .await?;
-        // The connection goes back before pricing: the catalog takes one of its own, and
-        // holding two per request would starve the pool under load.
-        // A new cart has no lines or codes to read back.
+        // A new cart has no lines or codes to read back. Another is read on a connection
+        // that goes back before pricing: the catalog takes one of its own, and holding two
+        // per request would starve the pool under load.
         let stored = if created {
             Stored {
                 cart: row,
