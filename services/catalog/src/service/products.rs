@@ -373,8 +373,10 @@ impl CatalogService {
             return Err(CatalogError::HandleTaken(p.row.handle.clone()));
         }
         let skus: Vec<String> = p.variants.iter().map(|v| v.row.sku.clone()).collect();
-        if let Some(taken) = store::skus_taken(conn, &skus).await?.into_iter().next() {
-            return Err(CatalogError::SkuTaken(taken));
+        let taken = store::skus_taken(conn, &skus).await?;
+        // The first in the product's own order, as one query per variant named it.
+        if let Some(sku) = skus.into_iter().find(|s| taken.contains(s)) {
+            return Err(CatalogError::SkuTaken(sku));
         }
         store::insert_products(conn, std::slice::from_ref(&p.row)).await?;
         store::insert_variants(conn, &p.variants.iter().collect::<Vec<_>>()).await?;
