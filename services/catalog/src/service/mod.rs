@@ -622,18 +622,16 @@ impl CatalogService {
         if !errors.is_empty() {
             return Err(CatalogError::Invalid(errors));
         }
-        let mut conn = self.read_conn(query.include_unpublished).await?;
+        // The cached tree, read before a connection is held: a page no cache can answer
+        // does not read every category again.
         let category_ids = match &query.category {
             Some(c) => {
-                let tree = store::list_categories(&mut conn).await?;
-                let root = tree
-                    .iter()
-                    .find(|row| &row.id == c || &row.handle == c)
-                    .ok_or(CatalogError::CategoryNotFound)?;
-                Some(descendants(&tree, &root.id))
+                let tree = self.categories().await?;
+                Some(subtree_ids(&tree, c).ok_or(CatalogError::CategoryNotFound)?)
             }
             None => None,
         };
+        let mut conn = self.read_conn(query.include_unpublished).await?;
         let statuses = if let Some(status) = query
             .status
             .as_deref()
@@ -762,6 +760,28 @@ pub(super) fn unique_to_conflict(e: CatalogError) -> CatalogError {
         }
         _ => e,
     }
+}
+
+/// The id of the category `id_or_handle` names in `tree` and of every category under it.
+pub(super) fn subtree_ids(tree: &[Category], id_or_handle: &str) -> Option<Vec<String>> {
+    fn find<'a>(tree: &'a [Category], id_or_handle: &str) -> Option<&'a Category> {
+        tree.iter().find_map(|c| {
+            if c.id == id_or_handle || c.handle == id_or_handle {
+                Some(c)
+            } else {
+                find(&c.children, id_or_handle)
+            }
+        })
+    }
+    fn collect(c: &Category, out: &mut Vec<String>) {
+        out.push(c.id.clone());
+        for child in &c.children {
+            collect(child, out);
+        }
+    }
+    let mut ids = Vec::new();
+    collect(find(tree, id_or_handle)?, &mut ids);
+    Some(ids)
 }
 
 /// `root` and every category under it.

@@ -10,7 +10,7 @@ use weft_kernel::{Cursor, FieldError, PageRequest};
 use weft_search::{PriceSpan, ProductDoc, SearchIndex, SearchRequest, SearchSort};
 use weft_storage::DbConn;
 
-use super::{CatalogService, Category, PriceRange, Product, ProductQuery};
+use super::{CatalogService, Category, PriceRange, Product, ProductQuery, subtree_ids};
 use crate::domain::{Image, ProductStatus};
 use crate::error::CatalogError;
 use crate::store;
@@ -193,23 +193,6 @@ fn flatten(tree: &[Category], out: &mut HashMap<String, (String, Option<String>)
     for c in tree {
         out.insert(c.id.clone(), (c.name.clone(), c.parent_id.clone()));
         flatten(&c.children, out);
-    }
-}
-
-fn find<'a>(tree: &'a [Category], id_or_handle: &str) -> Option<&'a Category> {
-    tree.iter().find_map(|c| {
-        if c.id == id_or_handle || c.handle == id_or_handle {
-            Some(c)
-        } else {
-            find(&c.children, id_or_handle)
-        }
-    })
-}
-
-fn subtree(c: &Category, out: &mut Vec<String>) {
-    out.push(c.id.clone());
-    for child in &c.children {
-        subtree(child, out);
     }
 }
 
@@ -402,15 +385,11 @@ impl CatalogService {
         };
 
         let tree = self.categories().await?;
-        let category_ids = match &query.category {
-            Some(c) => {
-                let root = find(&tree, c).ok_or(CatalogError::CategoryNotFound)?;
-                let mut ids = Vec::new();
-                subtree(root, &mut ids);
-                Some(ids)
-            }
-            None => None,
-        };
+        let category_ids = query
+            .category
+            .as_deref()
+            .map(|c| subtree_ids(&tree, c).ok_or(CatalogError::CategoryNotFound))
+            .transpose()?;
         let product_ids = match &query.collection {
             Some(c) => {
                 let mut conn = self.db.conn().await?;
