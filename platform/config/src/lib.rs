@@ -32,7 +32,8 @@ pub struct Settings {
     pub service: Option<String>,
     /// `postgres://…` for PostgreSQL; unset means SQLite under `data_dir`.
     pub database_url: Option<String>,
-    /// Connections per process in the database pool.
+    /// Connections per process in the database pool (SQLite: readers; writes take one
+    /// more connection of their own).
     pub database_pool_size: u32,
     /// PostgreSQL streaming replicas (`postgres://…`, separated by commas) that reads
     /// which may trail a write use (guests' catalog pages); empty: the primary only.

@@ -21,12 +21,11 @@ pub mod system;
 pub mod testing;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager as _};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
@@ -157,10 +156,14 @@ impl ServiceError for StorageError {
 #[derive(Clone)]
 pub enum Db {
     Postgres(Pool<AsyncPgConnection>),
-    /// SQLite admits one writer at a time. Writers queue on the mutex, in order, instead
-    /// of meeting `SQLITE_BUSY` and SQLite's sleeping retry loop, which costs up to 100 ms
-    /// a wait under contention. Readers do not take it (WAL lets them run alongside).
-    Sqlite(Pool<SqliteConn>, Arc<tokio::sync::Mutex<()>>),
+    /// Readers, and the one writer. SQLite admits one writer at a time, so writes take
+    /// the second pool's single connection: they queue for it in order, instead of
+    /// meeting `SQLITE_BUSY` and SQLite's sleeping retry loop (up to 100 ms a wait under
+    /// contention). One connection for every write also keeps its page cache warm: a
+    /// connection drops its whole cache when it sees that another one wrote, so writes
+    /// on any pooled connection read every page they touch from the file again.
+    /// Readers do not wait for it (WAL lets them run alongside).
+    Sqlite(Pool<SqliteConn>, Pool<SqliteConn>),
 }
 
 impl std::fmt::Debug for Db {
@@ -213,6 +216,25 @@ impl diesel::connection::Instrumentation for QueryCounter {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
+/// Opens one SQLite connection of a pool (off the async workers: it touches the file).
+fn sqlite_setup(url: &str) -> futures::future::BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    let url = url.to_owned();
+    async move {
+        let conn = tokio::task::spawn_blocking(move || {
+            use diesel::Connection as _;
+            let mut conn = SqliteConnection::establish(&url)?;
+            conn.batch_execute(SQLITE_PRAGMAS)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.set_instrumentation(QueryCounter("sqlite"));
+            Ok::<_, diesel::ConnectionError>(conn)
+        })
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
+        Ok(SyncConnectionWrapper::new(conn))
+    }
+    .boxed()
+}
+
 impl Db {
     /// Opens (creating if needed) the SQLite file at `path` in WAL mode.
     pub async fn sqlite(path: &Path, pool_size: u32) -> Result<Self, StorageError> {
@@ -222,34 +244,23 @@ impl Db {
             })?;
         }
         let url = path.to_string_lossy().into_owned();
-        let mut config = ManagerConfig::<SqliteConn>::default();
-        // A file cannot drop a connection: checking each one out needs no `SELECT 1`.
-        config.recycling_method = RecyclingMethod::Fast;
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            async move {
-                let conn = tokio::task::spawn_blocking(move || {
-                    use diesel::Connection as _;
-                    let mut conn = SqliteConnection::establish(&url)?;
-                    conn.batch_execute(SQLITE_PRAGMAS)
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                    conn.set_instrumentation(QueryCounter("sqlite"));
-                    Ok::<_, diesel::ConnectionError>(conn)
-                })
-                .await
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
-                Ok(SyncConnectionWrapper::new(conn))
-            }
-            .boxed()
-        });
-        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-        let pool = Pool::builder(manager)
-            .max_size(pool_size as usize)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .runtime(deadpool_runtime())
-            .build()
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = Self::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(())));
+        let pool = |size: usize, wait: Duration| {
+            let mut config = ManagerConfig::<SqliteConn>::default();
+            // A file cannot drop a connection: checking each one out needs no `SELECT 1`.
+            config.recycling_method = RecyclingMethod::Fast;
+            config.custom_setup = Box::new(sqlite_setup);
+            let manager = AsyncDieselConnectionManager::new_with_config(&url, config);
+            Pool::builder(manager)
+                .max_size(size)
+                .wait_timeout(Some(wait))
+                .runtime(deadpool_runtime())
+                .build()
+                .map_err(|e| StorageError::Unavailable(e.to_string()))
+        };
+        let db = Self::Sqlite(
+            pool(pool_size as usize, Duration::from_secs(30))?,
+            pool(1, SQLITE_WRITER_WAIT)?,
+        );
         db.ping().await?;
         Ok(db)
     }
@@ -364,19 +375,15 @@ impl Db {
         T: Send,
         E: From<StorageError> + Send,
     {
-        let _writer = match self {
-            Self::Sqlite(_, writer) => Some(
-                tokio::time::timeout(SQLITE_WRITER_WAIT, writer.lock())
-                    .await
-                    .map_err(|_| {
-                        StorageError::Unavailable(
-                            "database busy: no write slot within 30 s".to_owned(),
-                        )
-                    })?,
-            ),
-            Self::Postgres(_) => None,
+        let mut conn = match self {
+            Self::Sqlite(_, writer) => writer.get().await.map(DbConn::Sqlite).map_err(|e| {
+                StorageError::Unavailable(match e {
+                    PoolError::Timeout(_) => "database busy: no write slot within 30 s".to_owned(),
+                    e => e.to_string(),
+                })
+            })?,
+            Self::Postgres(_) => self.conn().await?,
         };
-        let mut conn = self.conn().await?;
         // `BEGIN` and `COMMIT` hop even inside `short_reads`: they may wait or fsync.
         SHORT_READS.scope(false, conn.begin()).await?;
         let outcome = match self {
@@ -543,5 +550,65 @@ mod tests {
         // And the scope ends with its future.
         let mut conn = db.conn().await.unwrap();
         assert_ne!(statement_thread(&mut conn).await, here);
+    }
+
+    /// SQLite's `data_version` of `conn`: it changes when another connection commits.
+    async fn data_version(conn: &mut DbConn) -> i64 {
+        let DbConn::Sqlite(c) = conn else {
+            unreachable!("sqlite")
+        };
+        c.spawn_blocking(|c| {
+            use diesel::RunQueryDsl as _;
+            #[derive(diesel::QueryableByName)]
+            struct Version {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                data_version: i64,
+            }
+            let v: Version = diesel::sql_query("PRAGMA data_version").get_result(c)?;
+            Ok(v.data_version)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_writes_share_one_connection_and_queue_for_it() {
+        let test = TestDatabase::sqlite().unwrap();
+        let db: Db = test.open(4).await.unwrap();
+        {
+            let mut conn = db.conn().await.unwrap();
+            crate::db_run!(&mut conn, c => {
+                use diesel_async::SimpleAsyncConnection as _;
+                c.batch_execute("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);").await
+            })
+            .unwrap();
+        }
+        // 32 writers at once, each reading then writing: none may overwrite another.
+        let writes = (0..32).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transaction(async |conn: &mut DbConn| {
+                    let seen = data_version(conn).await;
+                    crate::db_run!(conn, c => {
+                        use diesel_async::SimpleAsyncConnection as _;
+                        c.batch_execute("UPDATE counter SET n = n + 1").await
+                    })?;
+                    Ok::<_, StorageError>(seen)
+                })
+                .await
+                .unwrap()
+            })
+        });
+        let seen: Vec<i64> = futures::future::try_join_all(writes).await.unwrap();
+        // Every write ran on the same connection, which never saw another one commit:
+        // its cache stayed valid from one write to the next.
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+        let mut conn = db.conn().await.unwrap();
+        let n: i64 = crate::db_run!(&mut conn, c => {
+            use diesel_async::RunQueryDsl as _;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT n FROM counter)")).get_result(c).await
+        })
+        .unwrap();
+        assert_eq!(n, 32);
     }
 }
