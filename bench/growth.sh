@@ -24,6 +24,10 @@ duration=${DURATION:-10s}
 export RUST_LOG=warn,weft::app=info
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# Anonymous memory (the heap: what the process itself holds) apart from file-backed pages
+# (SQLite's and tantivy's files mapped in, which the kernel may drop at any time).
+anon_mb() { awk '/RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+split_mb() { awk '/RssAnon|RssFile/ {printf "%s %.0f MB  ", $1, $2 / 1024}' "/proc/$1/status"; }
 handled() {
   curl -fsS "$base/metrics" | awk '/^bus_events_handled_total/ {s += $2} END {print s + 0}'
 }
@@ -32,10 +36,11 @@ for size in ${SIZES:-1000 10000 100000}; do
   echo "== $size products"
   WEFT_DEMO_PRODUCTS=$size start_weft 18095 --demo
   # The products: peak RSS sampled until the seed says it wrote them.
-  peak=0
+  peak=0; peak_anon=0
   until grep -q '"demo products written"' "$dir/log"; do
     [ -d "/proc/$pid" ] || { echo "weft stopped" >&2; cat "$dir/log" >&2; exit 1; }
     now=$(rss_mb "$pid"); [ "$now" -gt "$peak" ] && peak=$now
+    now=$(anon_mb "$pid"); [ "$now" -gt "$peak_anon" ] && peak_anon=$now
     sleep 0.5
   done
   python3 - "$dir/log" <<'PY'
@@ -45,14 +50,20 @@ for line in open(sys.argv[1]):
         f = json.loads(line).get("fields", json.loads(line))
         print(f"products written: {f['added']} in {float(f['seconds']):.1f} s = {f['per_second']}/s")
 PY
-  echo "peak RSS while writing them: $peak MB"
+  echo "peak RSS while writing them: $peak MB (anonymous: $peak_anon MB)"
   # Then their stock and search documents: done when a whole second applies no event.
   started=$(date +%s)
-  until grep -q '"demo catalog ready"' "$dir/log"; do sleep 0.5; done
+  until grep -q '"demo catalog ready"' "$dir/log"; do
+    a=$(anon_mb "$pid"); [ "$a" -gt "$peak_anon" ] && peak_anon=$a
+    sleep 0.5
+  done
   last=-1; now=$(handled)
-  while [ "$now" != "$last" ]; do last=$now; sleep 1; now=$(handled); done
+  while [ "$now" != "$last" ]; do
+    last=$now; sleep 1; now=$(handled)
+    a=$(anon_mb "$pid"); [ "$a" -gt "$peak_anon" ] && peak_anon=$a
+  done
   echo "stock and search caught up $(( $(date +%s) - started )) s later ($now events)"
-  echo "peak RSS so far: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$pid/status")"
+  echo "peak RSS so far: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$pid/status") (anonymous: $peak_anon MB); now $(split_mb "$pid")"
 
   # Every product's handle, for the detail requests (read from the file, as a reader may).
   python3 - "$dir/data/weft.db" "$dir/detail.lua" <<'PY'
@@ -79,7 +90,7 @@ PY
   measure filter -s "$dir/filter.lua" "$base"
   measure detail -s "$dir/detail.lua" "$base"
   measure search -s "$dir/search.lua" "$base"
-  echo "RSS after the load: $(rss_mb "$pid") MB; database $(du -sh "$dir/data" | cut -f1)"
+  echo "RSS after the load: $(rss_mb "$pid") MB ($(split_mb "$pid")); database $(du -sh "$dir/data" | cut -f1)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 done

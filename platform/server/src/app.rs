@@ -878,28 +878,38 @@ async fn prepare_demo(
 
 /// Gives every demo variant a stock level at the default location, once: 0–39 units,
 /// derived from the variant id so every start agrees, about one variant in twelve sold
-/// out; low stock at 3.
+/// out; low stock at 3. A page of variants at a time, so memory does not grow with the
+/// catalog.
 async fn stock_demo(
     catalog: &weft_catalog::CatalogService,
     inventory: &weft_inventory::InventoryService,
 ) -> anyhow::Result<()> {
-    let ids = catalog.variant_ids().await?;
-    let counts: Vec<(String, i64)> = ids
-        .into_iter()
-        .map(|id| {
-            // FNV-1a over the id: stable and spread out.
-            let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-            let on_hand = if hash % 12 == 0 {
-                0
-            } else {
-                i64::try_from(hash % 40).unwrap_or_default()
-            };
-            (id, on_hand)
-        })
-        .collect();
-    let stocked = inventory.stock_new_variants(&counts, 3).await?;
+    const PAGE: i64 = 5_000;
+    let mut after: Option<String> = None;
+    let mut stocked = 0;
+    loop {
+        let ids = catalog.variant_ids_after(after.as_deref(), PAGE).await?;
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        let counts: Vec<(String, i64)> = ids
+            .into_iter()
+            .map(|id| {
+                // FNV-1a over the id: stable and spread out.
+                let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                let on_hand = if hash % 12 == 0 {
+                    0
+                } else {
+                    i64::try_from(hash % 40).unwrap_or_default()
+                };
+                (id, on_hand)
+            })
+            .collect();
+        stocked += inventory.stock_new_variants(&counts, 3).await?;
+        after = Some(last);
+    }
     // "demo catalog ready" follows with the totals.
     tracing::debug!(variants = stocked, "demo catalog stocked");
     Ok(())

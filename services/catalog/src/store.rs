@@ -880,11 +880,17 @@ pub(crate) async fn find_variant(
     Ok(db_run!(conn, c => variants::table.find(id).first::<VariantRow>(c).await.optional())?)
 }
 
-/// Every variant id, in id order.
-pub(crate) async fn all_variant_ids(conn: &mut DbConn) -> Result<Vec<String>, StorageError> {
+/// Up to `limit` variant ids after `after`, in id order.
+pub(crate) async fn variant_ids_after(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, StorageError> {
     Ok(db_run!(conn, c => variants::table
         .select(variants::id)
+        .filter(variants::id.gt(after.unwrap_or_default()))
         .order(variants::id.asc())
+        .limit(limit)
         .load::<String>(c)
         .await)?)
 }

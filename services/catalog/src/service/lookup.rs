@@ -53,10 +53,15 @@ impl CatalogService {
         })
     }
 
-    /// Every variant's id (the demo stocks them all).
-    pub async fn variant_ids(&self) -> Result<Vec<String>, CatalogError> {
+    /// Up to `limit` variant ids after `after`, in id order: every variant a page at a time
+    /// (the demo stocks them all; 100,000 products have 1.3 M).
+    pub async fn variant_ids_after(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>, CatalogError> {
         let mut conn = self.db.conn().await?;
-        Ok(store::all_variant_ids(&mut conn).await?)
+        Ok(store::variant_ids_after(&mut conn, after, limit).await?)
     }
 
     /// The variants among `ids` that exist (unknown ids are left out), through the cache,
