@@ -356,8 +356,8 @@ impl Db {
     }
 
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back on `Err`.
-    /// On SQLite the transaction is `BEGIN IMMEDIATE` taken after this process's writer
-    /// mutex, so it holds the write lock from the start; on PostgreSQL lock rows with
+    /// On SQLite the transaction is `BEGIN IMMEDIATE` on this process's one writer
+    /// connection, so it holds the write lock from the start; on PostgreSQL lock rows with
     /// `FOR UPDATE` inside `f`. Every write goes through here: never open a transaction
     /// inside `f` (on SQLite it would wait for itself).
     ///
@@ -378,7 +378,10 @@ impl Db {
         let mut conn = match self {
             Self::Sqlite(_, writer) => writer.get().await.map(DbConn::Sqlite).map_err(|e| {
                 StorageError::Unavailable(match e {
-                    PoolError::Timeout(_) => "database busy: no write slot within 30 s".to_owned(),
+                    PoolError::Timeout(_) => format!(
+                        "database busy: no write slot within {} s",
+                        SQLITE_WRITER_WAIT.as_secs()
+                    ),
                     e => e.to_string(),
                 })
             })?,
