@@ -65,4 +65,17 @@ impl EventHandler for Fanout {
     async fn after_commit(&self, _event: &Envelope) {
         self.0.wake();
     }
+
+    /// A bulk change (a catalog import, the demo's seed) arrives as thousands of events;
+    /// each one's fan-out is a few rows, so 64 share a transaction (a batch that fails is
+    /// applied again one event at a time by the bus).
+    fn batch_limit(&self) -> usize {
+        64
+    }
+
+    async fn after_commit_batch(&self, events: &[&Envelope]) {
+        if !events.is_empty() {
+            self.0.wake();
+        }
+    }
 }
