@@ -26,6 +26,10 @@ impl CatalogService {
                 ));
             }
         }
+        workers.push(Worker::task(
+            "document-filler",
+            self.clone().fill_missing_documents(),
+        ));
         workers.push(Worker::consumer(StockFollower::new(self.clone(), scope)));
         workers.push(Worker::consumer(RatingFollower::new(self.clone(), scope)));
         workers
@@ -33,6 +37,23 @@ impl CatalogService {
 
     /// Fills an empty search index from the catalog (a first start, a deleted index, an
     /// index of an older layout), while the shop already serves.
+    /// Writes the documents of products stored before documents were (see
+    /// `service::documents`); pages assemble those products meanwhile.
+    async fn fill_missing_documents(self) {
+        let started = std::time::Instant::now();
+        match self.fill_documents().await {
+            Ok(0) => {}
+            Ok(written) => tracing::info!(
+                written,
+                elapsed_ms = started.elapsed().as_millis(),
+                "product documents written"
+            ),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot write the products' documents; they are assembled per request until the next start");
+            }
+        }
+    }
+
     async fn fill_search_index(self) {
         let started = std::time::Instant::now();
         match self.reindex(false, &|_, _| {}).await {

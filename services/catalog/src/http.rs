@@ -18,8 +18,8 @@ use crate::domain::{Image, Price, ProductOption};
 use crate::error::CatalogError;
 use crate::service::{
     CatalogService, Category, CategoryInput, Collection, CollectionInput, FacetValue, Job,
-    NewProduct, NewVariant, PriceRange, Product, ProductPatch, ProductQuery, SearchHit, SearchPage,
-    SearchQuery, Variant, VariantPatch,
+    NewProduct, NewVariant, PriceRange, Product, ProductDocument, ProductPatch, ProductQuery,
+    SearchHit, SearchPage, SearchQuery, Variant, VariantPatch,
 };
 
 #[derive(Tags)]
@@ -278,6 +278,27 @@ pub struct ProductPage {
     pub data: Vec<ProductDto>,
     /// Pass as `cursor` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
+}
+
+/// A page of products from their stored documents (see `service::ProductDocument`),
+/// written as `ProductPage`'s JSON would be.
+fn document_page(
+    page: &weft_kernel::Page<ProductDocument>,
+) -> weft_http::conditional::JsonBytes<ProductPage> {
+    let size: usize = page.data.iter().map(|d| d.as_str().len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 64);
+    out.extend_from_slice(b"{\"data\":[");
+    for (i, document) in page.data.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(document.as_str().as_bytes());
+    }
+    out.extend_from_slice(b"],\"next_cursor\":");
+    // An `Option<String>` always serializes.
+    serde_json::to_writer(&mut out, &page.next_cursor).unwrap_or_default();
+    out.push(b'}');
+    weft_http::conditional::JsonBytes::from_raw(out)
 }
 
 /// A category and its subtree.
@@ -620,7 +641,7 @@ impl From<SearchPage> for SearchResults {
 /// Answers for public catalog reads: 200 with an `ETag`, or 304 when `If-None-Match`
 /// already names it.
 macro_rules! conditional_response {
-    ($name:ident, $body:ty) => {
+    ($name:ident, $body:ty, pasted) => {
         // The 200 is the common case; boxing it would cost an allocation per answer.
         #[allow(clippy::large_enum_variant)]
         #[derive(ApiResponse)]
@@ -641,8 +662,11 @@ macro_rules! conditional_response {
         }
 
         impl $name {
-            fn answer(req: &Request, body: $body, cache_control: &str) -> Self {
-                let json = weft_http::conditional::JsonBytes::new(&body);
+            fn answer_json(
+                req: &Request,
+                json: weft_http::conditional::JsonBytes<$body>,
+                cache_control: &str,
+            ) -> Self {
                 let etag = json.etag();
                 if weft_http::conditional::not_modified(req, &etag) {
                     Self::NotModified(etag, cache_control.to_owned())
@@ -652,10 +676,24 @@ macro_rules! conditional_response {
             }
         }
     };
+    ($name:ident, $body:ty) => {
+        conditional_response!($name, $body, pasted);
+
+        impl $name {
+            fn answer(req: &Request, body: $body, cache_control: &str) -> Self {
+                Self::answer_json(
+                    req,
+                    weft_http::conditional::JsonBytes::new(&body),
+                    cache_control,
+                )
+            }
+        }
+    };
 }
 
-conditional_response!(ProductAnswer, ProductDto);
-conditional_response!(ProductPageAnswer, ProductPage);
+// Written from stored documents (see `document_page`).
+conditional_response!(ProductAnswer, ProductDto, pasted);
+conditional_response!(ProductPageAnswer, ProductPage, pasted);
 conditional_response!(SearchAnswer, SearchResults);
 conditional_response!(CategoryListAnswer, CategoryList);
 conditional_response!(CategoryAnswer, CategoryDto);
@@ -967,12 +1005,12 @@ impl CatalogApi {
             status: None,
             text: None,
         };
-        let page = svc.list_products(&query, &page).await?;
-        let body = ProductPage {
-            data: page.data.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
-        };
-        Ok(ProductPageAnswer::answer(req, body, PUBLIC_REVALIDATE))
+        let page = svc.list_documents(&query, &page).await?;
+        Ok(ProductPageAnswer::answer_json(
+            req,
+            document_page(&page),
+            PUBLIC_REVALIDATE,
+        ))
     }
 
     /// Full-text product search: typos forgiven (one from 4 letters, two from 8), the
@@ -1099,10 +1137,11 @@ impl CatalogApi {
         id: Path<String>,
     ) -> ApiResult<ProductAnswer> {
         let staff = authz::staff(req, "catalog:read").is_ok();
-        let product = svc.product(&id.0, staff).await?;
+        let document = svc.product_document(&id.0, staff).await?;
         // Staff may see drafts: their answers must not be stored by shared caches.
         let cache_control = if staff { PRIVATE } else { PUBLIC_REVALIDATE };
-        Ok(ProductAnswer::answer(req, product.into(), cache_control))
+        let json = weft_http::conditional::JsonBytes::from_raw(document.as_str().into());
+        Ok(ProductAnswer::answer_json(req, json, cache_control))
     }
 
     /// Products like this one (same department; scored by category, brand, tags and
@@ -1344,7 +1383,7 @@ impl CatalogApi {
         status: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> ApiResult<Json<ProductPage>> {
+    ) -> ApiResult<weft_http::conditional::JsonBytes<ProductPage>> {
         authz::staff(req, "catalog:read")?;
         let page = page_request(limit.0, cursor.0.as_deref())?;
         if q.0.as_ref().is_some_and(|q| q.chars().count() > 200) {
@@ -1356,11 +1395,7 @@ impl CatalogApi {
             text: q.0,
             ..ProductQuery::default()
         };
-        let page = svc.list_products(&query, &page).await?;
-        Ok(Json(ProductPage {
-            data: page.data.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
-        }))
+        Ok(document_page(&svc.list_documents(&query, &page).await?))
     }
 
     /// Creates a product with its variants.

@@ -44,6 +44,7 @@ diesel::table! {
         ordered -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        document -> Nullable<Text>,
     }
 }
 
@@ -183,6 +184,9 @@ pub(crate) struct ProductRow {
     pub ordered: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The product's REST answer as last written (see `service::documents`); `None`
+    /// until it is first written.
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Insertable)]
@@ -403,7 +407,7 @@ macro_rules! insert_rows {
 }
 
 /// Rows inserted per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
-/// parameters for the widest row (products, 19 columns).
+/// parameters for the widest row (products, 20 columns).
 const INSERT_CHUNK: usize = 1000;
 
 pub(crate) async fn insert_products(
@@ -457,6 +461,72 @@ pub(crate) async fn update_product(
         .execute(c)
         .await)?;
     Ok(())
+}
+
+/// Holds these products' rows until the transaction ends, in id order (so two writers
+/// never wait on each other crosswise). A transaction that rewrites documents takes it
+/// before it reads what they show: on PostgreSQL two transactions could otherwise each
+/// render from what the other had not committed yet, and the later commit would keep a
+/// stale document. SQLite's writes already run one at a time.
+pub(crate) async fn lock_products(conn: &mut DbConn, ids: &[String]) -> Result<(), StorageError> {
+    if let DbConn::Postgres(c) = conn
+        && !ids.is_empty()
+    {
+        products::table
+            .filter(products::id.eq_any(ids))
+            .order(products::id)
+            .select(products::id)
+            .for_update()
+            .load::<String>(&mut **c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes each (product id, document).
+pub(crate) async fn set_documents(
+    conn: &mut DbConn,
+    documents: Vec<(String, String)>,
+) -> Result<(), StorageError> {
+    match conn {
+        DbConn::Postgres(c) => {
+            for (id, document) in &documents {
+                diesel::update(products::table.find(id))
+                    .set(products::document.eq(document))
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+        // All in one trip to the connection's thread.
+        DbConn::Sqlite(c) => {
+            c.spawn_blocking(move |c| {
+                for (id, document) in &documents {
+                    diesel::RunQueryDsl::execute(
+                        diesel::update(products::table.find(id))
+                            .set(products::document.eq(document)),
+                        c,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Up to `limit` ids of products whose document was never written, in id order.
+pub(crate) async fn undocumented_products(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<String>, StorageError> {
+    Ok(db_run!(conn, c => products::table
+        .filter(products::document.is_null())
+        .order(products::id)
+        .select(products::id)
+        .limit(limit)
+        .load::<String>(c)
+        .await)?)
 }
 
 pub(crate) async fn delete_product(conn: &mut DbConn, id: &str) -> Result<(), StorageError> {
@@ -708,7 +778,8 @@ pub(crate) async fn list_products(
 }
 
 /// One page of products, as [`list_products`], and the parts of its first `parts_for`
-/// products. On SQLite both are read in one trip to the blocking pool.
+/// products (of those without a document, when `documented_too` is false). On SQLite
+/// both are read in one trip to the blocking pool.
 pub(crate) async fn list_page(
     conn: &mut DbConn,
     filter: &ListFilter,
@@ -716,17 +787,21 @@ pub(crate) async fn list_page(
     after: Option<&ListCursor>,
     limit: i64,
     parts_for: usize,
+    documented_too: bool,
 ) -> Result<(Vec<(ProductRow, Option<i64>)>, ProductParts), StorageError> {
+    let wanted = move |rows: &[(ProductRow, Option<i64>, i64)]| -> Vec<String> {
+        rows.iter()
+            .take(parts_for)
+            .filter(|r| documented_too || r.0.document.is_none())
+            .map(|r| r.0.id.clone())
+            .collect()
+    };
     match conn {
         DbConn::Postgres(c) => {
             let rows = list_query!(filter, order, after, limit)
                 .load::<(ProductRow, Option<i64>, i64)>(&mut **c)
                 .await?;
-            let ids: Vec<String> = rows
-                .iter()
-                .take(parts_for)
-                .map(|r| r.0.id.clone())
-                .collect();
+            let ids = wanted(&rows);
             let parts = parts_pg(c, &ids).await?;
             Ok((with_keys(rows, order), parts))
         }
@@ -739,11 +814,7 @@ pub(crate) async fn list_page(
                         list_query!(&filter, order, after.as_ref(), limit),
                         c,
                     )?;
-                    let ids: Vec<String> = rows
-                        .iter()
-                        .take(parts_for)
-                        .map(|r| r.0.id.clone())
-                        .collect();
+                    let ids = wanted(&rows);
                     let parts = parts_sqlite(c, &ids)?;
                     Ok((rows, parts))
                 })
@@ -815,6 +886,9 @@ pub(crate) async fn parts_of(
     conn: &mut DbConn,
     ids: Vec<String>,
 ) -> Result<ProductParts, StorageError> {
+    if ids.is_empty() {
+        return Ok(ProductParts::default());
+    }
     match conn {
         DbConn::Postgres(c) => parts_pg(c, &ids).await,
         DbConn::Sqlite(c) => Ok(c.spawn_blocking(move |c| parts_sqlite(c, &ids)).await?),
@@ -826,6 +900,9 @@ async fn parts_pg(
     c: &mut diesel_async::AsyncPgConnection,
     ids: &[String],
 ) -> Result<ProductParts, StorageError> {
+    if ids.is_empty() {
+        return Ok(ProductParts::default());
+    }
     // Futures on a shared reference are pipelined by diesel-async.
     let c: &diesel_async::AsyncPgConnection = c;
     let (variants, prices, ranges, ratings, stock) = futures::try_join!(
@@ -850,6 +927,9 @@ fn parts_sqlite(
     c: &mut diesel::SqliteConnection,
     ids: &[String],
 ) -> diesel::QueryResult<ProductParts> {
+    if ids.is_empty() {
+        return Ok(ProductParts::default());
+    }
     Ok(ProductParts {
         variants: diesel::RunQueryDsl::load(variants_of_products(ids), c)?,
         prices: diesel::RunQueryDsl::load(prices_of_products(ids), c)?,
@@ -1341,18 +1421,4 @@ pub(crate) async fn record_rating(
         }
     }
     Ok(true)
-}
-
-/// The product a variant belongs to.
-pub(crate) async fn product_of_variant(
-    conn: &mut DbConn,
-    variant_id: &str,
-) -> Result<Option<String>, StorageError> {
-    let id = variant_id.to_owned();
-    Ok(db_run!(conn, c => variants::table
-        .find(id.clone())
-        .select(variants::product_id)
-        .first::<String>(c)
-        .await
-        .optional())?)
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 use weft_sdk::types::{
     CategoryRequest, CreateProductRequest, CreateVariantRequest, Product as ProductDto,
-    UpdateProductRequest, UpdateVariantRequest,
+    SetStockRequest, UpdateProductRequest, UpdateVariantRequest,
 };
 use weft_testkit::{TestApp, backend_tests};
 
@@ -23,6 +23,7 @@ backend_tests!(
     the_cli_import_shows_in_a_running_shop,
     a_ten_megabyte_import_with_broken_rows_lands_its_good_products,
     batched_imports_refuse_clashes_within_and_across_batches_and_land_the_rest,
+    stored_documents_keep_every_concurrent_change,
 );
 
 fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -1852,4 +1853,244 @@ async fn a_ten_megabyte_import_with_broken_rows_lands_its_good_products(app: Tes
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
+}
+
+/// A product in six sizes at 10.00 each, for the documents' tests.
+fn six_sizes(handle: &str) -> CreateProductRequest {
+    let sizes = ["XS", "S", "M", "L", "XL", "XXL"];
+    body(json!({
+        "title": "Wool Coat", "handle": handle, "brand": "Documented", "status": "active",
+        "options": [{"name": "size", "values": sizes}],
+        "variants": sizes.iter().map(|size| json!({
+            "sku": format!("{handle}-{size}"), "options": {"size": size},
+            "prices": [{"currency": "USD", "amount": 1000}, {"currency": "EUR", "amount": 900}]
+        })).collect::<Vec<_>>()
+    }))
+}
+
+/// `GET path` as JSON, with `token`'s credentials when given (no answer cache then).
+async fn json_at(app: &TestApp, path: &str, token: Option<&str>) -> serde_json::Value {
+    let mut req = app.http.get(app.url(path));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.unwrap()
+}
+
+async fn stored_document(app: &TestApp, id: &str) -> Option<serde_json::Value> {
+    stored_strings(
+        app,
+        &format!(
+            "SELECT document AS v FROM catalog_products WHERE id = '{id}' AND document IS NOT NULL"
+        ),
+    )
+    .await
+    .pop()
+    .map(|d| serde_json::from_str(&d).unwrap())
+}
+
+/// Every change rewrites the product's stored document in its own transaction; changes
+/// to one product at the same moment must not undo each other's (on PostgreSQL each
+/// would otherwise render from what the other had not committed).
+async fn stored_documents_keep_every_concurrent_change(app: TestApp) {
+    let (session, _, _) = enrolled_admin(&app, "documents@example.com").await;
+    let token = session.access_token.clone();
+    let admin = authed(&app, &token);
+    let product: ProductDto = admin
+        .create_product()
+        .body(six_sizes("doc-coat"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let created = stored_document(&app, &product.id)
+        .await
+        .expect("written with the product");
+    assert_eq!(
+        created,
+        json_at(&app, &format!("/v1/products/{}", product.id), None).await
+    );
+    assert_eq!(
+        created["variants"][0]["prices"][0]["currency"], "EUR",
+        "read back in currency order"
+    );
+
+    for round in 0..5i64 {
+        let mut writes = tokio::task::JoinSet::new();
+        for (i, variant) in product.variants.iter().enumerate() {
+            let admin = authed(&app, &token);
+            let id = variant.id.clone();
+            let amount = 2000 + round * 100 + i64::try_from(i).unwrap();
+            writes.spawn(async move {
+                admin
+                    .update_variant()
+                    .id(&id)
+                    .body(body::<UpdateVariantRequest>(
+                        json!({"prices": [{"currency": "USD", "amount": amount}]}),
+                    ))
+                    .send()
+                    .await
+                    .unwrap();
+            });
+        }
+        // Stock changes arrive as inventory's events, applied by the catalog's consumer
+        // while the edits above commit.
+        for (i, variant) in product.variants.iter().enumerate() {
+            let admin = authed(&app, &token);
+            let id = variant.id.clone();
+            let on_hand = if (round + i64::try_from(i).unwrap()) % 2 == 0 {
+                0
+            } else {
+                40
+            };
+            writes.spawn(async move {
+                admin
+                    .set_inventory()
+                    .variant_id(&id)
+                    .body(body::<SetStockRequest>(json!({"on_hand": on_hand})))
+                    .send()
+                    .await
+                    .unwrap();
+            });
+        }
+        let renamer = authed(&app, &token);
+        let id = product.id.clone();
+        writes.spawn(async move {
+            renamer
+                .update_product()
+                .id(&id)
+                .body(body::<UpdateProductRequest>(
+                    json!({"title": format!("Coat, round {round}")}),
+                ))
+                .send()
+                .await
+                .unwrap();
+        });
+        while let Some(done) = writes.join_next().await {
+            done.unwrap();
+        }
+        let stocked = |i: i64| {
+            if (round + i) % 2 == 0 {
+                "out_of_stock"
+            } else {
+                "in_stock"
+            }
+        };
+        let started = std::time::Instant::now();
+        let shown = loop {
+            let shown = json_at(&app, &format!("/v1/products/{}", product.id), Some(&token)).await;
+            let statuses: Vec<&str> = shown["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["stock_status"].as_str().unwrap())
+                .collect();
+            if statuses == (0..6).map(stocked).collect::<Vec<_>>() {
+                break shown;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "round {round}: stock shown {statuses:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let amounts: Vec<i64> = shown["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["prices"][0]["amount"].as_i64().unwrap())
+            .collect();
+        let expected: Vec<i64> = (0..6).map(|i| 2000 + round * 100 + i).collect();
+        assert_eq!(amounts, expected, "round {round}: no price change lost");
+        assert_eq!(shown["title"], format!("Coat, round {round}"));
+        let usd = shown["price_ranges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["currency"] == "USD")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (usd["min"]["amount"].as_i64(), usd["max"]["amount"].as_i64()),
+            (Some(expected[0]), Some(expected[5]))
+        );
+        assert_eq!(
+            stored_document(&app, &product.id).await,
+            Some(shown.clone())
+        );
+        // A guest's page pastes the same document.
+        let page = json_at(&app, "/v1/products?brand=Documented&limit=5", None).await;
+        assert_eq!(page["data"][0], shown);
+        assert_eq!(page["next_cursor"], serde_json::Value::Null);
+    }
+}
+
+/// Products stored before documents existed (an upgraded shop) are assembled per request
+/// as before, and get their documents at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_stored_before_documents_get_them_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let first = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir.clone_from(&data_dir);
+    })
+    .await
+    .unwrap();
+    let (session, _, _) = enrolled_admin(&first, "upgrade@example.com").await;
+    let admin = authed(&first, &session.access_token);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let product: ProductDto = admin
+            .create_product()
+            .body(six_sizes(&format!("old-coat-{i}")))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        ids.push(product.id);
+    }
+    let detail = format!("/v1/products/{}", ids[0]);
+    let before = json_at(&first, &detail, Some(&session.access_token)).await;
+    let page_before = json_at(&first, "/v1/products?brand=Documented", None).await;
+    // As the database of a shop from before the column.
+    crate::support::execute_sql(&first, "UPDATE catalog_products SET document = NULL").await;
+    assert_eq!(
+        json_at(&first, &detail, Some(&session.access_token)).await,
+        before
+    );
+    let page = json_at(&first, "/v1/products?brand=Documented&limit=20", None).await;
+    assert_eq!(page["data"], page_before["data"], "assembled as before");
+    first.stop().await.unwrap();
+    // The same database in a new data dir (the stopped shop's search index stays locked
+    // by this test process).
+    let moved = tempfile::tempdir().unwrap();
+    for file in ["weft.db", "weft.db-wal", "weft.db-shm"] {
+        if data_dir.join(file).exists() {
+            std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
+        }
+    }
+    let moved_dir = moved.path().to_path_buf();
+    let second = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir.clone_from(&moved_dir);
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    while !stored_strings(
+        &second,
+        "SELECT id AS v FROM catalog_products WHERE document IS NULL",
+    )
+    .await
+    .is_empty()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "documents not written at start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored_document(&second, &ids[0]).await, Some(before));
+    second.stop().await.unwrap();
 }

@@ -3,6 +3,7 @@
 
 mod categories;
 mod collections;
+mod documents;
 mod jobs;
 mod lookup;
 mod products;
@@ -11,6 +12,7 @@ mod search;
 mod stock;
 
 pub use collections::{Collection, CollectionInput};
+pub use documents::ProductDocument;
 pub use jobs::{ImportReport, Job};
 pub use lookup::{Census, VariantSummary};
 pub use search::{
@@ -508,9 +510,7 @@ impl CatalogService {
         query: &ProductQuery,
         page: &PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
-        if query.q.as_deref().is_some_and(|q| !q.trim().is_empty())
-            || query.sort.as_deref() == Some("relevance")
-        {
+        if Self::searches(query) {
             // Searches cache their own answers, under the index's state.
             return self.search_products(query, page).await;
         }
@@ -530,6 +530,12 @@ impl CatalogService {
             })
             .await?;
         Ok(Page { data, next_cursor })
+    }
+
+    /// Whether a listing is a search (free text, or best match first).
+    fn searches(query: &ProductQuery) -> bool {
+        query.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+            || query.sort.as_deref() == Some("relevance")
     }
 
     /// The whole category tree, through the cache.
@@ -579,6 +585,21 @@ impl CatalogService {
         query: &ProductQuery,
         page: &PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
+        let (rows, parts) = self.load_rows(query, page, true).await?;
+        Ok(Page {
+            data: assemble(rows.data, parts)?,
+            next_cursor: rows.next_cursor,
+        })
+    }
+
+    /// One page of product rows, filtered and sorted, with the parts of those to
+    /// assemble: every one, or only those without a document unless `documented_too`.
+    async fn load_rows(
+        &self,
+        query: &ProductQuery,
+        page: &PageRequest,
+        documented_too: bool,
+    ) -> Result<(Page<ProductRow>, store::ProductParts), CatalogError> {
         let order = match query.sort.as_deref().unwrap_or("newest") {
             "newest" => ListOrder::Newest,
             "price_asc" => ListOrder::PriceAsc,
@@ -694,6 +715,7 @@ impl CatalogService {
             after.as_ref(),
             page.fetch_size(),
             limit,
+            documented_too,
         )
         .await?;
         let positions: HashMap<String, Option<i64>> =
@@ -704,11 +726,7 @@ impl CatalogService {
                 id: r.id.clone(),
             }
         });
-        let data = assemble(page.data, parts)?;
-        Ok(Page {
-            data,
-            next_cursor: page.next_cursor,
-        })
+        Ok((page, parts))
     }
 
     /// The whole category tree, ordered by position.

@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use chrono::SubsecRound as _;
+
 use weft_bus::events::ProductUpdated;
 use weft_kernel::FieldError;
 use weft_kernel::id::PrefixedId as _;
 use weft_storage::DbConn;
 
+use super::documents::render;
 use super::{
     CatalogService, NewProduct, NewVariant, Product, ProductPatch, Variant, VariantPatch,
     from_json, price_rows, to_json, unique_to_conflict,
@@ -16,7 +19,7 @@ use crate::domain::{
     parse_option_values, parse_options, parse_prices, parse_sku, parse_text,
 };
 use crate::error::CatalogError;
-use crate::store::{self, NewVariantRows, OptionRow, ProductRow, RangeRow, VariantRow};
+use crate::store::{self, NewVariantRows, OptionRow, PriceRow, ProductRow, RangeRow, VariantRow};
 
 /// Optional text: `""` clears it; anything else must be 1..=max characters.
 fn optional_text(
@@ -170,6 +173,26 @@ fn ranges_of(products: &[PreparedProduct]) -> Vec<RangeRow> {
     out
 }
 
+/// The product `p` will be once written, assembled from its rows as a read would
+/// assemble it (prices in the order they are read back): no stock or rating yet.
+fn assembled(p: &PreparedProduct) -> Result<Product, CatalogError> {
+    let mut prices: Vec<PriceRow> = p
+        .variants
+        .iter()
+        .flat_map(|v| v.prices.iter().cloned())
+        .collect();
+    prices.sort_by(|a, b| (&a.variant_id, &a.currency).cmp(&(&b.variant_id, &b.currency)));
+    let parts = store::ProductParts {
+        variants: p.variants.iter().map(|v| v.row.clone()).collect(),
+        prices,
+        ranges: ranges_of(std::slice::from_ref(p)),
+        ..store::ProductParts::default()
+    };
+    super::assemble(vec![p.row.clone()], parts)?
+        .pop()
+        .ok_or(CatalogError::ProductNotFound)
+}
+
 impl CatalogService {
     // --- writing products -----------------------------------------------------------
 
@@ -197,9 +220,7 @@ impl CatalogService {
             .db
             .transaction(async move |conn: &mut DbConn| {
                 let mut prepared = prepared;
-                self.write_product(conn, &mut prepared).await?;
-                let mut products = self.assemble(conn, vec![prepared.row]).await?;
-                products.pop().ok_or(CatalogError::ProductNotFound)
+                self.write_product(conn, &mut prepared).await
             })
             .await
             .map_err(unique_to_conflict)?;
@@ -318,7 +339,9 @@ impl CatalogService {
             }
             return Err(CatalogError::Invalid(errors));
         };
-        let now = self.clock.now().naive_utc();
+        // To the microsecond, as PostgreSQL keeps it: the document is written from these
+        // rows before they are stored, and must say what reading them back would.
+        let now = self.clock.now().naive_utc().trunc_subsecs(6);
         let id = ProductId::generate().to_string();
         let row = ProductRow {
             id: id.clone(),
@@ -340,6 +363,7 @@ impl CatalogService {
             ordered: false,
             created_at: now,
             updated_at: now,
+            document: None,
         };
         let category = input.category_id.clone().filter(|c| !c.is_empty());
         let variants = checked
@@ -356,13 +380,13 @@ impl CatalogService {
         })
     }
 
-    /// Writes one prepared product in `conn`'s transaction, after checking its category,
-    /// handle and SKUs.
+    /// Writes one prepared product and its document in `conn`'s transaction, after
+    /// checking its category, handle and SKUs; returns it as written.
     async fn write_product(
         &self,
         conn: &mut DbConn,
         p: &mut PreparedProduct,
-    ) -> Result<(), CatalogError> {
+    ) -> Result<Product, CatalogError> {
         if let Some(c) = &p.category {
             let found = store::find_category(conn, c)
                 .await?
@@ -378,10 +402,13 @@ impl CatalogService {
         if let Some(sku) = skus.into_iter().find(|s| taken.contains(s)) {
             return Err(CatalogError::SkuTaken(sku));
         }
+        let product = assembled(p)?;
+        p.row.document = Some(render(&product)?);
         store::insert_products(conn, std::slice::from_ref(&p.row)).await?;
         store::insert_variants(conn, &p.variants.iter().collect::<Vec<_>>()).await?;
         store::insert_ranges(conn, &ranges_of(std::slice::from_ref(p))).await?;
-        self.publish(conn, &p.row.id, "created").await
+        self.publish(conn, &p.row.id, "created").await?;
+        Ok(product)
     }
 
     /// [`Self::write_product`] for a batch: one read of the categories, handles and SKUs
@@ -443,6 +470,9 @@ impl CatalogService {
                 taken_handles.insert(p.row.handle.clone());
                 taken_skus.extend(p.variants.iter().map(|v| v.row.sku.clone()));
             }
+        }
+        for p in batch.iter_mut().flatten() {
+            p.row.document = Some(render(&assembled(p)?)?);
         }
         let accepted: Vec<&PreparedProduct> = batch.iter().flatten().collect();
         let rows: Vec<ProductRow> = accepted.iter().map(|p| p.row.clone()).collect();
@@ -639,7 +669,7 @@ impl CatalogService {
                 row.updated_at = now;
                 store::update_product(conn, &row).await?;
                 self.publish(conn, id, "updated").await?;
-                let mut products = self.assemble(conn, vec![row]).await?;
+                let mut products = self.write_documents(conn, &[row.id]).await?;
                 products.pop().ok_or(CatalogError::ProductNotFound)
             })
             .await
@@ -662,6 +692,7 @@ impl CatalogService {
                     ProductStatus::Archived.as_str().clone_into(&mut row.status);
                     row.updated_at = now;
                     store::update_product(conn, &row).await?;
+                    self.write_documents(conn, &[row.id]).await?;
                     self.publish(conn, id, "updated").await?;
                     return Ok(false);
                 }
@@ -689,6 +720,9 @@ impl CatalogService {
                     .await?
                     .filter(|r| r.id == product_id)
                     .ok_or(CatalogError::ProductNotFound)?;
+                // Variants of one product are written one transaction at a time (see
+                // `locked_variant`).
+                store::lock_products(conn, std::slice::from_ref(&row.id)).await?;
                 let options: Vec<ProductOption> = from_json(&row.options)?;
                 let mut errors = Vec::new();
                 let Some(v) = check_variant(&mut errors, "variant", &options, &input) else {
@@ -706,6 +740,7 @@ impl CatalogService {
                 let position = store::next_variant_position(conn, product_id).await?;
                 let id = self.write_variant(conn, product_id, &v, position).await?;
                 store::refresh_ranges(conn, product_id).await?;
+                self.write_documents(conn, &[row.id]).await?;
                 self.publish(conn, product_id, "updated").await?;
                 Ok(id)
             })
@@ -713,6 +748,26 @@ impl CatalogService {
             .map_err(unique_to_conflict)?;
         self.changed().await;
         self.variant(&variant_id).await
+    }
+
+    /// A variant, read once its product is locked for this transaction: writes to one
+    /// product's variants run one at a time, since each recomputes the product's price
+    /// ranges from all its prices (two at once on PostgreSQL would each miss the other's
+    /// price, or both insert the same range), and a patch must start from the variant as
+    /// the previous one left it.
+    async fn locked_variant(
+        &self,
+        conn: &mut DbConn,
+        id: &str,
+    ) -> Result<VariantRow, CatalogError> {
+        let product = store::find_variant(conn, id)
+            .await?
+            .ok_or(CatalogError::VariantNotFound)?
+            .product_id;
+        store::lock_products(conn, &[product]).await?;
+        store::find_variant(conn, id)
+            .await?
+            .ok_or(CatalogError::VariantNotFound)
     }
 
     async fn variant(&self, id: &str) -> Result<Variant, CatalogError> {
@@ -769,9 +824,7 @@ impl CatalogService {
         let now = self.clock.now().naive_utc();
         self.db
             .transaction(async |conn: &mut DbConn| {
-                let mut row = store::find_variant(conn, id)
-                    .await?
-                    .ok_or(CatalogError::VariantNotFound)?;
+                let mut row = self.locked_variant(conn, id).await?;
                 if let Some(s) = &sku {
                     if store::sku_taken(conn, s, Some(id)).await? {
                         return Err(CatalogError::SkuTaken(s.clone()));
@@ -790,6 +843,8 @@ impl CatalogService {
                     store::replace_prices(conn, id, &price_rows(id, &row.product_id, p)).await?;
                     store::refresh_ranges(conn, &row.product_id).await?;
                 }
+                self.write_documents(conn, std::slice::from_ref(&row.product_id))
+                    .await?;
                 self.publish(conn, &row.product_id, "updated").await?;
                 Ok(())
             })
@@ -802,11 +857,11 @@ impl CatalogService {
     pub async fn delete_variant(&self, id: &str) -> Result<(), CatalogError> {
         self.db
             .transaction(async |conn: &mut DbConn| {
-                let row = store::find_variant(conn, id)
-                    .await?
-                    .ok_or(CatalogError::VariantNotFound)?;
+                let row = self.locked_variant(conn, id).await?;
                 store::delete_variant(conn, id).await?;
                 store::refresh_ranges(conn, &row.product_id).await?;
+                self.write_documents(conn, std::slice::from_ref(&row.product_id))
+                    .await?;
                 self.publish(conn, &row.product_id, "updated").await
             })
             .await?;

@@ -243,14 +243,24 @@ impl CatalogService {
         if ids.is_empty() {
             return Ok(());
         }
-        let index = self.search_index()?;
+        self.search_index()?;
         let rows = store::products_by_ids(conn, ids).await?;
+        let products = self.assemble(conn, rows).await?;
+        self.index_assembled(ids, &products).await
+    }
+
+    /// Writes `products` into the index and deletes those of `ids` not among them.
+    pub(super) async fn index_assembled(
+        &self,
+        ids: &[String],
+        products: &[Product],
+    ) -> Result<(), CatalogError> {
+        let index = self.search_index()?;
         let gone: Vec<String> = ids
             .iter()
-            .filter(|id| !rows.iter().any(|r| &r.id == *id))
+            .filter(|id| !products.iter().any(|p| &p.id == *id))
             .cloned()
             .collect();
-        let products = self.assemble(conn, rows).await?;
         if !products.is_empty() {
             index
                 .upsert(products.iter().map(document).collect())
@@ -514,6 +524,22 @@ impl CatalogService {
 
     /// A listing with text (`?q=`) or `sort=relevance`: the search picks and orders the
     /// page, the database gives the products.
+    /// [`Self::search_products`], as documents.
+    pub(super) async fn search_documents(
+        &self,
+        query: &ProductQuery,
+        page: &PageRequest,
+    ) -> Result<weft_kernel::Page<super::ProductDocument>, CatalogError> {
+        let found = self.search(&SearchQuery::from(query), page).await?;
+        let ids: Vec<String> = found.hits.iter().map(|h| h.id.clone()).collect();
+        Ok(weft_kernel::Page {
+            data: self
+                .documents_by_ids(&ids, query.include_unpublished)
+                .await?,
+            next_cursor: found.next_cursor,
+        })
+    }
+
     pub(super) async fn search_products(
         &self,
         query: &ProductQuery,

@@ -18,8 +18,8 @@ pub struct StockChange<'a> {
 
 impl CatalogService {
     /// Records each variant's stock status, unless a newer one is recorded, and rewrites
-    /// the search documents of their products, each once. Runs inside the events'
-    /// transaction; the consumer retires cached answers after it commits.
+    /// the documents and search documents of their products, each once. Runs inside the
+    /// events' transaction; the consumer retires cached answers after it commits.
     pub async fn follow_stock(
         &self,
         conn: &mut DbConn,
@@ -27,31 +27,48 @@ impl CatalogService {
         index_anyway: bool,
     ) -> Result<(), CatalogError> {
         let now = self.clock.now().naive_utc();
-        let mut products = std::collections::BTreeSet::new();
+        let mut recorded = Vec::new();
+        let mut unrecorded = Vec::new();
         for change in changes {
-            // Another replica may have recorded it first; one with an index of its own
-            // must still bring that index up to date (from what is stored, so an older
-            // event writes the newer state).
-            let recorded =
-                store::record_stock(conn, change.variant_id, change.status, change.version, now)
-                    .await?;
-            if (!recorded && !index_anyway) || self.search.is_none() {
-                continue;
-            }
-            // A variant inventory knows but the catalog no longer has: nothing to index.
-            if let Some(product) = store::product_of_variant(conn, change.variant_id).await? {
-                products.insert(product);
+            let variant = change.variant_id.to_owned();
+            if store::record_stock(conn, change.variant_id, change.status, change.version, now)
+                .await?
+            {
+                recorded.push(variant);
+            } else {
+                unrecorded.push(variant);
             }
         }
-        if !products.is_empty() {
-            let ids: Vec<String> = products.into_iter().collect();
-            self.index_products(conn, &ids).await?;
+        // A variant inventory knows but the catalog no longer has is skipped.
+        let products_of = async |conn: &mut DbConn, variants: &[String]| {
+            let mut ids: Vec<String> = store::variants_by_ids(conn, variants)
+                .await?
+                .into_iter()
+                .map(|v| v.product_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok::<_, CatalogError>(ids)
+        };
+        let documented = products_of(conn, &recorded).await?;
+        let products = self.write_documents(conn, &documented).await?;
+        if self.search.is_some() {
+            self.index_assembled(&documented, &products).await?;
+            // Another replica recorded these first (and wrote their documents); one with
+            // an index of its own must still bring that index up to date, from what is
+            // stored, so an older event writes the newer state.
+            if index_anyway {
+                let mut rest = products_of(conn, &unrecorded).await?;
+                rest.retain(|id| documented.binary_search(id).is_err());
+                self.index_products(conn, &rest).await?;
+            }
         }
         Ok(())
     }
 
     /// Records a product's rating summary from reviews (`score`: the average × 100),
-    /// ignoring one older than what is recorded, and rewrites its search document.
+    /// ignoring one older than what is recorded, and rewrites its document and search
+    /// document.
     pub async fn follow_rating(
         &self,
         conn: &mut DbConn,
@@ -61,10 +78,13 @@ impl CatalogService {
         version: i64,
         index_anyway: bool,
     ) -> Result<(), CatalogError> {
-        if !store::record_rating(conn, product_id, score, count, version).await? && !index_anyway {
-            return Ok(());
-        }
-        if self.search.is_some() {
+        let ids = [product_id.to_owned()];
+        if store::record_rating(conn, product_id, score, count, version).await? {
+            let products = self.write_documents(conn, &ids).await?;
+            if self.search.is_some() {
+                self.index_assembled(&ids, &products).await?;
+            }
+        } else if index_anyway && self.search.is_some() {
             self.index_product(conn, product_id).await?;
         }
         Ok(())
