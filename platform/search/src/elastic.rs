@@ -178,6 +178,17 @@ fn body(request: &SearchRequest) -> Value {
             None => json!({"from": b.from}),
         })
         .collect();
+    if request.hits_only {
+        return json!({
+            "from": request.offset,
+            "size": request.limit,
+            "track_total_hits": true,
+            "track_scores": true,
+            "query": {"bool": {"must": must, "filter": filter}},
+            "sort": sort,
+            "_source": ["id"]
+        });
+    }
     let terms = |field: &str| json!({"terms": {"field": field, "size": FACET_SIZE}});
     json!({
         "from": request.offset,
@@ -238,6 +249,13 @@ fn results(request: &SearchRequest, answer: &Value) -> Result<SearchResults, Sea
             }
         })
         .collect();
+    if request.hits_only {
+        return Ok(SearchResults {
+            total,
+            hits,
+            facets: Facets::default(),
+        });
+    }
     let aggs = &answer["aggregations"];
     let terms = |name: &str| {
         let mut counts: Vec<FacetCount> = aggs[name]["buckets"]
@@ -512,6 +530,15 @@ mod tests {
         );
         assert!(filters.contains(r#"{"term":{"size":"M"}}"#), "{filters}");
         assert_eq!(b["sort"][0]["prices.EUR_min"]["order"], "asc");
+        let bare = body(&SearchRequest {
+            hits_only: true,
+            ..request.clone()
+        });
+        assert_eq!(
+            (bare.get("aggs"), bare.get("highlight"), &bare["_source"]),
+            (None, None, &json!(["id"]))
+        );
+        assert_eq!(bare["query"], b["query"]);
         assert_eq!(
             b["aggs"]["price"]["range"]["ranges"],
             json!([{"to": 2500}, {"from": 2500, "to": 5000}, {"from": 5000}])

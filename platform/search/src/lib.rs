@@ -107,6 +107,9 @@ pub struct SearchRequest {
     pub sort: SearchSort,
     pub offset: usize,
     pub limit: usize,
+    /// Only the hits' ids, scores and the total: no facets or price buckets, and the
+    /// hits without cards or highlights (a listing that shows its products otherwise).
+    pub hits_only: bool,
 }
 
 /// A search's answer.
@@ -122,7 +125,7 @@ pub struct SearchResults {
 pub struct Hit {
     pub id: String,
     pub score: f32,
-    /// The card stored with the document.
+    /// The card stored with the document (`null` with `hits_only`).
     pub card: serde_json::Value,
     /// Field → its text (title) or an excerpt (description) with each matched word in
     /// `<em>…</em>`, HTML-escaped elsewhere. Only fields that matched appear.

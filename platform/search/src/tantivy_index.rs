@@ -341,6 +341,30 @@ impl TantivyIndex {
         }
     }
 
+    /// A hit's id from its fast column: no stored document is read.
+    fn bare_hit(
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+        score: Score,
+    ) -> Result<Hit, SearchError> {
+        let ids = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .str("id")
+            .map_err(failed)?
+            .ok_or_else(|| SearchError::Failed("no id column".to_owned()))?;
+        let mut id = String::new();
+        if let Some(ord) = ids.term_ords(address.doc_id).next() {
+            ids.ord_to_str(ord, &mut id).map_err(failed)?;
+        }
+        Ok(Hit {
+            id,
+            score,
+            card: serde_json::Value::Null,
+            highlights: BTreeMap::new(),
+        })
+    }
+
     fn hit(
         &self,
         searcher: &tantivy::Searcher,
@@ -489,12 +513,14 @@ impl SearchIndex for TantivyIndex {
         };
         let gathered = searcher.search(&*query, &collector).map_err(failed)?;
         let mut analyzer = analyzer();
-        let hits = gathered
-            .top
-            .into_iter()
-            .skip(request.offset)
-            .map(|e| self.hit(&searcher, e.address, e.score, &words, &mut analyzer))
-            .collect::<Result<Vec<_>, _>>()?;
+        let page = gathered.top.into_iter().skip(request.offset);
+        let hits = if request.hits_only {
+            page.map(|e| Self::bare_hit(&searcher, e.address, e.score))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            page.map(|e| self.hit(&searcher, e.address, e.score, &words, &mut analyzer))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let facet = |counts: HashMap<String, u64>| {
             let mut v: Vec<FacetCount> = counts
                 .into_iter()
@@ -504,6 +530,13 @@ impl SearchIndex for TantivyIndex {
             v
         };
         let [category, brand, size, color] = gathered.facets;
+        if request.hits_only {
+            return Ok(SearchResults {
+                total: gathered.total,
+                hits,
+                facets: Facets::default(),
+            });
+        }
         Ok(SearchResults {
             total: gathered.total,
             hits,
@@ -618,6 +651,7 @@ struct SegmentSearch {
     ceiling: Option<i64>,
     sort: SearchSort,
     bounds: Vec<i64>,
+    hits_only: bool,
     scored: bool,
     min_price: Option<Column<i64>>,
     max_price: Option<Column<i64>>,
@@ -644,12 +678,22 @@ impl Collector for SearchCollector<'_> {
     ) -> tantivy::Result<SegmentSearch> {
         let fast = reader.fast_fields();
         let currency = &self.request.currency;
-        let facet_columns = [
-            fast.str(FACET_COLUMNS[0])?,
-            fast.str(FACET_COLUMNS[1])?,
-            fast.str(FACET_COLUMNS[2])?,
-            fast.str(FACET_COLUMNS[3])?,
-        ];
+        // Without facets no column is read, so none is counted.
+        let facet_columns = if self.request.hits_only {
+            [None, None, None, None]
+        } else {
+            [
+                fast.str(FACET_COLUMNS[0])?,
+                fast.str(FACET_COLUMNS[1])?,
+                fast.str(FACET_COLUMNS[2])?,
+                fast.str(FACET_COLUMNS[3])?,
+            ]
+        };
+        let bounds = if self.request.hits_only {
+            Vec::new()
+        } else {
+            self.request.price_bucket_bounds.clone()
+        };
         let facet_counts = facet_columns
             .each_ref()
             .map(|c| vec![0u64; c.as_ref().map_or(0, |c| c.num_terms())]);
@@ -658,7 +702,9 @@ impl Collector for SearchCollector<'_> {
             floor: self.request.min_price,
             ceiling: self.request.max_price,
             sort: self.request.sort,
-            bounds: self.request.price_bucket_bounds.clone(),
+            buckets: empty_buckets(&bounds),
+            bounds,
+            hits_only: self.request.hits_only,
             scored: self.scored,
             min_price: fast.column_opt::<i64>(&format!("prices.{currency}_min"))?,
             max_price: fast.column_opt::<i64>(&format!("prices.{currency}_max"))?,
@@ -668,7 +714,6 @@ impl Collector for SearchCollector<'_> {
             facet_columns,
             facet_counts,
             total: 0,
-            buckets: empty_buckets(&self.request.price_bucket_bounds),
             ratings: [0; 4],
             top: Top::new(self.request.offset + self.request.limit),
         })
@@ -682,7 +727,11 @@ impl Collector for SearchCollector<'_> {
         let mut merged = Gathered {
             total: 0,
             facets: Default::default(),
-            buckets: empty_buckets(&self.request.price_bucket_bounds),
+            buckets: if self.request.hits_only {
+                Vec::new()
+            } else {
+                empty_buckets(&self.request.price_bucket_bounds)
+            },
             ratings: [0; 4],
             top: Vec::new(),
         };
@@ -738,25 +787,8 @@ impl SegmentCollector for SegmentSearch {
             return;
         }
         self.total += 1;
-        for (floor, count) in crate::RATING_FLOORS.iter().zip(self.ratings.iter_mut()) {
-            if rating >= floor * 100 {
-                *count += 1;
-            }
-        }
-        for (column, counts) in self.facet_columns.iter().zip(self.facet_counts.iter_mut()) {
-            if let Some(column) = column {
-                for ord in column.term_ords(doc) {
-                    if let Some(count) = usize::try_from(ord).ok().and_then(|o| counts.get_mut(o)) {
-                        *count += 1;
-                    }
-                }
-            }
-        }
-        if let Some(min) = min {
-            let bucket = bucket_of(&self.bounds, min);
-            if let Some(b) = self.buckets.get_mut(bucket) {
-                b.count += 1;
-            }
+        if !self.hits_only {
+            self.count_facets(doc, min, rating);
         }
         let created = self
             .created
@@ -804,6 +836,32 @@ impl SegmentCollector for SegmentSearch {
             buckets: self.buckets,
             ratings: self.ratings,
             top: self.top.best_first(),
+        }
+    }
+}
+
+impl SegmentSearch {
+    /// Counts a match in the rating floors, facets and price buckets it falls in.
+    fn count_facets(&mut self, doc: DocId, min: Option<i64>, rating: i64) {
+        for (floor, count) in crate::RATING_FLOORS.iter().zip(self.ratings.iter_mut()) {
+            if rating >= floor * 100 {
+                *count += 1;
+            }
+        }
+        for (column, counts) in self.facet_columns.iter().zip(self.facet_counts.iter_mut()) {
+            if let Some(column) = column {
+                for ord in column.term_ords(doc) {
+                    if let Some(count) = usize::try_from(ord).ok().and_then(|o| counts.get_mut(o)) {
+                        *count += 1;
+                    }
+                }
+            }
+        }
+        if let Some(min) = min {
+            let bucket = bucket_of(&self.bounds, min);
+            if let Some(b) = self.buckets.get_mut(bucket) {
+                b.count += 1;
+            }
         }
     }
 }

@@ -467,6 +467,41 @@ pub async fn ratings_filter_sort_and_count(index: Arc<dyn SearchIndex>) {
     assert_eq!(id_set(&index, &request).await, ["p_wool"]);
 }
 
+pub async fn hits_only_finds_the_same_page_without_the_rest(index: Arc<dyn SearchIndex>) {
+    stocked(&index).await;
+    let mut by_price = active("");
+    by_price.sort = SearchSort::PriceAsc;
+    by_price.offset = 1;
+    by_price.limit = 3;
+    let mut narrowed = active("jaket ");
+    narrowed.max_price = Some(20_000);
+    for request in [active("jaket "), active("linen"), by_price, narrowed] {
+        let full = index.search(&request).await.unwrap();
+        let bare = index
+            .search(&SearchRequest {
+                hits_only: true,
+                ..request.clone()
+            })
+            .await
+            .unwrap();
+        let ids =
+            |r: &crate::SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert!(!full.hits.is_empty(), "{request:?}");
+        assert_eq!(
+            (ids(&bare), bare.total),
+            (ids(&full), full.total),
+            "{request:?}"
+        );
+        assert_eq!(bare.facets, crate::Facets::default(), "nothing counted");
+        assert!(
+            bare.hits
+                .iter()
+                .all(|h| h.card.is_null() && h.highlights.is_empty()),
+            "no cards or highlights"
+        );
+    }
+}
+
 /// Declares one `#[tokio::test]` per contract function over `$make`, an async expression
 /// giving `Option<Fixture>` (`None`: this backend is skipped here).
 #[macro_export]
@@ -484,6 +519,7 @@ macro_rules! search_contract {
             text_without_words_matches_like_no_text,
             stock_filters_either_way,
             ratings_filter_sort_and_count,
+            hits_only_finds_the_same_page_without_the_rest,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

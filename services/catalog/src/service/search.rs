@@ -336,6 +336,54 @@ impl CatalogService {
         query: &SearchQuery,
         page: &PageRequest,
     ) -> Result<SearchPage, CatalogError> {
+        let (request, tree, currency) = self.search_request(query, page).await?;
+        let found = index.search(&request).await?;
+        let next_cursor = next_cursor(&request, &found);
+        let hits = found
+            .hits
+            .into_iter()
+            .map(|h| {
+                Ok(SearchHit {
+                    card: serde_json::from_value(h.card)
+                        .map_err(|e| CatalogError::Internal(format!("search card: {e}")))?,
+                    id: h.id,
+                    score: h.score,
+                    highlights: h.highlights,
+                })
+            })
+            .collect::<Result<Vec<_>, CatalogError>>()?;
+        Ok(page_of(
+            hits,
+            next_cursor,
+            found.total,
+            found.facets,
+            &tree,
+            currency,
+        ))
+    }
+
+    /// The ids of a search's page, best first, and the next page's cursor: what a
+    /// listing with `?q=` needs, without facets, cards or highlights.
+    async fn search_ids(
+        &self,
+        query: &SearchQuery,
+        page: &PageRequest,
+    ) -> Result<(Vec<String>, Option<String>), CatalogError> {
+        let index = Arc::clone(self.search_index()?);
+        let (mut request, _, _) = self.search_request(query, page).await?;
+        request.hits_only = true;
+        let found = index.search(&request).await?;
+        let next_cursor = next_cursor(&request, &found);
+        Ok((found.hits.into_iter().map(|h| h.id).collect(), next_cursor))
+    }
+
+    /// What the index is asked for `query` and `page` (checked), with the category
+    /// tree and the currency the answer is in.
+    async fn search_request(
+        &self,
+        query: &SearchQuery,
+        page: &PageRequest,
+    ) -> Result<(SearchRequest, Vec<Category>, weft_kernel::Currency), CatalogError> {
         let mut errors = Vec::new();
         let text = query.q.clone().unwrap_or_default();
         if text.chars().count() > MAX_QUERY_CHARS {
@@ -433,120 +481,115 @@ impl CatalogService {
             sort,
             offset,
             limit,
+            hits_only: false,
         };
-        let found = index.search(&request).await?;
+        Ok((request, tree, currency))
+    }
+}
 
-        let next = offset + found.hits.len();
-        let next_cursor =
-            (found.hits.len() == limit && (next as u64) < found.total && next < MAX_RESULT_WINDOW)
-                .then(|| {
-                    Cursor::encode(&SearchCursor { offset: next })
-                        .as_str()
-                        .to_owned()
-                });
-        let hits = found
-            .hits
-            .into_iter()
-            .map(|h| {
-                Ok(SearchHit {
-                    card: serde_json::from_value(h.card)
-                        .map_err(|e| CatalogError::Internal(format!("search card: {e}")))?,
-                    id: h.id,
-                    score: h.score,
-                    highlights: h.highlights,
-                })
-            })
-            .collect::<Result<Vec<_>, CatalogError>>()?;
+/// The cursor of the page after `found`, if there is one within the result window.
+fn next_cursor(request: &SearchRequest, found: &weft_search::SearchResults) -> Option<String> {
+    let next = request.offset + found.hits.len();
+    (found.hits.len() == request.limit && (next as u64) < found.total && next < MAX_RESULT_WINDOW)
+        .then(|| {
+            Cursor::encode(&SearchCursor { offset: next })
+                .as_str()
+                .to_owned()
+        })
+}
 
-        // Roll each category's count up into its ancestors, and name them.
-        let mut names = HashMap::new();
-        flatten(&tree, &mut names);
-        let mut rolled: HashMap<String, u64> = HashMap::new();
-        for f in &found.facets.category {
-            let mut at = Some(f.value.clone());
-            let mut hops = 0;
-            while let Some(id) = at {
-                *rolled.entry(id.clone()).or_default() += f.count;
-                at = names.get(&id).and_then(|(_, parent)| parent.clone());
-                hops += 1;
-                if hops > 64 {
-                    break; // a cycle would be a bug elsewhere; never loop forever
-                }
+/// A search's page from its hits and the index's counts: each category's count rolled up
+/// into its ancestors, and named.
+fn page_of(
+    hits: Vec<SearchHit>,
+    next_cursor: Option<String>,
+    total: u64,
+    facets: weft_search::Facets,
+    tree: &[Category],
+    currency: weft_kernel::Currency,
+) -> SearchPage {
+    // Roll each category's count up into its ancestors, and name them.
+    let mut names = HashMap::new();
+    flatten(tree, &mut names);
+    let mut rolled: HashMap<String, u64> = HashMap::new();
+    for f in &facets.category {
+        let mut at = Some(f.value.clone());
+        let mut hops = 0;
+        while let Some(id) = at {
+            *rolled.entry(id.clone()).or_default() += f.count;
+            at = names.get(&id).and_then(|(_, parent)| parent.clone());
+            hops += 1;
+            if hops > 64 {
+                break; // a cycle would be a bug elsewhere; never loop forever
             }
         }
-        let mut category: Vec<FacetValue> = rolled
-            .into_iter()
-            .map(|(id, count)| FacetValue {
-                label: names.get(&id).map(|(name, _)| name.clone()),
-                value: id,
-                count,
-            })
-            .collect();
-        category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        let plain = |v: Vec<weft_search::FacetCount>| {
-            v.into_iter()
-                .map(|f| FacetValue {
-                    value: f.value,
-                    label: None,
-                    count: f.count,
-                })
-                .collect()
-        };
-        Ok(SearchPage {
-            hits,
-            next_cursor,
-            total: found.total,
-            facets: SearchFacets {
-                category,
-                brand: plain(found.facets.brand),
-                size: plain(found.facets.size),
-                color: plain(found.facets.color),
-                price: found
-                    .facets
-                    .price
-                    .into_iter()
-                    .map(|b| PriceBucket {
-                        from: b.from,
-                        to: b.to,
-                        count: b.count,
-                    })
-                    .collect(),
-                rating: found
-                    .facets
-                    .rating
-                    .iter()
-                    .map(|f| (f.stars, f.count))
-                    .collect(),
-                currency,
-            },
-        })
     }
+    let mut category: Vec<FacetValue> = rolled
+        .into_iter()
+        .map(|(id, count)| FacetValue {
+            label: names.get(&id).map(|(name, _)| name.clone()),
+            value: id,
+            count,
+        })
+        .collect();
+    category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    let plain = |v: Vec<weft_search::FacetCount>| {
+        v.into_iter()
+            .map(|f| FacetValue {
+                value: f.value,
+                label: None,
+                count: f.count,
+            })
+            .collect()
+    };
+    SearchPage {
+        hits,
+        next_cursor,
+        total,
+        facets: SearchFacets {
+            category,
+            brand: plain(facets.brand),
+            size: plain(facets.size),
+            color: plain(facets.color),
+            price: facets
+                .price
+                .into_iter()
+                .map(|b| PriceBucket {
+                    from: b.from,
+                    to: b.to,
+                    count: b.count,
+                })
+                .collect(),
+            rating: facets.rating.iter().map(|f| (f.stars, f.count)).collect(),
+            currency,
+        },
+    }
+}
 
-    /// A listing with text (`?q=`) or `sort=relevance`: the search picks and orders the
-    /// page, the database gives the products.
+impl CatalogService {
     /// [`Self::search_products`], as documents.
     pub(super) async fn search_documents(
         &self,
         query: &ProductQuery,
         page: &PageRequest,
     ) -> Result<weft_kernel::Page<super::ProductDocument>, CatalogError> {
-        let found = self.search(&SearchQuery::from(query), page).await?;
-        let ids: Vec<String> = found.hits.iter().map(|h| h.id.clone()).collect();
+        let (ids, next_cursor) = self.search_ids(&SearchQuery::from(query), page).await?;
         Ok(weft_kernel::Page {
             data: self
                 .documents_by_ids(&ids, query.include_unpublished)
                 .await?,
-            next_cursor: found.next_cursor,
+            next_cursor,
         })
     }
 
+    /// A listing with text (`?q=`) or `sort=relevance`: the search picks and orders the
+    /// page (ids only), the database gives the products.
     pub(super) async fn search_products(
         &self,
         query: &ProductQuery,
         page: &PageRequest,
     ) -> Result<weft_kernel::Page<Product>, CatalogError> {
-        let found = self.search(&SearchQuery::from(query), page).await?;
-        let ids: Vec<String> = found.hits.iter().map(|h| h.id.clone()).collect();
+        let (ids, next_cursor) = self.search_ids(&SearchQuery::from(query), page).await?;
         let mut conn = self.db.conn().await?;
         let rows = store::products_by_ids(&mut conn, &ids).await?;
         let mut products: HashMap<String, Product> = self
@@ -562,9 +605,6 @@ impl CatalogService {
             .filter_map(|id| products.remove(id))
             .filter(|p| query.include_unpublished || p.status == ProductStatus::Active.as_str())
             .collect();
-        Ok(weft_kernel::Page {
-            data,
-            next_cursor: found.next_cursor,
-        })
+        Ok(weft_kernel::Page { data, next_cursor })
     }
 }
