@@ -607,8 +607,40 @@ pub(crate) enum ListOrder {
 /// for (as [`db_run!`] expands its body once per backend): `filter: &ListFilter`,
 /// `order: ListOrder`, `after: Option<&ListCursor>`, `limit: i64`. Selects each product
 /// with its lowest price in the filter's currency and its rating score.
+/// A product's columns with `NULL` for its document: for a scan that reads many rows and
+/// shows none of them (recommendations' candidates), the documents are most of the bytes.
+macro_rules! columns_but_document {
+    () => {
+        (
+            products::id,
+            products::handle,
+            products::title,
+            products::description,
+            products::brand,
+            products::status,
+            products::material,
+            products::care,
+            products::fit,
+            products::seo_title,
+            products::seo_description,
+            products::tags,
+            products::images,
+            products::options,
+            products::size_chart,
+            products::category_id,
+            products::ordered,
+            products::created_at,
+            products::updated_at,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("NULL"),
+        )
+    };
+}
+
 macro_rules! list_query {
-    ($filter:expr, $order:expr, $after:expr, $limit:expr) => {{
+    ($filter:expr, $order:expr, $after:expr, $limit:expr) => {
+        list_query!($filter, $order, $after, $limit, products::all_columns)
+    };
+    ($filter:expr, $order:expr, $after:expr, $limit:expr, $columns:expr) => {{
         let filter: &ListFilter = $filter;
         let order: ListOrder = $order;
         let after: Option<&ListCursor> = $after;
@@ -620,7 +652,7 @@ macro_rules! list_query {
             )
             .left_join(ratings::table.on(ratings::product_id.eq(products::id)))
             .select((
-                products::all_columns,
+                $columns,
                 ranges::min_amount.nullable(),
                 coalesce(ratings::score.nullable(), 0_i64),
             ))
@@ -763,7 +795,8 @@ fn with_keys(
 }
 
 /// One page of products (`limit` rows), with each one's sort key: its lowest price in
-/// the filter's currency when sorting by price, its rating score when by rating.
+/// the filter's currency when sorting by price, its rating score when by rating. Without
+/// their documents (see `columns_but_document`).
 pub(crate) async fn list_products(
     conn: &mut DbConn,
     filter: &ListFilter,
@@ -771,7 +804,7 @@ pub(crate) async fn list_products(
     after: Option<&ListCursor>,
     limit: i64,
 ) -> Result<Vec<(ProductRow, Option<i64>)>, StorageError> {
-    let rows = db_run!(conn, c => list_query!(filter, order, after, limit)
+    let rows = db_run!(conn, c => list_query!(filter, order, after, limit, columns_but_document!())
         .load::<(ProductRow, Option<i64>, i64)>(c)
         .await)?;
     Ok(with_keys(rows, order))
