@@ -178,48 +178,42 @@ fn body(request: &SearchRequest) -> Value {
             None => json!({"from": b.from}),
         })
         .collect();
-    if request.hits_only {
-        return json!({
-            "from": request.offset,
-            "size": request.limit,
-            "track_total_hits": true,
-            "track_scores": true,
-            "query": {"bool": {"must": must, "filter": filter}},
-            "sort": sort,
-            "_source": ["id"]
-        });
-    }
-    let terms = |field: &str| json!({"terms": {"field": field, "size": FACET_SIZE}});
-    json!({
+    let mut body = json!({
         "from": request.offset,
         "size": request.limit,
         "track_total_hits": true,
         "track_scores": true,
         "query": {"bool": {"must": must, "filter": filter}},
         "sort": sort,
-        "aggs": {
-            "category": terms("category"),
-            "brand": terms("brand.key"),
-            "size": terms("size"),
-            "color": terms("color"),
-            "price": {"range": {"field": min_field, "ranges": ranges}},
-            // One open-ended range per floor: "4 stars & up", …
-            "rating": {"range": {"field": "rating", "keyed": false, "ranges": crate::RATING_FLOORS
-                .iter()
-                .map(|stars| json!({"from": stars * 100}))
-                .collect::<Vec<_>>()}}
-        },
-        "highlight": {
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "encoder": "html",
-            "fields": {
-                "title": {"number_of_fragments": 0},
-                "brand": {"number_of_fragments": 0},
-                "description": {"fragment_size": EXCERPT_CHARS, "number_of_fragments": 1}
-            }
+    });
+    if request.hits_only {
+        body["_source"] = json!(["id"]);
+        return body;
+    }
+    let terms = |field: &str| json!({"terms": {"field": field, "size": FACET_SIZE}});
+    body["aggs"] = json!({
+        "category": terms("category"),
+        "brand": terms("brand.key"),
+        "size": terms("size"),
+        "color": terms("color"),
+        "price": {"range": {"field": min_field, "ranges": ranges}},
+        // One open-ended range per floor: "4 stars & up", …
+        "rating": {"range": {"field": "rating", "keyed": false, "ranges": crate::RATING_FLOORS
+            .iter()
+            .map(|stars| json!({"from": stars * 100}))
+            .collect::<Vec<_>>()}}
+    });
+    body["highlight"] = json!({
+        "pre_tags": ["<em>"],
+        "post_tags": ["</em>"],
+        "encoder": "html",
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "brand": {"number_of_fragments": 0},
+            "description": {"fragment_size": EXCERPT_CHARS, "number_of_fragments": 1}
         }
-    })
+    });
+    body
 }
 
 fn results(request: &SearchRequest, answer: &Value) -> Result<SearchResults, SearchError> {

@@ -467,7 +467,8 @@ pub(crate) async fn update_product(
 /// never wait on each other crosswise). A transaction that rewrites documents takes it
 /// before it reads what they show: on PostgreSQL two transactions could otherwise each
 /// render from what the other had not committed yet, and the later commit would keep a
-/// stale document. SQLite's writes already run one at a time.
+/// stale document. Variant writes take it first too (see `locked_variant`). SQLite's
+/// writes already run one at a time.
 pub(crate) async fn lock_products(conn: &mut DbConn, ids: &[String]) -> Result<(), StorageError> {
     if let DbConn::Postgres(c) = conn
         && !ids.is_empty()

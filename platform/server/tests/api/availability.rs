@@ -267,20 +267,7 @@ async fn stock_from_before_the_announcements_reaches_the_catalog_at_start() {
     crate::support::execute_sql(&first, "DELETE FROM catalog_variant_stock").await;
     crate::support::execute_sql(&first, "UPDATE inventory_items SET status_version = 0").await;
     first.stop().await.unwrap();
-    // The same database in a new data dir (the stopped shop's search index stays locked
-    // by this test process; a new one is built from the database).
-    let moved = tempfile::tempdir().unwrap();
-    for file in ["weft.db", "weft.db-wal", "weft.db-shm"] {
-        if data_dir.join(file).exists() {
-            std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
-        }
-    }
-    let moved_dir = moved.path().to_path_buf();
-    let second = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
-        s.data_dir.clone_from(&moved_dir);
-    })
-    .await
-    .unwrap();
+    let (second, _moved) = crate::support::restarted_sqlite(&data_dir).await;
     until(&second, &detail, |p| {
         p["in_stock"] == true && p["variants"][0]["stock_status"] == "in_stock"
     })

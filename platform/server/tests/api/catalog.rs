@@ -2063,20 +2063,7 @@ async fn products_stored_before_documents_get_them_at_start() {
     let page = json_at(&first, "/v1/products?brand=Documented&limit=20", None).await;
     assert_eq!(page["data"], page_before["data"], "assembled as before");
     first.stop().await.unwrap();
-    // The same database in a new data dir (the stopped shop's search index stays locked
-    // by this test process).
-    let moved = tempfile::tempdir().unwrap();
-    for file in ["weft.db", "weft.db-wal", "weft.db-shm"] {
-        if data_dir.join(file).exists() {
-            std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
-        }
-    }
-    let moved_dir = moved.path().to_path_buf();
-    let second = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
-        s.data_dir.clone_from(&moved_dir);
-    })
-    .await
-    .unwrap();
+    let (second, _moved) = crate::support::restarted_sqlite(&data_dir).await;
     let started = std::time::Instant::now();
     while !stored_strings(
         &second,

@@ -187,6 +187,26 @@ pub async fn customer(app: &TestApp, email: &str) -> AuthSession {
         .into_inner()
 }
 
+/// A shop on a copy of the SQLite database a stopped shop kept in `data_dir`: its next
+/// start. The copy goes to a new data dir because the stopped shop's search index stays
+/// locked by this test process; the new shop builds its own from the database. Keep the
+/// returned directory for as long as the shop runs.
+pub async fn restarted_sqlite(data_dir: &std::path::Path) -> (TestApp, tempfile::TempDir) {
+    let moved = tempfile::tempdir().unwrap();
+    for file in ["weft.db", "weft.db-wal", "weft.db-shm"] {
+        if data_dir.join(file).exists() {
+            std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
+        }
+    }
+    let moved_dir = moved.path().to_path_buf();
+    let app = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir.clone_from(&moved_dir);
+    })
+    .await
+    .unwrap();
+    (app, moved)
+}
+
 /// Runs one statement on the app's database (to age a row, as time would).
 pub async fn execute_sql(app: &TestApp, sql: &str) -> usize {
     use diesel_async::RunQueryDsl as _;

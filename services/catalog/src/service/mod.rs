@@ -511,7 +511,9 @@ impl CatalogService {
         page: &PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
         if Self::searches(query) {
-            // Searches cache their own answers, under the index's state.
+            // Not kept here: the index trails the database, so a page would be stale under
+            // the catalog's generation (guests' whole answers are kept under the index's
+            // state by `http_cache`).
             return self.search_products(query, page).await;
         }
         let what = format!(
