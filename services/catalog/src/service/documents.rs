@@ -33,7 +33,9 @@ impl ProductDocument {
     }
 }
 
-/// The document of `product`: what the REST API's `Product` schema makes of it.
+/// The document of `product`: what the REST API's `Product` schema makes of it. Rendered
+/// by the HTTP module's own `ProductDto`, so the stored answer cannot drift from the one
+/// the API defines.
 pub(crate) fn render(product: &Product) -> Result<String, CatalogError> {
     let json = crate::http::ProductDto::from(product.clone()).to_json();
     to_json(&json)
