@@ -41,8 +41,8 @@ pub use any_of::any_of;
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, SqliteRuntime>;
 
 tokio::task_local! {
-    /// Set while this task is inside [`Db::transaction`] on SQLite, past its
-    /// `BEGIN IMMEDIATE`: it holds the database's write lock.
+    /// Set while this task runs a write transaction on SQLite's writer connection
+    /// ([`Db::transaction`]), from its `BEGIN IMMEDIATE` to its end.
     static HOLDS_WRITE_LOCK: bool;
     /// Set inside [`short_reads`]: the task's SQLite reads are known to be short.
     static SHORT_READS: bool;
@@ -64,15 +64,15 @@ fn flag(local: &'static tokio::task::LocalKey<bool>) -> bool {
     local.try_with(|set| *set).unwrap_or(false)
 }
 
-/// Where SQLite statements run. A statement of a write transaction that already holds
-/// the write lock runs at once on the task's own thread: it cannot wait for another
-/// writer, WAL readers never block it, and it takes microseconds — where a hop to the
-/// blocking pool for each one kept the one write slot held across thread switches (under
-/// load, on 2 cores, about 1 ms a transaction: the ceiling of every write). Everything
-/// else hops: reads (except in [`short_reads`]), `BEGIN IMMEDIATE` (it may wait for
-/// another process's writer) and `COMMIT` (it may checkpoint, with an fsync).
-/// A long transaction (an import's batch) still lets the thread's other tasks run: every
-/// `INLINE_YIELD_EVERY`th statement in a row yields first.
+/// Where SQLite statements run. A write transaction's statements, its `BEGIN IMMEDIATE`
+/// and its `COMMIT` run at once on the task's own thread: none of them waits (the writer
+/// connection gives up at once on another process's write lock, and [`Db::transaction`]
+/// waits for it asleep; it never checkpoints, [`Checkpoints`] does), WAL readers never
+/// block them, and each takes microseconds — where a hop to the blocking pool for each
+/// one kept the one write slot held across thread switches (under load, on 2 cores,
+/// about 1 ms a transaction: the ceiling of every write). Reads hop, except in
+/// [`short_reads`]. A long transaction (an import's batch) still lets the thread's other
+/// tasks run: every `INLINE_YIELD_EVERY`th statement in a row yields first.
 pub struct SqliteRuntime {
     handle: tokio::runtime::Handle,
     inline_run: u32,
@@ -163,7 +163,7 @@ pub enum Db {
     /// connection drops its whole cache when it sees that another one wrote, so writes
     /// on any pooled connection read every page they touch from the file again.
     /// Readers do not wait for it (WAL lets them run alongside).
-    Sqlite(Pool<SqliteConn>, Pool<SqliteConn>),
+    Sqlite(Pool<SqliteConn>, Pool<SqliteConn>, Checkpoints),
 }
 
 impl std::fmt::Debug for Db {
@@ -216,8 +216,16 @@ impl diesel::connection::Instrumentation for QueryCounter {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
+/// The writer's statements run on the async workers, so none may wait or fsync there:
+/// it never checkpoints (see [`Checkpoints`]) and meets another process's write lock
+/// with `SQLITE_BUSY` at once (see [`DbConn::begin`]).
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA busy_timeout = 0;";
+
 /// Opens one SQLite connection of a pool (off the async workers: it touches the file).
-fn sqlite_setup(url: &str) -> futures::future::BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+fn sqlite_setup(
+    url: &str,
+    writer: bool,
+) -> futures::future::BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
     let url = url.to_owned();
     async move {
         let conn = tokio::task::spawn_blocking(move || {
@@ -225,6 +233,10 @@ fn sqlite_setup(url: &str) -> futures::future::BoxFuture<'_, diesel::ConnectionR
             let mut conn = SqliteConnection::establish(&url)?;
             conn.batch_execute(SQLITE_PRAGMAS)
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            if writer {
+                conn.batch_execute(SQLITE_WRITER_PRAGMAS)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            }
             conn.set_instrumentation(QueryCounter("sqlite"));
             Ok::<_, diesel::ConnectionError>(conn)
         })
@@ -244,11 +256,11 @@ impl Db {
             })?;
         }
         let url = path.to_string_lossy().into_owned();
-        let pool = |size: usize, wait: Duration| {
+        let pool = |size: usize, wait: Duration, writer: bool| {
             let mut config = ManagerConfig::<SqliteConn>::default();
             // A file cannot drop a connection: checking each one out needs no `SELECT 1`.
             config.recycling_method = RecyclingMethod::Fast;
-            config.custom_setup = Box::new(sqlite_setup);
+            config.custom_setup = Box::new(move |url| sqlite_setup(url, writer));
             let manager = AsyncDieselConnectionManager::new_with_config(&url, config);
             Pool::builder(manager)
                 .max_size(size)
@@ -257,10 +269,9 @@ impl Db {
                 .build()
                 .map_err(|e| StorageError::Unavailable(e.to_string()))
         };
-        let db = Self::Sqlite(
-            pool(pool_size as usize, Duration::from_secs(30))?,
-            pool(1, SQLITE_WRITER_WAIT)?,
-        );
+        let readers = pool(pool_size as usize, Duration::from_secs(30), false)?;
+        let checkpoints = Checkpoints::start(&readers);
+        let db = Self::Sqlite(readers, pool(1, SQLITE_WRITER_WAIT, true)?, checkpoints);
         db.ping().await?;
         Ok(db)
     }
@@ -287,7 +298,7 @@ impl Db {
                 .await
                 .map(|c| DbConn::Postgres(Box::new(c)))
                 .map_err(|e| StorageError::Unavailable(e.to_string())),
-            Self::Sqlite(pool, _) => pool
+            Self::Sqlite(pool, ..) => pool
                 .get()
                 .await
                 .map(DbConn::Sqlite)
@@ -376,7 +387,7 @@ impl Db {
         E: From<StorageError> + Send,
     {
         let mut conn = match self {
-            Self::Sqlite(_, writer) => writer.get().await.map(DbConn::Sqlite).map_err(|e| {
+            Self::Sqlite(_, writer, _) => writer.get().await.map(DbConn::Sqlite).map_err(|e| {
                 StorageError::Unavailable(match e {
                     PoolError::Timeout(_) => format!(
                         "database busy: no write slot within {} s",
@@ -387,25 +398,17 @@ impl Db {
             })?,
             Self::Postgres(_) => self.conn().await?,
         };
-        // `BEGIN` and `COMMIT` hop even inside `short_reads`: they may wait or fsync.
-        SHORT_READS.scope(false, conn.begin()).await?;
-        let outcome = match self {
-            Self::Sqlite(..) => HOLDS_WRITE_LOCK.scope(true, f(&mut conn)).await,
-            Self::Postgres(_) => f(&mut conn).await,
+        let Self::Sqlite(.., checkpoints) = self else {
+            return conn.run_transaction(f).await;
         };
-        match outcome {
-            Ok(value) => {
-                SHORT_READS.scope(false, conn.commit()).await?;
-                Ok(value)
-            }
-            Err(err) => {
-                if let Err(rollback) = conn.rollback().await {
-                    // The pool discards a connection whose transaction state is broken.
-                    tracing::warn!(error = %rollback, "rollback failed");
-                }
-                Err(err)
-            }
-        }
+        let outcome = HOLDS_WRITE_LOCK
+            .scope(true, async {
+                conn.begin().await?;
+                conn.run_transaction(f).await
+            })
+            .await;
+        checkpoints.due();
+        outcome
     }
 }
 
@@ -431,19 +434,68 @@ impl DbConn {
         }
     }
 
-    async fn begin(&mut self) -> Result<(), StorageError> {
-        match self {
-            Self::Postgres(c) => {
-                diesel_async::AnsiTransactionManager::begin_transaction(&mut ***c).await?;
+    /// `f` between a begun transaction's commit (on `Ok`) or rollback (on `Err`); on
+    /// PostgreSQL it begins the transaction too.
+    async fn run_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        for<'r> F: AsyncFnOnce(&'r mut DbConn) -> Result<T, E>
+            + TxFn<&'r mut DbConn, Result<T, E>, Fut: Send>
+            + Send,
+        T: Send,
+        E: From<StorageError> + Send,
+    {
+        if let Self::Postgres(c) = self {
+            diesel_async::AnsiTransactionManager::begin_transaction(&mut ***c)
+                .await
+                .map_err(StorageError::from)?;
+        }
+        match f(self).await {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
             }
-            Self::Sqlite(c) => {
-                c.spawn_blocking(|inner| {
-                    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
-                })
-                .await?;
+            Err(err) => {
+                if let Err(rollback) = self.rollback().await {
+                    // The pool discards a connection whose transaction state is broken.
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                Err(err)
             }
         }
-        Ok(())
+    }
+
+    /// SQLite's `BEGIN IMMEDIATE` on the writer. Only another process can hold the write
+    /// lock: then the writer, which never waits on its thread, is refused at once, and
+    /// this tries again asleep, each pause twice the last (up to 50 ms), for as long as
+    /// a write may wait for its turn.
+    async fn begin(&mut self) -> Result<(), StorageError> {
+        let Self::Sqlite(c) = self else {
+            unreachable!("PostgreSQL begins in run_transaction")
+        };
+        let until = tokio::time::Instant::now() + SQLITE_WRITER_WAIT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let begun = c
+                .spawn_blocking(|inner| {
+                    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+                })
+                .await;
+            match begun {
+                Err(diesel::result::Error::DatabaseError(_, info))
+                    if info.message().contains("database is locked") =>
+                {
+                    if tokio::time::Instant::now() + pause > until {
+                        return Err(StorageError::Unavailable(format!(
+                            "database busy: another process held the write lock for {} s",
+                            SQLITE_WRITER_WAIT.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     async fn commit(&mut self) -> Result<(), StorageError> {
@@ -469,6 +521,54 @@ impl DbConn {
                     .await?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Copies the WAL's pages back into SQLite's database file, off the write path: the
+/// writer never checkpoints (a `COMMIT` that did would write and fsync the database
+/// file on an async worker, holding the write slot). After a write transaction, a
+/// `PASSIVE` checkpoint runs on a reader connection on the blocking pool, at most one
+/// every `CHECKPOINT_EVERY` and none while nothing is written; it waits for nobody and
+/// nobody waits for it. The WAL then restarts from its beginning at a later write, as it
+/// did after SQLite's own checkpoints. The last connection to close checkpoints what is
+/// left, as before.
+#[derive(Clone)]
+pub struct Checkpoints(tokio::sync::mpsc::Sender<()>);
+
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+impl Checkpoints {
+    /// The task that checkpoints on `readers`' connections; it ends with the last clone
+    /// of its [`Db`].
+    fn start(readers: &Pool<SqliteConn>) -> Self {
+        let (due, mut wanted) = tokio::sync::mpsc::channel(1);
+        let readers = readers.weak();
+        tokio::spawn(async move {
+            while wanted.recv().await.is_some() {
+                let Some(pool) = readers.upgrade() else { break };
+                if let Err(e) = Self::checkpoint(&pool).await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+                drop(pool);
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
+            }
+        });
+        Self(due)
+    }
+
+    /// Asks for a checkpoint (one already asked for covers this one).
+    fn due(&self) {
+        let _ = self.0.try_send(());
+    }
+
+    async fn checkpoint(readers: &Pool<SqliteConn>) -> Result<(), StorageError> {
+        let mut conn = readers
+            .get()
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        conn.spawn_blocking(|c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"))
+            .await?;
         Ok(())
     }
 }
@@ -553,6 +653,81 @@ mod tests {
         // And the scope ends with its future.
         let mut conn = db.conn().await.unwrap();
         assert_ne!(statement_thread(&mut conn).await, here);
+    }
+
+    async fn execute(db: &Db, sql: &'static str) {
+        db.transaction(async |conn: &mut DbConn| {
+            crate::db_run!(conn, c => {
+                use diesel_async::SimpleAsyncConnection as _;
+                c.batch_execute(sql).await
+            })?;
+            Ok::<_, StorageError>(())
+        })
+        .await
+        .unwrap();
+    }
+
+    // The writer never checkpoints: the pages it writes reach the database file only
+    // through the checkpoints that follow its transactions.
+    #[tokio::test]
+    async fn sqlite_writes_reach_the_database_file_by_checkpoints() {
+        let test = TestDatabase::sqlite().unwrap();
+        let db: Db = test.open(2).await.unwrap();
+        let file = test.sqlite_path().unwrap();
+        execute(&db, "CREATE TABLE blobs (b BLOB NOT NULL)").await;
+        // About 2 MB, in 16 transactions.
+        for _ in 0..16 {
+            execute(&db, "INSERT INTO blobs SELECT randomblob(128 * 1024)").await;
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let size = std::fs::metadata(&file).unwrap().len();
+            if size >= 2 * 1024 * 1024 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the database file holds {size} bytes: nothing was checkpointed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    // Another process's write lock: the writer's `BEGIN IMMEDIATE` waits asleep, so the
+    // runtime's one thread goes on running other tasks (here, the one that releases it).
+    #[tokio::test]
+    async fn sqlite_writer_waits_asleep_for_another_process_write_lock() {
+        use diesel::Connection as _;
+        use diesel::connection::SimpleConnection as _;
+        let test = TestDatabase::sqlite().unwrap();
+        let db: Db = test.open(2).await.unwrap();
+        execute(
+            &db,
+            "CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);",
+        )
+        .await;
+
+        let path = test.sqlite_path().unwrap();
+        let mut other = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        other
+            .batch_execute("BEGIN IMMEDIATE; UPDATE counter SET n = n + 10;")
+            .unwrap();
+        let write = tokio::spawn({
+            let db = db.clone();
+            async move { execute(&db, "UPDATE counter SET n = n * 2").await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!write.is_finished(), "it waited for the other writer");
+        other.batch_execute("COMMIT").unwrap();
+        write.await.unwrap();
+
+        let mut conn = db.conn().await.unwrap();
+        let n: i64 = crate::db_run!(&mut conn, c => {
+            use diesel_async::RunQueryDsl as _;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT n FROM counter)")).get_result(c).await
+        })
+        .unwrap();
+        assert_eq!(n, 20, "the other process's write came first, then this one");
     }
 
     /// SQLite's `data_version` of `conn`: it changes when another connection commits.

@@ -39,7 +39,7 @@ pub async fn run(db: &Db, sets: &[&'static MigrationSet]) -> Result<usize, Stora
             })
             .await
         }
-        Db::Sqlite(pool, _) => {
+        Db::Sqlite(pool, ..) => {
             let conn = pool
                 .get()
                 .await
