@@ -269,13 +269,10 @@ impl Db {
                 .build()
                 .map_err(|e| StorageError::Unavailable(e.to_string()))
         };
+        let readers = pool(pool_size as usize, Duration::from_secs(30), false)?;
         let writer = pool(1, SQLITE_WRITER_WAIT, true)?;
-        let checkpoints = Checkpoints::start(&writer);
-        let db = Self::Sqlite(
-            pool(pool_size as usize, Duration::from_secs(30), false)?,
-            writer,
-            checkpoints,
-        );
+        let checkpoints = Checkpoints::start(&readers, &writer);
+        let db = Self::Sqlite(readers, writer, checkpoints);
         db.ping().await?;
         Ok(db)
     }
@@ -531,31 +528,44 @@ impl DbConn {
 
 /// Copies the WAL's pages back into SQLite's database file, off the write path: the
 /// writer never checkpoints inside a `COMMIT` (which would write and fsync the database
-/// file on an async worker). After a write transaction, a `PASSIVE` checkpoint runs on the
-/// writer connection on the blocking pool, at most one every `CHECKPOINT_EVERY` and none
-/// while nothing is written. It holds the write slot as a transaction does — writes wait
-/// for it asleep — because the WAL starts again from its beginning only at a write that
-/// finds every page of it copied: a checkpoint run beside the writes never catches up
-/// with them, and the WAL grew to 1 GB while 10,000 products were seeded. The last
-/// connection to close checkpoints what is left, as before.
+/// file on an async worker). After write transactions, at most every `CHECKPOINT_EVERY`
+/// and never while nothing is written, a `PASSIVE` checkpoint runs on a reader
+/// connection on the blocking pool, beside the writes: it copies what it can and fsyncs,
+/// and nobody waits for it. The WAL starts again from its beginning only at a write that
+/// finds every page of it copied, which a checkpoint beside the writes never sees under
+/// back-to-back writes (the WAL grew to 1 GB while 10,000 products were seeded). So once
+/// the WAL holds `RESTART_AT` pages, a second checkpoint runs holding the write slot, as
+/// a transaction does (writes wait for it asleep): it copies only what was written since
+/// the first one, and the next write restarts the WAL. The last connection to close
+/// checkpoints what is left, as before.
 #[derive(Clone)]
 pub struct Checkpoints(tokio::sync::mpsc::Sender<()>);
 
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// 16 MiB of 4 KiB pages; SQLite's own checkpoints came every 1,000.
+const RESTART_AT: i64 = 4096;
 
 impl Checkpoints {
-    /// The task that checkpoints on `writer`'s connection; it ends with the last clone of
-    /// its [`Db`].
-    fn start(writer: &Pool<SqliteConn>) -> Self {
+    /// The task that checkpoints on `readers`' connections and `writer`'s; it ends with
+    /// the last clone of its [`Db`].
+    fn start(readers: &Pool<SqliteConn>, writer: &Pool<SqliteConn>) -> Self {
         let (due, mut wanted) = tokio::sync::mpsc::channel(1);
-        let writer = writer.weak();
+        let (readers, writer) = (readers.weak(), writer.weak());
         tokio::spawn(async move {
             while wanted.recv().await.is_some() {
-                let Some(pool) = writer.upgrade() else { break };
-                if let Err(e) = Self::checkpoint(&pool).await {
+                let (Some(readers), Some(writer)) = (readers.upgrade(), writer.upgrade()) else {
+                    break;
+                };
+                let done = async {
+                    if Self::checkpoint(&readers).await? >= RESTART_AT {
+                        Self::checkpoint(&writer).await?;
+                    }
+                    Ok::<_, StorageError>(())
+                };
+                if let Err(e) = done.await {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
-                drop(pool);
+                drop((readers, writer));
                 tokio::time::sleep(CHECKPOINT_EVERY).await;
             }
         });
@@ -567,14 +577,27 @@ impl Checkpoints {
         let _ = self.0.try_send(());
     }
 
-    async fn checkpoint(writer: &Pool<SqliteConn>) -> Result<(), StorageError> {
-        let mut conn = writer
+    /// A `PASSIVE` checkpoint on a connection of `pool`; answers how many pages the WAL
+    /// holds.
+    async fn checkpoint(pool: &Pool<SqliteConn>) -> Result<i64, StorageError> {
+        #[derive(diesel::QueryableByName)]
+        struct Checkpointed {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            log: i64,
+        }
+        let mut conn = pool
             .get()
             .await
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        conn.spawn_blocking(|c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"))
+        let done = conn
+            .spawn_blocking(|c| {
+                diesel::RunQueryDsl::get_result::<Checkpointed>(
+                    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)"),
+                    c,
+                )
+            })
             .await?;
-        Ok(())
+        Ok(done.log)
     }
 }
 
@@ -698,9 +721,10 @@ mod tests {
         }
     }
 
-    // Writes back to back for a second and a half: each checkpoint holds the write slot,
-    // so the WAL starts again from its beginning after it instead of growing with every
-    // write (as it did with checkpoints run beside the writes: to 1 GB in one seed).
+    // Writes back to back for a second and a half: once the WAL is long, a checkpoint
+    // holds the write slot, so the WAL starts again from its beginning after it instead
+    // of growing with every write (as it did with checkpoints only beside the writes: to
+    // 1 GB in one seed).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_wal_stays_bounded_under_back_to_back_writes() {
         let test = TestDatabase::sqlite().unwrap();
