@@ -357,8 +357,11 @@ impl Db {
         if let Self::Sqlite(..) = self {
             self.transaction(async |conn: &mut DbConn| {
                 if let DbConn::Sqlite(c) = conn {
-                    c.spawn_blocking(|c| c.batch_execute("PRAGMA optimize = 0x10002;"))
-                        .await?;
+                    // Off the task's thread, unlike the transaction's other statements: it
+                    // may take half a second.
+                    let analyze =
+                        c.spawn_blocking(|c| c.batch_execute("PRAGMA optimize = 0x10002;"));
+                    HOLDS_WRITE_LOCK.scope(false, analyze).await?;
                 }
                 Ok::<_, StorageError>(())
             })
@@ -399,15 +402,26 @@ impl Db {
             })?,
             Self::Postgres(_) => self.conn().await?,
         };
-        let Self::Sqlite(.., checkpoints) = self else {
-            return conn.run_transaction(f).await;
+        let run = async {
+            conn.begin().await?;
+            match f(&mut conn).await {
+                Ok(value) => {
+                    conn.commit().await?;
+                    Ok(value)
+                }
+                Err(err) => {
+                    if let Err(rollback) = conn.rollback().await {
+                        // The pool discards a connection whose transaction state is broken.
+                        tracing::warn!(error = %rollback, "rollback failed");
+                    }
+                    Err(err)
+                }
+            }
         };
-        let outcome = HOLDS_WRITE_LOCK
-            .scope(true, async {
-                conn.begin().await?;
-                conn.run_transaction(f).await
-            })
-            .await;
+        let Self::Sqlite(.., checkpoints) = self else {
+            return run.await;
+        };
+        let outcome = HOLDS_WRITE_LOCK.scope(true, run).await;
         checkpoints.due();
         outcome
     }
@@ -435,43 +449,17 @@ impl DbConn {
         }
     }
 
-    /// `f` between a begun transaction's commit (on `Ok`) or rollback (on `Err`); on
-    /// PostgreSQL it begins the transaction too.
-    async fn run_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
-    where
-        for<'r> F: AsyncFnOnce(&'r mut DbConn) -> Result<T, E>
-            + TxFn<&'r mut DbConn, Result<T, E>, Fut: Send>
-            + Send,
-        T: Send,
-        E: From<StorageError> + Send,
-    {
-        if let Self::Postgres(c) = self {
-            diesel_async::AnsiTransactionManager::begin_transaction(&mut ***c)
-                .await
-                .map_err(StorageError::from)?;
-        }
-        match f(self).await {
-            Ok(value) => {
-                self.commit().await?;
-                Ok(value)
-            }
-            Err(err) => {
-                if let Err(rollback) = self.rollback().await {
-                    // The pool discards a connection whose transaction state is broken.
-                    tracing::warn!(error = %rollback, "rollback failed");
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// SQLite's `BEGIN IMMEDIATE` on the writer. Only another process can hold the write
-    /// lock: then the writer, which never waits on its thread, is refused at once, and
-    /// this tries again asleep, each pause twice the last (up to 50 ms), for as long as
-    /// a write may wait for its turn.
+    /// Begins a transaction; on SQLite, `BEGIN IMMEDIATE` on the writer. Only another
+    /// process can hold the write lock: then the writer, which never waits on its thread,
+    /// is refused at once, and this tries again asleep, each pause twice the last (up to
+    /// 50 ms), for as long as a write may wait for its turn.
     async fn begin(&mut self) -> Result<(), StorageError> {
-        let Self::Sqlite(c) = self else {
-            unreachable!("PostgreSQL begins in run_transaction")
+        let c = match self {
+            Self::Postgres(c) => {
+                diesel_async::AnsiTransactionManager::begin_transaction(&mut ***c).await?;
+                return Ok(());
+            }
+            Self::Sqlite(c) => c,
         };
         let until = tokio::time::Instant::now() + SQLITE_WRITER_WAIT;
         let mut pause = Duration::from_millis(1);
