@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use weft_sdk::types::{CreateProductRequest, ReservationRequest, SetStockRequest};
 use weft_testkit::TestApp;
 
-use crate::support::{authed, enrolled_admin};
+use crate::support::{authed, enrolled_admin, sqlite_app_in};
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
@@ -235,11 +235,7 @@ async fn the_catalog_follows_stock(app: TestApp) {
 async fn stock_from_before_the_announcements_reaches_the_catalog_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_path_buf();
-    let first = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
-        s.data_dir.clone_from(&data_dir);
-    })
-    .await
-    .unwrap();
+    let first = sqlite_app_in(&data_dir).await;
     let (session, _, _) = enrolled_admin(&first, "upgrade@example.com").await;
     let admin = authed(&first, &session.access_token);
     let product = admin

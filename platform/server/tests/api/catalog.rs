@@ -9,7 +9,9 @@ use weft_sdk::types::{
 };
 use weft_testkit::{TestApp, backend_tests};
 
-use crate::support::{authed, customer, enrolled_admin, problem_of, stored_strings};
+use crate::support::{
+    authed, customer, enrolled_admin, problem_of, sqlite_app_in, stored_strings, usd_range,
+};
 
 backend_tests!(
     admins_build_a_catalog_and_guests_browse_it,
@@ -632,13 +634,7 @@ async fn variants_prices_and_products_change_and_go(app: TestApp) {
     assert_eq!(fresh.status(), 200, "the old ETag no longer matches");
     assert_ne!(fresh.headers()["etag"].to_str().unwrap(), etag);
     let fresh: serde_json::Value = fresh.json().await.unwrap();
-    let usd = fresh["price_ranges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["currency"] == "USD")
-        .unwrap()
-        .clone();
+    let usd = usd_range(&fresh);
     assert_eq!(usd["max"]["amount"], 9900);
     let listing = app
         .http
@@ -2005,13 +2001,7 @@ async fn stored_documents_keep_every_concurrent_change(app: TestApp) {
         let expected: Vec<i64> = (0..6).map(|i| 2000 + round * 100 + i).collect();
         assert_eq!(amounts, expected, "round {round}: no price change lost");
         assert_eq!(shown["title"], format!("Coat, round {round}"));
-        let usd = shown["price_ranges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["currency"] == "USD")
-            .unwrap()
-            .clone();
+        let usd = usd_range(&shown);
         assert_eq!(
             (usd["min"]["amount"].as_i64(), usd["max"]["amount"].as_i64()),
             (Some(expected[0]), Some(expected[5]))
@@ -2033,11 +2023,7 @@ async fn stored_documents_keep_every_concurrent_change(app: TestApp) {
 async fn products_stored_before_documents_get_them_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_path_buf();
-    let first = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
-        s.data_dir.clone_from(&data_dir);
-    })
-    .await
-    .unwrap();
+    let first = sqlite_app_in(&data_dir).await;
     let (session, _, _) = enrolled_admin(&first, "upgrade@example.com").await;
     let admin = authed(&first, &session.access_token);
     let mut ids = Vec::new();

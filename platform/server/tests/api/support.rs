@@ -198,13 +198,27 @@ pub async fn restarted_sqlite(data_dir: &std::path::Path) -> (TestApp, tempfile:
             std::fs::copy(data_dir.join(file), moved.path().join(file)).unwrap();
         }
     }
-    let moved_dir = moved.path().to_path_buf();
-    let app = weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
-        s.data_dir.clone_from(&moved_dir);
+    (sqlite_app_in(moved.path()).await, moved)
+}
+
+/// A SQLite shop keeping its data in `data_dir` (to stop it and read or restart on it).
+pub async fn sqlite_app_in(data_dir: &std::path::Path) -> TestApp {
+    weft_testkit::spawn_app_with(weft_testkit::Backend::Sqlite, |s| {
+        s.data_dir = data_dir.to_path_buf();
     })
     .await
-    .unwrap();
-    (app, moved)
+    .unwrap()
+}
+
+/// A product's price range in USD, as the REST API answers it.
+pub fn usd_range(product: &serde_json::Value) -> serde_json::Value {
+    product["price_ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["currency"] == "USD")
+        .unwrap()
+        .clone()
 }
 
 /// Runs one statement on the app's database (to age a row, as time would).
