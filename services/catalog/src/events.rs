@@ -35,8 +35,6 @@ impl CatalogService {
         workers
     }
 
-    /// Fills an empty search index from the catalog (a first start, a deleted index, an
-    /// index of an older layout), while the shop already serves.
     /// Writes the documents of products stored before documents were (see
     /// `service::documents`); pages assemble those products meanwhile.
     async fn fill_missing_documents(self) {
@@ -54,6 +52,8 @@ impl CatalogService {
         }
     }
 
+    /// Fills an empty search index from the catalog (a first start, a deleted index, an
+    /// index of an older layout), while the shop already serves.
     async fn fill_search_index(self) {
         let started = std::time::Instant::now();
         match self.reindex(false, &|_, _| {}).await {
