@@ -75,6 +75,17 @@ fn load(file: Option<&std::path::Path>, overrides: &weft_config::Overrides) -> O
     }
 }
 
+/// The most threads the blocking pool may hold. What runs there is short and never waits
+/// for another blocking task: SQLite's statements (one per connection: the readers and
+/// the writer), password hashes (one per core, see the identity service), the search
+/// index's commits, file reads and name lookups. Tokio's default of 512 lets a burst
+/// start a thread whenever none is idle at that instant (a hundred under a 32-connection
+/// load here), and each keeps its own allocator pages; past this bound tasks queue.
+fn blocking_threads(settings: &Settings) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    settings.database_pool_size as usize + 1 + cores + 8
+}
+
 fn run<F, Fut>(settings: Settings, f: F) -> ExitCode
 where
     F: FnOnce(Settings) -> Fut,
@@ -94,6 +105,7 @@ where
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(blocking_threads(&settings))
         .build()
     {
         Ok(runtime) => runtime,
