@@ -40,6 +40,8 @@ use crate::{
 pub const COMMIT_DELAY: Duration = Duration::from_millis(150);
 /// The writer's memory budget: tantivy's minimum per indexing thread is 15 MB.
 const WRITER_MEMORY: usize = 20_000_000;
+/// Up to this many values, a filter is a union of term queries rather than a term set.
+const FEW_TERMS: usize = 64;
 /// The analyzer of every full-text field and of the query.
 const ANALYZER: &str = "weft";
 /// Length of a description excerpt in a highlight.
@@ -303,9 +305,25 @@ impl TantivyIndex {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
         };
         let terms = |field: Field, values: &[String]| -> Box<dyn Query> {
-            Box::new(TermSetQuery::new(
-                values.iter().map(|v| Term::from_field_text(field, v)),
-            ))
+            let terms = values.iter().map(|v| Term::from_field_text(field, v));
+            // A `TermSetQuery` builds an FST of its terms for every search, a fixed
+            // cost (a 10,000-cell registry) that was a third of an uncached search;
+            // a few terms are cheaper as a union of term queries.
+            if values.len() > FEW_TERMS {
+                return Box::new(TermSetQuery::new(terms));
+            }
+            let mut any: Vec<(Occur, Box<dyn Query>)> = terms
+                .map(|term| {
+                    let one: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                    (Occur::Should, one)
+                })
+                .collect();
+            if any.len() == 1 {
+                return any.remove(0).1;
+            }
+            // None of no values matches nothing, as a term set of none did.
+            Box::new(BooleanQuery::new(any))
         };
         if !request.statuses.is_empty() {
             filter(&mut clauses, terms(f.status, &request.statuses));

@@ -320,6 +320,14 @@ pub async fn filters_narrow_and_facets_count_every_match(index: Arc<dyn SearchIn
         ["p_parka", "p_tee"],
         "any status"
     );
+    // A long list of ids (more than a union of term queries serves) filters alike; an
+    // empty one matches nothing.
+    let mut many: Vec<String> = (0..100).map(|n| format!("p_missing_{n}")).collect();
+    many.push("p_parka".into());
+    request.product_ids = Some(many);
+    assert_eq!(ids(&index, &request).await, ["p_parka"]);
+    request.product_ids = Some(Vec::new());
+    assert!(ids(&index, &request).await.is_empty(), "no ids, no matches");
 }
 
 pub async fn prices_filter_sort_and_page(index: Arc<dyn SearchIndex>) {
