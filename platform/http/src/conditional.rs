@@ -4,7 +4,6 @@
 use base64::Engine as _;
 use poem::Request;
 use poem::http::{HeaderMap, header};
-use sha2::{Digest, Sha256};
 
 /// `Cache-Control` for public answers that may be stored but must be revalidated, so a
 /// changed price shows at once and an unchanged page costs a 304.
@@ -16,10 +15,12 @@ pub const PRIVATE: &str = "private, no-store";
 /// they hear no purges.
 pub const GATEWAY_CACHE: &str = "weft-gateway-cache";
 
-/// The strong ETag of an answer's bytes: a quoted digest of them.
+/// The strong ETag of an answer's bytes: a quoted 128-bit XXH3 of them. Not a
+/// cryptographic digest: what it tells apart is a shop's own answers, which no client
+/// writes, and SHA-256 of a page was 5-8% of an uncached listing's CPU.
 pub fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let short = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]);
+    let digest = xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes();
+    let short = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     format!("\"{short}\"")
 }
 
