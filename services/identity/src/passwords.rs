@@ -94,7 +94,7 @@ mod tests {
         assert!(done.iter().all(Result::is_ok));
         let most = most.load(Ordering::SeqCst);
         assert!(
-            most >= 1 && most <= cores(),
+            (1..=cores()).contains(&most),
             "{most} hashes ran at once on {} cores",
             cores()
         );
@@ -104,7 +104,7 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let phc = hash("correct horse".to_owned()).await.unwrap();
         assert!(verify("correct horse".to_owned(), phc.clone()).await);
-        assert!(!verify("wrong horse".to_owned(), phc.clone()).await);
+        assert!(!verify("wrong horse".to_owned(), phc).await);
         assert!(!verify("correct horse".to_owned(), "not a hash".to_owned()).await);
     }
 }
