@@ -75,15 +75,23 @@ fn load(file: Option<&std::path::Path>, overrides: &weft_config::Overrides) -> O
     }
 }
 
-/// The most threads the blocking pool may hold. What runs there is short and never waits
-/// for another blocking task: SQLite's statements (one per connection: the readers and
-/// the writer), password hashes (one per core, see the identity service), the search
-/// index's commits, file reads and name lookups. Tokio's default of 512 lets a burst
-/// start a thread whenever none is idle at that instant (a hundred under a 32-connection
-/// load here), and each keeps its own allocator pages; past this bound tasks queue.
+/// The most threads the blocking pool may hold: room for everything that runs there at
+/// once. SQLite's statements (one per connection: the readers and the writer), password
+/// hashes (one per core, see the identity service), the name lookups of outbound webhook
+/// and notification attempts (a lookup of a dead host may take seconds: each attempt in
+/// flight keeps its own thread, so they cannot crowd out the database's), and 8 for the
+/// rest (the search index's commits, files, other lookups). None of them waits for
+/// another blocking task, so past the bound tasks only queue. Tokio's default of 512
+/// lets a burst start a thread whenever none is idle at that instant (~90 under a
+/// 32-connection load here), each keeping its own allocator pages.
 fn blocking_threads(settings: &Settings) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    settings.database_pool_size as usize + 1 + cores + 8
+    settings.database_pool_size as usize
+        + 1
+        + cores
+        + settings.webhooks.concurrency.max(1)
+        + settings.notifications.concurrency.max(1)
+        + 8
 }
 
 fn run<F, Fut>(settings: Settings, f: F) -> ExitCode
