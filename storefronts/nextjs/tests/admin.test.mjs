@@ -630,12 +630,29 @@ test('the admin subscribes a webhook, sends a test event that arrives signed, fo
   const url = `http://127.0.0.1:${receiver.address().port}/hooks/weft`;
   try {
     await onPage(adminContext, async (page) => {
+      // The race a slow first load makes: the list is read after the subscription is made but
+      // reaches the page before the subscription's answer. The endpoint is listed once.
+      let subscribed;
+      const made = new Promise((resolve) => (subscribed = resolve));
+      await page.route(
+        (u) => u.pathname === '/v1/admin/webhooks',
+        async (route) => {
+          if (route.request().method() === 'GET') return made.then(() => route.continue());
+          if (route.request().method() !== 'POST') return route.continue();
+          const response = await route.fetch();
+          subscribed();
+          await page.locator('tr', { hasText: url }).first().waitFor();
+          return route.fulfill({ response });
+        },
+      );
       await open(page, '/admin/webhooks');
       await page.getByLabel('Endpoint URL (https)').fill(url);
       await page.getByRole('checkbox', { name: 'order.created' }).check();
       await page.getByRole('button', { name: 'Subscribe' }).click();
       const secret = await page.getByTestId('webhook-secret').textContent();
       assert.match(secret, /^whsec_/);
+      await page.unrouteAll();
+      assert.equal(await page.locator('tr', { hasText: url }).count(), 1, 'the new endpoint is listed once');
       await checkPage(page, 'admin-13-webhooks');
       const row = page.locator('tr', { hasText: url });
       await row.getByRole('button', { name: 'Send test event' }).click();

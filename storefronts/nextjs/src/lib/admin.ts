@@ -21,3 +21,14 @@ export function parseAmount(text: string): number | null {
   const [whole, frac = ''] = t.split('.');
   return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
 }
+
+/**
+ * A list the screen loaded, joined with rows made on the screen meanwhile. The first load can
+ * answer after a row was created (and then already hold it, or not yet): each id shows once,
+ * newest rows first when `newestFirst`.
+ */
+export function withRows<T extends { id: string }>(rows: T[] | null, added: T[], newestFirst = false): T[] {
+  const ids = new Set(added.map((x) => x.id));
+  const kept = (rows ?? []).filter((x) => !ids.has(x.id));
+  return newestFirst ? [...added, ...kept] : [...kept, ...added];
+}

@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
-import { problemText, when } from '@/lib/admin';
+import { problemText, when, withRows } from '@/lib/admin';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1, h2, input, secondary, table } from './ui';
@@ -16,8 +16,8 @@ export function Apps() {
   const [error, setError] = useState('');
 
   useEffect(() => {
-    weft.api.GET('/v1/admin/apps').then(({ data }) => setApps(data!.data)).catch((e) => setError(problemText(e)));
-    weft.api.GET('/v1/admin/api-keys').then(({ data }) => setKeys(data!.data)).catch((e) => setError(problemText(e)));
+    weft.api.GET('/v1/admin/apps').then(({ data }) => setApps((made) => withRows(data!.data, made ?? []))).catch((e) => setError(problemText(e)));
+    weft.api.GET('/v1/admin/api-keys').then(({ data }) => setKeys((made) => withRows(data!.data, made ?? []))).catch((e) => setError(problemText(e)));
   }, [weft]);
 
   return (
@@ -39,7 +39,7 @@ export function Apps() {
           kind="app"
           create={async (name, scopes) => {
             const { data } = await weft.api.POST('/v1/admin/apps', { body: { name, scopes } });
-            setApps((xs) => [...(xs ?? []), data!.app]);
+            setApps((xs) => withRows(xs, [data!.app]));
             return `client id ${data!.app.client_id}, client secret ${data!.client_secret}`;
           }}
         />
@@ -59,7 +59,7 @@ export function Apps() {
           kind="key"
           create={async (name, scopes) => {
             const { data } = await weft.api.POST('/v1/admin/api-keys', { body: { name, scopes } });
-            setKeys((xs) => [...(xs ?? []), data!.api_key]);
+            setKeys((xs) => withRows(xs, [data!.api_key]));
             return data!.key;
           }}
         />

@@ -1,7 +1,7 @@
 'use client';
 import { useCallback, useEffect, useState } from 'react';
 import type { Schemas } from '@weft/sdk';
-import { problemText, when } from '@/lib/admin';
+import { problemText, when, withRows } from '@/lib/admin';
 import { useSubmit } from '@/lib/useSubmit';
 import { useAdmin } from './AdminGate';
 import { button, h1, h2, input, secondary, table } from './ui';
@@ -35,7 +35,7 @@ export function Webhooks() {
   useEffect(() => {
     weft.api
       .GET('/v1/admin/webhooks', { params: { query: { limit: 100 } } })
-      .then(({ data }) => setEndpoints(data!.data))
+      .then(({ data }) => setEndpoints((made) => withRows(data!.data, made ?? [], true)))
       .catch((e) => setError(problemText(e)));
   }, [weft, setError]);
 
@@ -49,7 +49,7 @@ export function Webhooks() {
         secret, and tries again for up to three days before it disables the endpoint.
       </p>
       {error && <p role="alert" className="text-red-700">{error}</p>}
-      <NewEndpoint onCreated={(e) => setEndpoints((xs) => [e, ...(xs ?? [])])} />
+      <NewEndpoint onCreated={(e) => setEndpoints((xs) => withRows(xs, [e], true))} />
       <h2 className={h2}>Endpoints</h2>
       {!endpoints ? (
         <p role="status">Loading…</p>
