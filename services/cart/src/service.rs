@@ -184,7 +184,7 @@ pub struct AppliedPromotion {
 }
 
 /// A cart's rows as stored, ready to be priced (and what the hot copy keeps).
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Stored {
     pub cart: CartRow,
     pub items: Vec<ItemRow>,
@@ -221,6 +221,33 @@ const HOT_PREFIX: &str = "cart:hot:";
 const HOT_TTL: Duration = Duration::from_mins(5);
 const HOT_GENERATION_TTL: Duration = Duration::from_hours(8 * 24);
 const PROMOTIONS_GENERATION: &str = "cart:hot:promotions";
+
+/// The generations a hot copy is keyed by: its cart's and the promotions'.
+#[derive(Debug, Clone, Copy)]
+struct Generations {
+    cart: i64,
+    promotions: i64,
+}
+
+impl Generations {
+    /// As they are now (0 for a generation never moved, or a cache that cannot answer).
+    async fn read(hot: &Cache, cart_id: &str) -> Self {
+        Self {
+            cart: hot
+                .get_json(&format!("{HOT_PREFIX}gen:{cart_id}"))
+                .await
+                .unwrap_or_default(),
+            promotions: hot
+                .get_json(PROMOTIONS_GENERATION)
+                .await
+                .unwrap_or_default(),
+        }
+    }
+
+    fn key(self, cart_id: &str) -> String {
+        format!("{HOT_PREFIX}{cart_id}:{}:{}", self.cart, self.promotions)
+    }
+}
 
 /// The live notices' topic for carts.
 const LIVE_TOPIC: &str = "cart";
@@ -276,9 +303,30 @@ impl CartService {
     /// Retires the cart's hot copy, then tells its watchers it changed (after the change
     /// committed, so both re-read the new state).
     pub(crate) async fn changed(&self, cart_id: &str) {
+        self.changed_to(cart_id, None).await;
+    }
+
+    /// [`Self::changed`] by a change that knows the cart's rows as it committed them, read
+    /// at generation `read`: they become the new generation's copy, so the next read or
+    /// change of the cart skips the database. Only when the generation this change moved
+    /// is the one after `read`: no other change was counted between, and one that
+    /// committed after this one and is not counted yet moves the generation past this
+    /// copy when it is (a reader meanwhile runs alongside that change, whose answer has
+    /// not been given).
+    async fn changed_to(&self, cart_id: &str, now: Option<(Generations, &Stored)>) {
         if let Some(hot) = &self.hot {
-            hot.increment(&format!("{HOT_PREFIX}gen:{cart_id}"), HOT_GENERATION_TTL)
+            let moved = hot
+                .increment(&format!("{HOT_PREFIX}gen:{cart_id}"), HOT_GENERATION_TTL)
                 .await;
+            if let (Some(moved), Some((read, stored))) = (moved, now)
+                && read.cart.checked_add(1) == Some(moved)
+            {
+                let next = Generations {
+                    cart: moved,
+                    promotions: read.promotions,
+                };
+                hot.set_json(&next.key(cart_id), stored, HOT_TTL).await;
+            }
         }
         self.live
             .publish(Notice {
@@ -417,15 +465,7 @@ impl CartService {
         let Some(hot) = &self.hot else {
             return self.get_from_database(id, who).await;
         };
-        let cart_generation: i64 = hot
-            .get_json(&format!("{HOT_PREFIX}gen:{id}"))
-            .await
-            .unwrap_or_default();
-        let promotions_generation: i64 = hot
-            .get_json(PROMOTIONS_GENERATION)
-            .await
-            .unwrap_or_default();
-        let key = format!("{HOT_PREFIX}{id}:{cart_generation}:{promotions_generation}");
+        let key = Generations::read(hot, id).await.key(id);
         let stored: Stored = hot
             .get_or_load(&key, HOT_TTL, async || {
                 short_reads(async {
@@ -438,7 +478,12 @@ impl CartService {
                 .await
             })
             .await?;
-        // The same rules as `owned`, on the copy: expired, or someone else's, is 404.
+        self.check_copy(&stored, who)?;
+        self.price(stored).await
+    }
+
+    /// The same rules as `owned`, on a hot copy: expired, or someone else's, is 404.
+    fn check_copy(&self, stored: &Stored, who: Option<&str>) -> Result<(), CartError> {
         let theirs = stored
             .cart
             .customer_id
@@ -447,7 +492,30 @@ impl CartService {
         if stored.cart.expires_at <= self.now() || theirs {
             return Err(CartError::CartNotFound);
         }
-        self.price(stored).await
+        Ok(())
+    }
+
+    /// The cart's rows for a change, with the generations they were read at when there is
+    /// a hot copy: the copy when it is there, else the database. A copy can be behind a
+    /// change that committed and is not counted yet; the change's write finds the cart
+    /// stamped since and reads it again, so it costs a read, never a wrong answer.
+    async fn for_change(
+        &self,
+        id: &str,
+        who: Option<&str>,
+    ) -> Result<(Stored, Option<Generations>), CartError> {
+        let Some(hot) = &self.hot else {
+            return Ok((self.stored(id, who).await?, None));
+        };
+        let read = Generations::read(hot, id).await;
+        let stored = match hot.get_json::<Stored>(&read.key(id)).await {
+            Some(copy) => {
+                self.check_copy(&copy, who)?;
+                copy
+            }
+            None => self.stored(id, who).await?,
+        };
+        Ok((stored, Some(read)))
     }
 
     /// The cart read from the database, never from a hot copy.
@@ -595,7 +663,7 @@ impl CartService {
         use chrono::SubsecRound as _;
         self.check_quantity(quantity)?;
         let variant_id = variant_id.trim().to_owned();
-        let mut trial = self.stored(id, who).await?;
+        let (mut trial, read) = self.for_change(id, who).await?;
         let seen = trial.cart.updated_at;
         let existing = trial.items.iter().find(|i| i.variant_id == variant_id);
         let wanted = existing.map_or(0, |i| i.quantity) + quantity;
@@ -633,6 +701,8 @@ impl CartService {
         self.check_sellable(&variant_id, wanted, &trial.cart.currency, &variants)
             .await?;
         let cart_id = trial.cart.id.clone();
+        // What the copy becomes if the write finds the cart as it was read.
+        let written = read.map(|read| (read, trial.clone()));
         let priced = match self.price_with(trial, &variants) {
             Err(CartError::AmountOutOfRange { .. }) => {
                 return Err(CartError::AmountOutOfRange {
@@ -656,7 +726,11 @@ impl CartService {
                         quantity,
                         created_at: now,
                     });
-                    if !store::insert_item_if_absent(conn, &line).await? {
+                    // Not inserted: another add made the line meanwhile (PostgreSQL runs
+                    // them side by side, and this statement sees its commit): add to it.
+                    if !store::insert_item_if_absent(conn, &line).await?
+                        && !store::add_to_line(conn, &cart_id, &variant_id, quantity, max).await?
+                    {
                         // There is a line, and it would hold too many.
                         return Err(CartError::field(
                             "quantity",
@@ -673,10 +747,12 @@ impl CartService {
                 Ok(unchanged)
             })
             .await?;
-        self.changed(id).await;
         if unchanged {
+            self.changed_to(id, written.as_ref().map(|(read, rows)| (*read, rows)))
+                .await;
             Ok(priced)
         } else {
+            self.changed(id).await;
             self.get(id, who).await
         }
     }

@@ -151,7 +151,9 @@ async fn postgres_reads_come_from_the_hot_copy_and_every_change_retires_it() {
 
 /// The hot copy (in-process, or Redis on PostgreSQL) answers reads; the database stays
 /// the truth: a change through the service retires the copy, and the next read shows the
-/// database as it is.
+/// database as it is. An add to a cart works from the copy and leaves its own rows as the
+/// next copy; a copy behind the database costs it a read, never a wrong cart. Many adds
+/// at once leave the copy and the database alike.
 async fn reads_come_from_the_hot_copy_and_every_change_retires_it(app: TestApp) {
     let (session, _, _) = enrolled_admin(&app, "hot@example.com").await;
     let admin = authed(&app, &session.access_token);
@@ -177,10 +179,95 @@ async fn reads_come_from_the_hot_copy_and_every_change_retires_it(app: TestApp) 
         1,
         "served from the hot copy"
     );
+    // As another process's change looks between its commit and its moving the cart's
+    // generation: the line changed and the cart stamped, the copy not yet retired.
+    execute_sql(
+        &app,
+        &format!(
+            "UPDATE cart_carts SET updated_at = '2001-01-01 00:00:00' WHERE id = '{}'",
+            cart.id
+        ),
+    )
+    .await;
     // A change through the service works on the database's rows and retires the copy.
     let after = add(&app.client, &cart.id, &m, 1).await.unwrap();
     assert_eq!(after.item_count, 4, "3 in the database + 1");
     assert_eq!(read(cart.id.clone()).await.item_count, 4);
+
+    // An add that finds the cart as it read it: its rows are the next copy.
+    let after = add(&app.client, &cart.id, &m, 1).await.unwrap();
+    assert_eq!(after.item_count, 5);
+    execute_sql(
+        &app,
+        &format!(
+            "UPDATE cart_items SET quantity = 1 WHERE cart_id = '{}'",
+            cart.id
+        ),
+    )
+    .await;
+    let copy = read(cart.id.clone()).await;
+    assert_eq!(copy.item_count, 5, "served from the copy the add left");
+    assert_eq!(copy.subtotal.amount, 5000);
+    assert_eq!(copy.expires_at, after.expires_at);
+
+    // 24 adds at once to one cart, on 4 lines; some find it changed since their read.
+    let busy = new_cart(&app.client, None).await;
+    let sizes = (0..4).map(|i| format!("S{i}")).collect::<Vec<_>>();
+    let product = admin
+        .create_product()
+        .body(body::<CreateProductRequest>(json!({
+            "title": "Busy Tee", "brand": "Plain", "status": "active",
+            "options": [{"name": "size", "values": sizes}],
+            "variants": sizes.iter().map(|size| json!({
+                "sku": format!("BUSY-{size}"), "options": {"size": size},
+                "prices": [{"currency": "USD", "amount": 100}]
+            })).collect::<Vec<_>>()
+        })))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    for v in &product.variants {
+        admin
+            .set_inventory()
+            .variant_id(&v.id)
+            .body(body::<SetStockRequest>(json!({"on_hand": 100})))
+            .send()
+            .await
+            .unwrap();
+    }
+    let adds = (0..24).map(|i| {
+        let client = app.client.clone();
+        let (cart, variant) = (busy.id.clone(), product.variants[i % 4].id.clone());
+        tokio::spawn(async move {
+            match add(&client, &cart, &variant, 1).await {
+                Ok(_) => None,
+                Err(e) => Some(format!(
+                    "{:?}",
+                    problem_of::<weft_sdk::types::Cart>(Err(e)).await
+                )),
+            }
+        })
+    });
+    for refused in futures::future::join_all(adds).await {
+        assert_eq!(refused.unwrap(), None, "every add is taken");
+    }
+    let copy = read(busy.id.clone()).await;
+    assert_eq!(copy.item_count, 24, "the copy holds every add");
+    assert_eq!(
+        copy.items.iter().map(|i| i.quantity).collect::<Vec<_>>(),
+        [6, 6, 6, 6]
+    );
+    // Counted by an update that changes nothing: the lines holding 6.
+    let stored = execute_sql(
+        &app,
+        &format!(
+            "UPDATE cart_items SET quantity = quantity WHERE cart_id = '{}' AND quantity = 6",
+            busy.id
+        ),
+    )
+    .await;
+    assert_eq!(stored, 4, "and so does the database");
 }
 
 async fn guests_fill_a_cart_priced_and_taxed_by_the_server(app: TestApp) {
