@@ -318,14 +318,17 @@ impl CartService {
             let moved = hot
                 .increment(&format!("{HOT_PREFIX}gen:{cart_id}"), HOT_GENERATION_TTL)
                 .await;
-            if let (Some(moved), Some((read, stored))) = (moved, now)
-                && read.cart.checked_add(1) == Some(moved)
-            {
-                let next = Generations {
-                    cart: moved,
-                    promotions: read.promotions,
-                };
-                hot.set_json(&next.key(cart_id), stored, HOT_TTL).await;
+            if let (Some(moved), Some((read, stored))) = (moved, now) {
+                // Nobody asks for the copy read any more: it goes now, not when its time
+                // is up or the cache is full (a copy per change would crowd out answers).
+                hot.invalidate(&read.key(cart_id)).await;
+                if read.cart.checked_add(1) == Some(moved) {
+                    let next = Generations {
+                        cart: moved,
+                        promotions: read.promotions,
+                    };
+                    hot.set_json(&next.key(cart_id), stored, HOT_TTL).await;
+                }
             }
         }
         self.live
