@@ -718,6 +718,15 @@ impl CartService {
         let unchanged = self
             .db
             .transaction(async |conn: &mut DbConn| {
+                // Every change to a cart's lines stamps the cart: unchanged since it was
+                // read, the priced trial is the cart as it now is. Stamped first: the row
+                // is then this transaction's until it ends (PostgreSQL's adds to one cart
+                // take turns), and a cart closed meanwhile (its order placed) is 404, not
+                // a line its foreign key refuses.
+                let unchanged = store::touch_cart_if(conn, &cart_id, seen, now, expires_at).await?;
+                if !unchanged && !store::touch_cart(conn, &cart_id, now, expires_at).await? {
+                    return Err(CartError::CartNotFound);
+                }
                 // Written against the lines as they are now, whatever was read above:
                 // another request may have changed them.
                 if !store::add_to_line(conn, &cart_id, &variant_id, quantity, max).await? {
@@ -729,8 +738,8 @@ impl CartService {
                         quantity,
                         created_at: now,
                     });
-                    // Not inserted: another add made the line meanwhile (PostgreSQL runs
-                    // them side by side, and this statement sees its commit): add to it.
+                    // Not inserted: another add made the line meanwhile (on PostgreSQL, a
+                    // change that stamps after its lines): add to it.
                     if !store::insert_item_if_absent(conn, &line).await?
                         && !store::add_to_line(conn, &cart_id, &variant_id, quantity, max).await?
                     {
@@ -740,12 +749,6 @@ impl CartService {
                             format!("at most {max} per line"),
                         ));
                     }
-                }
-                // Every change to a cart's lines stamps the cart: unchanged since it was
-                // read, the priced trial is the cart as it now is.
-                let unchanged = store::touch_cart_if(conn, &cart_id, seen, now, expires_at).await?;
-                if !unchanged {
-                    store::touch_cart(conn, &cart_id, now, expires_at).await?;
                 }
                 Ok(unchanged)
             })

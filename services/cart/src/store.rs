@@ -124,19 +124,19 @@ pub(crate) async fn customer_cart(
         .optional())?)
 }
 
-/// Marks a change: the cart lives another `ttl` from now.
+/// Marks a change: the cart lives another `ttl` from now. `false` when there is no cart.
 pub(crate) async fn touch_cart(
     conn: &mut DbConn,
     id: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let key = id.to_owned();
-    db_run!(conn, c => diesel::update(carts::table.find(key.clone()))
+    let n = db_run!(conn, c => diesel::update(carts::table.find(key.clone()))
         .set((carts::updated_at.eq(now), carts::expires_at.eq(expires_at)))
         .execute(c)
         .await)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 pub(crate) async fn set_destination(

@@ -268,6 +268,28 @@ async fn reads_come_from_the_hot_copy_and_every_change_retires_it(app: TestApp) 
     )
     .await;
     assert_eq!(stored, 4, "and so does the database");
+
+    // A cart closed by its order, as an add sees it between the close's commit and its
+    // generation moving: the copy is there, the cart is not. 404, and no line is written.
+    execute_sql(
+        &app,
+        &format!("DELETE FROM cart_carts WHERE id = '{}'", busy.id),
+    )
+    .await;
+    let problem = problem_of(add(&app.client, &busy.id, &product.variants[0].id, 1).await).await;
+    assert_eq!(
+        (problem.status, problem.code.as_str()),
+        (404, "cart_not_found")
+    );
+    let lines = execute_sql(
+        &app,
+        &format!(
+            "UPDATE cart_items SET quantity = quantity WHERE cart_id = '{}'",
+            busy.id
+        ),
+    )
+    .await;
+    assert_eq!(lines, 0);
 }
 
 async fn guests_fill_a_cart_priced_and_taxed_by_the_server(app: TestApp) {
