@@ -210,7 +210,7 @@ async fn reads_come_from_the_hot_copy_and_every_change_retires_it(app: TestApp) 
     assert_eq!(copy.subtotal.amount, 5000);
     assert_eq!(copy.expires_at, after.expires_at);
 
-    // 24 adds at once to one cart, on 4 lines; some find it changed since their read.
+    // 24 adds at once to one cart, on 4 lines: an add may find it changed since its read.
     let busy = new_cart(&app.client, None).await;
     let sizes = (0..4).map(|i| format!("S{i}")).collect::<Vec<_>>();
     let product = admin
